@@ -1,0 +1,214 @@
+/**
+ * File system client used by `alluxio fs` and `runTests`: namespace calls on the leading
+ * master, data streamed to and from workers according to the write and read types.
+ */
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../conf/index.js';
+import { MasterClient } from './masterClient.js';
+import { WorkerClient, UploadStream } from './workerClient.js';
+import { UnavailableError, FailedPreconditionError, ResourceExhaustedError } from '../errors.js';
+
+export type WriteType = 'MUST_CACHE' | 'CACHE_THROUGH' | 'THROUGH' | 'ASYNC_THROUGH';
+export type ReadType = 'NO_CACHE' | 'CACHE' | 'CACHE_PROMOTE';
+export const WRITE_TYPES: readonly WriteType[] = ['MUST_CACHE', 'CACHE_THROUGH', 'THROUGH', 'ASYNC_THROUGH'];
+export const READ_TYPES: readonly ReadType[] = ['CACHE_PROMOTE', 'CACHE', 'NO_CACHE'];
+
+export interface FileInfo {
+  fileId: number; name: string; path: string; ufsPath: string; length: number; blockSizeBytes: number;
+  creationTimeMs: number; lastModificationTimeMs: number; completed: boolean; folder: boolean; persisted: boolean;
+  persistenceState: string; blockIds: number[]; inAlluxioPercentage: number; mode: number; owner: string; group: string;
+  fileBlockInfos: { offset: number; blockInfo: { blockId: number; length: number; locations: { workerId: number; workerAddress: { host: string; rpcPort: number; webPort: number }; tierAlias: string }[] } }[];
+}
+
+export interface WorkerInfo {
+  id: number; address: { host: string; rpcPort: number; webPort: number }; capacityBytes: number; usedBytes: number;
+  state: string; lastContactSec: number; startTimeMs: number; blockCount: number; tiers: { alias: string; capacityBytes: number; usedBytes: number }[];
+}
+
+const localNames = new Set(['localhost', '127.0.0.1', os.hostname()]);
+
+export class FileSystem {
+  readonly master: MasterClient;
+  private workers = new Map<string, WorkerClient>();
+
+  constructor(readonly conf: Config, master?: MasterClient) {
+    this.master = master ?? MasterClient.fromConf(conf);
+  }
+
+  close(): void {
+    this.master.close();
+    for (const w of this.workers.values()) w.close();
+    this.workers.clear();
+  }
+
+  worker(addr: { host: string; rpcPort: number }): WorkerClient {
+    const key = `${addr.host}:${addr.rpcPort}`;
+    let w = this.workers.get(key);
+    if (!w) this.workers.set(key, (w = new WorkerClient(key)));
+    return w;
+  }
+
+  // ------------------------------------------------------------- namespace
+  getStatus(path: string): Promise<FileInfo> { return this.master.call('file', 'GetStatus', { path }); }
+  async exists(path: string): Promise<boolean> { return (await this.master.call('file', 'Exists', { path })).exists; }
+  async listStatus(path: string, recursive = false): Promise<FileInfo[]> {
+    return (await this.master.call('file', 'ListStatus', { path, recursive })).infos;
+  }
+  createDirectory(path: string, opts: { recursive?: boolean; allowExists?: boolean; writeType?: WriteType } = {}): Promise<FileInfo> {
+    return this.master.call('file', 'CreateDirectory', {
+      path, recursive: !!opts.recursive, allowExists: !!opts.allowExists, writeType: opts.writeType ?? this.defaultWriteType(), opId: randomUUID(),
+    });
+  }
+  async delete(path: string, recursive = false): Promise<void> {
+    await this.master.call('file', 'Remove', { path, recursive, opId: randomUUID() });
+  }
+  async rename(src: string, dst: string): Promise<void> {
+    await this.master.call('file', 'Rename', { src, dst, opId: randomUUID() });
+  }
+  masterInfo(): Promise<any> { return this.master.call('meta', 'GetMasterInfo', {}); }
+  async workerInfoList(includeLost = false): Promise<WorkerInfo[]> {
+    return (await this.master.call('block', 'GetWorkerInfoList', { includeLost })).workerInfos;
+  }
+
+  defaultWriteType(): WriteType { return this.conf.getEnum('alluxio.user.file.writetype.default') as WriteType; }
+  defaultReadType(): ReadType { return this.conf.getEnum('alluxio.user.file.readtype.default') as ReadType; }
+
+  // ------------------------------------------------------------- data
+  async createFile(path: string, opts: { writeType?: WriteType; recursive?: boolean; blockSize?: number } = {}): Promise<FileOutStream> {
+    const writeType = opts.writeType ?? this.defaultWriteType();
+    const blockSize = opts.blockSize ?? this.conf.getBytes('alluxio.user.block.size.bytes.default');
+    const info: FileInfo = await this.master.call('file', 'CreateFile', {
+      path, recursive: opts.recursive ?? true, blockSizeBytes: blockSize, writeType, opId: randomUUID(),
+    });
+    try {
+      const worker = await this.pickWorker();
+      return new FileOutStream(this, info, writeType, worker);
+    } catch (e) {
+      await this.delete(path).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Local worker first (as Alluxio's LocalFirstPolicy), else the one with most free space. */
+  async pickWorker(): Promise<WorkerInfo> {
+    const workers = (await this.workerInfoList()).filter((w) => w.state === 'LIVE');
+    if (!workers.length) {
+      throw new UnavailableError('No live worker is registered with the master', { hint: 'start workers with alluxio-start.sh workers (or worker) and check alluxio fsadmin report' });
+    }
+    const local = workers.filter((w) => localNames.has(w.address.host));
+    const pool = local.length ? local : workers;
+    return pool.sort((a, b) => (b.capacityBytes - b.usedBytes) - (a.capacityBytes - a.usedBytes))[0]!;
+  }
+
+  /** Read a whole file as a stream of buffers. */
+  async *read(path: string, readType: ReadType = this.defaultReadType()): AsyncIterable<Buffer> {
+    const info = await this.getStatus(path);
+    if (info.folder) throw new FailedPreconditionError(`Path "${path}" is a directory, not a file`);
+    if (!info.completed) throw new FailedPreconditionError(`File "${path}" is not complete yet (still being written)`);
+    for (const fbi of info.fileBlockInfos) yield* this.readBlock(info, fbi, readType);
+  }
+
+  async readAll(path: string, readType?: ReadType): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const b of this.read(path, readType)) parts.push(b);
+    return Buffer.concat(parts);
+  }
+
+  private async *readBlock(info: FileInfo, fbi: FileInfo['fileBlockInfos'][number], readType: ReadType): AsyncIterable<Buffer> {
+    const { blockId, length } = fbi.blockInfo;
+    const locs = [...fbi.blockInfo.locations].sort((a, b) => Number(localNames.has(b.workerAddress.host)) - Number(localNames.has(a.workerAddress.host)));
+    let lastErr: Error | undefined;
+    for (const loc of locs) {
+      let sent = 0;
+      try {
+        for await (const chunk of this.worker(loc.workerAddress).readBlock(blockId, 0, length, readType === 'CACHE_PROMOTE')) {
+          sent += chunk.length;
+          yield chunk;
+        }
+        if (sent !== length) throw new FailedPreconditionError(`block ${blockId}: got ${sent} of ${length} bytes`);
+        return;
+      } catch (e) {
+        if (sent > 0) throw e; // partial data was already handed out
+        lastErr = e as Error;
+      }
+    }
+    if (!info.persisted) {
+      throw new UnavailableError(`Block ${blockId} of "${info.path}" is not available: no worker holds it and the file is not persisted to the UFS` + (lastErr ? ` (${lastErr.message})` : ''));
+    }
+    const worker = await this.pickWorker();
+    yield* this.worker(worker.address).readUfsBlock(info.ufsPath, blockId, fbi.offset, length, readType !== 'NO_CACHE');
+  }
+}
+
+/** Writes a file block by block to one worker (and/or the UFS), then completes it on the master. */
+export class FileOutStream {
+  private length = 0;
+  private block: { stream: UploadStream; written: number } | undefined;
+  private ufs: UploadStream | undefined;
+  private closed = false;
+  private readonly cache: boolean;
+  private readonly through: boolean;
+
+  constructor(private fs: FileSystem, readonly info: FileInfo, readonly writeType: WriteType, private worker: WorkerInfo) {
+    this.cache = writeType !== 'THROUGH';
+    this.through = writeType === 'THROUGH' || writeType === 'CACHE_THROUGH';
+    if (this.through) this.ufs = fs.worker(worker.address).writeUfsFile(info.ufsPath);
+  }
+
+  async write(data: Buffer): Promise<void> {
+    if (this.closed) throw new FailedPreconditionError(`stream for ${this.info.path} is closed`);
+    if (this.ufs) await this.ufs.write(data);
+    if (this.cache) {
+      let off = 0;
+      while (off < data.length) {
+        if (!this.block) {
+          const { blockId } = await this.fs.master.call('file', 'GetNewBlockIdForFile', { path: this.info.path });
+          this.block = { stream: this.fs.worker(this.worker.address).writeBlock(blockId, this.info.blockSizeBytes), written: 0 };
+        }
+        const n = Math.min(data.length - off, this.info.blockSizeBytes - this.block.written);
+        await this.block.stream.write(data.subarray(off, off + n));
+        this.block.written += n;
+        off += n;
+        if (this.block.written === this.info.blockSizeBytes) await this.finishBlock();
+      }
+    }
+    this.length += data.length;
+  }
+
+  private async finishBlock(): Promise<void> {
+    const b = this.block;
+    this.block = undefined;
+    if (!b) return;
+    try {
+      await b.stream.close();
+    } catch (e) {
+      if (e instanceof ResourceExhaustedError) e.message = `worker ${this.worker.address.host}:${this.worker.address.rpcPort} is out of space: ${e.message}`;
+      throw e;
+    }
+  }
+
+  async close(): Promise<FileInfo> {
+    if (this.closed) return this.info;
+    this.closed = true;
+    try {
+      await this.finishBlock();
+      if (this.ufs) await this.ufs.close();
+    } catch (e) {
+      this.ufs?.cancel();
+      await this.fs.delete(this.info.path).catch(() => {});
+      throw e;
+    }
+    return this.fs.master.call('file', 'CompleteFile', {
+      path: this.info.path, length: this.length, persisted: this.through, asyncPersist: this.writeType === 'ASYNC_THROUGH', opId: randomUUID(),
+    });
+  }
+
+  /** Abandon the file: close streams and delete it. */
+  async cancel(): Promise<void> {
+    this.closed = true;
+    this.block?.stream.cancel();
+    this.ufs?.cancel();
+    await this.fs.delete(this.info.path).catch(() => {});
+  }
+}

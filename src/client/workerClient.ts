@@ -1,0 +1,79 @@
+/** Data-path client for one worker: block and UFS streams over gRPC. */
+import * as grpc from '@grpc/grpc-js';
+import { protos, fromServiceError, CHANNEL_OPTIONS } from '../rpc.js';
+
+export const CHUNK_SIZE = 1024 * 1024;
+
+/** A client stream that sends a header then data chunks and resolves with the response. */
+export class UploadStream {
+  private done: Promise<any>;
+  private stream: grpc.ClientWritableStream<any>;
+  private failure: Error | undefined;
+
+  constructor(client: grpc.Client, method: string, header: unknown, target: string) {
+    let resolve!: (v: any) => void, reject!: (e: Error) => void;
+    this.done = new Promise((res, rej) => { resolve = res; reject = rej; });
+    this.done.catch(() => { /* surfaced by write/close */ });
+    this.stream = (client as any)[method]((err: grpc.ServiceError | null, res: any) => {
+      if (err) { this.failure = fromServiceError(err, target); reject(this.failure); } else resolve(res);
+    });
+    this.stream.write({ header });
+  }
+
+  /** Write data (split into chunks), waiting for flow control. */
+  async write(buf: Buffer): Promise<void> {
+    for (let off = 0; off < buf.length; off += CHUNK_SIZE) {
+      if (this.failure) throw this.failure;
+      const ok = this.stream.write({ chunk: buf.subarray(off, off + CHUNK_SIZE) });
+      if (!ok) await new Promise<void>((r) => this.stream.once('drain', r));
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  async close(): Promise<any> {
+    this.stream.end();
+    return this.done;
+  }
+
+  cancel(): void {
+    this.stream.cancel?.();
+  }
+}
+
+export class WorkerClient {
+  private client: grpc.Client;
+  constructor(readonly address: string) {
+    const p = protos();
+    this.client = new p.worker.BlockWorker(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  }
+
+  writeBlock(blockId: number, spaceToReserve: number, tierAlias = ''): UploadStream {
+    return new UploadStream(this.client, 'WriteBlock', { blockId, spaceToReserve, tierAlias, ufsPath: '' }, this.address);
+  }
+
+  writeUfsFile(ufsPath: string): UploadStream {
+    return new UploadStream(this.client, 'WriteUfsFile', { blockId: 0, spaceToReserve: 0, tierAlias: '', ufsPath }, this.address);
+  }
+
+  readBlock(blockId: number, offset: number, length: number, promote: boolean): AsyncIterable<Buffer> {
+    return this.download('ReadBlock', { blockId, offset, length, promote });
+  }
+
+  readUfsBlock(ufsPath: string, blockId: number, offsetInFile: number, blockLength: number, cache: boolean): AsyncIterable<Buffer> {
+    return this.download('ReadUfsBlock', { ufsPath, blockId, offsetInFile, blockLength, cache });
+  }
+
+  private async *download(method: string, req: unknown): AsyncIterable<Buffer> {
+    const call: grpc.ClientReadableStream<any> = (this.client as any)[method](req);
+    try {
+      for await (const msg of call) yield msg.data as Buffer;
+    } catch (e) {
+      if ((e as any)?.code !== undefined && (e as any)?.metadata) throw fromServiceError(e as grpc.ServiceError, this.address);
+      throw e;
+    } finally {
+      call.cancel();
+    }
+  }
+
+  close(): void { this.client.close(); }
+}

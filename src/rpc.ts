@@ -1,0 +1,108 @@
+/**
+ * gRPC plumbing shared by servers and clients: loading the .proto files, mapping our typed
+ * errors to gRPC statuses and back, and promisified unary calls with deadlines.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { AlluxioError, errorFromCode, UnavailableError, TimeoutError, InternalError, NotLeaderError } from './errors.js';
+
+const PROTO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto');
+
+let loaded: grpc.GrpcObject | undefined;
+/** The loaded proto package tree (alluxio.grpc.*). Loaded once per process. */
+export function protos(): any {
+  if (!loaded) {
+    const def = protoLoader.loadSync(
+      ['common.proto', 'file_system_master.proto', 'block_master.proto', 'meta_master.proto', 'block_worker.proto'],
+      { includeDirs: [PROTO_DIR], keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true },
+    );
+    loaded = grpc.loadPackageDefinition(def);
+  }
+  return (loaded as any).alluxio.grpc;
+}
+
+/** Channel options shared by every client and server: big messages, fast reconnects. */
+export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.max_receive_message_length': 64 * 1024 * 1024,
+  'grpc.max_send_message_length': 64 * 1024 * 1024,
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 1000,
+  'grpc.keepalive_time_ms': 30_000,
+};
+
+const STATUS_BY_CODE: Record<string, grpc.status> = {
+  FILE_DOES_NOT_EXIST: grpc.status.NOT_FOUND,
+  BLOCK_DOES_NOT_EXIST: grpc.status.NOT_FOUND,
+  FILE_ALREADY_EXISTS: grpc.status.ALREADY_EXISTS,
+  DIRECTORY_NOT_EMPTY: grpc.status.FAILED_PRECONDITION,
+  FAILED_PRECONDITION: grpc.status.FAILED_PRECONDITION,
+  INVALID_PATH: grpc.status.INVALID_ARGUMENT,
+  USAGE: grpc.status.INVALID_ARGUMENT,
+  CONFIG: grpc.status.INVALID_ARGUMENT,
+  RESOURCE_EXHAUSTED: grpc.status.RESOURCE_EXHAUSTED,
+  NOT_LEADER: grpc.status.UNAVAILABLE,
+  UNAVAILABLE: grpc.status.UNAVAILABLE,
+  TIMEOUT: grpc.status.DEADLINE_EXCEEDED,
+};
+
+/** Turn any thrown value into a gRPC ServiceError carrying our error code in metadata. */
+export function toServiceError(e: unknown): Partial<grpc.ServiceError> {
+  const md = new grpc.Metadata();
+  if (e instanceof AlluxioError) {
+    md.set('alluxio-code', e.code);
+    const extra: Record<string, string> = {};
+    if ('path' in e && typeof (e as any).path === 'string') extra.path = (e as any).path;
+    if (e instanceof NotLeaderError && e.leader) extra.leader = e.leader;
+    md.set('alluxio-extra', JSON.stringify(extra));
+    return { code: STATUS_BY_CODE[e.code] ?? grpc.status.UNKNOWN, details: e.message, metadata: md };
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  md.set('alluxio-code', 'INTERNAL');
+  return { code: grpc.status.INTERNAL, details: msg, metadata: md };
+}
+
+/** Turn a gRPC error from a call to `target` back into one of our typed errors. */
+export function fromServiceError(err: grpc.ServiceError, target: string): AlluxioError {
+  const code = err.metadata?.get('alluxio-code')?.[0];
+  if (typeof code === 'string') {
+    const extraRaw = err.metadata.get('alluxio-extra')?.[0];
+    let extra: Record<string, string> = {};
+    try { if (typeof extraRaw === 'string') extra = JSON.parse(extraRaw); } catch { /* keep empty */ }
+    return errorFromCode(code, err.details, extra);
+  }
+  if (err.code === grpc.status.UNAVAILABLE) return new UnavailableError(`${target} is unavailable: ${err.details}`);
+  if (err.code === grpc.status.DEADLINE_EXCEEDED) return new TimeoutError(`call to ${target} timed out: ${err.details}`);
+  return new InternalError(`call to ${target} failed: ${err.details}`);
+}
+
+/** Wrap an async handler as a grpc-js unary handler. */
+export function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res> | Res): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    Promise.resolve()
+      .then(() => fn(call.request, call))
+      .then((res) => callback(null, res), (e) => callback(toServiceError(e) as grpc.ServiceError));
+  };
+}
+
+/** Call a unary method with a deadline and typed errors. */
+export function callUnary<Res>(client: grpc.Client, method: string, req: unknown, timeoutMs: number, target: string): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    const deadline = new Date(Date.now() + timeoutMs);
+    (client as any)[method](req, { deadline }, (err: grpc.ServiceError | null, res: Res) => {
+      if (err) reject(fromServiceError(err, target));
+      else resolve(res);
+    });
+  });
+}
+
+/** Bind a gRPC server on host:port; resolves with the bound port. */
+export function bindServer(server: grpc.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(`${host.includes(':') ? `[${host}]` : host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+      if (err) reject(err);
+      else resolve(bound);
+    });
+  });
+}

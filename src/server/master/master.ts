@@ -1,0 +1,310 @@
+/**
+ * The Alluxio master process: namespace (through the journal), block registry, gRPC services
+ * and the web UI. Servers are started once and never restarted on a role change.
+ */
+import os from 'node:os';
+import fs from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import type { Config } from '../../conf/index.js';
+import type { Journal, JournalEntry } from '../../journal/types.js';
+import { createJournal } from '../../journal/index.js';
+import { protos, unary, bindServer, CHANNEL_OPTIONS } from '../../rpc.js';
+import { FileAlreadyExistsError, NotLeaderError, InvalidPathError } from '../../errors.js';
+import { createLogger, type Logger } from '../../log.js';
+import { VERSION } from '../../version.js';
+import { Namespace, type Inode, type DeleteResult } from './namespace.js';
+import { BlockRegistry, type WorkerRecord } from './blockRegistry.js';
+import { normalizePath, parentOf } from './paths.js';
+import { ufsRootDir, ufsPathOf } from '../ufs.js';
+import { startMasterWeb } from './web.js';
+import type { Server as HttpServer } from 'node:http';
+
+/** How long a worker keeps an async-persist assignment before another worker may get it. */
+const PERSIST_REASSIGN_MS = 60_000;
+
+export class AlluxioMaster {
+  readonly ns = new Namespace();
+  readonly registry = new BlockRegistry();
+  readonly startTimeMs = Date.now();
+  readonly hostname: string;
+  readonly journal: Journal;
+  readonly log: Logger;
+  private readonly ufsRoot: string;
+  private grpcServer?: grpc.Server;
+  private web?: HttpServer;
+  private lostTimer?: NodeJS.Timeout;
+  private persistAssigned = new Map<number, { workerId: number; at: number }>();
+  rpcPort = 0;
+  webPort = 0;
+
+  constructor(readonly conf: Config, logger?: Logger) {
+    this.log = logger ?? createLogger('AlluxioMaster');
+    this.hostname = conf.get('alluxio.master.hostname') || os.hostname();
+    this.ufsRoot = ufsRootDir(conf.get('alluxio.master.mount.table.root.ufs'));
+    this.journal = createJournal(conf, (m) => this.log.warn(m));
+  }
+
+  get address(): string { return `${this.hostname}:${this.rpcPort}`; }
+
+  async start(): Promise<void> {
+    const t0 = Date.now();
+    await this.journal.start(this.ns);
+    const st = this.journal.stats();
+    this.log.info(`Journal (${st.type}) replayed ${st.replayedEntries} entries in ${st.replayMs} ms; last index ${st.lastIndex}`);
+    if (!this.ns.clusterId) await this.journal.propose({ type: 'init', clusterId: randomUUID() });
+    await fs.mkdir(this.ufsRoot, { recursive: true });
+
+    const server = new grpc.Server(CHANNEL_OPTIONS);
+    const p = protos();
+    server.addService(p.file.FileSystemMasterClientService.service, this.fileSystemService());
+    server.addService(p.block.BlockMasterClientService.service, this.blockClientService());
+    server.addService(p.block.BlockMasterWorkerService.service, this.blockWorkerService());
+    server.addService(p.meta.MetaMasterClientService.service, this.metaService());
+    this.rpcPort = await bindServer(server, this.conf.get('alluxio.master.bind.host'), this.conf.getPort('alluxio.master.rpc.port'));
+    this.grpcServer = server;
+
+    const web = await startMasterWeb(this, this.conf.get('alluxio.master.web.bind.host'), this.conf.getPort('alluxio.master.web.port'));
+    this.web = web.server;
+    this.webPort = web.port;
+
+    const timeout = this.conf.getMs('alluxio.master.worker.timeout');
+    const interval = Math.min(this.conf.getMs('alluxio.master.lost.worker.detection.interval'), timeout);
+    this.lostTimer = setInterval(() => {
+      for (const w of this.registry.detectLost(timeout)) this.log.warn(`Worker ${w.id} (${w.address.host}:${w.address.rpcPort}) is lost: no heartbeat for ${timeout} ms`);
+    }, Math.max(10, interval));
+    this.lostTimer.unref();
+    this.log.info(`Alluxio master ${VERSION} serving at ${this.address} (web ${this.webPort}), cluster ${this.ns.clusterId}, started in ${Date.now() - t0} ms`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.lostTimer) clearInterval(this.lostTimer);
+    await new Promise<void>((r) => (this.grpcServer ? this.grpcServer.tryShutdown(() => r()) : r()));
+    await new Promise<void>((r) => (this.web ? this.web.close(() => r()) : r()));
+    this.web?.closeAllConnections?.();
+    await this.journal.close();
+  }
+
+  isLeader(): boolean { return this.journal.isLeader(); }
+
+  private requireLeader(): void {
+    if (!this.isLeader()) throw new NotLeaderError(undefined);
+  }
+
+  private propose(e: JournalEntry): Promise<unknown> {
+    this.requireLeader();
+    return this.journal.propose({ ...e, ts: Date.now() });
+  }
+
+  // ------------------------------------------------------------------ views
+  fileInfo(n: Inode, path = this.ns.pathOf(n)): any {
+    let cached = 0;
+    const fileBlockInfos = n.blocks.map((b, i) => {
+      const length = this.ns.blockLengths.get(b) ?? 0;
+      const locs = this.registry.locationsOf(b);
+      if (locs.length) cached += length;
+      return {
+        offset: i * n.blockSize,
+        blockInfo: {
+          blockId: b, length,
+          locations: locs.map((l) => ({ workerId: l.worker.id, workerAddress: l.worker.address, tierAlias: l.alias })),
+        },
+      };
+    });
+    return {
+      fileId: n.id, name: n.name, path, ufsPath: ufsPathOf(this.ufsRoot, path), length: n.length,
+      blockSizeBytes: n.blockSize, creationTimeMs: n.ctime, lastModificationTimeMs: n.mtime, completed: n.completed,
+      folder: n.dir, persisted: n.persistence === 'PERSISTED', persistenceState: n.persistence, blockIds: n.blocks,
+      fileBlockInfos, inAlluxioPercentage: n.dir || n.length === 0 ? (n.dir ? 0 : 100) : Math.floor((cached * 100) / n.length),
+      mode: n.dir ? 0o755 : 0o644, owner: os.userInfo().username, group: os.userInfo().username,
+    };
+  }
+
+  workerInfo(w: WorkerRecord): any {
+    const capacityBytes = w.tiers.reduce((s, t) => s + t.capacityBytes, 0);
+    const usedBytes = w.tiers.reduce((s, t) => s + t.usedBytes, 0);
+    return {
+      id: w.id, address: w.address, capacityBytes, usedBytes, tiers: w.tiers,
+      lastContactSec: Math.floor((Date.now() - w.lastContactMs) / 1000), state: w.state, startTimeMs: w.startTimeMs,
+      blockCount: w.blocks.size,
+    };
+  }
+
+  masterInfo(): any {
+    return {
+      leaderMasterAddress: this.isLeader() ? this.address : '', rpcPort: this.rpcPort, webPort: this.webPort,
+      clusterId: this.ns.clusterId, startTimeMs: this.startTimeMs, upTimeMs: Date.now() - this.startTimeMs, version: VERSION,
+      isLeader: this.isLeader(), journalType: this.conf.getEnum('alluxio.master.journal.type'), safeMode: false,
+      zookeeperEnabled: this.conf.getBool('alluxio.zookeeper.enabled'), zookeeperAddresses: this.conf.getList('alluxio.zookeeper.address'),
+      liveWorkers: this.registry.live().length, lostWorkers: this.registry.lost().length, address: this.address,
+      journalLastIndex: this.journal.stats().lastIndex,
+    };
+  }
+
+  // ------------------------------------------------------------------ UFS side effects (leader only, after commit)
+  private ufs(path: string): string { return ufsPathOf(this.ufsRoot, path); }
+
+  private async ufsDelete(path: string): Promise<void> {
+    await fs.rm(this.ufs(path), { recursive: true, force: true });
+  }
+
+  private async ufsRename(src: string, dst: string): Promise<void> {
+    try {
+      await fs.mkdir(parentOf(this.ufs(dst)), { recursive: true });
+      await fs.rename(this.ufs(src), this.ufs(dst));
+    } catch (e: any) {
+      if (e?.code !== 'ENOENT') this.log.warn(`UFS rename ${src} -> ${dst} failed: ${e.message}`);
+    }
+  }
+
+  // ------------------------------------------------------------------ services
+  private fileSystemService(): grpc.UntypedServiceImplementation {
+    return {
+      CreateDirectory: unary(async (r: any) => {
+        const path = normalizePath(r.path);
+        const existing = this.ns.lookup(path);
+        if (existing && !(existing.dir && r.allowExists) && !this.ns.hasOp(r.opId)) throw new FileAlreadyExistsError(path);
+        const persisted = r.writeType !== 'MUST_CACHE';
+        await this.propose({ type: 'mkdir', path, recursive: r.recursive, allowExists: r.allowExists, persisted, opId: r.opId });
+        if (persisted) await fs.mkdir(this.ufs(path), { recursive: true });
+        return this.fileInfo(this.ns.resolve(path), path);
+      }),
+      CreateFile: unary(async (r: any) => {
+        const path = normalizePath(r.path);
+        if (this.ns.lookup(path) && !this.ns.hasOp(r.opId)) throw new FileAlreadyExistsError(path);
+        const blockSize = r.blockSizeBytes > 0 ? r.blockSizeBytes : this.conf.getBytes('alluxio.user.block.size.bytes.default');
+        await this.propose({ type: 'createFile', path, recursive: r.recursive, blockSize, opId: r.opId });
+        return this.fileInfo(this.ns.resolve(path), path);
+      }),
+      GetNewBlockIdForFile: unary(async (r: any) => ({ blockId: await this.propose({ type: 'newBlock', path: normalizePath(r.path) }) })),
+      CompleteFile: unary(async (r: any) => {
+        const path = normalizePath(r.path);
+        const persistence = r.persisted ? 'PERSISTED' : r.asyncPersist ? 'TO_BE_PERSISTED' : 'NOT_PERSISTED';
+        await this.propose({ type: 'completeFile', path, length: r.length, persistence, opId: r.opId });
+        return this.fileInfo(this.ns.resolve(path), path);
+      }),
+      GetStatus: unary(async (r: any) => {
+        this.requireLeader();
+        const path = normalizePath(r.path);
+        return this.fileInfo(this.ns.resolve(path), path);
+      }),
+      ListStatus: unary(async (r: any) => {
+        this.requireLeader();
+        const path = normalizePath(r.path);
+        const n = this.ns.resolve(path);
+        if (!n.dir) return { infos: [this.fileInfo(n, path)] };
+        const infos: any[] = [];
+        const walk = (dir: Inode, dirPath: string) => {
+          for (const c of this.ns.children(dir)) {
+            const cp = dirPath === '/' ? `/${c.name}` : `${dirPath}/${c.name}`;
+            infos.push(this.fileInfo(c, cp));
+            if (r.recursive && c.dir) walk(c, cp);
+          }
+        };
+        walk(n, path);
+        return { infos };
+      }),
+      Remove: unary(async (r: any) => {
+        const path = normalizePath(r.path);
+        if (path === '/') throw new InvalidPathError('Cannot delete the root directory "/"');
+        const res = (await this.propose({ type: 'delete', path, recursive: r.recursive, opId: r.opId })) as DeleteResult;
+        this.registry.freeBlocks(res.blockIds);
+        await this.ufsDelete(path);
+        return {};
+      }),
+      Rename: unary(async (r: any) => {
+        const src = normalizePath(r.src), dst = normalizePath(r.dst);
+        await this.propose({ type: 'rename', src, dst, opId: r.opId });
+        await this.ufsRename(src, dst);
+        return {};
+      }),
+      Exists: unary(async (r: any) => {
+        this.requireLeader();
+        return { exists: !!this.ns.lookup(normalizePath(r.path)) };
+      }),
+    };
+  }
+
+  private blockClientService(): grpc.UntypedServiceImplementation {
+    return {
+      GetWorkerInfoList: unary(async (r: any) => {
+        const ws = r.includeLost ? [...this.registry.workers.values()] : this.registry.live();
+        return { workerInfos: ws.map((w) => this.workerInfo(w)) };
+      }),
+      GetBlockInfo: unary(async (r: any) => ({
+        blockId: r.blockId, length: this.ns.blockLengths.get(r.blockId) ?? 0,
+        locations: this.registry.locationsOf(r.blockId).map((l) => ({ workerId: l.worker.id, workerAddress: l.worker.address, tierAlias: l.alias })),
+      })),
+      GetCapacity: unary(async () => this.registry.capacity()),
+    };
+  }
+
+  private blockWorkerService(): grpc.UntypedServiceImplementation {
+    return {
+      RegisterWorker: unary(async (r: any) => {
+        this.requireLeader();
+        const blocks: { blockId: number; alias: string }[] = [];
+        const orphans: number[] = [];
+        for (const t of r.blocks) for (const b of t.blockIds) (this.ns.blockLengths.has(b) ? blocks : orphans).push({ blockId: b, alias: t.alias } as any);
+        const w = this.registry.register(r.address, r.previousWorkerId, r.tiers, blocks, r.startTimeMs);
+        for (const o of orphans as any[]) w.pendingFree.add(o.blockId);
+        this.log.info(`Registered worker ${w.id} at ${r.address.host}:${r.address.rpcPort} with ${blocks.length} blocks` + (orphans.length ? ` (${orphans.length} unknown blocks to free)` : ''));
+        return { workerId: w.id, clusterId: this.ns.clusterId };
+      }),
+      BlockHeartbeat: unary(async (r: any) => {
+        this.requireLeader();
+        const w = this.registry.get(r.workerId);
+        if (!w) return { command: 'Register', freeBlockIds: [], persistFiles: [] };
+        if (w.state === 'LOST') this.log.info(`Worker ${w.id} is back`);
+        w.state = 'LIVE';
+        w.lastContactMs = Date.now();
+        w.tiers = r.tiers;
+        for (const b of r.addedBlocks) {
+          if (this.ns.blockLengths.has(b.blockId)) this.registry.addLocation(w, b.blockId, b.tierAlias);
+          else w.pendingFree.add(b.blockId);
+        }
+        for (const b of r.removedBlockIds) this.registry.removeLocation(w, b);
+        for (const f of r.failedPersistFileIds) { w.persisting.delete(f); this.persistAssigned.delete(f); }
+        for (const f of r.persistedFileIds) {
+          w.persisting.delete(f);
+          this.persistAssigned.delete(f);
+          if (this.ns.toPersist.has(f)) await this.propose({ type: 'setPersisted', fileId: f });
+        }
+        const freeBlockIds = [...w.pendingFree];
+        w.pendingFree.clear();
+        const persistFiles = this.assignPersistence(w);
+        return { command: freeBlockIds.length || persistFiles.length ? 'Work' : 'Nothing', freeBlockIds, persistFiles };
+      }),
+      CommitBlock: unary(async (r: any) => {
+        const w = this.registry.get(r.workerId);
+        if (this.ns.blockLengths.get(r.blockId) !== r.length) await this.propose({ type: 'commitBlock', blockId: r.blockId, length: r.length });
+        if (w) this.registry.addLocation(w, r.blockId, r.tierAlias);
+        return {};
+      }),
+    };
+  }
+
+  /** Files waiting for ASYNC_THROUGH persistence whose blocks this worker holds entirely. */
+  private assignPersistence(w: WorkerRecord): any[] {
+    const out: any[] = [];
+    const now = Date.now();
+    for (const fileId of this.ns.toPersist) {
+      const a = this.persistAssigned.get(fileId);
+      if (a && now - a.at < PERSIST_REASSIGN_MS && this.registry.get(a.workerId)?.state === 'LIVE') continue;
+      const f = this.ns.byId(fileId);
+      if (!f || !f.blocks.every((b) => w.blocks.has(b))) continue;
+      this.persistAssigned.set(fileId, { workerId: w.id, at: now });
+      w.persisting.add(fileId);
+      out.push({
+        fileId, ufsPath: this.ufs(this.ns.pathOf(f)), blockIds: f.blocks,
+        blockLengths: f.blocks.map((b) => this.ns.blockLengths.get(b) ?? 0), blocks: [],
+      });
+      if (out.length >= 16) break;
+    }
+    return out;
+  }
+
+  private metaService(): grpc.UntypedServiceImplementation {
+    return { GetMasterInfo: unary(async () => this.masterInfo()) };
+  }
+}

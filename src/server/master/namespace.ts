@@ -1,0 +1,320 @@
+/**
+ * The master's replicated state: the inode tree and committed block lengths.
+ *
+ * This is the StateMachine the journal drives. Every change arrives as a JournalEntry and is
+ * applied deterministically (timestamps come from the entry, never from the clock), so replay
+ * and every future replica reach the same state. Rejections (path exists, not found, ...) are
+ * thrown from apply() identically everywhere. Block *locations* are not here: they are soft
+ * state rebuilt from worker registrations (see blockRegistry.ts).
+ */
+import type { JournalEntry, StateMachine } from '../../journal/types.js';
+import {
+  FileAlreadyExistsError, FileDoesNotExistError, DirectoryNotEmptyError, InvalidPathError, FailedPreconditionError,
+} from '../../errors.js';
+import { normalizePath, components, parentOf, baseName, isUnder } from './paths.js';
+
+export type PersistenceState = 'NOT_PERSISTED' | 'TO_BE_PERSISTED' | 'PERSISTED';
+
+export interface Inode {
+  id: number;
+  name: string;
+  parentId: number;
+  dir: boolean;
+  ctime: number;
+  mtime: number;
+  length: number;
+  blockSize: number;
+  blocks: number[];
+  completed: boolean;
+  persistence: PersistenceState;
+  /** Directories only: child name -> inode id. */
+  children?: Map<string, number>;
+}
+
+/** Block ids are containerId * 2^24 + sequence; a file's id is its container's last sequence. */
+export const BLOCK_SEQ = 2 ** 24;
+export const fileIdOf = (container: number): number => container * BLOCK_SEQ + (BLOCK_SEQ - 1);
+export const containerOf = (blockOrFileId: number): number => Math.floor(blockOrFileId / BLOCK_SEQ);
+export const ROOT_ID = fileIdOf(0);
+const MAX_REMEMBERED_OPS = 10_000;
+
+export interface DeleteResult { blockIds: number[]; deletedFiles: number; persistedPaths: string[] }
+
+export class Namespace implements StateMachine {
+  private inodes = new Map<number, Inode>();
+  /** Committed blocks: id -> length. */
+  readonly blockLengths = new Map<number, number>();
+  private nextContainer = 1;
+  clusterId = '';
+  /** Results of recently applied operations by client opId (idempotent retries). */
+  private ops = new Map<string, unknown>();
+  /** Files waiting for asynchronous persistence (derived from inodes; not serialized). */
+  readonly toPersist = new Set<number>();
+
+  constructor() { this.reset(); }
+
+  private reset(): void {
+    this.inodes.clear();
+    this.blockLengths.clear();
+    this.ops.clear();
+    this.toPersist.clear();
+    this.nextContainer = 1;
+    this.clusterId = '';
+    this.inodes.set(ROOT_ID, {
+      id: ROOT_ID, name: '', parentId: -1, dir: true, ctime: 0, mtime: 0, length: 0, blockSize: 0, blocks: [],
+      completed: true, persistence: 'PERSISTED', children: new Map(),
+    });
+  }
+
+  // ---------------------------------------------------------------- queries
+  get inodeCount(): number { return this.inodes.size; }
+
+  /** The inode at `path`, or undefined. `path` must be normalized. */
+  lookup(path: string): Inode | undefined {
+    let cur = this.inodes.get(ROOT_ID)!;
+    for (const c of components(path)) {
+      const id = cur.children?.get(c);
+      if (id === undefined) return undefined;
+      cur = this.inodes.get(id)!;
+    }
+    return cur;
+  }
+
+  /** Like lookup but throws FileDoesNotExistError. */
+  resolve(path: string): Inode {
+    const n = this.lookup(path);
+    if (!n) throw new FileDoesNotExistError(path);
+    return n;
+  }
+
+  byId(id: number): Inode | undefined { return this.inodes.get(id); }
+
+  pathOf(inode: Inode): string {
+    const parts: string[] = [];
+    let cur: Inode | undefined = inode;
+    while (cur && cur.id !== ROOT_ID) { parts.push(cur.name); cur = this.inodes.get(cur.parentId); }
+    return '/' + parts.reverse().join('/');
+  }
+
+  children(dir: Inode): Inode[] {
+    if (!dir.children) return [];
+    return [...dir.children.keys()].sort().map((n) => this.inodes.get(dir.children!.get(n)!)!);
+  }
+
+  /** Has a previous attempt of this client operation been applied? (for retries) */
+  hasOp(opId: string | undefined): boolean { return !!opId && this.ops.has(opId); }
+
+  // ---------------------------------------------------------------- apply
+  apply(e: JournalEntry, _index: number): unknown {
+    const opId = typeof e.opId === 'string' && e.opId ? e.opId : undefined;
+    if (opId && this.ops.has(opId)) return this.ops.get(opId);
+    const result = this.applyOp(e);
+    if (opId) {
+      this.ops.set(opId, result);
+      if (this.ops.size > MAX_REMEMBERED_OPS) this.ops.delete(this.ops.keys().next().value!);
+    }
+    return result;
+  }
+
+  private applyOp(e: JournalEntry): unknown {
+    const ts = Number(e.ts ?? 0);
+    switch (e.type) {
+      case 'init':
+        if (!this.clusterId) this.clusterId = String(e.clusterId);
+        return this.clusterId;
+      case 'mkdir':
+        return this.mkdir(normalizePath(String(e.path)), !!e.recursive, !!e.allowExists, ts, !!e.persisted).id;
+      case 'createFile':
+        return this.createFile(normalizePath(String(e.path)), !!e.recursive, Number(e.blockSize), ts).id;
+      case 'newBlock':
+        return this.newBlock(normalizePath(String(e.path)));
+      case 'commitBlock': {
+        const id = Number(e.blockId);
+        const file = this.inodes.get(fileIdOf(containerOf(id)));
+        if (!file || !file.blocks.includes(id)) throw new FailedPreconditionError(`block ${id} does not belong to any file`);
+        this.blockLengths.set(id, Number(e.length));
+        return null;
+      }
+      case 'completeFile':
+        return this.completeFile(normalizePath(String(e.path)), Number(e.length), String(e.persistence) as PersistenceState, ts).id;
+      case 'delete':
+        return this.delete(normalizePath(String(e.path)), !!e.recursive, ts);
+      case 'rename':
+        this.rename(normalizePath(String(e.src)), normalizePath(String(e.dst)), ts);
+        return null;
+      case 'setPersisted': {
+        const f = this.inodes.get(Number(e.fileId));
+        if (f && !f.dir) { f.persistence = 'PERSISTED'; this.toPersist.delete(f.id); }
+        return null;
+      }
+      default:
+        throw new FailedPreconditionError(`unknown journal entry type "${e.type}"`);
+    }
+  }
+
+  private newInode(parent: Inode, name: string, dir: boolean, ts: number): Inode {
+    const n: Inode = {
+      id: fileIdOf(this.nextContainer++), name, parentId: parent.id, dir, ctime: ts, mtime: ts,
+      length: 0, blockSize: 0, blocks: [], completed: dir, persistence: 'NOT_PERSISTED',
+    };
+    if (dir) n.children = new Map();
+    this.inodes.set(n.id, n);
+    parent.children!.set(name, n.id);
+    parent.mtime = ts;
+    return n;
+  }
+
+  /** Parent directory for a new entry at `path`, creating ancestors when `recursive`. */
+  private parentFor(path: string, recursive: boolean, ts: number, persisted: boolean): Inode {
+    if (path === '/') throw new FileAlreadyExistsError('/');
+    let cur = this.inodes.get(ROOT_ID)!;
+    const comps = components(path);
+    let sofar = '';
+    for (const c of comps.slice(0, -1)) {
+      sofar += '/' + c;
+      const id = cur.children!.get(c);
+      if (id === undefined) {
+        if (!recursive) throw new FileDoesNotExistError(sofar);
+        cur = this.newInode(cur, c, true, ts);
+        if (persisted) cur.persistence = 'PERSISTED';
+      } else {
+        cur = this.inodes.get(id)!;
+        if (!cur.dir) throw new InvalidPathError(`Path "${path}" is invalid: "${sofar}" is a file, not a directory`);
+      }
+    }
+    return cur;
+  }
+
+  private mkdir(path: string, recursive: boolean, allowExists: boolean, ts: number, persisted: boolean): Inode {
+    const existing = this.lookup(path);
+    if (existing) {
+      if (existing.dir && allowExists) return existing;
+      throw new FileAlreadyExistsError(path);
+    }
+    const parent = this.parentFor(path, recursive, ts, persisted);
+    const d = this.newInode(parent, baseName(path), true, ts);
+    if (persisted) d.persistence = 'PERSISTED';
+    return d;
+  }
+
+  private createFile(path: string, recursive: boolean, blockSize: number, ts: number): Inode {
+    if (this.lookup(path)) throw new FileAlreadyExistsError(path);
+    if (!(blockSize > 0)) throw new InvalidPathError(`block size must be positive, got ${blockSize}`);
+    const parent = this.parentFor(path, recursive, ts, false);
+    const f = this.newInode(parent, baseName(path), false, ts);
+    f.blockSize = blockSize;
+    return f;
+  }
+
+  private fileAt(path: string): Inode {
+    const f = this.resolve(path);
+    if (f.dir) throw new InvalidPathError(`Path "${path}" is a directory, not a file`);
+    return f;
+  }
+
+  private newBlock(path: string): number {
+    const f = this.fileAt(path);
+    if (f.completed) throw new FailedPreconditionError(`File "${path}" is already completed`);
+    const id = containerOf(f.id) * BLOCK_SEQ + f.blocks.length;
+    if (f.blocks.length >= BLOCK_SEQ - 1) throw new FailedPreconditionError(`File "${path}" has too many blocks`);
+    f.blocks.push(id);
+    return id;
+  }
+
+  private completeFile(path: string, length: number, persistence: PersistenceState, ts: number): Inode {
+    const f = this.fileAt(path);
+    if (f.completed) throw new FailedPreconditionError(`File "${path}" is already completed`);
+    if (f.blocks.length === 0 && length > 0) {
+      // Written only to the UFS (THROUGH): the blocks exist by id and length, uncached.
+      for (let off = 0; off < length; off += f.blockSize) {
+        const id = containerOf(f.id) * BLOCK_SEQ + f.blocks.length;
+        f.blocks.push(id);
+        this.blockLengths.set(id, Math.min(f.blockSize, length - off));
+      }
+    } else {
+      let sum = 0;
+      for (const b of f.blocks) {
+        const len = this.blockLengths.get(b);
+        if (len === undefined) throw new FailedPreconditionError(`File "${path}" cannot be completed: block ${b} was never committed`);
+        sum += len;
+      }
+      if (sum !== length) throw new FailedPreconditionError(`File "${path}" cannot be completed: blocks hold ${sum} bytes, client wrote ${length}`);
+    }
+    f.length = length;
+    f.completed = true;
+    f.mtime = ts;
+    f.persistence = persistence;
+    if (persistence === 'TO_BE_PERSISTED') this.toPersist.add(f.id);
+    return f;
+  }
+
+  private delete(path: string, recursive: boolean, ts: number): DeleteResult {
+    if (path === '/') throw new InvalidPathError('Cannot delete the root directory "/"');
+    const n = this.resolve(path);
+    if (n.dir && n.children!.size > 0 && !recursive) throw new DirectoryNotEmptyError(path);
+    const result: DeleteResult = { blockIds: [], deletedFiles: 0, persistedPaths: [] };
+    if (n.persistence === 'PERSISTED') result.persistedPaths.push(path);
+    const stack = [n];
+    while (stack.length) {
+      const cur = stack.pop()!;
+      if (cur.dir) for (const id of cur.children!.values()) stack.push(this.inodes.get(id)!);
+      else {
+        result.deletedFiles++;
+        for (const b of cur.blocks) { result.blockIds.push(b); this.blockLengths.delete(b); }
+        this.toPersist.delete(cur.id);
+      }
+      this.inodes.delete(cur.id);
+    }
+    const parent = this.inodes.get(n.parentId)!;
+    parent.children!.delete(n.name);
+    parent.mtime = ts;
+    return result;
+  }
+
+  private rename(src: string, dst: string, ts: number): void {
+    if (src === '/' || dst === '/') throw new InvalidPathError('Cannot rename the root directory "/"');
+    const n = this.resolve(src);
+    if (isUnder(dst, src)) throw new InvalidPathError(`Cannot rename "${src}" to "${dst}": the destination is inside the source`);
+    if (this.lookup(dst)) throw new FileAlreadyExistsError(dst);
+    const newParent = this.lookup(parentOf(dst));
+    if (!newParent) throw new FileDoesNotExistError(parentOf(dst));
+    if (!newParent.dir) throw new InvalidPathError(`Cannot rename to "${dst}": "${parentOf(dst)}" is a file`);
+    const oldParent = this.inodes.get(n.parentId)!;
+    oldParent.children!.delete(n.name);
+    oldParent.mtime = ts;
+    n.name = baseName(dst);
+    n.parentId = newParent.id;
+    n.mtime = ts;
+    newParent.children!.set(n.name, n.id);
+    newParent.mtime = ts;
+  }
+
+  // ---------------------------------------------------------------- snapshot
+  snapshot(): Buffer {
+    const inodes: unknown[] = [];
+    for (const n of this.inodes.values()) {
+      inodes.push([n.id, n.name, n.parentId, n.dir ? 1 : 0, n.ctime, n.mtime, n.length, n.blockSize, n.blocks, n.completed ? 1 : 0, n.persistence]);
+    }
+    return Buffer.from(JSON.stringify({
+      v: 1, clusterId: this.clusterId, nextContainer: this.nextContainer, inodes,
+      blocks: [...this.blockLengths], ops: [...this.ops],
+    }));
+  }
+
+  restore(data: Buffer): void {
+    const s = JSON.parse(data.toString('utf8'));
+    this.reset();
+    this.inodes.clear();
+    this.clusterId = s.clusterId;
+    this.nextContainer = s.nextContainer;
+    for (const [id, name, parentId, dir, ctime, mtime, length, blockSize, blocks, completed, persistence] of s.inodes) {
+      const n: Inode = { id, name, parentId, dir: dir === 1, ctime, mtime, length, blockSize, blocks, completed: completed === 1, persistence };
+      if (n.dir) n.children = new Map();
+      this.inodes.set(id, n);
+      if (persistence === 'TO_BE_PERSISTED') this.toPersist.add(id);
+    }
+    for (const n of this.inodes.values()) if (n.id !== ROOT_ID) this.inodes.get(n.parentId)!.children!.set(n.name, n.id);
+    for (const [id, len] of s.blocks) this.blockLengths.set(id, len);
+    for (const [k, v] of s.ops) this.ops.set(k, v);
+  }
+}

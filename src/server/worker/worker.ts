@@ -1,0 +1,292 @@
+/**
+ * The Alluxio worker process: a tiered block store served over gRPC, registration and
+ * heartbeats to the leading master, UFS reads/writes and asynchronous persistence.
+ */
+import os from 'node:os';
+import fs from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import type { Server as HttpServer } from 'node:http';
+import { type Config, parseBytes } from '../../conf/index.js';
+import { protos, bindServer, CHANNEL_OPTIONS, toServiceError } from '../../rpc.js';
+import { MasterClient } from '../../client/masterClient.js';
+import { CHUNK_SIZE } from '../../client/workerClient.js';
+import { InvalidPathError, FailedPreconditionError } from '../../errors.js';
+import { createLogger, type Logger } from '../../log.js';
+import { BlockStore, tierSpecsFromConf, type TempBlock } from './blockStore.js';
+import { ufsRootDir } from '../ufs.js';
+import { startWorkerWeb } from './web.js';
+
+export class AlluxioWorker {
+  readonly store: BlockStore;
+  readonly log: Logger;
+  readonly hostname: string;
+  readonly startTimeMs = Date.now();
+  private readonly ufsRoot: string;
+  private master: MasterClient;
+  private grpcServer?: grpc.Server;
+  private web?: HttpServer;
+  private hbTimer?: NodeJS.Timeout;
+  private stopped = false;
+  workerId = 0;
+  registered = false;
+  lastHeartbeatMs = 0;
+  rpcPort = 0;
+  webPort = 0;
+  private persisted: number[] = [];
+  private failedPersist: number[] = [];
+  private persisting = new Set<number>();
+
+  constructor(readonly conf: Config, logger?: Logger) {
+    this.log = logger ?? createLogger('AlluxioWorker');
+    this.hostname = conf.get('alluxio.worker.hostname') || os.hostname();
+    this.ufsRoot = ufsRootDir(conf.get('alluxio.master.mount.table.root.ufs'));
+    this.store = new BlockStore(tierSpecsFromConf(conf, parseBytes), conf.get('alluxio.worker.data.folder'));
+    this.master = MasterClient.fromConf(conf);
+  }
+
+  async start(): Promise<void> {
+    await this.store.open();
+    const server = new grpc.Server(CHANNEL_OPTIONS);
+    server.addService(protos().worker.BlockWorker.service, this.service());
+    this.rpcPort = await bindServer(server, this.conf.get('alluxio.worker.bind.host'), this.conf.getPort('alluxio.worker.rpc.port'));
+    this.grpcServer = server;
+    const web = await startWorkerWeb(this, this.conf.get('alluxio.worker.bind.host'), this.conf.getPort('alluxio.worker.web.port'));
+    this.web = web.server;
+    this.webPort = web.port;
+    const usage = this.store.usage().map((t) => `${t.alias} ${t.capacityBytes} bytes`).join(', ');
+    this.log.info(`Alluxio worker serving at ${this.hostname}:${this.rpcPort} (web ${this.webPort}); tiers: ${usage}; ${this.store.all().length} blocks`);
+    void this.heartbeatLoop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.hbTimer) clearTimeout(this.hbTimer);
+    await new Promise<void>((r) => (this.grpcServer ? this.grpcServer.tryShutdown(() => r()) : r()));
+    await new Promise<void>((r) => (this.web ? this.web.close(() => r()) : r()));
+    this.master.close();
+  }
+
+  private address() { return { host: this.hostname, rpcPort: this.rpcPort, webPort: this.webPort }; }
+
+  private async register(): Promise<void> {
+    const byTier = new Map<string, { alias: string; blockIds: number[]; lengths: number[] }>();
+    for (const m of this.store.all()) {
+      const a = m.dir.tier.alias;
+      const e = byTier.get(a) ?? { alias: a, blockIds: [], lengths: [] };
+      e.blockIds.push(m.id); e.lengths.push(m.length);
+      byTier.set(a, e);
+    }
+    this.store.drainChanges(); // everything is in the registration
+    const res = await this.master.call('blockWorker', 'RegisterWorker', {
+      address: this.address(), previousWorkerId: this.workerId, tiers: this.store.usage(), blocks: [...byTier.values()], startTimeMs: this.startTimeMs,
+    });
+    if (this.workerId !== res.workerId) this.log.info(`Registered with master as worker ${res.workerId} (cluster ${res.clusterId})`);
+    this.workerId = res.workerId;
+    this.registered = true;
+  }
+
+  /** Register, then heartbeat every alluxio.worker.block.heartbeat.interval; re-register when told to. */
+  private async heartbeatLoop(): Promise<void> {
+    const interval = this.conf.getMs('alluxio.worker.block.heartbeat.interval');
+    const tick = async () => {
+      if (this.stopped) return;
+      try {
+        if (!this.registered) await this.register();
+        else await this.heartbeat();
+        this.lastHeartbeatMs = Date.now();
+      } catch (e) {
+        this.log.warn(`Heartbeat to master failed: ${(e as Error).message}`);
+      }
+      if (!this.stopped) { this.hbTimer = setTimeout(tick, interval); }
+    };
+    await tick();
+  }
+
+  private async heartbeat(): Promise<void> {
+    const changes = this.store.drainChanges();
+    const persisted = this.persisted.splice(0);
+    const failed = this.failedPersist.splice(0);
+    let res: any;
+    try {
+      res = await this.master.call('blockWorker', 'BlockHeartbeat', {
+        workerId: this.workerId, tiers: this.store.usage(),
+        addedBlocks: changes.added.map((m) => ({ blockId: m.id, length: m.length, tierAlias: m.dir.tier.alias })),
+        removedBlockIds: changes.removed, persistedFileIds: persisted, failedPersistFileIds: failed,
+      });
+    } catch (e) {
+      // Nothing is lost: re-register with the full block list next time.
+      this.registered = false;
+      this.persisted.push(...persisted);
+      this.failedPersist.push(...failed);
+      throw e;
+    }
+    if (res.command === 'Register') { this.registered = false; await this.register(); return; }
+    for (const b of res.freeBlockIds) await this.store.remove(b);
+    for (const p of res.persistFiles) void this.persist(p);
+  }
+
+  /** ASYNC_THROUGH: write a file's blocks (all on this worker) to the UFS, then report it. */
+  private async persist(p: { fileId: number; ufsPath: string; blockIds: number[] }): Promise<void> {
+    if (this.persisting.has(p.fileId)) return;
+    this.persisting.add(p.fileId);
+    const ufsPath = this.checkUfsPath(p.ufsPath);
+    const tmp = `${ufsPath}.alluxio.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await fs.mkdir(path.dirname(ufsPath), { recursive: true });
+      const fh = await fs.open(tmp, 'w');
+      try {
+        for (const b of p.blockIds) {
+          const lock = this.store.lockForRead(b);
+          try { await fh.write(await fs.readFile(this.store.blockPath(lock.meta))); } finally { lock.release(); }
+        }
+        await fh.sync();
+      } finally { await fh.close(); }
+      await fs.rename(tmp, ufsPath);
+      this.persisted.push(p.fileId);
+      this.log.info(`Persisted file ${p.fileId} to ${ufsPath}`);
+    } catch (e) {
+      await fs.rm(tmp, { force: true });
+      this.failedPersist.push(p.fileId);
+      this.log.warn(`Failed to persist file ${p.fileId} to ${ufsPath}: ${(e as Error).message}`);
+    } finally {
+      this.persisting.delete(p.fileId);
+    }
+  }
+
+  /** A UFS path from a client must lie under the root UFS. */
+  private checkUfsPath(p: string): string {
+    const abs = path.resolve(p);
+    if (abs !== this.ufsRoot && !abs.startsWith(this.ufsRoot + path.sep)) throw new InvalidPathError(`UFS path ${p} is outside the root UFS ${this.ufsRoot}`);
+    return abs;
+  }
+
+  private async commitToMaster(blockId: number, length: number, alias: string): Promise<void> {
+    await this.master.call('blockWorker', 'CommitBlock', { workerId: this.workerId, blockId, length, tierAlias: alias });
+  }
+
+  // --------------------------------------------------------------- gRPC service
+  private service(): grpc.UntypedServiceImplementation {
+    return {
+      WriteBlock: (call: grpc.ServerReadableStream<any, any>, cb: grpc.sendUnaryData<any>) => {
+        void (async () => {
+          let tb: TempBlock | undefined;
+          let fh: fs.FileHandle | undefined;
+          try {
+            for await (const msg of call) {
+              if (msg.header) {
+                if (!this.registered) throw new FailedPreconditionError('worker is not registered with a master yet');
+                tb = await this.store.createTemp(msg.header.blockId, Math.min(msg.header.spaceToReserve || CHUNK_SIZE, 8 * CHUNK_SIZE), msg.header.tierAlias);
+                fh = await fs.open(tb.file, 'w');
+              } else if (msg.chunk) {
+                if (!tb || !fh) throw new FailedPreconditionError('WriteBlock: data before header');
+                await this.store.reserve(tb, msg.chunk.length);
+                await fh.write(msg.chunk);
+                tb.written += msg.chunk.length;
+              }
+            }
+            if (!tb || !fh) throw new FailedPreconditionError('WriteBlock: no header');
+            await fh.close(); fh = undefined;
+            const meta = await this.store.commit(tb);
+            await this.commitToMaster(meta.id, meta.length, meta.dir.tier.alias);
+            cb(null, { length: meta.length });
+          } catch (e) {
+            await fh?.close().catch(() => {});
+            if (tb) await this.store.abort(tb);
+            cb(toServiceError(e) as grpc.ServiceError);
+          }
+        })();
+      },
+      WriteUfsFile: (call: grpc.ServerReadableStream<any, any>, cb: grpc.sendUnaryData<any>) => {
+        void (async () => {
+          let fh: fs.FileHandle | undefined, tmp = '', dest = '', length = 0;
+          try {
+            for await (const msg of call) {
+              if (msg.header) {
+                dest = this.checkUfsPath(msg.header.ufsPath);
+                await fs.mkdir(path.dirname(dest), { recursive: true });
+                tmp = `${dest}.alluxio.${randomBytes(4).toString('hex')}.tmp`;
+                fh = await fs.open(tmp, 'w');
+              } else if (msg.chunk) {
+                if (!fh) throw new FailedPreconditionError('WriteUfsFile: data before header');
+                await fh.write(msg.chunk);
+                length += msg.chunk.length;
+              }
+            }
+            if (!fh) throw new FailedPreconditionError('WriteUfsFile: no header');
+            await fh.sync();
+            await fh.close(); fh = undefined;
+            await fs.rename(tmp, dest);
+            cb(null, { length });
+          } catch (e) {
+            await fh?.close().catch(() => {});
+            if (tmp) await fs.rm(tmp, { force: true });
+            cb(toServiceError(e) as grpc.ServiceError);
+          }
+        })();
+      },
+      ReadBlock: (call: grpc.ServerWritableStream<any, any>) => {
+        void (async () => {
+          const r = call.request;
+          try {
+            if (r.promote) await this.store.promote(r.blockId);
+            const lock = this.store.lockForRead(r.blockId);
+            try {
+              const end = r.length > 0 ? Math.min(lock.meta.length, r.offset + r.length) : lock.meta.length;
+              if (end > r.offset) await pipeFile(this.store.blockPath(lock.meta), r.offset, end, call);
+            } finally { lock.release(); }
+            call.end();
+          } catch (e) {
+            call.destroy(toServiceError(e) as any);
+          }
+        })();
+      },
+      ReadUfsBlock: (call: grpc.ServerWritableStream<any, any>) => {
+        void (async () => {
+          const r = call.request;
+          let tb: TempBlock | undefined;
+          try {
+            const src = this.checkUfsPath(r.ufsPath);
+            // Cache only when the block is not here yet and the whole block is read.
+            if (r.cache && !this.store.has(r.blockId)) {
+              try { tb = await this.store.createTemp(r.blockId, r.blockLength); } catch (e) { this.log.warn(`Not caching block ${r.blockId}: ${(e as Error).message}`); }
+            }
+            const fh = await fs.open(src, 'r');
+            try {
+              const buf = Buffer.allocUnsafe(Math.min(CHUNK_SIZE, Math.max(1, r.blockLength)));
+              let pos = r.offsetInFile;
+              const end = r.offsetInFile + r.blockLength;
+              while (pos < end) {
+                const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, end - pos), pos);
+                if (bytesRead === 0) throw new FailedPreconditionError(`UFS file ${r.ufsPath} is shorter than expected (${pos} < ${end})`);
+                const chunk = Buffer.from(buf.subarray(0, bytesRead));
+                if (tb) { await fs.appendFile(tb.file, chunk); tb.written += bytesRead; }
+                if (!call.write({ data: chunk })) await new Promise((res) => call.once('drain', res));
+                pos += bytesRead;
+              }
+            } finally { await fh.close(); }
+            if (tb) {
+              const meta = await this.store.commit(tb);
+              tb = undefined;
+              await this.commitToMaster(meta.id, meta.length, meta.dir.tier.alias).catch((e) => this.log.warn(`Commit of cached block ${meta.id} failed: ${e.message}`));
+            }
+            call.end();
+          } catch (e) {
+            if (tb) await this.store.abort(tb);
+            call.destroy(toServiceError(e) as any);
+          }
+        })();
+      },
+    };
+  }
+}
+
+/** Stream bytes [start, end) of a file to a gRPC server stream as Chunk messages. */
+async function pipeFile(file: string, start: number, end: number, call: grpc.ServerWritableStream<any, any>): Promise<void> {
+  const rs = createReadStream(file, { start, end: end - 1, highWaterMark: CHUNK_SIZE });
+  for await (const chunk of rs) {
+    if (!call.write({ data: chunk })) await new Promise((res) => call.once('drain', res));
+  }
+}
