@@ -1,0 +1,388 @@
+/**
+ * Append-only segmented write-ahead log for the local journal.
+ *
+ * Layout: `<dir>/<20-digit first index>.log`. Each segment starts with a 16-byte header
+ * (magic `AXJLWAL1`, u64 LE first index, which must match the file name), followed by records:
+ *
+ * ```
+ * off 0   u32 LE  payload length (> 0)
+ * off 4   u32 LE  crc32 of the payload (zlib.crc32)
+ * off 8   u32 LE  crc32 of bytes 0..7 (header check: a damaged length is caught before it is trusted,
+ *                  so a flipped bit in a length field is never mistaken for a torn tail)
+ * off 12  payload bytes (the caller's encoding; the local journal uses UTF-8 JSON)
+ * ```
+ *
+ * Record indexes are implicit: the segment's first index plus the record's position. Segments are
+ * rolled (a new file started) before a batch once the active one reaches `segmentBytes`; a batch is
+ * never split across segments.
+ *
+ * Recovery on open (see `Wal.open`): an incomplete or damaged record at the very end of the LAST
+ * segment, with no valid record anywhere after it, is a torn tail of a write that was never
+ * acknowledged: it is truncated away and reported as a warning. Any other damage is a
+ * JournalCorruptError naming file, byte offset and record index; nothing is ever deleted for it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { crc32 } from 'node:zlib';
+import { promisify } from 'node:util';
+import { InternalError, JournalCorruptError } from '../../errors.js';
+
+const writeAsync = promisify(fs.write);
+const fdatasyncAsync = promisify(fs.fdatasync);
+
+export const SEGMENT_MAGIC = Buffer.from('AXJLWAL1', 'latin1');
+export const SEGMENT_HEADER_BYTES = 16;
+export const RECORD_HEADER_BYTES = 12;
+/** Upper bound on one record's payload; anything larger is refused at append and is damage at read. */
+export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+
+const CORRUPT_HINT =
+  'the journal is damaged; restore the journal folder from a checkpoint/backup (the files were left untouched, nothing was deleted)';
+
+/** `00000000000000000042.log` for first index 42. */
+export function segmentFileName(firstIndex: number): string {
+  return `${String(firstIndex).padStart(20, '0')}.log`;
+}
+const SEGMENT_NAME_RE = /^(\d{20})\.log$/;
+
+interface Segment {
+  /** Index of the first record this segment holds (or would hold when empty). */
+  readonly first: number;
+  readonly file: string;
+}
+
+export interface WalOpenOptions {
+  /** The log folder (created if missing). */
+  dir: string;
+  /** Roll to a new segment once the active one reaches this size. */
+  segmentBytes?: number;
+  /** fdatasync each batch and fsync directories (default true). Off only for tests and benches. */
+  fsync?: boolean;
+  /**
+   * Entries up to this index are covered by the loaded checkpoint: they are not handed to `onRecord`,
+   * segments holding only such entries are not even read, and a log that starts after it is an error.
+   */
+  coveredIndex: number;
+  /** Called, in index order, with each valid record whose index is > coveredIndex. */
+  onRecord: (payload: Buffer, index: number) => void;
+}
+
+/** Why a record at a given offset is not valid, or null when a valid record starts there. */
+function recordProblem(buf: Buffer, off: number): string | null {
+  const left = buf.length - off;
+  if (left < RECORD_HEADER_BYTES) return `incomplete record header (${left} of ${RECORD_HEADER_BYTES} bytes)`;
+  const len = buf.readUInt32LE(off);
+  if (crc32(buf.subarray(off, off + 8)) !== buf.readUInt32LE(off + 8)) return 'record header checksum mismatch';
+  if (len === 0 || len > MAX_RECORD_BYTES) return `invalid record length ${len}`;
+  if (len > left - RECORD_HEADER_BYTES) return `incomplete record payload (${left - RECORD_HEADER_BYTES} of ${len} bytes)`;
+  const start = off + RECORD_HEADER_BYTES;
+  if (crc32(buf.subarray(start, start + len)) !== buf.readUInt32LE(off + 4)) return 'record payload checksum mismatch';
+  return null;
+}
+
+/**
+ * Whether any valid record starts anywhere in `buf` after `from`. Used to tell a torn tail (nothing
+ * valid follows the damage) from corruption in the middle. Cheap per offset: most offsets fail the
+ * length plausibility test before any checksum is computed.
+ */
+function validRecordAfter(buf: Buffer, from: number): number | undefined {
+  const end = buf.length - RECORD_HEADER_BYTES;
+  for (let off = from + 1; off <= end; off++) {
+    const len = buf.readUInt32LE(off);
+    if (len === 0 || len > end - off) continue;
+    if (recordProblem(buf, off) === null) return off;
+  }
+  return undefined;
+}
+
+function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export class Wal {
+  private readonly dir: string;
+  private readonly segmentBytes: number;
+  private readonly doFsync: boolean;
+  /** All segments, oldest first; the last one is the active (appended) one. */
+  private segments: Segment[] = [];
+  private fd = -1;
+  /** Bytes in the active segment (next write position). */
+  private size = 0;
+  /** Records in the active segment. */
+  private activeCount = 0;
+  private last = 0;
+  private appending = false;
+  /** Number of batch fdatasyncs done (test/bench hook for group commit). */
+  syncs = 0;
+  /** Number of batches appended. */
+  batches = 0;
+
+  private constructor(dir: string, segmentBytes: number, doFsync: boolean) {
+    this.dir = dir;
+    this.segmentBytes = segmentBytes;
+    this.doFsync = doFsync;
+  }
+
+  /** Index of the last durable record (or the covered index when the log holds nothing newer). */
+  get lastIndex(): number {
+    return this.last;
+  }
+
+  /** File names of the segments (oldest first), for tests and tools. */
+  segmentFiles(): string[] {
+    return this.segments.map((s) => s.file);
+  }
+
+  /** First indexes of the segment files in `dir`, sorted (without reading them). */
+  static listSegments(dir: string): number[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    const firsts: number[] = [];
+    for (const n of names) {
+      const m = SEGMENT_NAME_RE.exec(n);
+      if (m) firsts.push(Number(m[1]));
+    }
+    return firsts.sort((a, b) => a - b);
+  }
+
+  /**
+   * Scan the log, hand every record after `coveredIndex` to `onRecord`, repair a torn tail, and
+   * return a Wal ready to append after the last valid record. Warnings are returned, not logged.
+   */
+  static open(opts: WalOpenOptions): { wal: Wal; warnings: string[] } {
+    const warnings: string[] = [];
+    const wal = new Wal(opts.dir, opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES, opts.fsync ?? true);
+    fs.mkdirSync(opts.dir, { recursive: true });
+    const covered = opts.coveredIndex;
+    const firsts = Wal.listSegments(opts.dir);
+    wal.segments = firsts.map((first) => ({ first, file: path.join(opts.dir, segmentFileName(first)) }));
+
+    if (wal.segments.length === 0) {
+      wal.startSegment(covered + 1);
+      wal.last = covered;
+      return { wal, warnings };
+    }
+    if (firsts[0]! > covered + 1) {
+      throw new JournalCorruptError(
+        `journal log in ${opts.dir} starts at entry ${firsts[0]} but the checkpoint covers entries only up to ${covered}: entries ${covered + 1}..${firsts[0]! - 1} are missing`,
+        { hint: CORRUPT_HINT },
+      );
+    }
+
+    // End index of the previous scanned segment; -1 until the first scanned one.
+    let prevEnd = -1;
+    const lastSeg = wal.segments.length - 1;
+    for (let i = 0; i <= lastSeg; i++) {
+      const seg = wal.segments[i]!;
+      const isLast = i === lastSeg;
+      // A non-last segment whose successor starts at or before covered+1 holds only covered entries.
+      if (!isLast && wal.segments[i + 1]!.first <= covered + 1) continue;
+      if (prevEnd >= 0 && seg.first !== prevEnd + 1) {
+        throw new JournalCorruptError(
+          seg.first > prevEnd + 1
+            ? `journal log is missing entries ${prevEnd + 1}..${seg.first - 1}: the segment before ${seg.file} ends at ${prevEnd}`
+            : `journal segment ${seg.file} starts at entry ${seg.first} but the previous segment already holds entries up to ${prevEnd}`,
+          { hint: CORRUPT_HINT },
+        );
+      }
+      const { count, validEnd } = wal.scanSegment(seg, isLast, covered, opts.onRecord, warnings);
+      prevEnd = seg.first + count - 1;
+      if (isLast) {
+        wal.fd = fs.openSync(seg.file, 'r+');
+        wal.size = validEnd;
+        wal.activeCount = count;
+        wal.last = prevEnd;
+      }
+    }
+
+    if (wal.last < covered) {
+      // The log ends before the checkpoint (it was trimmed by hand, or lost with fsync off): start a
+      // new segment right after the checkpoint so indexes stay unique; the old ones are all covered.
+      warnings.push(
+        `journal log in ${opts.dir} ends at entry ${wal.last}, before the checkpoint at ${covered}; continuing after the checkpoint`,
+      );
+      fs.closeSync(wal.fd);
+      wal.startSegment(covered + 1);
+      wal.last = covered;
+    }
+    return { wal, warnings };
+  }
+
+  /**
+   * Validate one segment, feeding its records to `onRecord`. Returns the number of valid records and
+   * the byte offset where they end. Repairs a torn tail of the last segment (see the file comment).
+   */
+  private scanSegment(
+    seg: Segment,
+    isLast: boolean,
+    covered: number,
+    onRecord: (payload: Buffer, index: number) => void,
+    warnings: string[],
+  ): { count: number; validEnd: number } {
+    const buf = fs.readFileSync(seg.file);
+    const corrupt = (offset: number, index: number | undefined, why: string): JournalCorruptError =>
+      new JournalCorruptError(
+        `journal segment ${seg.file} is corrupt at byte offset ${offset}` +
+          (index === undefined ? '' : ` (record index ${index})`) + `: ${why}`,
+        { hint: CORRUPT_HINT },
+      );
+
+    if (buf.length < SEGMENT_HEADER_BYTES) {
+      if (!isLast) throw corrupt(0, undefined, `segment header is incomplete (${buf.length} bytes)`);
+      // Crash while creating the segment: nothing was ever appended to it. Rewrite its header.
+      warnings.push(
+        `journal: repaired torn segment header of ${seg.file} at byte offset 0: dropped ${buf.length} bytes`,
+      );
+      this.writeSegmentHeader(seg.file, seg.first);
+      return { count: 0, validEnd: SEGMENT_HEADER_BYTES };
+    }
+    if (!buf.subarray(0, 8).equals(SEGMENT_MAGIC)) throw corrupt(0, undefined, 'not a journal segment (bad magic)');
+    const headerFirst = Number(buf.readBigUInt64LE(8));
+    if (headerFirst !== seg.first) {
+      throw corrupt(8, undefined, `header says first entry ${headerFirst} but the file name says ${seg.first}`);
+    }
+
+    let off = SEGMENT_HEADER_BYTES;
+    let count = 0;
+    while (off < buf.length) {
+      const problem = recordProblem(buf, off);
+      const index = seg.first + count;
+      if (problem !== null) {
+        if (!isLast) throw corrupt(off, index, `${problem}, in a segment that is not the last one`);
+        const later = validRecordAfter(buf, off);
+        if (later !== undefined) {
+          throw corrupt(off, index, `${problem}, and a valid record follows at byte offset ${later}`);
+        }
+        const dropped = buf.length - off;
+        const fd = fs.openSync(seg.file, 'r+');
+        try {
+          fs.ftruncateSync(fd, off);
+          if (this.doFsync) fs.fsyncSync(fd);
+        } finally {
+          fs.closeSync(fd);
+        }
+        warnings.push(
+          `journal: truncated torn tail of ${seg.file} at byte offset ${off}: dropped ${dropped} bytes (${problem}; ` +
+            `the write of entry ${index} and later was interrupted and never acknowledged)`,
+        );
+        break;
+      }
+      const len = buf.readUInt32LE(off);
+      const start = off + RECORD_HEADER_BYTES;
+      if (index > covered) onRecord(buf.subarray(start, start + len), index);
+      off = start + len;
+      count++;
+    }
+    return { count, validEnd: off };
+  }
+
+  private writeSegmentHeader(file: string, first: number): void {
+    const hdr = Buffer.alloc(SEGMENT_HEADER_BYTES);
+    SEGMENT_MAGIC.copy(hdr, 0);
+    hdr.writeBigUInt64LE(BigInt(first), 8);
+    const fd = fs.openSync(file, 'w');
+    try {
+      fs.writeSync(fd, hdr, 0, hdr.length, 0);
+      if (this.doFsync) fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (this.doFsync) fsyncDir(this.dir);
+  }
+
+  /** Create a new, empty active segment starting at `first` and open it for appending. */
+  private startSegment(first: number): void {
+    const file = path.join(this.dir, segmentFileName(first));
+    this.writeSegmentHeader(file, first);
+    const existing = this.segments.findIndex((s) => s.first === first);
+    if (existing >= 0) this.segments.splice(existing, 1);
+    this.segments.push({ first, file });
+    this.fd = fs.openSync(file, 'r+');
+    this.size = SEGMENT_HEADER_BYTES;
+    this.activeCount = 0;
+  }
+
+  /**
+   * Append a batch of payloads as consecutive records: one write and one fdatasync (group commit).
+   * Returns the index of the first record. Not re-entrant: the caller runs a single flusher.
+   */
+  async append(payloads: readonly Buffer[]): Promise<number> {
+    if (this.fd < 0) throw new InternalError('journal log is closed');
+    if (this.appending) throw new InternalError('concurrent Wal.append calls (the journal must run a single flusher)');
+    this.appending = true;
+    try {
+      if (this.size >= this.segmentBytes && this.activeCount > 0) {
+        // Roll: the previous batch is already durable; the new segment is created and its directory
+        // entry synced before any record goes into it.
+        fs.closeSync(this.fd);
+        this.fd = -1;
+        this.startSegment(this.last + 1);
+      }
+      let total = 0;
+      for (const p of payloads) {
+        if (p.length === 0 || p.length > MAX_RECORD_BYTES) throw new InternalError(`invalid journal record size ${p.length}`);
+        total += RECORD_HEADER_BYTES + p.length;
+      }
+      const buf = Buffer.allocUnsafe(total);
+      let off = 0;
+      for (const p of payloads) {
+        buf.writeUInt32LE(p.length, off);
+        buf.writeUInt32LE(crc32(p), off + 4);
+        buf.writeUInt32LE(crc32(buf.subarray(off, off + 8)), off + 8);
+        p.copy(buf, off + RECORD_HEADER_BYTES);
+        off += RECORD_HEADER_BYTES + p.length;
+      }
+      // A regular-file write normally completes in one call; loop in case it is short.
+      let done = 0;
+      while (done < total) {
+        const { bytesWritten } = await writeAsync(this.fd, buf, done, total - done, this.size + done);
+        done += bytesWritten;
+      }
+      if (this.doFsync) {
+        await fdatasyncAsync(this.fd);
+        this.syncs++;
+      }
+      this.batches++;
+      this.size += total;
+      this.activeCount += payloads.length;
+      const first = this.last + 1;
+      this.last += payloads.length;
+      return first;
+    } finally {
+      this.appending = false;
+    }
+  }
+
+  /**
+   * Delete every non-active segment whose records all have index <= `index` (they are covered by a
+   * checkpoint). Returns the deleted file paths.
+   */
+  deleteCoveredSegments(index: number): string[] {
+    const deleted: string[] = [];
+    while (this.segments.length > 1 && this.segments[1]!.first - 1 <= index) {
+      const seg = this.segments.shift()!;
+      fs.rmSync(seg.file, { force: true });
+      deleted.push(seg.file);
+    }
+    if (deleted.length > 0 && this.doFsync) fsyncDir(this.dir);
+    return deleted;
+  }
+
+  close(): void {
+    if (this.fd >= 0) {
+      fs.closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+}
