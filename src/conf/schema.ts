@@ -1,0 +1,280 @@
+/**
+ * THE property table. Every key the product reads is declared here once, with its type,
+ * default and doc; `alluxio getConf`, validation and docs/configuration.md are all derived
+ * from it. Names and defaults follow Alluxio 2.x; where we differ, `doc` says so.
+ */
+import os from 'node:os';
+import { isValidHost } from './hosts.js';
+import { tryParseBytes, tryParseDuration, SIZE_HINT, DURATION_HINT } from './units.js';
+
+export type PropertyType =
+  | 'string' | 'int' | 'port' | 'bool' | 'bytes' | 'duration' | 'enum' | 'list'
+  | 'hostport-list' | 'path' | 'double';
+
+export interface PropertySpec {
+  readonly key: string;
+  readonly type: PropertyType;
+  /** Default value; may contain `${key}` references. Absent means empty. */
+  readonly default?: string;
+  readonly doc: string;
+  /** Allowed values of an enum (compared case-insensitively). */
+  readonly values?: readonly string[];
+  /** Extra check on a value that passed the type check; returns a problem phrase such as `is not between 1 and 3`. */
+  readonly check?: (v: string) => string | undefined;
+  /** Older names that still work, with a deprecation warning. */
+  readonly aliases?: readonly string[];
+  /** How the docs show a default that depends on the machine or the installation. */
+  readonly displayDefault?: string;
+}
+
+// ---- checks ------------------------------------------------------------------------------
+
+const host = (v: string): string | undefined =>
+  isValidHost(v) ? undefined : 'is not a valid host name or IP address';
+
+const intRange = (lo: number, hi: number) => (v: string): string | undefined => {
+  const n = Number(v);
+  return n >= lo && n <= hi ? undefined : `is not between ${lo} and ${hi}`;
+};
+
+const positiveInt = (v: string): string | undefined => (Number(v) > 0 ? undefined : 'is not a positive integer');
+const nonNegativeInt = (v: string): string | undefined => (Number(v) >= 0 ? undefined : 'is not zero or more');
+
+const positiveBytes = (v: string): string | undefined => ((tryParseBytes(v) ?? 0) > 0 ? undefined : 'is not a positive size');
+const positiveDuration = (v: string): string | undefined =>
+  (tryParseDuration(v) ?? 0) > 0 ? undefined : 'is not a positive duration';
+
+const ratio = (v: string): string | undefined => {
+  const n = Number(v);
+  return n > 0 && n <= 1 ? undefined : 'is not a ratio greater than 0 and at most 1';
+};
+
+const sizeList = (v: string): string | undefined =>
+  splitList(v).every((s) => tryParseBytes(s) !== undefined) ? undefined : 'is not a size or a list of sizes (e.g. 16GB or 100GB,200GB)';
+
+/** Split a list value on `,` and `;`, trim each item and drop empty ones. */
+export function splitList(v: string): string[] {
+  const out: string[] = [];
+  for (const s of v.split(/[,;]/)) {
+    const t = s.trim();
+    if (t !== '') out.push(t);
+  }
+  return out;
+}
+
+// ---- the table ---------------------------------------------------------------------------
+
+/** Alluxio's default ramdisk size: two thirds of physical memory (1GB when unknown), in whole MB. */
+function defaultRamdiskSize(): string {
+  const total = os.totalmem();
+  if (!Number.isFinite(total) || total <= 0) return '1GB';
+  return `${Math.max(1, Math.floor((total * 2) / 3 / (1024 * 1024)))}MB`;
+}
+
+const TIER_ALIASES = ['MEM', 'SSD', 'HDD'] as const;
+const TIER_DEFAULT_PATHS = ['/mnt/ramdisk', '', ''] as const;
+
+function tierLevel(n: 0 | 1 | 2): PropertySpec[] {
+  const p = `alluxio.worker.tieredstore.level${n}`;
+  return [
+    { key: `${p}.alias`, type: 'string', default: TIER_ALIASES[n],
+      doc: `Storage class name of tier ${n} (e.g. MEM, SSD, HDD); tiers in use must have distinct aliases.` },
+    { key: `${p}.dirs.path`, type: 'list', default: TIER_DEFAULT_PATHS[n],
+      doc: n === 0
+        ? 'Comma-separated directories of tier 0 on each worker. Alluxio uses /Volumes/ramdisk on macOS; we use /mnt/ramdisk everywhere.'
+        : `Comma-separated directories of tier ${n}; required when alluxio.worker.tieredstore.levels > ${n}.` },
+    { key: `${p}.dirs.mediumtype`, type: 'list', default: `\${${p}.alias}`,
+      doc: `Medium type of each tier-${n} directory (one per path, or one for all).` },
+    { key: `${p}.dirs.quota`, type: 'list', check: sizeList, default: n === 0 ? '${alluxio.worker.ramdisk.size}' : '',
+      doc: `Capacity of each tier-${n} directory: one size per path, or a single size for all.` },
+    { key: `${p}.watermark.high.ratio`, type: 'double', default: '0.95', check: ratio,
+      doc: `Usage ratio of tier ${n} above which the worker starts evicting.` },
+    { key: `${p}.watermark.low.ratio`, type: 'double', default: '0.7', check: ratio,
+      doc: `Usage ratio of tier ${n} eviction brings the tier back down to; must be below the high watermark.` },
+  ];
+}
+
+export const SCHEMA: readonly PropertySpec[] = Object.freeze([
+  // ---- installation and directories
+  { key: 'alluxio.home', type: 'path', default: '/opt/alluxio', displayDefault: 'the installation root',
+    doc: 'Installation directory. Alluxio defaults to /opt/alluxio; our CLI uses the directory it runs from (ALLUXIO_HOME or -Dalluxio.home override it).' },
+  { key: 'alluxio.work.dir', type: 'path', default: '${alluxio.home}',
+    doc: 'Base directory for the journal, logs, run files and the default under storage.' },
+  { key: 'alluxio.conf.dir', type: 'path', default: '${alluxio.home}/conf',
+    doc: 'Directory holding alluxio-site.properties, masters and workers. Set with ALLUXIO_CONF_DIR or -Dalluxio.conf.dir; not accepted in alluxio-site.properties.' },
+  { key: 'alluxio.logs.dir', type: 'path', default: '${alluxio.work.dir}/logs', doc: 'Directory for server logs.' },
+  { key: 'alluxio.user.logs.dir', type: 'path', default: '${alluxio.logs.dir}/user', doc: 'Directory for logs of CLI and client processes.' },
+  { key: 'alluxio.run.dir', type: 'path', default: '${alluxio.work.dir}/run',
+    doc: 'Our extension (not in Alluxio): directory for pid files, which we use instead of finding processes by class name.' },
+  { key: 'alluxio.web.refresh.interval', type: 'duration', default: '15s', doc: 'How often the web UI refreshes its pages.' },
+
+  // ---- master addresses and ports
+  { key: 'alluxio.master.hostname', type: 'string', default: '', check: host,
+    doc: 'Host name clients and workers use to reach the (single) master; in HA, the host name this master advertises.' },
+  { key: 'alluxio.master.bind.host', type: 'string', default: '0.0.0.0', check: host, doc: 'Address the master RPC server listens on.' },
+  { key: 'alluxio.master.web.bind.host', type: 'string', default: '0.0.0.0', check: host, doc: 'Address the master web server listens on.' },
+  { key: 'alluxio.master.rpc.port', type: 'port', default: '19998', doc: 'Master RPC port.' },
+  { key: 'alluxio.master.web.port', type: 'port', default: '19999', doc: 'Master web UI port.' },
+  { key: 'alluxio.master.rpc.addresses', type: 'hostport-list', default: '',
+    doc: 'RPC addresses of all masters (host:port, comma-separated) for clients to find the leader; empty means derive them from the embedded journal addresses or alluxio.master.hostname.' },
+
+  // ---- embedded journal
+  { key: 'alluxio.master.embedded.journal.port', type: 'port', default: '19200', doc: 'Port of the embedded (Raft) journal.' },
+  { key: 'alluxio.master.embedded.journal.addresses', type: 'hostport-list', default: '',
+    doc: 'Embedded journal addresses of all masters (host:port, comma-separated); empty means alluxio.master.hostname with alluxio.master.embedded.journal.port.' },
+  { key: 'alluxio.master.embedded.journal.election.timeout.min', type: 'duration', default: '300ms', check: positiveDuration,
+    doc: 'Shortest time a follower waits without hearing from a leader before it starts an election. Ours is 300ms for fast failover; Alluxio uses 10s.' },
+  { key: 'alluxio.master.embedded.journal.election.timeout.max', type: 'duration', default: '600ms', check: positiveDuration,
+    doc: 'Longest such wait (each follower picks a random time between min and max). Ours is 600ms; Alluxio uses 20s.' },
+  { key: 'alluxio.master.embedded.journal.heartbeat.interval', type: 'duration', default: '100ms', check: positiveDuration,
+    doc: 'How often the leader heartbeats followers; must be below the minimum election timeout. Ours is 100ms to match the shorter election timeouts.' },
+  { key: 'alluxio.master.embedded.journal.write.timeout', type: 'duration', default: '30sec', check: positiveDuration,
+    doc: 'How long a journal write may wait for a quorum before it fails.' },
+  { key: 'alluxio.master.embedded.journal.transport.request.timeout.ms', type: 'duration', default: '5sec', check: positiveDuration,
+    doc: 'Timeout of one request between journal peers.' },
+
+  // ---- journal
+  { key: 'alluxio.master.journal.type', type: 'enum', values: ['EMBEDDED', 'UFS', 'NOOP'], default: 'EMBEDDED',
+    doc: 'EMBEDDED: Raft among the masters. UFS: a shared folder with ZooKeeper leader election. NOOP: no journal (tests only).' },
+  { key: 'alluxio.master.journal.folder', type: 'path', default: '${alluxio.work.dir}/journal',
+    doc: 'Journal directory: local to each master for EMBEDDED; shared by all masters for UFS.' },
+  { key: 'alluxio.master.journal.checkpoint.period.entries', type: 'int', default: '2000000', check: positiveInt,
+    doc: 'Journal entries written between two checkpoints (snapshots).' },
+  { key: 'alluxio.master.journal.flush.batch.time', type: 'duration', default: '5ms',
+    doc: 'Longest time a journal write waits so that concurrent writes are committed together.' },
+
+  // ---- namespace and workers, seen from the master
+  { key: 'alluxio.master.mount.table.root.ufs', type: 'path', default: '${alluxio.work.dir}/underFSStorage', aliases: ['alluxio.underfs.address'],
+    doc: 'Under storage mounted at the Alluxio root: a shared directory or URI every master and worker can reach.' },
+  { key: 'alluxio.master.worker.timeout', type: 'duration', default: '5min', check: positiveDuration,
+    doc: 'A worker that has not sent a heartbeat for this long is marked lost.' },
+  { key: 'alluxio.master.lost.worker.detection.interval', type: 'duration', default: '10sec', check: positiveDuration,
+    doc: 'How often the master looks for lost workers.' },
+  { key: 'alluxio.master.standby.heartbeat.interval', type: 'duration', default: '2min', check: positiveDuration,
+    doc: 'How often a standby master reports to the leader.' },
+  { key: 'alluxio.standby.master.web.enabled', type: 'bool', default: 'true',
+    doc: 'Serve the web UI on standby masters too. Ours defaults to true (Alluxio: false) so any master URL shows which master leads.' },
+
+  // ---- worker
+  { key: 'alluxio.worker.hostname', type: 'string', default: '', check: host,
+    doc: 'Host name the worker advertises to the master; empty means this host\'s name.' },
+  { key: 'alluxio.worker.bind.host', type: 'string', default: '0.0.0.0', check: host, doc: 'Address the worker RPC server listens on.' },
+  { key: 'alluxio.worker.web.bind.host', type: 'string', default: '0.0.0.0', check: host, doc: 'Address the worker web server listens on.' },
+  { key: 'alluxio.worker.rpc.port', type: 'port', default: '29999', doc: 'Worker RPC (and data) port.' },
+  { key: 'alluxio.worker.web.port', type: 'port', default: '30000', doc: 'Worker web UI port.' },
+  { key: 'alluxio.worker.ramdisk.size', type: 'bytes', default: defaultRamdiskSize(), check: positiveBytes, aliases: ['alluxio.worker.memory.size'],
+    displayDefault: '2/3 of physical memory',
+    doc: 'Size of the worker ramdisk. Ours is a tmpfs mounted with this size (Alluxio uses ramfs on Linux, which enforces no limit).' },
+  { key: 'alluxio.worker.tieredstore.levels', type: 'int', default: '1', check: intRange(1, 3),
+    doc: 'Number of storage tiers on each worker (1 to 3); tiers 0..levels-1 need dirs.path.' },
+  ...tierLevel(0),
+  ...tierLevel(1),
+  ...tierLevel(2),
+  { key: 'alluxio.worker.data.folder', type: 'path', default: '/alluxioworker/',
+    doc: 'Sub-directory of each tier directory that holds block files.' },
+  { key: 'alluxio.worker.block.heartbeat.interval', type: 'duration', default: '1sec', check: positiveDuration,
+    doc: 'How often a worker heartbeats the leading master.' },
+  { key: 'alluxio.worker.block.heartbeat.timeout', type: 'duration', default: '${alluxio.worker.master.connect.retry.timeout}', check: positiveDuration,
+    doc: 'A worker that cannot heartbeat for this long exits.' },
+  { key: 'alluxio.worker.master.connect.retry.timeout', type: 'duration', default: '1hour', check: positiveDuration,
+    doc: 'How long a worker keeps trying to reach a master before it gives up.' },
+
+  // ---- clients
+  { key: 'alluxio.user.file.writetype.default', type: 'enum', values: ['MUST_CACHE', 'CACHE_THROUGH', 'THROUGH', 'ASYNC_THROUGH'], default: 'ASYNC_THROUGH',
+    doc: 'Default write type: MUST_CACHE (workers only), CACHE_THROUGH (workers and under storage, synchronously), THROUGH (under storage only), ASYNC_THROUGH (workers, then under storage in the background).' },
+  { key: 'alluxio.user.file.readtype.default', type: 'enum', values: ['NO_CACHE', 'CACHE', 'CACHE_PROMOTE'], default: 'CACHE',
+    doc: 'Default read type: NO_CACHE, CACHE (cache on a worker), CACHE_PROMOTE (also move to the top tier).' },
+  { key: 'alluxio.user.block.size.bytes.default', type: 'bytes', default: '64MB', check: positiveBytes, doc: 'Block size of new files.' },
+  { key: 'alluxio.user.rpc.retry.base.sleep', type: 'duration', default: '50ms', doc: 'First back-off between client RPC retries.' },
+  { key: 'alluxio.user.rpc.retry.max.sleep', type: 'duration', default: '3sec', doc: 'Longest back-off between client RPC retries.' },
+  { key: 'alluxio.user.rpc.retry.max.duration', type: 'duration', default: '2min', doc: 'How long a client keeps retrying an RPC in total.' },
+  { key: 'alluxio.user.master.polling.timeout', type: 'duration', default: '30sec', check: positiveDuration,
+    doc: 'How long a client polls the masters for the leader before it gives up.' },
+
+  // ---- ZooKeeper
+  { key: 'alluxio.zookeeper.enabled', type: 'bool', default: 'false',
+    doc: 'Elect the leader through ZooKeeper; requires alluxio.zookeeper.address and alluxio.master.journal.type=UFS.' },
+  { key: 'alluxio.zookeeper.address', type: 'hostport-list', default: '', doc: 'ZooKeeper ensemble (host:port, comma-separated).' },
+  { key: 'alluxio.zookeeper.session.timeout', type: 'duration', default: '60s', check: positiveDuration, doc: 'ZooKeeper session timeout.' },
+  { key: 'alluxio.zookeeper.connection.timeout', type: 'duration', default: '15s', check: positiveDuration, doc: 'ZooKeeper connection timeout.' },
+  { key: 'alluxio.zookeeper.leader.connection.error.policy', type: 'enum', values: ['SESSION', 'STANDARD'], default: 'SESSION',
+    doc: 'SESSION: the leader steps down only when its ZooKeeper session expires. STANDARD: on any connection loss.' },
+  { key: 'alluxio.zookeeper.election.path', type: 'path', default: '/alluxio/election', doc: 'ZooKeeper node used for the election.' },
+  { key: 'alluxio.zookeeper.leader.path', type: 'path', default: '/alluxio/leader', doc: 'ZooKeeper node where the leader publishes its address.' },
+  { key: 'alluxio.zookeeper.leader.inquiry.retry', type: 'int', default: '10', check: nonNegativeInt,
+    doc: 'How many times a client asks ZooKeeper for the leader before it gives up.' },
+] satisfies PropertySpec[]);
+
+const BY_KEY: ReadonlyMap<string, PropertySpec> = new Map(SCHEMA.map((s) => [s.key, s]));
+const BY_ALIAS: ReadonlyMap<string, PropertySpec> = new Map(
+  SCHEMA.flatMap((s) => (s.aliases ?? []).map((a) => [a, s] as const)),
+);
+/** All canonical keys, sorted. */
+export const KEYS: readonly string[] = Object.freeze(SCHEMA.map((s) => s.key).sort());
+
+/** The spec of a key, or of the key an alias stands for; undefined when unknown. */
+export function findSpec(key: string): PropertySpec | undefined {
+  return BY_KEY.get(key) ?? BY_ALIAS.get(key);
+}
+
+/** True when `key` is a deprecated alias (not the canonical name). */
+export function isAlias(key: string): boolean {
+  return !BY_KEY.has(key) && BY_ALIAS.has(key);
+}
+
+// ---- value checks --------------------------------------------------------------------------
+
+const PORT_HINT = 'is not a valid port (1-65535)';
+const HOSTPORT_HINT = 'is not a list of host:port';
+
+function isPortNumber(s: string, allowZero: boolean): boolean {
+  if (!/^\d{1,5}$/.test(s)) return false;
+  const n = Number(s);
+  return n <= 65535 && (allowZero || n >= 1);
+}
+
+/** `host:port` with a DNS name, IPv4 or bracketed IPv6 host and a port 1-65535. */
+export function isHostPort(s: string): boolean {
+  const m = /^(\[[^\]]+\]|[^:\s]+):(\d+)$/.exec(s);
+  return m !== null && isValidHost(m[1]!) && isPortNumber(m[2]!, false);
+}
+
+/** The type problem of a value, as a phrase (`is not an integer`), or undefined when fine. */
+export function typeProblem(spec: PropertySpec, v: string): string | undefined {
+  switch (spec.type) {
+    case 'int':
+      if (!/^[+-]?\d+$/.test(v) || !Number.isSafeInteger(Number(v))) return 'is not an integer';
+      break;
+    case 'port':
+      // 0 is accepted: it asks the OS for any free port (used by tests).
+      if (!isPortNumber(v, true)) return PORT_HINT;
+      break;
+    case 'bool':
+      if (!/^(true|false)$/i.test(v)) return 'is not a boolean (true or false)';
+      break;
+    case 'bytes':
+      if (tryParseBytes(v) === undefined) return SIZE_HINT;
+      break;
+    case 'duration':
+      if (tryParseDuration(v) === undefined) return DURATION_HINT;
+      break;
+    case 'double':
+      if (v.trim() === '' || !Number.isFinite(Number(v))) return 'is not a number';
+      break;
+    case 'enum':
+      if (!(spec.values ?? []).includes(v.toUpperCase())) return `is not one of ${(spec.values ?? []).join(', ')}`;
+      break;
+    case 'hostport-list': {
+      const items = splitList(v);
+      if (items.length === 0 || !items.every(isHostPort)) return HOSTPORT_HINT;
+      break;
+    }
+    case 'path':
+      if (!v.startsWith('/') && !/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(v)) return 'is not an absolute path';
+      break;
+    case 'string':
+    case 'list':
+      break;
+  }
+  return spec.check?.(v);
+}
