@@ -25,7 +25,8 @@ export class UploadStream {
     for (let off = 0; off < buf.length; off += CHUNK_SIZE) {
       if (this.failure) throw this.failure;
       const ok = this.stream.write({ chunk: buf.subarray(off, off + CHUNK_SIZE) });
-      if (!ok) await new Promise<void>((r) => this.stream.once('drain', r));
+      // Wait for flow control, but not past a failure of the call (no drain would ever come).
+      if (!ok) await Promise.race([new Promise<void>((r) => this.stream.once('drain', r)), this.done.then(() => {}, () => {})]);
     }
     if (this.failure) throw this.failure;
   }

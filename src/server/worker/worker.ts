@@ -239,7 +239,7 @@ export class AlluxioWorker {
             } finally { lock.release(); }
             call.end();
           } catch (e) {
-            call.destroy(toServiceError(e) as any);
+            call.emit('error', toServiceError(e)); // grpc-js: sets the status and ends the call
           }
         })();
       },
@@ -275,7 +275,7 @@ export class AlluxioWorker {
             call.end();
           } catch (e) {
             if (tb) await this.store.abort(tb);
-            call.destroy(toServiceError(e) as any);
+            call.emit('error', toServiceError(e)); // grpc-js: sets the status and ends the call
           }
         })();
       },

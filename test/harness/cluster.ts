@@ -1,0 +1,182 @@
+/**
+ * Test harness: a real master and real workers as separate processes on free loopback ports,
+ * in a temp directory with its own conf/, journal, UFS and worker storage. Provides the real CLI
+ * against that cluster, kill -9 / restart, and every process's log for failure messages.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatJournal } from '../../src/journal/format.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
+const MAIN = (kind: 'master' | 'worker') => path.join(ROOT, 'dist', 'src', 'server', kind, 'main.js');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface CliResult { code: number; stdout: string; stderr: string }
+
+export function runNode(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000, input?: string): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('close', (code, sig) => { clearTimeout(t); resolve({ code: code ?? (sig ? 128 : 1), stdout, stderr }); });
+    p.stdin.end(input ?? '');
+  });
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  for (let i = 0; Date.now() < deadline && i < 100_000; i++) {
+    try { const v = await fn(); if (v) return v; } catch (e) { lastErr = e; }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
+}
+
+export async function getJson(url: string): Promise<any> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  return res.json();
+}
+
+interface Proc { kind: 'master' | 'worker'; index: number; child?: ChildProcess; log: string; exited?: Promise<number | null> }
+
+export interface ClusterOptions { workers?: number; props?: Record<string, string>; ramdiskSize?: string; blockSize?: string }
+
+export class TestCluster {
+  readonly dir: string;
+  readonly confDir: string;
+  masterRpc = 0;
+  masterWeb = 0;
+  private procs: Proc[] = [];
+  private workerPorts: { rpc: number; web: number }[] = [];
+
+  constructor(readonly opts: ClusterOptions = {}) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alluxio-test-'));
+    this.confDir = path.join(this.dir, 'conf');
+    fs.mkdirSync(this.confDir);
+  }
+
+  get journalDir(): string { return path.join(this.dir, 'journal'); }
+  get ufsDir(): string { return path.join(this.dir, 'ufs'); }
+  get env(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, ALLUXIO_CONF_DIR: this.confDir, NO_COLOR: '1' };
+    for (const k of Object.keys(env)) if (k.startsWith('ALLUXIO_') && k !== 'ALLUXIO_CONF_DIR') delete env[k];
+    return env;
+  }
+
+  /** Write conf/alluxio-site.properties with free ports and temp paths, and format. */
+  async setup(): Promise<this> {
+    this.masterRpc = await freePort();
+    this.masterWeb = await freePort();
+    const n = this.opts.workers ?? 1;
+    for (let i = 0; i < n; i++) this.workerPorts.push({ rpc: await freePort(), web: await freePort() });
+    const props: Record<string, string> = {
+      'alluxio.work.dir': this.dir,
+      'alluxio.master.hostname': 'localhost',
+      'alluxio.master.rpc.port': String(this.masterRpc),
+      'alluxio.master.web.port': String(this.masterWeb),
+      'alluxio.master.journal.folder': this.journalDir,
+      'alluxio.master.mount.table.root.ufs': this.ufsDir,
+      'alluxio.worker.ramdisk.size': this.opts.ramdiskSize ?? '64MB',
+      'alluxio.user.block.size.bytes.default': this.opts.blockSize ?? '1MB',
+      'alluxio.user.rpc.retry.max.duration': '20s',
+      'alluxio.master.worker.timeout': '3s',
+      'alluxio.master.lost.worker.detection.interval': '200ms',
+      'alluxio.worker.block.heartbeat.interval': '200ms',
+      ...this.opts.props,
+    };
+    fs.writeFileSync(path.join(this.confDir, 'alluxio-site.properties'),
+      Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+    formatJournal(this.journalDir, { protectedPaths: [ROOT] });
+    return this;
+  }
+
+  private workerFlags(i: number): string[] {
+    const p = this.workerPorts[i]!;
+    return [
+      `-Dalluxio.worker.rpc.port=${p.rpc}`, `-Dalluxio.worker.web.port=${p.web}`,
+      `-Dalluxio.worker.tieredstore.level0.dirs.path=${path.join(this.dir, `ramdisk${i}`)}`,
+      `-Dalluxio.worker.hostname=localhost`,
+    ];
+  }
+
+  private spawnProc(kind: 'master' | 'worker', index: number, flags: string[]): Proc {
+    let proc = this.procs.find((p) => p.kind === kind && p.index === index);
+    if (!proc) { proc = { kind, index, log: '' }; this.procs.push(proc); }
+    const child = spawn(process.execPath, [MAIN(kind), ...flags], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = proc;
+    child.stdout!.on('data', (d) => (p.log += d));
+    child.stderr!.on('data', (d) => (p.log += d));
+    p.child = child;
+    p.exited = new Promise((r) => child.on('exit', (code) => r(code)));
+    return p;
+  }
+
+  async startMaster(): Promise<void> {
+    const p = this.spawnProc('master', 0, []);
+    await waitFor('master to lead', async () => {
+      if (p.child!.exitCode !== null) throw new Error(`master exited with ${p.child!.exitCode}:\n${p.log}`);
+      return (await getJson(`http://127.0.0.1:${this.masterWeb}/api/v1/master/info`)).isLeader;
+    });
+  }
+
+  /** Start the master and expect it to fail; returns its exit code and log. */
+  async startMasterExpectFailure(): Promise<{ code: number | null; log: string }> {
+    const p = this.spawnProc('master', 0, []);
+    const code = await Promise.race([p.exited!, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 20_000))]);
+    if (code === 'timeout') { p.child!.kill('SIGKILL'); throw new Error(`master did not fail:\n${p.log}`); }
+    return { code, log: p.log };
+  }
+
+  async startWorker(i = 0): Promise<void> {
+    const p = this.spawnProc('worker', i, this.workerFlags(i));
+    await waitFor(`worker ${i} to register`, async () => {
+      if (p.child!.exitCode !== null) throw new Error(`worker ${i} exited with ${p.child!.exitCode}:\n${p.log}`);
+      return (await getJson(`http://127.0.0.1:${this.workerPorts[i]!.web}/api/v1/worker/info`)).registered;
+    });
+  }
+
+  async start(): Promise<this> {
+    await this.startMaster();
+    for (let i = 0; i < this.workerPorts.length; i++) await this.startWorker(i);
+    return this;
+  }
+
+  async kill(kind: 'master' | 'worker', index = 0, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const p = this.procs.find((x) => x.kind === kind && x.index === index);
+    if (!p?.child || p.child.exitCode !== null || p.child.signalCode !== null) return;
+    p.child.kill(signal);
+    await p.exited;
+  }
+
+  cli(args: string[], timeoutMs?: number): Promise<CliResult> {
+    return runNode([CLI, ...args], this.env, timeoutMs);
+  }
+
+  /** All process logs, for assertion messages. */
+  logs(): string {
+    return this.procs.map((p) => `===== ${p.kind} ${p.index} =====\n${p.log}`).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    for (const p of this.procs) if (p.child && p.child.exitCode === null && p.child.signalCode === null) { p.child.kill('SIGKILL'); await p.exited; }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}

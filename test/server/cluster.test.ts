@@ -1,0 +1,214 @@
+/**
+ * End to end: real master and worker processes, the real CLI. fs verbs, runTests, restart with
+ * journal replay, kill -9 under load, torn and corrupt journal records, unreachable master.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { TestCluster, waitFor, getJson, runNode, CLI } from '../harness/cluster.js';
+
+function check(c: TestCluster, r: { code: number; stdout: string; stderr: string }, expected = 0): void {
+  assert.equal(r.code, expected, `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\n${c.logs()}`);
+}
+
+describe('one master, two workers', () => {
+  const c = new TestCluster({ workers: 2 });
+  before(async () => { await c.setup(); await c.start(); });
+  after(async () => { await c.stop(); });
+
+  test('fs verbs through the real CLI', async () => {
+    check(c, await c.cli(['fs', 'mkdir', '/a/b']));
+    const local = path.join(c.dir, 'local.txt');
+    const content = 'hello alluxio\n'.repeat(200_000); // ~2.8 MB: several 1 MB blocks
+    fs.writeFileSync(local, content);
+    check(c, await c.cli(['fs', 'copyFromLocal', local, '/a/b/f.txt']));
+    const cat = await c.cli(['fs', 'cat', '/a/b/f.txt']);
+    check(c, cat);
+    assert.equal(cat.stdout, content);
+    const back = path.join(c.dir, 'back.txt');
+    check(c, await c.cli(['fs', 'copyToLocal', '/a/b/f.txt', back]));
+    assert.equal(fs.readFileSync(back, 'utf8'), content);
+    check(c, await c.cli(['fs', 'touch', '/a/empty']));
+    const ls = await c.cli(['fs', 'ls', '-R', '/a']);
+    check(c, ls);
+    const lines = ls.stdout.trim().split('\n');
+    assert.deepEqual(lines.map((l) => l.split(/\s+/).at(-1)), ['/a/b', '/a/b/f.txt', '/a/empty']);
+    assert.match(lines[1]!, new RegExp(`^-rw-r--r-- .* ${Buffer.byteLength(content)} `));
+    const stat = await c.cli(['fs', 'stat', '/a/b/f.txt']);
+    check(c, stat);
+    assert.match(stat.stdout, /^\/a\/b\/f.txt is a file path\./);
+    assert.equal((stat.stdout.match(/BlockInfo\{/g) ?? []).length, 3);
+    const du = await c.cli(['fs', 'du', '-s', '/a']);
+    check(c, du);
+    assert.match(du.stdout, new RegExp(`^${Buffer.byteLength(content)}\\s+${Buffer.byteLength(content)} \\(100%\\)\\s+/a$`, 'm'));
+    check(c, await c.cli(['fs', 'test', '-d', '/a/b']));
+    check(c, await c.cli(['fs', 'test', '-f', '/a/b']), 1);
+    check(c, await c.cli(['fs', 'test', '-z', '/a/empty']));
+    check(c, await c.cli(['fs', 'test', '-e', '/nope']), 1);
+    check(c, await c.cli(['fs', 'mv', '/a/empty', '/a/b']));
+    check(c, await c.cli(['fs', 'test', '-e', '/a/b/empty']));
+    const leader = await c.cli(['fs', 'leader']);
+    check(c, leader);
+    assert.equal(leader.stdout, 'localhost\n');
+    const mi = await c.cli(['fs', 'masterInfo']);
+    check(c, mi);
+    assert.match(mi.stdout, new RegExp(`Current leader master: localhost:${c.masterRpc}`));
+  });
+
+  test('fs errors are clear and non-zero', async () => {
+    let r = await c.cli(['fs', 'cat', '/missing']);
+    check(c, r, 1);
+    assert.match(r.stderr, /Path "\/missing" does not exist\./);
+    r = await c.cli(['fs', 'mkdir', '/a']);
+    check(c, r, 1);
+    assert.match(r.stderr, /Path "\/a" already exists\./);
+    r = await c.cli(['fs', 'rm', '/a']);
+    check(c, r, 1);
+    assert.match(r.stderr, /Directory "\/a" is not empty\./);
+    assert.match(r.stderr, /Hint: use -R/);
+    check(c, await c.cli(['fs', 'test', '-d', '/a']));
+    r = await c.cli(['fs', 'copyFromLocal', path.join(c.dir, 'nope'), '/x']);
+    check(c, r, 1);
+    assert.match(r.stderr, /Local path .*nope does not exist/);
+  });
+
+  test('runTests passes all 24 cases', async () => {
+    const r = await c.cli(['runTests']);
+    check(c, r);
+    assert.equal((r.stdout.match(/^Passed the test!$/gm) ?? []).length, 24);
+    assert.equal((r.stdout.match(/^runTest --operation /gm) ?? []).length, 24);
+    assert.match(r.stdout, /^24 passed, 0 failed$/m);
+    // THROUGH wrote the UFS file, ASYNC_THROUGH gets persisted by a worker, MUST_CACHE never.
+    assert.ok(fs.existsSync(path.join(c.ufsDir, 'default_tests_files', 'BASIC_CACHE_THROUGH')));
+    await waitFor('async persistence', async () =>
+      (await c.cli(['fs', 'stat', '--json', '/default_tests_files/BASIC_CACHE_PROMOTE_ASYNC_THROUGH'])).stdout.includes('"persistenceState": "PERSISTED"'));
+    assert.ok(fs.existsSync(path.join(c.ufsDir, 'default_tests_files', 'BASIC_CACHE_PROMOTE_ASYNC_THROUGH')));
+    assert.ok(!fs.existsSync(path.join(c.ufsDir, 'default_tests_files', 'BASIC_CACHE_PROMOTE_MUST_CACHE')));
+    const one = await c.cli(['runTests', '--readType', 'CACHE', '--writeType', 'THROUGH', '--json']);
+    check(c, one);
+    const j = JSON.parse(one.stdout);
+    assert.equal(j.results.length, 2);
+    assert.equal(j.failed, 0);
+    assert.deepEqual(j.results.map((r: any) => r.path), ['/default_tests_files/BASIC_CACHE_THROUGH', '/default_tests_files/BASIC_NON_BYTE_BUFFER_CACHE_THROUGH']);
+    const bad = await c.cli(['runTests', '--readType', 'BOGUS']);
+    check(c, bad, 1);
+    assert.match(bad.stderr, /--readType BOGUS is invalid; use one of CACHE_PROMOTE, CACHE, NO_CACHE/);
+  });
+
+  test('runTests exits with the number of failed tests when no worker is up', async () => {
+    await c.kill('worker', 0);
+    await c.kill('worker', 1);
+    await waitFor('workers lost', async () => (await getJson(`http://127.0.0.1:${c.masterWeb}/api/v1/master/info`)).liveWorkers.length === 0, 20_000);
+    const r = await c.cli(['runTests', '--writeType', 'MUST_CACHE']);
+    assert.equal(r.code, 6, r.stdout + r.stderr);
+    assert.match(r.stdout, /^Number of failed tests: 6$/m);
+    assert.equal((r.stdout.match(/^Failed the test!$/gm) ?? []).length, 6);
+    const info = await getJson(`http://127.0.0.1:${c.masterWeb}/api/v1/master/info`);
+    assert.equal(info.lostWorkers.length, 2);
+    await c.startWorker(0);
+    await c.startWorker(1);
+  });
+
+  test('master restart replays the journal; workers re-register', async () => {
+    const before = (await c.cli(['fs', 'ls', '-R', '/'])).stdout;
+    await c.kill('master', 0, 'SIGTERM');
+    await c.startMaster();
+    const afterLs = await c.cli(['fs', 'ls', '-R', '/']);
+    check(c, afterLs);
+    const names = (s: string) => s.trim().split('\n').map((l) => l.split(/\s+/).at(-1)).sort();
+    assert.deepEqual(names(afterLs.stdout), names(before));
+    await waitFor('workers re-registered', async () => (await getJson(`http://127.0.0.1:${c.masterWeb}/api/v1/master/info`)).liveWorkers.length === 2);
+    const cat = await c.cli(['fs', 'cat', '/a/b/f.txt']);
+    check(c, cat);
+    assert.equal(cat.stdout.length, 'hello alluxio\n'.length * 200_000);
+  });
+
+  test('web UI serves an overview page and JSON', async () => {
+    const html = await (await fetch(`http://127.0.0.1:${c.masterWeb}/`)).text();
+    assert.match(html, /Cluster Id/);
+    assert.match(html, /Live Workers/);
+    const j = await getJson(`http://127.0.0.1:${c.masterWeb}/api/v1/master/info`);
+    assert.equal(j.isLeader, true);
+    assert.equal(j.journalType, 'EMBEDDED');
+    assert.equal(j.liveWorkers.length, 2);
+    assert.ok(j.liveWorkers[0].capacityBytes > 0);
+  });
+});
+
+describe('journal durability', () => {
+  test('kill -9 during writes loses no acknowledged createFile', async () => {
+    const c = await (await new TestCluster({ workers: 0 }).setup()).start();
+    try {
+      // Writers in a child process print each acknowledged path; the master is killed mid-stream.
+      const script = path.join(c.dir, 'writer.mjs');
+      fs.writeFileSync(script, `
+        import { loadConfig } from ${JSON.stringify(path.join(path.dirname(CLI), 'conf', 'index.js'))};
+        import { FileSystem } from ${JSON.stringify(path.join(path.dirname(CLI), 'client', 'fileSystem.js'))};
+        const conf = loadConfig({ env: process.env, home: process.cwd(), flags: { 'alluxio.user.rpc.retry.max.duration': '1s' } });
+        const fs = new FileSystem(conf);
+        await Promise.all(Array.from({ length: 8 }, async (_, w) => {
+          for (let i = 0; i < 100000; i++) {
+            try { await fs.createDirectory('/load/w' + w + '_' + i, { recursive: true, writeType: 'MUST_CACHE' }); }
+            catch { process.exit(0); }
+            process.stdout.write('/load/w' + w + '_' + i + '\\n');
+          }
+        }));`);
+      const writer = runNode([script], c.env, 60_000);
+      await new Promise((r) => setTimeout(r, 1500));
+      await c.kill('master', 0, 'SIGKILL');
+      const out = await writer;
+      const acked = out.stdout.trim().split('\n').filter(Boolean);
+      assert.ok(acked.length > 50, `only ${acked.length} writes acknowledged: ${out.stderr}`);
+      await c.startMaster();
+      const ls = await c.cli(['fs', 'ls', '/load']);
+      check(c, ls);
+      const present = new Set(ls.stdout.trim().split('\n').map((l) => l.split(/\s+/).at(-1)));
+      const lost = acked.filter((p) => !present.has(p));
+      assert.deepEqual(lost, [], `${lost.length} of ${acked.length} acknowledged writes lost`);
+    } finally { await c.stop(); }
+  });
+
+  test('a torn last record is truncated with a warning; a corrupt middle record stops start', async () => {
+    const c = await (await new TestCluster({ workers: 0 }).setup()).start();
+    try {
+      for (let i = 0; i < 20; i++) check(c, await c.cli(['fs', 'mkdir', `/d${i}`]));
+      await c.kill('master', 0, 'SIGKILL');
+      const logDir = path.join(c.journalDir, 'log');
+      const seg = path.join(logDir, fs.readdirSync(logDir).filter((f) => f.endsWith('.log')).sort().at(-1)!);
+      const good = fs.readFileSync(seg);
+      // Torn tail: half of a record header + payload appended.
+      fs.writeFileSync(seg, Buffer.concat([good, Buffer.from([40, 0, 0, 0, 1, 2, 3])]));
+      await c.startMaster();
+      assert.match(c.logs(), /WARN .*(torn|truncat)/i);
+      const ls = await c.cli(['fs', 'ls', '/']);
+      check(c, ls);
+      assert.equal(ls.stdout.trim().split('\n').length, 20);
+      check(c, await c.cli(['fs', 'mkdir', '/after-torn']));
+      await c.kill('master', 0, 'SIGKILL');
+      // Corrupt a byte in the middle of the segment: start must fail with a clear error.
+      const bytes = fs.readFileSync(seg);
+      bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+      fs.writeFileSync(seg, bytes);
+      const r = await c.startMasterExpectFailure();
+      assert.equal(r.code, 1);
+      assert.match(r.log, /ERROR .*Failed to start: .*corrupt/i);
+      assert.match(r.log, new RegExp(seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+    } finally { await c.stop(); }
+  });
+});
+
+test('fs against an unreachable master fails within the retry window and names the address', async () => {
+  const c = await new TestCluster({ workers: 0 }).setup();
+  try {
+    const t0 = Date.now();
+    const r = await c.cli(['fs', 'ls', '/', '-Dalluxio.user.rpc.retry.max.duration=1s']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(Date.now() - t0 < 15_000);
+    assert.match(r.stderr, new RegExp(`Failed to find the leading master after 1s; tried localhost:${c.masterRpc} \\(`));
+    assert.match(r.stderr, /Hint: check that the masters are running/);
+    const l = await c.cli(['fs', 'leader', '-Dalluxio.user.rpc.retry.max.duration=1s']);
+    assert.equal(l.code, 1);
+    assert.match(l.stderr, /^Failed to get the leader master\.$/m);
+  } finally { await c.stop(); }
+});
