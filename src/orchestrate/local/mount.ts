@@ -1,0 +1,262 @@
+/**
+ * The worker's MEM tier ramdisk on this host (what Alluxio's alluxio-mount.sh and the mount
+ * helpers of alluxio-start.sh do), with our differences:
+ *   - Linux gets tmpfs with a `size=` limit, not ramfs (which ignores the size);
+ *   - an already mounted ramdisk is kept (its blocks survive a worker restart);
+ *   - SudoMount checks `sudo -n true` first and fails fast instead of hanging on a password prompt;
+ *   - NoMount uses the directory as it is and only warns when it is not tmpfs/ramfs.
+ * Commands run through execFile with argv arrays; no shell is involved.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError, HostError, UsageError } from '../../errors.js';
+
+export type MountMode = 'Mount' | 'SudoMount' | 'NoMount';
+export const MOUNT_MODES: readonly MountMode[] = ['Mount', 'SudoMount', 'NoMount'];
+
+/** Parse a mount mode, case-sensitively as Alluxio does. */
+export function parseMountMode(s: string): MountMode {
+  if ((MOUNT_MODES as readonly string[]).includes(s)) return s as MountMode;
+  throw new UsageError(`Invalid mount mode: ${s}`, { hint: `use one of ${MOUNT_MODES.join(', ')} (case-sensitive)` });
+}
+
+/** The part of the resolved configuration this module reads (the real `Config` satisfies it). */
+export interface MountConf {
+  get(key: string): string;
+  getBytes(key: string): number;
+  getList(key: string): string[];
+}
+
+export interface MountEntry {
+  device: string;
+  mountPoint: string;
+  fsType: string;
+  options: string;
+}
+
+/** Undo the octal escapes (`\040` for a space, ...) the kernel uses in /proc/self/mounts. */
+function unescapeMountField(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+/** Parse the text of /proc/self/mounts (or /proc/mounts). */
+export function parseMounts(text: string): MountEntry[] {
+  const out: MountEntry[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 3 || f[0] === '') continue;
+    out.push({
+      device: unescapeMountField(f[0]!),
+      mountPoint: unescapeMountField(f[1]!),
+      fsType: f[2]!,
+      options: f[3] ?? '',
+    });
+  }
+  return out;
+}
+
+export type TextReader = () => string;
+export const readProcMounts: TextReader = () => fs.readFileSync('/proc/self/mounts', 'utf8');
+export const readProcMeminfo: TextReader = () => fs.readFileSync('/proc/meminfo', 'utf8');
+
+function isUnder(parent: string, p: string): boolean {
+  if (parent === p) return true;
+  const rel = path.relative(parent, p);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/** Resolve symlinks of the longest existing prefix of `p` (mount points are canonical paths). */
+function canonical(p: string): string {
+  const abs = path.resolve(p);
+  const tail: string[] = [];
+  let cur = abs;
+  for (;;) {
+    try {
+      return path.join(fs.realpathSync(cur), ...tail.reverse());
+    } catch {
+      const parent = path.dirname(cur);
+      if (parent === cur) return abs;
+      tail.push(path.basename(cur));
+      cur = parent;
+    }
+  }
+}
+
+/**
+ * The mount that holds `p`: the entry with the longest mount point equal to or above `p` (the
+ * last one listed when several are stacked on the same point).
+ */
+export function mountFor(p: string, mounts: readonly MountEntry[]): MountEntry | undefined {
+  let best: MountEntry | undefined;
+  for (const m of mounts) {
+    if (!isUnder(m.mountPoint, p)) continue;
+    if (!best || m.mountPoint.length >= best.mountPoint.length) best = m;
+  }
+  return best;
+}
+
+/** True when `p` is a tmpfs or ramfs mount point or lies inside one. */
+export function isRamMounted(p: string, readMounts: TextReader = readProcMounts): boolean {
+  const m = mountFor(canonical(p), parseMounts(readMounts()));
+  return m !== undefined && (m.fsType === 'tmpfs' || m.fsType === 'ramfs');
+}
+
+/** MemTotal from /proc/meminfo, in bytes (undefined when it cannot be read). */
+export function memTotalBytes(readMeminfo: TextReader = readProcMeminfo): number | undefined {
+  try {
+    const m = /^MemTotal:\s+(\d+)\s*kB/m.exec(readMeminfo());
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The level-0 directories whose medium type is MEM (one medium type per path, or one for all). */
+export function memTierPaths(conf: MountConf): string[] {
+  const paths = conf.getList('alluxio.worker.tieredstore.level0.dirs.path');
+  const media = conf.getList('alluxio.worker.tieredstore.level0.dirs.mediumtype');
+  const alias = conf.get('alluxio.worker.tieredstore.level0.alias');
+  return paths.filter((_p, i) => (media[i] ?? media[media.length - 1] ?? alias) === 'MEM');
+}
+
+export interface ExecResult { code: number; stdout: string; stderr: string }
+export type Exec = (cmd: string, args: readonly string[]) => Promise<ExecResult>;
+
+/** Run a command without a shell; a missing program gives code 127. */
+export const execCommand: Exec = (cmd, args) => new Promise((resolve) => {
+  execFile(cmd, [...args], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) => {
+    if (!err) { resolve({ code: 0, stdout, stderr }); return; }
+    const e = err as NodeJS.ErrnoException & { code?: number | string; killed?: boolean };
+    if (e.code === 'ENOENT') { resolve({ code: 127, stdout, stderr: `${cmd}: command not found` }); return; }
+    const code = typeof e.code === 'number' ? e.code : 1;
+    resolve({ code, stdout, stderr: stderr || e.message });
+  });
+});
+
+/** Quote an argv for display (never for execution). */
+export function displayCommand(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+export interface MountDeps {
+  readMounts?: TextReader;
+  readMeminfo?: TextReader;
+  exec?: Exec;
+  /** Whether this process runs as root (defaults to getuid() === 0). */
+  isRoot?: () => boolean;
+}
+
+export const SUDO_HINT =
+  'configure passwordless sudo for mount/umount/mkdir/chmod (see docs/processes.md), mount the ramdisk yourself and use NoMount, or run as root with Mount';
+
+const ALIAS_KEY = 'alluxio.worker.tieredstore.level0.alias';
+const SIZE_KEY = 'alluxio.worker.ramdisk.size';
+
+interface MountPlan {
+  /** MEM paths already on tmpfs/ramfs. */
+  mounted: string[];
+  /** MEM paths still to mount. */
+  toMount: string[];
+  size: number;
+  /** `sudo -n` for SudoMount. */
+  prefix: string[];
+}
+
+/**
+ * Everything Mount/SudoMount checks before running a command: level-0 alias MEM, which paths
+ * need mounting, ramdisk size against MemTotal, and the privilege (root, or `sudo -n true`).
+ */
+async function planMount(conf: MountConf, mode: 'Mount' | 'SudoMount', deps: MountDeps): Promise<MountPlan> {
+  const readMounts = deps.readMounts ?? readProcMounts;
+  const exec = deps.exec ?? execCommand;
+  const isRoot = deps.isRoot ?? (() => process.getuid?.() === 0);
+  const host = os.hostname();
+  const alias = conf.get(ALIAS_KEY);
+  if (alias !== 'MEM') {
+    throw new ConfigError(`Can't Mount/SudoMount when ${ALIAS_KEY} is not MEM (it is ${alias})`, {
+      hint: 'use NoMount, or set the level-0 alias to MEM',
+    });
+  }
+  const plan: MountPlan = { mounted: [], toMount: [], size: 0, prefix: [] };
+  for (const p of memTierPaths(conf)) (isRamMounted(p, readMounts) ? plan.mounted : plan.toMount).push(p);
+  if (plan.toMount.length === 0) return plan;
+
+  plan.size = conf.getBytes(SIZE_KEY);
+  const mem = memTotalBytes(deps.readMeminfo);
+  if (mem !== undefined && plan.size > mem) {
+    throw new ConfigError(`${SIZE_KEY} (${plan.size} bytes) is larger than the memory of this host (MemTotal ${mem} bytes)`, {
+      hint: `reduce ${SIZE_KEY} in alluxio-site.properties`,
+    });
+  }
+  if (mode === 'SudoMount') {
+    const r = await exec('sudo', ['-n', 'true']);
+    if (r.code !== 0) {
+      const why = r.code === 127 ? 'sudo is not installed on this host' : 'sudo would prompt for a password on this host';
+      throw new HostError(host, `${why} ('sudo -n true' exited with ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''})`, { hint: SUDO_HINT });
+    }
+    plan.prefix = ['sudo', '-n'];
+  } else if (!isRoot()) {
+    throw new HostError(host, `Mount runs mount(8) as the current user, which needs root (uid ${process.getuid?.() ?? '?'})`, {
+      hint: 'use SudoMount (with passwordless sudo), or mount the ramdisk yourself and use NoMount',
+    });
+  }
+  return plan;
+}
+
+/**
+ * Check, without changing anything or printing, that `mountRamdisk` can do its job (alias, size,
+ * privileges). Lets `alluxio-start.sh local SudoMount` fail before it starts the master.
+ */
+export async function checkMountPrerequisites(conf: MountConf, mode: MountMode, deps: MountDeps = {}): Promise<void> {
+  if (mode === 'NoMount') return;
+  await planMount(conf, mode, deps);
+}
+
+/**
+ * Prepare the MEM tier directories of this host for a worker, per mount mode. Prints progress with
+ * `out`. Throws ConfigError / HostError (naming the failing command, its exit code and stderr).
+ */
+export async function mountRamdisk(conf: MountConf, mode: MountMode, out: (line: string) => void, deps: MountDeps = {}): Promise<void> {
+  const readMounts = deps.readMounts ?? readProcMounts;
+  const exec = deps.exec ?? execCommand;
+  const host = os.hostname();
+
+  if (mode === 'NoMount') {
+    if (conf.get(ALIAS_KEY) !== 'MEM') return;
+    for (const p of memTierPaths(conf)) {
+      if (!isRamMounted(p, readMounts)) {
+        out(`WARNING: Ramdisk ${p} is not a tmpfs/ramfs mount; the MEM tier will be stored on the disk holding it (NoMount).`);
+      }
+      if (!fs.existsSync(p)) {
+        try {
+          fs.mkdirSync(p, { recursive: true });
+        } catch (e) {
+          throw new HostError(host, `cannot create the MEM tier directory ${p}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, {
+            hint: 'create it yourself (it is alluxio.worker.tieredstore.level0.dirs.path) or use SudoMount',
+          });
+        }
+      }
+    }
+    return;
+  }
+
+  const plan = await planMount(conf, mode, deps);
+  for (const p of plan.mounted) out(`Ramdisk ${p} already mounted. Skipping mounting procedure.`);
+  const run = async (argv: string[]): Promise<void> => {
+    const full = [...plan.prefix, ...argv];
+    const r = await exec(full[0]!, full.slice(1));
+    if (r.code !== 0) {
+      throw new HostError(host, `'${displayCommand(full)}' failed with exit code ${r.code}: ${r.stderr.trim() || '(no stderr)'}`, {
+        hint: mode === 'Mount' ? 'check that you are root, or use SudoMount' : SUDO_HINT,
+      });
+    }
+  };
+  for (const p of plan.toMount) {
+    out(`Ramdisk ${p} not detected. Mounting tmpfs (size ${plan.size} bytes)...`);
+    await run(['mkdir', '-p', p]);
+    await run(['mount', '-t', 'tmpfs', '-o', `size=${plan.size}`, 'tmpfs', p]);
+    await run(['chmod', 'a+w', p]);
+  }
+}

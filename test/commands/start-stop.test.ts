@@ -1,0 +1,135 @@
+/**
+ * End to end: the real CLI formats, starts (NoMount), reports and stops a master and a worker on
+ * this host, in a temp installation on free ports.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { cli, killFromPidFiles, makeCliEnv } from '../orchestrate/helpers.js';
+
+const HOST = os.hostname();
+
+function pidOf(runDir: string, kind: string): number {
+  return Number(fs.readFileSync(path.join(runDir, `${kind}.pid`), 'utf8').trim());
+}
+
+function isOurServer(pid: number, kind: string): boolean {
+  try {
+    process.kill(pid, 0);
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`server/${kind}/main.js`);
+  } catch {
+    return false;
+  }
+}
+
+function logsOf(logsDir: string): string {
+  if (!fs.existsSync(logsDir)) return '(no logs dir)';
+  return fs.readdirSync(logsDir).map((f) => `--- ${f}\n${fs.readFileSync(path.join(logsDir, f), 'utf8')}`).join('\n');
+}
+
+test('format, start local, start again, format refused, stop local', async (t) => {
+  const e = await makeCliEnv();
+  t.after(() => killFromPidFiles(e));
+  const why = (r: { stdout: string; stderr: string }) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}\nlogs:\n${logsOf(e.logsDir)}`;
+
+  let r = await cli(e, ['format']);
+  assert.equal(r.code, 0, why(r));
+
+  r = await cli(e, ['start', 'local', 'NoMount']);
+  assert.equal(r.code, 0, why(r));
+  assert.equal(r.stdout, [
+    `Starting master @ ${HOST}. Logging to ${e.logsDir}`,
+    `--- [ OK ] The master service @ ${HOST} is in a healthy state.`,
+    `WARNING: Ramdisk ${e.ramdisk} is not a tmpfs/ramfs mount; the MEM tier will be stored on the disk holding it (NoMount).`,
+    `Starting worker @ ${HOST}. Logging to ${e.logsDir}`,
+    `--- [ OK ] The worker service @ ${HOST} is in a healthy state.`,
+    '',
+  ].join('\n'), why(r));
+  const master = pidOf(e.runDir, 'master');
+  const worker = pidOf(e.runDir, 'worker');
+  assert.ok(isOurServer(master, 'master'));
+  assert.ok(isOurServer(worker, 'worker'));
+  const info = await (await fetch(`http://localhost:${e.ports.masterWeb}/api/v1/master/info`)).json() as { isLeader: boolean; liveWorkers: unknown[] };
+  assert.equal(info.isLeader, true);
+  assert.equal(info.liveWorkers.length, 1);
+
+  // starting what runs is a no-op that says so (no kill before start)
+  r = await cli(e, ['start', 'local']);
+  assert.equal(r.code, 0, why(r));
+  assert.equal(r.stdout, [
+    'Assuming NoMount by default.',
+    `master is already running (pid ${master}); not starting another`,
+    `--- [ OK ] The master service @ ${HOST} is in a healthy state.`,
+    `worker is already running (pid ${worker}); not starting another`,
+    `--- [ OK ] The worker service @ ${HOST} is in a healthy state.`,
+    '',
+  ].join('\n'));
+  assert.equal(pidOf(e.runDir, 'master'), master);
+  assert.ok(isOurServer(master, 'master'));
+
+  // format refuses while they run
+  r = await cli(e, ['format']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, `Error: [${HOST}] cannot format while the master (pid ${master}) and the worker (pid ${worker}) are running on this host\n`
+    + 'Hint: stop them first: alluxio-stop.sh local (or alluxio stop master / alluxio stop worker)\n');
+  r = await cli(e, ['start', 'master', '-f']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /cannot format while the master/);
+
+  r = await cli(e, ['stop', 'local']);
+  assert.equal(r.code, 0, why(r));
+  assert.equal(r.stdout, `Killed 2 process(es) on ${HOST}\n`);
+  assert.equal(isOurServer(master, 'master'), false);
+  assert.equal(isOurServer(worker, 'worker'), false);
+  assert.equal(fs.existsSync(path.join(e.runDir, 'master.pid')), false);
+  assert.equal(fs.existsSync(path.join(e.runDir, 'worker.pid')), false);
+
+  r = await cli(e, ['stop', 'local']);
+  assert.equal(r.stdout, `Killed 0 process(es) on ${HOST}\n`);
+});
+
+test('start -a all (local hosts only) then stop all', async (t) => {
+  const e = await makeCliEnv({}, { masters: 'localhost\n', workers: '127.0.0.1\n' });
+  t.after(() => killFromPidFiles(e));
+  let r = await cli(e, ['start', '-a', 'all', 'NoMount', '-f']);
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /^Formatting Alluxio Master @ /);
+  assert.match(r.stdout, new RegExp(`Starting master @ ${HOST}\\. Logging to `));
+  assert.match(r.stdout, new RegExp(`Starting worker @ ${HOST}\\. Logging to `));
+  assert.doesNotMatch(r.stdout, /\[ OK \]/, '-a does not wait');
+  const master = pidOf(e.runDir, 'master');
+  const worker = pidOf(e.runDir, 'worker');
+  r = await cli(e, ['stop', 'all']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `Killed 2 process(es) on ${HOST}\n`);
+  assert.equal(isOurServer(master, 'master'), false);
+  assert.equal(isOurServer(worker, 'worker'), false);
+});
+
+test('a master that cannot serve: FAILED with the log tail, exit 1, no process left', async (t) => {
+  const e = await makeCliEnv();
+  t.after(() => killFromPidFiles(e));
+  // occupy the master's web port so the master fails at startup
+  const blocker = net.createServer();
+  await new Promise<void>((resolve) => blocker.listen(e.ports.masterWeb, resolve));
+  t.after(() => blocker.close());
+  let r = await cli(e, ['formatJournal']);
+  assert.equal(r.code, 0, r.stderr);
+  r = await cli(e, ['start', 'master']);
+  assert.equal(r.code, 1, r.stdout);
+  assert.equal(r.stdout, `Starting master @ ${HOST}. Logging to ${e.logsDir}\n`);
+  const log = path.join(e.logsDir, 'master.log');
+  assert.match(r.stderr, new RegExp(`^--- \\[ FAILED \\] The master @ ${HOST} is not serving requests\\.\n`));
+  assert.match(r.stderr, /Error: \[.*\] the master process \(pid \d+\) exited before it was ready\n/);
+  assert.ok(r.stderr.includes(`>>> BEGIN ${log}\n`), r.stderr);
+  assert.match(r.stderr, /\n<<< EOF\n/);
+  const pid = pidOf(e.runDir, 'master');
+  assert.equal(isOurServer(pid, 'master'), false);
+  // the stale pid file is cleaned up by the next stop
+  r = await cli(e, ['stop', 'master']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^Removed stale pid file .*master\.pid: process \d+ is not running\nKilled 0 process\(es\) on /);
+});
