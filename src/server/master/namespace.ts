@@ -27,7 +27,7 @@ export interface Inode {
   blocks: number[];
   completed: boolean;
   persistence: PersistenceState;
-  /** Directories only: child name -> inode id. */
+  /** Directories only: child name -> child's container number (see containerOf). */
   children?: Map<string, number>;
 }
 
@@ -41,6 +41,7 @@ const MAX_REMEMBERED_OPS = 10_000;
 export interface DeleteResult { blockIds: number[]; deletedFiles: number; persistedPaths: string[] }
 
 export class Namespace implements StateMachine {
+  /** Inodes by container number: small integers are far cheaper Map keys than ids >= 2^31. */
   private inodes = new Map<number, Inode>();
   /** Committed blocks: id -> length. */
   readonly blockLengths = new Map<number, number>();
@@ -48,6 +49,10 @@ export class Namespace implements StateMachine {
   clusterId = '';
   /** Results of recently applied operations by client opId (idempotent retries). */
   private ops = new Map<string, unknown>();
+  /** The same opIds in a ring, oldest evicted first. (Evicting through ops.keys() would walk
+   *  V8's deleted-entry tombstones each time and make apply O(history).) */
+  private opRing: (string | undefined)[] = new Array(MAX_REMEMBERED_OPS);
+  private opRingPos = 0;
   /** Files waiting for asynchronous persistence (derived from inodes; not serialized). */
   readonly toPersist = new Set<number>();
 
@@ -57,10 +62,12 @@ export class Namespace implements StateMachine {
     this.inodes.clear();
     this.blockLengths.clear();
     this.ops.clear();
+    this.opRing.fill(undefined);
+    this.opRingPos = 0;
     this.toPersist.clear();
     this.nextContainer = 1;
     this.clusterId = '';
-    this.inodes.set(ROOT_ID, {
+    this.inodes.set(0, {
       id: ROOT_ID, name: '', parentId: -1, dir: true, ctime: 0, mtime: 0, length: 0, blockSize: 0, blocks: [],
       completed: true, persistence: 'PERSISTED', children: new Map(),
     });
@@ -71,11 +78,11 @@ export class Namespace implements StateMachine {
 
   /** The inode at `path`, or undefined. `path` must be normalized. */
   lookup(path: string): Inode | undefined {
-    let cur = this.inodes.get(ROOT_ID)!;
+    let cur = this.inodes.get(0)!;
     for (const c of components(path)) {
-      const id = cur.children?.get(c);
-      if (id === undefined) return undefined;
-      cur = this.inodes.get(id)!;
+      const k = cur.children?.get(c);
+      if (k === undefined) return undefined;
+      cur = this.inodes.get(k)!;
     }
     return cur;
   }
@@ -87,12 +94,15 @@ export class Namespace implements StateMachine {
     return n;
   }
 
-  byId(id: number): Inode | undefined { return this.inodes.get(id); }
+  byId(id: number): Inode | undefined {
+    const n = this.inodes.get(containerOf(id));
+    return n && n.id === id ? n : undefined;
+  }
 
   pathOf(inode: Inode): string {
     const parts: string[] = [];
     let cur: Inode | undefined = inode;
-    while (cur && cur.id !== ROOT_ID) { parts.push(cur.name); cur = this.inodes.get(cur.parentId); }
+    while (cur && cur.id !== ROOT_ID) { parts.push(cur.name); cur = this.byId(cur.parentId); }
     return '/' + parts.reverse().join('/');
   }
 
@@ -109,11 +119,16 @@ export class Namespace implements StateMachine {
     const opId = typeof e.opId === 'string' && e.opId ? e.opId : undefined;
     if (opId && this.ops.has(opId)) return this.ops.get(opId);
     const result = this.applyOp(e);
-    if (opId) {
-      this.ops.set(opId, result);
-      if (this.ops.size > MAX_REMEMBERED_OPS) this.ops.delete(this.ops.keys().next().value!);
-    }
+    if (opId) this.rememberOp(opId, result);
     return result;
+  }
+
+  private rememberOp(opId: string, result: unknown): void {
+    const old = this.opRing[this.opRingPos];
+    if (old !== undefined) this.ops.delete(old);
+    this.opRing[this.opRingPos] = opId;
+    this.opRingPos = (this.opRingPos + 1) % MAX_REMEMBERED_OPS;
+    this.ops.set(opId, result);
   }
 
   private applyOp(e: JournalEntry): unknown {
@@ -130,7 +145,7 @@ export class Namespace implements StateMachine {
         return this.newBlock(normalizePath(String(e.path)));
       case 'commitBlock': {
         const id = Number(e.blockId);
-        const file = this.inodes.get(fileIdOf(containerOf(id)));
+        const file = this.inodes.get(containerOf(id));
         if (!file || !file.blocks.includes(id)) throw new FailedPreconditionError(`block ${id} does not belong to any file`);
         this.blockLengths.set(id, Number(e.length));
         return null;
@@ -143,7 +158,7 @@ export class Namespace implements StateMachine {
         this.rename(normalizePath(String(e.src)), normalizePath(String(e.dst)), ts);
         return null;
       case 'setPersisted': {
-        const f = this.inodes.get(Number(e.fileId));
+        const f = this.byId(Number(e.fileId));
         if (f && !f.dir) { f.persistence = 'PERSISTED'; this.toPersist.delete(f.id); }
         return null;
       }
@@ -153,13 +168,14 @@ export class Namespace implements StateMachine {
   }
 
   private newInode(parent: Inode, name: string, dir: boolean, ts: number): Inode {
+    const container = this.nextContainer++;
     const n: Inode = {
-      id: fileIdOf(this.nextContainer++), name, parentId: parent.id, dir, ctime: ts, mtime: ts,
+      id: fileIdOf(container), name, parentId: parent.id, dir, ctime: ts, mtime: ts,
       length: 0, blockSize: 0, blocks: [], completed: dir, persistence: 'NOT_PERSISTED',
     };
     if (dir) n.children = new Map();
-    this.inodes.set(n.id, n);
-    parent.children!.set(name, n.id);
+    this.inodes.set(container, n);
+    parent.children!.set(name, container);
     parent.mtime = ts;
     return n;
   }
@@ -167,7 +183,7 @@ export class Namespace implements StateMachine {
   /** Parent directory for a new entry at `path`, creating ancestors when `recursive`. */
   private parentFor(path: string, recursive: boolean, ts: number, persisted: boolean): Inode {
     if (path === '/') throw new FileAlreadyExistsError('/');
-    let cur = this.inodes.get(ROOT_ID)!;
+    let cur = this.inodes.get(0)!;
     const comps = components(path);
     let sofar = '';
     for (const c of comps.slice(0, -1)) {
@@ -198,10 +214,14 @@ export class Namespace implements StateMachine {
   }
 
   private createFile(path: string, recursive: boolean, blockSize: number, ts: number): Inode {
-    if (this.lookup(path)) throw new FileAlreadyExistsError(path);
     if (!(blockSize > 0)) throw new InvalidPathError(`block size must be positive, got ${blockSize}`);
-    const parent = this.parentFor(path, recursive, ts, false);
-    const f = this.newInode(parent, baseName(path), false, ts);
+    const name = baseName(path);
+    // One walk: a missing parent is created (recursive) only when the file itself is new.
+    const parentPath = parentOf(path);
+    const existingParent = this.lookup(parentPath);
+    if (existingParent?.children?.has(name) || path === '/') throw new FileAlreadyExistsError(path);
+    const parent = existingParent?.dir ? existingParent : this.parentFor(path, recursive, ts, false);
+    const f = this.newInode(parent, name, false, ts);
     f.blockSize = blockSize;
     return f;
   }
@@ -257,15 +277,15 @@ export class Namespace implements StateMachine {
     const stack = [n];
     while (stack.length) {
       const cur = stack.pop()!;
-      if (cur.dir) for (const id of cur.children!.values()) stack.push(this.inodes.get(id)!);
+      if (cur.dir) for (const k of cur.children!.values()) stack.push(this.inodes.get(k)!);
       else {
         result.deletedFiles++;
         for (const b of cur.blocks) { result.blockIds.push(b); this.blockLengths.delete(b); }
         this.toPersist.delete(cur.id);
       }
-      this.inodes.delete(cur.id);
+      this.inodes.delete(containerOf(cur.id));
     }
-    const parent = this.inodes.get(n.parentId)!;
+    const parent = this.byId(n.parentId)!;
     parent.children!.delete(n.name);
     parent.mtime = ts;
     return result;
@@ -279,13 +299,13 @@ export class Namespace implements StateMachine {
     const newParent = this.lookup(parentOf(dst));
     if (!newParent) throw new FileDoesNotExistError(parentOf(dst));
     if (!newParent.dir) throw new InvalidPathError(`Cannot rename to "${dst}": "${parentOf(dst)}" is a file`);
-    const oldParent = this.inodes.get(n.parentId)!;
+    const oldParent = this.byId(n.parentId)!;
     oldParent.children!.delete(n.name);
     oldParent.mtime = ts;
     n.name = baseName(dst);
     n.parentId = newParent.id;
     n.mtime = ts;
-    newParent.children!.set(n.name, n.id);
+    newParent.children!.set(n.name, containerOf(n.id));
     newParent.mtime = ts;
   }
 
@@ -310,11 +330,11 @@ export class Namespace implements StateMachine {
     for (const [id, name, parentId, dir, ctime, mtime, length, blockSize, blocks, completed, persistence] of s.inodes) {
       const n: Inode = { id, name, parentId, dir: dir === 1, ctime, mtime, length, blockSize, blocks, completed: completed === 1, persistence };
       if (n.dir) n.children = new Map();
-      this.inodes.set(id, n);
+      this.inodes.set(containerOf(id), n);
       if (persistence === 'TO_BE_PERSISTED') this.toPersist.add(id);
     }
-    for (const n of this.inodes.values()) if (n.id !== ROOT_ID) this.inodes.get(n.parentId)!.children!.set(n.name, n.id);
+    for (const n of this.inodes.values()) if (n.id !== ROOT_ID) this.byId(n.parentId)!.children!.set(n.name, containerOf(n.id));
     for (const [id, len] of s.blocks) this.blockLengths.set(id, len);
-    for (const [k, v] of s.ops) this.ops.set(k, v);
+    for (const [k, v] of s.ops) this.rememberOp(k, v);
   }
 }

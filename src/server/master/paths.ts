@@ -3,6 +3,8 @@ import { InvalidPathError } from '../../errors.js';
 /** Normalize an Alluxio path: absolute, no empty or dot components, no trailing slash. */
 export function normalizePath(p: string): string {
   if (typeof p !== 'string' || !p.startsWith('/')) throw new InvalidPathError(`Path "${p}" is invalid: it must be absolute (start with /)`);
+  // Fast path (journal replay, most RPCs): already normalized.
+  if (p === '/' || (!p.endsWith('/') && !p.includes('//') && !p.includes('/.'))) return p;
   const parts: string[] = [];
   for (const c of p.split('/')) {
     if (c === '' || c === '.') continue;
