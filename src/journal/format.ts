@@ -12,6 +12,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ConfigError } from '../errors.js';
+import { resolveReal, fsyncDir, protectedPathReason, type ProtectedPath } from '../fsutil.js';
+
+export { resolveReal };
 
 export const JOURNAL_MARKER = '.alluxio-journal';
 /** Version of the on-disk journal layout written by this code. */
@@ -24,41 +27,13 @@ export interface JournalMarker {
 }
 
 export interface SafeToWipeOptions {
-  /** Directories that must survive: the directory itself and all its ancestors are refused. */
-  protectedPaths: readonly string[];
+  /** Directories that must survive: the directory itself and all its ancestors are refused.
+   *  A plain string is labelled "a protected directory" in messages. */
+  protectedPaths: readonly (string | ProtectedPath)[];
   /** Name of the marker file that proves the directory is ours (e.g. JOURNAL_MARKER). */
   marker: string;
   /** The user's home directory; defaults to os.homedir(). Injectable for tests. */
   home?: string;
-}
-
-/**
- * Resolve `p` to an absolute path with every symlink resolved. For a path that does not exist yet,
- * the deepest existing ancestor is resolved and the missing tail appended, so a missing folder under
- * a symlinked parent still resolves to where it would really be created.
- */
-export function resolveReal(p: string): string {
-  const abs = path.resolve(p);
-  const missing: string[] = [];
-  let cur = abs;
-  for (;;) {
-    try {
-      return path.join(fs.realpathSync(cur), ...missing.reverse());
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
-      const parent = path.dirname(cur);
-      if (parent === cur) return abs; // nothing exists at all (cannot happen on a sane system)
-      missing.push(path.basename(cur));
-      cur = parent;
-    }
-  }
-}
-
-/** True when `a` equals `b` or is an ancestor of it (both absolute, normalized). */
-function isSameOrAncestor(a: string, b: string): boolean {
-  if (a === b) return true;
-  const rel = path.relative(a, b);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
 function statOrUndefined(p: string): fs.Stats | undefined {
@@ -93,20 +68,9 @@ export function checkSafeToWipe(dir: string, opts: SafeToWipeOptions): void {
     });
   };
 
-  if (real === path.parse(real).root) refuse('it is the root of the file system');
-
-  const homeRaw = opts.home ?? os.homedir();
-  if (homeRaw) {
-    const home = resolveReal(homeRaw);
-    if (real === home) refuse(`it is the home directory`);
-    if (isSameOrAncestor(real, home)) refuse(`it is an ancestor of the home directory '${home}'`);
-  }
-  for (const p of opts.protectedPaths) {
-    if (!p) continue;
-    const prot = resolveReal(p);
-    if (real === prot) refuse(`it is a protected directory (e.g. alluxio.home)`);
-    if (isSameOrAncestor(real, prot)) refuse(`it is an ancestor of the protected directory '${prot}' (e.g. alluxio.home)`);
-  }
+  const prot = opts.protectedPaths.map((p) => (typeof p === 'string' ? { path: p, label: 'a protected directory' } : p));
+  const reason = protectedPathReason(real, prot, opts.home ?? os.homedir());
+  if (reason) refuse(reason);
 
   const st = statOrUndefined(real);
   if (st === undefined) return; // nothing there: nothing to delete
@@ -142,20 +106,12 @@ export function readJournalMarker(folder: string): JournalMarker | undefined {
   return undefined;
 }
 
-function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 export interface FormatJournalOptions {
   /** Cluster id written into the marker; a random UUID by default. */
   clusterId?: string;
   /** Directories never to delete or contain (pass alluxio.home here). */
-  protectedPaths?: readonly string[];
+  protectedPaths?: readonly (string | ProtectedPath)[];
   /** Home directory override (tests); defaults to os.homedir(). */
   home?: string;
 }

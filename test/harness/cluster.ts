@@ -104,7 +104,7 @@ export class TestCluster {
     };
     fs.writeFileSync(path.join(this.confDir, 'alluxio-site.properties'),
       Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
-    formatJournal(this.journalDir, { protectedPaths: [ROOT] });
+    formatJournal(this.journalDir, { protectedPaths: [{ path: ROOT, label: 'alluxio.home' }] });
     return this;
   }
 

@@ -1,10 +1,10 @@
 /** Shared helpers for the local orchestration tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../harness/cluster.js';
 
 /** A minimal configuration object backed by a map (what the local modules read). */
 export function fakeConf(values: Record<string, string>) {
@@ -71,16 +71,6 @@ export interface CliEnv {
   ports: { masterRpc: number; masterWeb: number; workerRpc: number; workerWeb: number; journal: number };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * A temp installation for running the real CLI: conf dir (ALLUXIO_CONF_DIR) whose site file puts

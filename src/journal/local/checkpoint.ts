@@ -18,6 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { JournalCorruptError } from '../../errors.js';
+import { fsyncDir, readdirOrEmpty } from '../../fsutil.js';
 
 export const CHECKPOINT_MAGIC = Buffer.from('AXJLCKP1', 'latin1');
 export const CHECKPOINT_HEADER_BYTES = 32;
@@ -35,13 +36,7 @@ export interface CheckpointRef {
 
 /** Checkpoint files in `dir`, newest (highest index) first. Missing dir → []. */
 export function listCheckpoints(dir: string): CheckpointRef[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
+  const names = readdirOrEmpty(dir);
   const refs: CheckpointRef[] = [];
   for (const n of names) {
     const m = NAME_RE.exec(n);
@@ -75,14 +70,6 @@ export function checkpointProblem(buf: Buffer, index: number): string | null {
   return null;
 }
 
-function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 /**
  * Durably write the checkpoint of `index` (temp file, fsync, rename, directory fsync). Asynchronous
@@ -115,13 +102,7 @@ export async function writeCheckpoint(dir: string, index: number, data: Buffer, 
 
 /** Remove leftover temp files of interrupted checkpoint writes (they are never valid checkpoints). */
 export function removeCheckpointTemps(dir: string): string[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
+  const names = readdirOrEmpty(dir);
   const removed: string[] = [];
   for (const n of names) {
     if (n.endsWith('.ckpt' + TMP_SUFFIX)) {

@@ -20,6 +20,7 @@ import { isJournalFormatted } from '../format.js';
 import type { Journal, JournalEntry, JournalStats, StateMachine } from '../types.js';
 import { loadNewestCheckpoint, pruneCheckpoints, removeCheckpointTemps, writeCheckpoint } from './checkpoint.js';
 import { MAX_RECORD_BYTES, Wal } from './wal.js';
+import { fsyncDir } from '../../fsutil.js';
 
 export interface LocalJournalOptions {
   folder: string;
@@ -46,14 +47,6 @@ export interface LocalJournalStats extends JournalStats {
   readonly startMs: number;
 }
 
-function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 /** Number of checkpoint files kept (the newest plus one older fallback). */
 const CHECKPOINTS_KEPT = 2;

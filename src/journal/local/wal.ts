@@ -26,6 +26,7 @@ import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { promisify } from 'node:util';
 import { InternalError, JournalCorruptError } from '../../errors.js';
+import { fsyncDir, readdirOrEmpty } from '../../fsutil.js';
 
 const writeAsync = promisify(fs.write);
 const fdatasyncAsync = promisify(fs.fdatasync);
@@ -96,14 +97,6 @@ function validRecordAfter(buf: Buffer, from: number): number | undefined {
   return undefined;
 }
 
-function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 export class Wal {
   private readonly dir: string;
@@ -141,13 +134,7 @@ export class Wal {
 
   /** First indexes of the segment files in `dir`, sorted (without reading them). */
   static listSegments(dir: string): number[] {
-    let names: string[];
-    try {
-      names = fs.readdirSync(dir);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw e;
-    }
+    const names = readdirOrEmpty(dir);
     const firsts: number[] = [];
     for (const n of names) {
       const m = SEGMENT_NAME_RE.exec(n);

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, HostError, UsageError } from '../../errors.js';
+import { resolveReal } from '../../fsutil.js';
 
 export type MountMode = 'Mount' | 'SudoMount' | 'NoMount';
 export const MOUNT_MODES: readonly MountMode[] = ['Mount', 'SudoMount', 'NoMount'];
@@ -67,22 +68,6 @@ function isUnder(parent: string, p: string): boolean {
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
-/** Resolve symlinks of the longest existing prefix of `p` (mount points are canonical paths). */
-function canonical(p: string): string {
-  const abs = path.resolve(p);
-  const tail: string[] = [];
-  let cur = abs;
-  for (;;) {
-    try {
-      return path.join(fs.realpathSync(cur), ...tail.reverse());
-    } catch {
-      const parent = path.dirname(cur);
-      if (parent === cur) return abs;
-      tail.push(path.basename(cur));
-      cur = parent;
-    }
-  }
-}
 
 /**
  * The mount that holds `p`: the entry with the longest mount point equal to or above `p` (the
@@ -99,7 +84,7 @@ export function mountFor(p: string, mounts: readonly MountEntry[]): MountEntry |
 
 /** True when `p` is a tmpfs or ramfs mount point or lies inside one. */
 export function isRamMounted(p: string, readMounts: TextReader = readProcMounts): boolean {
-  const m = mountFor(canonical(p), parseMounts(readMounts()));
+  const m = mountFor(resolveReal(p), parseMounts(readMounts()));
   return m !== undefined && (m.fsType === 'tmpfs' || m.fsType === 'ramfs');
 }
 

@@ -61,7 +61,7 @@ function journalFolder(conf: Config): string {
 export function checkJournalFormat(conf: Config, opts: FormatOptions = {}): boolean {
   const folder = journalFolder(conf);
   if (opts.onlyUnformatted && isJournalFormatted(folder)) return false;
-  checkSafeToWipe(folder, { protectedPaths: [conf.get('alluxio.home')], marker: JOURNAL_MARKER });
+  checkSafeToWipe(folder, { protectedPaths: [{ path: conf.get('alluxio.home'), label: 'alluxio.home' }], marker: JOURNAL_MARKER });
   return true;
 }
 
@@ -73,7 +73,7 @@ export function formatJournalHere(conf: Config, io: Io, opts: FormatOptions = {}
     io.out(`Journal ${folder} is already formatted; skipping it (-s)`);
     return;
   }
-  const { deleted } = formatJournal(folder, { protectedPaths: [conf.get('alluxio.home')] });
+  const { deleted } = formatJournal(folder, { protectedPaths: [{ path: conf.get('alluxio.home'), label: 'alluxio.home' }] });
   for (const p of deleted) io.out(`Deleted ${p}`);
   io.out(`Formatted journal ${folder}`);
 }

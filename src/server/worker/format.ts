@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../errors.js';
+import { resolveReal, protectedPathReason } from '../../fsutil.js';
 
 /** The part of the resolved configuration this module reads (the real `Config` satisfies it). */
 export interface WorkerFormatConf {
@@ -41,31 +42,6 @@ export interface WorkerFormatTarget {
 
 const DATA_FOLDER_KEY = 'alluxio.worker.data.folder';
 
-/** Resolve symlinks of the longest existing prefix of `p`. */
-function realish(p: string): string {
-  const abs = path.resolve(p);
-  const tail: string[] = [];
-  let cur = abs;
-  for (;;) {
-    try {
-      return path.join(fs.realpathSync(cur), ...tail.reverse());
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw e;
-      const parent = path.dirname(cur);
-      if (parent === cur) return abs;
-      tail.push(path.basename(cur));
-      cur = parent;
-    }
-  }
-}
-
-function isSameOrAncestor(a: string, b: string): boolean {
-  if (a === b) return true;
-  const rel = path.relative(a, b);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-}
-
 /**
  * Compute and check every data folder `formatWorkerStorage` would touch. Throws one ConfigError
  * listing every refused path (naming its key); deletes nothing.
@@ -86,10 +62,8 @@ export function planWorkerFormat(conf: WorkerFormatConf, opts: { home?: string }
     });
   }
 
-  const homeRaw = opts.home ?? os.homedir();
-  const home = homeRaw ? realish(homeRaw) : undefined;
-  const alluxioHomeRaw = conf.get('alluxio.home');
-  const alluxioHome = alluxioHomeRaw ? realish(alluxioHomeRaw) : undefined;
+  const home = opts.home ?? os.homedir();
+  const protectedPaths = [{ path: conf.get('alluxio.home'), label: 'alluxio.home' }];
 
   const targets: WorkerFormatTarget[] = [];
   const seen = new Set<string>();
@@ -98,15 +72,10 @@ export function planWorkerFormat(conf: WorkerFormatConf, opts: { home?: string }
     const key = `alluxio.worker.tieredstore.level${n}.dirs.path`;
     for (const dir of conf.getList(key)) {
       const dataDir = path.resolve(dir, norm);
-      const real = realish(dataDir);
+      const real = resolveReal(dataDir);
       const where = `${dataDir}${real !== dataDir ? ` (resolves to ${real})` : ''} from ${key}=${dir} and ${DATA_FOLDER_KEY}=${folder}`;
-      let why: string | undefined;
-      if (real === path.parse(real).root) why = 'it is the root of the file system';
-      else if (home && real === home) why = 'it is the home directory';
-      else if (home && isSameOrAncestor(real, home)) why = `it is an ancestor of the home directory ${home}`;
-      else if (alluxioHome && real === alluxioHome) why = 'it is alluxio.home';
-      else if (alluxioHome && isSameOrAncestor(real, alluxioHome)) why = `it is an ancestor of alluxio.home (${alluxioHome})`;
-      else if (real === realish(dir)) why = 'it is the tier directory itself';
+      let why = protectedPathReason(real, protectedPaths, home);
+      if (!why && real === resolveReal(dir)) why = 'it is the tier directory itself';
       if (why) {
         problems.push(`refusing to format worker storage ${where}: ${why}`);
         continue;
