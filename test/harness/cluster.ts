@@ -65,7 +65,7 @@ export class TestCluster {
   masterRpc = 0;
   masterWeb = 0;
   private procs: Proc[] = [];
-  private workerPorts: { rpc: number; web: number }[] = [];
+  readonly workerPorts: { rpc: number; web: number }[] = [];
 
   constructor(readonly opts: ClusterOptions = {}) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alluxio-test-'));

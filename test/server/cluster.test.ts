@@ -137,35 +137,46 @@ describe('one master, two workers', () => {
 });
 
 describe('journal durability', () => {
-  test('kill -9 during writes loses no acknowledged createFile', async () => {
-    const c = await (await new TestCluster({ workers: 0 }).setup()).start();
+  test('kill -9 of the master during writes loses no acknowledged file', async () => {
+    const c = await (await new TestCluster({ workers: 1 }).setup()).start();
     try {
-      // Writers in a child process print each acknowledged path; the master is killed mid-stream.
-      const script = path.join(c.dir, 'writer.mjs');
-      fs.writeFileSync(script, `
-        import { loadConfig } from ${JSON.stringify(path.join(path.dirname(CLI), 'conf', 'index.js'))};
-        import { FileSystem } from ${JSON.stringify(path.join(path.dirname(CLI), 'client', 'fileSystem.js'))};
+      const mod = (m: string) => JSON.stringify(path.join(path.dirname(CLI), ...m.split('/')));
+      const prelude = `
+        import { loadConfig } from ${mod('conf/index.js')};
+        import { FileSystem } from ${mod('client/fileSystem.js')};
         const conf = loadConfig({ env: process.env, home: process.cwd(), flags: { 'alluxio.user.rpc.retry.max.duration': '1s' } });
         const fs = new FileSystem(conf);
+        const data = (p) => Buffer.from('content of ' + p + '\\n'.repeat(3));`;
+      // Eight writers create, write and complete files; each path is printed once close() returned.
+      const writer = path.join(c.dir, 'writer.mjs');
+      fs.writeFileSync(writer, prelude + `
         await Promise.all(Array.from({ length: 8 }, async (_, w) => {
           for (let i = 0; i < 100000; i++) {
-            try { await fs.createDirectory('/load/w' + w + '_' + i, { recursive: true, writeType: 'MUST_CACHE' }); }
+            const p = '/load/w' + w + '/f' + i;
+            try { const out = await fs.createFile(p, { writeType: 'MUST_CACHE' }); await out.write(data(p)); await out.close(); }
             catch { process.exit(0); }
-            process.stdout.write('/load/w' + w + '_' + i + '\\n');
+            process.stdout.write(p + '\\n');
           }
         }));`);
-      const writer = runNode([script], c.env, 60_000);
-      await new Promise((r) => setTimeout(r, 1500));
+      const reader = path.join(c.dir, 'reader.mjs');
+      fs.writeFileSync(reader, prelude + `
+        const bad = [];
+        for (const p of process.argv.slice(2)) {
+          try { const got = await fs.readAll(p, 'NO_CACHE'); if (!got.equals(data(p))) bad.push(p + ': wrong content'); }
+          catch (e) { bad.push(p + ': ' + e.message); }
+        }
+        console.log(JSON.stringify(bad)); fs.close();`);
+      const running = runNode([writer], c.env, 60_000);
+      await new Promise((r) => setTimeout(r, 2000));
       await c.kill('master', 0, 'SIGKILL');
-      const out = await writer;
+      const out = await running;
       const acked = out.stdout.trim().split('\n').filter(Boolean);
-      assert.ok(acked.length > 50, `only ${acked.length} writes acknowledged: ${out.stderr}`);
+      assert.ok(acked.length > 20, `only ${acked.length} files acknowledged: ${out.stderr}\n${c.logs()}`);
       await c.startMaster();
-      const ls = await c.cli(['fs', 'ls', '/load']);
-      check(c, ls);
-      const present = new Set(ls.stdout.trim().split('\n').map((l) => l.split(/\s+/).at(-1)));
-      const lost = acked.filter((p) => !present.has(p));
-      assert.deepEqual(lost, [], `${lost.length} of ${acked.length} acknowledged writes lost`);
+      await waitFor('worker re-registered', async () => (await getJson(`http://127.0.0.1:${c.masterWeb}/api/v1/master/info`)).liveWorkers.length === 1);
+      const check = await runNode([reader, ...acked], c.env, 120_000);
+      assert.equal(check.code, 0, check.stderr);
+      assert.deepEqual(JSON.parse(check.stdout), [], `acknowledged files lost or damaged after kill -9 (${acked.length} acknowledged)\n${c.logs()}`);
     } finally { await c.stop(); }
   });
 
@@ -211,4 +222,35 @@ test('fs against an unreachable master fails within the retry window and names t
     assert.equal(l.code, 1);
     assert.match(l.stderr, /^Failed to get the leader master\.$/m);
   } finally { await c.stop(); }
+});
+
+describe('worker storage', () => {
+  test('a full MEM tier evicts the least recently used blocks; persisted data is read back from the UFS', async () => {
+    const c = await (await new TestCluster({ workers: 1, ramdiskSize: '3MB', blockSize: '1MB' }).setup()).start();
+    try {
+      const local = path.join(c.dir, 'two-mb.bin');
+      const content = Buffer.alloc(2 * 1024 * 1024, 7);
+      fs.writeFileSync(local, content);
+      for (const name of ['a', 'b', 'c']) check(c, await c.cli(['fs', 'copyFromLocal', '--writeType', 'CACHE_THROUGH', local, `/${name}`]));
+      const du = await c.cli(['fs', 'du', '/']);
+      check(c, du);
+      // 6 MB written into 3 MB: /a went first (LRU), /c is fully cached.
+      assert.match(du.stdout, /^2097152\s+0 \(0%\)\s+\/a$/m);
+      assert.match(du.stdout, /^2097152\s+2097152 \(100%\)\s+\/c$/m);
+      const w = await getJson(`http://127.0.0.1:${c.workerPorts[0]!.web}/api/v1/worker/info`);
+      assert.ok(w.usedBytes <= 3 * 1024 * 1024, JSON.stringify(w));
+      assert.equal(w.capacityBytes, 3 * 1024 * 1024);
+      // Reading the evicted file falls back to the UFS (and caches it again with CACHE).
+      const back = path.join(c.dir, 'back.bin');
+      check(c, await c.cli(['fs', 'copyToLocal', '/a', back]));
+      assert.ok(fs.readFileSync(back).equals(content));
+      // A MUST_CACHE block larger than the whole tier fails cleanly and leaves nothing behind.
+      const big = path.join(c.dir, 'big.bin');
+      fs.writeFileSync(big, Buffer.alloc(4 * 1024 * 1024, 1));
+      const r = await c.cli(['fs', 'copyFromLocal', '--writeType', 'MUST_CACHE', big, '/big', '-Dalluxio.user.block.size.bytes.default=4MB']);
+      check(c, r, 1);
+      assert.match(r.stderr, /out of space|no space/i);
+      check(c, await c.cli(['fs', 'test', '-e', '/big']), 1);
+    } finally { await c.stop(); }
+  });
 });
