@@ -74,11 +74,16 @@ export class BlockRegistry {
     return out;
   }
 
-  /** Forget blocks everywhere (file deleted) and ask their workers to free them. */
+  /**
+   * Forget blocks everywhere (file deleted) and ask their workers to free them. A block with no
+   * known location may still sit uncommitted on some worker (its commit never arrived), so every
+   * live worker is asked to drop it; workers ignore blocks they do not have.
+   */
   freeBlocks(blockIds: Iterable<number>): void {
     for (const b of blockIds) {
-      for (const id of this.locations.get(b) ?? []) {
-        const w = this.workers.get(id);
+      const holders = this.locations.get(b);
+      const targets = holders?.size ? [...holders].map((id) => this.workers.get(id)) : this.live();
+      for (const w of targets) {
         if (w) { w.blocks.delete(b); w.pendingFree.add(b); }
       }
       this.locations.delete(b);

@@ -245,9 +245,16 @@ export class AlluxioMaster {
         this.requireLeader();
         const blocks: { blockId: number; alias: string }[] = [];
         const orphans: number[] = [];
-        for (const t of r.blocks) for (const b of t.blockIds) (this.ns.blockLengths.has(b) ? blocks : orphans).push({ blockId: b, alias: t.alias } as any);
+        for (const t of r.blocks) {
+          for (const b of t.blockIds) {
+            const status = this.ns.blockStatus(b);
+            if (status === 'committed') blocks.push({ blockId: b, alias: t.alias });
+            else if (status === 'orphan') orphans.push(b);
+            // pending: its commit is still on the way; neither a location nor garbage yet
+          }
+        }
         const w = this.registry.register(r.address, r.previousWorkerId, r.tiers, blocks, r.startTimeMs);
-        for (const o of orphans as any[]) w.pendingFree.add(o.blockId);
+        for (const o of orphans) w.pendingFree.add(o);
         this.log.info(`Registered worker ${w.id} at ${r.address.host}:${r.address.rpcPort} with ${blocks.length} blocks` + (orphans.length ? ` (${orphans.length} unknown blocks to free)` : ''));
         return { workerId: w.id, clusterId: this.ns.clusterId };
       }),
@@ -260,8 +267,10 @@ export class AlluxioMaster {
         w.lastContactMs = Date.now();
         w.tiers = r.tiers;
         for (const b of r.addedBlocks) {
-          if (this.ns.blockLengths.has(b.blockId)) this.registry.addLocation(w, b.blockId, b.tierAlias);
-          else w.pendingFree.add(b.blockId);
+          // A block can be reported here before its CommitBlock is applied: only orphans are freed.
+          const status = this.ns.blockStatus(b.blockId);
+          if (status === 'committed') this.registry.addLocation(w, b.blockId, b.tierAlias);
+          else if (status === 'orphan') w.pendingFree.add(b.blockId);
         }
         for (const b of r.removedBlockIds) this.registry.removeLocation(w, b);
         for (const f of r.failedPersistFileIds) { w.persisting.delete(f); this.persistAssigned.delete(f); }

@@ -111,6 +111,17 @@ export class Namespace implements StateMachine {
     return [...dir.children.keys()].sort().map((n) => this.inodes.get(dir.children!.get(n)!)!);
   }
 
+  /**
+   * What the namespace knows of a block a worker reports: committed (length journaled), pending
+   * (allocated to a file that is still being written; its commit may still arrive), or orphan
+   * (no file has it: the worker should delete it).
+   */
+  blockStatus(blockId: number): 'committed' | 'pending' | 'orphan' {
+    if (this.blockLengths.has(blockId)) return 'committed';
+    const f = this.inodes.get(containerOf(blockId));
+    return f && !f.dir && !f.completed && f.blocks.includes(blockId) ? 'pending' : 'orphan';
+  }
+
   /** Has a previous attempt of this client operation been applied? (for retries) */
   hasOp(opId: string | undefined): boolean { return !!opId && this.ops.has(opId); }
 
