@@ -158,6 +158,10 @@ export class Namespace implements StateMachine {
         const id = Number(e.blockId);
         const file = this.inodes.get(containerOf(id));
         if (!file || !file.blocks.includes(id)) throw new FailedPreconditionError(`block ${id} does not belong to any file`);
+        const known = this.blockLengths.get(id);
+        if (file.completed && known !== Number(e.length)) {
+          throw new FailedPreconditionError(`block ${id} of completed file "${this.pathOf(file)}" cannot change length (${known} -> ${e.length})`);
+        }
         this.blockLengths.set(id, Number(e.length));
         return null;
       }
@@ -257,6 +261,9 @@ export class Namespace implements StateMachine {
     if (f.completed) throw new FailedPreconditionError(`File "${path}" is already completed`);
     if (f.blocks.length === 0 && length > 0) {
       // Written only to the UFS (THROUGH): the blocks exist by id and length, uncached.
+      if (Math.ceil(length / f.blockSize) >= BLOCK_SEQ - 1) {
+        throw new FailedPreconditionError(`File "${path}" cannot be completed: ${length} bytes need more than ${BLOCK_SEQ - 2} blocks of ${f.blockSize} bytes`);
+      }
       for (let off = 0; off < length; off += f.blockSize) {
         const id = containerOf(f.id) * BLOCK_SEQ + f.blocks.length;
         f.blocks.push(id);
@@ -299,6 +306,9 @@ export class Namespace implements StateMachine {
     const parent = this.byId(n.parentId)!;
     parent.children!.delete(n.name);
     parent.mtime = ts;
+    // Children maps keep insertion order, which a rename or a restore changes: sort so that every
+    // replica returns (and remembers under the opId) the same result.
+    result.blockIds.sort((a, b) => a - b);
     return result;
   }
 

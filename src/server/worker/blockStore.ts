@@ -90,7 +90,8 @@ export class BlockStore {
   async reserve(tb: TempBlock, more: number): Promise<void> {
     const need = tb.written + more - tb.reserved;
     if (need <= 0) return;
-    if (tb.dir.capacity - tb.dir.used < need && !(await this.evictIn(tb.dir, need))) {
+    const free = tb.dir.capacity - tb.dir.used;
+    if (free < need && !(await this.evictIn(tb.dir, need - free))) {
       throw new ResourceExhaustedError(`no space left for block ${tb.blockId} in ${tb.dir.root} (${tb.dir.tier.alias}): capacity ${tb.dir.capacity}, used ${tb.dir.used}`);
     }
     tb.dir.used += need;
