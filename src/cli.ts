@@ -65,6 +65,14 @@ export function renderError(e: unknown): number {
   return 2;
 }
 
+// `alluxio getConf | head`: a closed pipe ends the command quietly, as with any Unix tool.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e) => { process.exitCode = renderError(e); },

@@ -103,3 +103,17 @@ test('usage errors: no command, unknown command, unknown getConf key', async () 
     assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/);
   } finally { fs.rmSync(d, { recursive: true, force: true }); }
 });
+
+test('output into a pipe closed early (alluxio getConf | head -1) ends quietly', async () => {
+  const d = confDir('');
+  try {
+    const { spawn } = await import('node:child_process');
+    const p = spawn(process.execPath, [CLI, 'getConf'], { env: env(d), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    p.stderr.on('data', (x) => (stderr += x));
+    p.stdout.destroy(); // the reader is gone before the first line is written
+    const code = await new Promise<number | null>((r) => p.on('close', (c) => r(c)));
+    assert.equal(stderr, '');
+    assert.equal(code, 0);
+  } finally { fs.rmSync(d, { recursive: true, force: true }); }
+});
