@@ -9,6 +9,7 @@ import type { Config } from '../../conf/index.js';
 import { ConfigError, HostError } from '../../errors.js';
 import { checkSafeToWipe, formatJournal, isJournalFormatted, JOURNAL_MARKER } from '../../journal/format.js';
 import { formatWorkerStorage, planWorkerFormat } from '../../server/worker/format.js';
+import { journalFolder } from '../../journal/index.js';
 import { parseHostsFile } from '../../conf/index.js';
 import { requireLocalHosts } from './hosts.js';
 import { checkMountPrerequisites, mountRamdisk, type MountMode } from './mount.js';
@@ -51,10 +52,6 @@ export function refuseWhileRunning(conf: Config, kinds: readonly ProcessKind[], 
 export interface FormatOptions {
   /** `format -s`: only what is not formatted yet. */
   onlyUnformatted?: boolean;
-}
-
-function journalFolder(conf: Config): string {
-  return conf.get('alluxio.master.journal.folder');
 }
 
 /** Check (without deleting) that the journal can be formatted; false when `-s` skips it. */
