@@ -10,7 +10,10 @@ import * as runTests from './runTests.js';
 import * as format from './format.js';
 import * as start from './start.js';
 import * as stop from './stop.js';
+import * as copyDir from './copyDir.js';
+import * as facts from './facts.js';
+import * as validateEnv from './validateEnv.js';
 
 export interface CommandModule { register(program: Command, ctx: CliContext): void }
 
-export const commandModules: readonly CommandModule[] = [version, getConf, validateConf, fs, fsadmin, runTests, format, start, stop];
+export const commandModules: readonly CommandModule[] = [version, getConf, validateConf, fs, fsadmin, runTests, format, start, stop, copyDir, validateEnv, facts];

@@ -11,6 +11,10 @@ import { DEFAULT_READY_TIMEOUT_MS } from '../orchestrate/local/processes.js';
 import {
   kindsForAction, precheckStart, startMaster, startWorker, type StartOptions,
 } from '../orchestrate/local/service.js';
+import { parseClusterOptions, CLUSTER_OPTIONS_HELP } from '../orchestrate/cluster.js';
+import { clusterStart } from '../orchestrate/clusterOps.js';
+import { withCluster } from './cluster.js';
+import { UsageError } from '../errors.js';
 
 export const START_ACTIONS = ['all', 'local', 'master', 'masters', 'worker', 'workers'] as const;
 export type StartAction = (typeof START_ACTIONS)[number];
@@ -25,7 +29,8 @@ Where ACTION is one of:
   masters [-f]        Start the masters of conf/masters.
   worker [MOPT] [-f]  Start a worker on this host.
   workers [MOPT] [-f] Start the workers of conf/workers.
-  (all, masters and workers work today only when every listed host is this machine.)
+  all, masters and workers reach each host over SSH (this machine directly), push the install and
+  conf/ where they differ, and report every host; a failing host never stops the others.
 
 MOPT (mount option) is one of:
   Mount      Mount a tmpfs ramdisk (size alluxio.worker.ramdisk.size) at each MEM tier path that
@@ -53,7 +58,8 @@ Examples:
   alluxio-start.sh -a master             # do not wait for the master
   alluxio-start.sh master -f             # format the journal, then start the master
   alluxio-start.sh worker Mount          # as root
-  alluxio-start.sh all NoMount           # hosts in conf/masters, conf/workers (local only for now)
+  alluxio-start.sh all SudoMount         # hosts in conf/masters, then conf/workers, over SSH
+  alluxio-start.sh all --dry-run         # what would be pushed and started, changing nothing
   alluxio-start.sh masters
   alluxio-start.sh workers SudoMount`;
 
@@ -116,19 +122,27 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('[args...]', 'ACTION [MOPT] [-f], see below')
     .allowUnknownOption()
     .helpOption('-h, --help', 'show this help')
-    .addHelpText('after', `\n${START_USAGE.split('\n').slice(2).join('\n')}\n${EXAMPLES}`)
+    .addHelpText('after', `\n${START_USAGE.split('\n').slice(2).join('\n')}\n\n${CLUSTER_OPTIONS_HELP}\n${EXAMPLES}`)
     .action(async (args: string[]) => {
-      const parsed = parseStartArgs(args);
+      const { rest, opts: clusterOpts } = parseClusterOptions(args);
+      const parsed = parseStartArgs(rest);
       if ('error' in parsed) {
         ctx.err(`${chalk.red('Error:')} ${parsed.error}`);
         ctx.err(START_USAGE);
         ctx.setExitCode(1);
         return;
       }
-      if (parsed.mountNote) ctx.out(parsed.mountNote);
+      if (parsed.mountNote && !clusterOpts.json) ctx.out(parsed.mountNote);
+      if (parsed.action === 'all' || parsed.action === 'masters' || parsed.action === 'workers') {
+        const what = parsed.action;
+        await withCluster(ctx, args, 'start', (session) =>
+          clusterStart(session, what, { async: parsed.async, format: parsed.format, mountMode: parsed.mountMode ?? 'NoMount' }));
+        return;
+      }
+      if (rest.length !== args.length) throw new UsageError('--parallel, --dry-run, --json and --accept-new-host-keys apply to all, masters and workers');
       const conf = ctx.conf();
       const io = { out: (l: string) => ctx.out(l), err: (l: string) => ctx.err(l) };
-      const kinds = await kindsForAction(conf, parsed.action, 'start', io);
+      const kinds = kindsForAction(parsed.action);
       const opts: StartOptions = { flags: ctx.flags, async: parsed.async, format: parsed.format };
       if (parsed.mountMode) opts.mountMode = parsed.mountMode;
       await precheckStart(conf, kinds, opts, io);

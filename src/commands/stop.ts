@@ -5,6 +5,10 @@ import type { CliContext } from './context.js';
 import type { ProcessKind } from '../orchestrate/local/processes.js';
 import { DEFAULT_STOP_GRACE_MS } from '../orchestrate/local/processes.js';
 import { kindsForAction, stopHere } from '../orchestrate/local/service.js';
+import { parseClusterOptions, CLUSTER_OPTIONS_HELP } from '../orchestrate/cluster.js';
+import { clusterStop } from '../orchestrate/clusterOps.js';
+import { withCluster } from './cluster.js';
+import { UsageError } from '../errors.js';
 
 export const STOP_ACTIONS = ['all', 'local', 'master', 'masters', 'worker', 'workers'] as const;
 export type StopAction = (typeof STOP_ACTIONS)[number];
@@ -18,7 +22,8 @@ Where component is one of:
   masters   Stop the masters of conf/masters.
   worker    Stop the worker on this host.
   workers   Stop the workers of conf/workers.
-  (all, masters and workers work today only when every listed host is this machine.)
+  all, masters and workers reach each host over SSH (this machine directly) and report every
+  host; a failing host never stops the others.
 
 -s  Soft stop: SIGTERM only, never SIGKILL (a process still running after the grace period is
     an error).
@@ -33,7 +38,7 @@ Examples:
   alluxio-stop.sh local        # worker, then master, on this host
   alluxio-stop.sh master
   alluxio-stop.sh worker -s    # never SIGKILL
-  alluxio-stop.sh workers      # hosts in conf/workers (local only for now)
+  alluxio-stop.sh workers      # hosts in conf/workers, over SSH; masters keep running
   alluxio-stop.sh all`;
 
 export interface StopArgs {
@@ -67,9 +72,10 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('[args...]', 'component [-s], see below')
     .allowUnknownOption()
     .helpOption('-h, --help', 'show this help')
-    .addHelpText('after', `\n${STOP_USAGE.split('\n').slice(2).join('\n')}\n${EXAMPLES}`)
+    .addHelpText('after', `\n${STOP_USAGE.split('\n').slice(2).join('\n')}\n\n${CLUSTER_OPTIONS_HELP}\n${EXAMPLES}`)
     .action(async (args: string[]) => {
-      const parsed = parseStopArgs(args);
+      const { rest } = parseClusterOptions(args);
+      const parsed = parseStopArgs(rest);
       if ('error' in parsed) {
         ctx.err(`${chalk.red('Error:')} ${parsed.error}`);
         ctx.err(STOP_USAGE);
@@ -81,9 +87,15 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.out(STOP_USAGE);
         return;
       }
+      if (parsed.action === 'all' || parsed.action === 'masters' || parsed.action === 'workers') {
+        const what = parsed.action;
+        await withCluster(ctx, args, 'stop', (session) => clusterStop(session, what, { soft: parsed.soft }));
+        return;
+      }
+      if (rest.length !== args.length) throw new UsageError('--parallel, --dry-run, --json and --accept-new-host-keys apply to all, masters and workers');
       const conf = ctx.conf();
       const io = { out: (l: string) => ctx.out(l), err: (l: string) => ctx.err(l) };
-      const startOrder = await kindsForAction(conf, parsed.action, 'stop', io);
+      const startOrder = kindsForAction(parsed.action);
       const kinds: ProcessKind[] = [...startOrder].reverse(); // workers before masters
       await stopHere(conf, kinds, { soft: parsed.soft }, io);
     });

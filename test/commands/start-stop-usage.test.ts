@@ -122,18 +122,6 @@ test('start master with an unformatted journal: refused before anything is spawn
   assert.equal(fs.existsSync(path.join(e.logsDir, 'master.log')), false);
 });
 
-test('start workers / stop all with a remote host in conf/workers: needs the SSH orchestrator', async () => {
-  const e = await makeCliEnv({}, { masters: 'localhost\n', workers: '# workers\nlocalhost\n192.0.2.10  # remote\n' });
-  const file = path.join(e.confDir, 'workers');
-  let r = await cli(e, ['start', '-a', 'workers']);
-  assert.equal(r.code, 1);
-  assert.equal(r.stdout, 'Assuming NoMount by default.\n');
-  assert.match(r.stderr, new RegExp(`^Error: start workers on 192\\.0\\.2\\.10 \\(from ${file.replace(/[.]/g, '\\.')}\\) requires the SSH orchestrator, which is not available yet\n`));
-  r = await cli(e, ['stop', 'all']);
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /^Error: stop all on 192\.0\.2\.10 .*requires the SSH orchestrator/);
-});
-
 test('start -a worker Mount with a non-MEM level 0: Mount failed, not starting worker', async () => {
   const e = await makeCliEnv();
   const r = await cli(e, ['start', '-a', 'worker', 'Mount', '-Dalluxio.worker.tieredstore.level0.alias=SSD']);
@@ -157,11 +145,15 @@ test('format, format -s, formatMaster, formatWorker on this host', async () => {
   const e = await makeCliEnv();
   const journal = path.join(e.workDir, 'journal');
   const data = path.join(e.ramdisk, 'alluxioworker');
+  // conf/masters and conf/workers name localhost: driven directly, without SSH.
   let r = await cli(e, ['format']);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, [
-    `Formatting Alluxio Master @ ${HOST}`, `Formatted journal ${journal}`,
-    `Formatting Alluxio Worker @ ${HOST}`, `Created ${data} (mode 1777)`, 'Formatting complete', ''].join('\n'));
+  for (const line of [
+    'Formatting masters', `[localhost] Formatting Alluxio Master @ ${HOST}`, `[localhost] Formatted journal ${journal}`,
+    'Formatting workers', `[localhost] Formatting Alluxio Worker @ ${HOST}`, `[localhost] Created ${data} (mode 1777)`,
+  ]) assert.ok(r.stdout.split('\n').includes(line), `missing "${line}" in:\n${r.stdout}`);
+  assert.match(r.stdout, /^localhost +format journal +changed +formatted$/m);
+  assert.match(r.stdout, /^localhost +format worker +changed +formatted$/m);
   assert.ok(fs.existsSync(path.join(journal, JOURNAL_MARKER)));
   assert.equal(fs.statSync(data).mode & 0o7777, 0o1777);
 
@@ -185,7 +177,8 @@ test('format, format -s, formatMaster, formatWorker on this host', async () => {
 
   r = await cli(e, ['formatMasters']);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /Formatting complete\n$/);
+  assert.match(r.stdout, /^\[localhost\] Formatting complete$/m);
+  assert.doesNotMatch(r.stdout, /format worker/);
 });
 
 test('format refuses a journal folder that is alluxio.home, deleting nothing', async () => {
@@ -193,7 +186,8 @@ test('format refuses a journal folder that is alluxio.home, deleting nothing', a
   fs.writeFileSync(path.join(e.home, 'precious'), 'x');
   const r = await cli(e, ['format', `-Dalluxio.master.journal.folder=${e.home}`]);
   assert.equal(r.code, 1);
-  assert.match(r.stderr, /^Error: refusing to format/);
+  assert.match(r.stderr, /^Error: 2 configuration problems:\n {2}\[localhost\] refusing to format .*alluxio\.home/);
+  assert.match(r.stderr, /\n {2}nothing was formatted on any host\n/);
   assert.ok(fs.existsSync(path.join(e.home, 'precious')));
   assert.equal(fs.existsSync(path.join(e.ramdisk, 'alluxioworker')), false, 'worker storage untouched too');
 });

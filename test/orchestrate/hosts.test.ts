@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { UsageError } from '../../src/errors.js';
-import { isLocalHost, localAddresses, requireLocalHosts } from '../../src/orchestrate/local/hosts.js';
+import { isLocalHost, localAddresses } from '../../src/orchestrate/local/hosts.js';
 
 const noDns = async () => [] as string[];
 
@@ -21,9 +20,3 @@ test('isLocalHost: other addresses and names are not local; a name resolving loc
   assert.equal(await isLocalHost('me.example.com', async () => ['127.0.1.1']), true);
 });
 
-test('requireLocalHosts names every remote host and says the SSH orchestrator is needed', async () => {
-  assert.deepEqual(await requireLocalHosts(['localhost', '127.0.0.1'], '/c/masters', 'start masters', noDns), ['localhost', '127.0.0.1']);
-  await assert.rejects(requireLocalHosts(['localhost', '192.0.2.10', 'm2.example.com'], '/c/workers', 'start workers', noDns),
-    (e: unknown) => e instanceof UsageError
-      && e.message === 'start workers on 192.0.2.10, m2.example.com (from /c/workers) requires the SSH orchestrator, which is not available yet');
-});

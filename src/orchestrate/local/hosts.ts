@@ -1,11 +1,10 @@
 /**
- * Is a host from conf/masters or conf/workers this machine? Until the SSH orchestrator exists,
- * `alluxio-start.sh all|masters|workers` (and stop) work only when every listed host is local.
+ * Is a host from conf/masters or conf/workers this machine? Such hosts are driven directly,
+ * without SSH, by the cluster commands.
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import os from 'node:os';
-import { UsageError } from '../../errors.js';
 
 /** Addresses of this host's interfaces, lower-case (IPv6 zone ids dropped). */
 export function localAddresses(): Set<string> {
@@ -41,20 +40,4 @@ export async function isLocalHost(host: string, resolve: Resolver = defaultResol
   if (isIP(h)) return false;
   const resolved = await resolve(h);
   return resolved.some((a) => isLoopbackAddress(a.toLowerCase()) || addrs.has(a.toLowerCase()));
-}
-
-/**
- * Throw UsageError naming the hosts of `file` that are not this machine (they need the SSH
- * orchestrator); returns the hosts otherwise.
- */
-export async function requireLocalHosts(hosts: readonly string[], file: string, action: string, resolve?: Resolver): Promise<string[]> {
-  const remote: string[] = [];
-  for (const h of hosts) if (!(await isLocalHost(h, resolve))) remote.push(h);
-  if (remote.length > 0) {
-    throw new UsageError(
-      `${action} on ${remote.join(', ')} (from ${file}) requires the SSH orchestrator, which is not available yet`,
-      { hint: `today only hosts that are this machine (${os.hostname()}, localhost) work; use the local/master/worker actions on each host meanwhile` },
-    );
-  }
-  return [...hosts];
 }

@@ -10,8 +10,6 @@ import { ConfigError, HostError } from '../../errors.js';
 import { checkSafeToWipe, formatJournal, isJournalFormatted, JOURNAL_MARKER } from '../../journal/format.js';
 import { formatWorkerStorage, planWorkerFormat } from '../../server/worker/format.js';
 import { journalFolder } from '../../journal/index.js';
-import { parseHostsFile } from '../../conf/index.js';
-import { requireLocalHosts } from './hosts.js';
 import { checkMountPrerequisites, mountRamdisk, type MountMode } from './mount.js';
 import {
   acquireStartLock, DEFAULT_READY_TIMEOUT_MS, launch, pidFile, status, stopProcess, waitReady,
@@ -253,26 +251,7 @@ export function hostsFiles(conf: Config): { masters: string; workers: string } {
   return { masters: path.join(dir, 'masters'), workers: path.join(dir, 'workers') };
 }
 
-/**
- * Which processes an ACTION (start or stop) concerns on this host, in start order. `all`,
- * `masters` and `workers` read conf/masters and conf/workers and are accepted only when every
- * host listed there is this machine (UsageError naming the others: they need the SSH orchestrator).
- */
-export async function kindsForAction(conf: Config, action: string, verb: 'start' | 'stop' | 'format', io: Io): Promise<ProcessKind[]> {
-  switch (action) {
-    case 'local': return ['master', 'worker'];
-    case 'master': return ['master'];
-    case 'worker': return ['worker'];
-    default: break;
-  }
-  const files = hostsFiles(conf);
-  const wanted: ProcessKind[] = action === 'all' ? ['master', 'worker'] : action === 'masters' ? ['master'] : ['worker'];
-  const kinds: ProcessKind[] = [];
-  for (const kind of wanted) {
-    const file = kind === 'master' ? files.masters : files.workers;
-    const hosts = await requireLocalHosts(parseHostsFile(file), file, `${verb} ${action}`);
-    if (hosts.length === 0) io.out(`${file} lists no hosts; no ${kind} to ${verb}`);
-    else kinds.push(kind);
-  }
-  return kinds;
+/** The processes a local ACTION concerns on this host, in start order. */
+export function kindsForAction(action: 'local' | 'master' | 'worker'): ProcessKind[] {
+  return action === 'local' ? ['master', 'worker'] : [action];
 }

@@ -1,0 +1,90 @@
+/**
+ * Argv builders for every remote step (convention 3): each returns a readonly argv; the executor
+ * turns it into one string with toShell() only. Scripts are fixed strings; every variable part is
+ * a positional argument, never interpolated into the script.
+ */
+import path from 'node:path';
+
+/** `<home>/bin/alluxio <args...>`, the remote CLI. */
+export function alluxio(home: string, args: readonly string[]): readonly string[] {
+  return [path.posix.join(home, 'bin', 'alluxio'), ...args];
+}
+
+/**
+ * Stage-one probe, safe before anything is installed (it needs only node, which every host must
+ * have): prints JSON {node, installHash, confHash, hostname, timeMs}. confHash is computed exactly
+ * like install.ts confHash() (sha256 over sorted file names and contents of the conf dir).
+ */
+export const PROBE_SCRIPT = [
+  "const fs=require('fs'),path=require('path'),crypto=require('crypto'),os=require('os');",
+  'const [home,conf]=process.argv.slice(1);',
+  "const read=(f)=>{try{return fs.readFileSync(f,'utf8').trim()}catch{return ''}};",
+  "const h=crypto.createHash('sha256');",
+  "let names=[];try{names=fs.readdirSync(conf).filter((n)=>fs.statSync(path.join(conf,n)).isFile()).sort()}catch{}",
+  "for(const n of names){h.update(n).update('\\0');h.update(fs.readFileSync(path.join(conf,n))).update('\\0')}",
+  "console.log(JSON.stringify({node:process.version,installHash:read(path.join(home,'.install-hash')),confHash:h.digest('hex'),hostname:os.hostname(),timeMs:Date.now()}))",
+].join('');
+
+export function probeBasics(home: string): readonly string[] {
+  return ['node', '-e', PROBE_SCRIPT, home, path.posix.join(home, 'conf')];
+}
+
+/** Make `dir` and unpack a gzip'd tar from stdin into it; write the hash file last. */
+export function unpackInstall(home: string, hash: string): readonly string[] {
+  return ['sh', '-c',
+    'set -e; mkdir -p "$1"; rm -f "$1/.install-hash"; tar -x -z -m -C "$1"; printf "%s\\n" "$2" > "$1/.install-hash.tmp"; mv "$1/.install-hash.tmp" "$1/.install-hash"',
+    'unpack', home, hash];
+}
+
+/** Replace `<home>/conf` with the gzip'd tar on stdin (the conf dir's files). */
+export function unpackConf(home: string): readonly string[] {
+  return ['sh', '-c', 'set -e; d="$1/conf"; mkdir -p "$d.new"; tar -x -z -m -C "$d.new"; rm -rf "$d.old"; if [ -d "$d" ]; then mv "$d" "$d.old"; fi; mv "$d.new" "$d"; rm -rf "$d.old"', 'unpack-conf', home];
+}
+
+/** Unpack a gzip'd tar from stdin into `dir` (copyDir). */
+export function unpackInto(dir: string): readonly string[] {
+  return ['sh', '-c', 'set -e; mkdir -p "$1"; tar -x -z -m -C "$1"', 'unpack', dir];
+}
+
+/** Take the cluster lock (a directory, atomic mkdir) or print who holds it. */
+export function lockAcquire(dir: string, owner: string): readonly string[] {
+  return ['sh', '-c',
+    'mkdir -p "$(dirname "$1")"; if mkdir "$1" 2>/dev/null; then printf "%s\\n" "$2" > "$1/owner"; echo LOCKED; else echo HELD; cat "$1/owner" 2>/dev/null; fi',
+    'lock', dir, owner];
+}
+
+export function lockRelease(dir: string): readonly string[] {
+  return ['rm', '-rf', '--', dir];
+}
+
+/** Append one line to the audit log. */
+export function auditAppend(file: string, line: string): readonly string[] {
+  return ['sh', '-c', 'mkdir -p "$(dirname "$1")" && printf "%s\\n" "$2" >> "$1"', 'audit', file, line];
+}
+
+/** Resolve names with the host's resolver: prints `<name> <address>` for each name that resolves. */
+export function resolveNames(names: readonly string[]): readonly string[] {
+  return ['sh', '-c', 'for n in "$@"; do a=$(getent hosts "$n" | awk "NR==1{print \\$1}"); [ -n "$a" ] && printf "%s %s\\n" "$n" "$a"; done; true', 'resolve', ...names];
+}
+
+/**
+ * Environment checks that need only node: each [name, port] must be free to listen on, each
+ * [name, dir] writable (its nearest existing ancestor), and `sudo -n true` must work when asked.
+ * Prints a JSON array of {check, ok, detail}.
+ */
+export const ENV_CHECK_SCRIPT = [
+  "const s=JSON.parse(process.argv[1]);const net=require('net'),fs=require('fs'),path=require('path'),cp=require('child_process');",
+  '(async()=>{const out=[];',
+  'for(const [name,port] of s.ports){await new Promise((r)=>{const srv=net.createServer();',
+  "srv.once('error',(e)=>{out.push({check:name,ok:false,detail:'port '+port+' is in use ('+e.code+')'});r()});",
+  "srv.listen(port,'0.0.0.0',()=>srv.close(()=>{out.push({check:name,ok:true,detail:'port '+port+' is free'});r()}))})}",
+  'for(const [name,dir] of s.dirs){let d=path.resolve(dir);while(!fs.existsSync(d))d=path.dirname(d);',
+  "try{fs.accessSync(d,fs.constants.W_OK);out.push({check:name,ok:true,detail:dir+' is writable'+(d===path.resolve(dir)?'':' (created under '+d+')')})}",
+  "catch{out.push({check:name,ok:false,detail:dir+' is not writable ('+d+' denies write)'})}}",
+  "if(s.sudo){const r=cp.spawnSync('sudo',['-n','true'],{timeout:5000});out.push({check:'sudo',ok:r.status===0,detail:r.status===0?'sudo -n true works':'sudo -n true failed: sudo would prompt for a password, or is not installed'})}",
+  'console.log(JSON.stringify(out))})()',
+].join('');
+
+export function envChecks(spec: { ports: [string, number][]; dirs: [string, string][]; sudo: boolean }): readonly string[] {
+  return ['node', '-e', ENV_CHECK_SCRIPT, JSON.stringify(spec)];
+}

@@ -1,0 +1,296 @@
+/**
+ * Multi-host operations over SSH: check hosts, push the install and conf where they differ, take
+ * the cluster lock, run the per-host step (the remote `alluxio` CLI, which does the same local
+ * work as on this host), append to the audit log, and report every host.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Config } from '../conf/index.js';
+import { parseHostsFile } from '../conf/index.js';
+import { ConfigError, HostError, SshError, UsageError } from '../errors.js';
+import { INSTALL_ROOT } from '../commands/context.js';
+import type { HostFactsJson } from '../commands/facts.js';
+import { isLocalHost } from './local/hosts.js';
+import { hostsFiles } from './local/service.js';
+import { ClusterExecutor, type Executor, type ExecResult } from './executor.js';
+import { fanOut, type HostResult, type HostStatus } from './runner.js';
+import { Reporter } from './report.js';
+import * as b from './builders/remote.js';
+import { confHash, installHash, tarBuffer, INSTALL_ENTRIES } from './install.js';
+import { resolveReal } from '../fsutil.js';
+
+export interface ClusterCliOptions {
+  parallel: number;
+  dryRun: boolean;
+  json: boolean;
+  acceptNewHostKeys: boolean;
+}
+
+export const DEFAULT_PARALLEL = 32;
+export const CLUSTER_OPTIONS_HELP = `Cluster options (all, masters, workers):
+  --parallel N             hosts contacted at once (default ${DEFAULT_PARALLEL})
+  --dry-run                print what would be pushed, started, stopped or formatted; change nothing
+  --json                   machine-readable output
+  --accept-new-host-keys   add unknown SSH host keys to ~/.ssh/known_hosts (a changed key is still refused)`;
+
+/** Take the cluster options out of an argument list (anywhere in it). */
+export function parseClusterOptions(args: readonly string[]): { rest: string[]; opts: ClusterCliOptions } {
+  const opts: ClusterCliOptions = { parallel: DEFAULT_PARALLEL, dryRun: false, json: false, acceptNewHostKeys: false };
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--dry-run') opts.dryRun = true;
+    else if (a === '--json') opts.json = true;
+    else if (a === '--accept-new-host-keys') opts.acceptNewHostKeys = true;
+    else if (a === '--parallel' || a.startsWith('--parallel=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i];
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 1024) throw new UsageError(`--parallel ${v ?? ''}: expected a whole number from 1 to 1024`);
+      opts.parallel = n;
+    } else rest.push(a);
+  }
+  return { rest, opts };
+}
+
+export interface Basics { node: string; installHash: string; confHash: string; hostname: string; timeMs: number; rttMs: number; skewMs: number }
+
+const MIN_NODE_MAJOR = 20;
+
+/** Last lines of a command's output, for failure details. */
+export function tail(r: ExecResult, lines = 12): string {
+  const text = `${r.stdout}\n${r.stderr}`.trim().split('\n').filter(Boolean);
+  return text.slice(-lines).join('\n');
+}
+
+export class ClusterSession {
+  readonly rep: Reporter;
+  readonly home: string;
+  readonly localHash: string;
+  readonly localConfHash: string;
+  readonly basics = new Map<string, Basics>();
+  readonly facts = new Map<string, HostFactsJson>();
+  private lockHeld: string | undefined;
+  private installTar: Promise<Buffer> | undefined;
+  private confTar: Promise<Buffer> | undefined;
+  readonly startedAt = new Date();
+
+  private constructor(
+    readonly conf: Config,
+    readonly masters: string[],
+    readonly workers: string[],
+    readonly exec: Executor,
+    readonly opts: ClusterCliOptions,
+    readonly command: string,
+    readonly flags: Readonly<Record<string, string>>,
+    out: (l: string) => void,
+    err: (l: string) => void,
+  ) {
+    this.rep = new Reporter({ json: opts.json, out, err, spinner: !!process.stdout.isTTY && !opts.json });
+    this.home = conf.get('alluxio.home');
+    this.localHash = installHash(INSTALL_ROOT);
+    this.localConfHash = confHash(conf.confDir);
+    this.rep.setHosts([...masters, ...workers]);
+  }
+
+  static async open(
+    conf: Config, opts: ClusterCliOptions, command: string, flags: Readonly<Record<string, string>>,
+    io: { out(l: string): void; err(l: string): void }, exec?: Executor,
+  ): Promise<ClusterSession> {
+    const files = hostsFiles(conf);
+    const masters = parseHostsFile(files.masters);
+    const workers = parseHostsFile(files.workers);
+    const local = new Set<string>();
+    for (const h of new Set([...masters, ...workers])) if (await isLocalHost(h)) local.add(h);
+    const executor = exec ?? new ClusterExecutor(local, { hostKeyPolicy: opts.acceptNewHostKeys ? 'accept-new' : 'strict' });
+    return new ClusterSession(conf, masters, workers, executor, opts, command, flags, io.out, io.err);
+  }
+
+  get allHosts(): string[] { return [...new Set([...this.masters, ...this.workers])]; }
+
+  /** Until the embedded Raft journal lands, one master only. */
+  requireSingleMaster(): void {
+    if (this.masters.length > 1) {
+      const file = hostsFiles(this.conf).masters;
+      throw new ConfigError(
+        `${file} lists ${this.masters.length} masters (${this.masters.join(', ')}), but alluxio.master.journal.type=${this.conf.getEnum('alluxio.master.journal.type')} is served by the single-master local journal in this version`,
+        { hint: 'list one master in conf/masters; HA masters come with the embedded Raft journal' },
+      );
+    }
+  }
+
+  /** Phase "Checking hosts": reach each host, check node, read installed and conf hashes and the clock. */
+  async checkHosts(hosts: readonly string[]): Promise<string[]> {
+    this.rep.phase('Checking hosts');
+    const results = await fanOut(hosts, this.opts.parallel, async (host) => {
+      const t0 = Date.now();
+      const r = await this.exec.run(host, b.probeBasics(this.home), { timeoutMs: 30_000 });
+      const rtt = Date.now() - t0;
+      if (r.code === 127 || /node: (command )?not found/.test(r.stderr)) {
+        throw new HostError(host, 'node is not installed (or not on the PATH of a non-interactive SSH session)', { hint: `install Node.js ${MIN_NODE_MAJOR}+ on ${host}` });
+      }
+      if (r.code !== 0) throw new HostError(host, `probe failed (exit ${r.code}): ${tail(r)}`);
+      const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
+      const major = Number(/^v(\d+)/.exec(j.node)?.[1] ?? 0);
+      if (major < MIN_NODE_MAJOR) throw new HostError(host, `node ${j.node} is too old; ${MIN_NODE_MAJOR} or newer is needed`, { hint: `upgrade Node.js on ${host}` });
+      const basics: Basics = { ...j, rttMs: rtt, skewMs: j.timeMs - (t0 + rtt / 2) };
+      this.basics.set(host, basics);
+      return { detail: `node ${j.node}, ${this.installCurrent(host) ? 'install current' : 'install stale'}` };
+    });
+    this.rep.record('check', results);
+    return results.filter((r) => r.status !== 'failed').map((r) => r.host);
+  }
+
+  /** True when the host runs this very installation (nothing to push). */
+  private isThisInstall(host: string): boolean {
+    return this.exec.isLocal(host) && resolveReal(this.home) === resolveReal(INSTALL_ROOT);
+  }
+
+  installCurrent(host: string): boolean {
+    return this.isThisInstall(host) || this.basics.get(host)?.installHash === this.localHash;
+  }
+
+  /** This very install reads this very conf dir (ALLUXIO_CONF_DIR is inherited), so it is current. */
+  confCurrent(host: string): boolean {
+    return this.isThisInstall(host) || this.basics.get(host)?.confHash === this.localConfHash;
+  }
+
+  /** Phase "Pushing": the install where its hash differs, the conf dir where its hash differs. */
+  async push(hosts: readonly string[]): Promise<string[]> {
+    const stale = hosts.filter((h) => !this.installCurrent(h) || !this.confCurrent(h));
+    if (!stale.length) return [...hosts];
+    this.rep.phase('Pushing');
+    // Several names may mean this machine (localhost, 127.0.0.1, its name): push there once.
+    const firstLocal = stale.find((h) => this.exec.isLocal(h));
+    const aliases = stale.filter((h) => this.exec.isLocal(h) && h !== firstLocal);
+    const results = await fanOut(stale.filter((h) => !aliases.includes(h)), this.opts.parallel, async (host) => {
+      const did: string[] = [];
+      if (!this.installCurrent(host)) {
+        this.installTar ??= tarBuffer(INSTALL_ROOT, INSTALL_ENTRIES);
+        const r = await this.exec.runWithInput(host, b.unpackInstall(this.home, this.localHash), await this.installTar, { timeoutMs: 300_000 });
+        if (r.code !== 0) throw new HostError(host, `unpacking the install into ${this.home} failed (exit ${r.code}): ${tail(r)}`, { hint: `check that ${this.home} (alluxio.home) is writable on ${host}` });
+        did.push(`install → ${this.home}`);
+      }
+      if (!this.confCurrent(host)) {
+        await this.pushConf(host);
+        did.push(`conf → ${path.posix.join(this.home, 'conf')}`);
+      }
+      this.rep.host(host, `pushed ${did.join(', ')}`);
+      return { status: 'changed' as HostStatus, detail: `pushed ${did.join(', ')}` };
+    });
+    const local = results.find((r) => r.host === firstLocal);
+    if (local) for (const host of aliases) results.push({ ...local, host, detail: `same machine as ${firstLocal}: ${local.detail}` });
+    this.rep.record('push', results);
+    const failed = new Set(results.filter((r) => r.status === 'failed').map((r) => r.host));
+    return hosts.filter((h) => !failed.has(h));
+  }
+
+  private async pushConf(host: string): Promise<void> {
+    const dir = this.conf.confDir;
+    this.confTar ??= tarBuffer(dir, fs.readdirSync(dir).filter((n) => fs.statSync(path.join(dir, n)).isFile()));
+    const r = await this.exec.runWithInput(host, b.unpackConf(this.home), await this.confTar, { timeoutMs: 60_000 });
+    if (r.code !== 0) throw new HostError(host, `writing ${this.home}/conf failed (exit ${r.code}): ${tail(r)}`);
+  }
+
+  /** Facts from the host's own CLI (install must be current). */
+  async gatherFacts(hosts: readonly string[]): Promise<string[]> {
+    const results = await fanOut(hosts, this.opts.parallel, async (host) => {
+      const r = await this.exec.run(host, b.alluxio(this.home, ['facts', ...this.defines()]), { timeoutMs: 60_000 });
+      if (r.code !== 0) throw new HostError(host, `reading facts failed (exit ${r.code}): ${tail(r)}`);
+      const f = JSON.parse(r.stdout.trim().split('\n').pop()!) as HostFactsJson;
+      this.facts.set(host, f);
+      return { detail: 'facts read' };
+    });
+    const failed = results.filter((r) => r.status === 'failed');
+    if (failed.length) this.rep.record('facts', failed);
+    return results.filter((r) => r.status !== 'failed').map((r) => r.host);
+  }
+
+  defines(): string[] {
+    return Object.entries(this.flags).map(([k, v]) => `-D${k}=${v}`);
+  }
+
+  /** Run the remote CLI on hosts as one phase, streaming `[host]` lines. */
+  async runPhase(
+    phase: string, title: string, hosts: readonly string[], args: (host: string) => readonly string[],
+    interpret: (host: string, r: ExecResult) => { status: HostStatus; detail: string },
+    timeoutMs = 180_000,
+  ): Promise<HostResult[]> {
+    if (!hosts.length) return [];
+    this.rep.phase(title);
+    const results = await fanOut(hosts, this.opts.parallel, async (host) => {
+      const lines = lineSplitter((l) => this.rep.host(host, l));
+      const errLines = lineSplitter((l) => this.rep.host(host, l, 'err'));
+      const r = await this.exec.run(host, b.alluxio(this.home, [...args(host), ...this.defines()]), {
+        timeoutMs, onStdout: lines.push, onStderr: errLines.push,
+      });
+      lines.flush(); errLines.flush();
+      if (r.code !== 0) {
+        const e = new HostError(host, `${args(host).join(' ')} failed (exit ${r.code}${r.signal ? `, ${r.signal}` : ''}):\n${tail(r)}`);
+        throw e;
+      }
+      return interpret(host, r);
+    });
+    this.rep.record(phase, results);
+    return results;
+  }
+
+  /** Take the cluster lock on the first master; throws (naming holder, time, command) when held. */
+  async lock(): Promise<void> {
+    const first = this.masters[0];
+    if (!first || this.opts.dryRun) return;
+    const dir = path.posix.join(this.conf.get('alluxio.run.dir'), 'cluster.lock');
+    const owner = `${os.userInfo().username}@${os.hostname()} pid ${process.pid} since ${this.startedAt.toISOString()}: ${this.command}`;
+    let r: ExecResult;
+    try {
+      r = await this.exec.run(first, b.lockAcquire(dir, owner), { timeoutMs: 30_000 });
+    } catch (e) {
+      throw new HostError(first, `cannot take the cluster lock on the first master: ${(e as Error).message}`, { hint: (e as SshError).hint ?? 'the first host of conf/masters holds the lock; it must be reachable' });
+    }
+    const out = r.stdout.trim().split('\n');
+    if (r.code === 0 && out[0] === 'LOCKED') { this.lockHeld = first; return; }
+    if (out[0] === 'HELD') {
+      throw new HostError(first, `the cluster is locked by ${out.slice(1).join(' ') || 'an unknown holder'}`, {
+        hint: `wait for that command to finish; if it died, remove the lock: ssh ${first} rm -rf ${dir}`,
+      });
+    }
+    throw new HostError(first, `taking the cluster lock failed (exit ${r.code}): ${tail(r)}`);
+  }
+
+  async unlock(): Promise<void> {
+    if (!this.lockHeld) return;
+    const dir = path.posix.join(this.conf.get('alluxio.run.dir'), 'cluster.lock');
+    await this.exec.run(this.lockHeld, b.lockRelease(dir), { timeoutMs: 30_000 }).catch(() => undefined);
+    this.lockHeld = undefined;
+  }
+
+  /** Append one line per host touched to its audit log (${alluxio.logs.dir}/audit.log). */
+  async audit(hosts: readonly string[]): Promise<void> {
+    if (this.opts.dryRun || !hosts.length) return;
+    const file = path.posix.join(this.conf.get('alluxio.logs.dir'), 'audit.log');
+    const failed = new Set(this.rep.failedHosts());
+    await fanOut(hosts, this.opts.parallel, async (host) => {
+      const line = `${new Date().toISOString()} ${os.userInfo().username}@${os.hostname()} "${this.command}" ${failed.has(host) ? 'FAILED' : 'OK'}`;
+      await this.exec.run(host, b.auditAppend(file, line), { timeoutMs: 30_000 });
+      return { detail: 'audited' };
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.unlock();
+    await this.exec.close();
+  }
+}
+
+/** Split streamed output into whole lines. */
+function lineSplitter(emit: (line: string) => void): { push(chunk: string): void; flush(): void } {
+  let buf = '';
+  return {
+    push(chunk: string) {
+      buf += chunk;
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) { emit(buf.slice(0, i)); buf = buf.slice(i + 1); }
+    },
+    flush() { if (buf) emit(buf); buf = ''; },
+  };
+}

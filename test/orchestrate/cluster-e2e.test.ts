@@ -1,0 +1,169 @@
+/**
+ * The seed workflow across real hosts: network namespaces with their own sshd (test/harness/hosts),
+ * the real CLI run from a control namespace over SSH. 1 master + 3 workers.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { TestHosts } from '../harness/hosts.js';
+import { CLI } from '../harness/cluster.js';
+
+const isRoot = process.getuid?.() === 0;
+const skip = !isRoot && !process.env.CI ? 'needs root (network namespaces, mounts, sshd); CI runs it as root' : false;
+
+describe('seed workflow over SSH: 1 master, 3 workers', { skip, timeout: 600_000 }, () => {
+  let hosts: TestHosts;
+  let confDir: string;
+  const run = (args: string[], timeoutMs = 240_000) =>
+    hosts.runControl([process.execPath, CLI, ...args], { env: { ALLUXIO_CONF_DIR: confDir, NO_COLOR: '1' }, timeoutMs });
+  const ok = (r: { code: number; stdout: string; stderr: string }, code = 0) =>
+    assert.equal(r.code, code, `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}\n--- hosts\n${hosts.logs()}`);
+  const liveWorkers = async () => {
+    const r = await run(['fsadmin', 'report', '--json']);
+    ok(r);
+    return JSON.parse(r.stdout).master.liveWorkers as number;
+  };
+  const waitLive = async (n: number) => {
+    for (let i = 0; i < 100; i++) { if ((await liveWorkers()) === n) return; await new Promise((r) => setTimeout(r, 200)); }
+    assert.fail(`live workers never became ${n}`);
+  };
+
+  before(async () => {
+    if (!isRoot) throw new Error('CI is set but the tests do not run as root: the test hosts need root');
+    hosts = await TestHosts.create(4);
+    confDir = path.join(hosts.dir, 'conf');
+    fs.mkdirSync(confDir);
+    fs.mkdirSync(path.join(hosts.dir, 'ufs'));
+    fs.writeFileSync(path.join(confDir, 'alluxio-site.properties'), [
+      'alluxio.home=/opt/alluxio',
+      'alluxio.master.hostname=h1',
+      `alluxio.master.mount.table.root.ufs=${path.join(hosts.dir, 'ufs')}`,
+      'alluxio.worker.tieredstore.level0.dirs.path=/mnt/alluxio-test-ramdisk',
+      'alluxio.worker.ramdisk.size=32MB',
+      'alluxio.user.block.size.bytes.default=1MB',
+      'alluxio.user.rpc.retry.max.duration=10s',
+      'alluxio.worker.block.heartbeat.interval=200ms',
+      'alluxio.master.worker.timeout=2s',
+      'alluxio.master.lost.worker.detection.interval=200ms',
+      '',
+    ].join('\n'));
+    fs.writeFileSync(path.join(confDir, 'masters'), 'h1\n');
+    fs.writeFileSync(path.join(confDir, 'workers'), '# workers\nh2\nh3\nh4\n');
+  });
+
+  after(async () => {
+    if (hosts) {
+      await run(['stop', 'all'], 120_000).catch(() => undefined);
+      for (const h of ['h2', 'h3', 'h4']) await hosts.run(h, ['umount', '/mnt/alluxio-test-ramdisk']).catch(() => undefined);
+      await hosts.destroy();
+    }
+  });
+
+  test('validateEnv passes on fresh hosts and prints a table', async () => {
+    const r = await run(['validateEnv', 'all', '--mount', 'SudoMount']);
+    ok(r);
+    assert.match(r.stdout, /^h1\s+master\.rpc\.port\.available\s+ok\s+port \d+ is free$/m);
+    assert.match(r.stdout, /^h3\s+sudo\s+ok\s+sudo -n true works$/m);
+    assert.match(r.stdout, /^h4\s+hosts\.resolve\s+ok\s+resolves all 4 hosts$/m);
+  });
+
+  test('format pushes the install, formats journals and worker storage, and reports every host', async () => {
+    const r = await run(['format']);
+    ok(r);
+    assert.match(r.stdout, /^Pushing$/m);
+    assert.match(r.stdout, /^h1\s+format journal\s+changed\s+formatted/m);
+    for (const h of ['h2', 'h3', 'h4']) assert.match(r.stdout, new RegExp(`^${h}\\s+format worker\\s+changed`, 'm'));
+    const again = await run(['format', '-s']);
+    ok(again);
+    assert.doesNotMatch(again.stdout, /^Pushing$/m, 'the install is current: nothing is pushed twice');
+    assert.match(again.stdout, /^h1\s+format journal\s+ok\s+already formatted \(-s\)/m);
+    // Every host touched has an audit line.
+    const audit = await hosts.run('h3', ['cat', '/opt/alluxio/logs/audit.log']);
+    assert.match(audit.stdout, /"alluxio format" OK\n.*"alluxio format -s" OK\n$/);
+  });
+
+  test('--dry-run prints the plan and changes nothing', async () => {
+    const r = await run(['start', 'all', 'SudoMount', '--dry-run']);
+    ok(r);
+    assert.match(r.stdout, /^\[h1\] start master$/m);
+    assert.match(r.stdout, /^\[h2\] start worker$/m);
+    for (const h of ['h1', 'h2']) {
+      const facts = JSON.parse((await hosts.run(h, ['/opt/alluxio/bin/alluxio', 'facts'])).stdout);
+      assert.equal(facts.master.running || facts.worker.running, false);
+    }
+    const mounted = await hosts.run('h2', ['sh', '-c', 'grep -c alluxio-test-ramdisk /proc/self/mounts || true']);
+    assert.equal(mounted.stdout.trim(), '0');
+  });
+
+  test('start all SudoMount, fs leader, runTests, stop workers, start workers, stop all', async () => {
+    const r = await run(['start', 'all', 'SudoMount']);
+    ok(r);
+    assert.match(r.stdout, /^Starting masters$/m);
+    assert.match(r.stdout, /^\[h1\] +--- \[ OK \] The master service @ h1 is in a healthy state\.$/m);
+    assert.match(r.stdout, /^h4\s+start worker\s+changed\s+worker started$/m);
+    const again = await run(['start', 'all', 'SudoMount']);
+    ok(again);
+    assert.match(again.stdout, /^h1\s+start master\s+ok\s+master already running \(pid \d+\)$/m);
+    const mount = await hosts.run('h3', ['sh', '-c', 'grep alluxio-test-ramdisk /proc/self/mounts']);
+    assert.match(mount.stdout, /^tmpfs \/mnt\/alluxio-test-ramdisk tmpfs .*size=32768k/m);
+
+    const leader = await run(['fs', 'leader']);
+    ok(leader);
+    assert.equal(leader.stdout, 'h1\n');
+    await waitLive(3);
+    const tests = await run(['runTests']);
+    ok(tests);
+    assert.equal((tests.stdout.match(/^Passed the test!$/gm) ?? []).length, 24);
+
+    ok(await run(['stop', 'workers']));
+    await waitLive(0);
+    const report = await run(['fsadmin', 'report']);
+    ok(report);
+    assert.match(report.stdout, /^ {4}Live Workers: 0$/m);
+    assert.match(report.stdout, /^ {4}Lost Workers: 3$/m);
+
+    ok(await run(['start', 'workers', 'SudoMount']));
+    await waitLive(3);
+    const stop = await run(['stop', 'all']);
+    ok(stop);
+    assert.match(stop.stdout, /^h1\s+stop master\s+changed\s+master stopped$/m);
+    assert.match(stop.stdout, /^h2\s+stop worker\s+changed\s+worker stopped$/m);
+  });
+
+  test('a host that is down fails alone; the others start; exit code 1', async () => {
+    await hosts.stopSshd('h4');
+    try {
+      const r = await run(['start', 'all', 'SudoMount']);
+      ok(r, 1);
+      assert.match(r.stdout, /^h4\s+check\s+failed\s+.*(refused|unreachable)/mi);
+      assert.match(r.stdout, /^h2\s+start worker\s+changed\s+worker started$/m);
+      assert.match(r.stderr, /1 host\(s\) failed: h4/);
+      await waitLive(2);
+      ok(await run(['stop', 'all']), 1);
+    } finally {
+      await hosts.startSshd('h4');
+    }
+  });
+
+  test('a changed host key is refused with the ssh-keygen -R hint', async () => {
+    await hosts.rotateHostKey('h3');
+    const r = await run(['stop', 'workers']);
+    ok(r, 1);
+    assert.match(r.stderr, /h3.*host key/i);
+    assert.match(r.stderr, /ssh-keygen -R h3/);
+    assert.match(r.stdout, /^h2\s+stop worker\s+ok/m);
+  });
+
+  test('the cluster lock names its holder', async () => {
+    await hosts.run('h1', ['sh', '-c', 'mkdir -p /opt/alluxio/run/cluster.lock && echo "bob@elsewhere pid 1 since 2026-01-01: alluxio start all" > /opt/alluxio/run/cluster.lock/owner']);
+    try {
+      const r = await run(['stop', 'masters']);
+      ok(r, 1);
+      assert.match(r.stderr, /the cluster is locked by bob@elsewhere pid 1 since 2026-01-01: alluxio start all/);
+      assert.match(r.stderr, /Hint: .*rm -rf \/opt\/alluxio\/run\/cluster\.lock/);
+    } finally {
+      await hosts.run('h1', ['rm', '-rf', '/opt/alluxio/run/cluster.lock']);
+    }
+  });
+});
