@@ -13,7 +13,8 @@ import * as stop from './stop.js';
 import * as copyDir from './copyDir.js';
 import * as facts from './facts.js';
 import * as validateEnv from './validateEnv.js';
+import * as runOn from './runOn.js';
 
 export interface CommandModule { register(program: Command, ctx: CliContext): void }
 
-export const commandModules: readonly CommandModule[] = [version, getConf, validateConf, fs, fsadmin, runTests, format, start, stop, copyDir, validateEnv, facts];
+export const commandModules: readonly CommandModule[] = [version, getConf, validateConf, fs, fsadmin, runTests, format, start, stop, copyDir, validateEnv, runOn, facts];

@@ -169,3 +169,26 @@ export async function copyDir(s: ClusterSession, dir: string): Promise<number> {
   }
   return s.rep.finish();
 }
+
+/** `alluxio-workers.sh <command...>` / `alluxio-masters.sh`: run a command on every host, report each. */
+export async function runOn(s: ClusterSession, what: Targets, argv: readonly string[]): Promise<number> {
+  const r = roles(s, what);
+  const hosts = union(r.masters, r.workers);
+  if (s.opts.dryRun) {
+    s.rep.phase('Plan (dry run: nothing is changed)');
+    for (const h of hosts) s.rep.host(h, `would run: ${argv.join(' ')}`);
+    return s.rep.finish({ dryRun: true, plan: hosts.map((host) => ({ host, steps: [argv.join(' ')] })) });
+  }
+  s.rep.phase(`Running on ${hosts.length} host(s): ${argv.join(' ')}`);
+  const results = await fanOut(hosts, s.opts.parallel, async (host) => {
+    const res = await s.exec.run(host, argv, {
+      timeoutMs: 600_000,
+    });
+    for (const l of res.stdout.split('\n').filter(Boolean)) s.rep.host(host, l);
+    for (const l of res.stderr.split('\n').filter(Boolean)) s.rep.host(host, l, 'err');
+    if (res.code !== 0) throw new HostError(host, `exit code ${res.code}${res.signal ? ` (${res.signal})` : ''}`);
+    return { detail: 'exit code 0' };
+  });
+  s.rep.record('run', results);
+  return s.rep.finish();
+}

@@ -1,6 +1,6 @@
 /**
  * Test hosts: N Linux network namespaces, each with its own IP, name, hostname (UTS namespace),
- * sshd and private /opt, /var, /run and /tmp, plus a control namespace `ctl` from which tests run
+ * sshd and private /opt, /root, /var, /run and /tmp, plus a control namespace `ctl` from which tests run
  * the real CLI over SSH. Root only (CI runs as root). See ARCHITECTURE.md "Test hosts".
  *
  * Network: the bridge lives in its own "switch" namespace, one veth port per host, so bridged
@@ -262,6 +262,9 @@ const HOLDER_SCRIPT = [
   'mount --bind "$2/opt" /opt',
   'mount --bind "$2/var" /var',
   'mount --bind "$2/run" /run',
+  // A private /root: the machine's own dotfiles (e.g. a .bashrc starting pyenv) must not slow or
+  // change every SSH session of a test host.
+  'mount --bind "$2/root" /root',
   'mkdir -p /run/sshd /run/lock /run/.harness',
   // Keep the harness dir (sshd config, keys, authorized_keys) visible at its own path once /tmp is replaced.
   'mount --bind "$3" /run/.harness',
@@ -562,10 +565,11 @@ export class TestHosts {
   }
 
   private makeHostDirs(d: string): void {
-    for (const sub of ['opt', 'run/lock', 'tmp', 'etc', 'var/empty', 'var/log', 'var/tmp', 'var/lib', 'var/cache', 'var/spool']) {
+    for (const sub of ['opt', 'root', 'run/lock', 'tmp', 'etc', 'var/empty', 'var/log', 'var/tmp', 'var/lib', 'var/cache', 'var/spool']) {
       fs.mkdirSync(path.join(d, sub), { recursive: true, mode: 0o755 });
     }
     fs.chmodSync(path.join(d, 'tmp'), 0o1777);
+    fs.chmodSync(path.join(d, 'root'), 0o700);
     fs.chmodSync(path.join(d, 'var', 'tmp'), 0o1777);
     fs.symlinkSync('../run', path.join(d, 'var', 'run'));
     fs.symlinkSync('../run/lock', path.join(d, 'var', 'lock'));

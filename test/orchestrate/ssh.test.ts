@@ -39,6 +39,8 @@ interface TestServer {
   /** TCP connections accepted so far. */
   connections: number;
   maxConcurrentSessions: number;
+  /** Commands running now. */
+  activeSessions: () => number;
   ptyRequests: number;
   /** Every key offered (as base64) and user, in order. */
   offered: { user: string; key: string }[];
@@ -54,7 +56,7 @@ async function startServer(opts: { hostKey?: string } = {}): Promise<TestServer>
   const clients = new Set<Connection>();
   let sessions = 0;
   const state: TestServer = {
-    port: 0, connections: 0, maxConcurrentSessions: 0, ptyRequests: 0, offered: [],
+    port: 0, connections: 0, maxConcurrentSessions: 0, activeSessions: () => sessions, ptyRequests: 0, offered: [],
     dropAll: () => { for (const c of clients) c.end(); },
     close: async () => {
       for (const c of clients) c.end();
@@ -88,9 +90,11 @@ async function startServer(opts: { hostKey?: string } = {}): Promise<TestServer>
           child.stdout.on('data', (b: Buffer) => stream.write(b));
           child.stderr.on('data', (b: Buffer) => stream.stderr.write(b));
           stream.on('close', () => { child.kill('SIGKILL'); });
-          child.on('close', (code, signal) => {
+          child.on('close', async (code, signal) => {
             clearTimeout(bound);
             sessions--;
+            // ssh2 drops queued stderr when the channel closes: let it drain first.
+            await new Promise((r) => { stream.stderr.once('finish', r); stream.once('close', r); stream.stderr.end(); });
             try {
               if (signal !== null) stream.exit(signal); else stream.exit(code ?? 255);
               stream.end();
@@ -285,8 +289,9 @@ test('a command running when the connection drops rejects with unreachable', asy
   const srv = await startServer();
   const p = pool(makeHome(knownLine(srv.port)), { port: srv.port });
   await withPool(p, async () => {
+    await p.connect('127.0.0.1');
     const running = p.exec('127.0.0.1', 'sleep 3');
-    await new Promise((r) => setTimeout(r, 300));
+    while (srv.activeSessions() === 0) await new Promise((r) => setTimeout(r, 10));
     srv.dropAll();
     await assert.rejects(running, sshError('unreachable', '[127.0.0.1] connection to 127.0.0.1 lost while running: sleep 3'));
   });
