@@ -362,6 +362,7 @@ export class SshPool {
     const globalFiles = this.opts.globalKnownHostsFiles ?? ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
     const policy = this.policy(cfg);
     const name = knownHostsName(cfg.hostName, cfg.port);
+    const aliasName = knownHostsName(host, cfg.port);
     const target = `${cfg.port !== 22 ? `-p ${cfg.port} ` : ''}${cfg.user}@${host}`;
 
     // Prefer host key types already recorded, so a host with several keys offers the known one.
@@ -392,7 +393,11 @@ export class SshPool {
         const fileArg = changed.file === defaultFile ? '' : ` -f ${quote(changed.file)}`;
         hostKeyFailure = new SshError(host, 'hostkey',
           `HOST KEY CHANGED for ${name}: the host offers ${type} ${fp}, which differs from the key at ${changed.file}:${changed.line}; refusing to connect (the host may have been reinstalled, or someone may be intercepting the connection)`,
-          { hint: `if the change is expected, remove the old key with \`ssh-keygen -R ${quote(name)}${fileArg}\` and connect again` });
+          {
+            hint: `if the change is expected, remove the old key with \`ssh-keygen -R ${quote(name)}${fileArg}\``
+              + (aliasName !== name ? ` (and \`ssh-keygen -R ${quote(aliasName)}${fileArg}\` if it is also recorded under the name ${host})` : '')
+              + ' and connect again',
+          });
         return false;
       }
       if (policy === 'strict') {
@@ -537,10 +542,19 @@ export class SshPool {
     });
   }
 
-  private openExec(c: Conn, command: string): Promise<ClientChannel> {
+  /**
+   * Start `command` and hand its channel to `onStream` synchronously, inside ssh2's callback:
+   * a fast command's data, exit status and close can arrive in the same packet as the channel
+   * confirmation, so listeners attached one microtask later (after an await) would miss them.
+   */
+  private openExec(c: Conn, command: string, onStream: (stream: ClientChannel) => void): Promise<void> {
     return new Promise((resolve, reject) => {
       // No `pty` option: never a TTY (unlike Alluxio's `ssh -tt`).
-      c.client.exec(command, (err, stream) => (err ? reject(err) : resolve(stream)));
+      c.client.exec(command, (err, stream) => {
+        if (err) { reject(err); return; }
+        onStream(stream);
+        resolve();
+      });
     });
   }
 
@@ -549,9 +563,9 @@ export class SshPool {
     for (let attempt = 0; ; attempt++) {
       const c = await this.conn(host);
       const release = await c.slots.acquire();
-      let stream: ClientChannel;
+      let result: Promise<ExecResult> | undefined;
       try {
-        stream = await this.openExec(c, command);
+        await this.openExec(c, command, (stream) => { result = this.collect(host, c, stream, command, opts, t0); });
       } catch (e) {
         release();
         // The cached connection went away (its 'close' already dropped it from the pool) and
@@ -560,7 +574,7 @@ export class SshPool {
         throw new SshError(host, c.dead ? 'unreachable' : 'other', `cannot start a command on ${host}: ${(e as Error).message}`, { cause: e });
       }
       try {
-        return await this.collect(host, c, stream, command, opts, t0);
+        return await result!;
       } finally {
         release();
       }

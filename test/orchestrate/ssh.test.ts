@@ -87,14 +87,20 @@ async function startServer(opts: { hostKey?: string } = {}): Promise<TestServer>
           const bound = setTimeout(() => child.kill('SIGKILL'), 10_000);
           child.stdin.on('error', () => { /* EPIPE when the command does not read stdin */ });
           stream.pipe(child.stdin);
-          child.stdout.on('data', (b: Buffer) => stream.write(b));
-          child.stderr.on('data', (b: Buffer) => stream.stderr.write(b));
-          stream.on('close', () => { child.kill('SIGKILL'); });
+          // One write in flight at a time: ssh2's server loses stderr that waits for window
+          // space while stdout also waits, so the two are serialized here.
+          let closed = false;
+          let writes = Promise.resolve();
+          const send = (w: NodeJS.WritableStream, b: Buffer): void => {
+            writes = writes.then(() => (closed ? undefined : new Promise<void>((r) => { w.write(b, () => r()); })));
+          };
+          child.stdout.on('data', (b: Buffer) => send(stream, b));
+          child.stderr.on('data', (b: Buffer) => send(stream.stderr, b));
+          stream.on('close', () => { closed = true; child.kill('SIGKILL'); });
           child.on('close', async (code, signal) => {
             clearTimeout(bound);
             sessions--;
-            // ssh2 drops queued stderr when the channel closes: let it drain first.
-            await new Promise((r) => { stream.stderr.once('finish', r); stream.once('close', r); stream.stderr.end(); });
+            await writes;
             try {
               if (signal !== null) stream.exit(signal); else stream.exit(code ?? 255);
               stream.end();
