@@ -9,10 +9,9 @@ import { MasterClient } from './masterClient.js';
 import { WorkerClient, UploadStream } from './workerClient.js';
 import { UnavailableError, FailedPreconditionError, ResourceExhaustedError } from '../errors.js';
 
-export type WriteType = 'MUST_CACHE' | 'CACHE_THROUGH' | 'THROUGH' | 'ASYNC_THROUGH';
-export type ReadType = 'NO_CACHE' | 'CACHE' | 'CACHE_PROMOTE';
-export const WRITE_TYPES: readonly WriteType[] = ['MUST_CACHE', 'CACHE_THROUGH', 'THROUGH', 'ASYNC_THROUGH'];
-export const READ_TYPES: readonly ReadType[] = ['CACHE_PROMOTE', 'CACHE', 'NO_CACHE'];
+import type { WriteType, ReadType } from './types.js';
+
+export { WRITE_TYPES, READ_TYPES, type WriteType, type ReadType } from './types.js';
 
 export interface FileInfo {
   fileId: number; name: string; path: string; ufsPath: string; length: number; blockSizeBytes: number;

@@ -7,7 +7,8 @@ import type { Command } from 'commander';
 import chalk from 'chalk';
 import type { CliContext } from './context.js';
 import { withFs } from './fs/shared.js';
-import { READ_TYPES, WRITE_TYPES, type FileSystem, type ReadType, type WriteType } from '../client/fileSystem.js';
+import type { FileSystem } from '../client/fileSystem.js';
+import { READ_TYPES, WRITE_TYPES, type ReadType, type WriteType } from '../client/types.js';
 import { UsageError, FileDoesNotExistError } from '../errors.js';
 
 export const OPERATIONS = ['BASIC', 'BASIC_NON_BYTE_BUFFER'] as const;

@@ -19,6 +19,7 @@ import { Reporter } from './report.js';
 import * as b from './builders/remote.js';
 import { confHash, installHash, tarBuffer, INSTALL_ENTRIES } from './install.js';
 import { resolveReal } from '../fsutil.js';
+import type { Ora } from 'ora';
 
 export interface ClusterCliOptions {
   parallel: number;
@@ -85,8 +86,9 @@ export class ClusterSession {
     readonly flags: Readonly<Record<string, string>>,
     out: (l: string) => void,
     err: (l: string) => void,
+    spinner: ((text: string) => Ora) | undefined,
   ) {
-    this.rep = new Reporter({ json: opts.json, out, err, spinner: !!process.stdout.isTTY && !opts.json });
+    this.rep = new Reporter({ json: opts.json, out, err, spinner });
     this.home = conf.get('alluxio.home');
     this.localHash = installHash(INSTALL_ROOT);
     this.localConfHash = confHash(conf.confDir);
@@ -103,7 +105,12 @@ export class ClusterSession {
     const local = new Set<string>();
     for (const h of new Set([...masters, ...workers])) if (await isLocalHost(h)) local.add(h);
     const executor = exec ?? new ClusterExecutor(local, { hostKeyPolicy: opts.acceptNewHostKeys ? 'accept-new' : 'strict' });
-    return new ClusterSession(conf, masters, workers, executor, opts, command, flags, io.out, io.err);
+    let spinner: ((text: string) => Ora) | undefined;
+    if (process.stdout.isTTY && !opts.json) {
+      const { default: ora } = await import('ora');
+      spinner = (text) => ora({ text, discardStdin: false });
+    }
+    return new ClusterSession(conf, masters, workers, executor, opts, command, flags, io.out, io.err, spinner);
   }
 
   get allHosts(): string[] { return [...new Set([...this.masters, ...this.workers])]; }

@@ -4,15 +4,15 @@
  * printed before the exit code, and --json for machines.
  */
 import chalk from 'chalk';
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import type { HostResult, HostStatus } from './runner.js';
 
 export interface ReporterOptions {
   json: boolean;
   out(line: string): void;
   err(line: string): void;
-  /** Show a spinner (stdout is a TTY and not --json). */
-  spinner?: boolean;
+  /** The spinner factory (ora, loaded only when stdout is a TTY and not --json); none: no spinner. */
+  spinner?: ((text: string) => Ora) | undefined;
 }
 
 export interface PhaseRecord { phase: string; results: HostResult[] }
@@ -44,7 +44,7 @@ export class Reporter {
   phase(title: string): void {
     this.stopSpinner();
     this.print(chalk.bold(title));
-    if (this.opts.spinner && !this.opts.json) this.spin = ora({ text: title, discardStdin: false }).start();
+    if (this.opts.spinner && !this.opts.json) this.spin = this.opts.spinner(title).start();
   }
 
   stopSpinner(): void {

@@ -1,6 +1,6 @@
 /** Helpers shared by the `alluxio fs` verbs: client lifetime, URI authorities, formatting. */
 import type { CliContext } from '../context.js';
-import { FileSystem, type FileInfo } from '../../client/fileSystem.js';
+import type { FileSystem, FileInfo } from '../../client/fileSystem.js';
 import { parseAlluxioUri, authorityOverrides } from '../../client/uri.js';
 import { UsageError } from '../../errors.js';
 
@@ -15,7 +15,9 @@ export async function withFs<T>(ctx: CliContext, uris: string[], fn: (fs: FileSy
   let conf = ctx.conf();
   const withAuth = parsed.find((p) => p.authority.kind !== 'none');
   if (withAuth) conf = conf.with(authorityOverrides(withAuth.authority), 'URI_AUTHORITY');
-  const fs = new FileSystem(conf);
+  // Loaded here, not at start-up: gRPC costs ~60 ms that verbs without a master need not pay.
+  const { FileSystem: Client } = await import('../../client/fileSystem.js');
+  const fs = new Client(conf);
   try {
     return await fn(fs, parsed.map((p) => p.path));
   } finally {
