@@ -173,6 +173,18 @@ test('exec: exit code, stdout and stderr as strings; non-zero exit is not an err
   });
 });
 
+test('exec: fast commands never lose their exit status or output (listeners attached in time)', async () => {
+  const srv = await startServer();
+  const p = pool(makeHome(knownLine(srv.port)), { port: srv.port });
+  await withPool(p, async () => {
+    await p.connect('127.0.0.1');
+    for (let i = 0; i < 30; i++) {
+      const r = await p.exec('127.0.0.1', `echo ${i}; exit 7`);
+      assert.deepEqual([r.code, r.stdout], [7, `${i}\n`]);
+    }
+  });
+});
+
 test('exec: onStdout/onStderr get whole UTF-8 characters as they arrive', async () => {
   const srv = await startServer();
   const p = pool(makeHome(knownLine(srv.port)), { port: srv.port });
