@@ -153,6 +153,61 @@ describe('seed workflow over SSH: 1 master, 3 workers', { skip, timeout: 600_000
     assert.match(r.stderr, /h3.*host key/i);
     assert.match(r.stderr, /ssh-keygen -R h3/);
     assert.match(r.stdout, /^h2\s+stop worker\s+ok/m);
+    // The operator removes the old key as the hint says; --accept-new-host-keys records the new one.
+    const kh = path.join(hosts.home, '.ssh', 'known_hosts');
+    for (const name of ['h3', hosts.host('h3').ip]) await hosts.runControl(['ssh-keygen', '-q', '-f', kh, '-R', name]);
+    const strict = await run(['stop', 'workers']);
+    ok(strict, 1);
+    assert.match(strict.stderr, /h3.*(unknown|not known)/i);
+    ok(await run(['stop', 'workers', '--accept-new-host-keys']));
+    assert.ok(fs.readFileSync(kh, 'utf8').includes(hosts.host('h3').hostKey.split(' ')[1]!), 'new key recorded');
+    ok(await run(['stop', 'workers']));
+  });
+
+  test('copyDir copies a directory to the same path on every other host', async () => {
+    const dir = path.join(hosts.dir, 'extra');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'a.txt'), 'hello\n');
+    // The harness dir is shared with the hosts; copy to a private path instead.
+    const src = '/opt/alluxio-copydir-test';
+    const mk = await hosts.runControl(['sh', '-c', `mkdir -p ${src} && cp ${dir}/a.txt ${src}/`]);
+    assert.equal(mk.code, 0, mk.stderr);
+    try {
+      const r = await run(['copyDir', src, '--json']);
+      ok(r);
+      const j = JSON.parse(r.stdout);
+      assert.equal(j.ok, true);
+      assert.deepEqual(j.phases.find((p: { phase: string }) => p.phase === 'copyDir').results.map((x: { host: string; status: string }) => [x.host, x.status]),
+        [['h1', 'changed'], ['h2', 'changed'], ['h3', 'changed'], ['h4', 'changed']]);
+      for (const h of ['h1', 'h4']) assert.equal((await hosts.run(h, ['cat', `${src}/a.txt`])).stdout, 'hello\n');
+    } finally {
+      await hosts.runControl(['rm', '-rf', src]);
+    }
+  });
+
+  test('validateEnv fails on a busy port and names host, check and port', async () => {
+    const busy = await hosts.run('h2', ['sh', '-c', 'nohup node -e "require(\'net\').createServer().listen(29999,()=>{})" >/dev/null 2>&1 & echo $!']);
+    try {
+      const r = await run(['validateEnv', 'workers']);
+      ok(r, 1);
+      assert.match(r.stdout, /^h2\s+worker\.rpc\.port\.available\s+failed\s+port 29999 is in use \(EADDRINUSE\)$/m);
+      assert.match(r.stdout, /^h3\s+worker\.rpc\.port\.available\s+ok/m);
+      assert.match(r.stderr, /1 host\(s\) failed: h2/);
+    } finally {
+      await hosts.run('h2', ['kill', busy.stdout.trim()]);
+    }
+  });
+
+  test('two masters with the single-master journal is a clear configuration error', async () => {
+    fs.writeFileSync(path.join(confDir, 'masters'), 'h1\nh2\n');
+    try {
+      const r = await run(['start', 'masters']);
+      ok(r, 1);
+      assert.match(r.stderr, /masters lists 2 masters \(h1, h2\), but alluxio\.master\.journal\.type=EMBEDDED is served by the single-master local journal/);
+      assert.equal(r.stdout, '');
+    } finally {
+      fs.writeFileSync(path.join(confDir, 'masters'), 'h1\n');
+    }
   });
 
   test('the cluster lock names its holder', async () => {
