@@ -47,6 +47,8 @@ export interface SshPoolOptions {
   maxSessions?: number;
   /** Called after 'accept-new' recorded a key (to tell the operator). */
   onHostKeyAdded?(host: string, line: string, file: string): void;
+  /** Name resolution; default dns.promises.lookup (injectable so tests send no DNS queries). */
+  lookup?(hostName: string): Promise<dns.LookupAddress[]>;
 }
 
 export interface ExecResult {
@@ -315,7 +317,8 @@ export class SshPool {
     // 1. Name resolution.
     let addrs: dns.LookupAddress[];
     try {
-      addrs = await withTimeout(dns.promises.lookup(cfg.hostName, { all: true, verbatim: true }), ms,
+      const lookup = this.opts.lookup ?? ((h: string) => dns.promises.lookup(h, { all: true, verbatim: true }));
+      addrs = await withTimeout(lookup(cfg.hostName), ms,
         () => Object.assign(new Error(`timed out after ${ms} ms`), { code: 'EAI_AGAIN' }));
       if (addrs.length === 0) throw Object.assign(new Error('no addresses'), { code: 'ENOTFOUND' });
     } catch (e) {
