@@ -53,6 +53,8 @@ export class Progress {
   probeSent = false;
   /** In snapshot state: the index of the snapshot sent. */
   pendingSnapshot = 0;
+  /** In snapshot state: ticks since the snapshot was sent (the leader gives up on it eventually). */
+  snapshotAge = 0;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
   readonly inflights: Inflights;
@@ -66,6 +68,7 @@ export class Progress {
     this.state = state;
     this.probeSent = false;
     this.pendingSnapshot = 0;
+    this.snapshotAge = 0;
     this.inflights.reset();
   }
 

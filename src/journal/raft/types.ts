@@ -121,7 +121,11 @@ export interface Ready {
 
 export interface RaftConfig {
   id: NodeId;
-  /** Initial voters; used only when the restored state has no snapshot. */
+  /**
+   * Initial voters, used only when storage is empty: they are then written to the log as committed
+   * conf entries 1..n (term 1), identically on every initial node. A node joining an existing
+   * cluster starts with [] and learns the configuration from the leader's log or snapshot.
+   */
   voters: NodeId[];
   /** Election timeout base in ticks; the randomized timeout is in [electionTicks, 2*electionTicks). */
   electionTicks: number;

@@ -1,0 +1,212 @@
+/**
+ * The one driver of the pure Raft core (convention 1): it owns the clock (ticks), the disk
+ * (RaftStorage) and the network (Transport), and processes one Ready at a time in the only safe
+ * order: persist entries and hard state, then send messages, then apply committed entries to the
+ * state machine, then advance. It implements the narrow Journal interface, so the master does not
+ * know whether it runs on the local journal or on Raft.
+ *
+ * Fencing: a proposal resolves only when its entry (same index AND term) is applied after being
+ * committed, so a deposed leader can never acknowledge a write; if another entry is applied at its
+ * index, the proposal fails with NotLeaderError and the client retries on the new leader (creates
+ * and deletes carry opIds, so a retry is applied once).
+ */
+import type { Journal, JournalEntry, JournalStats, StateMachine } from '../types.js';
+import { NotLeaderError, TimeoutError, InternalError } from '../../errors.js';
+import { RaftCore } from './core.js';
+import { RaftStorage } from './storage.js';
+import type { Transport } from './transport.js';
+import type { NodeId, Ready, Role } from './types.js';
+
+export interface RaftJournalOptions {
+  id: NodeId;
+  /** Initial voters (used when the log holds no snapshot or configuration). */
+  voters: NodeId[];
+  /** Directory of this node's Raft state. */
+  dir: string;
+  transport: Transport;
+  /** Milliseconds per tick. */
+  tickMs: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+  random?: () => number;
+  fsync?: boolean;
+  /** Take a snapshot after this many applied entries (default 100,000). */
+  snapshotEvery?: number;
+  /** Fail a proposal not applied within this time (alluxio.master.embedded.journal.write.timeout). */
+  writeTimeoutMs?: number;
+  log?: (msg: string) => void;
+  /** Role or leader changed (the master switches serving mode without restarting servers). */
+  onRoleChange?: (role: Role, leader: NodeId, term: number) => void;
+}
+
+interface Pending { term: number; resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }
+
+export class RaftJournal implements Journal {
+  private core!: RaftCore;
+  private storage!: RaftStorage;
+  private sm!: StateMachine;
+  private ticker: NodeJS.Timeout | undefined;
+  private pending = new Map<number, Pending>();
+  private processing = false;
+  private again = false;
+  private closed = false;
+  private failure: Error | undefined;
+  private role: Role = 'follower';
+  private leader: NodeId = '';
+  private appliedSinceSnapshot = 0;
+  private replayed = 0;
+  private replayMs = 0;
+
+  constructor(private readonly opts: RaftJournalOptions) {}
+
+  async start(sm: StateMachine): Promise<void> {
+    const t0 = performance.now();
+    this.sm = sm;
+    const { storage, state, warnings } = RaftStorage.open(this.opts.dir, { fsync: this.opts.fsync ?? true });
+    for (const w of warnings) this.opts.log?.(w);
+    this.storage = storage;
+    if (state.snapshot) sm.restore(Buffer.from(state.snapshot.data, 'base64'));
+    const applied = state.snapshot?.index ?? 0;
+    this.core = new RaftCore({
+      id: this.opts.id, voters: this.opts.voters, electionTicks: this.opts.electionTicks, heartbeatTicks: this.opts.heartbeatTicks,
+      random: this.opts.random ?? Math.random, applied,
+    }, state);
+    this.replayMs = performance.now() - t0;
+    this.opts.transport.onMessage((m) => {
+      if (this.closed) return;
+      this.core.step(m);
+      this.kick();
+    });
+    this.ticker = setInterval(() => { if (!this.closed) { this.core.tick(); this.kick(); } }, this.opts.tickMs);
+    this.kick();
+  }
+
+  /** Process Readys until none is left; re-entrant calls just ask for another round. */
+  private kick(): void {
+    if (this.processing) { this.again = true; return; }
+    this.processing = true;
+    void this.loop().finally(() => { this.processing = false; });
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        while (!this.closed && this.core.hasReady()) await this.handle(this.core.ready());
+      } while (this.again && !this.closed);
+    } catch (e) {
+      // Disk failure: stop (fail-stop) rather than run with state we could not persist.
+      this.failure = e instanceof Error ? e : new Error(String(e));
+      this.opts.log?.(`raft journal stopped: ${this.failure.message}`);
+      for (const [, p] of this.pending) { clearTimeout(p.timer); p.reject(this.failure); }
+      this.pending.clear();
+      this.closed = true;
+      if (this.ticker) clearInterval(this.ticker);
+    }
+  }
+
+  private async handle(rd: Ready): Promise<void> {
+    // 1. persist
+    const save: Parameters<RaftStorage['save']>[0] = { entries: rd.entries };
+    if (rd.hardState) save.hardState = rd.hardState;
+    if (rd.snapshot) save.snapshot = rd.snapshot;
+    await this.storage.save(save);
+    // 2. send
+    if (rd.messages.length) this.opts.transport.send(rd.messages);
+    // 3. apply
+    if (rd.snapshot) {
+      this.sm.restore(Buffer.from(rd.snapshot.data, 'base64'));
+      for (const [index, p] of this.pending) if (index <= rd.snapshot.index) this.settle(index, p, new NotLeaderError(this.leaderHint()));
+    }
+    for (const e of rd.committedEntries) {
+      let result: unknown;
+      let error: Error | undefined;
+      if (e.type === 'normal' && e.data !== '') {
+        try { result = this.sm.apply(JSON.parse(e.data) as JournalEntry, e.index); } catch (err) { error = err as Error; }
+        this.replayed++;
+        this.appliedSinceSnapshot++;
+      }
+      const p = this.pending.get(e.index);
+      if (p) {
+        if (p.term !== e.term) this.settle(e.index, p, new NotLeaderError(this.leaderHint(), 'leadership changed before the write committed; it was not applied'));
+        else if (error) this.settle(e.index, p, error);
+        else { clearTimeout(p.timer); this.pending.delete(e.index); p.resolve(result); }
+      }
+    }
+    if (rd.softState) {
+      const changed = rd.softState.role !== this.role || rd.softState.leader !== this.leader;
+      this.role = rd.softState.role;
+      this.leader = rd.softState.leader;
+      if (changed) this.opts.onRoleChange?.(this.role, this.leader, this.core.status().term);
+    }
+    // 4. advance
+    this.core.advance(rd);
+    await this.maybeSnapshot();
+  }
+
+  private settle(index: number, p: Pending, e: Error): void {
+    clearTimeout(p.timer);
+    this.pending.delete(index);
+    p.reject(e);
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    if (this.appliedSinceSnapshot < (this.opts.snapshotEvery ?? 100_000)) return;
+    this.appliedSinceSnapshot = 0;
+    const applied = this.core.status().applied;
+    const snap = this.core.compact(applied, this.sm.snapshot().toString('base64'));
+    if (snap) await this.storage.compact(snap);
+  }
+
+  private leaderHint(): string | undefined { return this.leader && this.leader !== this.opts.id ? this.leader : undefined; }
+
+  propose(entry: JournalEntry): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new InternalError('journal is closed'));
+    let index: number;
+    try {
+      index = this.core.propose(JSON.stringify(entry));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const term = this.core.status().term;
+    const p = new Promise<unknown>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.pending.get(index)?.timer === timer) {
+          this.pending.delete(index);
+          reject(new TimeoutError(`journal write ${index} was not committed within ${this.opts.writeTimeoutMs ?? 30_000} ms (no quorum?)`));
+        }
+      }, this.opts.writeTimeoutMs ?? 30_000);
+      timer.unref();
+      this.pending.set(index, { term, resolve, reject, timer });
+    });
+    this.kick();
+    return p;
+  }
+
+  /** Current role and leader id ('' when unknown). */
+  roleInfo(): { role: Role; leader: NodeId; term: number } {
+    const st = this.core.status();
+    return { role: st.role, leader: st.leader, term: st.term };
+  }
+
+  async checkpoint(): Promise<void> {
+    this.appliedSinceSnapshot = Number.MAX_SAFE_INTEGER;
+    await this.maybeSnapshot();
+  }
+
+  isLeader(): boolean { return !this.closed && this.core?.status().role === 'leader'; }
+
+  stats(): JournalStats {
+    const st = this.core.status();
+    return { type: 'EMBEDDED', lastIndex: st.lastIndex, checkpointIndex: this.core.logView().snapshotIndex, replayedEntries: this.replayed, replayMs: Math.round(this.replayMs) };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.ticker) clearInterval(this.ticker);
+    for (const [index, p] of this.pending) this.settle(index, p, new NotLeaderError(this.leaderHint(), 'journal closed before the write committed'));
+    await this.opts.transport.close();
+    await this.storage?.close();
+  }
+}
