@@ -54,6 +54,10 @@ export class RaftJournal implements Journal {
   private role: Role = 'follower';
   private leader: NodeId = '';
   private appliedSinceSnapshot = 0;
+  /** Linearizable reads: callers waiting for the read index in flight / the next one. */
+  private readSeq = 0;
+  private readInFlight: { context: string; waiters: { resolve(): void; reject(e: Error): void }[]; timer: NodeJS.Timeout } | undefined;
+  private readQueued: { resolve(): void; reject(e: Error): void }[] = [];
   private replayed = 0;
   private replayMs = 0;
 
@@ -133,6 +137,7 @@ export class RaftJournal implements Journal {
         else { clearTimeout(p.timer); this.pending.delete(e.index); p.resolve(result); }
       }
     }
+    for (const rs of rd.readStates) this.readDone(rs.context);
     if (rd.softState) {
       const changed = rd.softState.role !== this.role || rd.softState.leader !== this.leader;
       this.role = rd.softState.role;
@@ -142,6 +147,52 @@ export class RaftJournal implements Journal {
     // 4. advance
     this.core.advance(rd);
     await this.maybeSnapshot();
+  }
+
+  /**
+   * Wait until this node may serve a linearizable read: it is the leader, confirmed by a quorum
+   * after the read began, and has applied everything committed before (Raft's ReadIndex). Many
+   * concurrent readers share one round.
+   */
+  read(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (!this.isLeader()) return Promise.reject(new NotLeaderError(this.leaderHint()));
+    return new Promise<void>((resolve, reject) => {
+      this.readQueued.push({ resolve, reject });
+      if (!this.readInFlight) this.startRead();
+    });
+  }
+
+  private startRead(): void {
+    const waiters = this.readQueued.splice(0);
+    if (!waiters.length) return;
+    const context = `r${++this.readSeq}`;
+    const timer = setTimeout(() => {
+      if (this.readInFlight?.context !== context) return;
+      this.readInFlight = undefined;
+      for (const w of waiters) w.reject(new NotLeaderError(this.leaderHint(), 'leadership could not be confirmed for a read (no quorum?)'));
+      this.startRead();
+    }, Math.max(1000, this.opts.tickMs * this.opts.electionTicks * 2));
+    timer.unref();
+    this.readInFlight = { context, waiters, timer };
+    try {
+      this.core.readIndex(context);
+    } catch (e) {
+      clearTimeout(timer);
+      this.readInFlight = undefined;
+      for (const w of waiters) w.reject(e as Error);
+      return;
+    }
+    this.kick();
+  }
+
+  private readDone(context: string): void {
+    const r = this.readInFlight;
+    if (!r || r.context !== context) return;
+    clearTimeout(r.timer);
+    this.readInFlight = undefined;
+    for (const w of r.waiters) w.resolve();
+    this.startRead();
   }
 
   private settle(index: number, p: Pending, e: Error): void {
@@ -206,6 +257,10 @@ export class RaftJournal implements Journal {
     this.closed = true;
     if (this.ticker) clearInterval(this.ticker);
     for (const [index, p] of this.pending) this.settle(index, p, new NotLeaderError(this.leaderHint(), 'journal closed before the write committed'));
+    const readers = [...(this.readInFlight?.waiters ?? []), ...this.readQueued.splice(0)];
+    if (this.readInFlight) clearTimeout(this.readInFlight.timer);
+    this.readInFlight = undefined;
+    for (const w of readers) w.reject(new NotLeaderError(this.leaderHint(), 'journal closed'));
     await this.opts.transport.close();
     await this.storage?.close();
   }

@@ -95,3 +95,21 @@ test('the leader goes away: a new one is elected and writes continue; the old on
     for (const n of nodes.values()) await n.j.close();
   }
 });
+
+test('linearizable reads: the leader serves after a quorum round; a partitioned leader cannot', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'raft-driver-'));
+  const net = new MemoryNetwork();
+  const nodes = await cluster(dir, net);
+  try {
+    const leader = await leaderOf(nodes);
+    const l = nodes.get(leader)!;
+    await l.j.propose({ type: 'put', k: 'x', v: '1' });
+    await Promise.all(Array.from({ length: 20 }, () => l.j.read()));
+    const follower = ids.find((id) => id !== leader)!;
+    await assert.rejects(nodes.get(follower)!.j.read(), NotLeaderError);
+    net.partition(leader, ids.filter((id) => id !== leader));
+    await assert.rejects(l.j.read(), NotLeaderError);
+  } finally {
+    for (const n of nodes.values()) await n.j.close();
+  }
+});
