@@ -70,7 +70,7 @@ describe('namespace fresh state and queries', () => {
     assert.equal(ns.toPersist.size, 0);
     assert.equal(ns.snapshot().toString(), JSON.stringify({
       v: 1, clusterId: '', nextContainer: 1,
-      inodes: [[ROOT_ID, '', -1, 1, 0, 0, 0, 0, [], 1, 'PERSISTED']], blocks: [], ops: [],
+      inodes: [[ROOT_ID, '', -1, 1, 0, 0, 0, 0, [], 1, 'PERSISTED']], blocks: [], ops: [], masters: [],
     }));
   });
 
@@ -963,4 +963,16 @@ describe('limits and completed files', () => {
       FailedPreconditionError, `block ${b} of completed file "/f" cannot change length (4 -> 5)`);
     assert.equal(ns.blockLengths.get(b), 4);
   });
+});
+
+test('leaderInfo records each master announcement and survives snapshot/restore', () => {
+  const ns = new Namespace();
+  apply(ns, { type: 'leaderInfo', id: 'm1:19200', rpc: 'm1:19998', web: 'm1:19999', ts: 1 });
+  apply(ns, { type: 'leaderInfo', id: 'm2:19200', rpc: 'm2:19998', web: 'm2:19999', ts: 2 });
+  apply(ns, { type: 'leaderInfo', id: 'm1:19200', rpc: 'm1:29998', web: 'm1:29999', ts: 3 });
+  assert.deepEqual([...ns.masters], [['m1:19200', { rpc: 'm1:29998', web: 'm1:29999' }], ['m2:19200', { rpc: 'm2:19998', web: 'm2:19999' }]]);
+  const copy = new Namespace();
+  copy.restore(ns.snapshot());
+  assert.deepEqual([...copy.masters], [...ns.masters]);
+  assert.ok(copy.snapshot().equals(ns.snapshot()));
 });

@@ -47,6 +47,8 @@ export class Namespace implements StateMachine {
   readonly blockLengths = new Map<number, number>();
   private nextContainer = 1;
   clusterId = '';
+  /** Journal node id -> rpc/web address, announced by each master when it becomes leader. */
+  readonly masters = new Map<string, { rpc: string; web: string }>();
   /** Results of recently applied operations by client opId (idempotent retries). */
   private ops = new Map<string, unknown>();
   /** The same opIds in a ring, oldest evicted first. (Evicting through ops.keys() would walk
@@ -62,6 +64,7 @@ export class Namespace implements StateMachine {
     this.inodes.clear();
     this.blockLengths.clear();
     this.ops.clear();
+    this.masters.clear();
     this.opRing.fill(undefined);
     this.opRingPos = 0;
     this.toPersist.clear();
@@ -148,6 +151,9 @@ export class Namespace implements StateMachine {
       case 'init':
         if (!this.clusterId) this.clusterId = String(e.clusterId);
         return this.clusterId;
+      case 'leaderInfo':
+        this.masters.set(String(e.id), { rpc: String(e.rpc), web: String(e.web) });
+        return null;
       case 'mkdir':
         return this.mkdir(normalizePath(String(e.path)), !!e.recursive, !!e.allowExists, ts, !!e.persisted).id;
       case 'createFile':
@@ -338,7 +344,7 @@ export class Namespace implements StateMachine {
     }
     return Buffer.from(JSON.stringify({
       v: 1, clusterId: this.clusterId, nextContainer: this.nextContainer, inodes,
-      blocks: [...this.blockLengths], ops: [...this.ops],
+      blocks: [...this.blockLengths], ops: [...this.ops], masters: [...this.masters],
     }));
   }
 
@@ -357,5 +363,6 @@ export class Namespace implements StateMachine {
     for (const n of this.inodes.values()) if (n.id !== ROOT_ID) this.byId(n.parentId)!.children!.set(n.name, containerOf(n.id));
     for (const [id, len] of s.blocks) this.blockLengths.set(id, len);
     for (const [k, v] of s.ops) this.rememberOp(k, v);
+    for (const [k, v] of s.masters ?? []) this.masters.set(k, v);
   }
 }
