@@ -1,7 +1,14 @@
 /** Picks the journal implementation from the configuration. */
+import os from 'node:os';
+import path from 'node:path';
 import type { Config } from '../conf/index.js';
 import type { Journal } from './types.js';
 import { LocalJournal } from './local/journal.js';
+import { RaftJournal } from './raft/driver.js';
+import { GrpcTransport } from './raft/transport.js';
+import { isJournalFormatted } from './format.js';
+import type { Role } from './raft/types.js';
+import { ConfigError } from '../errors.js';
 
 export type { Journal, JournalEntry, StateMachine, JournalStats } from './types.js';
 
@@ -9,15 +16,54 @@ export function journalFolder(conf: Config): string {
   return conf.get('alluxio.master.journal.folder');
 }
 
+/** Milliseconds per Raft tick; timeouts are whole numbers of ticks. */
+export const RAFT_TICK_MS = 50;
+
+export interface EmbeddedJournalSetup { id: string; voters: string[] }
+
 /**
- * EMBEDDED (default) and UFS both use the durable local journal in alluxio.master.journal.folder
- * until the Raft and shared-folder journals land; more than one master needs those (checked by
- * the orchestrator).
+ * The embedded (Raft) journal serves when the journal type is EMBEDDED and
+ * alluxio.master.embedded.journal.addresses lists more than one master; this master's id is
+ * `<alluxio.master.hostname>:<alluxio.master.embedded.journal.port>` and must be listed. One master
+ * (the default) runs the local journal: the same durability, and no quorum round trip.
  */
-export function createJournal(conf: Config, log: (msg: string) => void): Journal {
-  return new LocalJournal({
-    folder: journalFolder(conf),
-    checkpointPeriodEntries: conf.getInt('alluxio.master.journal.checkpoint.period.entries'),
-    log,
+export function embeddedSetup(conf: Config): EmbeddedJournalSetup | undefined {
+  if (conf.getEnum('alluxio.master.journal.type') !== 'EMBEDDED') return undefined;
+  const voters = conf.getList('alluxio.master.embedded.journal.addresses');
+  if (voters.length < 2) return undefined;
+  const id = `${conf.get('alluxio.master.hostname') || os.hostname()}:${conf.getPort('alluxio.master.embedded.journal.port')}`;
+  if (!voters.includes(id)) {
+    throw new ConfigError(`this master's journal address ${id} (alluxio.master.hostname:alluxio.master.embedded.journal.port) is not in alluxio.master.embedded.journal.addresses (${voters.join(', ')})`, {
+      hint: 'set alluxio.master.hostname to the name used in alluxio.master.embedded.journal.addresses',
+    });
+  }
+  return { id, voters };
+}
+
+export interface JournalHooks {
+  log(msg: string): void;
+  /** Raft only: role or leader changed. */
+  onRoleChange?(role: Role, leader: string, term: number): void;
+}
+
+export async function createJournal(conf: Config, hooks: JournalHooks): Promise<Journal> {
+  const folder = journalFolder(conf);
+  const setup = embeddedSetup(conf);
+  if (!setup) {
+    return new LocalJournal({ folder, checkpointPeriodEntries: conf.getInt('alluxio.master.journal.checkpoint.period.entries'), log: hooks.log });
+  }
+  if (!isJournalFormatted(folder)) {
+    throw new ConfigError(`journal folder ${folder} is not formatted`, { hint: "run 'alluxio format' (or 'alluxio formatJournal')" });
+  }
+  const { transport } = await GrpcTransport.start(setup.id, {
+    host: conf.get('alluxio.master.bind.host'), port: conf.getPort('alluxio.master.embedded.journal.port'),
+  }, new Map(setup.voters.map((v) => [v, v])));
+  const heartbeatTicks = Math.max(1, Math.round(conf.getMs('alluxio.master.embedded.journal.heartbeat.interval') / RAFT_TICK_MS));
+  const electionTicks = Math.max(heartbeatTicks + 1, Math.round(conf.getMs('alluxio.master.embedded.journal.election.timeout.min') / RAFT_TICK_MS));
+  return new RaftJournal({
+    id: setup.id, voters: setup.voters, dir: path.join(folder, 'raft'), transport, tickMs: RAFT_TICK_MS, electionTicks, heartbeatTicks,
+    snapshotEvery: conf.getInt('alluxio.master.journal.checkpoint.period.entries'),
+    writeTimeoutMs: conf.getMs('alluxio.master.embedded.journal.write.timeout'),
+    log: hooks.log, ...(hooks.onRoleChange ? { onRoleChange: hooks.onRoleChange } : {}),
   });
 }

@@ -57,13 +57,13 @@ export async function getJson(url: string): Promise<any> {
 
 interface Proc { kind: 'master' | 'worker'; index: number; child?: ChildProcess; log: string; exited?: Promise<number | null> }
 
-export interface ClusterOptions { workers?: number; props?: Record<string, string>; ramdiskSize?: string; blockSize?: string }
+export interface ClusterOptions { masters?: number; workers?: number; props?: Record<string, string>; ramdiskSize?: string; blockSize?: string }
 
 export class TestCluster {
   readonly dir: string;
   readonly confDir: string;
-  masterRpc = 0;
-  masterWeb = 0;
+  /** Ports of each master (index 0 is the only one when there is one master). */
+  readonly masterPorts: { rpc: number; web: number; journal: number }[] = [];
   private procs: Proc[] = [];
   readonly workerPorts: { rpc: number; web: number }[] = [];
 
@@ -73,7 +73,10 @@ export class TestCluster {
     fs.mkdirSync(this.confDir);
   }
 
-  get journalDir(): string { return path.join(this.dir, 'journal'); }
+  get masterRpc(): number { return this.masterPorts[0]!.rpc; }
+  get masterWeb(): number { return this.masterPorts[0]!.web; }
+  get journalDir(): string { return this.journalDirOf(0); }
+  journalDirOf(i: number): string { return path.join(this.dir, i === 0 ? 'journal' : `journal${i}`); }
   get ufsDir(): string { return path.join(this.dir, 'ufs'); }
   get env(): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env, ALLUXIO_CONF_DIR: this.confDir, NO_COLOR: '1' };
@@ -83,8 +86,8 @@ export class TestCluster {
 
   /** Write conf/alluxio-site.properties with free ports and temp paths, and format. */
   async setup(): Promise<this> {
-    this.masterRpc = await freePort();
-    this.masterWeb = await freePort();
+    const m = this.opts.masters ?? 1;
+    for (let i = 0; i < m; i++) this.masterPorts.push({ rpc: await freePort(), web: await freePort(), journal: await freePort() });
     const n = this.opts.workers ?? 1;
     for (let i = 0; i < n; i++) this.workerPorts.push({ rpc: await freePort(), web: await freePort() });
     const props: Record<string, string> = {
@@ -92,6 +95,7 @@ export class TestCluster {
       'alluxio.master.hostname': 'localhost',
       'alluxio.master.rpc.port': String(this.masterRpc),
       'alluxio.master.web.port': String(this.masterWeb),
+      'alluxio.master.embedded.journal.port': String(this.masterPorts[0]!.journal),
       'alluxio.master.journal.folder': this.journalDir,
       'alluxio.master.mount.table.root.ufs': this.ufsDir,
       'alluxio.worker.ramdisk.size': this.opts.ramdiskSize ?? '64MB',
@@ -100,12 +104,33 @@ export class TestCluster {
       'alluxio.master.worker.timeout': '3s',
       'alluxio.master.lost.worker.detection.interval': '200ms',
       'alluxio.worker.block.heartbeat.interval': '200ms',
+      ...(m > 1 ? {
+        'alluxio.master.rpc.addresses': this.masterPorts.map((p) => `localhost:${p.rpc}`).join(','),
+        'alluxio.master.embedded.journal.addresses': this.masterPorts.map((p) => `localhost:${p.journal}`).join(','),
+      } : {}),
       ...this.opts.props,
     };
     fs.writeFileSync(path.join(this.confDir, 'alluxio-site.properties'),
       Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
-    formatJournal(this.journalDir, { protectedPaths: [{ path: ROOT, label: 'alluxio.home' }] });
+    for (let i = 0; i < m; i++) formatJournal(this.journalDirOf(i), { protectedPaths: [{ path: ROOT, label: 'alluxio.home' }] });
     return this;
+  }
+
+  private masterFlags(i: number): string[] {
+    if (i === 0) return [];
+    const p = this.masterPorts[i]!;
+    return [
+      `-Dalluxio.master.rpc.port=${p.rpc}`, `-Dalluxio.master.web.port=${p.web}`, `-Dalluxio.master.embedded.journal.port=${p.journal}`,
+      `-Dalluxio.master.journal.folder=${this.journalDirOf(i)}`, `-Dalluxio.run.dir=${path.join(this.dir, `run${i}`)}`,
+    ];
+  }
+
+  /** Index of the master that serves as leader now (-1 when none answers as leader). */
+  async leaderIndex(): Promise<number> {
+    for (let i = 0; i < this.masterPorts.length; i++) {
+      try { if ((await getJson(`http://127.0.0.1:${this.masterPorts[i]!.web}/api/v1/master/info`)).isLeader) return i; } catch { /* down */ }
+    }
+    return -1;
   }
 
   private workerFlags(i: number): string[] {
@@ -129,12 +154,19 @@ export class TestCluster {
     return p;
   }
 
-  async startMaster(): Promise<void> {
-    const p = this.spawnProc('master', 0, []);
-    await waitFor('master to lead', async () => {
-      if (p.child!.exitCode !== null) throw new Error(`master exited with ${p.child!.exitCode}:\n${p.log}`);
-      return (await getJson(`http://127.0.0.1:${this.masterWeb}/api/v1/master/info`)).isLeader;
+  /** Start master `i`; with one master wait until it leads, with several until it answers. */
+  async startMaster(i = 0): Promise<void> {
+    const p = this.spawnProc('master', i, this.masterFlags(i));
+    await waitFor(`master ${i} to ${this.masterPorts.length > 1 ? 'answer' : 'lead'}`, async () => {
+      if (p.child!.exitCode !== null) throw new Error(`master ${i} exited with ${p.child!.exitCode}:\n${p.log}`);
+      const info = await getJson(`http://127.0.0.1:${this.masterPorts[i]!.web}/api/v1/master/info`);
+      return this.masterPorts.length > 1 ? true : info.isLeader;
     });
+  }
+
+  /** Wait until exactly one master serves as leader; returns its index. */
+  async waitLeader(timeoutMs = 15_000): Promise<number> {
+    return waitFor('a leader', async () => { const i = await this.leaderIndex(); return i >= 0 ? i + 1 : false; }, timeoutMs).then((x) => x - 1);
   }
 
   /** Start the master and expect it to fail; returns its exit code and log. */
@@ -154,7 +186,8 @@ export class TestCluster {
   }
 
   async start(): Promise<this> {
-    await this.startMaster();
+    await Promise.all(this.masterPorts.map((_, i) => this.startMaster(i)));
+    if (this.masterPorts.length > 1) await this.waitLeader();
     for (let i = 0; i < this.workerPorts.length; i++) await this.startWorker(i);
     return this;
   }

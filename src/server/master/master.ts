@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../../conf/index.js';
 import type { Journal, JournalEntry } from '../../journal/types.js';
-import { createJournal } from '../../journal/index.js';
+import { createJournal, embeddedSetup } from '../../journal/index.js';
+import { RaftJournal } from '../../journal/raft/driver.js';
 import { protos, unary, bindServer, CHANNEL_OPTIONS } from '../../rpc.js';
 import { FileAlreadyExistsError, NotLeaderError, InvalidPathError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
@@ -28,7 +29,10 @@ export class AlluxioMaster {
   readonly registry = new BlockRegistry();
   readonly startTimeMs = Date.now();
   readonly hostname: string;
-  readonly journal: Journal;
+  journal!: Journal;
+  /** The leader whose namespace is current: it applied an entry of its own term (leaderInfo). */
+  private serving = false;
+  private raftLeader = '';
   readonly log: Logger;
   private readonly ufsRoot: string;
   private grpcServer?: grpc.Server;
@@ -42,17 +46,20 @@ export class AlluxioMaster {
     this.log = logger ?? createLogger('AlluxioMaster');
     this.hostname = conf.get('alluxio.master.hostname') || os.hostname();
     this.ufsRoot = ufsRootDir(conf.get('alluxio.master.mount.table.root.ufs'));
-    this.journal = createJournal(conf, (m) => this.log.warn(m));
   }
 
   get address(): string { return `${this.hostname}:${this.rpcPort}`; }
 
   async start(): Promise<void> {
     const t0 = Date.now();
+    this.journal = await createJournal(this.conf, {
+      log: (m) => this.log.warn(m),
+      onRoleChange: (role, leader, term) => void this.onRoleChange(role, leader, term),
+    });
     await this.journal.start(this.ns);
     const st = this.journal.stats();
     this.log.info(`Journal (${st.type}) replayed ${st.replayedEntries} entries in ${st.replayMs} ms; last index ${st.lastIndex}`);
-    if (!this.ns.clusterId) await this.journal.propose({ type: 'init', clusterId: randomUUID() });
+    if (!(this.journal instanceof RaftJournal)) await this.becomeServing();
     await fs.mkdir(this.ufsRoot, { recursive: true });
 
     const server = new grpc.Server(CHANNEL_OPTIONS);
@@ -85,15 +92,68 @@ export class AlluxioMaster {
     await this.journal.close();
   }
 
-  isLeader(): boolean { return this.journal.isLeader(); }
+  /** Serving namespace RPCs: the leader, with the namespace current. */
+  isLeader(): boolean { return this.serving && this.journal.isLeader(); }
 
-  private requireLeader(): void {
-    if (!this.isLeader()) throw new NotLeaderError(undefined);
+  /** The leader's rpc address as announced in the journal ('' when unknown). */
+  leaderRpcAddress(): string {
+    if (this.isLeader()) return this.address;
+    return this.ns.masters.get(this.raftLeader)?.rpc ?? '';
   }
 
-  private propose(e: JournalEntry): Promise<unknown> {
+  /** The leader's web address as announced in the journal ('' when unknown). */
+  leaderWebAddress(): string {
+    if (this.isLeader()) return `${this.hostname}:${this.webPort}`;
+    return this.ns.masters.get(this.raftLeader)?.web ?? '';
+  }
+
+  private requireLeader(): void {
+    if (!this.isLeader()) throw new NotLeaderError(this.leaderRpcAddress() || undefined);
+  }
+
+  /** Raft role changes: servers stay up; only what they answer changes. */
+  private async onRoleChange(role: string, leader: string, term: number): Promise<void> {
+    this.raftLeader = leader;
+    const wasServing = this.serving;
+    this.serving = false;
+    if (role === 'leader') {
+      this.log.info(`Became the leader (term ${term}); catching up before serving`);
+      try {
+        await this.becomeServing();
+      } catch (e) {
+        this.log.warn(`Could not start serving as leader of term ${term}: ${(e as Error).message}`);
+      }
+    } else if (wasServing || role === 'follower') {
+      this.log.info(`Standby (term ${term}); leader is ${leader || 'unknown'}`);
+      this.registry.workers.clear();
+    }
+  }
+
+  /** Announce this master as leader through the journal: when that entry applies, all before it has. */
+  private async becomeServing(): Promise<void> {
+    await this.journal.propose({ type: 'leaderInfo', id: embeddedSetup(this.conf)?.id ?? this.address, rpc: this.address, web: `${this.hostname}:${this.webPort || this.conf.getPort('alluxio.master.web.port')}` });
+    if (!this.ns.clusterId) await this.journal.propose({ type: 'init', clusterId: randomUUID() });
+    if (this.journal.isLeader()) {
+      this.serving = true;
+      if (this.journal instanceof RaftJournal) this.log.info(`Serving as the leader at ${this.address}`);
+    }
+  }
+
+  /** Linearizable reads on the Raft journal (ReadIndex); the local journal has one writer. */
+  private async readBarrier(): Promise<void> {
     this.requireLeader();
-    return this.journal.propose({ ...e, ts: Date.now() });
+    if (this.journal instanceof RaftJournal) await this.journal.read();
+  }
+
+  private async propose(e: JournalEntry): Promise<unknown> {
+    this.requireLeader();
+    try {
+      return await this.journal.propose({ ...e, ts: Date.now() });
+    } catch (err) {
+      // The journal names leaders by journal address; clients need the rpc address.
+      if (err instanceof NotLeaderError) throw new NotLeaderError(this.leaderRpcAddress() || undefined, err.message);
+      throw err;
+    }
   }
 
   // ------------------------------------------------------------------ views
@@ -132,7 +192,7 @@ export class AlluxioMaster {
 
   masterInfo(): any {
     return {
-      leaderMasterAddress: this.isLeader() ? this.address : '', rpcPort: this.rpcPort, webPort: this.webPort,
+      leaderMasterAddress: this.leaderRpcAddress(), rpcPort: this.rpcPort, webPort: this.webPort,
       clusterId: this.ns.clusterId, startTimeMs: this.startTimeMs, upTimeMs: Date.now() - this.startTimeMs, version: VERSION,
       isLeader: this.isLeader(), journalType: this.conf.getEnum('alluxio.master.journal.type'), safeMode: false,
       zookeeperEnabled: this.conf.getBool('alluxio.zookeeper.enabled'), zookeeperAddresses: this.conf.getList('alluxio.zookeeper.address'),
@@ -184,12 +244,12 @@ export class AlluxioMaster {
         return this.fileInfo(this.ns.resolve(path), path);
       }),
       GetStatus: unary(async (r: any) => {
-        this.requireLeader();
+        await this.readBarrier();
         const path = normalizePath(r.path);
         return this.fileInfo(this.ns.resolve(path), path);
       }),
       ListStatus: unary(async (r: any) => {
-        this.requireLeader();
+        await this.readBarrier();
         const path = normalizePath(r.path);
         const n = this.ns.resolve(path);
         if (!n.dir) return { infos: [this.fileInfo(n, path)] };
@@ -219,7 +279,7 @@ export class AlluxioMaster {
         return {};
       }),
       Exists: unary(async (r: any) => {
-        this.requireLeader();
+        await this.readBarrier();
         return { exists: !!this.ns.lookup(normalizePath(r.path)) };
       }),
     };

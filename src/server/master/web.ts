@@ -13,6 +13,7 @@ export function masterOverview(m: AlluxioMaster) {
     clusterId: info.clusterId,
     masterAddress: info.address,
     leaderAddress: info.leaderMasterAddress,
+    leaderWebAddress: m.leaderWebAddress(),
     isLeader: info.isLeader,
     startTimeMs: info.startTimeMs,
     uptimeMs: info.upTimeMs,
@@ -48,6 +49,7 @@ ${table(['', ''], [
         ['Live Workers', o.liveWorkers.length], ['Lost Workers', o.lostWorkers.length],
         ['Total Capacity', formatBytes(o.capacityBytes)], ['Used Capacity', formatBytes(o.usedBytes)], ['Free Capacity', formatBytes(o.freeBytes)],
       ])}
+${o.isLeader ? '' : `<p><b>This master is a standby.</b> ${o.leaderWebAddress ? `The leader is <a href="http://${esc(o.leaderWebAddress)}/">${esc(o.leaderAddress)}</a>.` : 'No leader is known right now.'}</p>`}
 <h2>Live Workers</h2>${workers(o.liveWorkers)}
 <h2>Lost Workers</h2>${workers(o.lostWorkers)}
 <p><a href="/api/v1/master/info">JSON</a></p>`;
