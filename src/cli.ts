@@ -30,8 +30,12 @@ Examples:
   return program;
 }
 
+/** Alluxio's multi-letter single-dash options (`-domain MASTER`, `-address h:19200`) read as long ones. */
+const SINGLE_DASH_LONG = new Set(['-domain', '-address']);
+
 export async function main(argv: string[]): Promise<number> {
-  const { argv: rest, flags } = extractDefines(argv);
+  const { argv: defined, flags } = extractDefines(argv);
+  const rest = defined.map((a) => (SINGLE_DASH_LONG.has(a) ? `-${a}` : a));
   const ctx = createContext(flags);
   const program = buildProgram(ctx);
   if (rest.length === 0) {

@@ -8,7 +8,7 @@ import type { Config } from '../conf/index.js';
 import { protos, callUnary, CHANNEL_OPTIONS } from '../rpc.js';
 import { NotLeaderError, UnavailableError, TimeoutError, AlluxioError } from '../errors.js';
 
-type ServiceName = 'file' | 'block' | 'blockWorker' | 'meta';
+type ServiceName = 'file' | 'block' | 'blockWorker' | 'meta' | 'journal';
 
 /** Master rpc addresses from the configuration, in Alluxio's order of preference. */
 export function masterRpcAddresses(conf: Config): string[] {
@@ -62,6 +62,7 @@ export class MasterClient {
         block: new p.block.BlockMasterClientService(addr, creds, shared),
         blockWorker: new p.block.BlockMasterWorkerService(addr, creds, shared),
         meta: new p.meta.MetaMasterClientService(addr, creds, shared),
+        journal: new p.journal.JournalMasterClientService(addr, creds, shared),
       };
       this.clients.set(addr, s);
     }

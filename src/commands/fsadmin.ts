@@ -4,13 +4,80 @@ import type { CliContext } from './context.js';
 import { withFs, formatDate } from './fs/shared.js';
 import { formatBytes } from '../conf/index.js';
 import { uptime } from '../server/web.js';
-import { UsageError } from '../errors.js';
+import { UsageError, TimeoutError } from '../errors.js';
 
 const TIER_ORDER = ['MEM', 'SSD', 'HDD'];
 const tierRank = (a: string) => { const i = TIER_ORDER.indexOf(a); return i < 0 ? TIER_ORDER.length : i; };
 
+interface QuorumInfo { leader: string; term: number; members: { address: string; available: boolean; role: string; matchIndex: number; lag: number }[] }
+
+function printQuorum(ctx: CliContext, q: QuorumInfo): void {
+  ctx.out('Journal domain\t: MASTER');
+  ctx.out(`Quorum size\t: ${q.members.length}`);
+  ctx.out(`Quorum leader\t: ${q.leader || 'UNKNOWN'}`);
+  ctx.out('');
+  ctx.out(`${'STATE'.padEnd(11)} | ${'PRIORITY'.padEnd(8)} | ${'SERVER ADDRESS'.padEnd(21)} | ${'ROLE'.padEnd(8)} | LAG`);
+  for (const m of q.members) {
+    ctx.out(`${(m.available ? 'AVAILABLE' : 'UNAVAILABLE').padEnd(11)} | ${'0'.padEnd(8)} | ${m.address.padEnd(21)} | ${m.role.padEnd(8)} | ${m.lag}`);
+  }
+}
+
+function domainOption(o: { domain?: string }): void {
+  if (o.domain !== undefined && o.domain.toUpperCase() !== 'MASTER') {
+    throw new UsageError(`-domain ${o.domain} is not supported; only MASTER has an embedded journal here`);
+  }
+}
+
 export function register(program: Command, ctx: CliContext): void {
-  const fsadmin = program.command('fsadmin').description('administration: cluster report');
+  const fsadmin = program.command('fsadmin').description('administration: cluster report, journal quorum');
+  const quorum = fsadmin.command('journal').description('embedded journal administration').command('quorum')
+    .description('embedded journal quorum: info, add, remove, elect')
+    .addHelpText('after', `
+Examples:
+  alluxio fsadmin journal quorum info
+  alluxio fsadmin journal quorum elect -address m2:19200
+  alluxio fsadmin journal quorum remove -address m3:19200
+  alluxio fsadmin journal quorum add -address m4:19200`);
+  quorum.command('info').description('members, their state and lag, and the leader')
+    .option('--domain <domain>', 'MASTER (the default)')
+    .action(async (o: { domain?: string }) => withFs(ctx, [], async (fs) => {
+      domainOption(o);
+      printQuorum(ctx, await fs.master.call('journal', 'GetQuorumInfo', {}));
+    }));
+  quorum.command('add').description('add a master (host:port of its embedded journal) to the quorum')
+    .requiredOption('--address <host:port>', 'embedded journal address').option('--domain <domain>', 'MASTER')
+    .action(async (o: { address: string; domain?: string }) => withFs(ctx, [], async (fs) => {
+      domainOption(o);
+      await fs.master.call('journal', 'AddQuorumServer', { address: o.address });
+      ctx.out(`Added server at: ${o.address} to quorum: MASTER`);
+    }));
+  quorum.command('remove').description('remove a master from the quorum')
+    .requiredOption('--address <host:port>', 'embedded journal address').option('--domain <domain>', 'MASTER')
+    .action(async (o: { address: string; domain?: string }) => withFs(ctx, [], async (fs) => {
+      domainOption(o);
+      await fs.master.call('journal', 'RemoveQuorumServer', { address: o.address });
+      ctx.out(`Removed server at: ${o.address} from quorum: MASTER`);
+    }));
+  quorum.command('elect').description('transfer leadership to a master; returns once it serves')
+    .requiredOption('--address <host:port>', 'embedded journal address')
+    .action(async (o: { address: string }) => withFs(ctx, [], async (fs) => {
+      try {
+        await fs.master.call('journal', 'TransferLeadership', { address: o.address });
+        // Done when the new leader itself answers (quorum info is served by the serving leader only).
+        const deadline = Date.now() + fs.master.policy.maxDurationMs;
+        for (;;) {
+          const q: QuorumInfo = await fs.master.call('journal', 'GetQuorumInfo', {});
+          if (q.leader === o.address) break;
+          if (Date.now() > deadline) throw new TimeoutError(`the election was initiated but never completed (leader is ${q.leader || 'unknown'})`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } catch (e) {
+        ctx.err(`Failed to elect ${o.address} as the new leader: ${(e as Error).message}`);
+        throw e;
+      }
+      ctx.out(`Successfully elected ${o.address} as the new leader`);
+    }));
+
   fsadmin.command('report').description('cluster summary: leader, ports, workers, capacity')
     .argument('[category]', 'summary (default)', 'summary')
     .option('--json', 'print as JSON')

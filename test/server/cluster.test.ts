@@ -124,6 +124,15 @@ describe('one master, two workers', () => {
     assert.equal(cat.stdout.length, 'hello alluxio\n'.length * 200_000);
   });
 
+  test('journal quorum commands explain that one master runs the local journal', async () => {
+    const r = await c.cli(['fsadmin', 'journal', 'quorum', 'info']);
+    check(c, r, 1);
+    assert.match(r.stderr, /this master does not run the embedded Raft journal: quorum commands need alluxio\.master\.journal\.type=EMBEDDED and several masters in alluxio\.master\.embedded\.journal\.addresses/);
+    const d = await c.cli(['fsadmin', 'journal', 'quorum', 'info', '-domain', 'JOB_MASTER']);
+    check(c, d, 1);
+    assert.match(d.stderr, /-domain JOB_MASTER is not supported/);
+  });
+
   test('web UI serves an overview page and JSON', async () => {
     const html = await (await fetch(`http://127.0.0.1:${c.masterWeb}/`)).text();
     assert.match(html, /Cluster Id/);

@@ -76,3 +76,42 @@ test('kill -9 of the leader under writes: a new leader serves, no acknowledged w
   const r = await c.cli(['runTests', '--operation', 'BASIC']);
   ok(r);
 });
+
+test('fsadmin journal quorum: info, elect, remove and add', async () => {
+  const j = (i: number) => `localhost:${c.masterPorts[i]!.journal}`;
+  let leader = await c.waitLeader();
+  await waitFor('every member available with no lag', async () => {
+    const r = await c.cli(['fsadmin', 'journal', 'quorum', 'info', '-domain', 'MASTER']);
+    return r.code === 0 && (r.stdout.match(/^AVAILABLE +\| 0 +\| \S+ +\| (LEADER|FOLLOWER) +\| 0$/gm) ?? []).length === 3;
+  }, 20_000);
+  const info = await c.cli(['fsadmin', 'journal', 'quorum', 'info']);
+  ok(info);
+  assert.match(info.stdout, new RegExp(`^Journal domain\\t: MASTER\\nQuorum size\\t: 3\\nQuorum leader\\t: ${j(leader)}\\n\\nSTATE +\\| PRIORITY \\| SERVER ADDRESS +\\| ROLE +\\| LAG\\n`));
+  assert.match(info.stdout, new RegExp(`^AVAILABLE +\\| 0 +\\| ${j(leader)} +\\| LEADER +\\| 0$`, 'm'));
+
+  const target = (leader + 1) % 3;
+  const t0 = Date.now();
+  const elect = await c.cli(['fsadmin', 'journal', 'quorum', 'elect', '-address', j(target)]);
+  ok(elect);
+  assert.equal(elect.stdout, `Successfully elected ${j(target)} as the new leader\n`);
+  assert.ok(Date.now() - t0 < 30_000);
+  leader = await c.waitLeader();
+  assert.equal(leader, target);
+  const bad = await c.cli(['fsadmin', 'journal', 'quorum', 'elect', '-address', 'localhost:1']);
+  ok(bad, 1);
+  assert.match(bad.stderr, /^Failed to elect localhost:1 as the new leader: localhost:1 is not a member of the quorum$/m);
+
+  const follower = (leader + 1) % 3;
+  const rm = await c.cli(['fsadmin', 'journal', 'quorum', 'remove', '-address', j(follower)]);
+  ok(rm);
+  assert.equal(rm.stdout, `Removed server at: ${j(follower)} from quorum: MASTER\n`);
+  assert.match((await c.cli(['fsadmin', 'journal', 'quorum', 'info'])).stdout, /^Quorum size\t: 2$/m);
+  ok(await c.cli(['fs', 'mkdir', '/after-remove']));
+  const add = await c.cli(['fsadmin', 'journal', 'quorum', 'add', '-address', j(follower)]);
+  ok(add);
+  assert.equal(add.stdout, `Added server at: ${j(follower)} to quorum: MASTER\n`);
+  await waitFor('re-added member caught up', async () => {
+    const r = await c.cli(['fsadmin', 'journal', 'quorum', 'info']);
+    return new RegExp(`^AVAILABLE +\\| 0 +\\| ${j(follower)} +\\| FOLLOWER +\\| 0$`, 'm').test(r.stdout) && /^Quorum size\t: 3$/m.test(r.stdout);
+  }, 20_000);
+});

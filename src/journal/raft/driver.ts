@@ -59,6 +59,8 @@ export class RaftJournal implements Journal {
   private readInFlight: { context: string; waiters: { resolve(): void; reject(e: Error): void }[]; timer: NodeJS.Timeout } | undefined;
   private readQueued: { resolve(): void; reject(e: Error): void }[] = [];
   private replayed = 0;
+  /** When a message from each peer last arrived (ms), for quorum info. */
+  private lastHeard = new Map<NodeId, number>();
   private replayMs = 0;
 
   constructor(private readonly opts: RaftJournalOptions) {}
@@ -78,6 +80,7 @@ export class RaftJournal implements Journal {
     this.replayMs = performance.now() - t0;
     this.opts.transport.onMessage((m) => {
       if (this.closed) return;
+      this.lastHeard.set(m.from, Date.now());
       this.core.step(m);
       this.kick();
     });
@@ -220,12 +223,30 @@ export class RaftJournal implements Journal {
     } catch (e) {
       return Promise.reject(e);
     }
-    const term = this.core.status().term;
+    return this.waitApplied(index, this.core.status().term);
+  }
+
+  /**
+   * Add or remove one voter (single-server change). Resolves once the change is committed and
+   * applied; refused (ConfChangeRefusedError) while another change is uncommitted.
+   */
+  changeMembership(op: 'add' | 'remove', node: NodeId): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    let index: number;
+    try {
+      index = this.core.proposeConfChange({ op, node });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.waitApplied(index, this.core.status().term).then(() => undefined);
+  }
+
+  private waitApplied(index: number, term: number): Promise<unknown> {
     const p = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => {
         if (this.pending.get(index)?.timer === timer) {
           this.pending.delete(index);
-          reject(new TimeoutError(`journal write ${index} was not committed within ${this.opts.writeTimeoutMs ?? 30_000} ms (no quorum?)`));
+          reject(new TimeoutError(`journal entry ${index} was not committed within ${this.opts.writeTimeoutMs ?? 30_000} ms (no quorum?)`));
         }
       }, this.opts.writeTimeoutMs ?? 30_000);
       timer.unref();
@@ -233,6 +254,40 @@ export class RaftJournal implements Journal {
     });
     this.kick();
     return p;
+  }
+
+  /** Hand leadership to `to` (a voter); resolves when `to` leads, rejects after `timeoutMs`. */
+  async transferLeadership(to: NodeId, timeoutMs: number): Promise<void> {
+    if (!this.isLeader()) throw new NotLeaderError(this.leaderHint());
+    if (to === this.opts.id) return;
+    this.core.transferLeadership(to);
+    this.kick();
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const st = this.core.status();
+      if (st.leader === to && st.role !== 'leader') return;
+      await new Promise((r) => setTimeout(r, this.opts.tickMs));
+    }
+    throw new TimeoutError(`leadership did not move to ${to} within ${timeoutMs} ms`);
+  }
+
+  /** Members, their state and lag as this node sees them (complete on the leader). */
+  quorumInfo(): { leader: NodeId; term: number; members: { id: NodeId; available: boolean; role: 'leader' | 'follower'; match?: number; lag?: number }[] } {
+    const st = this.core.status();
+    const fresh = Math.max(1000, 2 * this.opts.tickMs * this.opts.electionTicks);
+    const now = Date.now();
+    return {
+      leader: st.leader, term: st.term,
+      members: st.voters.map((id) => {
+        const pr = st.progress?.[id];
+        const m: { id: NodeId; available: boolean; role: 'leader' | 'follower'; match?: number; lag?: number } = {
+          id, role: id === st.leader ? 'leader' : 'follower',
+          available: id === this.opts.id || now - (this.lastHeard.get(id) ?? 0) < fresh,
+        };
+        if (pr) { m.match = pr.match; m.lag = Math.max(0, st.lastIndex - pr.match); }
+        return m;
+      }),
+    };
   }
 
   /** Current role and leader id ('' when unknown). */

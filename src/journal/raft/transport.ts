@@ -81,7 +81,8 @@ export class GrpcTransport implements Transport {
   private client(to: NodeId): grpc.Client | undefined {
     let c = this.clients.get(to);
     if (!c) {
-      const addr = this.peers.get(to);
+      // Node ids are host:port of the embedded journal port, so a new member needs no table entry.
+      const addr = this.peers.get(to) ?? (/^[^\s/]+:\d+$/.test(to) ? to : undefined);
       if (!addr) return undefined;
       c = new (protos().raft.RaftJournalService)(addr, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as grpc.Client;
       this.clients.set(to, c);

@@ -11,7 +11,7 @@ import type { Journal, JournalEntry } from '../../journal/types.js';
 import { createJournal, embeddedSetup } from '../../journal/index.js';
 import { RaftJournal } from '../../journal/raft/driver.js';
 import { protos, unary, bindServer, CHANNEL_OPTIONS } from '../../rpc.js';
-import { FileAlreadyExistsError, NotLeaderError, InvalidPathError } from '../../errors.js';
+import { FileAlreadyExistsError, NotLeaderError, InvalidPathError, FailedPreconditionError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
 import { VERSION } from '../../version.js';
 import { Namespace, type Inode, type DeleteResult } from './namespace.js';
@@ -68,6 +68,7 @@ export class AlluxioMaster {
     server.addService(p.block.BlockMasterClientService.service, this.blockClientService());
     server.addService(p.block.BlockMasterWorkerService.service, this.blockWorkerService());
     server.addService(p.meta.MetaMasterClientService.service, this.metaService());
+    server.addService(p.journal.JournalMasterClientService.service, this.journalService());
     this.rpcPort = await bindServer(server, this.conf.get('alluxio.master.bind.host'), this.conf.getPort('alluxio.master.rpc.port'));
     this.grpcServer = server;
 
@@ -371,6 +372,40 @@ export class AlluxioMaster {
       if (out.length >= 16) break;
     }
     return out;
+  }
+
+  /** `fsadmin journal quorum ...`: answered by the serving leader. */
+  private journalService(): grpc.UntypedServiceImplementation {
+    const raft = (): RaftJournal => {
+      if (!(this.journal instanceof RaftJournal)) {
+        throw new FailedPreconditionError('this master does not run the embedded Raft journal: quorum commands need alluxio.master.journal.type=EMBEDDED and several masters in alluxio.master.embedded.journal.addresses');
+      }
+      this.requireLeader();
+      return this.journal;
+    };
+    const info = (j: RaftJournal) => {
+      const q = j.quorumInfo();
+      return {
+        leader: q.leader, term: q.term,
+        members: q.members.map((m) => ({ address: m.id, available: m.available, role: m.role.toUpperCase(), matchIndex: m.match ?? 0, lag: m.lag ?? 0 })),
+      };
+    };
+    const address = (a: string): string => {
+      if (!/^[^\s:/]+:\d{1,5}$/.test(a ?? '')) throw new InvalidPathError(`"${a}" is not a valid embedded journal address; expected host:port (e.g. m2:19200)`);
+      return a;
+    };
+    return {
+      GetQuorumInfo: unary(async () => info(raft())),
+      AddQuorumServer: unary(async (r: any) => { const j = raft(); await j.changeMembership('add', address(r.address)); return info(j); }),
+      RemoveQuorumServer: unary(async (r: any) => { const j = raft(); await j.changeMembership('remove', address(r.address)); return info(j); }),
+      TransferLeadership: unary(async (r: any) => {
+        const j = raft();
+        const to = address(r.address);
+        if (!j.quorumInfo().members.some((m) => m.id === to)) throw new InvalidPathError(`${to} is not a member of the quorum`);
+        await j.transferLeadership(to, this.conf.getMs('alluxio.master.embedded.journal.write.timeout'));
+        return info(j);
+      }),
+    };
   }
 
   private metaService(): grpc.UntypedServiceImplementation {
