@@ -57,6 +57,7 @@ export class MemoryNetwork {
 export class GrpcTransport implements Transport {
   private server = new grpc.Server(CHANNEL_OPTIONS);
   private clients = new Map<NodeId, grpc.Client>();
+  private streams = new Map<NodeId, grpc.ClientWritableStream<unknown>>();
   private handler: ((m: Message) => void) | undefined;
   /** Sends that failed (peer down, ...): Raft will retry through its own protocol. */
   failures = 0;
@@ -65,12 +66,17 @@ export class GrpcTransport implements Transport {
 
   static async start(id: NodeId, bind: { host: string; port: number }, peers: ReadonlyMap<NodeId, string>, clusterId = ''): Promise<{ transport: GrpcTransport; port: number }> {
     const t = new GrpcTransport(id, new Map(peers), clusterId);
+    const receive = (req: { from: string; clusterId: string; messages: string[] }) => {
+      if (t.clusterId && req.clusterId && req.clusterId !== t.clusterId) return; // another cluster: ignore
+      for (const s of req.messages) t.handler?.(JSON.parse(s) as Message);
+    };
     t.server.addService(protos().raft.RaftJournalService.service, {
-      Deliver: unary(async (req: { from: string; clusterId: string; messages: string[] }) => {
-        if (t.clusterId && req.clusterId && req.clusterId !== t.clusterId) return {}; // another cluster: ignore
-        for (const s of req.messages) t.handler?.(JSON.parse(s) as Message);
-        return {};
-      }),
+      Deliver: unary(async (req: { from: string; clusterId: string; messages: string[] }) => { receive(req); return {}; }),
+      Stream: (call: grpc.ServerReadableStream<{ from: string; clusterId: string; messages: string[] }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        call.on('data', receive);
+        call.on('end', () => cb(null, {}));
+        call.on('error', () => { /* the peer went away; it reconnects */ });
+      },
     });
     const port = await bindServer(t.server, bind.host, bind.port);
     return { transport: t, port };
@@ -98,17 +104,32 @@ export class GrpcTransport implements Transport {
       byDest.set(m.to, list);
     }
     for (const [to, list] of byDest) {
-      const c = this.client(to);
-      if (!c) { this.failures++; continue; }
-      (c as any).Deliver({ from: this.id, clusterId: this.clusterId, messages: list }, { deadline: new Date(Date.now() + 2000) }, (err: grpc.ServiceError | null) => {
-        if (err) this.failures++;
-      });
+      const st = this.stream(to);
+      if (!st) { this.failures++; continue; }
+      st.write({ from: this.id, clusterId: this.clusterId, messages: list });
     }
+  }
+
+  /** The open stream to a peer, (re)opened on demand; a failed stream is dropped and counted. */
+  private stream(to: NodeId): grpc.ClientWritableStream<unknown> | undefined {
+    let st = this.streams.get(to);
+    if (st) return st;
+    const c = this.client(to);
+    if (!c) return undefined;
+    st = (c as any).Stream((err: grpc.ServiceError | null) => {
+      if (err) this.failures++;
+      if (this.streams.get(to) === st) this.streams.delete(to);
+    }) as grpc.ClientWritableStream<unknown>;
+    st.on('error', () => { if (this.streams.get(to) === st) this.streams.delete(to); });
+    this.streams.set(to, st);
+    return st;
   }
 
   onMessage(handler: (m: Message) => void): void { this.handler = handler; }
 
   async close(): Promise<void> {
+    for (const st of this.streams.values()) st.end();
+    this.streams.clear();
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
     await new Promise<void>((r) => this.server.tryShutdown(() => r()));
