@@ -89,9 +89,21 @@ export class FileSystem {
     }
   }
 
+  /**
+   * How long to wait for workers to (re-)register: right after a failover the new leader learns
+   * the workers from their next heartbeat.
+   */
+  private workerWaitMs(): number {
+    return Math.max(2000, 3 * this.conf.getMs('alluxio.worker.block.heartbeat.interval'));
+  }
+
   /** Local worker first (as Alluxio's LocalFirstPolicy), else the one with most free space. */
   async pickWorker(): Promise<WorkerInfo> {
-    const workers = (await this.workerInfoList()).filter((w) => w.state === 'LIVE');
+    let workers = (await this.workerInfoList()).filter((w) => w.state === 'LIVE');
+    for (const deadline = Date.now() + this.workerWaitMs(); !workers.length && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 100));
+      workers = (await this.workerInfoList()).filter((w) => w.state === 'LIVE');
+    }
     if (!workers.length) {
       throw new UnavailableError('No live worker is registered with the master', { hint: 'start workers with alluxio-start.sh workers (or worker) and check alluxio fsadmin report' });
     }
@@ -102,7 +114,13 @@ export class FileSystem {
 
   /** Read a whole file as a stream of buffers. */
   async *read(path: string, readType: ReadType = this.defaultReadType()): AsyncIterable<Buffer> {
-    const info = await this.getStatus(path);
+    let info = await this.getStatus(path);
+    // Cached-only blocks without a location: after a failover their workers re-register within a heartbeat.
+    const missing = (i: FileInfo) => !i.persisted && i.fileBlockInfos.some((b) => b.blockInfo.locations.length === 0);
+    for (const deadline = Date.now() + this.workerWaitMs(); missing(info) && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 100));
+      info = await this.getStatus(path);
+    }
     if (info.folder) throw new FailedPreconditionError(`Path "${path}" is a directory, not a file`);
     if (!info.completed) throw new FailedPreconditionError(`File "${path}" is not complete yet (still being written)`);
     for (const fbi of info.fileBlockInfos) yield* this.readBlock(info, fbi, readType);
@@ -162,7 +180,7 @@ export class FileOutStream {
       let off = 0;
       while (off < data.length) {
         if (!this.block) {
-          const { blockId } = await this.fs.master.call('file', 'GetNewBlockIdForFile', { path: this.info.path });
+          const { blockId } = await this.fs.master.call('file', 'GetNewBlockIdForFile', { path: this.info.path, opId: randomUUID() });
           this.block = { stream: this.fs.worker(this.worker.address).writeBlock(blockId, this.info.blockSizeBytes), written: 0 };
         }
         const n = Math.min(data.length - off, this.info.blockSizeBytes - this.block.written);

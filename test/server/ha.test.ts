@@ -115,3 +115,22 @@ test('fsadmin journal quorum: info, elect, remove and add', async () => {
     return new RegExp(`^AVAILABLE +\\| 0 +\\| ${j(follower)} +\\| FOLLOWER +\\| 0$`, 'm').test(r.stdout) && /^Quorum size\t: 3$/m.test(r.stdout);
   }, 20_000);
 });
+
+test('a multi-block write survives a leader kill in the middle and reads back intact', async () => {
+  const leader = await c.waitLeader();
+  await waitFor('worker registered with the leader', async () => (await getJson(`http://127.0.0.1:${c.masterPorts[leader]!.web}/api/v1/master/info`)).liveWorkers.length === 1);
+  const local = path.join(c.dir, 'big.bin');
+  const data = Buffer.alloc(6 * 1024 * 1024);
+  for (let i = 0; i < data.length; i += 4) data.writeUInt32LE(i, i);
+  fs.writeFileSync(local, data);
+  const copy = c.cli(['fs', 'copyFromLocal', '--writeType', 'MUST_CACHE', local, '/ha-big.bin']);
+  await new Promise((r) => setTimeout(r, 150));
+  await c.kill('master', leader, 'SIGKILL');
+  const r = await copy;
+  ok(r);
+  await c.waitLeader();
+  const back = path.join(c.dir, 'big.back');
+  ok(await c.cli(['fs', 'copyToLocal', '/ha-big.bin', back]));
+  assert.ok(fs.readFileSync(back).equals(data));
+  await c.startMaster(leader);
+});

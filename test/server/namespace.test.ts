@@ -976,3 +976,12 @@ test('leaderInfo records each master announcement and survives snapshot/restore'
   assert.deepEqual([...copy.masters], [...ns.masters]);
   assert.ok(copy.snapshot().equals(ns.snapshot()));
 });
+
+test('newBlock retried with the same opId returns the same block and allocates once', () => {
+  const ns = new Namespace();
+  apply(ns, { type: 'createFile', path: '/f', blockSize: 10, ts: 1 });
+  const a = apply(ns, { type: 'newBlock', path: '/f', opId: 'nb-1', ts: 1 });
+  const b = apply(ns, { type: 'newBlock', path: '/f', opId: 'nb-1', ts: 2 });
+  assert.equal(a, b);
+  assert.deepEqual(ns.lookup('/f')!.blocks, [a]);
+});

@@ -237,7 +237,7 @@ export class AlluxioMaster {
         await this.propose({ type: 'createFile', path, recursive: r.recursive, blockSize, opId: r.opId });
         return this.fileInfo(this.ns.resolve(path), path);
       }),
-      GetNewBlockIdForFile: unary(async (r: any) => ({ blockId: await this.propose({ type: 'newBlock', path: normalizePath(r.path) }) })),
+      GetNewBlockIdForFile: unary(async (r: any) => ({ blockId: await this.propose({ type: 'newBlock', path: normalizePath(r.path), opId: r.opId }) })),
       CompleteFile: unary(async (r: any) => {
         const path = normalizePath(r.path);
         const persistence = r.persisted ? 'PERSISTED' : r.asyncPersist ? 'TO_BE_PERSISTED' : 'NOT_PERSISTED';
