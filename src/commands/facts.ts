@@ -9,7 +9,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { INSTALL_ROOT } from './context.js';
-import { status } from '../orchestrate/local/processes.js';
+import { status, type ProcessTarget } from '../orchestrate/local/processes.js';
+import { cachedMasterLayout, masterRefsFromPidFiles, type MasterInstance } from '../orchestrate/local/masters.js';
 import { isJournalFormatted, checkSafeToWipe, JOURNAL_MARKER } from '../journal/format.js';
 import { journalFolder } from '../journal/index.js';
 import { planWorkerFormat } from '../server/worker/format.js';
@@ -22,32 +23,70 @@ export interface HostFactsJson {
   installRoot: string;
   installHash: string;
   confHash: string;
+  /** Whether any master runs on this host (the first running one's pid). */
   master: { running: boolean; pid?: number };
+  /**
+   * Every master of this host: one (`master`), or one per local entry of
+   * alluxio.master.embedded.journal.addresses (`master-<journal port>`), plus any other master
+   * pid file of the run dir. Absent in facts from older installs.
+   */
+  masters?: { name: string; journalPort: number; running: boolean; pid?: number }[];
   worker: { running: boolean; pid?: number };
-  /** refusal: why formatting the journal folder would be refused (checkSafeToWipe), if it would. */
+  /**
+   * The journal of this host's masters. With several masters: folders joined with ', ', formatted
+   * when all are, refusal when any would be refused (each refusal, or why the masters cannot be
+   * laid out). refusal: why formatting would be refused (checkSafeToWipe), if it would.
+   */
   journal: { folder: string; formatted: boolean; refusal?: string };
+  /** One entry per master of this host (absent in facts from older installs). */
+  journals?: { name: string; journalPort: number; folder: string; formatted: boolean; refusal?: string }[];
   workerStorage: { dataDir: string; exists: boolean }[] | { error: string };
 }
 
-export function collectFacts(ctx: CliContext): HostFactsJson {
+export async function collectFacts(ctx: CliContext): Promise<HostFactsJson> {
   const conf = ctx.conf();
-  const proc = (kind: 'master' | 'worker') => {
-    const st = status(conf, kind);
+  const proc = (t: ProcessTarget) => {
+    const st = status(conf, t);
     return st.running ? { running: true, pid: st.pid! } : { running: false };
   };
+  let layoutError: string | undefined;
+  let instances: readonly MasterInstance[];
+  try {
+    instances = (await cachedMasterLayout(conf)).instances;
+  } catch (e) {
+    layoutError = (e as Error).message;
+    instances = [];
+  }
+  const masters: NonNullable<HostFactsJson['masters']> = instances.map((m) => ({ name: m.name, journalPort: m.journalPort, ...proc(m) }));
+  for (const r of masterRefsFromPidFiles(conf)) {
+    if (masters.some((m) => m.name === r.name)) continue;
+    const st = proc(r);
+    const port = /^master-(\d+)$/.exec(r.name)?.[1];
+    if (st.running || instances.length === 0) masters.push({ name: r.name, journalPort: port ? Number(port) : conf.getPort('alluxio.master.embedded.journal.port'), ...st });
+  }
+  const anyMaster = masters.find((m) => m.running);
   let workerStorage: HostFactsJson['workerStorage'];
   try {
     workerStorage = planWorkerFormat(conf).map((t) => ({ dataDir: t.dataDir, exists: t.exists }));
   } catch (e) {
     workerStorage = { error: (e as Error).message };
   }
-  const folder = journalFolder(conf);
-  const journal: HostFactsJson['journal'] = { folder, formatted: isJournalFormatted(folder) };
-  try {
-    checkSafeToWipe(folder, { protectedPaths: [{ path: conf.get('alluxio.home'), label: 'alluxio.home' }], marker: JOURNAL_MARKER });
-  } catch (e) {
-    journal.refusal = (e as Error).message;
-  }
+  const journals: NonNullable<HostFactsJson['journals']> = (instances.length ? instances : [{ name: 'master', journalPort: 0, conf }]).map((m) => {
+    const folder = journalFolder(m.conf);
+    const j: NonNullable<HostFactsJson['journals']>[number] = { name: m.name, journalPort: m.journalPort, folder, formatted: isJournalFormatted(folder) };
+    try {
+      checkSafeToWipe(folder, { protectedPaths: [{ path: m.conf.get('alluxio.home'), label: 'alluxio.home' }], marker: JOURNAL_MARKER });
+    } catch (e) {
+      j.refusal = (e as Error).message;
+    }
+    return j;
+  });
+  const refusals = [...(layoutError ? [layoutError] : []), ...journals.flatMap((j) => (j.refusal ? [j.refusal] : []))];
+  const journal: HostFactsJson['journal'] = {
+    folder: journals.map((j) => j.folder).join(', '),
+    formatted: !layoutError && journals.every((j) => j.formatted),
+    ...(refusals.length ? { refusal: refusals.join('; ') } : {}),
+  };
   let installHash = '';
   try { installHash = fs.readFileSync(path.join(INSTALL_ROOT, INSTALL_HASH_FILE), 'utf8').trim(); } catch { /* not pushed by us */ }
   return {
@@ -57,9 +96,11 @@ export function collectFacts(ctx: CliContext): HostFactsJson {
     installRoot: INSTALL_ROOT,
     installHash,
     confHash: confHash(conf.confDir),
-    master: proc('master'),
+    master: anyMaster ? { running: true, pid: anyMaster.pid! } : { running: false },
+    masters,
     worker: proc('worker'),
     journal,
+    journals: instances.length ? journals : [],
     workerStorage,
   };
 }
@@ -67,5 +108,5 @@ export function collectFacts(ctx: CliContext): HostFactsJson {
 export function register(program: Command, ctx: CliContext): void {
   program.command('facts', { hidden: true })
     .description('internal: facts about this host as JSON (used by the orchestrator over SSH)')
-    .action(() => ctx.out(JSON.stringify(collectFacts(ctx))));
+    .action(async () => ctx.out(JSON.stringify(await collectFacts(ctx))));
 }

@@ -22,6 +22,9 @@ function onlyS(name: string, args: readonly string[]): boolean {
 }
 
 const SAFETY = `
+Several masters on this host (several entries of alluxio.master.embedded.journal.addresses are this
+machine): formatJournal formats the journal of each, <alluxio.master.journal.folder>/<journal port>.
+
 Safety: nothing is deleted while a master or worker runs (on any host, for format), and a path is refused
 (nothing deleted) when it is /, the home directory or an ancestor, alluxio.home or an ancestor,
 or (journal) a non-empty directory without the .alluxio-journal marker. Worker format deletes
@@ -48,13 +51,13 @@ Examples:
     .action((args: string[]) => withCluster(ctx, args, 'format', (session, rest) => clusterFormat(session, { onlyUnformatted: onlyS('format', rest) })));
 
   program.command('formatJournal')
-    .description("format this host's journal folder (alluxio.master.journal.folder)")
+    .description("format this host's journal folder (alluxio.master.journal.folder; every local master's with several masters here)")
     .usage('[-s]')
     .argument('[args...]')
     .allowUnknownOption()
     .addHelpText('after', `${SAFETY}\n\nExample:\n  alluxio formatJournal`)
-    .action((args: string[]) => {
-      formatHere(ctx.conf(), ['master'], io(ctx), { onlyUnformatted: onlyS('formatJournal', args) });
+    .action(async (args: string[]) => {
+      await formatHere(ctx.conf(), ['master'], io(ctx), { onlyUnformatted: onlyS('formatJournal', args) });
     });
 
   program.command('formatWorker')
@@ -63,18 +66,18 @@ Examples:
     .argument('[args...]')
     .allowUnknownOption()
     .addHelpText('after', `${SAFETY}\n\nExample:\n  alluxio formatWorker`)
-    .action((args: string[]) => {
-      formatHere(ctx.conf(), ['worker'], io(ctx), { onlyUnformatted: onlyS('formatWorker', args) });
+    .action(async (args: string[]) => {
+      await formatHere(ctx.conf(), ['worker'], io(ctx), { onlyUnformatted: onlyS('formatWorker', args) });
     });
 
   program.command('formatMaster')
     .description('deprecated: same as formatJournal')
     .argument('[args...]')
     .allowUnknownOption()
-    .action((args: string[]) => {
+    .action(async (args: string[]) => {
       if (args.length) throw new UsageError(`Invalid arguments: ${args.join(' ')}`, { hint: 'usage: alluxio formatMaster' });
       ctx.out('formatMaster is deprecated - use formatMasters instead');
-      formatHere(ctx.conf(), ['master'], io(ctx));
+      await formatHere(ctx.conf(), ['master'], io(ctx));
     });
 
   program.command('formatMasters')

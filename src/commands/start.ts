@@ -24,8 +24,8 @@ export const START_USAGE = `Usage: alluxio-start.sh [-haN] ACTION [MOPT] [-f]
        (same as: alluxio start [-haN] ACTION [MOPT] [-f])
 Where ACTION is one of:
   all [MOPT] [-f]     Start the masters of conf/masters, then the workers of conf/workers.
-  local [MOPT] [-f]   Start a master and then a worker on this host.
-  master [-f]         Start the master on this host.
+  local [MOPT] [-f]   Start the master(s) and then a worker on this host.
+  master [-f]         Start the master(s) on this host.
   masters [-f]        Start the masters of conf/masters.
   worker [MOPT] [-f]  Start a worker on this host.
   workers [MOPT] [-f] Start the workers of conf/workers.
@@ -49,7 +49,14 @@ MOPT (mount option) is one of:
 
 The start waits up to ${DEFAULT_READY_TIMEOUT_MS / 1000} s for each process: the master is ready when it leads, a
 worker when it has registered with the master. Logs: \${alluxio.logs.dir}/<master|worker>.log;
-pid files: \${alluxio.run.dir}/<master|worker>.pid.`;
+pid files: \${alluxio.run.dir}/<master|worker>.pid.
+
+Several masters on this host: when alluxio.master.embedded.journal.addresses lists several entries
+that are this machine, master and local start one master per entry (pid file and log
+master-<journal port>.pid/.log; rpc port from the same entry of alluxio.master.rpc.addresses, web
+port = rpc port + 1, journal <alluxio.master.journal.folder>/<journal port>). The start waits until
+each answers and then, when this host's masters are a majority of the journal, until one leads.
+--no-leader-wait (used by start all/masters) waits only until each answers.`;
 
 const EXAMPLES = `
 Examples:
@@ -67,13 +74,17 @@ export interface StartArgs {
   action: StartAction;
   async: boolean;
   format: boolean;
+  /** `--no-leader-wait`: masters of an embedded journal are ready when they answer. */
+  noLeaderWait?: boolean;
   mountMode?: MountMode;
   /** `Assuming ...` line to print, as Alluxio does. */
   mountNote?: string;
 }
 
 /** Parse the arguments after `start`. Returns an error message for usage errors (printed with the usage). */
-export function parseStartArgs(args: readonly string[]): StartArgs | { error: string } {
+export function parseStartArgs(argv: readonly string[]): StartArgs | { error: string } {
+  const noLeaderWait = argv.includes('--no-leader-wait');
+  const args = argv.filter((a) => a !== '--no-leader-wait');
   let i = 0;
   let async = false;
   let format = false;
@@ -92,6 +103,7 @@ export function parseStartArgs(args: readonly string[]): StartArgs | { error: st
   if (action === undefined) return { error: 'no ACTION specified' };
   if (!(START_ACTIONS as readonly string[]).includes(action)) return { error: `Invalid ACTION: ${action}` };
   const parsed: StartArgs = { action: action as StartAction, async, format };
+  if (noLeaderWait) parsed.noLeaderWait = true;
   if (MOPT_ACTIONS.has(action)) {
     const mopt = args[i];
     if (mopt === undefined) {
@@ -144,6 +156,7 @@ export function register(program: Command, ctx: CliContext): void {
       const io = { out: (l: string) => ctx.out(l), err: (l: string) => ctx.err(l) };
       const kinds = kindsForAction(parsed.action);
       const opts: StartOptions = { flags: ctx.flags, async: parsed.async, format: parsed.format };
+      if (parsed.noLeaderWait) opts.noLeaderWait = true;
       if (parsed.mountMode) opts.mountMode = parsed.mountMode;
       await precheckStart(conf, kinds, opts, io);
       if (kinds.includes('master')) await startMaster(conf, opts, io);

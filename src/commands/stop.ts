@@ -17,8 +17,8 @@ export const STOP_USAGE = `Usage: alluxio-stop.sh [-h] [component] [-s]
        (same as: alluxio stop [-h] [component] [-s])
 Where component is one of:
   all       Stop the workers of conf/workers, then the masters of conf/masters.
-  local     Stop the worker and then the master on this host.
-  master    Stop the master on this host.
+  local     Stop the worker and then the master(s) on this host.
+  master    Stop the master(s) on this host.
   masters   Stop the masters of conf/masters.
   worker    Stop the worker on this host.
   workers   Stop the workers of conf/workers.
@@ -29,7 +29,8 @@ Where component is one of:
     an error).
 -h  Show this help.
 
-Processes are found through their pid files (\${alluxio.run.dir}/<master|worker>.pid) and
+Processes are found through their pid files (\${alluxio.run.dir}/<master|worker>.pid, and
+master-<journal port>.pid for each of several masters on this host; all of them are stopped) and
 signalled only when /proc/<pid>/cmdline shows our server. SIGTERM first; after
 ${DEFAULT_STOP_GRACE_MS / 1000} s SIGKILL (unless -s). The ramdisk stays mounted.`;
 

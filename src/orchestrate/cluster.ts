@@ -115,13 +115,43 @@ export class ClusterSession {
 
   get allHosts(): string[] { return [...new Set([...this.masters, ...this.workers])]; }
 
-  /** Until the embedded Raft journal lands, one master only. */
-  requireSingleMaster(): void {
-    if (this.masters.length > 1) {
-      const file = hostsFiles(this.conf).masters;
+  /**
+   * True when the masters elect a leader through the embedded (Raft) journal: the journal type is
+   * EMBEDDED and alluxio.master.embedded.journal.addresses lists several masters.
+   */
+  get embeddedHa(): boolean {
+    return this.conf.getEnum('alluxio.master.journal.type') === 'EMBEDDED'
+      && this.conf.getList('alluxio.master.embedded.journal.addresses').length >= 2;
+  }
+
+  /**
+   * Several hosts in conf/masters need the embedded journal listing them all:
+   * alluxio.master.journal.type=EMBEDDED and alluxio.master.embedded.journal.addresses with as many
+   * entries (or as many distinct hosts) as conf/masters. Otherwise a ConfigError naming both.
+   */
+  requireSupportedMasters(): void {
+    if (this.masters.length <= 1) return;
+    const file = hostsFiles(this.conf).masters;
+    const type = this.conf.getEnum('alluxio.master.journal.type');
+    const listed = `${file} lists ${this.masters.length} masters (${this.masters.join(', ')})`;
+    if (type !== 'EMBEDDED') {
       throw new ConfigError(
-        `${file} lists ${this.masters.length} masters (${this.masters.join(', ')}), but alluxio.master.journal.type=${this.conf.getEnum('alluxio.master.journal.type')} is served by the single-master local journal in this version`,
-        { hint: 'list one master in conf/masters; HA masters come with the embedded Raft journal' },
+        `${listed}, but alluxio.master.journal.type=${type} serves one master in this version`,
+        { hint: 'use alluxio.master.journal.type=EMBEDDED with alluxio.master.embedded.journal.addresses listing every master (host:port), or list one master in conf/masters' },
+      );
+    }
+    const voters = this.conf.getList('alluxio.master.embedded.journal.addresses');
+    if (voters.length < 2) {
+      throw new ConfigError(
+        `${listed}, but alluxio.master.journal.type=EMBEDDED is served by the single-master local journal while alluxio.master.embedded.journal.addresses lists ${voters.length === 0 ? 'no master' : `one (${voters[0]})`}`,
+        { hint: `list every master in alluxio.master.embedded.journal.addresses (host:port, e.g. ${this.masters.map((h) => `${h}:19200`).join(',')}), or list one master in conf/masters` },
+      );
+    }
+    const hosts = new Set(voters.map((v) => v.slice(0, v.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1').toLowerCase()));
+    if (voters.length !== this.masters.length && hosts.size !== this.masters.length) {
+      throw new ConfigError(
+        `${listed}, but alluxio.master.embedded.journal.addresses lists ${voters.length} (${voters.join(', ')})`,
+        { hint: 'conf/masters and alluxio.master.embedded.journal.addresses must name the same masters' },
       );
     }
   }

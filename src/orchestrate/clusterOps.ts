@@ -13,6 +13,7 @@ import * as b from './builders/remote.js';
 import { tarBuffer } from './install.js';
 import { planFor, renderPlan, type Action } from './plan.js';
 import type { MountMode } from './local/mount.js';
+import { MasterClient, masterRpcAddresses, retryPolicy } from '../client/masterClient.js';
 
 export type Targets = 'all' | 'masters' | 'workers';
 
@@ -35,27 +36,43 @@ async function dryRun(s: ClusterSession, action: Action, hosts: readonly string[
   return s.rep.finish({ dryRun: true, plan });
 }
 
+/** The result of a host's `alluxio start <kind>` (several masters on one host count each). */
 const started = (kind: string) => (_h: string, r: ExecResult): { status: HostStatus; detail: string } => {
-  const m = /is already running \(pid (\d+)\)/.exec(r.stdout);
-  if (m) return { status: 'ok', detail: `${kind} already running (pid ${m[1]})` };
-  return { status: 'changed', detail: `${kind} started` };
+  const launched = (r.stdout.match(new RegExp(`^Starting ${kind}(-\\d+)? @ `, 'gm')) ?? []).length;
+  const running = [...r.stdout.matchAll(/is already running \(pid (\d+)\)/g)].map((m) => m[1]);
+  if (launched === 0 && running.length) {
+    return { status: 'ok', detail: running.length === 1 ? `${kind} already running (pid ${running[0]})` : `${running.length} ${kind}s already running (pids ${running.join(', ')})` };
+  }
+  if (launched > 1) return { status: 'changed', detail: `${launched} ${kind}s started${running.length ? `, ${running.length} already running` : ''}` };
+  return { status: 'changed', detail: `${kind} started${running.length ? `, ${running.length} already running` : ''}` };
 };
 
+/**
+ * `start all|masters|workers`. With the embedded journal (several masters), every master host
+ * starts its masters at once and waits only until they answer (`--no-leader-wait`); then this
+ * command waits until one master leads, asking any of them (alluxio.master.rpc.addresses), and
+ * only then starts the workers.
+ */
 export async function clusterStart(s: ClusterSession, what: Targets, o: { async: boolean; format: boolean; mountMode: MountMode }): Promise<number> {
   const r = roles(s, what);
-  if (r.masters.length) s.requireSingleMaster();
+  if (r.masters.length) s.requireSupportedMasters();
   const hosts = union(r.masters, r.workers);
   const reachable = await s.checkHosts(hosts);
   if (s.opts.dryRun) return dryRun(s, o.format ? 'format+start' : 'start', hosts, r);
   await s.lock();
   try {
     const ready = await s.push(reachable);
+    const ha = s.embeddedHa;
     const mastersUp = await s.runPhase('start master', 'Starting masters', r.masters.filter((h) => ready.includes(h)),
-      () => ['start', ...(o.async ? ['-a'] : []), 'master', ...(o.format ? ['-f'] : [])], started('master'));
-    const noMaster = what === 'all' && r.masters.length > 0 && !mastersUp.some((x) => x.status !== 'failed');
+      () => ['start', ...(o.async ? ['-a'] : []), 'master', ...(o.format ? ['-f'] : []), ...(ha ? ['--no-leader-wait'] : [])], started('master'));
+    let noMaster = what === 'all' && r.masters.length > 0 && !mastersUp.some((x) => x.status !== 'failed');
+    if (ha && !o.async && mastersUp.some((x) => x.status !== 'failed')) {
+      const led = await waitForLeader(s, mastersUp.filter((x) => x.status !== 'failed').map((x) => x.host));
+      if (!led && what === 'all') noMaster = true;
+    }
     const workers = r.workers.filter((h) => ready.includes(h));
     if (noMaster && workers.length) {
-      s.rep.record('start worker', workers.map((host) => ({ host, status: 'skipped', detail: 'no master started, so no worker could register', ms: 0 })));
+      s.rep.record('start worker', workers.map((host) => ({ host, status: 'skipped', detail: 'no master leads, so no worker could register', ms: 0 })));
     } else {
       await s.runPhase('start worker', 'Starting workers', workers,
         () => ['start', ...(o.async ? ['-a'] : []), 'worker', o.mountMode, ...(o.format ? ['-f'] : [])], started('worker'));
@@ -67,8 +84,38 @@ export async function clusterStart(s: ClusterSession, what: Targets, o: { async:
   return s.rep.finish();
 }
 
+/** How long `start all|masters` waits for a leader after the masters answer. */
+export const LEADER_WAIT_MS = 60_000;
+
+/**
+ * Phase "Waiting for a leader": ask the masters (alluxio.master.rpc.addresses, or the hosts of the
+ * embedded journal addresses) until one says it leads. Records one row: the leader, or a failure
+ * on every master host that started. Returns whether a leader was found.
+ */
+async function waitForLeader(s: ClusterSession, started: readonly string[]): Promise<boolean> {
+  s.rep.phase('Waiting for a leader');
+  const t0 = Date.now();
+  const client = new MasterClient(masterRpcAddresses(s.conf), { ...retryPolicy(s.conf), maxDurationMs: LEADER_WAIT_MS });
+  try {
+    const addr = await client.findLeader();
+    const host = addr.slice(0, addr.lastIndexOf(':'));
+    s.rep.host(host, `leads (${addr})`);
+    s.rep.record('leader', [{ host, status: 'ok', detail: `${addr} leads`, ms: Date.now() - t0 }]);
+    return true;
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    const detail = `no master became the leader: ${err.message}`;
+    const error = new HostError(started[0]!, detail, { hint: 'a leader needs a majority of alluxio.master.embedded.journal.addresses running and reachable on their journal ports; read the master logs (alluxio.logs.dir) on each master host' });
+    s.rep.record('leader', started.map((host) => ({ host, status: 'failed', detail, error, ms: Date.now() - t0 })));
+    return false;
+  } finally {
+    client.close();
+  }
+}
+
 const stopped = (kind: string) => (_h: string, r: ExecResult): { status: HostStatus; detail: string } => {
   const n = Number(/Killed (\d+) process/.exec(r.stdout)?.[1] ?? 0);
+  if (n > 1) return { status: 'changed', detail: `${n} ${kind}s stopped` };
   return n > 0 ? { status: 'changed', detail: `${kind} stopped` } : { status: 'ok', detail: `no ${kind} was running` };
 };
 
@@ -104,7 +151,7 @@ const formatted = (_h: string, r: ExecResult): { status: HostStatus; detail: str
  */
 export async function clusterFormat(s: ClusterSession, o: { onlyUnformatted: boolean; what?: 'all' | 'masters' }): Promise<number> {
   const r = roles(s, o.what ?? 'all');
-  if (r.masters.length) s.requireSingleMaster();
+  if (r.masters.length) s.requireSupportedMasters();
   const hosts = union(r.masters, r.workers);
   const reachable = await s.checkHosts(hosts);
   if (s.opts.dryRun) return dryRun(s, o.onlyUnformatted ? 'format -s' : 'format', hosts, r);
@@ -114,7 +161,10 @@ export async function clusterFormat(s: ClusterSession, o: { onlyUnformatted: boo
     const known = await s.gatherFacts(ready);
     const running = known.flatMap((h) => {
       const f = s.facts.get(h)!;
-      return [...(f.master.running ? [`master on ${h} (pid ${f.master.pid})`] : []), ...(f.worker.running ? [`worker on ${h} (pid ${f.worker.pid})`] : [])];
+      const masters = f.masters?.some((m) => m.name !== 'master')
+        ? f.masters.filter((m) => m.running).map((m) => `${m.name} on ${h} (pid ${m.pid})`)
+        : f.master.running ? [`master on ${h} (pid ${f.master.pid})`] : [];
+      return [...masters, ...(f.worker.running ? [`worker on ${h} (pid ${f.worker.pid})`] : [])];
     });
     if (running.length) {
       throw new HostError(running[0]!.split(' on ')[1]!.split(' ')[0]!, `cannot format while ${running.join(', ')} ${running.length > 1 ? 'are' : 'is'} running; nothing was formatted`, { hint: 'stop the cluster first: alluxio-stop.sh all' });

@@ -1,6 +1,7 @@
 /** Shared helpers for the local orchestration tests. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,13 +128,42 @@ export function cli(e: CliEnv, args: string[], timeoutMs = 120_000): Promise<Cli
   });
 }
 
-/** Kill (SIGKILL) whatever the pid files of `e` name, if it is our server; for test cleanup. */
+/**
+ * Kill (SIGKILL) whatever the pid files of `e` name (master.pid, master-<port>.pid, worker.pid), if
+ * it is our server; for test cleanup.
+ */
 export function killFromPidFiles(e: CliEnv): void {
-  for (const kind of ['master', 'worker']) {
+  let files: string[] = [];
+  try { files = fs.readdirSync(e.runDir); } catch { /* no run dir */ }
+  for (const f of files) {
+    const kind = /^(master|worker)(-\d+)?\.pid$/.exec(f)?.[1];
+    if (!kind) continue;
     try {
-      const pid = Number(fs.readFileSync(path.join(e.runDir, `${kind}.pid`), 'utf8').trim());
+      const pid = Number(fs.readFileSync(path.join(e.runDir, f), 'utf8').trim());
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       if (pid > 1 && cmd.includes(`server/${kind}/main.js`)) process.kill(pid, 'SIGKILL');
     } catch { /* nothing there */ }
   }
+}
+
+/** Whether `port` can be listened on right now (on all interfaces, as the servers do). */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port p whose p + 1 is free too, and neither in `avoid` (a master's rpc and web ports,
+ * the web port being the rpc port + 1).
+ */
+export async function freePortPair(avoid: readonly number[] = []): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const p = await freePort();
+    if (p >= 65535 || avoid.includes(p) || avoid.includes(p + 1)) continue;
+    if (await portFree(p + 1)) return p;
+  }
+  throw new Error('no two consecutive free ports found');
 }

@@ -32,7 +32,29 @@ const rows: [string, Action, HostPlanInput, string[]][] = [
   ['format -s formats a missing worker folder', 'format -s', { ...base, master: false, worker: true, facts: facts({ workerStorage: [{ dataDir: '/m/alluxioworker', exists: false }] }) }, ['format worker storage /m/alluxioworker']],
   ['format with a refused storage path', 'format', { ...base, master: false, worker: true, facts: facts({ workerStorage: { error: 'refusing to format /' } }) }, ['REFUSED: refusing to format /']],
   ['neither role', 'start', { ...base, master: false }, ['nothing to do']],
+  ['format with a refused journal path', 'format', { ...base, facts: facts({ journal: { folder: '/', formatted: false, refusal: 'refusing to format /' } }) }, ['REFUSED: refusing to format /']],
+  // several masters on one host (one per local entry of the embedded journal addresses)
+  ['several masters: start the ones not running', 'start', { ...base, facts: several([true, false, false]) }, ['master-19200 already running (pid 100): nothing to do', 'start master-19201', 'start master-19202']],
+  ['several masters: an unformatted journal is refused', 'start', { ...base, facts: several([false, false, false], [true, false, true]) }, ['start master-19200', 'REFUSED: journal /j/19201 of master-19201 is not formatted (alluxio format)', 'start master-19202']],
+  ['several masters: stop the running ones', 'stop', { ...base, facts: several([true, false, true]) }, ['stop master-19200 (pid 100), master-19202 (pid 102)']],
+  ['several masters: stop, none running', 'stop', { ...base, facts: several([false, false, false]) }, ['masters not running: nothing to stop']],
+  ['several masters: format refused while any runs', 'format', { ...base, facts: several([false, true, false]) }, ['REFUSED: master-19201 (pid 101) is running; format needs it stopped']],
+  ['several masters: format -s formats the unformatted journals', 'format -s', { ...base, facts: several([false, false, false], [true, false, true]) }, ['journal /j/19200 already formatted: skip', 'format journal /j/19201', 'journal /j/19202 already formatted: skip']],
+  ['several masters: format+start', 'format+start', { ...base, facts: several([false, false, false], [false, false, false]) }, ['format journal /j/19200', 'format journal /j/19201', 'format journal /j/19202', 'start master-19200', 'start master-19201', 'start master-19202']],
 ];
+
+/** Facts of a host with three masters (journal ports 19200-19202). */
+function several(running: boolean[], formatted = [true, true, true]): HostFactsJson {
+  const ports = [19200, 19201, 19202];
+  const masters = ports.map((p, i) => ({ name: `master-${p}`, journalPort: p, running: running[i]!, ...(running[i] ? { pid: 100 + i } : {}) }));
+  const first = masters.find((m) => m.running);
+  return facts({
+    master: first ? { running: true, pid: first.pid! } : { running: false },
+    masters,
+    journal: { folder: ports.map((p) => `/j/${p}`).join(', '), formatted: formatted.every(Boolean) },
+    journals: ports.map((p, i) => ({ name: `master-${p}`, journalPort: p, folder: `/j/${p}`, formatted: formatted[i]! })),
+  });
+}
 
 for (const [name, action, input, steps] of rows) {
   test(`plan: ${name}`, () => assert.deepEqual(planFor(action, 'h1', input), { host: 'h1', steps }));

@@ -176,6 +176,33 @@ test('readinessUrl and isReadyInfo', () => {
   assert.equal(isReadyInfo('worker', null), false);
 });
 
+test('a named process (one of several masters) has its own pid file, log and start lock', () => {
+  const dir = tmpDir();
+  const c = conf(dir);
+  const m = { kind: 'master' as const, name: 'master-19201' };
+  assert.equal(pidFile(c, m), path.join(dir, 'run', 'master-19201.pid'));
+  assert.equal(logFile(c, m), path.join(dir, 'logs', 'master-19201.log'));
+  const release = acquireStartLock(c, m);
+  assert.ok(fs.existsSync(path.join(dir, 'run', 'master-19201.start.lock')));
+  acquireStartLock(c, 'master')(); // another master's lock is another file
+  release();
+  writePidFile(pidFile(c, m), deadPid());
+  const st = status(c, m);
+  assert.equal(st.stalePidFile, true);
+  assert.equal(fs.existsSync(pidFile(c, m)), false);
+});
+
+test('isReadyInfo: answer readiness is any info object (a standby master)', () => {
+  assert.equal(isReadyInfo('master', { isLeader: false }, 'answer'), true);
+  assert.equal(isReadyInfo('master', { isLeader: false }), false);
+  assert.equal(isReadyInfo('master', null, 'answer'), false);
+});
+
+test('waitReady: answer readiness returns the first info', async () => {
+  const info = await waitReady(conf(tmpDir()), { kind: 'master', name: 'master-19200' }, { timeoutMs: 5000, intervalMs: 10, readiness: 'answer', fetchJson: async () => ({ isLeader: false, masterAddress: 'h:1' }) });
+  assert.deepEqual(info, { isLeader: false, masterAddress: 'h:1' });
+});
+
 test('defineArgs: -Dk=v in a stable order', () => {
   assert.deepEqual(defineArgs({ 'b.key': '2', 'a.key': 'x y' }), ['-Da.key=x y', '-Db.key=2']);
 });

@@ -2,11 +2,14 @@
  * Local server processes (master, worker) managed through pid files.
  *
  * Unlike Alluxio, which finds its daemons by grepping `ps` for a Java class name, we record the
- * pid of every process we launch in `${alluxio.run.dir}/<kind>.pid`, and before trusting (or
+ * pid of every process we launch in `${alluxio.run.dir}/<name>.pid`, and before trusting (or
  * signalling) that pid we check that `/proc/<pid>/cmdline` really is our server entry point. A pid
  * file whose process is gone or was reused by something else is stale: it is removed and reported.
  *
- * Server output (stdout and stderr) is appended to `${alluxio.logs.dir}/<kind>.log`.
+ * Server output (stdout and stderr) is appended to `${alluxio.logs.dir}/<name>.log`.
+ *
+ * `<name>` is the kind (`master`, `worker`), or `master-<journal port>` when several masters of
+ * one embedded journal run on this host (see masters.ts).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,6 +21,22 @@ import { HostError, InternalError, TimeoutError } from '../../errors.js';
 
 export type ProcessKind = 'master' | 'worker';
 export const PROCESS_KINDS: readonly ProcessKind[] = ['master', 'worker'];
+
+/**
+ * One server process on this host: its kind (which entry point it runs) and its name (the stem of
+ * its pid file, log file and start lock, and how messages call it).
+ */
+export interface ProcessRef {
+  readonly kind: ProcessKind;
+  readonly name: string;
+}
+
+/** A kind stands for the one process of that kind (`master.pid`, `master.log`). */
+export type ProcessTarget = ProcessKind | ProcessRef;
+
+export function procRef(t: ProcessTarget): ProcessRef {
+  return typeof t === 'string' ? { kind: t, name: t } : t;
+}
 
 /** The part of the resolved configuration this module reads (the real `Config` satisfies it). */
 export interface ProcessConf {
@@ -42,12 +61,12 @@ export const DEFAULT_READY_TIMEOUT_MS = 60_000;
 /** How many log lines a readiness failure shows (as Alluxio's monitor does). */
 export const LOG_TAIL_LINES = 30;
 
-export function pidFile(conf: ProcessConf, kind: ProcessKind): string {
-  return path.join(conf.get('alluxio.run.dir'), `${kind}.pid`);
+export function pidFile(conf: ProcessConf, t: ProcessTarget): string {
+  return path.join(conf.get('alluxio.run.dir'), `${procRef(t).name}.pid`);
 }
 
-export function logFile(conf: ProcessConf, kind: ProcessKind): string {
-  return path.join(conf.get('alluxio.logs.dir'), `${kind}.log`);
+export function logFile(conf: ProcessConf, t: ProcessTarget): string {
+  return path.join(conf.get('alluxio.logs.dir'), `${procRef(t).name}.log`);
 }
 
 /** The server entry point a process of `kind` runs. */
@@ -147,9 +166,10 @@ export interface ProcessStatus {
  * Whether a server of `kind` runs on this host according to its pid file. A stale pid file (dead
  * process, or a live process that is not our server, or unreadable content) is removed.
  */
-export function status(conf: ProcessConf, kind: ProcessKind, opts: MatchOptions = {}): ProcessStatus {
+export function status(conf: ProcessConf, t: ProcessTarget, opts: MatchOptions = {}): ProcessStatus {
+  const { kind } = procRef(t);
   const matches = opts.matches ?? cmdlineMatches;
-  const file = pidFile(conf, kind);
+  const file = pidFile(conf, t);
   const raw = readTextOrUndefined(file);
   if (raw === undefined) return { running: false };
   const pid = parsePid(raw);
@@ -175,7 +195,8 @@ export function status(conf: ProcessConf, kind: ProcessKind, opts: MatchOptions 
  * that two concurrent `alluxio start` runs cannot both launch a server. Returns the release
  * function. A lock left by a process that no longer runs is taken over.
  */
-export function acquireStartLock(conf: ProcessConf, kind: ProcessKind): () => void {
+export function acquireStartLock(conf: ProcessConf, t: ProcessTarget): () => void {
+  const kind = procRef(t).name;
   const lock = path.join(conf.get('alluxio.run.dir'), `${kind}.start.lock`);
   fs.mkdirSync(path.dirname(lock), { recursive: true });
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -229,22 +250,23 @@ export function defineArgs(flags: Readonly<Record<string, string>>): string[] {
  * to the log file, and its pid written atomically to the pid file. Does not check whether one is
  * already running (use {@link status} first) and does not wait for readiness.
  */
-export function launch(conf: ProcessConf, kind: ProcessKind, flags: Readonly<Record<string, string>>): LaunchResult {
+export function launch(conf: ProcessConf, t: ProcessTarget, flags: Readonly<Record<string, string>>): LaunchResult {
+  const { kind, name } = procRef(t);
   const script = serverScript(kind);
   if (!fs.existsSync(script)) {
     throw new InternalError(`the ${kind} entry point ${script} does not exist`, {
       hint: 'build the installation first: npm ci && npm run build',
     });
   }
-  const log = logFile(conf, kind);
-  const pidPath = pidFile(conf, kind);
+  const log = logFile(conf, t);
+  const pidPath = pidFile(conf, t);
   fs.mkdirSync(path.dirname(log), { recursive: true });
   fs.mkdirSync(path.dirname(pidPath), { recursive: true });
   const args = [script, ...defineArgs(flags)];
   const fd = fs.openSync(log, 'a');
   let pid: number | undefined;
   try {
-    fs.writeSync(fd, `----- ${new Date().toISOString()} launching ${kind}: ${process.execPath} ${args.join(' ')}\n`);
+    fs.writeSync(fd, `----- ${new Date().toISOString()} launching ${name}: ${process.execPath} ${args.join(' ')}\n`);
     const child = spawn(process.execPath, args, {
       detached: true,
       stdio: ['ignore', fd, fd],
@@ -257,7 +279,7 @@ export function launch(conf: ProcessConf, kind: ProcessKind, flags: Readonly<Rec
     fs.closeSync(fd);
   }
   if (pid === undefined) {
-    throw new HostError(os.hostname(), `could not spawn the ${kind} process (${process.execPath} ${script})`);
+    throw new HostError(os.hostname(), `could not spawn the ${name} process (${process.execPath} ${script})`);
   }
   writePidFile(pidPath, pid);
   return { pid, pidFile: pidPath, logFile: log };
@@ -296,22 +318,29 @@ export function readinessUrl(conf: ProcessConf, kind: ProcessKind): string {
   return `http://localhost:${conf.getPort('alluxio.worker.web.port')}/api/v1/worker/info`;
 }
 
+/**
+ * What `waitReady` waits for: `serving` (the default) is a leading master or a registered worker;
+ * `answer` is any info answer at all (a master of an embedded journal that may be a standby).
+ */
+export type Readiness = 'serving' | 'answer';
+
 /** Whether the info JSON of `kind` says it is ready: a leading master, a registered worker. */
-export function isReadyInfo(kind: ProcessKind, info: unknown): boolean {
+export function isReadyInfo(kind: ProcessKind, info: unknown, readiness: Readiness = 'serving'): boolean {
   if (typeof info !== 'object' || info === null) return false;
+  if (readiness === 'answer') return true;
   const o = info as Record<string, unknown>;
   return kind === 'master' ? o.isLeader === true : o.registered === true;
 }
 
 export type JsonFetcher = (url: string, timeoutMs: number) => Promise<unknown>;
 
-const defaultFetchJson: JsonFetcher = async (url, timeoutMs) => {
+export const defaultFetchJson: JsonFetcher = async (url, timeoutMs) => {
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   return res.json();
 };
 
-function describeFetchError(e: unknown): string {
+export function describeFetchError(e: unknown): string {
   const err = e as Error & { cause?: { code?: string; message?: string } };
   if (err?.cause?.code) return err.cause.code;
   if (err?.name === 'TimeoutError' || err?.name === 'AbortError') return 'no answer';
@@ -324,31 +353,35 @@ export interface WaitReadyOptions extends MatchOptions {
   pid?: number;
   intervalMs?: number;
   fetchJson?: JsonFetcher;
+  /** What counts as ready (default `serving`). */
+  readiness?: Readiness;
 }
 
 /**
- * Poll the readiness endpoint every 100 ms until it reports ready. Throws HostError at once when
- * the process exits, TimeoutError after `timeoutMs` (default 60 s); both messages end with the
- * last 30 lines of the log file.
+ * Poll the readiness endpoint every 100 ms until it reports ready; returns the info JSON that did.
+ * Throws HostError at once when the process exits, TimeoutError after `timeoutMs` (default 60 s);
+ * both messages end with the last 30 lines of the log file.
  */
-export async function waitReady(conf: ProcessConf, kind: ProcessKind, opts: WaitReadyOptions = {}): Promise<void> {
+export async function waitReady(conf: ProcessConf, t: ProcessTarget, opts: WaitReadyOptions = {}): Promise<unknown> {
+  const { kind, name } = procRef(t);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   const interval = opts.intervalMs ?? POLL_INTERVAL_MS;
   const fetchJson = opts.fetchJson ?? defaultFetchJson;
   const matches = opts.matches ?? cmdlineMatches;
+  const readiness = opts.readiness ?? 'serving';
   const url = readinessUrl(conf, kind);
-  const log = logFile(conf, kind);
+  const log = logFile(conf, t);
   const deadline = Date.now() + timeoutMs;
   let last = 'not polled yet';
   for (;;) {
     if (opts.pid !== undefined && !(isAlive(opts.pid) && matches(opts.pid, kind))) {
-      throw new HostError(os.hostname(), `the ${kind} process (pid ${opts.pid}) exited before it was ready\n${logTail(log)}`, {
+      throw new HostError(os.hostname(), `the ${name} process (pid ${opts.pid}) exited before it was ready\n${logTail(log)}`, {
         hint: `read ${log}; fix the cause, then start it again`,
       });
     }
     try {
       const info = await fetchJson(url, Math.max(100, Math.min(2000, deadline - Date.now())));
-      if (isReadyInfo(kind, info)) return;
+      if (isReadyInfo(kind, info, readiness)) return info;
       last = kind === 'master' ? 'it answers but is not the leader yet' : 'it answers but has not registered with the master yet';
     } catch (e) {
       last = describeFetchError(e);
@@ -358,7 +391,7 @@ export async function waitReady(conf: ProcessConf, kind: ProcessKind, opts: Wait
   }
   const pidText = opts.pid !== undefined ? ` (pid ${opts.pid})` : '';
   throw new TimeoutError(
-    `the ${kind}${pidText} was not ready after ${seconds(timeoutMs)} s (${url}: ${last})\n${logTail(log)}`,
+    `the ${name}${pidText} was not ready after ${seconds(timeoutMs)} s (${url}: ${last})\n${logTail(log)}`,
     {
       hint: kind === 'worker'
         ? 'a worker is ready once it has registered with the leading master: check that the master runs and that alluxio.master.hostname names it'
@@ -368,7 +401,7 @@ export async function waitReady(conf: ProcessConf, kind: ProcessKind, opts: Wait
 }
 
 /** Milliseconds as seconds with at most one decimal, for messages. */
-function seconds(ms: number): string {
+export function seconds(ms: number): string {
   return String(Math.round(ms / 100) / 10);
 }
 
@@ -391,7 +424,7 @@ async function waitGone(pid: number, ms: number, interval: number): Promise<bool
   }
 }
 
-function signal(pid: number, sig: NodeJS.Signals, kind: ProcessKind): void {
+function signal(pid: number, sig: NodeJS.Signals, kind: string): void {
   try {
     process.kill(pid, sig);
   } catch (e) {
@@ -409,17 +442,18 @@ function signal(pid: number, sig: NodeJS.Signals, kind: ProcessKind): void {
  * match is never signalled (its pid file is removed as stale). Returns how many processes were
  * stopped (0 or 1).
  */
-export async function stopProcess(conf: ProcessConf, kind: ProcessKind, opts: StopOptions = {}): Promise<number> {
+export async function stopProcess(conf: ProcessConf, t: ProcessTarget, opts: StopOptions = {}): Promise<number> {
+  const { kind: k, name: kind } = procRef(t);
   const graceMs = opts.graceMs ?? DEFAULT_STOP_GRACE_MS;
   const interval = opts.intervalMs ?? POLL_INTERVAL_MS;
   const out = opts.out ?? (() => {});
   const matchOpts: MatchOptions = opts.matches ? { matches: opts.matches } : {};
   const matches = opts.matches ?? cmdlineMatches;
-  const st = status(conf, kind, matchOpts);
-  if (st.stalePidFile) out(`Removed stale pid file ${pidFile(conf, kind)}: ${st.staleReason}`);
+  const st = status(conf, t, matchOpts);
+  if (st.stalePidFile) out(`Removed stale pid file ${pidFile(conf, t)}: ${st.staleReason}`);
   if (!st.running || st.pid === undefined) return 0;
   const pid = st.pid;
-  const file = pidFile(conf, kind);
+  const file = pidFile(conf, t);
 
   signal(pid, 'SIGTERM', kind);
   if (await waitGone(pid, graceMs, interval)) {
@@ -429,11 +463,11 @@ export async function stopProcess(conf: ProcessConf, kind: ProcessKind, opts: St
   const secs = seconds(graceMs);
   if (opts.soft) {
     throw new TimeoutError(`the ${kind} process ${pid} did not stop within ${secs} s of SIGTERM; not killing it (soft stop)`, {
-      hint: `run the stop again without -s to send SIGKILL, or look at ${logFile(conf, kind)}`,
+      hint: `run the stop again without -s to send SIGKILL, or look at ${logFile(conf, t)}`,
     });
   }
   // Re-check right before escalating: never SIGKILL a pid that is no longer our server.
-  if (!isAlive(pid) || !matches(pid, kind)) {
+  if (!isAlive(pid) || !matches(pid, k)) {
     removePidFileIf(file, pid);
     return 1;
   }

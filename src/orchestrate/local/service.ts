@@ -1,19 +1,26 @@
 /**
  * The local (this host) steps behind `alluxio format`, `alluxio-start.sh` and `alluxio-stop.sh`:
- * format the journal / worker storage, start a master or worker and wait for it, stop them.
+ * format the journal(s) / worker storage, start the master(s) or worker and wait for them, stop
+ * them. A host runs several masters when several embedded journal addresses are this machine
+ * (masters.ts).
  * The commands in src/commands/ parse arguments and call these; output goes through `io`.
  */
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../../conf/index.js';
-import { ConfigError, HostError } from '../../errors.js';
+import { ConfigError, HostError, TimeoutError } from '../../errors.js';
 import { checkSafeToWipe, formatJournal, isJournalFormatted, JOURNAL_MARKER } from '../../journal/format.js';
 import { formatWorkerStorage, planWorkerFormat } from '../../server/worker/format.js';
 import { journalFolder } from '../../journal/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { checkMountPrerequisites, mountRamdisk, type MountMode } from './mount.js';
 import {
-  acquireStartLock, DEFAULT_READY_TIMEOUT_MS, launch, pidFile, status, stopProcess, waitReady,
-  type MatchOptions, type ProcessKind, type StopOptions,
+  cachedMasterLayout, isHa, localMajority, masterRefsFromPidFiles, type MasterInstance, type MasterLayout,
+} from './masters.js';
+import {
+  acquireStartLock, cmdlineMatches, DEFAULT_READY_TIMEOUT_MS, defaultFetchJson, describeFetchError, isAlive, launch,
+  logFile, logTail, pidFile, POLL_INTERVAL_MS, procRef, readinessUrl, seconds, status, stopProcess, waitReady,
+  type MatchOptions, type ProcessKind, type ProcessRef, type ProcessTarget, type StopOptions,
 } from './processes.js';
 
 export interface Io {
@@ -25,10 +32,24 @@ export function hostname(): string {
   return os.hostname();
 }
 
-function reportStale(conf: Config, kind: ProcessKind, io: Io, opts: MatchOptions = {}) {
-  const st = status(conf, kind, opts);
-  if (st.stalePidFile) io.out(`Removed stale pid file ${pidFile(conf, kind)}: ${st.staleReason}`);
+function reportStale(conf: Config, t: ProcessTarget, io: Io, opts: MatchOptions = {}) {
+  const st = status(conf, t, opts);
+  if (st.stalePidFile) io.out(`Removed stale pid file ${pidFile(conf, t)}: ${st.staleReason}`);
   return st;
+}
+
+function matchOnly(opts: MatchOptions): MatchOptions {
+  return opts.matches ? { matches: opts.matches } : {};
+}
+
+/** The processes of `kinds` to look for on this host: every master pid file, the worker. */
+function refsOf(conf: Config, kinds: readonly ProcessKind[]): ProcessRef[] {
+  return kinds.flatMap((k) => (k === 'master' ? masterRefsFromPidFiles(conf) : [procRef(k)]));
+}
+
+/** `Alluxio Master @ host` for the single master, `... @ host (master-19200)` for one of several. */
+function suffix(m: MasterInstance): string {
+  return m.name === 'master' ? '' : ` (${m.name})`;
 }
 
 // ---- format -----------------------------------------------------------------------------------
@@ -36,9 +57,9 @@ function reportStale(conf: Config, kind: ProcessKind, io: Io, opts: MatchOptions
 /** Throw HostError when a server of one of `kinds` runs here (formatting under it is refused). */
 export function refuseWhileRunning(conf: Config, kinds: readonly ProcessKind[], io: Io, opts: MatchOptions = {}): void {
   const running: string[] = [];
-  for (const k of kinds) {
-    const st = reportStale(conf, k, io, opts);
-    if (st.running) running.push(`the ${k} (pid ${st.pid})`);
+  for (const t of refsOf(conf, kinds)) {
+    const st = reportStale(conf, t, io, opts);
+    if (st.running) running.push(`the ${t.name} (pid ${st.pid})`);
   }
   if (running.length === 0) return;
   const verb = running.length === 1 ? 'is' : 'are';
@@ -60,10 +81,10 @@ export function checkJournalFormat(conf: Config, opts: FormatOptions = {}): bool
   return true;
 }
 
-/** `alluxio formatJournal` on this host. */
-export function formatJournalHere(conf: Config, io: Io, opts: FormatOptions = {}): void {
+/** `alluxio formatJournal` for one master of this host (`conf` is that master's configuration). */
+export function formatJournalHere(conf: Config, io: Io, opts: FormatOptions = {}, label = ''): void {
   const folder = journalFolder(conf);
-  io.out(`Formatting Alluxio Master @ ${hostname()}`);
+  io.out(`Formatting Alluxio Master @ ${hostname()}${label}`);
   if (opts.onlyUnformatted && isJournalFormatted(folder)) {
     io.out(`Journal ${folder} is already formatted; skipping it (-s)`);
     return;
@@ -86,15 +107,16 @@ export function formatWorkerHere(conf: Config, io: Io, opts: FormatOptions = {})
 }
 
 /**
- * Format what `kinds` need on this host (journal for a master, storage for a worker), checking
- * everything first so a refused path leaves the other part untouched. Prints `Formatting complete`.
+ * Format what `kinds` need on this host (the journal of every master of this host, the worker
+ * storage), checking everything first so a refused path leaves everything untouched. Prints
+ * `Formatting complete`.
  */
-export function formatHere(conf: Config, kinds: readonly ProcessKind[], io: Io, opts: FormatOptions & MatchOptions = {}): void {
-  const matchOpts: MatchOptions = opts.matches ? { matches: opts.matches } : {};
-  refuseWhileRunning(conf, kinds, io, matchOpts);
-  if (kinds.includes('master')) checkJournalFormat(conf, opts);
+export async function formatHere(conf: Config, kinds: readonly ProcessKind[], io: Io, opts: FormatOptions & MatchOptions = {}): Promise<void> {
+  const masters = kinds.includes('master') ? (await cachedMasterLayout(conf)).instances : [];
+  refuseWhileRunning(conf, kinds, io, matchOnly(opts));
+  for (const m of masters) checkJournalFormat(m.conf, opts);
   if (kinds.includes('worker')) planWorkerFormat(conf);
-  if (kinds.includes('master')) formatJournalHere(conf, io, opts);
+  for (const m of masters) formatJournalHere(m.conf, io, opts, suffix(m));
   if (kinds.includes('worker')) formatWorkerHere(conf, io, opts);
   io.out('Formatting complete');
 }
@@ -111,99 +133,218 @@ export interface StartOptions extends MatchOptions {
   /** For a worker. */
   mountMode?: MountMode;
   readyTimeoutMs?: number;
+  /**
+   * Masters of an embedded journal: wait until each answers, not for a leader (the orchestrator
+   * starts every host's masters at once and then waits for the leader itself).
+   */
+  noLeaderWait?: boolean;
 }
 
 export interface StartResult {
   kind: ProcessKind;
+  name: string;
   pid: number;
   started: boolean;
 }
 
-/** Throw ConfigError unless the journal folder is formatted (we never format implicitly). */
-export function requireFormattedJournal(conf: Config): void {
-  const folder = journalFolder(conf);
-  if (isJournalFormatted(folder)) return;
-  throw new ConfigError(`the journal folder ${folder} (alluxio.master.journal.folder) is not formatted`, {
+/**
+ * Throw ConfigError unless the journal folder of every one of `confs` is formatted (we never
+ * format implicitly). One problem per folder.
+ */
+export function requireFormattedJournal(...confs: Config[]): void {
+  const missing = confs.map(journalFolder).filter((f) => !isJournalFormatted(f));
+  if (!missing.length) return;
+  throw new ConfigError(missing.map((f) => `the journal folder ${f} (alluxio.master.journal.folder) is not formatted`), {
     hint: "run 'alluxio format' (or 'alluxio formatJournal') first, or start with -f; it is never formatted implicitly",
   });
 }
 
-async function launchAndWait(conf: Config, kind: ProcessKind, opts: StartOptions, io: Io, preLaunch: () => Promise<void>): Promise<StartResult> {
-  const matchOpts: MatchOptions = opts.matches ? { matches: opts.matches } : {};
-  const host = hostname();
-  const st = reportStale(conf, kind, io, matchOpts);
-  let pid: number;
-  let started = false;
+/** Launch `t` unless it runs (then say so); `preLaunch` runs right before a launch. */
+async function launchOne(conf: Config, t: ProcessRef, flags: Readonly<Record<string, string>>, opts: MatchOptions, io: Io, preLaunch: () => Promise<void>): Promise<StartResult> {
+  const matchOpts = matchOnly(opts);
+  const st = reportStale(conf, t, io, matchOpts);
   if (st.running && st.pid !== undefined) {
-    io.out(`${kind} is already running (pid ${st.pid}); not starting another`);
-    pid = st.pid;
-  } else {
-    await preLaunch();
-    const release = acquireStartLock(conf, kind);
-    try {
-      const again = status(conf, kind, matchOpts);
-      if (again.running && again.pid !== undefined) {
-        io.out(`${kind} is already running (pid ${again.pid}); not starting another`);
-        pid = again.pid;
-      } else {
-        io.out(`Starting ${kind} @ ${host}. Logging to ${conf.get('alluxio.logs.dir')}`);
-        pid = launch(conf, kind, opts.flags).pid;
-        started = true;
-      }
-    } finally {
-      release();
-    }
+    io.out(`${t.name} is already running (pid ${st.pid}); not starting another`);
+    return { kind: t.kind, name: t.name, pid: st.pid, started: false };
   }
-  if (!opts.async) {
-    const waitOpts = { ...matchOpts, pid, timeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS };
-    try {
-      await waitReady(conf, kind, waitOpts);
-    } catch (e) {
-      io.err(`--- [ FAILED ] The ${kind} @ ${host} is not serving requests.`);
-      throw e;
+  await preLaunch();
+  const release = acquireStartLock(conf, t);
+  try {
+    const again = status(conf, t, matchOpts);
+    if (again.running && again.pid !== undefined) {
+      io.out(`${t.name} is already running (pid ${again.pid}); not starting another`);
+      return { kind: t.kind, name: t.name, pid: again.pid, started: false };
     }
-    io.out(`--- [ OK ] The ${kind} service @ ${host} is in a healthy state.`);
+    io.out(`Starting ${t.name} @ ${hostname()}. Logging to ${conf.get('alluxio.logs.dir')}`);
+    return { kind: t.kind, name: t.name, pid: launch(conf, t, flags).pid, started: true };
+  } finally {
+    release();
   }
-  return { kind, pid, started };
 }
 
-/** Start a master on this host (or say it already runs), then wait for it unless `async`. */
-export async function startMaster(conf: Config, opts: StartOptions, io: Io): Promise<StartResult> {
-  return launchAndWait(conf, 'master', opts, io, async () => {
-    if (opts.format) formatHere(conf, ['master'], io, opts.matches ? { matches: opts.matches } : {});
-    else requireFormattedJournal(conf);
+/** Wait until `t` serves (a leading master, a registered worker); `[ OK ]` or `[ FAILED ]`. */
+async function waitServing(conf: Config, t: ProcessRef, pid: number, opts: StartOptions, io: Io): Promise<void> {
+  const host = hostname();
+  try {
+    await waitReady(conf, t, { ...matchOnly(opts), pid, timeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS });
+  } catch (e) {
+    io.err(`--- [ FAILED ] The ${t.name} @ ${host} is not serving requests.`);
+    throw e;
+  }
+  io.out(`--- [ OK ] The ${t.name} service @ ${host} is in a healthy state.`);
+}
+
+/**
+ * Start the masters of this host (or say they already run), then, unless `async`, wait:
+ * - one master and no embedded journal quorum: until it leads (as Alluxio);
+ * - masters of an embedded journal: until each answers /api/v1/master/info, then, when this host's
+ *   masters are a majority of the journal (they can elect a leader on their own) and unless
+ *   `noLeaderWait`, until one of them leads or names the leader.
+ */
+export async function startMaster(conf: Config, opts: StartOptions, io: Io): Promise<StartResult[]> {
+  const layout = await cachedMasterLayout(conf);
+  if (!isHa(layout)) {
+    const m = layout.instances[0]!;
+    const r = await launchOne(m.conf, m, opts.flags, opts, io, async () => {
+      if (opts.format) await formatHere(conf, ['master'], io, matchOnly(opts));
+      else requireFormattedJournal(m.conf);
+    });
+    if (!opts.async) await waitServing(m.conf, m, r.pid, opts, io);
+    return [r];
+  }
+  const notRunning = layout.instances.filter((m) => !status(m.conf, m, matchOnly(opts)).running);
+  if (notRunning.length && opts.format) await formatHere(conf, ['master'], io, matchOnly(opts));
+  else requireFormattedJournal(...notRunning.map((m) => m.conf));
+  const results: StartResult[] = [];
+  for (const m of layout.instances) {
+    results.push(await launchOne(m.conf, m, { ...opts.flags, ...m.overrides }, opts, io, async () => requireFormattedJournal(m.conf)));
+  }
+  if (opts.async) return results;
+  await waitAnswers(layout, results, opts, io);
+  if (!opts.noLeaderWait) {
+    if (localMajority(layout)) {
+      await waitLeader(layout, results, opts, io);
+    } else {
+      const need = Math.floor(layout.voters.length / 2) + 1;
+      io.out(`A leader is elected once ${need} of the ${layout.voters.length} masters of the embedded journal run (${layout.voters.join(', ')}); check with: alluxio fs leader`);
+    }
+  }
+  return results;
+}
+
+interface MasterInfoJson { isLeader?: boolean; leaderAddress?: string; masterAddress?: string; webPort?: number }
+
+/** Wait (in parallel) until every master of this host answers; one line each, in order. */
+async function waitAnswers(layout: MasterLayout, started: readonly StartResult[], opts: StartOptions, io: Io): Promise<void> {
+  const host = hostname();
+  const settled = await Promise.allSettled(layout.instances.map((m, i) => waitReady(m.conf, m, {
+    ...matchOnly(opts), pid: started[i]!.pid, timeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, readiness: 'answer',
+  })));
+  const errors: unknown[] = [];
+  settled.forEach((s, i) => {
+    const m = layout.instances[i]!;
+    if (s.status === 'rejected') {
+      io.err(`--- [ FAILED ] The ${m.name} @ ${host} is not serving requests.`);
+      errors.push(s.reason);
+      return;
+    }
+    const info = s.value as MasterInfoJson;
+    const rpc = info.masterAddress ?? `${m.conf.get('alluxio.master.hostname') || host}:${m.conf.getPort('alluxio.master.rpc.port')}`;
+    io.out(`--- [ OK ] The ${m.name} service @ ${host} answers (rpc ${rpc}, web port ${info.webPort ?? m.conf.getPort('alluxio.master.web.port')}).`);
   });
+  if (errors.length) {
+    for (const e of errors.slice(1)) io.err(`Error: ${(e as Error).message}`);
+    throw errors[0];
+  }
+}
+
+/**
+ * Poll the masters of this host every 100 ms until one leads (or, when the leader is on another
+ * host, until one names it). Fails at once when none of them runs any more, and after the ready
+ * timeout otherwise, with the last 30 log lines of each.
+ */
+async function waitLeader(layout: MasterLayout, started: readonly StartResult[], opts: StartOptions, io: Io): Promise<void> {
+  const host = hostname();
+  const timeoutMs = opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+  const matches = opts.matches ?? cmdlineMatches;
+  const deadline = Date.now() + timeoutMs;
+  const states = new Map<string, string>();
+  const tails = () => layout.instances.map((m) => logTail(logFile(m.conf, m))).join('\n');
+  const fail = (e: Error): never => {
+    io.err(`--- [ FAILED ] The masters @ ${host} have no leader.`);
+    throw e;
+  };
+  for (;;) {
+    const alive = started.filter((r) => isAlive(r.pid) && matches(r.pid, 'master'));
+    if (!alive.length) {
+      fail(new HostError(host, `every master of this host exited before a leader was elected\n${tails()}`, {
+        hint: `read the logs in ${layout.instances[0]!.conf.get('alluxio.logs.dir')}; fix the cause, then start them again`,
+      }));
+    }
+    const infos = await Promise.all(layout.instances.map(async (m) => {
+      try {
+        const info = (await defaultFetchJson(readinessUrl(m.conf, 'master'), Math.max(100, Math.min(2000, deadline - Date.now())))) as MasterInfoJson;
+        states.set(m.name, info.isLeader ? 'leader' : info.leaderAddress ? `standby (leader is ${info.leaderAddress})` : 'standby, no leader known');
+        return info;
+      } catch (e) {
+        states.set(m.name, describeFetchError(e));
+        return undefined;
+      }
+    }));
+    const i = infos.findIndex((x) => x?.isLeader === true);
+    if (i >= 0) {
+      const m = layout.instances[i]!;
+      io.out(`--- [ OK ] The master service @ ${host} is in a healthy state: ${m.name} (${infos[i]!.masterAddress ?? 'rpc port ' + m.conf.getPort('alluxio.master.rpc.port')}) leads.`);
+      return;
+    }
+    const remote = layout.localVoters < layout.voters.length ? infos.find((x) => x?.leaderAddress) : undefined;
+    if (remote) {
+      io.out(`--- [ OK ] The master service @ ${host} is in a healthy state: ${remote.leaderAddress} leads.`);
+      return;
+    }
+    if (Date.now() >= deadline) break;
+    await sleep(Math.min(POLL_INTERVAL_MS, Math.max(0, deadline - Date.now())));
+  }
+  const detail = [...states].map(([n, s]) => `${n}: ${s}`).join('; ');
+  return fail(new TimeoutError(`no master became the leader within ${seconds(timeoutMs)} s (${detail})\n${tails()}`, {
+    hint: 'a leader needs a majority of alluxio.master.embedded.journal.addresses running and reachable on their journal ports; the masters keep running, stop them with: alluxio-stop.sh master',
+  }));
 }
 
 /** Prepare the ramdisk, start a worker on this host (or say it already runs), wait unless `async`. */
 export async function startWorker(conf: Config, opts: StartOptions, io: Io): Promise<StartResult> {
-  return launchAndWait(conf, 'worker', opts, io, async () => {
+  const w = procRef('worker');
+  const r = await launchOne(conf, w, opts.flags, opts, io, async () => {
     try {
       await mountRamdisk(conf, opts.mountMode ?? 'NoMount', (l) => io.out(l));
     } catch (e) {
       io.err('Mount failed, not starting worker');
       throw e;
     }
-    if (opts.format) formatHere(conf, ['worker'], io, opts.matches ? { matches: opts.matches } : {});
+    if (opts.format) await formatHere(conf, ['worker'], io, matchOnly(opts));
   });
+  if (!opts.async) await waitServing(conf, w, r.pid, opts, io);
+  return r;
 }
 
 /**
- * Checks that run before anything starts, so a doomed start changes nothing: with `-f`, nothing to
- * be formatted may run and every path must be safe to format; without it, a master needs a
- * formatted journal; a worker that will be started needs its mount prerequisites (alias, size,
- * root or passwordless sudo).
+ * Checks that run before anything starts, so a doomed start changes nothing: the masters of this
+ * host can be laid out (several masters need consistent ports); with `-f`, nothing to be
+ * formatted may run and every path must be safe to format; without it, every master to start
+ * needs a formatted journal; a worker that will be started needs its mount prerequisites (alias,
+ * size, root or passwordless sudo).
  */
 export async function precheckStart(conf: Config, kinds: readonly ProcessKind[], opts: StartOptions, io: Io): Promise<void> {
-  const matchOpts: MatchOptions = opts.matches ? { matches: opts.matches } : {};
+  const matchOpts = matchOnly(opts);
+  const masters = kinds.includes('master') ? (await cachedMasterLayout(conf)).instances : [];
   if (opts.format) {
     refuseWhileRunning(conf, kinds, io, matchOpts);
-    if (kinds.includes('master')) checkJournalFormat(conf);
+    for (const m of masters) checkJournalFormat(m.conf);
     if (kinds.includes('worker')) planWorkerFormat(conf);
-  } else if (kinds.includes('master') && !status(conf, 'master', matchOpts).running) {
-    requireFormattedJournal(conf);
+  } else {
+    requireFormattedJournal(...masters.filter((m) => !reportStale(m.conf, m, io, matchOpts).running).map((m) => m.conf));
   }
-  if (kinds.includes('worker') && !status(conf, 'worker', matchOpts).running) {
+  if (kinds.includes('worker') && !reportStale(conf, 'worker', io, matchOpts).running) {
     try {
       await checkMountPrerequisites(conf, opts.mountMode ?? 'NoMount');
     } catch (e) {
@@ -221,20 +362,21 @@ export interface StopAllOptions extends MatchOptions {
 }
 
 /**
- * Stop the servers of `kinds` in order, continuing after a failure; prints
- * `Killed <n> process(es) on <host>` and then rethrows the first failure (others go to stderr).
+ * Stop the servers of `kinds` in order (every master of this host at once, found through its pid
+ * file), continuing after a failure; prints `Killed <n> process(es) on <host>` and then rethrows
+ * the first failure (others go to stderr).
  */
 export async function stopHere(conf: Config, kinds: readonly ProcessKind[], opts: StopAllOptions, io: Io): Promise<number> {
   let n = 0;
   const errors: unknown[] = [];
+  const stopOpts: StopOptions = { soft: opts.soft === true, out: (l) => io.out(l) };
+  if (opts.graceMs !== undefined) stopOpts.graceMs = opts.graceMs;
+  if (opts.matches) stopOpts.matches = opts.matches;
   for (const kind of kinds) {
-    try {
-      const stopOpts: StopOptions = { soft: opts.soft === true, out: (l) => io.out(l) };
-      if (opts.graceMs !== undefined) stopOpts.graceMs = opts.graceMs;
-      if (opts.matches) stopOpts.matches = opts.matches;
-      n += await stopProcess(conf, kind, stopOpts);
-    } catch (e) {
-      errors.push(e);
+    const settled = await Promise.allSettled(refsOf(conf, [kind]).map((t) => stopProcess(conf, t, stopOpts)));
+    for (const s of settled) {
+      if (s.status === 'fulfilled') n += s.value;
+      else errors.push(s.reason);
     }
   }
   io.out(`Killed ${n} process(es) on ${hostname()}`);
