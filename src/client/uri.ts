@@ -17,7 +17,11 @@ export function parseAuthority(raw: string | undefined | null): Authority {
   let m = /^zk@([^:,;+]+:\d+(?:[,;+][^:,;+]+:\d+)*)$/.exec(raw);
   if (m) return { kind: 'zookeeper', addresses: m[1]!.split(/[,;+]/) };
   m = /^([^:,;]+):(\d+)$/.exec(raw);
-  if (m) return { kind: 'single', host: m[1]!, port: Number(m[2]) };
+  if (m) {
+    const port = Number(m[2]);
+    if (!(port <= 2 ** 31 - 1)) throw new UsageError(`"${raw}": port ${m[2]} is not a number an Alluxio port can be`, { hint: 'use host:port with a port from 1 to 65535' });
+    return { kind: 'single', host: m[1]!, port };
+  }
   if (/^[^:,;+]+:\d+(?:[,;+][^:,;+]+:\d+)+$/.test(raw)) return { kind: 'multi', addresses: raw.split(/[,;+]/) };
   m = /^(zk|ebj)@([a-zA-Z_\-0-9.]+)$/.exec(raw);
   if (m) return { kind: 'logical', type: m[1] as 'zk' | 'ebj', name: m[2]! };

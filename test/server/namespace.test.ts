@@ -674,14 +674,18 @@ describe('namespace opId idempotency', () => {
     assert.deepEqual(JSON.parse(ns.snapshot().toString()).ops, []);
   });
 
-  test('a failed operation is not remembered: retrying re-executes', () => {
+  test('a failed operation is remembered: a retry fails the same way even after the state changed', () => {
     const ns = new Namespace();
     const e = { type: 'mkdir', path: '/x/y', opId: 'r' };
     throwsExact(() => apply(ns, e), FileDoesNotExistError, 'Path "/x" does not exist.');
-    assert.equal(ns.hasOp('r'), false);
+    assert.equal(ns.hasOp('r'), true);
     apply(ns, { type: 'mkdir', path: '/x' });
-    assert.equal(apply(ns, e), fileIdOf(2));
-    assert.equal(apply(ns, e), fileIdOf(2));
+    throwsExact(() => apply(ns, e), FileDoesNotExistError, 'Path "/x" does not exist.');
+    assert.equal(ns.lookup('/x/y'), undefined);
+    // ... across a snapshot too.
+    const copy = new Namespace();
+    copy.restore(ns.snapshot());
+    throwsExact(() => apply(copy, e), FileDoesNotExistError, 'Path "/x" does not exist.');
   });
 
   test('null results are remembered too', () => {

@@ -11,7 +11,7 @@ import type { Journal, JournalEntry } from '../../journal/types.js';
 import { createJournal, embeddedSetup } from '../../journal/index.js';
 import { RaftJournal } from '../../journal/raft/driver.js';
 import { protos, unary, bindServer, CHANNEL_OPTIONS } from '../../rpc.js';
-import { FileAlreadyExistsError, NotLeaderError, InvalidPathError, FailedPreconditionError } from '../../errors.js';
+import { NotLeaderError, InvalidPathError, FailedPreconditionError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
 import { VERSION } from '../../version.js';
 import { Namespace, type Inode, type DeleteResult } from './namespace.js';
@@ -222,9 +222,9 @@ export class AlluxioMaster {
   private fileSystemService(): grpc.UntypedServiceImplementation {
     return {
       CreateDirectory: unary(async (r: any) => {
+        // No pre-check against the local state: an earlier attempt with this opId may still be
+        // in the log, so only the journal entry, applied in order, can decide (found by test/sim).
         const path = normalizePath(r.path);
-        const existing = this.ns.lookup(path);
-        if (existing && !(existing.dir && r.allowExists) && !this.ns.hasOp(r.opId)) throw new FileAlreadyExistsError(path);
         const persisted = r.writeType !== 'MUST_CACHE';
         await this.propose({ type: 'mkdir', path, recursive: r.recursive, allowExists: r.allowExists, persisted, opId: r.opId });
         if (persisted) await fs.mkdir(this.ufs(path), { recursive: true });
@@ -232,7 +232,6 @@ export class AlluxioMaster {
       }),
       CreateFile: unary(async (r: any) => {
         const path = normalizePath(r.path);
-        if (this.ns.lookup(path) && !this.ns.hasOp(r.opId)) throw new FileAlreadyExistsError(path);
         const blockSize = r.blockSizeBytes > 0 ? r.blockSizeBytes : this.conf.getBytes('alluxio.user.block.size.bytes.default');
         await this.propose({ type: 'createFile', path, recursive: r.recursive, blockSize, opId: r.opId });
         return this.fileInfo(this.ns.resolve(path), path);

@@ -9,8 +9,13 @@
  */
 import type { JournalEntry, StateMachine } from '../../journal/types.js';
 import {
-  FileAlreadyExistsError, FileDoesNotExistError, DirectoryNotEmptyError, InvalidPathError, FailedPreconditionError,
+  AlluxioError, FileAlreadyExistsError, FileDoesNotExistError, DirectoryNotEmptyError, InvalidPathError, FailedPreconditionError, errorFromCode,
 } from '../../errors.js';
+
+interface RememberedError { error: { code: string; message: string; extra: Record<string, string> } }
+function isRememberedError(v: unknown): v is RememberedError {
+  return typeof v === 'object' && v !== null && 'error' in v && typeof (v as RememberedError).error?.code === 'string';
+}
 import { normalizePath, components, parentOf, baseName, isUnder } from './paths.js';
 
 export type PersistenceState = 'NOT_PERSISTED' | 'TO_BE_PERSISTED' | 'PERSISTED';
@@ -125,14 +130,31 @@ export class Namespace implements StateMachine {
     return f && !f.dir && !f.completed && f.blocks.includes(blockId) ? 'pending' : 'orphan';
   }
 
-  /** Has a previous attempt of this client operation been applied? (for retries) */
+  /** Has a previous attempt of this client operation been applied (successfully or not)? */
   hasOp(opId: string | undefined): boolean { return !!opId && this.ops.has(opId); }
 
   // ---------------------------------------------------------------- apply
   apply(e: JournalEntry, _index: number): unknown {
     const opId = typeof e.opId === 'string' && e.opId ? e.opId : undefined;
-    if (opId && this.ops.has(opId)) return this.ops.get(opId);
-    const result = this.applyOp(e);
+    if (opId && this.ops.has(opId)) {
+      // A retried or duplicated attempt: the first attempt's outcome, success or failure.
+      const prior = this.ops.get(opId);
+      if (isRememberedError(prior)) throw errorFromCode(prior.error.code, prior.error.message, prior.error.extra);
+      return prior;
+    }
+    let result: unknown;
+    try {
+      result = this.applyOp(e);
+    } catch (err) {
+      // Remember deterministic rejections too, so a later attempt cannot take effect after the
+      // client was told the operation failed.
+      if (opId && err instanceof AlluxioError) {
+        const extra: Record<string, string> = {};
+        if ('path' in err && typeof (err as { path?: unknown }).path === 'string') extra.path = (err as { path: string }).path;
+        this.rememberOp(opId, { error: { code: err.code, message: err.message, extra } });
+      }
+      throw err;
+    }
     if (opId) this.rememberOp(opId, result);
     return result;
   }
