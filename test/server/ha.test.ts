@@ -134,3 +134,19 @@ test('a multi-block write survives a leader kill in the middle and reads back in
   assert.ok(fs.readFileSync(back).equals(data));
   await c.startMaster(leader);
 });
+
+test('all three masters killed at once and restarted: the namespace is intact', async () => {
+  const before = await c.cli(['fs', 'ls', '-R', '/']);
+  ok(before);
+  await Promise.all([0, 1, 2].map((i) => c.kill('master', i, 'SIGKILL')));
+  await Promise.all([0, 1, 2].map((i) => c.startMaster(i)));
+  const leader = await c.waitLeader();
+  const afterLs = await c.cli(['fs', 'ls', '-R', '/']);
+  ok(afterLs);
+  const names = (s: string) => s.trim().split('\n').map((l) => l.split(/\s+/).at(-1)).sort();
+  assert.deepEqual(names(afterLs.stdout), names(before.stdout));
+  await waitFor('worker re-registered', async () => (await getJson(`http://127.0.0.1:${c.masterPorts[leader]!.web}/api/v1/master/info`)).liveWorkers.length === 1);
+  const back = path.join(c.dir, 'big.back2');
+  ok(await c.cli(['fs', 'copyToLocal', '/ha-big.bin', back]));
+  assert.equal(fs.statSync(back).size, 6 * 1024 * 1024);
+});
