@@ -155,6 +155,34 @@ describe('HA over SSH: 3 masters (embedded journal), 2 workers', { skip, timeout
     assert.match(r.stdout, new RegExp(`^\\[${first}\\] +Removed stale pid file /opt/alluxio/run/master\\.pid`, 'm'));
     const back = await waitFor(`${first} to answer`, async () => info(first));
     assert.equal(back.isLeader, false);
+  });
+
+  test('the leader cut off the network: a new leader serves, the old one acknowledges nothing, and rejoins as a standby', async () => {
+    const old = await waitFor('a leader', () => leaderNow());
+    await hosts.cut(old);
+    try {
+      const others = MASTERS.filter((h) => h !== old);
+      const next = await waitFor('a new leader on the other side', () => leaderNow(others));
+      await ok(await run(['fs', 'mkdir', '/written-during-partition']));
+      // On the cut-off host itself: its master must not acknowledge a write (it stepped down or
+      // cannot reach a quorum); the client there gives up within its retry window.
+      const local = await hosts.run(old, ['/opt/alluxio/bin/alluxio', 'fs', 'mkdir', '/split-brain',
+        `-Dalluxio.master.rpc.addresses=${old}:19998`, '-Dalluxio.user.rpc.retry.max.duration=3s'], { timeoutMs: 60_000 });
+      assert.notEqual(local.code, 0, `the isolated master acknowledged a write:\n${local.stdout}${local.stderr}`);
+      const st = await hosts.run(old, ['node', '-e', `fetch('http://${hosts.host(old).ip}:19999/api/v1/master/info').then((r) => r.text()).then((t) => console.log(t), () => {})`]);
+      if (st.stdout.trim()) assert.equal(JSON.parse(st.stdout).isLeader, false, 'the isolated master still claims to lead');
+      assert.notEqual(next, old);
+    } finally {
+      await hosts.heal(old);
+    }
+    await waitFor(`${old} back as a standby`, async () => {
+      const i = await info(old).catch(() => undefined);
+      return i && !i.isLeader && i.leaderAddress !== '' ? true : undefined;
+    });
+    const ls = await run(['fs', 'ls', '/']);
+    await ok(ls);
+    assert.match(ls.stdout, /\/written-during-partition$/m);
+    assert.doesNotMatch(ls.stdout, /split-brain/);
 
     const stop = await run(['stop', 'all']);
     await ok(stop);
