@@ -2,7 +2,8 @@
  * bench:failover — 3 masters on loopback with default settings; N times: kill -9 the leader
  * while a client writes, and measure from the kill to the first acknowledged write on the new
  * leader. Prints p50, p99 and max, and the same measure for etcd (3 members, default settings,
- * Debian etcd-server) in the same run.
+ * Debian etcd-server) in the same run. Also `quorum elect`: the longest gap between acknowledged
+ * writes while leadership is transferred.
  */
 import { TestCluster } from '../test/harness/cluster.js';
 import { loadConfig } from '../src/conf/index.js';
@@ -15,6 +16,7 @@ const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - 
 const c = await (await new TestCluster({ masters: 3, workers: 0, props: {} }).setup()).start();
 const fs = new FileSystem(loadConfig({ env: c.env, home: process.cwd() }));
 const times: number[] = [];
+const electGaps: number[] = [];
 try {
   let n = 0;
   for (let round = 0; round < ROUNDS; round++) {
@@ -29,6 +31,34 @@ try {
     times.push(ms);
     console.log(`round ${round + 1}: leader ${leader} killed; first write acknowledged after ${ms.toFixed(0)} ms`);
     await c.startMaster(leader);
+  }
+  // quorum elect: the longest gap between acknowledged writes while leadership moves.
+  const journalAddr = (i: number) => `localhost:${c.masterPorts[i]!.journal}`;
+  for (let round = 0; round < Math.min(10, ROUNDS); round++) {
+    const leader = await c.waitLeader();
+    const target = (leader + 1) % 3;
+    let stop = false;
+    const acks: number[] = [];
+    const writer = (async () => {
+      for (let i = 0; !stop && i < 100_000; i++) {
+        await fs.createDirectory(`/e/r${round}/w${i}`, { recursive: true, writeType: 'MUST_CACHE' });
+        acks.push(performance.now());
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = performance.now();
+    await fs.master.call('journal', 'TransferLeadership', { address: journalAddr(target) });
+    for (let i = 0; i < 200; i++) {
+      if ((await fs.master.call('journal', 'GetQuorumInfo', {})).leader === journalAddr(target)) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    stop = true;
+    await writer;
+    let gap = 0;
+    for (let i = 1; i < acks.length; i++) if (acks[i]! >= t0 - 50) gap = Math.max(gap, acks[i]! - acks[i - 1]!);
+    electGaps.push(gap);
+    console.log(`elect round ${round + 1}: leader ${leader} -> ${target}; longest write gap ${gap.toFixed(0)} ms`);
   }
 } finally {
   fs.close();
@@ -56,4 +86,5 @@ if (ensureEtcd()) {
 const line = (name: string, xs: number[]) => `${name.padEnd(8)} p50 ${pct(xs, 50).toFixed(0).padStart(5)} ms  p99 ${pct(xs, 99).toFixed(0).padStart(5)} ms  max ${Math.max(...xs).toFixed(0).padStart(5)} ms`;
 console.log(`bench:failover — 3 members each, default settings, ${ROUNDS} rounds: kill -9 the leader, time to the first acknowledged write`);
 console.log(line('ours', times) + '  (goal p50 <= 1000, p99 <= 2000)');
+if (electGaps.length) console.log(`quorum elect: longest gap between acknowledged writes p50 ${pct(electGaps, 50).toFixed(0)} ms, max ${Math.max(...electGaps).toFixed(0)} ms  (goal <= 200 ms)`);
 console.log(etcdTimes.length ? line('etcd', etcdTimes) + `  (ours/etcd p50 ${(pct(times, 50) / pct(etcdTimes, 50)).toFixed(2)}x)` : 'etcd     not installed (apt-get install etcd-server)');
