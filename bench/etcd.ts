@@ -29,14 +29,15 @@ export class EtcdCluster {
     return c;
   }
 
-  launch(i: number): void {
+  /** Start member `i`: a new cluster member, or (restart) one rejoining with its data dir. */
+  launch(i: number, state: 'new' | 'existing' = 'new'): void {
     const m = this.members[i]!;
     const initial = this.members.map((x) => `${x.name}=http://127.0.0.1:${x.peer}`).join(',');
     m.proc = spawn('etcd', [
       '--name', m.name, '--data-dir', path.join(this.dir, m.name),
       '--listen-client-urls', `http://127.0.0.1:${m.client}`, '--advertise-client-urls', `http://127.0.0.1:${m.client}`,
       '--listen-peer-urls', `http://127.0.0.1:${m.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peer}`,
-      '--initial-cluster', initial, '--initial-cluster-state', 'new', '--log-level', 'error',
+      '--initial-cluster', initial, '--initial-cluster-state', state, '--log-level', 'error',
     ], { stdio: 'ignore' });
   }
 
@@ -83,14 +84,7 @@ export class EtcdCluster {
   }
 
   async restart(i: number): Promise<void> {
-    const m = this.members[i]!;
-    const initial = this.members.map((x) => `${x.name}=http://127.0.0.1:${x.peer}`).join(',');
-    m.proc = spawn('etcd', [
-      '--name', m.name, '--data-dir', path.join(this.dir, m.name),
-      '--listen-client-urls', `http://127.0.0.1:${m.client}`, '--advertise-client-urls', `http://127.0.0.1:${m.client}`,
-      '--listen-peer-urls', `http://127.0.0.1:${m.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peer}`,
-      '--initial-cluster', initial, '--initial-cluster-state', 'existing', '--log-level', 'error',
-    ], { stdio: 'ignore' });
+    this.launch(i, 'existing');
   }
 
   async stop(): Promise<void> {

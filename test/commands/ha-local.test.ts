@@ -10,24 +10,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../harness/cluster.js';
-import { cli, freePortPair, killFromPidFiles, makeCliEnv, type CliEnv, type CliRun } from '../orchestrate/helpers.js';
+import { cli, freePortPair, killFromPidFiles, makeCliEnv, type CliEnv, type CliRun, isOurServer, logsOf } from '../orchestrate/helpers.js';
 
 const HOST = os.hostname();
 
-function isOurServer(pid: number, kind: string): boolean {
-  try {
-    process.kill(pid, 0);
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`server/${kind}/main.js`);
-  } catch {
-    return false;
-  }
-}
 
-function logsOf(logsDir: string): string {
-  if (!fs.existsSync(logsDir)) return '(no logs dir)';
-  return fs.readdirSync(logsDir).filter((f) => f.endsWith('.log'))
-    .map((f) => `--- ${f}\n${fs.readFileSync(path.join(logsDir, f), 'utf8').split('\n').slice(-40).join('\n')}`).join('\n');
-}
 
 interface Ha { e: CliEnv; journal: number[]; rpc: number[] }
 

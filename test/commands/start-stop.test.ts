@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { cli, killFromPidFiles, makeCliEnv } from '../orchestrate/helpers.js';
+import { cli, killFromPidFiles, makeCliEnv, isOurServer, logsOf } from '../orchestrate/helpers.js';
 
 const HOST = os.hostname();
 
@@ -16,19 +16,7 @@ function pidOf(runDir: string, kind: string): number {
   return Number(fs.readFileSync(path.join(runDir, `${kind}.pid`), 'utf8').trim());
 }
 
-function isOurServer(pid: number, kind: string): boolean {
-  try {
-    process.kill(pid, 0);
-    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`server/${kind}/main.js`);
-  } catch {
-    return false;
-  }
-}
 
-function logsOf(logsDir: string): string {
-  if (!fs.existsSync(logsDir)) return '(no logs dir)';
-  return fs.readdirSync(logsDir).map((f) => `--- ${f}\n${fs.readFileSync(path.join(logsDir, f), 'utf8')}`).join('\n');
-}
 
 test('format, start local, start again, format refused, stop local', async (t) => {
   const e = await makeCliEnv();

@@ -167,3 +167,20 @@ export async function freePortPair(avoid: readonly number[] = []): Promise<numbe
   }
   throw new Error('no two consecutive free ports found');
 }
+
+/** True when `pid` is alive and is our server of `kind` (its command line names server/<kind>/main.js). */
+export function isOurServer(pid: number, kind: string): boolean {
+  try {
+    process.kill(pid, 0);
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`server/${kind}/main.js`);
+  } catch {
+    return false;
+  }
+}
+
+/** The last 40 lines of every .log file in `logsDir`, for assertion messages. */
+export function logsOf(logsDir: string): string {
+  if (!fs.existsSync(logsDir)) return '(no logs dir)';
+  return fs.readdirSync(logsDir).filter((f) => f.endsWith('.log'))
+    .map((f) => `--- ${f}\n${fs.readFileSync(path.join(logsDir, f), 'utf8').split('\n').slice(-40).join('\n')}`).join('\n');
+}
