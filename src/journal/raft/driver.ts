@@ -113,13 +113,19 @@ export class RaftJournal implements Journal {
   }
 
   private async handle(rd: Ready): Promise<void> {
+    // A leader may send before its own write is durable (Raft thesis §10.2.1): its messages
+    // (appends, heartbeats) claim nothing about its disk, and whatever they let the core commit
+    // only comes out in a later Ready, taken after this one is persisted and advanced. Everyone
+    // else persists first: an append or vote response promises durability.
+    const leaderSends = (rd.softState?.role ?? this.role) === 'leader' && rd.messages.length > 0;
+    if (leaderSends) this.opts.transport.send(rd.messages);
     // 1. persist
     const save: Parameters<RaftStorage['save']>[0] = { entries: rd.entries };
     if (rd.hardState) save.hardState = rd.hardState;
     if (rd.snapshot) save.snapshot = rd.snapshot;
     await this.storage.save(save);
     // 2. send
-    if (rd.messages.length) this.opts.transport.send(rd.messages);
+    if (!leaderSends && rd.messages.length) this.opts.transport.send(rd.messages);
     // 3. apply
     if (rd.snapshot) {
       this.sm.restore(Buffer.from(rd.snapshot.data, 'base64'));
