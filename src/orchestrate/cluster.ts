@@ -272,11 +272,13 @@ export class ClusterSession {
     return results;
   }
 
+  private lockDir(): string { return path.posix.join(this.conf.get('alluxio.run.dir'), 'cluster.lock'); }
+
   /** Take the cluster lock on the first master; throws (naming holder, time, command) when held. */
   async lock(): Promise<void> {
     const first = this.masters[0];
     if (!first || this.opts.dryRun) return;
-    const dir = path.posix.join(this.conf.get('alluxio.run.dir'), 'cluster.lock');
+    const dir = this.lockDir();
     const owner = `${os.userInfo().username}@${os.hostname()} pid ${process.pid} since ${this.startedAt.toISOString()}: ${this.command}`;
     let r: ExecResult;
     try {
@@ -296,8 +298,7 @@ export class ClusterSession {
 
   async unlock(): Promise<void> {
     if (!this.lockHeld) return;
-    const dir = path.posix.join(this.conf.get('alluxio.run.dir'), 'cluster.lock');
-    await this.exec.run(this.lockHeld, b.lockRelease(dir), { timeoutMs: 30_000 }).catch(() => undefined);
+    await this.exec.run(this.lockHeld, b.lockRelease(this.lockDir()), { timeoutMs: 30_000 }).catch(() => undefined);
     this.lockHeld = undefined;
   }
 

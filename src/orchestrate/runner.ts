@@ -14,8 +14,6 @@ export interface HostResult<T = unknown> {
   ms: number;
 }
 
-export class StepSkipped extends Error {}
-
 /** Run `fn` for every host with at most `parallel` at a time; never throws. */
 export async function fanOut<T>(
   hosts: readonly string[],
@@ -35,7 +33,7 @@ export async function fanOut<T>(
         results[i] = { host, status: r.status ?? 'ok', detail: r.detail, ms: Date.now() - t0, ...(r.value !== undefined ? { value: r.value } : {}) };
       } catch (e) {
         const err = e instanceof Error ? e : new Error(String(e));
-        results[i] = { host, status: e instanceof StepSkipped ? 'skipped' : 'failed', detail: err.message, error: err, ms: Date.now() - t0 };
+        results[i] = { host, status: 'failed', detail: err.message, error: err, ms: Date.now() - t0 };
       }
     }
   };

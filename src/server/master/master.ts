@@ -29,6 +29,8 @@ export class AlluxioMaster {
   readonly registry = new BlockRegistry();
   readonly startTimeMs = Date.now();
   readonly hostname: string;
+  /** Owner and group shown for every inode (the master's user; read once, not per inode). */
+  private readonly owner = os.userInfo().username;
   journal!: Journal;
   /** The leader whose namespace is current: it applied an entry of its own term (leaderInfo). */
   private serving = false;
@@ -162,23 +164,22 @@ export class AlluxioMaster {
     let cached = 0;
     const fileBlockInfos = n.blocks.map((b, i) => {
       const length = this.ns.blockLengths.get(b) ?? 0;
-      const locs = this.registry.locationsOf(b);
-      if (locs.length) cached += length;
-      return {
-        offset: i * n.blockSize,
-        blockInfo: {
-          blockId: b, length,
-          locations: locs.map((l) => ({ workerId: l.worker.id, workerAddress: l.worker.address, tierAlias: l.alias })),
-        },
-      };
+      const locations = this.blockLocations(b);
+      if (locations.length) cached += length;
+      return { offset: i * n.blockSize, blockInfo: { blockId: b, length, locations } };
     });
     return {
       fileId: n.id, name: n.name, path, ufsPath: ufsPathOf(this.ufsRoot, path), length: n.length,
       blockSizeBytes: n.blockSize, creationTimeMs: n.ctime, lastModificationTimeMs: n.mtime, completed: n.completed,
       folder: n.dir, persisted: n.persistence === 'PERSISTED', persistenceState: n.persistence, blockIds: n.blocks,
       fileBlockInfos, inAlluxioPercentage: n.dir || n.length === 0 ? (n.dir ? 0 : 100) : Math.floor((cached * 100) / n.length),
-      mode: n.dir ? 0o755 : 0o644, owner: os.userInfo().username, group: os.userInfo().username,
+      mode: n.dir ? 0o755 : 0o644, owner: this.owner, group: this.owner,
     };
+  }
+
+  /** Live locations of a block, as the BlockLocation message. */
+  private blockLocations(blockId: number): { workerId: number; workerAddress: unknown; tierAlias: string }[] {
+    return this.registry.locationsOf(blockId).map((l) => ({ workerId: l.worker.id, workerAddress: l.worker.address, tierAlias: l.alias }));
   }
 
   workerInfo(w: WorkerRecord): any {
@@ -293,7 +294,7 @@ export class AlluxioMaster {
       }),
       GetBlockInfo: unary(async (r: any) => ({
         blockId: r.blockId, length: this.ns.blockLengths.get(r.blockId) ?? 0,
-        locations: this.registry.locationsOf(r.blockId).map((l) => ({ workerId: l.worker.id, workerAddress: l.worker.address, tierAlias: l.alias })),
+        locations: this.blockLocations(r.blockId),
       })),
       GetCapacity: unary(async () => this.registry.capacity()),
     };

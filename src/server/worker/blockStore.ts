@@ -5,7 +5,6 @@
  * unlocked blocks are moved to the next tier (if it has room) or evicted.
  */
 import fs from 'node:fs/promises';
-import fsSync from 'node:fs';
 import path from 'node:path';
 import { ResourceExhaustedError, BlockDoesNotExistError, FailedPreconditionError } from '../../errors.js';
 
@@ -205,6 +204,3 @@ export function tierSpecsFromConf(conf: { getInt(k: string): number; get(k: stri
   return specs;
 }
 
-export function isDirSync(p: string): boolean {
-  try { return fsSync.statSync(p).isDirectory(); } catch { return false; }
-}
