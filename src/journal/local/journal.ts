@@ -9,7 +9,7 @@
  * ```
  *
  * Proposals are group-committed: a single flusher takes everything queued, writes it with one
- * write and one fdatasync, then applies the entries in index order and settles their promises.
+ * durable write (O_DSYNC), then applies the entries in index order and settles their promises.
  * While a batch is being written, new proposals accumulate for the next one.
  */
 import * as fs from 'node:fs';
@@ -28,7 +28,7 @@ export interface LocalJournalOptions {
   checkpointPeriodEntries?: number;
   /** Wait this long before each batch to gather more proposals (default 0: flush as soon as the previous fsync ends). */
   flushBatchMs?: number;
-  /** fdatasync every batch (default true). Turning it off loses acknowledged entries on a power cut. */
+  /** Make every batch durable (default true). Turning it off loses acknowledged entries on a power cut. */
   fsync?: boolean;
   /** Receives warnings (torn tail repaired, checkpoint fallback, failed automatic checkpoint). */
   log?: (msg: string) => void;
@@ -39,7 +39,7 @@ export interface LocalJournalOptions {
 export interface LocalJournalStats extends JournalStats {
   /** Index of the last entry applied to the state machine. */
   readonly appliedIndex: number;
-  /** Batch fdatasyncs since start (group commit: far fewer than entries under load). */
+  /** Durable batch writes since start (group commit: far fewer than entries under load). */
   readonly fsyncs: number;
   /** Batches written since start. */
   readonly batches: number;

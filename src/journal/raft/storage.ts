@@ -1,7 +1,8 @@
 /**
  * Durable Raft state on disk: the hard state (term, vote, commit), the log entries and the latest
  * snapshot, so that a node restarts exactly where it was. The driver saves each Ready here (one
- * write and one fdatasync for everything in it) BEFORE sending its messages.
+ * durable write for everything in it) before a follower sends its messages (a leader may send
+ * its appends first, see driver.ts).
  *
  * Layout under `dir`: `wal/` reuses the local journal's segmented WAL (CRC per record, torn tail
  * truncated with a warning, damage elsewhere a JournalCorruptError); `snapshots/` reuses its
@@ -46,6 +47,10 @@ export class RaftStorage {
   /** WAL record index holding each live entry (parallel to `entries`), for compaction. */
   private entryRecord: number[] = [];
   private saving: Promise<void> = Promise.resolve();
+  /** The hard state changed only in its commit index and is not on disk yet (see save()). */
+  private hsDirty = false;
+  /** Asynchronous saves and compactions queued or running (a blocking save must then queue behind them). */
+  private queued = 0;
 
   private constructor(private readonly wal: Wal, private readonly snapDir: string, private readonly fsync: boolean) {}
 
@@ -132,20 +137,50 @@ export class RaftStorage {
   get hardState(): HardState { return this.hs; }
   get lastIndex(): number { return this.entries.length ? this.entries[this.entries.length - 1]!.index : (this.snap?.index ?? 0); }
 
-  /** Persist one Ready's hard state, entries and snapshot: one write, one fdatasync. */
-  save(req: SaveRequest): Promise<void> {
-    const run = async () => {
+  /**
+   * Persist one Ready's hard state, entries and snapshot: one durable write.
+   *
+   * A hard state that differs from the stored one only in its commit index is kept in memory
+   * and written with the next batch (as etcd's MustSync does): the commit index is a hint that
+   * a restarted node re-learns from the leader, while term and vote must be durable before any
+   * message that depends on them leaves. This keeps the leader's commit step (followers
+   * acknowledged → apply → answer the client) free of disk I/O.
+   *
+   * `blocking`: write on the calling thread (see Wal.appendSync) — for a follower, which has
+   * nothing to do until the write is durable. Not with a snapshot (that path is asynchronous).
+   */
+  save(req: SaveRequest, opts: { blocking?: boolean } = {}): Promise<void> {
+    const hs = req.hardState;
+    const mustSync = req.entries.length > 0 || req.snapshot !== undefined ||
+      (hs !== undefined && (hs.term !== this.hs.term || hs.vote !== this.hs.vote));
+    const records = (): WalRecord[] => {
       const recs: WalRecord[] = [];
-      if (req.snapshot) {
-        await writeCheckpoint(this.snapDir, req.snapshot.index, Buffer.from(JSON.stringify(req.snapshot)), this.fsync);
-        recs.push({ snap: { index: req.snapshot.index, term: req.snapshot.term, voters: req.snapshot.voters } });
-      }
+      if (req.snapshot) recs.push({ snap: { index: req.snapshot.index, term: req.snapshot.term, voters: req.snapshot.voters } });
       if (req.entries.length) recs.push({ e: [...req.entries] });
-      if (req.hardState) recs.push({ hs: req.hardState });
-      if (!recs.length) return;
-      const first = await this.wal.append(recs.map((r) => Buffer.from(JSON.stringify(r))));
+      if (hs || this.hsDirty) recs.push({ hs: hs ?? this.hs });
+      return recs;
+    };
+    const written = (recs: WalRecord[], first: number) => {
+      this.hsDirty = false;
       recs.forEach((r, i) => this.applyRecord(r, first + i));
     };
+    if (!mustSync) return this.enqueue(async () => { if (hs) { this.hs = hs; this.hsDirty = true; } });
+    if (opts.blocking && !req.snapshot && this.queued === 0) {
+      const recs = records();
+      written(recs, this.wal.appendSync(recs.map((r) => Buffer.from(JSON.stringify(r)))));
+      return Promise.resolve();
+    }
+    return this.enqueue(async () => {
+      if (req.snapshot) await writeCheckpoint(this.snapDir, req.snapshot.index, Buffer.from(JSON.stringify(req.snapshot)), this.fsync);
+      const recs = records();
+      written(recs, await this.wal.append(recs.map((r) => Buffer.from(JSON.stringify(r)))));
+    });
+  }
+
+  /** Run `fn` after every save and compaction queued before it. */
+  private enqueue(fn: () => Promise<void>): Promise<void> {
+    this.queued++;
+    const run = () => fn().finally(() => { this.queued--; });
     this.saving = this.saving.then(run, run);
     return this.saving;
   }
@@ -163,17 +198,20 @@ export class RaftStorage {
         Buffer.from(JSON.stringify({ snap: { index: snap.index, term: snap.term, voters: snap.voters } })),
         Buffer.from(JSON.stringify({ hs: this.hs })),
       ]);
+      this.hsDirty = false;
       this.applyRecord({ snap: { index: snap.index, term: snap.term, voters: snap.voters } }, first);
-      const oldestNeeded = this.entryRecord.length ? Math.min(...this.entryRecord) : first;
+      const oldestNeeded = this.entryRecord[0] ?? first; // record numbers only grow along the log
       deleted = this.wal.deleteCoveredSegments(oldestNeeded - 1);
       deleted.push(...pruneCheckpoints(this.snapDir, 2));
     };
-    this.saving = this.saving.then(run, run);
-    return this.saving.then(() => deleted);
+    return this.enqueue(run).then(() => deleted);
   }
 
   async close(): Promise<void> {
     await this.saving.catch(() => undefined);
+    // A clean stop records the latest commit index, so a restart replays everything committed.
+    if (this.hsDirty) await this.wal.append([Buffer.from(JSON.stringify({ hs: this.hs }))]).catch(() => undefined);
+    this.hsDirty = false;
     this.wal.close();
   }
 }

@@ -113,5 +113,8 @@ test('Figure 8: an entry of an older term replicated to a majority is not commit
   // (heartbeats resume replication after the dropped messages)
   for (let i = 0; i < 20 && n('1').core.status().commit <= k; i++) { n('1').core.tick(); c.settle(); }
   assert.ok(n('1').core.status().commit > k);
+  // Followers learn the new commit index with the leader's next tick.
+  n('1').core.tick();
+  c.settle();
   assert.ok(n('3').sm.some((a) => a.index === k && a.data === 'a'));
 });
