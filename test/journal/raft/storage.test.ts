@@ -88,3 +88,56 @@ test('a torn last record is dropped with a warning; everything saved before it i
   assert.deepEqual(r.state.entries, ents(1, 3, 1));
   await r.storage.close();
 });
+
+/** Bytes in the WAL segments: grows exactly when something is written. */
+function walBytes(dir: string): number {
+  return fs.readdirSync(path.join(dir, 'wal')).reduce((n, f) => n + fs.statSync(path.join(dir, 'wal', f)).size, 0);
+}
+
+/** What a restart after a crash right now would restore (a copy of the directory, opened). */
+function afterCrash(dir: string) {
+  const copy = tmp();
+  fs.cpSync(dir, copy, { recursive: true });
+  const r = RaftStorage.open(copy);
+  void r.storage.close();
+  return r.state;
+}
+
+test('a change of the commit index alone waits for the next write or a clean stop; term and vote are written at once', async () => {
+  const dir = tmp();
+  const { storage } = RaftStorage.open(dir);
+  await storage.save({ hardState: { term: 1, vote: 'a', commit: 0 }, entries: ents(1, 3, 1) });
+  const size = walBytes(dir);
+  await storage.save({ hardState: { term: 1, vote: 'a', commit: 3 }, entries: [] });
+  assert.equal(walBytes(dir), size, 'no write for a commit-only change');
+  assert.deepEqual(storage.hardState, { term: 1, vote: 'a', commit: 3 });
+  assert.deepEqual(afterCrash(dir).hardState, { term: 1, vote: 'a', commit: 0 }, 'a crash may lose the commit hint, never entries');
+  assert.deepEqual(afterCrash(dir).entries, ents(1, 3, 1));
+
+  await storage.save({ entries: ents(4, 4, 1) });
+  assert.deepEqual(afterCrash(dir).hardState, { term: 1, vote: 'a', commit: 3 }, 'the pending commit goes out with the next entries');
+
+  const before = walBytes(dir);
+  await storage.save({ hardState: { term: 2, vote: '', commit: 3 }, entries: [] });
+  assert.ok(walBytes(dir) > before, 'a new term is durable at once');
+  await storage.save({ hardState: { term: 2, vote: 'b', commit: 3 }, entries: [] });
+  assert.deepEqual(afterCrash(dir).hardState, { term: 2, vote: 'b', commit: 3 }, 'a vote is durable at once');
+
+  await storage.save({ hardState: { term: 2, vote: 'b', commit: 4 }, entries: [] });
+  await storage.close();
+  const r = await reopen(dir);
+  assert.deepEqual(r.state.hardState, { term: 2, vote: 'b', commit: 4 }, 'a clean stop records the commit index');
+  await r.storage.close();
+});
+
+test('a blocking save is on disk when the call returns', async () => {
+  const dir = tmp();
+  const { storage } = RaftStorage.open(dir);
+  await storage.save({ hardState: { term: 1, vote: 'a', commit: 0 }, entries: ents(1, 2, 1) });
+  const p = storage.save({ hardState: { term: 1, vote: 'a', commit: 2 }, entries: ents(3, 5, 1) }, { blocking: true });
+  const state = afterCrash(dir); // before awaiting anything
+  assert.deepEqual(state.entries, ents(1, 5, 1));
+  assert.deepEqual(state.hardState, { term: 1, vote: 'a', commit: 2 });
+  await p;
+  await storage.close();
+});
