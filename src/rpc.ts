@@ -15,7 +15,7 @@ let loaded: grpc.GrpcObject | undefined;
 export function protos(): any {
   if (!loaded) {
     const def = protoLoader.loadSync(
-      ['common.proto', 'file_system_master.proto', 'block_master.proto', 'meta_master.proto', 'block_worker.proto', 'raft_journal.proto', 'journal_master.proto'],
+      ['common.proto', 'file_system_master.proto', 'block_master.proto', 'meta_master.proto', 'block_worker.proto', 'raft_journal.proto', 'journal_master.proto', 'mux.proto'],
       { includeDirs: [PROTO_DIR], keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true },
     );
     loaded = grpc.loadPackageDefinition(def);

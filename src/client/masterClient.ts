@@ -6,7 +6,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../conf/index.js';
 import { protos, callUnary, CHANNEL_OPTIONS } from '../rpc.js';
-import { NotLeaderError, UnavailableError, TimeoutError, AlluxioError } from '../errors.js';
+import { NotLeaderError, UnavailableError, TimeoutError, AlluxioError, InternalError } from '../errors.js';
+import { MuxChannel } from '../mux.js';
 
 type ServiceName = 'file' | 'block' | 'blockWorker' | 'meta' | 'journal';
 
@@ -40,6 +41,7 @@ export function retryPolicy(conf: Config): RetryPolicy {
 
 export class MasterClient {
   private clients = new Map<string, Record<ServiceName, grpc.Client>>();
+  private muxes = new Map<string, MuxChannel>();
   private leader: string | undefined;
 
   constructor(readonly addresses: readonly string[], readonly policy: RetryPolicy) {}
@@ -67,6 +69,31 @@ export class MasterClient {
       this.clients.set(addr, s);
     }
     return s;
+  }
+
+  private mux(addr: string): MuxChannel {
+    let m = this.muxes.get(addr);
+    if (!m) {
+      m = new MuxChannel(addr, this.stubs(addr).file.getChannel());
+      this.muxes.set(addr, m);
+    }
+    return m;
+  }
+
+  /** One call to `addr`: over the multiplexed stream, or as a plain unary call where it is not served. */
+  private async callOnce<T>(addr: string, service: ServiceName, method: string, req: unknown): Promise<T> {
+    const stub = this.stubs(addr)[service];
+    const m = this.mux(addr);
+    if (!m.unsupported) {
+      const def = (stub.constructor as unknown as { service: grpc.ServiceDefinition }).service[method];
+      if (!def) throw new InternalError(`no method ${method} in the ${service} service`);
+      try {
+        return await m.call<T>(def, req, this.policy.callTimeoutMs);
+      } catch (e) {
+        if (!m.unsupported) throw e;
+      }
+    }
+    return callUnary<T>(stub, method, req, this.policy.callTimeoutMs, addr);
   }
 
   /** The leader's address, polling every master until one says it leads. */
@@ -104,7 +131,7 @@ export class MasterClient {
     for (;;) {
       const addr = this.leader ?? (await this.findLeader(deadline));
       try {
-        return await callUnary<T>(this.stubs(addr)[service], method, req, this.policy.callTimeoutMs, addr);
+        return await this.callOnce<T>(addr, service, method, req);
       } catch (e) {
         if (!(e instanceof NotLeaderError || e instanceof UnavailableError || e instanceof TimeoutError)) throw e;
         last = e;
@@ -118,6 +145,8 @@ export class MasterClient {
   }
 
   close(): void {
+    for (const m of this.muxes.values()) m.close();
+    this.muxes.clear();
     for (const s of this.clients.values()) s.file.close();
     this.clients.clear();
   }

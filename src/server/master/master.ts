@@ -11,6 +11,7 @@ import type { Journal, JournalEntry } from '../../journal/types.js';
 import { createJournal, embeddedSetup } from '../../journal/index.js';
 import { RaftJournal } from '../../journal/raft/driver.js';
 import { protos, unary, bindServer, CHANNEL_OPTIONS } from '../../rpc.js';
+import { addMuxService } from '../../mux.js';
 import { NotLeaderError, InvalidPathError, FailedPreconditionError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
 import { VERSION } from '../../version.js';
@@ -66,11 +67,15 @@ export class AlluxioMaster {
 
     const server = new grpc.Server(CHANNEL_OPTIONS);
     const p = protos();
-    server.addService(p.file.FileSystemMasterClientService.service, this.fileSystemService());
-    server.addService(p.block.BlockMasterClientService.service, this.blockClientService());
-    server.addService(p.block.BlockMasterWorkerService.service, this.blockWorkerService());
-    server.addService(p.meta.MetaMasterClientService.service, this.metaService());
-    server.addService(p.journal.JournalMasterClientService.service, this.journalService());
+    const services: [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][] = [
+      [p.file.FileSystemMasterClientService.service, this.fileSystemService()],
+      [p.block.BlockMasterClientService.service, this.blockClientService()],
+      [p.block.BlockMasterWorkerService.service, this.blockWorkerService()],
+      [p.meta.MetaMasterClientService.service, this.metaService()],
+      [p.journal.JournalMasterClientService.service, this.journalService()],
+    ];
+    for (const [def, impl] of services) server.addService(def, impl);
+    addMuxService(server, services); // the same methods, multiplexed on one stream per client
     this.rpcPort = await bindServer(server, this.conf.get('alluxio.master.bind.host'), this.conf.getPort('alluxio.master.rpc.port'));
     this.grpcServer = server;
 
