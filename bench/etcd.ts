@@ -63,10 +63,15 @@ export class EtcdCluster {
     throw new Error('etcd: no leader within 15 s');
   }
 
-  /** Put through any live member; retries (bounded) until one acknowledges. */
-  async put(key: string, value: string, exclude = -1): Promise<void> {
+  /**
+   * Put through a live member, trying `first` (e.g. the leader, saving etcd a forward) before
+   * the others; retries (bounded) until one acknowledges.
+   */
+  async put(key: string, value: string, exclude = -1, first = 0): Promise<void> {
+    const n = this.members.length;
     for (let t = 0; t < 2000; t++) {
-      for (let i = 0; i < this.members.length; i++) {
+      for (let j = 0; j < n; j++) {
+        const i = (first + j) % n;
         if (i === exclude) continue;
         try { await this.post(i, '/v3/kv/put', { key: b64(key), value: b64(value) }, 500); return; } catch { /* retry */ }
       }

@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import zookeeper from 'node-zookeeper-client';
@@ -42,12 +43,30 @@ export class ZooKeeperEnsemble {
     return z;
   }
 
-  connectString(): string { return this.nodes.map((x) => `127.0.0.1:${x.client}`).join(','); }
+  connectString(only?: number): string {
+    return this.nodes.filter((_, i) => only === undefined || i === only).map((x) => `127.0.0.1:${x.client}`).join(',');
+  }
 
-  /** A connected client (bounded wait). */
-  client(timeoutMs = 15_000): Promise<zookeeper.Client> {
+  /** Index of the server in `Mode: leader` (asked with the `srvr` four-letter word), or -1. */
+  async leaderIndex(): Promise<number> {
+    for (let i = 0; i < this.nodes.length; i++) {
+      const out = await new Promise<string>((resolve) => {
+        let buf = '';
+        const s = net.connect(this.nodes[i]!.client, '127.0.0.1', () => s.end('srvr'));
+        s.setTimeout(2000, () => s.destroy());
+        s.on('data', (d) => { buf += d.toString(); });
+        s.on('close', () => resolve(buf));
+        s.on('error', () => resolve(''));
+      });
+      if (/Mode: (leader|standalone)/.test(out)) return i;
+    }
+    return -1;
+  }
+
+  /** A connected client (bounded wait), to server `only` if given, else to any. */
+  client(timeoutMs = 15_000, only?: number): Promise<zookeeper.Client> {
     return new Promise((resolve, reject) => {
-      const c = zookeeper.createClient(this.connectString(), { sessionTimeout: 10_000, spinDelay: 100, retries: 50 });
+      const c = zookeeper.createClient(this.connectString(only), { sessionTimeout: 10_000, spinDelay: 100, retries: 50 });
       const t = setTimeout(() => { c.close(); reject(new Error('ZooKeeper ensemble did not accept a session in time')); }, timeoutMs);
       c.once('connected', () => { clearTimeout(t); resolve(c); });
       c.connect();
