@@ -1,0 +1,63 @@
+/**
+ * MasterClient retry pacing: exponential backoff, capped by max.sleep, and polled at least every
+ * LEADER_POLL_MAX_MS while no leader is known; a standby's NotLeader hint is followed at once.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as grpc from '@grpc/grpc-js';
+import { protos, unary, bindServer, CHANNEL_OPTIONS } from '../../src/rpc.js';
+import { addMuxService } from '../../src/mux.js';
+import { MasterClient, nextSleep, LEADER_POLL_MAX_MS } from '../../src/client/masterClient.js';
+import { NotLeaderError } from '../../src/errors.js';
+
+test('nextSleep: doubles, stops at max.sleep, and at LEADER_POLL_MAX_MS while looking for a leader', () => {
+  const cases: [prev: number, maxSleepMs: number, findingLeader: boolean, next: number][] = [
+    [50, 3000, false, 100],
+    [1600, 3000, false, 3000],
+    [3000, 3000, false, 3000],
+    [20, 30, false, 30],
+    [10, 3000, true, Math.min(20, LEADER_POLL_MAX_MS)],
+    [50, 3000, true, LEADER_POLL_MAX_MS],
+    [400, 3000, true, LEADER_POLL_MAX_MS],
+    [10, 15, true, 15],
+  ];
+  for (const [prev, maxSleepMs, finding, next] of cases) assert.equal(nextSleep(prev, { maxSleepMs }, finding), next, `${prev} ${maxSleepMs} ${finding}`);
+});
+
+async function master(role: { leader: boolean; hint?: string }, calls: string[]): Promise<{ server: grpc.Server; addr: string }> {
+  const s = new grpc.Server(CHANNEL_OPTIONS);
+  const def = protos().file.FileSystemMasterClientService.service as grpc.ServiceDefinition;
+  const impl: grpc.UntypedServiceImplementation = {
+    GetStatus: unary(async (r: { path: string }) => {
+      calls.push(r.path);
+      if (!role.leader) throw new NotLeaderError(role.hint);
+      return { path: r.path };
+    }),
+  };
+  s.addService(def, impl);
+  addMuxService(s, [[def, impl]]);
+  const port = await bindServer(s, '127.0.0.1', 0);
+  return { server: s, addr: `127.0.0.1:${port}` };
+}
+
+test("a standby's NotLeader hint sends the call straight to the leader it names", async () => {
+  const standbyCalls: string[] = [];
+  const leaderCalls: string[] = [];
+  const leader = await master({ leader: true }, leaderCalls);
+  const standby = await master({ leader: false, hint: leader.addr }, standbyCalls);
+  const mc = new MasterClient([standby.addr, leader.addr], { baseSleepMs: 10, maxSleepMs: 50, maxDurationMs: 5000, callTimeoutMs: 2000 });
+  try {
+    (mc as unknown as { leader: string }).leader = standby.addr; // as if it had led until now
+    assert.equal((await mc.call<{ path: string }>('file', 'GetStatus', { path: '/x' })).path, '/x');
+    assert.deepEqual(standbyCalls, ['/x']);
+    assert.deepEqual(leaderCalls, ['/x']);
+    // The client now remembers the leader.
+    await mc.call('file', 'GetStatus', { path: '/y' });
+    assert.deepEqual(standbyCalls, ['/x']);
+    assert.deepEqual(leaderCalls, ['/x', '/y']);
+  } finally {
+    mc.close();
+    leader.server.forceShutdown();
+    standby.server.forceShutdown();
+  }
+});
