@@ -290,7 +290,7 @@ export class Wal {
   /**
    * The active segment is opened with O_DSYNC when durability is on: each write returns only once
    * its data (and the file size) is on stable storage, as write + fdatasync would, in one system
-   * call and, for append(), one trip through libuv's thread pool instead of two.
+   * call and one trip through libuv's thread pool instead of two.
    */
   private appendFlags(): number {
     return fs.constants.O_RDWR | (this.doFsync ? fs.constants.O_DSYNC : 0);
@@ -313,33 +313,6 @@ export class Wal {
    * Returns the index of the first record. Not re-entrant: the caller runs a single flusher.
    */
   async append(payloads: readonly Buffer[]): Promise<number> {
-    const buf = this.beginAppend(payloads);
-    try {
-      // A regular-file write normally completes in one call; loop in case it is short.
-      for (let done = 0; done < buf.length;) done += (await writeAsync(this.fd, buf, done, buf.length - done, this.size + done)).bytesWritten;
-      return this.endAppend(buf.length, payloads.length);
-    } finally {
-      this.appending = false;
-    }
-  }
-
-  /**
-   * append() without leaving the calling thread: blocks for the disk write. For a caller with
-   * nothing else to do meanwhile (a Raft follower persisting before it acknowledges), this saves
-   * the two thread hand-offs of the asynchronous path.
-   */
-  appendSync(payloads: readonly Buffer[]): number {
-    const buf = this.beginAppend(payloads);
-    try {
-      for (let done = 0; done < buf.length;) done += fs.writeSync(this.fd, buf, done, buf.length - done, this.size + done);
-      return this.endAppend(buf.length, payloads.length);
-    } finally {
-      this.appending = false;
-    }
-  }
-
-  /** Roll the segment if it is full and encode the batch; marks the WAL as appending. */
-  private beginAppend(payloads: readonly Buffer[]): Buffer {
     if (this.fd < 0) throw new InternalError('journal log is closed');
     if (this.appending) throw new InternalError('concurrent Wal.append calls (the journal must run a single flusher)');
     this.appending = true;
@@ -365,22 +338,23 @@ export class Wal {
         p.copy(buf, off + RECORD_HEADER_BYTES);
         off += RECORD_HEADER_BYTES + p.length;
       }
-      return buf;
-    } catch (e) {
+      // A regular-file write normally completes in one call; loop in case it is short. With
+      // O_DSYNC (see appendFlags) the data is durable when the write returns.
+      let done = 0;
+      while (done < total) {
+        const { bytesWritten } = await writeAsync(this.fd, buf, done, total - done, this.size + done);
+        done += bytesWritten;
+      }
+      if (this.doFsync) this.syncs++;
+      this.batches++;
+      this.size += total;
+      this.activeCount += payloads.length;
+      const first = this.last + 1;
+      this.last += payloads.length;
+      return first;
+    } finally {
       this.appending = false;
-      throw e;
     }
-  }
-
-  /** Account for a batch written in full; returns the index of its first record. */
-  private endAppend(bytes: number, count: number): number {
-    if (this.doFsync) this.syncs++;
-    this.batches++;
-    this.size += bytes;
-    this.activeCount += count;
-    const first = this.last + 1;
-    this.last += count;
-    return first;
   }
 
   /**

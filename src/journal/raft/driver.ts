@@ -123,9 +123,7 @@ export class RaftJournal implements Journal {
     const save: Parameters<RaftStorage['save']>[0] = { entries: rd.entries };
     if (rd.hardState) save.hardState = rd.hardState;
     if (rd.snapshot) save.snapshot = rd.snapshot;
-    // A follower or candidate has nothing to do until its write is durable: write on this thread
-    // (a leader keeps its event loop free to receive acknowledgements and requests meanwhile).
-    await this.storage.save(save, { blocking: (rd.softState?.role ?? this.role) !== 'leader' });
+    await this.storage.save(save);
     // 2. send
     if (!leaderSends && rd.messages.length) this.opts.transport.send(rd.messages);
     // 3. apply

@@ -129,15 +129,3 @@ test('a change of the commit index alone waits for the next write or a clean sto
   assert.deepEqual(r.state.hardState, { term: 2, vote: 'b', commit: 4 }, 'a clean stop records the commit index');
   await r.storage.close();
 });
-
-test('a blocking save is on disk when the call returns', async () => {
-  const dir = tmp();
-  const { storage } = RaftStorage.open(dir);
-  await storage.save({ hardState: { term: 1, vote: 'a', commit: 0 }, entries: ents(1, 2, 1) });
-  const p = storage.save({ hardState: { term: 1, vote: 'a', commit: 2 }, entries: ents(3, 5, 1) }, { blocking: true });
-  const state = afterCrash(dir); // before awaiting anything
-  assert.deepEqual(state.entries, ents(1, 5, 1));
-  assert.deepEqual(state.hardState, { term: 1, vote: 'a', commit: 2 });
-  await p;
-  await storage.close();
-});
