@@ -26,9 +26,10 @@ function entry(i: number, ts: number): JournalEntry {
   };
 }
 
+/** Bytes the files of `dir` occupy on disk (segments are preallocated as sparse files). */
 function dirBytes(dir: string): number {
   let total = 0;
-  for (const n of fs.readdirSync(dir)) total += fs.statSync(path.join(dir, n)).size;
+  for (const n of fs.readdirSync(dir)) total += fs.statSync(path.join(dir, n)).blocks * 512;
   return total;
 }
 

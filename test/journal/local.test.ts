@@ -91,6 +91,20 @@ function recordOffset(payloadLens: number[], n: number): number {
   return off;
 }
 
+/** Bytes up to the last non-zero one: the data of a (preallocated, zero-filled) segment. */
+function dataLength(file: string): number {
+  const b = fs.readFileSync(file);
+  let n = b.length;
+  while (n > 0 && b[n - 1] === 0) n--;
+  return n;
+}
+
+/** Overwrite bytes of `file` at `offset` (as a torn or stray write would). */
+function writeAt(file: string, offset: number, bytes: Buffer): void {
+  const fd = fs.openSync(file, 'r+');
+  try { fs.writeSync(fd, bytes, 0, bytes.length, offset); } finally { fs.closeSync(fd); }
+}
+
 function putLen(x: number): number {
   return Buffer.byteLength(JSON.stringify({ type: 'put', k: `k${x}`, v: x }));
 }
@@ -187,32 +201,35 @@ test('proposals before start and after close are rejected', async () => {
   await j.close(); // idempotent
 });
 
-test('torn tail (file truncated mid-record) is truncated with a warning; the journal accepts new writes', async () => {
-  const folder = tmpJournal();
-  const { j } = await open(folder);
-  await putMany(j, 0, 10, 3);
-  await j.close();
-  const file = logFile(folder);
-  const size = fs.statSync(file).size;
-  const lastOff = recordOffset(Array.from({ length: 10 }, (_, i) => putLen(i)), 10);
-  assert.equal(size, lastOff + RECORD_HEADER_BYTES + putLen(9));
-  fs.truncateSync(file, size - 5);
+test('torn tail (the last record cut short) is cut off with a warning; the journal accepts new writes', async () => {
+  for (const how of ['never written (zeros)', 'file truncated'] as const) {
+    const folder = tmpJournal();
+    const { j } = await open(folder);
+    await putMany(j, 0, 10, 3);
+    await j.close();
+    const file = logFile(folder);
+    const size = dataLength(file);
+    const lastOff = recordOffset(Array.from({ length: 10 }, (_, i) => putLen(i)), 10);
+    assert.equal(size, lastOff + RECORD_HEADER_BYTES + putLen(9));
+    if (how === 'file truncated') fs.truncateSync(file, size - 5);
+    else writeAt(file, size - 5, Buffer.alloc(5));
 
-  const r = await open(folder);
-  assert.equal(r.warnings.length, 1);
-  assert.match(r.warnings[0]!, new RegExp(`truncated torn tail of ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} at byte offset ${lastOff}: dropped ${size - 5 - lastOff} bytes`));
-  assert.equal(fs.statSync(file).size, lastOff);
-  assert.equal(r.kv.map.size, 9);
-  assert.equal(r.kv.map.has('k9'), false);
-  assert.equal(r.j.stats().lastIndex, 9);
-  assert.equal(await r.j.propose({ type: 'put', k: 'new', v: 1 }), 10);
-  await r.j.close();
+    const r = await open(folder);
+    assert.equal(r.warnings.length, 1, how);
+    assert.match(r.warnings[0]!, new RegExp(`truncated torn tail of ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} at byte offset ${lastOff}: dropped ${size - 5 - lastOff} bytes`));
+    assert.equal(dataLength(file), lastOff);
+    assert.equal(r.kv.map.size, 9);
+    assert.equal(r.kv.map.has('k9'), false);
+    assert.equal(r.j.stats().lastIndex, 9);
+    assert.equal(await r.j.propose({ type: 'put', k: 'new', v: 1 }), 10);
+    await r.j.close();
 
-  const again = await open(folder);
-  assert.deepEqual(again.warnings, []);
-  assert.equal(again.kv.map.get('new'), 1);
-  assert.equal(again.j.stats().lastIndex, 10);
-  await again.j.close();
+    const again = await open(folder);
+    assert.deepEqual(again.warnings, []);
+    assert.equal(again.kv.map.get('new'), 1);
+    assert.equal(again.j.stats().lastIndex, 10);
+    await again.j.close();
+  }
 });
 
 test('torn tail: garbage half-records appended after the last record are dropped', async () => {
@@ -226,20 +243,19 @@ test('torn tail: garbage half-records appended after the last record are dropped
       b.writeUInt32LE(crc32(b.subarray(0, 8)), 8);
       return b;
     })(),
-    Buffer.alloc(4096), // zero-filled tail (file extended but data never written)
   ]) {
     const folder = tmpJournal();
     const { j } = await open(folder);
     await putMany(j, 0, 5);
     await j.close();
     const file = logFile(folder);
-    const size = fs.statSync(file).size;
-    fs.appendFileSync(file, garbage);
+    const size = dataLength(file);
+    writeAt(file, size, garbage);
 
     const r = await open(folder);
     assert.equal(r.warnings.length, 1, `warning for ${garbage.length} garbage bytes`);
     assert.match(r.warnings[0]!, new RegExp(`at byte offset ${size}: dropped ${garbage.length} bytes`));
-    assert.equal(fs.statSync(file).size, size);
+    assert.equal(dataLength(file), size);
     assert.equal(r.kv.map.size, 5);
     assert.equal(await r.j.propose({ type: 'put', k: 'after', v: 1 }), 6);
     await r.j.close();
@@ -248,6 +264,33 @@ test('torn tail: garbage half-records appended after the last record are dropped
     assert.deepEqual(again.warnings, []);
     await again.j.close();
   }
+});
+
+test('a new segment is preallocated; the zeros after the last record are unused space, not damage', async () => {
+  const folder = tmpJournal();
+  const { j } = await open(folder, { segmentBytes: 64 * 1024 });
+  await putMany(j, 0, 5);
+  await j.close();
+  const file = logFile(folder);
+  assert.equal(fs.statSync(file).size, 64 * 1024, 'preallocated to the segment size');
+  const size = dataLength(file);
+  assert.equal(size, recordOffset(Array.from({ length: 6 }, (_, i) => putLen(i)), 6));
+
+  const r = await open(folder, { segmentBytes: 64 * 1024 });
+  assert.deepEqual(r.warnings, []);
+  assert.equal(await r.j.propose({ type: 'put', k: 'k5', v: 5 }), 6);
+  await r.j.close();
+  assert.equal(dataLength(file), recordOffset(Array.from({ length: 7 }, (_, i) => putLen(i)), 7), 'the new record follows the old ones');
+  assert.equal(fs.statSync(file).size, 64 * 1024);
+
+  // A stray record after a stretch of zeros is not a clean end: damage in the middle.
+  const stray = fs.readFileSync(file).subarray(SEGMENT_HEADER_BYTES, SEGMENT_HEADER_BYTES + RECORD_HEADER_BYTES + putLen(0));
+  writeAt(file, dataLength(file) + 100, stray);
+  await assert.rejects(new LocalJournal({ folder, log: () => {} }).start(new KV()), (e: unknown) => {
+    assert.ok(e instanceof JournalCorruptError, String(e));
+    assert.match(e.message, /a valid record follows at byte offset/);
+    return true;
+  });
 });
 
 test('a corrupted byte in a middle record is a JournalCorruptError naming file, offset and index', async () => {
