@@ -10,6 +10,7 @@ import { formatJournal } from '../../src/journal/format.js';
 import { LocalJournal, type LocalJournalOptions } from '../../src/journal/local/journal.js';
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, segmentFileName } from '../../src/journal/local/wal.js';
 import type { JournalEntry, StateMachine } from '../../src/journal/types.js';
+import { dataLength, writeAt } from '../harness/journalFiles.js';
 
 /** A tiny KV state machine: {type:'put',k,v} / {type:'del',k}; apply returns the index. */
 class KV implements StateMachine {
@@ -89,20 +90,6 @@ function recordOffset(payloadLens: number[], n: number): number {
   let off = SEGMENT_HEADER_BYTES;
   for (let i = 0; i < n - 1; i++) off += RECORD_HEADER_BYTES + payloadLens[i]!;
   return off;
-}
-
-/** Bytes up to the last non-zero one: the data of a (preallocated, zero-filled) segment. */
-function dataLength(file: string): number {
-  const b = fs.readFileSync(file);
-  let n = b.length;
-  while (n > 0 && b[n - 1] === 0) n--;
-  return n;
-}
-
-/** Overwrite bytes of `file` at `offset` (as a torn or stray write would). */
-function writeAt(file: string, offset: number, bytes: Buffer): void {
-  const fd = fs.openSync(file, 'r+');
-  try { fs.writeSync(fd, bytes, 0, bytes.length, offset); } finally { fs.closeSync(fd); }
 }
 
 function putLen(x: number): number {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TestCluster, waitFor, getJson, runNode, CLI } from '../harness/cluster.js';
+import { dataLength, writeAt } from '../harness/journalFiles.js';
 
 function check(c: TestCluster, r: { code: number; stdout: string; stderr: string }, expected = 0): void {
   assert.equal(r.code, expected, `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\n${c.logs()}`);
@@ -196,9 +197,8 @@ describe('journal durability', () => {
       await c.kill('master', 0, 'SIGKILL');
       const logDir = path.join(c.journalDir, 'log');
       const seg = path.join(logDir, fs.readdirSync(logDir).filter((f) => f.endsWith('.log')).sort().at(-1)!);
-      const good = fs.readFileSync(seg);
-      // Torn tail: half of a record header + payload appended.
-      fs.writeFileSync(seg, Buffer.concat([good, Buffer.from([40, 0, 0, 0, 1, 2, 3])]));
+      // Torn tail: half of a record header + payload after the last record.
+      writeAt(seg, dataLength(seg), Buffer.from([40, 0, 0, 0, 1, 2, 3]));
       await c.startMaster();
       assert.match(c.logs(), /WARN .*(torn|truncat)/i);
       const ls = await c.cli(['fs', 'ls', '/']);
@@ -206,10 +206,10 @@ describe('journal durability', () => {
       assert.equal(ls.stdout.trim().split('\n').length, 20);
       check(c, await c.cli(['fs', 'mkdir', '/after-torn']));
       await c.kill('master', 0, 'SIGKILL');
-      // Corrupt a byte in the middle of the segment: start must fail with a clear error.
+      // Corrupt a byte in the middle of the segment's records: start must fail with a clear error.
       const bytes = fs.readFileSync(seg);
-      bytes[Math.floor(bytes.length / 2)] ^= 0xff;
-      fs.writeFileSync(seg, bytes);
+      const mid = Math.floor(dataLength(seg) / 2);
+      writeAt(seg, mid, Buffer.from([bytes[mid]! ^ 0xff]));
       const r = await c.startMasterExpectFailure();
       assert.equal(r.code, 1);
       assert.match(r.log, /ERROR .*Failed to start: .*corrupt/i);

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { RaftStorage } from '../../../src/journal/raft/storage.js';
 import type { Entry } from '../../../src/journal/raft/types.js';
+import { dataLength } from '../../harness/journalFiles.js';
 
 const ents = (from: number, to: number, term: number): Entry[] =>
   Array.from({ length: to - from + 1 }, (_, i) => ({ term, index: from + i, type: 'normal' as const, data: `d${from + i}t${term}` }));
@@ -89,14 +90,9 @@ test('a torn last record is dropped with a warning; everything saved before it i
   await r.storage.close();
 });
 
-/** Bytes of data in the WAL segments (up to each one's last non-zero byte; segments are preallocated): grows exactly when something is written. */
+/** Bytes of data in the WAL segments (segments are preallocated): grows exactly when something is written. */
 function walBytes(dir: string): number {
-  return fs.readdirSync(path.join(dir, 'wal')).reduce((n, f) => {
-    const b = fs.readFileSync(path.join(dir, 'wal', f));
-    let end = b.length;
-    while (end > 0 && b[end - 1] === 0) end--;
-    return n + end;
-  }, 0);
+  return fs.readdirSync(path.join(dir, 'wal')).reduce((n, f) => n + dataLength(path.join(dir, 'wal', f)), 0);
 }
 
 /** What a restart after a crash right now would restore (a copy of the directory, opened). */
