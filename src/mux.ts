@@ -6,7 +6,7 @@
  * messages, status codes and error metadata.
  */
 import * as grpc from '@grpc/grpc-js';
-import { protos, CHANNEL_OPTIONS, fromServiceError } from './rpc.js';
+import { protos, CHANNEL_OPTIONS, fromServiceError, ERROR_CODE_KEY, ERROR_EXTRA_KEY } from './rpc.js';
 import { TimeoutError, UnavailableError, type AlluxioError } from './errors.js';
 
 interface MuxRequest { id: number; path: string; payload: Buffer }
@@ -41,7 +41,7 @@ export function addMuxService(server: grpc.Server, services: [grpc.ServiceDefini
           if (err) {
             const md = (err as Partial<grpc.ServiceError>).metadata;
             const str = (k: string) => { const v = md?.get(k)?.[0]; return typeof v === 'string' ? v : ''; };
-            reply({ id: req.id, failed: true, code: err.code ?? grpc.status.UNKNOWN, details: err.details ?? (err as Error).message ?? '', alluxioCode: str('alluxio-code'), extra: str('alluxio-extra') });
+            reply({ id: req.id, failed: true, code: err.code ?? grpc.status.UNKNOWN, details: err.details ?? (err as Error).message ?? '', alluxioCode: str(ERROR_CODE_KEY), extra: str(ERROR_EXTRA_KEY) });
           } else {
             reply({ id: req.id, payload: route.def.responseSerialize(res) });
           }
@@ -53,7 +53,7 @@ export function addMuxService(server: grpc.Server, services: [grpc.ServiceDefini
   });
 }
 
-interface Pending { resolve(v: any): void; reject(e: AlluxioError): void; timer: NodeJS.Timeout; decode: (b: Buffer) => unknown; target: string }
+interface Pending { resolve(v: any): void; reject(e: AlluxioError): void; timer: NodeJS.Timeout; decode: (b: Buffer) => unknown }
 
 /** The client end: one stream to one server address, opened on first use and after a failure. */
 export class MuxChannel {
@@ -76,10 +76,10 @@ export class MuxChannel {
       const timer = setTimeout(() => {
         if (this.pending.delete(id)) reject(new TimeoutError(`call to ${this.address} timed out: ${def.path} took over ${timeoutMs} ms`));
       }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer, decode: def.responseDeserialize, target: this.address });
+      this.pending.set(id, { resolve, reject, timer, decode: def.responseDeserialize });
       let payload: Buffer;
       try { payload = def.requestSerialize(req); } catch (e) {
-        this.settle(id)?.reject(fromServiceError({ code: grpc.status.INTERNAL, details: (e as Error).message, metadata: new grpc.Metadata() } as grpc.ServiceError, this.address));
+        this.settle(id)?.reject(this.statusError(grpc.status.INTERNAL, (e as Error).message));
         return;
       }
       this.open().write({ id, path: def.path, payload });
@@ -93,25 +93,30 @@ export class MuxChannel {
       const p = this.settle(Number(r.id));
       if (!p) return; // timed out already
       if (!r.failed) {
-        try { p.resolve(p.decode(r.payload ?? Buffer.alloc(0))); } catch (e) { p.reject(new UnavailableError(`${p.target} sent an undecodable reply: ${(e as Error).message}`)); }
+        try { p.resolve(p.decode(r.payload ?? Buffer.alloc(0))); } catch (e) { p.reject(new UnavailableError(`${this.address} sent an undecodable reply: ${(e as Error).message}`)); }
         return;
       }
       const md = new grpc.Metadata();
-      if (r.alluxioCode) md.set('alluxio-code', r.alluxioCode);
-      if (r.extra) md.set('alluxio-extra', r.extra);
-      p.reject(fromServiceError({ code: r.code ?? grpc.status.UNKNOWN, details: r.details ?? '', metadata: md } as grpc.ServiceError, p.target));
+      if (r.alluxioCode) md.set(ERROR_CODE_KEY, r.alluxioCode);
+      if (r.extra) md.set(ERROR_EXTRA_KEY, r.extra);
+      p.reject(this.statusError(r.code ?? grpc.status.UNKNOWN, r.details ?? '', md));
     });
     const fail = (err: Partial<grpc.ServiceError> | undefined) => {
       if (this.stream !== st) return;
       this.stream = undefined;
       if (err?.code === grpc.status.UNIMPLEMENTED) this.unsupported = true;
-      const e = fromServiceError({ code: err?.code ?? grpc.status.UNAVAILABLE, details: err?.details ?? 'stream closed', metadata: err?.metadata ?? new grpc.Metadata() } as grpc.ServiceError, this.address);
+      const e = this.statusError(err?.code ?? grpc.status.UNAVAILABLE, err?.details ?? 'stream closed', err?.metadata);
       for (const id of [...this.pending.keys()]) this.settle(id)?.reject(e);
     };
     st.on('error', (err: grpc.ServiceError) => fail(err));
     st.on('end', () => fail(undefined));
     this.stream = st;
     return st;
+  }
+
+  /** Our typed error for a gRPC status from this server, as a unary call would give it. */
+  private statusError(code: grpc.status, details: string, metadata = new grpc.Metadata()): AlluxioError {
+    return fromServiceError({ code, details, metadata } as grpc.ServiceError, this.address);
   }
 
   private settle(id: number): Pending | undefined {

@@ -49,27 +49,31 @@ const STATUS_BY_CODE: Record<string, grpc.status> = {
   TIMEOUT: grpc.status.DEADLINE_EXCEEDED,
 };
 
+/** Metadata keys carrying our error code and its extra fields (path, leader) across gRPC. */
+export const ERROR_CODE_KEY = 'alluxio-code';
+export const ERROR_EXTRA_KEY = 'alluxio-extra';
+
 /** Turn any thrown value into a gRPC ServiceError carrying our error code in metadata. */
 export function toServiceError(e: unknown): Partial<grpc.ServiceError> {
   const md = new grpc.Metadata();
   if (e instanceof AlluxioError) {
-    md.set('alluxio-code', e.code);
+    md.set(ERROR_CODE_KEY, e.code);
     const extra: Record<string, string> = {};
     if ('path' in e && typeof (e as any).path === 'string') extra.path = (e as any).path;
     if (e instanceof NotLeaderError && e.leader) extra.leader = e.leader;
-    md.set('alluxio-extra', JSON.stringify(extra));
+    md.set(ERROR_EXTRA_KEY, JSON.stringify(extra));
     return { code: STATUS_BY_CODE[e.code] ?? grpc.status.UNKNOWN, details: e.message, metadata: md };
   }
   const msg = e instanceof Error ? e.message : String(e);
-  md.set('alluxio-code', 'INTERNAL');
+  md.set(ERROR_CODE_KEY, 'INTERNAL');
   return { code: grpc.status.INTERNAL, details: msg, metadata: md };
 }
 
 /** Turn a gRPC error from a call to `target` back into one of our typed errors. */
 export function fromServiceError(err: grpc.ServiceError, target: string): AlluxioError {
-  const code = err.metadata?.get('alluxio-code')?.[0];
+  const code = err.metadata?.get(ERROR_CODE_KEY)?.[0];
   if (typeof code === 'string') {
-    const extraRaw = err.metadata.get('alluxio-extra')?.[0];
+    const extraRaw = err.metadata.get(ERROR_EXTRA_KEY)?.[0];
     let extra: Record<string, string> = {};
     try { if (typeof extraRaw === 'string') extra = JSON.parse(extraRaw); } catch { /* keep empty */ }
     return errorFromCode(code, err.details, extra);
