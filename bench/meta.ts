@@ -5,11 +5,14 @@
  *     its v3 JSON gateway) and ZooKeeper 3.8 (3-member ensemble, creates of ~100 bytes), all on
  *     loopback, with 1 and 64 requests in flight. All three run side by side and are measured in
  *     turns (BENCH_ROUNDS rounds of ours, etcd, ZooKeeper), so that a slow spell of this shared
- *     machine hits every system alike; each system's figure is the median of its rounds. Our
- *     client and etcd's talk to the leader. ZooKeeper is measured twice: with its clients spread
- *     over the ensemble (the connect string lists every server, ZooKeeper's usual set-up and how
- *     the issue's reference figures were taken; a write to a follower is forwarded to the leader),
- *     which is the goal's reference, and with every client on the leader, for information.
+ *     machine hits every system alike; each system's figure is the median of its rounds. Before
+ *     the rounds of each concurrency, every system runs BENCH_WARM seconds unmeasured (JIT
+ *     compilers: a fresh master process, or ZooKeeper's JVM, runs at half speed for its first
+ *     few thousand requests). Our client and etcd's talk to the leader. ZooKeeper is measured
+ *     twice: with its sessions spread evenly over the ensemble (3 per server, each worker's
+ *     requests taking the sessions in turn, so even 1 request in flight sees leader and followers
+ *     in their usual 1:2 mix rather than wherever one session happened to land), which is the
+ *     goal's reference, and with every session on the leader, for information.
  */
 import { TestCluster } from '../test/harness/cluster.js';
 import { loadConfig } from '../src/conf/index.js';
@@ -19,9 +22,10 @@ import { ZooKeeperEnsemble, ensureZooKeeper, zkCreate } from './zookeeper.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const WARM = Math.max(0, Number(process.env.BENCH_WARM ?? 5));
 const FLIGHT = [1, 64];
 
-async function measure(label: string, concurrency: number, op: (worker: number, i: number) => Promise<unknown>, seconds = SECONDS): Promise<number> {
+async function measure(label: string | undefined, concurrency: number, op: (worker: number, i: number) => Promise<unknown>, seconds = SECONDS): Promise<number> {
   const deadline = Date.now() + seconds * 1000;
   let done = 0;
   const t0 = Date.now();
@@ -29,7 +33,7 @@ async function measure(label: string, concurrency: number, op: (worker: number, 
     for (let i = 0; Date.now() < deadline && i < 10_000_000; i++) { await op(w, i); done++; }
   }));
   const rate = done / ((Date.now() - t0) / 1000);
-  console.log(`${label.padEnd(40)} ${String(Math.round(rate)).padStart(8)} ops/s  (${done} ops, ${concurrency} in flight)`);
+  if (label !== undefined) console.log(`${label.padEnd(40)} ${String(Math.round(rate)).padStart(8)} ops/s  (${done} ops, ${concurrency} in flight)`);
   return rate;
 }
 
@@ -69,19 +73,20 @@ async function etcdSystem(): Promise<System | undefined> {
   return { name: 'etcd put (3 members)', goal: true, op: (tag, w, i) => e.put(`/bench/${tag}/c${w}/f${i}`, value, -1, leader), stop: () => e.stop() };
 }
 
-/** The ZooKeeper ensemble as two systems: 8 clients spread over every server, 8 on the leader. */
+/** The ZooKeeper ensemble as two systems: 9 sessions spread evenly over the servers, 8 on the leader. */
 async function zkSystems(): Promise<{ systems: System[]; stop(): Promise<void> } | undefined> {
   if (!ensureZooKeeper()) { console.log('ZooKeeper: not installed (apt-get install zookeeper)'); return undefined; }
   const z = await ZooKeeperEnsemble.start(3);
   const leader = await z.leaderIndex();
-  const spread = await Promise.all(Array.from({ length: 8 }, () => z.client()));
+  const spread = await Promise.all(Array.from({ length: 9 }, (_, i) => z.client(15_000, i % z.nodes.length)));
   const onLeader = leader >= 0 ? await Promise.all(Array.from({ length: 8 }, () => z.client(15_000, leader))) : [];
   const value = Buffer.alloc(100, 120);
   await zkCreate(spread[0]!, '/bench', Buffer.alloc(0));
+  // Worker w's i-th request takes session (w + i) mod n: every worker cycles through all servers.
   const system = (name: string, goal: boolean, clients: typeof spread, sub: string): System => ({
     name, goal,
     prepare: (tag) => zkCreate(clients[0]!, `/bench/${sub}${tag}`, Buffer.alloc(0)),
-    op: (tag, w, i) => zkCreate(clients[w % clients.length]!, `/bench/${sub}${tag}/c${w}_${i}`, value),
+    op: (tag, w, i) => zkCreate(clients[(w + i) % clients.length]!, `/bench/${sub}${tag}/c${w}_${i}`, value),
     stop: async () => { for (const c of clients) c.close(); },
   });
   const systems = [system('ZooKeeper create (spread)', true, spread, 's')];
@@ -98,7 +103,7 @@ console.log(`bench:meta — fsync on, ${SECONDS}s per case, everything on loopba
   } finally { await one.stop(); }
 }
 
-console.log(`\n3 masters vs etcd vs ZooKeeper: ${ROUNDS} rounds of ${SECONDS}s each, in turns`);
+console.log(`\n3 masters vs etcd vs ZooKeeper: ${ROUNDS} rounds of ${SECONDS}s each, in turns, after ${WARM}s of warm-up each`);
 const systems: System[] = [];
 let zk: Awaited<ReturnType<typeof zkSystems>>;
 try {
@@ -110,6 +115,10 @@ try {
   const rates = new Map<string, number[][]>(systems.map((s) => [s.name, FLIGHT.map(() => [])]));
   for (let f = 0; f < FLIGHT.length; f++) {
     const k = FLIGHT[f]!;
+    if (WARM > 0) {
+      for (const s of systems) { await s.prepare?.(`k${k}w`); await measure(undefined, k, (w, i) => s.op(`k${k}w`, w, i), WARM); }
+      console.log(`(every system warmed up for ${WARM}s at ${k} in flight, unmeasured)`);
+    }
     for (let r = 0; r < ROUNDS; r++) {
       // The first system of a round is ours in even rounds and last in odd ones (order effects even out).
       const order = r % 2 === 0 ? systems : [...systems].reverse();

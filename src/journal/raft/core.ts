@@ -328,6 +328,11 @@ export class RaftCore {
     if (lastApplied && lastApplied.index > this.log.applied) this.log.appliedTo(lastApplied.index);
   }
 
+  /** Role, leader and term: what the hot paths ask (status() builds the whole picture). */
+  roleInfo(): { role: Role; leader: NodeId; term: number } {
+    return { role: this.role, leader: this.lead, term: this.term };
+  }
+
   status(): RaftStatus {
     const st: RaftStatus = {
       id: this.id,

@@ -151,7 +151,7 @@ export class RaftJournal implements Journal {
       const changed = rd.softState.role !== this.role || rd.softState.leader !== this.leader;
       this.role = rd.softState.role;
       this.leader = rd.softState.leader;
-      if (changed) this.opts.onRoleChange?.(this.role, this.leader, this.core.status().term);
+      if (changed) this.opts.onRoleChange?.(this.role, this.leader, this.core.roleInfo().term);
     }
     // 4. advance
     this.core.advance(rd);
@@ -229,7 +229,7 @@ export class RaftJournal implements Journal {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.waitApplied(index, this.core.status().term);
+    return this.waitApplied(index, this.core.roleInfo().term);
   }
 
   /**
@@ -244,7 +244,7 @@ export class RaftJournal implements Journal {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.waitApplied(index, this.core.status().term).then(() => undefined);
+    return this.waitApplied(index, this.core.roleInfo().term).then(() => undefined);
   }
 
   private waitApplied(index: number, term: number): Promise<unknown> {
@@ -298,8 +298,7 @@ export class RaftJournal implements Journal {
 
   /** Current role and leader id ('' when unknown). */
   roleInfo(): { role: Role; leader: NodeId; term: number } {
-    const st = this.core.status();
-    return { role: st.role, leader: st.leader, term: st.term };
+    return this.core.roleInfo();
   }
 
   async checkpoint(): Promise<void> {
@@ -307,7 +306,7 @@ export class RaftJournal implements Journal {
     await this.maybeSnapshot();
   }
 
-  isLeader(): boolean { return !this.closed && this.core?.status().role === 'leader'; }
+  isLeader(): boolean { return !this.closed && this.core?.roleInfo().role === 'leader'; }
 
   stats(): JournalStats {
     const st = this.core.status();

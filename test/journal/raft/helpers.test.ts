@@ -137,8 +137,12 @@ test('config: conf entries applied in log order', () => {
 test('core: a single node elects itself, commits and serves reads; advance discipline enforced', () => {
   const core = new RaftCore({ id: 'a', voters: ['a'], electionTicks: 5, heartbeatTicks: 1, random: lcg(1) });
   assert.throws(() => core.propose('x'), NotLeaderError);
+  assert.deepEqual(core.roleInfo(), { role: 'follower', leader: '', term: core.status().term });
   for (let i = 0; i < 10; i++) core.tick();
   assert.equal(core.status().role, 'leader');
+  const st = core.status();
+  assert.deepEqual(core.roleInfo(), { role: 'leader', leader: 'a', term: st.term });
+  assert.ok(st.term > 0);
   const i = core.propose('x');
   core.readIndex('r');
   const rd = core.ready();
