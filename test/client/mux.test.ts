@@ -40,45 +40,36 @@ async function server(withMux: boolean, calls: string[] = []): Promise<{ server:
 
 const getStatus = () => protos().file.FileSystemMasterClientService.service.GetStatus as grpc.MethodDefinition<unknown, unknown>;
 
-test('many concurrent calls on one stream each get their own reply, whatever the order they finish in', async () => {
+/** Run `fn` with a channel to a fresh server that serves the mux; both are closed afterwards. */
+async function withMuxChannel(fn: (ch: MuxChannel) => Promise<void>): Promise<void> {
   const { server: s, addr } = await server(true);
   const ch = new MuxChannel(addr);
   try {
-    const paths = Array.from({ length: 40 }, (_, i) => `/sleep/${(i * 7) % 13}/f${i}`);
-    const replies = await Promise.all(paths.map((p) => ch.call<{ path: string; length: number }>(getStatus(), { path: p }, 5000)));
-    assert.deepEqual(replies.map((r) => r.path), paths);
-    assert.deepEqual(replies.map((r) => r.length), paths.map((p) => p.length));
+    await fn(ch);
   } finally {
     ch.close();
     s.forceShutdown();
   }
-});
+}
 
-test('errors come back typed, as from a unary call', async () => {
-  const { server: s, addr } = await server(true);
-  const ch = new MuxChannel(addr);
-  try {
-    await assert.rejects(ch.call(getStatus(), { path: '/missing' }, 5000), (e: unknown) => e instanceof FileDoesNotExistError && e.path === '/missing');
-    await assert.rejects(ch.call(getStatus(), { path: '/standby' }, 5000), (e: unknown) => e instanceof NotLeaderError && e.leader === '127.0.0.1:19998');
-    // The stream survives failed calls.
-    assert.equal((await ch.call<{ path: string }>(getStatus(), { path: '/ok' }, 5000)).path, '/ok');
-  } finally {
-    ch.close();
-    s.forceShutdown();
-  }
-});
+test('many concurrent calls on one stream each get their own reply, whatever the order they finish in', () => withMuxChannel(async (ch) => {
+  const paths = Array.from({ length: 40 }, (_, i) => `/sleep/${(i * 7) % 13}/f${i}`);
+  const replies = await Promise.all(paths.map((p) => ch.call<{ path: string; length: number }>(getStatus(), { path: p }, 5000)));
+  assert.deepEqual(replies.map((r) => r.path), paths);
+  assert.deepEqual(replies.map((r) => r.length), paths.map((p) => p.length));
+}));
 
-test('a call past its deadline fails with a TimeoutError; later calls still work', async () => {
-  const { server: s, addr } = await server(true);
-  const ch = new MuxChannel(addr);
-  try {
-    await assert.rejects(ch.call(getStatus(), { path: '/sleep/400/slow' }, 100), (e: unknown) => e instanceof TimeoutError && /timed out/.test((e as Error).message));
-    assert.equal((await ch.call<{ path: string }>(getStatus(), { path: '/after' }, 5000)).path, '/after');
-  } finally {
-    ch.close();
-    s.forceShutdown();
-  }
-});
+test('errors come back typed, as from a unary call', () => withMuxChannel(async (ch) => {
+  await assert.rejects(ch.call(getStatus(), { path: '/missing' }, 5000), (e: unknown) => e instanceof FileDoesNotExistError && e.path === '/missing');
+  await assert.rejects(ch.call(getStatus(), { path: '/standby' }, 5000), (e: unknown) => e instanceof NotLeaderError && e.leader === '127.0.0.1:19998');
+  // The stream survives failed calls.
+  assert.equal((await ch.call<{ path: string }>(getStatus(), { path: '/ok' }, 5000)).path, '/ok');
+}));
+
+test('a call past its deadline fails with a TimeoutError; later calls still work', () => withMuxChannel(async (ch) => {
+  await assert.rejects(ch.call(getStatus(), { path: '/sleep/400/slow' }, 100), (e: unknown) => e instanceof TimeoutError && /timed out/.test((e as Error).message));
+  assert.equal((await ch.call<{ path: string }>(getStatus(), { path: '/after' }, 5000)).path, '/after');
+}));
 
 /** A mux server in a child process (so that it can die as a master does: kill -9). */
 async function childServer(port: number): Promise<ChildProcess> {
