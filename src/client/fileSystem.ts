@@ -16,7 +16,7 @@ export { WRITE_TYPES, READ_TYPES, type WriteType, type ReadType } from './types.
 export interface FileInfo {
   fileId: number; name: string; path: string; ufsPath: string; length: number; blockSizeBytes: number;
   creationTimeMs: number; lastModificationTimeMs: number; completed: boolean; folder: boolean; persisted: boolean;
-  persistenceState: string; blockIds: number[]; inAlluxioPercentage: number; mode: number; owner: string; group: string;
+  persistenceState: string; persistError: string; blockIds: number[]; inAlluxioPercentage: number; mode: number; owner: string; group: string;
   fileBlockInfos: { offset: number; blockInfo: { blockId: number; length: number; locations: { workerId: number; workerAddress: { host: string; rpcPort: number; webPort: number }; tierAlias: string }[] } }[];
 }
 
@@ -170,7 +170,7 @@ export class FileOutStream {
   constructor(private fs: FileSystem, readonly info: FileInfo, readonly writeType: WriteType, private worker: WorkerInfo) {
     this.cache = writeType !== 'THROUGH';
     this.through = writeType === 'THROUGH' || writeType === 'CACHE_THROUGH';
-    if (this.through) this.ufs = fs.worker(worker.address).writeUfsFile(info.ufsPath);
+    if (this.through) this.ufs = fs.worker(worker.address).writeUfsFile(info.fileId);
   }
 
   async write(data: Buffer): Promise<void> {
@@ -208,16 +208,17 @@ export class FileOutStream {
   async close(): Promise<FileInfo> {
     if (this.closed) return this.info;
     this.closed = true;
+    let tempUfsPath = '';
     try {
       await this.finishBlock();
-      if (this.ufs) await this.ufs.close();
+      if (this.ufs) tempUfsPath = (await this.ufs.close()).tempUfsPath;
     } catch (e) {
       this.ufs?.cancel();
       await this.fs.delete(this.info.path).catch(() => {});
       throw e;
     }
     return this.fs.master.call('file', 'CompleteFile', {
-      path: this.info.path, length: this.length, persisted: this.through, asyncPersist: this.writeType === 'ASYNC_THROUGH', opId: randomUUID(),
+      path: this.info.path, length: this.length, persisted: this.through, asyncPersist: this.writeType === 'ASYNC_THROUGH', tempUfsPath, opId: randomUUID(),
     });
   }
 

@@ -49,11 +49,12 @@ export class WorkerClient {
   }
 
   writeBlock(blockId: number, spaceToReserve: number, tierAlias = ''): UploadStream {
-    return new UploadStream(this.client, 'WriteBlock', { blockId, spaceToReserve, tierAlias, ufsPath: '' }, this.address);
+    return new UploadStream(this.client, 'WriteBlock', { blockId, spaceToReserve, tierAlias }, this.address);
   }
 
-  writeUfsFile(ufsPath: string): UploadStream {
-    return new UploadStream(this.client, 'WriteUfsFile', { blockId: 0, spaceToReserve: 0, tierAlias: '', ufsPath }, this.address);
+  /** Write file `fileId`'s data to a UFS temp file; close() resolves with { length, tempUfsPath }. */
+  writeUfsFile(fileId: number): UploadStream {
+    return new UploadStream(this.client, 'WriteUfsFile', { blockId: 0, spaceToReserve: 0, tierAlias: '', fileId }, this.address);
   }
 
   readBlock(blockId: number, offset: number, length: number, promote: boolean): AsyncIterable<Buffer> {

@@ -319,6 +319,34 @@ describe('namespace apply: success results and state', () => {
     assert.deepEqual([...copy2.toPersist], []);
   });
 
+  test('persistFailed: only a file waiting for persistence gives up, with its error; snapshot keeps it; setPersisted clears it', () => {
+    const ns = new Namespace();
+    applyAll(ns, [
+      { type: 'createFile', path: '/a', blockSize: 10, ts: 1 },
+      { type: 'completeFile', path: '/a', length: 0, persistence: 'TO_BE_PERSISTED', ts: 2 },
+      { type: 'createFile', path: '/m', blockSize: 10, ts: 1 },
+      { type: 'completeFile', path: '/m', length: 0, persistence: 'NOT_PERSISTED', ts: 2 },
+    ]);
+    const a = fileIdOf(1), m = fileIdOf(2);
+    const before = ns.snapshot();
+    // Not waiting (MUST_CACHE), a directory, unknown ids: no change.
+    for (const fileId of [m, ROOT_ID, fileIdOf(9)]) assert.equal(apply(ns, { type: 'persistFailed', fileId, error: 'x' }), null);
+    assert.deepEqual(ns.snapshot(), before);
+    assert.equal(apply(ns, { type: 'persistFailed', fileId: a, error: 'ENOTDIR: /ufs/a' }), null);
+    const f = ns.resolve('/a');
+    assert.equal(f.persistence, 'NOT_PERSISTED');
+    assert.equal(f.persistError, 'ENOTDIR: /ufs/a');
+    assert.deepEqual([...ns.toPersist], []);
+    const copy = new Namespace();
+    copy.restore(ns.snapshot());
+    assert.equal(copy.resolve('/a').persistError, 'ENOTDIR: /ufs/a');
+    assert.equal(copy.resolve('/m').persistError, undefined);
+    assert.deepEqual(copy.snapshot(), ns.snapshot());
+    apply(ns, { type: 'setPersisted', fileId: a });
+    assert.equal(ns.resolve('/a').persistence, 'PERSISTED');
+    assert.equal(ns.resolve('/a').persistError, undefined);
+  });
+
   test('setPersisted on an incomplete file marks it PERSISTED (no completed check)', () => {
     const ns = new Namespace();
     apply(ns, { type: 'createFile', path: '/f', blockSize: 10, ts: 1 });

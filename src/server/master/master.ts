@@ -17,13 +17,19 @@ import { createLogger, type Logger } from '../../log.js';
 import { VERSION } from '../../version.js';
 import { Namespace, type Inode, type DeleteResult } from './namespace.js';
 import { BlockRegistry, type WorkerRecord } from './blockRegistry.js';
-import { normalizePath, parentOf } from './paths.js';
-import { ufsRootDir, ufsPathOf } from '../ufs.js';
+import path from 'node:path';
+import { normalizePath, parentOf, checkNewPath, isUnder } from './paths.js';
+import { ufsRootDir, ufsPathOf, ufsTempDir, fileIdOfTempName, SerialQueue } from '../ufs.js';
 import { startMasterWeb } from './web.js';
 import type { Server as HttpServer } from 'node:http';
 
 /** How long a worker keeps an async-persist assignment before another worker may get it. */
 const PERSIST_REASSIGN_MS = 60_000;
+/** Longest UFS path (bytes) we create: Linux PATH_MAX less the terminating NUL. */
+const MAX_UFS_PATH_BYTES = 4095;
+
+/** Retry state of a file whose persist failed (leader memory; a new leader starts afresh). */
+interface PersistRetry { attempts: number; firstFailureMs: number; nextAttemptMs: number; lastError: string }
 
 export class AlluxioMaster {
   readonly ns = new Namespace();
@@ -42,6 +48,13 @@ export class AlluxioMaster {
   private web?: HttpServer;
   private lostTimer?: NodeJS.Timeout;
   private persistAssigned = new Map<number, { workerId: number; at: number }>();
+  private persistRetries = new Map<number, PersistRetry>();
+  /** UFS changes (mkdir, delete, rename, placing persisted data) run one at a time, in order. */
+  private readonly ufsQueue = new SerialQueue();
+  /** Where workers write data before this master places it (alluxio.underfs.persistence.async.temp.dir). */
+  private readonly ufsTemp: string;
+  private readonly ufsTempName: string;
+  private cleanupTimer?: NodeJS.Timeout;
   rpcPort = 0;
   webPort = 0;
 
@@ -49,6 +62,8 @@ export class AlluxioMaster {
     this.log = logger ?? createLogger('AlluxioMaster');
     this.hostname = conf.get('alluxio.master.hostname') || os.hostname();
     this.ufsRoot = ufsRootDir(conf.get('alluxio.master.mount.table.root.ufs'));
+    this.ufsTempName = conf.get('alluxio.underfs.persistence.async.temp.dir');
+    this.ufsTemp = ufsTempDir(this.ufsRoot, this.ufsTempName);
   }
 
   get address(): string { return `${this.hostname}:${this.rpcPort}`; }
@@ -89,11 +104,16 @@ export class AlluxioMaster {
       for (const w of this.registry.detectLost(timeout)) this.log.warn(`Worker ${w.id} (${w.address.host}:${w.address.rpcPort}) is lost: no heartbeat for ${timeout} ms`);
     }, Math.max(10, interval));
     this.lostTimer.unref();
+    if (this.conf.getBool('alluxio.underfs.cleanup.enabled')) {
+      this.cleanupTimer = setInterval(() => { if (this.isLeader()) void this.cleanUfsTemp(); }, this.conf.getMs('alluxio.underfs.cleanup.interval'));
+      this.cleanupTimer.unref();
+    }
     this.log.info(`Alluxio master ${VERSION} serving at ${this.address} (web ${this.webPort}), cluster ${this.ns.clusterId}, started in ${Date.now() - t0} ms`);
   }
 
   async stop(): Promise<void> {
     if (this.lostTimer) clearInterval(this.lostTimer);
+    if (this.cleanupTimer) clearInterval(this.cleanupTimer);
     await new Promise<void>((r) => (this.grpcServer ? this.grpcServer.tryShutdown(() => r()) : r()));
     await new Promise<void>((r) => (this.web ? this.web.close(() => r()) : r()));
     this.web?.closeAllConnections?.();
@@ -143,7 +163,9 @@ export class AlluxioMaster {
     if (!this.ns.clusterId) await this.journal.propose({ type: 'init', clusterId: randomUUID() });
     if (this.journal.isLeader()) {
       this.serving = true;
+      this.persistRetries.clear();
       if (this.journal instanceof RaftJournal) this.log.info(`Serving as the leader at ${this.address}`);
+      if (this.conf.getBool('alluxio.underfs.cleanup.enabled')) void this.cleanUfsTemp();
     }
   }
 
@@ -178,7 +200,7 @@ export class AlluxioMaster {
       blockSizeBytes: n.blockSize, creationTimeMs: n.ctime, lastModificationTimeMs: n.mtime, completed: n.completed,
       folder: n.dir, persisted: n.persistence === 'PERSISTED', persistenceState: n.persistence, blockIds: n.blocks,
       fileBlockInfos, inAlluxioPercentage: n.dir || n.length === 0 ? (n.dir ? 0 : 100) : Math.floor((cached * 100) / n.length),
-      mode: n.dir ? 0o755 : 0o644, owner: this.owner, group: this.owner,
+      mode: n.dir ? 0o755 : 0o644, owner: this.owner, group: this.owner, persistError: n.persistError ?? this.persistRetries.get(n.id)?.lastError ?? '',
     };
   }
 
@@ -211,17 +233,130 @@ export class AlluxioMaster {
   // ------------------------------------------------------------------ UFS side effects (leader only, after commit)
   private ufs(path: string): string { return ufsPathOf(this.ufsRoot, path); }
 
-  private async ufsDelete(path: string): Promise<void> {
-    await fs.rm(this.ufs(path), { recursive: true, force: true });
+  private ufsDelete(path: string): Promise<void> {
+    return this.ufsQueue.run(() => fs.rm(this.ufs(path), { recursive: true, force: true }));
   }
 
-  private async ufsRename(src: string, dst: string): Promise<void> {
-    try {
-      await fs.mkdir(parentOf(this.ufs(dst)), { recursive: true });
-      await fs.rename(this.ufs(src), this.ufs(dst));
-    } catch (e: any) {
-      if (e?.code !== 'ENOENT') this.log.warn(`UFS rename ${src} -> ${dst} failed: ${e.message}`);
+  private ufsRename(src: string, dst: string): Promise<void> {
+    return this.ufsQueue.run(async () => {
+      try {
+        await fs.mkdir(parentOf(this.ufs(dst)), { recursive: true });
+        await fs.rename(this.ufs(src), this.ufs(dst));
+      } catch (e: any) {
+        if (e?.code !== 'ENOENT') this.log.warn(`UFS rename ${src} -> ${dst} failed: ${e.message}`);
+      }
+    });
+  }
+
+  /** A new path (create, mkdir, rename target): names the UFS can hold, outside the reserved temp folder. */
+  private checkNewPath(p: string): void {
+    checkNewPath(p);
+    if (isUnder(p, `/${this.ufsTempName}`)) {
+      throw new InvalidPathError(`Path "${p}" is reserved: /${this.ufsTempName} holds data being persisted (alluxio.underfs.persistence.async.temp.dir)`);
     }
+    const ufsBytes = Buffer.byteLength(this.ufs(p));
+    if (ufsBytes > MAX_UFS_PATH_BYTES) throw new InvalidPathError(`Path "${p.slice(0, 120)}..." is invalid: its UFS path would be ${ufsBytes} bytes, longer than ${MAX_UFS_PATH_BYTES}`);
+  }
+
+  /** A temp file a worker names in a report: ours (in the temp folder, named for `fileId`), or an error. */
+  private tempFileOf(fileId: number, tempUfsPath: string): string {
+    const abs = path.resolve(String(tempUfsPath));
+    if (path.dirname(abs) !== this.ufsTemp || fileIdOfTempName(path.basename(abs)) !== fileId) {
+      throw new InvalidPathError(`"${tempUfsPath}" is not a temp file of file ${fileId} in ${this.ufsTemp}`);
+    }
+    return abs;
+  }
+
+  /**
+   * Move a worker's temp file to the *current* path of file `fileId` (it may have been renamed
+   * since the data was written), then `journal` it. Serialized with every other UFS change, so
+   * a rename or delete of the file lands after (and moves or deletes the placed data) or before
+   * (and the data is placed at the new path). Returns false when the file is gone or no longer
+   * wants the data: the temp file is deleted.
+   */
+  private placeTemp(fileId: number, temp: string, wanted: (f: Inode) => boolean, journal: () => Promise<unknown>, expectLength?: number): Promise<boolean> {
+    return this.ufsQueue.run(async () => {
+      const f = this.ns.byId(fileId);
+      if (!f || f.dir || !wanted(f)) { await fs.rm(temp, { force: true }); return false; }
+      const dest = this.ufs(this.ns.pathOf(f));
+      try {
+        await fs.mkdir(path.dirname(dest), { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EEXIST') throw e;
+          throw Object.assign(new Error(`ENOTDIR: cannot create the UFS directory ${path.dirname(dest)}: it or one of its parents is a file`), { code: 'ENOTDIR' });
+        });
+        await fs.rename(temp, dest);
+      } catch (e) {
+        // A retried completion: the first attempt placed the data already.
+        const placed = (e as NodeJS.ErrnoException).code === 'ENOENT' && expectLength !== undefined && (await fs.stat(dest).catch(() => undefined))?.size === expectLength;
+        if (!placed) { await fs.rm(temp, { force: true }).catch(() => {}); throw e; }
+      }
+      await journal();
+      return true;
+    });
+  }
+
+  /** A worker's report on an ASYNC_THROUGH persist: place the data, or count the failure. */
+  private async persistReported(r: { fileId: number; tempUfsPath: string; error: string }): Promise<void> {
+    const fileId = Number(r.fileId);
+    this.persistAssigned.delete(fileId);
+    if (r.error) { await this.persistFailed(fileId, r.error); return; }
+    let temp: string;
+    try { temp = this.tempFileOf(fileId, r.tempUfsPath); } catch (e) { this.log.warn((e as Error).message); return; }
+    try {
+      if (await this.placeTemp(fileId, temp, (f) => f.persistence === 'TO_BE_PERSISTED', () => this.propose({ type: 'setPersisted', fileId }))) {
+        this.persistRetries.delete(fileId);
+        this.log.info(`Persisted file ${fileId} to ${this.ufs(this.ns.pathOf(this.ns.byId(fileId)!))}`);
+      }
+    } catch (e) {
+      if (!(e as NodeJS.ErrnoException).code || e instanceof NotLeaderError) throw e; // the worker reports again
+      await this.persistFailed(fileId, `${(e as Error).message}`);
+    }
+  }
+
+  /** Back off before the next attempt; give up (journaled, shown by fs stat) after max.total.wait.time. */
+  private async persistFailed(fileId: number, error: string): Promise<void> {
+    const now = Date.now();
+    const r = this.persistRetries.get(fileId) ?? { attempts: 0, firstFailureMs: now, nextAttemptMs: now, lastError: '' };
+    r.attempts++;
+    r.lastError = error;
+    const wait = Math.min(this.conf.getMs('alluxio.master.persistence.initial.interval') * 2 ** Math.min(r.attempts - 1, 30), this.conf.getMs('alluxio.master.persistence.max.interval'));
+    r.nextAttemptMs = now + wait;
+    this.persistRetries.set(fileId, r);
+    const f = this.ns.byId(fileId);
+    const where = f ? `"${this.ns.pathOf(f)}"` : `${fileId}`;
+    if (now - r.firstFailureMs >= this.conf.getMs('alluxio.master.persistence.max.total.wait.time')) {
+      this.persistRetries.delete(fileId);
+      this.log.error(`Giving up persisting file ${where} after ${r.attempts} attempts: ${error}`);
+      await this.propose({ type: 'persistFailed', fileId, error });
+    } else {
+      this.log.warn(`Persisting file ${where} failed (attempt ${r.attempts}, next in ${wait} ms): ${error}`);
+    }
+  }
+
+  /**
+   * Delete temp files no write or persist can still use: those of files that are gone or no
+   * longer wait for data, and those not modified for a whole cleanup interval. Names that are
+   * not ours are left alone.
+   */
+  async cleanUfsTemp(): Promise<number> {
+    const names = await fs.readdir(this.ufsTemp).catch(() => [] as string[]);
+    const staleMs = this.conf.getMs('alluxio.underfs.cleanup.interval');
+    let removed = 0;
+    for (const name of names) {
+      const fileId = fileIdOfTempName(name);
+      if (fileId === undefined) continue;
+      const file = path.join(this.ufsTemp, name);
+      await this.ufsQueue.run(async () => {
+        const f = this.ns.byId(fileId);
+        const pending = !!f && !f.dir && (!f.completed || f.persistence === 'TO_BE_PERSISTED');
+        const st = await fs.stat(file).catch(() => undefined);
+        if (!st || (pending && Date.now() - st.mtimeMs < staleMs)) return;
+        await fs.rm(file, { force: true });
+        removed++;
+      }).catch((e) => this.log.warn(`UFS temp cleanup of ${file} failed: ${(e as Error).message}`));
+    }
+    if (removed) this.log.info(`Removed ${removed} unused temp files from ${this.ufsTemp}`);
+    return removed;
   }
 
   // ------------------------------------------------------------------ services
@@ -231,13 +366,15 @@ export class AlluxioMaster {
         // No pre-check against the local state: an earlier attempt with this opId may still be
         // in the log, so only the journal entry, applied in order, can decide (found by test/sim).
         const path = normalizePath(r.path);
+        this.checkNewPath(path);
         const persisted = r.writeType !== 'MUST_CACHE';
         await this.propose({ type: 'mkdir', path, recursive: r.recursive, allowExists: r.allowExists, persisted, opId: r.opId });
-        if (persisted) await fs.mkdir(this.ufs(path), { recursive: true });
+        if (persisted) await this.ufsQueue.run(() => fs.mkdir(this.ufs(path), { recursive: true }));
         return this.fileInfo(this.ns.resolve(path), path);
       }),
       CreateFile: unary(async (r: any) => {
         const path = normalizePath(r.path);
+        this.checkNewPath(path);
         const blockSize = r.blockSizeBytes > 0 ? r.blockSizeBytes : this.conf.getBytes('alluxio.user.block.size.bytes.default');
         await this.propose({ type: 'createFile', path, recursive: r.recursive, blockSize, opId: r.opId });
         return this.fileInfo(this.ns.resolve(path), path);
@@ -246,7 +383,18 @@ export class AlluxioMaster {
       CompleteFile: unary(async (r: any) => {
         const path = normalizePath(r.path);
         const persistence = r.persisted ? 'PERSISTED' : r.asyncPersist ? 'TO_BE_PERSISTED' : 'NOT_PERSISTED';
-        await this.propose({ type: 'completeFile', path, length: r.length, persistence, opId: r.opId });
+        const complete = () => this.propose({ type: 'completeFile', path, length: r.length, persistence, opId: r.opId });
+        if (r.persisted) {
+          // THROUGH / CACHE_THROUGH: the worker wrote the data to a temp file; place it at the
+          // file's path now, then journal the completion (a crash in between leaves the file
+          // incomplete, never PERSISTED without its data).
+          this.requireLeader();
+          const f = this.ns.resolve(path);
+          const temp = this.tempFileOf(f.id, r.tempUfsPath);
+          if (!(await this.placeTemp(f.id, temp, (x) => !x.completed, complete, Number(r.length)))) await complete();
+        } else {
+          await complete();
+        }
         return this.fileInfo(this.ns.resolve(path), path);
       }),
       GetStatus: unary(async (r: any) => {
@@ -280,6 +428,7 @@ export class AlluxioMaster {
       }),
       Rename: unary(async (r: any) => {
         const src = normalizePath(r.src), dst = normalizePath(r.dst);
+        this.checkNewPath(dst);
         await this.propose({ type: 'rename', src, dst, opId: r.opId });
         await this.ufsRename(src, dst);
         return {};
@@ -321,6 +470,9 @@ export class AlluxioMaster {
         }
         const w = this.registry.register(r.address, r.previousWorkerId, r.tiers, blocks, r.startTimeMs);
         for (const o of orphans) w.pendingFree.add(o);
+        // A (re-)registering worker may have restarted: its persists in flight are gone, so they
+        // may be handed out again at once (a duplicate is harmless: the second placement is a no-op).
+        for (const [fileId, a] of this.persistAssigned) if (a.workerId === w.id) this.persistAssigned.delete(fileId);
         this.log.info(`Registered worker ${w.id} at ${r.address.host}:${r.address.rpcPort} with ${blocks.length} blocks` + (orphans.length ? ` (${orphans.length} unknown blocks to free)` : ''));
         return { workerId: w.id, clusterId: this.ns.clusterId };
       }),
@@ -339,11 +491,9 @@ export class AlluxioMaster {
           else if (status === 'orphan') w.pendingFree.add(b.blockId);
         }
         for (const b of r.removedBlockIds) this.registry.removeLocation(w, b);
-        for (const f of r.failedPersistFileIds) { w.persisting.delete(f); this.persistAssigned.delete(f); }
-        for (const f of r.persistedFileIds) {
-          w.persisting.delete(f);
-          this.persistAssigned.delete(f);
-          if (this.ns.toPersist.has(f)) await this.propose({ type: 'setPersisted', fileId: f });
+        for (const p of r.persistResults) {
+          w.persisting.delete(Number(p.fileId));
+          await this.persistReported(p);
         }
         const freeBlockIds = [...w.pendingFree];
         w.pendingFree.clear();
@@ -366,14 +516,14 @@ export class AlluxioMaster {
     for (const fileId of this.ns.toPersist) {
       const a = this.persistAssigned.get(fileId);
       if (a && now - a.at < PERSIST_REASSIGN_MS && this.registry.get(a.workerId)?.state === 'LIVE') continue;
+      if ((this.persistRetries.get(fileId)?.nextAttemptMs ?? 0) > now) continue;
       const f = this.ns.byId(fileId);
       if (!f || !f.blocks.every((b) => w.blocks.has(b))) continue;
       this.persistAssigned.set(fileId, { workerId: w.id, at: now });
       w.persisting.add(fileId);
-      out.push({
-        fileId, ufsPath: this.ufs(this.ns.pathOf(f)), blockIds: f.blocks,
-        blockLengths: f.blocks.map((b) => this.ns.blockLengths.get(b) ?? 0), blocks: [],
-      });
+      // No path: the worker writes a temp file named for the file id, and this master places it
+      // at whatever path the file has when the worker reports (persistReported).
+      out.push({ fileId, blockIds: f.blocks, blockLengths: f.blocks.map((b) => this.ns.blockLengths.get(b) ?? 0) });
       if (out.length >= 16) break;
     }
     return out;

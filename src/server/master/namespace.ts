@@ -32,6 +32,8 @@ export interface Inode {
   blocks: number[];
   completed: boolean;
   persistence: PersistenceState;
+  /** Why persisting this file was given up (alluxio.master.persistence.max.total.wait.time); absent otherwise. */
+  persistError?: string;
   /** Directories only: child name -> child's container number (see containerOf). */
   children?: Map<string, number>;
 }
@@ -202,7 +204,17 @@ export class Namespace implements StateMachine {
         return null;
       case 'setPersisted': {
         const f = this.byId(Number(e.fileId));
-        if (f && !f.dir) { f.persistence = 'PERSISTED'; this.toPersist.delete(f.id); }
+        if (f && !f.dir) { f.persistence = 'PERSISTED'; delete f.persistError; this.toPersist.delete(f.id); }
+        return null;
+      }
+      case 'persistFailed': {
+        // Only a file still waiting for persistence gives up; a late report changes nothing else.
+        const f = this.byId(Number(e.fileId));
+        if (f && !f.dir && f.persistence === 'TO_BE_PERSISTED') {
+          f.persistence = 'NOT_PERSISTED';
+          f.persistError = String(e.error ?? 'unknown error');
+          this.toPersist.delete(f.id);
+        }
         return null;
       }
       default:
@@ -362,7 +374,9 @@ export class Namespace implements StateMachine {
   snapshot(): Buffer {
     const inodes: unknown[] = [];
     for (const n of this.inodes.values()) {
-      inodes.push([n.id, n.name, n.parentId, n.dir ? 1 : 0, n.ctime, n.mtime, n.length, n.blockSize, n.blocks, n.completed ? 1 : 0, n.persistence]);
+      const row: unknown[] = [n.id, n.name, n.parentId, n.dir ? 1 : 0, n.ctime, n.mtime, n.length, n.blockSize, n.blocks, n.completed ? 1 : 0, n.persistence];
+      if (n.persistError !== undefined) row.push(n.persistError);
+      inodes.push(row);
     }
     return Buffer.from(JSON.stringify({
       v: 1, clusterId: this.clusterId, nextContainer: this.nextContainer, inodes,
@@ -376,8 +390,9 @@ export class Namespace implements StateMachine {
     this.inodes.clear();
     this.clusterId = s.clusterId;
     this.nextContainer = s.nextContainer;
-    for (const [id, name, parentId, dir, ctime, mtime, length, blockSize, blocks, completed, persistence] of s.inodes) {
+    for (const [id, name, parentId, dir, ctime, mtime, length, blockSize, blocks, completed, persistence, persistError] of s.inodes) {
       const n: Inode = { id, name, parentId, dir: dir === 1, ctime, mtime, length, blockSize, blocks, completed: completed === 1, persistence };
+      if (typeof persistError === 'string') n.persistError = persistError;
       if (n.dir) n.children = new Map();
       this.inodes.set(containerOf(id), n);
       if (persistence === 'TO_BE_PERSISTED') this.toPersist.add(id);

@@ -32,3 +32,21 @@ export function baseName(p: string): string {
 export function isUnder(a: string, b: string): boolean {
   return a === b || b === '/' || a.startsWith(b + '/');
 }
+
+/** Longest name (one path component) in bytes that the under file systems we write can hold (NAME_MAX). */
+export const MAX_NAME_BYTES = 255;
+
+/**
+ * Refuse a new path whose names the UFS cannot hold, before anything is created: the file may
+ * be persisted later (ASYNC_THROUGH, or a MUST_CACHE file persisted by an operator), and a
+ * persist that can never succeed must not be acknowledged as a create.
+ */
+export function checkNewPath(p: string): void {
+  for (const c of components(p)) {
+    if (Buffer.byteLength(c) > MAX_NAME_BYTES) {
+      const shown = c.length > 40 ? `${c.slice(0, 40)}...` : c;
+      throw new InvalidPathError(`Path "${p.length > 120 ? `${p.slice(0, 120)}...` : p}" is invalid: the name "${shown}" is ${Buffer.byteLength(c)} bytes, longer than ${MAX_NAME_BYTES} bytes (the longest name an under file system can hold)`);
+    }
+    if (c.includes('\0')) throw new InvalidPathError(`Path "${p}" is invalid: a name contains a NUL character`);
+  }
+}

@@ -16,8 +16,10 @@ import { CHUNK_SIZE } from '../../client/workerClient.js';
 import { InvalidPathError, FailedPreconditionError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
 import { BlockStore, tierSpecsFromConf, type TempBlock } from './blockStore.js';
-import { ufsRootDir } from '../ufs.js';
+import { ufsRootDir, ufsTempDir, ufsTempName } from '../ufs.js';
 import { startWorkerWeb } from './web.js';
+
+interface PersistResult { fileId: number; tempUfsPath: string; error: string }
 
 export class AlluxioWorker {
   readonly store: BlockStore;
@@ -35,14 +37,17 @@ export class AlluxioWorker {
   lastHeartbeatMs = 0;
   rpcPort = 0;
   webPort = 0;
-  private persisted: number[] = [];
-  private failedPersist: number[] = [];
+  /** Outcomes of persists, reported with the next heartbeat (kept until a heartbeat delivers them). */
+  private persistResults: PersistResult[] = [];
   private persisting = new Set<number>();
+  /** alluxio.underfs.persistence.async.temp.dir under the root UFS. */
+  private readonly ufsTemp: string;
 
   constructor(readonly conf: Config, logger?: Logger) {
     this.log = logger ?? createLogger('AlluxioWorker');
     this.hostname = conf.get('alluxio.worker.hostname') || os.hostname();
     this.ufsRoot = ufsRootDir(conf.get('alluxio.master.mount.table.root.ufs'));
+    this.ufsTemp = ufsTempDir(this.ufsRoot, conf.get('alluxio.underfs.persistence.async.temp.dir'));
     this.store = new BlockStore(tierSpecsFromConf(conf, parseBytes), conf.get('alluxio.worker.data.folder'));
     this.master = MasterClient.fromConf(conf);
   }
@@ -107,20 +112,18 @@ export class AlluxioWorker {
 
   private async heartbeat(): Promise<void> {
     const changes = this.store.drainChanges();
-    const persisted = this.persisted.splice(0);
-    const failed = this.failedPersist.splice(0);
+    const results = this.persistResults.splice(0);
     let res: any;
     try {
       res = await this.master.call('blockWorker', 'BlockHeartbeat', {
         workerId: this.workerId, tiers: this.store.usage(),
         addedBlocks: changes.added.map((m) => ({ blockId: m.id, length: m.length, tierAlias: m.dir.tier.alias })),
-        removedBlockIds: changes.removed, persistedFileIds: persisted, failedPersistFileIds: failed,
+        removedBlockIds: changes.removed, persistResults: results,
       });
     } catch (e) {
       // Nothing is lost: re-register with the full block list next time.
       this.registered = false;
-      this.persisted.push(...persisted);
-      this.failedPersist.push(...failed);
+      this.persistResults.push(...results);
       throw e;
     }
     if (res.command === 'Register') { this.registered = false; await this.register(); return; }
@@ -128,29 +131,39 @@ export class AlluxioWorker {
     for (const p of res.persistFiles) void this.persist(p);
   }
 
-  /** ASYNC_THROUGH: write a file's blocks (all on this worker) to the UFS, then report it. */
-  private async persist(p: { fileId: number; ufsPath: string; blockIds: number[] }): Promise<void> {
+  /** A new temp file in the UFS temp folder for `fileId`, created empty; the caller writes it. */
+  private async openUfsTemp(fileId: number): Promise<{ file: string; fh: fs.FileHandle }> {
+    if (!Number.isSafeInteger(fileId) || fileId <= 0) throw new InvalidPathError(`file id ${fileId} is not valid`);
+    await fs.mkdir(this.ufsTemp, { recursive: true });
+    const file = path.join(this.ufsTemp, ufsTempName(fileId, randomBytes(8).toString('hex')));
+    return { file, fh: await fs.open(file, 'wx') };
+  }
+
+  /**
+   * ASYNC_THROUGH: write a file's blocks (all on this worker) to a temp file named for its id,
+   * and report it; the master moves it to the file's path as it is then. Never throws: every
+   * outcome, failures included, is reported with the next heartbeat.
+   */
+  private async persist(p: { fileId: number; blockIds: number[] }): Promise<void> {
     if (this.persisting.has(p.fileId)) return;
     this.persisting.add(p.fileId);
-    const ufsPath = this.checkUfsPath(p.ufsPath);
-    const tmp = `${ufsPath}.alluxio.${randomBytes(4).toString('hex')}.tmp`;
+    let temp = '';
     try {
-      await fs.mkdir(path.dirname(ufsPath), { recursive: true });
-      const fh = await fs.open(tmp, 'w');
+      const out = await this.openUfsTemp(p.fileId);
+      temp = out.file;
       try {
         for (const b of p.blockIds) {
           const lock = this.store.lockForRead(b);
-          try { await fh.write(await fs.readFile(this.store.blockPath(lock.meta))); } finally { lock.release(); }
+          try { await out.fh.write(await fs.readFile(this.store.blockPath(lock.meta))); } finally { lock.release(); }
         }
-        await fh.sync();
-      } finally { await fh.close(); }
-      await fs.rename(tmp, ufsPath);
-      this.persisted.push(p.fileId);
-      this.log.info(`Persisted file ${p.fileId} to ${ufsPath}`);
+        await out.fh.sync();
+      } finally { await out.fh.close(); }
+      this.persistResults.push({ fileId: p.fileId, tempUfsPath: temp, error: '' });
     } catch (e) {
-      await fs.rm(tmp, { force: true });
-      this.failedPersist.push(p.fileId);
-      this.log.warn(`Failed to persist file ${p.fileId} to ${ufsPath}: ${(e as Error).message}`);
+      if (temp) await fs.rm(temp, { force: true }).catch((err) => this.log.warn(`Could not remove ${temp}: ${err.message}`));
+      const error = (e as Error).message ?? String(e);
+      this.persistResults.push({ fileId: p.fileId, tempUfsPath: '', error });
+      this.log.warn(`Failed to persist file ${p.fileId}: ${error}`);
     } finally {
       this.persisting.delete(p.fileId);
     }
@@ -201,14 +214,12 @@ export class AlluxioWorker {
       },
       WriteUfsFile: (call: grpc.ServerReadableStream<any, any>, cb: grpc.sendUnaryData<any>) => {
         void (async () => {
-          let fh: fs.FileHandle | undefined, tmp = '', dest = '', length = 0;
+          let fh: fs.FileHandle | undefined, tmp = '', length = 0;
           try {
             for await (const msg of call) {
               if (msg.header) {
-                dest = this.checkUfsPath(msg.header.ufsPath);
-                await fs.mkdir(path.dirname(dest), { recursive: true });
-                tmp = `${dest}.alluxio.${randomBytes(4).toString('hex')}.tmp`;
-                fh = await fs.open(tmp, 'w');
+                if (fh) throw new FailedPreconditionError('WriteUfsFile: a second header');
+                ({ file: tmp, fh } = await this.openUfsTemp(Number(msg.header.fileId)));
               } else if (msg.chunk) {
                 if (!fh) throw new FailedPreconditionError('WriteUfsFile: data before header');
                 await fh.write(msg.chunk);
@@ -218,11 +229,11 @@ export class AlluxioWorker {
             if (!fh) throw new FailedPreconditionError('WriteUfsFile: no header');
             await fh.sync();
             await fh.close(); fh = undefined;
-            await fs.rename(tmp, dest);
-            cb(null, { length });
+            // The master moves it to the file's path when the client completes the file.
+            cb(null, { length, tempUfsPath: tmp });
           } catch (e) {
             await fh?.close().catch(() => {});
-            if (tmp) await fs.rm(tmp, { force: true });
+            if (tmp) await fs.rm(tmp, { force: true }).catch(() => {});
             cb(toServiceError(e) as grpc.ServiceError);
           }
         })();
