@@ -181,7 +181,8 @@ export class FileOutStream {
       while (off < data.length) {
         if (!this.block) {
           const { blockId } = await this.fs.master.call('file', 'GetNewBlockIdForFile', { path: this.info.path, opId: randomUUID() });
-          this.block = { stream: this.fs.worker(this.worker.address).writeBlock(blockId, this.info.blockSizeBytes), written: 0 };
+          const pinned = this.writeType === 'MUST_CACHE' || this.writeType === 'ASYNC_THROUGH';
+          this.block = { stream: this.fs.worker(this.worker.address).writeBlock(blockId, this.info.blockSizeBytes, '', pinned), written: 0 };
         }
         const n = Math.min(data.length - off, this.info.blockSizeBytes - this.block.written);
         await this.block.stream.write(data.subarray(off, off + n));

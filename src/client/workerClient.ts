@@ -48,8 +48,9 @@ export class WorkerClient {
     this.client = new p.worker.BlockWorker(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
   }
 
-  writeBlock(blockId: number, spaceToReserve: number, tierAlias = ''): UploadStream {
-    return new UploadStream(this.client, 'WriteBlock', { blockId, spaceToReserve, tierAlias }, this.address);
+  /** `pinned`: the block is the only copy of unpersisted data (MUST_CACHE, ASYNC_THROUGH): never evicted. */
+  writeBlock(blockId: number, spaceToReserve: number, tierAlias = '', pinned = false): UploadStream {
+    return new UploadStream(this.client, 'WriteBlock', { blockId, spaceToReserve, tierAlias, pinned }, this.address);
   }
 
   /** Write file `fileId`'s data to a UFS temp file; close() resolves with { length, tempUfsPath }. */

@@ -27,7 +27,7 @@ describe('BlockRegistry.register', () => {
     assert.deepEqual(w, {
       id: 1, address: addr('h1'), tiers: t, blocks: new Map([[10, 'MEM'], [11, 'SSD']]),
       lastContactMs: 5_000, startTimeMs: 4_000, registeredMs: 5_000, state: 'LIVE',
-      pendingFree: new Set(), persisting: new Set(),
+      pendingFree: new Set(), persisting: new Set(), pendingUnpin: new Set(),
     } satisfies WorkerRecord);
     assert.equal(r.get(1), w);
     assert.equal(r.get(2), undefined);

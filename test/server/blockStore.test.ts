@@ -395,6 +395,72 @@ describe('BlockStore eviction', () => {
   });
 });
 
+describe('BlockStore pinned (unpersisted) blocks', () => {
+  async function putPinned(s: BlockStore, id: number, n: number, alias = ''): Promise<BlockMeta> {
+    const tb = await s.createTemp(id, 0, alias, true);
+    await write(s, tb, n);
+    return s.commit(tb);
+  }
+
+  test('never evicted: a write needing their space fails with "full of unpersisted data"; unpinned blocks still go', async () => {
+    const l = layout(['MEM', 1000]);
+    const s = await open(l);
+    await putPinned(s, 1, 300);
+    await putPinned(s, 2, 300);
+    await put(s, 3, 300);
+    assert.deepEqual(s.pinnedIds().sort(), [1, 2]);
+    assert.equal(fs.existsSync(path.join(dataDir(l, 0), '.pinned', '1')), true);
+    await put(s, 4, 300); // 3 (unpinned) is evicted although 1 and 2 are older
+    assert.deepEqual(ids(s.all()), [1, 2, 4]);
+    await s.unpin([4]); // not pinned: no-op
+    await putPinned(s, 5, 300); // 4 goes
+    assert.deepEqual(ids(s.all()), [1, 2, 5]);
+    drain(s);
+    await assert.rejects(s.createTemp(6, 300), (e: unknown) => e instanceof ResourceExhaustedError
+      && e.message === 'worker storage full of unpersisted data: no space for block 6: 300 bytes needed, all tiers full of blocks in use; 900 bytes there are the only copy of files not yet persisted (MUST_CACHE, or ASYNC_THROUGH waiting for persistence), which are never evicted'
+      && /delete or persist such files/.test(e.hint ?? ''));
+    const tb = await s.createTemp(6, 0);
+    await write(s, tb, 100);
+    await assert.rejects(write(s, tb, 50), /^ResourceExhaustedError: worker storage full of unpersisted data: no space left for block 6 in /);
+    assert.deepEqual(ids(s.all()), [1, 2, 5], 'nothing evicted');
+    assert.deepEqual(drain(s), { added: [], removed: [] });
+    await s.abort(tb);
+    // Persisted now: evictable.
+    await s.unpin([1, 99]);
+    assert.equal(fs.existsSync(path.join(dataDir(l, 0), '.pinned', '1')), false);
+    await put(s, 6, 300);
+    assert.deepEqual(ids(s.all()), [2, 5, 6]);
+  });
+
+  test('a pinned block moves down a tier (with its pin) but is not deleted from the last one', async () => {
+    const l = layout(['MEM', 600], ['SSD', 300]);
+    const s = await open(l);
+    await putPinned(s, 1, 300);
+    await putPinned(s, 2, 300);
+    await put(s, 3, 300, '', 300); // 1 moves to SSD (pinned there), 3 in MEM
+    assert.equal(where(s, 1), 'SSD');
+    assert.equal(fs.existsSync(path.join(dataDir(l, 1), '.pinned', '1')), true);
+    assert.equal(fs.existsSync(path.join(dataDir(l, 0), '.pinned', '1')), false);
+    await put(s, 4, 300, '', 300); // SSD full of a pinned block: 2 cannot go; 3 is deleted
+    assert.deepEqual(ids(s.all()), [1, 2, 4]);
+    assert.deepEqual(s.pinnedIds().sort(), [1, 2]);
+    await s.remove(1); // its file was deleted
+    assert.equal(fs.existsSync(path.join(dataDir(l, 1), '.pinned', '1')), false);
+  });
+
+  test('pins survive a restart; a pin without its block is dropped', async () => {
+    const l = layout(['MEM', 1000]);
+    const a = await open(l);
+    await putPinned(a, 1, 100);
+    await put(a, 2, 100);
+    fs.writeFileSync(path.join(dataDir(l, 0), '.pinned', '7'), '');
+    const b = await open(l);
+    assert.deepEqual(b.pinnedIds(), [1]);
+    assert.deepEqual(fs.readdirSync(path.join(dataDir(l, 0), '.pinned')), ['1']);
+    assert.equal(b.get(2)!.pinned, false);
+  });
+});
+
 describe('BlockStore promote', () => {
   test('moves a block from level 1 to level 0', async () => {
     const l = layout(['MEM', 1000], ['SSD', 1000]);

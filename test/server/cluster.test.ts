@@ -262,4 +262,41 @@ describe('worker storage', () => {
       check(c, await c.cli(['fs', 'test', '-e', '/big']), 1);
     } finally { await c.stop(); }
   });
+
+  test('unpersisted blocks are never evicted: a write needing their space fails clearly; persisted ASYNC_THROUGH blocks become evictable', async () => {
+    const c = await (await new TestCluster({ workers: 1, ramdiskSize: '8MB', blockSize: '1MB' }).setup()).start();
+    try {
+      const file = (name: string, mb: number, byte: number) => {
+        const p = path.join(c.dir, name);
+        fs.writeFileSync(p, Buffer.alloc(mb * 1024 * 1024, byte));
+        return p;
+      };
+      const put = (local: string, dst: string, wt: string) => c.cli(['fs', 'copyFromLocal', '--writeType', wt, local, dst]);
+      const m = file('m.bin', 6, 1);
+      check(c, await put(m, '/m', 'MUST_CACHE'));
+      check(c, await put(file('c1.bin', 2, 2), '/c1', 'CACHE_THROUGH'));
+      check(c, await put(file('c2.bin', 2, 3), '/c2', 'CACHE_THROUGH')); // evicts /c1 (it is in the UFS), not /m
+      const full = await put(file('m2.bin', 3, 4), '/m2', 'MUST_CACHE');
+      check(c, full, 1);
+      assert.match(full.stderr, /worker storage full of unpersisted data/);
+      assert.doesNotMatch(full.stderr + full.stdout, /\n\s+at /, 'no stack trace');
+      check(c, await c.cli(['fs', 'test', '-e', '/m2']), 1);
+      // Every MUST_CACHE byte is still there.
+      const back = path.join(c.dir, 'm.back');
+      check(c, await c.cli(['fs', 'copyToLocal', '/m', back]));
+      assert.ok(fs.readFileSync(back).equals(fs.readFileSync(m)));
+      // ASYNC_THROUGH: pinned until persisted, then evictable.
+      const pins = path.join(c.dir, 'ramdisk0', 'alluxioworker', '.pinned');
+      const pinned = () => fs.readdirSync(pins).length;
+      assert.equal(pinned(), 6);
+      check(c, await put(file('a.bin', 1, 5), '/a', 'ASYNC_THROUGH'));
+      await waitFor('/a persisted and unpinned', async () =>
+        (await c.cli(['fs', 'stat', '--json', '/a'])).stdout.includes('"persistenceState": "PERSISTED"') && pinned() === 6, 30_000);
+      check(c, await put(file('c3.bin', 2, 6), '/c3', 'CACHE_THROUGH'));
+      const du = await c.cli(['fs', 'du', '/']);
+      check(c, du);
+      assert.match(du.stdout, /^6291456\s+6291456 \(100%\)\s+\/m$/m);
+      assert.match(du.stdout, /^1048576\s+0 \(0%\)\s+\/a$/m, 'the persisted ASYNC_THROUGH block was evicted');
+    } finally { await c.stop(); }
+  });
 });

@@ -20,6 +20,8 @@ export interface WorkerRecord {
   pendingFree: Set<number>;
   /** Files this worker was asked to persist and has not reported yet. */
   persisting: Set<number>;
+  /** Blocks whose file was persisted: the worker may unpin them (sent with the next heartbeat). */
+  pendingUnpin: Set<number>;
 }
 
 const addrKey = (a: NetAddress) => `${a.host}:${a.rpcPort}`;
@@ -42,7 +44,7 @@ export class BlockRegistry {
     const t = this.now();
     const rec: WorkerRecord = {
       id, address, tiers, blocks: new Map(), lastContactMs: t, startTimeMs, registeredMs: t, state: 'LIVE',
-      pendingFree: new Set(), persisting: new Set(),
+      pendingFree: new Set(), persisting: new Set(), pendingUnpin: new Set(),
     };
     this.workers.set(id, rec);
     for (const b of blocks) this.addLocation(rec, b.blockId, b.alias);

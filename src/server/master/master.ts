@@ -305,7 +305,12 @@ export class AlluxioMaster {
     try {
       if (await this.placeTemp(fileId, temp, (f) => f.persistence === 'TO_BE_PERSISTED', () => this.propose({ type: 'setPersisted', fileId }))) {
         this.persistRetries.delete(fileId);
-        this.log.info(`Persisted file ${fileId} to ${this.ufs(this.ns.pathOf(this.ns.byId(fileId)!))}`);
+        const f = this.ns.byId(fileId);
+        if (f) {
+          this.log.info(`Persisted file ${fileId} to ${this.ufs(this.ns.pathOf(f))}`);
+          // Its blocks are no longer the only copy: the workers holding them may evict them.
+          for (const b of f.blocks) for (const l of this.registry.locationsOf(b)) l.worker.pendingUnpin.add(b);
+        }
       }
     } catch (e) {
       if (!(e as NodeJS.ErrnoException).code || e instanceof NotLeaderError) throw e; // the worker reports again
@@ -474,7 +479,8 @@ export class AlluxioMaster {
         // may be handed out again at once (a duplicate is harmless: the second placement is a no-op).
         for (const [fileId, a] of this.persistAssigned) if (a.workerId === w.id) this.persistAssigned.delete(fileId);
         this.log.info(`Registered worker ${w.id} at ${r.address.host}:${r.address.rpcPort} with ${blocks.length} blocks` + (orphans.length ? ` (${orphans.length} unknown blocks to free)` : ''));
-        return { workerId: w.id, clusterId: this.ns.clusterId };
+        const unpinBlockIds = (r.pinnedBlockIds as number[]).filter((b) => this.ns.isBlockPersisted(Number(b)));
+        return { workerId: w.id, clusterId: this.ns.clusterId, unpinBlockIds };
       }),
       BlockHeartbeat: unary(async (r: any) => {
         this.requireLeader();
@@ -497,8 +503,10 @@ export class AlluxioMaster {
         }
         const freeBlockIds = [...w.pendingFree];
         w.pendingFree.clear();
+        const unpinBlockIds = [...w.pendingUnpin];
+        w.pendingUnpin.clear();
         const persistFiles = this.assignPersistence(w);
-        return { command: freeBlockIds.length || persistFiles.length ? 'Work' : 'Nothing', freeBlockIds, persistFiles };
+        return { command: freeBlockIds.length || persistFiles.length || unpinBlockIds.length ? 'Work' : 'Nothing', freeBlockIds, persistFiles, unpinBlockIds };
       }),
       CommitBlock: unary(async (r: any) => {
         const w = this.registry.get(r.workerId);

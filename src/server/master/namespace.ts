@@ -132,6 +132,11 @@ export class Namespace implements StateMachine {
     return f && !f.dir && !f.completed && f.blocks.includes(blockId) ? 'pending' : 'orphan';
   }
 
+  /** Is the file that `blockId` belongs to persisted (its blocks are not the only copy)? */
+  isBlockPersisted(blockId: number): boolean {
+    return this.inodes.get(containerOf(blockId))?.persistence === 'PERSISTED';
+  }
+
   /** Has a previous attempt of this client operation been applied (successfully or not)? */
   hasOp(opId: string | undefined): boolean { return !!opId && this.ops.has(opId); }
 

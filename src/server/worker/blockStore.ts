@@ -3,6 +3,12 @@
  * with a quota; a block is a file `<dir>/<alluxio.worker.data.folder>/<blockId>`. Writes go to
  * a temp file and become visible on commit. When a directory is full the least recently used
  * unlocked blocks are moved to the next tier (if it has room) or evicted.
+ *
+ * Pinned blocks are the only copy of data not yet in the UFS (MUST_CACHE files, ASYNC_THROUGH
+ * files until persisted): they may move down a tier but are never evicted; a write that would
+ * need their space fails with "worker storage full of unpersisted data". A pin is an empty
+ * marker file `<dir>/<data folder>/.pinned/<blockId>` beside the block (so it survives a restart
+ * and moves with the block); the master lifts it once the file is persisted.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -13,9 +19,12 @@ export interface TierSpec { alias: string; dirs: { path: string; quota: number }
 export interface StoreDir { tier: Tier; root: string; dataDir: string; capacity: number; used: number }
 export interface Tier { alias: string; level: number; dirs: StoreDir[] }
 
-export interface BlockMeta { id: number; length: number; dir: StoreDir; lastAccess: number; readers: number }
+export interface BlockMeta { id: number; length: number; dir: StoreDir; lastAccess: number; readers: number; pinned: boolean }
 
-export interface TempBlock { blockId: number; dir: StoreDir; file: string; reserved: number; written: number }
+export interface TempBlock { blockId: number; dir: StoreDir; file: string; reserved: number; written: number; pinned: boolean }
+
+const PINNED = '.pinned';
+const pinFile = (dir: StoreDir, id: number): string => path.join(dir.dataDir, PINNED, String(id));
 
 export class BlockStore {
   readonly tiers: Tier[];
@@ -34,18 +43,24 @@ export class BlockStore {
     });
   }
 
-  /** Create data folders if missing, drop stale temp files and load existing blocks. */
+  /** Create data folders if missing, drop stale temp files and load existing blocks and their pins. */
   async open(): Promise<void> {
     for (const t of this.tiers) for (const d of t.dirs) {
       await fs.mkdir(d.dataDir, { recursive: true });
       await fs.rm(path.join(d.dataDir, '.tmp'), { recursive: true, force: true });
       await fs.mkdir(path.join(d.dataDir, '.tmp'), { recursive: true });
+      await fs.mkdir(path.join(d.dataDir, PINNED), { recursive: true });
       for (const name of await fs.readdir(d.dataDir)) {
         if (!/^\d+$/.test(name)) continue;
         const st = await fs.stat(path.join(d.dataDir, name));
         const id = Number(name);
-        this.blocks.set(id, { id, length: st.size, dir: d, lastAccess: ++this.clock, readers: 0 });
+        this.blocks.set(id, { id, length: st.size, dir: d, lastAccess: ++this.clock, readers: 0, pinned: false });
         d.used += st.size;
+      }
+      for (const name of await fs.readdir(path.join(d.dataDir, PINNED))) {
+        const m = /^\d+$/.test(name) ? this.blocks.get(Number(name)) : undefined;
+        if (m && m.dir === d) m.pinned = true;
+        else await fs.rm(path.join(d.dataDir, PINNED, name), { force: true }); // its block is gone (crash mid-move or mid-remove)
       }
     }
   }
@@ -54,6 +69,17 @@ export class BlockStore {
   get(id: number): BlockMeta | undefined { return this.blocks.get(id); }
   blockPath(m: BlockMeta): string { return path.join(m.dir.dataDir, String(m.id)); }
   all(): BlockMeta[] { return [...this.blocks.values()]; }
+  pinnedIds(): number[] { return [...this.blocks.values()].filter((m) => m.pinned).map((m) => m.id); }
+
+  /** The file of these blocks is persisted now: they may be evicted. Unknown ids are ignored. */
+  async unpin(ids: readonly number[]): Promise<void> {
+    for (const id of ids) {
+      const m = this.blocks.get(id);
+      if (!m?.pinned) continue;
+      m.pinned = false;
+      await fs.rm(pinFile(m.dir, id), { force: true });
+    }
+  }
 
   usage(): { alias: string; capacityBytes: number; usedBytes: number }[] {
     return this.tiers.map((t) => ({
@@ -72,14 +98,17 @@ export class BlockStore {
   }
 
   // ----------------------------------------------------------- writing
-  async createTemp(blockId: number, initialReserve: number, preferredAlias = ''): Promise<TempBlock> {
+  /** A new block being written; `pinned`: it will be the only copy of unpersisted data. */
+  async createTemp(blockId: number, initialReserve: number, preferredAlias = '', pinned = false): Promise<TempBlock> {
     if (this.blocks.has(blockId) || this.temps.has(blockId)) throw new FailedPreconditionError(`block ${blockId} already exists on this worker`);
     const start = Math.max(0, this.tiers.findIndex((t) => t.alias === preferredAlias));
     let dir: StoreDir | undefined;
     for (let i = start; i < this.tiers.length && !dir; i++) dir = await this.makeRoom(this.tiers[i]!, initialReserve);
-    if (!dir) throw new ResourceExhaustedError(`no space for block ${blockId}: ${initialReserve} bytes needed, all tiers full of blocks in use`);
+    if (!dir) {
+      throw this.fullError(this.tiers.slice(start).flatMap((t) => t.dirs), `no space for block ${blockId}: ${initialReserve} bytes needed, all tiers full of blocks in use`);
+    }
     dir.used += initialReserve;
-    const tb: TempBlock = { blockId, dir, file: path.join(dir.dataDir, '.tmp', String(blockId)), reserved: initialReserve, written: 0 };
+    const tb: TempBlock = { blockId, dir, file: path.join(dir.dataDir, '.tmp', String(blockId)), reserved: initialReserve, written: 0, pinned };
     this.temps.set(blockId, tb);
     await fs.writeFile(tb.file, '');
     return tb;
@@ -91,17 +120,32 @@ export class BlockStore {
     if (need <= 0) return;
     const free = tb.dir.capacity - tb.dir.used;
     if (free < need && !(await this.evictIn(tb.dir, need - free))) {
-      throw new ResourceExhaustedError(`no space left for block ${tb.blockId} in ${tb.dir.root} (${tb.dir.tier.alias}): capacity ${tb.dir.capacity}, used ${tb.dir.used}`);
+      throw this.fullError([tb.dir], `no space left for block ${tb.blockId} in ${tb.dir.root} (${tb.dir.tier.alias}): capacity ${tb.dir.capacity}, used ${tb.dir.used}`);
     }
     tb.dir.used += need;
     tb.reserved += need;
   }
 
+  /**
+   * The error for a write that found no room: when unpersisted (pinned) blocks hold the space,
+   * say so; they are never evicted (docs/architecture.md, Worker).
+   */
+  private fullError(dirs: StoreDir[], plain: string): ResourceExhaustedError {
+    const pinned = [...this.blocks.values()].filter((m) => m.pinned && dirs.includes(m.dir)).reduce((s, m) => s + m.length, 0);
+    if (!pinned) return new ResourceExhaustedError(plain);
+    return new ResourceExhaustedError(
+      `worker storage full of unpersisted data: ${plain}; ${pinned} bytes there are the only copy of files not yet persisted (MUST_CACHE, or ASYNC_THROUGH waiting for persistence), which are never evicted`,
+      { hint: 'delete or persist such files, write with CACHE_THROUGH or THROUGH, or add worker capacity' },
+    );
+  }
+
   async commit(tb: TempBlock): Promise<BlockMeta> {
     this.temps.delete(tb.blockId);
     tb.dir.used -= tb.reserved - tb.written;
+    // The pin first: a crash between the two leaves a marker without a block, which open() drops.
+    if (tb.pinned) await fs.writeFile(pinFile(tb.dir, tb.blockId), '');
     await fs.rename(tb.file, path.join(tb.dir.dataDir, String(tb.blockId)));
-    const m: BlockMeta = { id: tb.blockId, length: tb.written, dir: tb.dir, lastAccess: ++this.clock, readers: 0 };
+    const m: BlockMeta = { id: tb.blockId, length: tb.written, dir: tb.dir, lastAccess: ++this.clock, readers: 0, pinned: tb.pinned };
     this.blocks.set(m.id, m);
     this.added.set(m.id, m);
     this.removed.delete(m.id);
@@ -142,6 +186,7 @@ export class BlockStore {
     this.removed.add(id);
     this.added.delete(id);
     await fs.rm(this.blockPath(m), { force: true });
+    if (m.pinned) await fs.rm(pinFile(m.dir, id), { force: true });
     return true;
   }
 
@@ -155,16 +200,26 @@ export class BlockStore {
     return undefined;
   }
 
-  /** Free `bytes` in `dir` by moving LRU unlocked blocks down a tier or deleting them. */
+  /**
+   * Free `bytes` in `dir` by moving LRU unlocked blocks down a tier or deleting them; a pinned
+   * block only moves. Planned first: nothing changes when the whole amount cannot be freed.
+   */
   private async evictIn(dir: StoreDir, bytes: number): Promise<boolean> {
     const candidates = [...this.blocks.values()].filter((m) => m.dir === dir && m.readers === 0).sort((a, b) => a.lastAccess - b.lastAccess);
+    const next = this.tiers[dir.tier.level + 1];
+    const room = new Map((next?.dirs ?? []).map((d) => [d, d.capacity - d.used]));
     let freed = 0;
-    const victims: BlockMeta[] = [];
-    for (const m of candidates) { if (freed >= bytes) break; victims.push(m); freed += m.length; }
+    const plan: { m: BlockMeta; target: StoreDir | undefined }[] = [];
+    for (const m of candidates) {
+      if (freed >= bytes) break;
+      const target = next?.dirs.find((d) => room.get(d)! >= m.length);
+      if (target) room.set(target, room.get(target)! - m.length);
+      else if (m.pinned) continue;
+      plan.push({ m, target });
+      freed += m.length;
+    }
     if (freed < bytes) return false;
-    for (const m of victims) {
-      const next = this.tiers[dir.tier.level + 1];
-      const target = next?.dirs.find((d) => d.capacity - d.used >= m.length);
+    for (const { m, target } of plan) {
       if (target) await this.moveTo(m, target);
       else await this.remove(m.id);
     }
@@ -176,12 +231,14 @@ export class BlockStore {
     const to = path.join(dir.dataDir, String(m.id));
     dir.used += m.length;
     try {
+      if (m.pinned) await fs.writeFile(pinFile(dir, m.id), ''); // pinned in both places while it moves
       await fs.rename(from, to).catch(async (e) => {
         if (e.code !== 'EXDEV') throw e;
         await fs.copyFile(from, to);
         await fs.rm(from, { force: true });
       });
     } catch (e) { dir.used -= m.length; throw e; }
+    if (m.pinned) await fs.rm(pinFile(m.dir, m.id), { force: true });
     m.dir.used -= m.length;
     m.dir = dir;
     this.added.set(m.id, m);

@@ -87,7 +87,9 @@ export class AlluxioWorker {
     this.store.drainChanges(); // everything is in the registration
     const res = await this.master.call('blockWorker', 'RegisterWorker', {
       address: this.address(), previousWorkerId: this.workerId, tiers: this.store.usage(), blocks: [...byTier.values()], startTimeMs: this.startTimeMs,
+      pinnedBlockIds: this.store.pinnedIds(),
     });
+    await this.store.unpin(res.unpinBlockIds ?? []);
     if (this.workerId !== res.workerId) this.log.info(`Registered with master as worker ${res.workerId} (cluster ${res.clusterId})`);
     this.workerId = res.workerId;
     this.registered = true;
@@ -128,6 +130,7 @@ export class AlluxioWorker {
     }
     if (res.command === 'Register') { this.registered = false; await this.register(); return; }
     for (const b of res.freeBlockIds) await this.store.remove(b);
+    await this.store.unpin(res.unpinBlockIds ?? []);
     for (const p of res.persistFiles) void this.persist(p);
   }
 
@@ -191,7 +194,7 @@ export class AlluxioWorker {
             for await (const msg of call) {
               if (msg.header) {
                 if (!this.registered) throw new FailedPreconditionError('worker is not registered with a master yet');
-                tb = await this.store.createTemp(msg.header.blockId, Math.min(msg.header.spaceToReserve || CHUNK_SIZE, 8 * CHUNK_SIZE), msg.header.tierAlias);
+                tb = await this.store.createTemp(msg.header.blockId, Math.min(msg.header.spaceToReserve || CHUNK_SIZE, 8 * CHUNK_SIZE), msg.header.tierAlias, !!msg.header.pinned);
                 fh = await fs.open(tb.file, 'w');
               } else if (msg.chunk) {
                 if (!tb || !fh) throw new FailedPreconditionError('WriteBlock: data before header');
