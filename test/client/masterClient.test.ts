@@ -34,8 +34,13 @@ async function master(role: { leader: boolean; hint?: string }, calls: string[])
       return { path: r.path };
     }),
   };
+  const metaDef = protos().meta.MetaMasterClientService.service as grpc.ServiceDefinition;
+  const meta: grpc.UntypedServiceImplementation = {
+    GetMasterInfo: unary(async () => ({ isLeader: role.leader, leaderMasterAddress: role.leader ? '' : role.hint ?? '' })),
+  };
   s.addService(def, impl);
-  addMuxService(s, [[def, impl]]);
+  s.addService(metaDef, meta);
+  addMuxService(s, [[def, impl], [metaDef, meta]]);
   const port = await bindServer(s, '127.0.0.1', 0);
   return { server: s, addr: `127.0.0.1:${port}` };
 }
@@ -54,6 +59,29 @@ test("a standby's NotLeader hint sends the call straight to the leader it names"
     // The client now remembers the leader.
     await mc.call('file', 'GetStatus', { path: '/y' });
     assert.deepEqual(standbyCalls, ['/x']);
+    assert.deepEqual(leaderCalls, ['/x', '/y']);
+  } finally {
+    mc.close();
+    leader.server.forceShutdown();
+    standby.server.forceShutdown();
+  }
+});
+
+test('only a standby configured (a URI naming one master): its hint to a leader not configured is followed', async () => {
+  const standbyCalls: string[] = [];
+  const leaderCalls: string[] = [];
+  const leader = await master({ leader: true }, leaderCalls);
+  const standby = await master({ leader: false, hint: leader.addr }, standbyCalls);
+  const mc = new MasterClient([standby.addr], { baseSleepMs: 10, maxSleepMs: 50, maxDurationMs: 3000, callTimeoutMs: 2000 });
+  try {
+    // Found by discovery: the standby's GetMasterInfo names the leader.
+    assert.equal(await mc.findLeader(), leader.addr);
+    assert.equal((await mc.call<{ path: string }>('file', 'GetStatus', { path: '/x' })).path, '/x');
+    assert.deepEqual(leaderCalls, ['/x']);
+    // A call that reaches the standby first follows its NotLeader hint.
+    (mc as unknown as { leader: string }).leader = standby.addr;
+    assert.equal((await mc.call<{ path: string }>('file', 'GetStatus', { path: '/y' })).path, '/y');
+    assert.deepEqual(standbyCalls, ['/y']);
     assert.deepEqual(leaderCalls, ['/x', '/y']);
   } finally {
     mc.close();
