@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { protos, unary, bindServer, CHANNEL_OPTIONS } from '../../src/rpc.js';
 import { addMuxService } from '../../src/mux.js';
-import { MasterClient, nextSleep, LEADER_POLL_MAX_MS } from '../../src/client/masterClient.js';
+import { MasterClient, nextSleep, heartbeatCallTimeoutMs, LEADER_POLL_MAX_MS } from '../../src/client/masterClient.js';
 import { NotLeaderError } from '../../src/errors.js';
 
 test('nextSleep: doubles, stops at max.sleep, and at LEADER_POLL_MAX_MS while looking for a leader', () => {
@@ -22,6 +22,13 @@ test('nextSleep: doubles, stops at max.sleep, and at LEADER_POLL_MAX_MS while lo
     [10, 15, true, 15],
   ];
   for (const [prev, maxSleepMs, finding, next] of cases) assert.equal(nextSleep(prev, { maxSleepMs }, finding), next, `${prev} ${maxSleepMs} ${finding}`);
+});
+
+test("heartbeatCallTimeoutMs: two heartbeat intervals, at least 1 s, at most the call timeout", () => {
+  const cases: [intervalMs: number, callTimeoutMs: number, expected: number][] = [
+    [1000, 30_000, 2000], [200, 30_000, 1000], [100, 30_000, 1000], [10_000, 30_000, 20_000], [60_000, 30_000, 30_000], [1000, 500, 500],
+  ];
+  for (const [interval, call, expected] of cases) assert.equal(heartbeatCallTimeoutMs(interval, call), expected, `${interval} ${call}`);
 });
 
 async function master(role: { leader: boolean; hint?: string }, calls: string[]): Promise<{ server: grpc.Server; addr: string }> {
