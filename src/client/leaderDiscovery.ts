@@ -12,7 +12,8 @@
  * - A standby's hint (the leader's rpc address) is asked at once, also when it is not among the
  *   candidates: it becomes one (at most `maxCandidates` in all). A hint that is not a valid
  *   host:port is ignored.
- * - When a leader answers, or the deadline passes, every question still in flight is aborted.
+ * - When a leader answers, the deadline passes or `signal` aborts, every question still in flight
+ *   is aborted.
  */
 import { isValidHost } from '../conf/hosts.js';
 import { TimeoutError } from '../errors.js';
@@ -34,6 +35,8 @@ export interface DiscoveryOptions {
   maxProbeTimeoutMs: number;
   /** Most candidates, hints included. */
   maxCandidates: number;
+  /** Ends the search at once (no leader), e.g. when the client closes. */
+  signal?: AbortSignal;
 }
 
 export interface DiscoveryResult {
@@ -112,6 +115,9 @@ export function discoverLeader(initial: readonly string[], probe: Probe, o: Disc
         })
         .finally(maybeGiveUp);
     };
+
+    if (o.signal?.aborted) { finish(); return; }
+    o.signal?.addEventListener('abort', () => finish(), { once: true });
 
     const round = () => {
       timer = undefined;

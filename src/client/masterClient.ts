@@ -93,6 +93,8 @@ export class MasterClient {
   private leader: string | undefined;
   /** Leaders found through a hint that are not among `addresses`; asked too in later discoveries. */
   private learned: string[] = [];
+  /** Aborted by close(): a discovery in progress ends instead of opening new channels. */
+  private readonly closing = new AbortController();
 
   constructor(readonly addresses: readonly string[], readonly policy: RetryPolicy) {}
 
@@ -169,7 +171,9 @@ export class MasterClient {
       probeTimeoutMs: Math.min(LEADER_PROBE_TIMEOUT_MS, this.policy.callTimeoutMs),
       maxProbeTimeoutMs: this.policy.callTimeoutMs,
       maxCandidates: initial.length + MAX_LEARNED,
+      signal: this.closing.signal,
     });
+    if (this.closing.signal.aborted) throw new UnavailableError('the master client was closed');
     if (leader !== undefined) {
       this.leader = leader;
       if (!this.addresses.includes(leader) && !this.learned.includes(leader)) {
@@ -221,6 +225,7 @@ export class MasterClient {
   }
 
   close(): void {
+    this.closing.abort();
     for (const m of this.muxes.values()) m.close();
     this.muxes.clear();
     for (const s of this.clients.values()) s.file.close();

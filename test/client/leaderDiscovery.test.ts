@@ -128,6 +128,20 @@ const cases: Case[] = [
   },
 ];
 
+test('discoverLeader: an abort (the client closes) ends the search at once and aborts the questions in flight', async () => {
+  const recs = new Map<string, Record>();
+  const ac = new AbortController();
+  const search = discoverLeader(['a:1', 'b:1'], fakeProbe({ 'a:1': { kind: 'frozen' }, 'b:1': { kind: 'standby' } }, recs), {
+    deadline: Date.now() + 60_000, pollMs: 20, probeTimeoutMs: 60_000, maxProbeTimeoutMs: 60_000, maxCandidates: 16, signal: ac.signal,
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  ac.abort();
+  const r = await search;
+  assert.equal(r.leader, undefined);
+  assert.deepEqual(recs.get('a:1')!.ends, ['aborted']);
+  assert.ok(recs.get('b:1')!.asks >= 1);
+});
+
 for (const c of cases) {
   test(`discoverLeader: ${c.name}`, async () => {
     const recs = new Map<string, Record>();
