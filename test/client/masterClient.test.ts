@@ -52,14 +52,27 @@ async function master(role: { leader: boolean; hint?: string }, calls: string[])
   return { server: s, addr: `127.0.0.1:${port}` };
 }
 
-test("a standby's NotLeader hint sends the call straight to the leader it names", async () => {
+interface Pair { mc: MasterClient; standby: string; leader: string; standbyCalls: string[]; leaderCalls: string[] }
+
+/** A leader and a standby that names it, and a client configured with `configured(standby, leader)`. */
+async function withStandbyAndLeader(configured: (standby: string, leader: string) => string[], fn: (p: Pair) => Promise<void>): Promise<void> {
   const standbyCalls: string[] = [];
   const leaderCalls: string[] = [];
   const leader = await master({ leader: true }, leaderCalls);
   const standby = await master({ leader: false, hint: leader.addr }, standbyCalls);
-  const mc = new MasterClient([standby.addr, leader.addr], { baseSleepMs: 10, maxSleepMs: 50, maxDurationMs: 5000, callTimeoutMs: 2000 });
+  const mc = new MasterClient(configured(standby.addr, leader.addr), { baseSleepMs: 10, maxSleepMs: 50, maxDurationMs: 3000, callTimeoutMs: 2000 });
   try {
-    (mc as unknown as { leader: string }).leader = standby.addr; // as if it had led until now
+    await fn({ mc, standby: standby.addr, leader: leader.addr, standbyCalls, leaderCalls });
+  } finally {
+    mc.close();
+    leader.server.forceShutdown();
+    standby.server.forceShutdown();
+  }
+}
+
+test("a standby's NotLeader hint sends the call straight to the leader it names", () =>
+  withStandbyAndLeader((s, l) => [s, l], async ({ mc, standby, standbyCalls, leaderCalls }) => {
+    (mc as unknown as { leader: string }).leader = standby; // as if it had led until now
     assert.equal((await mc.call<{ path: string }>('file', 'GetStatus', { path: '/x' })).path, '/x');
     assert.deepEqual(standbyCalls, ['/x']);
     assert.deepEqual(leaderCalls, ['/x']);
@@ -67,32 +80,17 @@ test("a standby's NotLeader hint sends the call straight to the leader it names"
     await mc.call('file', 'GetStatus', { path: '/y' });
     assert.deepEqual(standbyCalls, ['/x']);
     assert.deepEqual(leaderCalls, ['/x', '/y']);
-  } finally {
-    mc.close();
-    leader.server.forceShutdown();
-    standby.server.forceShutdown();
-  }
-});
+  }));
 
-test('only a standby configured (a URI naming one master): its hint to a leader not configured is followed', async () => {
-  const standbyCalls: string[] = [];
-  const leaderCalls: string[] = [];
-  const leader = await master({ leader: true }, leaderCalls);
-  const standby = await master({ leader: false, hint: leader.addr }, standbyCalls);
-  const mc = new MasterClient([standby.addr], { baseSleepMs: 10, maxSleepMs: 50, maxDurationMs: 3000, callTimeoutMs: 2000 });
-  try {
+test('only a standby configured (a URI naming one master): its hint to a leader not configured is followed', () =>
+  withStandbyAndLeader((s) => [s], async ({ mc, standby, leader, standbyCalls, leaderCalls }) => {
     // Found by discovery: the standby's GetMasterInfo names the leader.
-    assert.equal(await mc.findLeader(), leader.addr);
+    assert.equal(await mc.findLeader(), leader);
     assert.equal((await mc.call<{ path: string }>('file', 'GetStatus', { path: '/x' })).path, '/x');
     assert.deepEqual(leaderCalls, ['/x']);
     // A call that reaches the standby first follows its NotLeader hint.
-    (mc as unknown as { leader: string }).leader = standby.addr;
+    (mc as unknown as { leader: string }).leader = standby;
     assert.equal((await mc.call<{ path: string }>('file', 'GetStatus', { path: '/y' })).path, '/y');
     assert.deepEqual(standbyCalls, ['/y']);
     assert.deepEqual(leaderCalls, ['/x', '/y']);
-  } finally {
-    mc.close();
-    leader.server.forceShutdown();
-    standby.server.forceShutdown();
-  }
-});
+  }));
