@@ -1,13 +1,15 @@
 /**
- * Connection to the leading master. Finds the leader among the configured addresses (or those
- * of a URI authority), follows NotLeader hints, and retries transient failures with bounded
- * exponential backoff (alluxio.user.rpc.retry.*). The final error lists every address tried.
+ * Connection to the leading master. Finds the leader by asking the configured addresses (or
+ * those of a URI authority) all at once (leaderDiscovery.ts), follows NotLeader hints (also to
+ * masters not configured), and retries transient failures with bounded exponential backoff
+ * (alluxio.user.rpc.retry.*). The final error lists every address tried.
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../conf/index.js';
-import { protos, callUnary, CHANNEL_OPTIONS } from '../rpc.js';
+import { protos, callUnary, fromServiceError, CHANNEL_OPTIONS } from '../rpc.js';
 import { NotLeaderError, UnavailableError, TimeoutError, AlluxioError, InternalError } from '../errors.js';
 import { MuxChannel } from '../mux.js';
+import { discoverLeader, validHint, type ProbeAnswer } from './leaderDiscovery.js';
 
 type ServiceName = 'file' | 'block' | 'blockWorker' | 'meta' | 'journal';
 
@@ -53,10 +55,46 @@ export function nextSleep(prev: number, policy: Pick<RetryPolicy, 'maxSleepMs'>,
   return Math.min(prev * 2, policy.maxSleepMs, findingLeader ? LEADER_POLL_MAX_MS : Infinity);
 }
 
+/**
+ * First deadline of one discovery question (GetMasterInfo) to one master. A healthy master
+ * answers in about a millisecond on a LAN (a new connection included); a master that does not
+ * answer within a second is frozen, overloaded or cut off. Questions run in parallel and a
+ * master keeps at most one in flight, so this deadline never holds up the discovery (the first
+ * master that says it leads wins); it only decides how soon a silent master is asked again. It
+ * doubles for each consecutive time-out of the same master, up to
+ * alluxio.user.master.polling.timeout, so a master that is only slow is still found. Calls to the
+ * known leader keep the normal call timeout (alluxio.user.master.polling.timeout); the whole
+ * discovery stays within alluxio.user.rpc.retry.max.duration.
+ */
+export const LEADER_PROBE_TIMEOUT_MS = 1000;
+
+/**
+ * Deadline of a worker's register and heartbeat calls: two heartbeat intervals, at least a
+ * second, at most the normal call timeout. A heartbeat to a frozen leader fails that soon, and
+ * the retry finds the new leader by asking every master at once (a worker must follow a failover
+ * as fast as clients, which wait only a few heartbeat intervals for a worker to register).
+ */
+export function heartbeatCallTimeoutMs(heartbeatIntervalMs: number, callTimeoutMs: number): number {
+  return Math.min(callTimeoutMs, Math.max(1000, 2 * heartbeatIntervalMs));
+}
+
+/** Masters learned from hints (not configured) that are remembered as candidates. */
+const MAX_LEARNED = 8;
+
+/** Options of one call. */
+export interface CallOptions {
+  /** Deadline of each attempt (default: the policy's call timeout). */
+  timeoutMs?: number;
+}
+
 export class MasterClient {
   private clients = new Map<string, Record<ServiceName, grpc.Client>>();
   private muxes = new Map<string, MuxChannel>();
   private leader: string | undefined;
+  /** Leaders found through a hint that are not among `addresses`; asked too in later discoveries. */
+  private learned: string[] = [];
+  /** Aborted by close(): a discovery in progress ends instead of opening new channels. */
+  private readonly closing = new AbortController();
 
   constructor(readonly addresses: readonly string[], readonly policy: RetryPolicy) {}
 
@@ -95,38 +133,54 @@ export class MasterClient {
   }
 
   /** One call to `addr`: over the multiplexed stream, or as a plain unary call where it is not served. */
-  private async callOnce<T>(addr: string, service: ServiceName, method: string, req: unknown): Promise<T> {
+  private async callOnce<T>(addr: string, service: ServiceName, method: string, req: unknown, timeoutMs: number): Promise<T> {
     const stub = this.stubs(addr)[service];
     const m = this.mux(addr);
     if (!m.unsupported) {
       const def = (stub.constructor as unknown as { service: grpc.ServiceDefinition }).service[method];
       if (!def) throw new InternalError(`no method ${method} in the ${service} service`);
       try {
-        return await m.call<T>(def, req, this.policy.callTimeoutMs);
+        return await m.call<T>(def, req, timeoutMs);
       } catch (e) {
         if (!m.unsupported) throw e;
       }
     }
-    return callUnary<T>(stub, method, req, this.policy.callTimeoutMs, addr);
+    return callUnary<T>(stub, method, req, timeoutMs, addr);
   }
 
-  /** The leader's address, polling every master until one says it leads. */
-  async findLeader(deadline = Date.now() + this.policy.maxDurationMs): Promise<string> {
-    const tried = new Map<string, string>();
-    let sleep = Math.min(this.policy.baseSleepMs, LEADER_POLL_MAX_MS);
-    for (let round = 0; ; round++) {
-      for (const addr of this.addresses) {
-        try {
-          const info: any = await callUnary(this.stubs(addr).meta, 'GetMasterInfo', {}, Math.min(this.policy.callTimeoutMs, Math.max(100, deadline - Date.now())), addr);
-          if (info.isLeader) { this.leader = addr; return addr; }
-          tried.set(addr, info.leaderMasterAddress ? `standby (leader is ${info.leaderMasterAddress})` : 'standby, no leader known');
-        } catch (e) {
-          tried.set(addr, (e as Error).message);
-        }
+  /** Ask `addr` whether it leads (GetMasterInfo), within `timeoutMs`; `signal` cancels the call. */
+  private probe(addr: string, timeoutMs: number, signal: AbortSignal): Promise<ProbeAnswer> {
+    return new Promise((resolve, reject) => {
+      const call = (this.stubs(addr).meta as any).GetMasterInfo({}, { deadline: new Date(Date.now() + timeoutMs) }, (err: grpc.ServiceError | null, res: any) => {
+        if (err) reject(fromServiceError(err, addr));
+        else resolve({ isLeader: res?.isLeader === true, leaderHint: typeof res?.leaderMasterAddress === 'string' ? res.leaderMasterAddress : undefined });
+      }) as grpc.ClientUnaryCall;
+      signal.addEventListener('abort', () => call.cancel(), { once: true });
+    });
+  }
+
+  /**
+   * The leader's address: every master (and `extra`, e.g. a hint naming one not configured) is
+   * asked at once, again every 50 ms at most while none leads; the first that says it leads wins.
+   */
+  async findLeader(deadline = Date.now() + this.policy.maxDurationMs, extra: readonly string[] = []): Promise<string> {
+    const initial = [...new Set([...this.addresses, ...this.learned, ...extra])];
+    const { leader, tried } = await discoverLeader(initial, (a, t, s) => this.probe(a, t, s), {
+      deadline,
+      pollMs: Math.max(1, Math.min(this.policy.baseSleepMs, this.policy.maxSleepMs, LEADER_POLL_MAX_MS)),
+      probeTimeoutMs: Math.min(LEADER_PROBE_TIMEOUT_MS, this.policy.callTimeoutMs),
+      maxProbeTimeoutMs: this.policy.callTimeoutMs,
+      maxCandidates: initial.length + MAX_LEARNED,
+      signal: this.closing.signal,
+    });
+    if (this.closing.signal.aborted) throw new UnavailableError('the master client was closed');
+    if (leader !== undefined) {
+      this.leader = leader;
+      if (!this.addresses.includes(leader) && !this.learned.includes(leader)) {
+        this.learned.push(leader);
+        if (this.learned.length > MAX_LEARNED) this.learned.shift();
       }
-      if (Date.now() + sleep > deadline) break;
-      await new Promise((r) => setTimeout(r, sleep));
-      sleep = nextSleep(sleep, this.policy, true);
+      return leader;
     }
     throw new UnavailableError(
       `Failed to find the leading master after ${Math.round(this.policy.maxDurationMs / 1000)}s; tried ${[...tried].map(([a, why]) => `${a} (${why})`).join(', ')}`,
@@ -136,34 +190,42 @@ export class MasterClient {
 
   /**
    * Call a unary method on the leader. Unavailable and NotLeader errors are retried on the
-   * (new) leader within the retry window; other errors are returned at once.
+   * (new) leader within the retry window; other errors are returned at once. A NotLeader hint
+   * naming a known master is followed at once; one naming another master is asked in the next
+   * discovery, together with all the others.
    */
-  async call<T = any>(service: ServiceName, method: string, req: unknown): Promise<T> {
+  async call<T = any>(service: ServiceName, method: string, req: unknown, opts: CallOptions = {}): Promise<T> {
     const deadline = Date.now() + this.policy.maxDurationMs;
+    const timeoutMs = opts.timeoutMs ?? this.policy.callTimeoutMs;
     let sleep = this.policy.baseSleepMs;
     let last: AlluxioError | undefined;
     let redirects = 0;
+    let unknownHint: string | undefined;
     for (;;) {
-      const addr = this.leader ?? (await this.findLeader(deadline));
+      const addr = this.leader ?? (await this.findLeader(deadline, unknownHint ? [unknownHint] : []));
+      unknownHint = undefined;
       try {
-        return await this.callOnce<T>(addr, service, method, req);
+        return await this.callOnce<T>(addr, service, method, req, timeoutMs);
       } catch (e) {
         if (!(e instanceof NotLeaderError || e instanceof UnavailableError || e instanceof TimeoutError)) throw e;
         last = e;
-        const hint = e instanceof NotLeaderError && e.leader && this.addresses.includes(e.leader) ? e.leader : undefined;
-        this.leader = hint;
-        // A standby that names another master as the leader: go there at once (a few times;
-        // after that, stale hints get the usual backoff).
+        const hint = e instanceof NotLeaderError ? validHint(e.leader) : undefined;
+        const known = hint !== undefined && (this.addresses.includes(hint) || this.learned.includes(hint));
+        this.leader = known ? hint : undefined;
+        if (hint && !known) unknownHint = hint;
+        // A standby that names another master as the leader: go there (or ask it) at once (a
+        // few times; after that, stale hints get the usual backoff).
         if (hint && hint !== addr && redirects++ < 3 && Date.now() < deadline) continue;
         if (Date.now() + sleep > deadline) break;
         await new Promise((r) => setTimeout(r, sleep));
         sleep = nextSleep(sleep, this.policy, this.leader === undefined);
       }
     }
-    throw new UnavailableError(`${method} failed on every master (${this.addresses.join(', ')}): ${last?.message}`);
+    throw new UnavailableError(`${method} failed on every master (${[...this.addresses, ...this.learned].join(', ')}): ${last?.message}`);
   }
 
   close(): void {
+    this.closing.abort();
     for (const m of this.muxes.values()) m.close();
     this.muxes.clear();
     for (const s of this.clients.values()) s.file.close();

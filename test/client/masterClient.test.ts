@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import { protos, unary, bindServer, CHANNEL_OPTIONS } from '../../src/rpc.js';
 import { addMuxService } from '../../src/mux.js';
-import { MasterClient, nextSleep, LEADER_POLL_MAX_MS } from '../../src/client/masterClient.js';
+import { MasterClient, nextSleep, heartbeatCallTimeoutMs, LEADER_POLL_MAX_MS } from '../../src/client/masterClient.js';
 import { NotLeaderError } from '../../src/errors.js';
 
 test('nextSleep: doubles, stops at max.sleep, and at LEADER_POLL_MAX_MS while looking for a leader', () => {
@@ -24,6 +24,13 @@ test('nextSleep: doubles, stops at max.sleep, and at LEADER_POLL_MAX_MS while lo
   for (const [prev, maxSleepMs, finding, next] of cases) assert.equal(nextSleep(prev, { maxSleepMs }, finding), next, `${prev} ${maxSleepMs} ${finding}`);
 });
 
+test("heartbeatCallTimeoutMs: two heartbeat intervals, at least 1 s, at most the call timeout", () => {
+  const cases: [intervalMs: number, callTimeoutMs: number, expected: number][] = [
+    [1000, 30_000, 2000], [200, 30_000, 1000], [100, 30_000, 1000], [10_000, 30_000, 20_000], [60_000, 30_000, 30_000], [1000, 500, 500],
+  ];
+  for (const [interval, call, expected] of cases) assert.equal(heartbeatCallTimeoutMs(interval, call), expected, `${interval} ${call}`);
+});
+
 async function master(role: { leader: boolean; hint?: string }, calls: string[]): Promise<{ server: grpc.Server; addr: string }> {
   const s = new grpc.Server(CHANNEL_OPTIONS);
   const def = protos().file.FileSystemMasterClientService.service as grpc.ServiceDefinition;
@@ -34,20 +41,38 @@ async function master(role: { leader: boolean; hint?: string }, calls: string[])
       return { path: r.path };
     }),
   };
+  const metaDef = protos().meta.MetaMasterClientService.service as grpc.ServiceDefinition;
+  const meta: grpc.UntypedServiceImplementation = {
+    GetMasterInfo: unary(async () => ({ isLeader: role.leader, leaderMasterAddress: role.leader ? '' : role.hint ?? '' })),
+  };
   s.addService(def, impl);
-  addMuxService(s, [[def, impl]]);
+  s.addService(metaDef, meta);
+  addMuxService(s, [[def, impl], [metaDef, meta]]);
   const port = await bindServer(s, '127.0.0.1', 0);
   return { server: s, addr: `127.0.0.1:${port}` };
 }
 
-test("a standby's NotLeader hint sends the call straight to the leader it names", async () => {
+interface Pair { mc: MasterClient; standby: string; leader: string; standbyCalls: string[]; leaderCalls: string[] }
+
+/** A leader and a standby that names it, and a client configured with `configured(standby, leader)`. */
+async function withStandbyAndLeader(configured: (standby: string, leader: string) => string[], fn: (p: Pair) => Promise<void>): Promise<void> {
   const standbyCalls: string[] = [];
   const leaderCalls: string[] = [];
   const leader = await master({ leader: true }, leaderCalls);
   const standby = await master({ leader: false, hint: leader.addr }, standbyCalls);
-  const mc = new MasterClient([standby.addr, leader.addr], { baseSleepMs: 10, maxSleepMs: 50, maxDurationMs: 5000, callTimeoutMs: 2000 });
+  const mc = new MasterClient(configured(standby.addr, leader.addr), { baseSleepMs: 10, maxSleepMs: 50, maxDurationMs: 3000, callTimeoutMs: 2000 });
   try {
-    (mc as unknown as { leader: string }).leader = standby.addr; // as if it had led until now
+    await fn({ mc, standby: standby.addr, leader: leader.addr, standbyCalls, leaderCalls });
+  } finally {
+    mc.close();
+    leader.server.forceShutdown();
+    standby.server.forceShutdown();
+  }
+}
+
+test("a standby's NotLeader hint sends the call straight to the leader it names", () =>
+  withStandbyAndLeader((s, l) => [s, l], async ({ mc, standby, standbyCalls, leaderCalls }) => {
+    (mc as unknown as { leader: string }).leader = standby; // as if it had led until now
     assert.equal((await mc.call<{ path: string }>('file', 'GetStatus', { path: '/x' })).path, '/x');
     assert.deepEqual(standbyCalls, ['/x']);
     assert.deepEqual(leaderCalls, ['/x']);
@@ -55,9 +80,17 @@ test("a standby's NotLeader hint sends the call straight to the leader it names"
     await mc.call('file', 'GetStatus', { path: '/y' });
     assert.deepEqual(standbyCalls, ['/x']);
     assert.deepEqual(leaderCalls, ['/x', '/y']);
-  } finally {
-    mc.close();
-    leader.server.forceShutdown();
-    standby.server.forceShutdown();
-  }
-});
+  }));
+
+test('only a standby configured (a URI naming one master): its hint to a leader not configured is followed', () =>
+  withStandbyAndLeader((s) => [s], async ({ mc, standby, leader, standbyCalls, leaderCalls }) => {
+    // Found by discovery: the standby's GetMasterInfo names the leader.
+    assert.equal(await mc.findLeader(), leader);
+    assert.equal((await mc.call<{ path: string }>('file', 'GetStatus', { path: '/x' })).path, '/x');
+    assert.deepEqual(leaderCalls, ['/x']);
+    // A call that reaches the standby first follows its NotLeader hint.
+    (mc as unknown as { leader: string }).leader = standby;
+    assert.equal((await mc.call<{ path: string }>('file', 'GetStatus', { path: '/y' })).path, '/y');
+    assert.deepEqual(standbyCalls, ['/y']);
+    assert.deepEqual(leaderCalls, ['/x', '/y']);
+  }));

@@ -196,6 +196,7 @@ export class TestCluster {
     const p = this.procs.find((x) => x.kind === kind && x.index === index);
     if (!p?.child || p.child.exitCode !== null || p.child.signalCode !== null) return;
     p.child.kill(signal);
+    if (signal === 'SIGSTOP' || signal === 'SIGCONT') return; // frozen or resumed: the process stays
     await p.exited;
   }
 

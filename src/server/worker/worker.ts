@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Server as HttpServer } from 'node:http';
 import { type Config, parseBytes } from '../../conf/index.js';
 import { protos, bindServer, CHANNEL_OPTIONS, toServiceError } from '../../rpc.js';
-import { MasterClient } from '../../client/masterClient.js';
+import { MasterClient, heartbeatCallTimeoutMs } from '../../client/masterClient.js';
 import { CHUNK_SIZE } from '../../client/workerClient.js';
 import { InvalidPathError, FailedPreconditionError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
@@ -88,11 +88,21 @@ export class AlluxioWorker {
     const res = await this.master.call('blockWorker', 'RegisterWorker', {
       address: this.address(), previousWorkerId: this.workerId, tiers: this.store.usage(), blocks: [...byTier.values()], startTimeMs: this.startTimeMs,
       pinnedBlockIds: this.store.pinnedIds(),
-    });
+    }, this.heartbeatCallOptions());
     await this.store.unpin(res.unpinBlockIds ?? []);
     if (this.workerId !== res.workerId) this.log.info(`Registered with master as worker ${res.workerId} (cluster ${res.clusterId})`);
     this.workerId = res.workerId;
     this.registered = true;
+  }
+
+  /**
+   * Register and heartbeat calls wait at most two heartbeat intervals (heartbeatCallTimeoutMs),
+   * not the 30 s call timeout: after one to a frozen leader times out, the retry asks every
+   * master at once and re-registers with the new leader.
+   */
+  private heartbeatCallOptions(): { timeoutMs: number } {
+    const interval = this.conf.getMs('alluxio.worker.block.heartbeat.interval');
+    return { timeoutMs: heartbeatCallTimeoutMs(interval, this.conf.getMs('alluxio.user.master.polling.timeout')) };
   }
 
   /** Register, then heartbeat every alluxio.worker.block.heartbeat.interval; re-register when told to. */
@@ -121,7 +131,7 @@ export class AlluxioWorker {
         workerId: this.workerId, tiers: this.store.usage(),
         addedBlocks: changes.added.map((m) => ({ blockId: m.id, length: m.length, tierAlias: m.dir.tier.alias })),
         removedBlockIds: changes.removed, persistResults: results,
-      });
+      }, this.heartbeatCallOptions());
     } catch (e) {
       // Nothing is lost: re-register with the full block list next time.
       this.registered = false;
