@@ -55,7 +55,7 @@ export async function getJson(url: string): Promise<any> {
   return res.json();
 }
 
-interface Proc { kind: 'master' | 'worker'; index: number; child?: ChildProcess; log: string; exited?: Promise<number | null> }
+interface Proc { kind: 'master' | 'worker'; index: number; child?: ChildProcess; log: string; exited?: Promise<number | null>; killed?: boolean }
 
 export interface ClusterOptions { masters?: number; workers?: number; props?: Record<string, string>; ramdiskSize?: string; blockSize?: string }
 
@@ -65,6 +65,8 @@ export class TestCluster {
   /** Ports of each master (index 0 is the only one when there is one master). */
   readonly masterPorts: { rpc: number; web: number; journal: number }[] = [];
   private procs: Proc[] = [];
+  /** Processes that exited without the harness killing them: "<kind> <index> exited with <code/signal>". */
+  readonly unexpectedExits: string[] = [];
   readonly workerPorts: { rpc: number; web: number }[] = [];
 
   constructor(readonly opts: ClusterOptions = {}) {
@@ -150,7 +152,11 @@ export class TestCluster {
     child.stdout!.on('data', (d) => (p.log += d));
     child.stderr!.on('data', (d) => (p.log += d));
     p.child = child;
-    p.exited = new Promise((r) => child.on('exit', (code) => r(code)));
+    p.killed = false;
+    p.exited = new Promise((r) => child.on('exit', (code, sig) => {
+      if (!p.killed) this.unexpectedExits.push(`${kind} ${index} exited with ${code ?? sig}`);
+      r(code);
+    }));
     return p;
   }
 
@@ -195,9 +201,21 @@ export class TestCluster {
   async kill(kind: 'master' | 'worker', index = 0, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const p = this.procs.find((x) => x.kind === kind && x.index === index);
     if (!p?.child || p.child.exitCode !== null || p.child.signalCode !== null) return;
+    if (signal === 'SIGSTOP' || signal === 'SIGCONT') { p.child.kill(signal); return; } // frozen or resumed: the process stays
+    p.killed = true;
     p.child.kill(signal);
-    if (signal === 'SIGSTOP' || signal === 'SIGCONT') return; // frozen or resumed: the process stays
     await p.exited;
+  }
+
+  /** Is this process running (started and not exited; a SIGSTOPped one counts as running)? */
+  running(kind: 'master' | 'worker', index = 0): boolean {
+    const p = this.procs.find((x) => x.kind === kind && x.index === index);
+    return !!p?.child && p.child.exitCode === null && p.child.signalCode === null;
+  }
+
+  /** Pid of a running process (undefined when it is not running). */
+  pid(kind: 'master' | 'worker', index = 0): number | undefined {
+    return this.running(kind, index) ? this.procs.find((x) => x.kind === kind && x.index === index)!.child!.pid : undefined;
   }
 
   cli(args: string[], timeoutMs?: number): Promise<CliResult> {
@@ -210,7 +228,7 @@ export class TestCluster {
   }
 
   async stop(): Promise<void> {
-    for (const p of this.procs) if (p.child && p.child.exitCode === null && p.child.signalCode === null) { p.child.kill('SIGKILL'); await p.exited; }
+    for (const p of this.procs) if (p.child && p.child.exitCode === null && p.child.signalCode === null) { p.killed = true; p.child.kill('SIGKILL'); await p.exited; }
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

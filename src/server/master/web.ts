@@ -35,6 +35,8 @@ export function masterOverview(m: AlluxioMaster) {
 export function startMasterWeb(m: AlluxioMaster, host: string, port: number) {
   return startWeb(host, port, {
     '/api/v1/master/info': () => ({ type: 'json', body: masterOverview(m) }),
+    // The applied namespace's digest (O(inodes); for consistency checks across masters).
+    '/api/v1/master/namespace/digest': () => ({ type: 'json', body: { digest: m.ns.digest(), inodeCount: m.ns.inodeCount, journalLastIndex: m.journal.stats().lastIndex } }),
     '/': () => {
       const o = masterOverview(m);
       const workers = (list: any[]) => table(['Id', 'Address', 'State', 'Last heartbeat (s)', 'Capacity', 'Used', 'Blocks'],
