@@ -1017,3 +1017,26 @@ test('newBlock retried with the same opId returns the same block and allocates o
   assert.equal(a, b);
   assert.deepEqual(ns.lookup('/f')!.blocks, [a]);
 });
+
+test('digest: the same state gives the same digest however it was reached; any change alters it', () => {
+  const entries: Entry[] = [
+    { type: 'init', clusterId: 'c1' },
+    { type: 'mkdir', path: '/d', ts: 1 },
+    { type: 'createFile', path: '/d/a', blockSize: 10, ts: 2 },
+    { type: 'createFile', path: '/b', blockSize: 10, ts: 3 },
+    { type: 'rename', src: '/b', dst: '/d/b', ts: 4 },
+    { type: 'newBlock', path: '/d/a', ts: 5 },
+  ];
+  const a = new Namespace();
+  applyAll(a, entries);
+  const b = new Namespace();
+  b.restore(a.snapshot()); // children maps rebuilt in another order
+  assert.equal(b.digest(), a.digest());
+  const before = a.digest();
+  apply(a, { type: 'commitBlock', blockId: blk(2, 0), length: 7 });
+  assert.notEqual(a.digest(), before);
+  apply(b, { type: 'commitBlock', blockId: blk(2, 0), length: 7 });
+  assert.equal(b.digest(), a.digest());
+  apply(b, { type: 'completeFile', path: '/d/a', length: 7, persistence: 'TO_BE_PERSISTED', ts: 6 });
+  assert.notEqual(b.digest(), a.digest());
+});
