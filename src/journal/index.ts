@@ -50,7 +50,10 @@ export async function createJournal(conf: Config, hooks: JournalHooks): Promise<
   const folder = journalFolder(conf);
   const setup = embeddedSetup(conf);
   if (!setup) {
-    return new LocalJournal({ folder, checkpointPeriodEntries: conf.getInt('alluxio.master.journal.checkpoint.period.entries'), log: hooks.log });
+    return new LocalJournal({
+      folder, checkpointPeriodEntries: conf.getInt('alluxio.master.journal.checkpoint.period.entries'), log: hooks.log,
+      who: `${conf.get('alluxio.master.hostname') || os.hostname()}:${conf.getPort('alluxio.master.rpc.port')}`,
+    });
   }
   if (!isJournalFormatted(folder)) {
     throw new ConfigError(`journal folder ${folder} is not formatted`, { hint: "run 'alluxio format' (or 'alluxio formatJournal')" });

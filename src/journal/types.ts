@@ -32,6 +32,8 @@ export interface JournalStats {
   readonly replayedEntries: number;
   /** Milliseconds start() spent restoring and replaying. */
   readonly replayMs: number;
+  /** Why writes are refused right now (the journal folder is full), absent when they are not. */
+  readonly writeError?: string;
 }
 
 export interface Journal {

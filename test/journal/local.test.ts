@@ -5,12 +5,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { crc32 } from 'node:zlib';
-import { ConfigError, InternalError, JournalCorruptError } from '../../src/errors.js';
+import { ConfigError, InternalError, JournalCorruptError, ResourceExhaustedError } from '../../src/errors.js';
 import { formatJournal } from '../../src/journal/format.js';
 import { LocalJournal, type LocalJournalOptions } from '../../src/journal/local/journal.js';
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, segmentFileName } from '../../src/journal/local/wal.js';
 import type { JournalEntry, StateMachine } from '../../src/journal/types.js';
 import { dataLength, writeAt } from '../harness/journalFiles.js';
+import { needsRoot, Tmpfs } from '../harness/tmpfs.js';
 
 /** A tiny KV state machine: {type:'put',k,v} / {type:'del',k}; apply returns the index. */
 class KV implements StateMachine {
@@ -516,3 +517,39 @@ for (let w = 0; w < 32; w++) writer(w);
   assert.equal(await j.propose({ type: 'put', k: 'after-crash', v: 1 }), last + 1);
   await j.close();
 });
+
+test('a full journal disk refuses writes with a typed error, keeps every acknowledged entry, and resumes when space returns',
+  { skip: needsRoot('mounts a 1 MB tmpfs') }, async () => {
+    const disk = Tmpfs.mount('1m');
+    try {
+      const folder = path.join(disk.dir, 'journal');
+      formatJournal(folder, { clusterId: 'test' });
+      const { j, kv, warnings } = await open(folder, { segmentBytes: 128 * 1024, who: 'm1:19998' });
+      const big = 'x'.repeat(8 * 1024);
+      const acked: number[] = [];
+      let refused: unknown;
+      for (let i = 0; i < 400 && !refused; i++) {
+        // Several proposals per batch, so a batch can fail part-way through its write.
+        const ps = [0, 1, 2].map((d) => j.propose({ type: 'put', k: `k${i * 3 + d}`, v: big }).then(() => acked.push(i * 3 + d), (e) => { refused ??= e; }));
+        await Promise.all(ps);
+      }
+      assert.ok(refused instanceof ResourceExhaustedError, `expected a ResourceExhaustedError, got ${String(refused)}`);
+      assert.match((refused as Error).message, new RegExp(`^master m1:19998 cannot write its journal: ${folder} is full \\(ENOSPC\\)`));
+      assert.match((refused as ResourceExhaustedError).hint ?? '', /free space/);
+      assert.equal(j.isLeader(), true, 'the journal stays open');
+      assert.match(j.stats().writeError ?? '', /is full/);
+      disk.resize('8m');
+      await j.propose({ type: 'put', k: 'after', v: 1 });
+      assert.equal(j.stats().writeError, undefined);
+      assert.ok(warnings.some((w) => /resumed after/.test(w)), warnings.join('\n'));
+      for (const k of acked) assert.equal(kv.map.get(`k${k}`), big);
+      await j.close();
+      // Replay: every acknowledged entry, nothing refused, no corruption.
+      const again = await open(folder, { segmentBytes: 128 * 1024 });
+      assert.deepEqual([...again.kv.map.keys()].sort(), [...acked.map((k) => `k${k}`), 'after'].sort());
+      assert.deepEqual(again.warnings.filter((w) => /corrupt/i.test(w)), []);
+      await again.j.close();
+    } finally {
+      disk.unmount();
+    }
+  });

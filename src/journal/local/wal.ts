@@ -344,10 +344,11 @@ export class Wal {
     try {
       if (this.size >= this.segmentBytes && this.activeCount > 0) {
         // Roll: the previous batch is already durable; the new segment is created and its directory
-        // entry synced before any record goes into it.
-        fs.closeSync(this.fd);
-        this.fd = -1;
+        // entry synced before any record goes into it. The old segment stays active until the new
+        // one exists, so a failed roll (a full disk) can simply be tried again.
+        const old = this.fd;
         this.startSegment(this.last + 1);
+        fs.closeSync(old);
       }
       let total = 0;
       for (const p of payloads) {
@@ -366,9 +367,21 @@ export class Wal {
       // A regular-file write normally completes in one call; loop in case it is short. With
       // O_DSYNC (see appendFlags) the data is durable when the write returns.
       let done = 0;
-      while (done < total) {
-        const { bytesWritten } = await writeAsync(this.fd, buf, done, total - done, this.size + done);
-        done += bytesWritten;
+      try {
+        while (done < total) {
+          const { bytesWritten } = await writeAsync(this.fd, buf, done, total - done, this.size + done);
+          done += bytesWritten;
+        }
+      } catch (e) {
+        // A failed write (a full disk) may have left part of the batch, whole records included,
+        // past the end: cut it back to zeros (truncation needs no space) so that the next batch,
+        // written at the same offset, cannot be followed by valid-looking records of this one.
+        if (done > 0) {
+          fs.ftruncateSync(this.fd, this.size);
+          fs.ftruncateSync(this.fd, Math.max(this.size, this.segmentBytes));
+          if (this.doFsync) fs.fsyncSync(this.fd);
+        }
+        throw e;
       }
       if (this.doFsync) this.syncs++;
       this.batches++;
