@@ -26,7 +26,9 @@ import { AlluxioError } from '../../src/errors.js';
 import { protos } from '../../src/rpc.js';
 import * as grpc from '@grpc/grpc-js';
 
-export const FAULTS = ['kill-master', 'kill-worker', 'pause-master', 'pause-worker', 'garbage', 'fill-worker'] as const;
+export const FAULTS = ['kill-master', 'kill-worker', 'pause-master', 'pause-worker', 'garbage', 'fill-worker', 'wipe-follower', 'journal-disk-full'] as const;
+/** Faults that need root (tmpfs mounts). */
+export const ROOT_FAULTS: readonly Fault[] = ['journal-disk-full'];
 export type Fault = typeof FAULTS[number];
 
 export interface ChaosOptions {
@@ -287,7 +289,8 @@ async function framedGarbage(c: TestCluster, rnd: () => number): Promise<void> {
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const log = opts.log ?? (() => {});
   const rnd = lcg(opts.seed * 7907 + 13);
-  const c = new TestCluster({ masters: 3, workers: 2, ramdiskSize: '32MB', blockSize: '1MB', props: {
+  const c = new TestCluster({ masters: 3, workers: 2, ramdiskSize: '32MB', blockSize: '1MB',
+    ...(opts.faults.includes('journal-disk-full') ? { journalTmpfs: '64m' } : {}), props: {
     'alluxio.master.persistence.initial.interval': '200ms',
     'alluxio.master.persistence.max.interval': '1s',
     'alluxio.underfs.cleanup.interval': '1s',
@@ -353,6 +356,26 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           rec.target = `${ports.length} ports`;
           for (const port of ports) await garbageTo(port, rnd);
           await framedGarbage(c, rnd);
+          break;
+        }
+        case 'wipe-follower': {
+          // A follower loses its Raft storage (the format marker stays) and comes back empty.
+          const leader = await c.leaderIndex();
+          const f = [0, 1, 2].filter((x) => x !== leader)[Math.floor(rnd() * 2)]!;
+          rec.target = `master ${f}`;
+          await c.kill('master', f);
+          fs.rmSync(path.join(c.journalDirOf(f), 'raft'), { recursive: true, force: true });
+          await c.startMaster(f);
+          break;
+        }
+        case 'journal-disk-full': {
+          // One master's journal disk, or every master's at once, fills up; freed 1-3 s later.
+          const targets = rnd() < 0.5 ? [m] : [0, 1, 2];
+          rec.target = targets.map((x) => `master ${x}`).join(', ');
+          const fillers = targets.map((x) => path.join(c.journalDisks[x]!.dir, 'chaos-filler'));
+          targets.forEach((x, j) => c.journalDisks[x]!.fill(fillers[j]));
+          await pause(1000 + rnd() * 2000);
+          for (const f of fillers) fs.rmSync(f, { force: true });
           break;
         }
         case 'fill-worker': {

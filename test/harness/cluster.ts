@@ -10,6 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatJournal } from '../../src/journal/format.js';
+import { Tmpfs } from './tmpfs.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
@@ -57,7 +58,11 @@ export async function getJson(url: string): Promise<any> {
 
 interface Proc { kind: 'master' | 'worker'; index: number; child?: ChildProcess; log: string; exited?: Promise<number | null>; killed?: boolean }
 
-export interface ClusterOptions { masters?: number; workers?: number; props?: Record<string, string>; ramdiskSize?: string; blockSize?: string }
+export interface ClusterOptions {
+  masters?: number; workers?: number; props?: Record<string, string>; ramdiskSize?: string; blockSize?: string;
+  /** Put each master's journal folder on its own tmpfs of this size (needs root): disk-full tests. */
+  journalTmpfs?: string;
+}
 
 export class TestCluster {
   readonly dir: string;
@@ -67,6 +72,8 @@ export class TestCluster {
   private procs: Proc[] = [];
   /** Processes that exited without the harness killing them: "<kind> <index> exited with <code/signal>". */
   readonly unexpectedExits: string[] = [];
+  /** Master i's journal tmpfs (journalTmpfs option). */
+  readonly journalDisks: Tmpfs[] = [];
   readonly workerPorts: { rpc: number; web: number }[] = [];
 
   constructor(readonly opts: ClusterOptions = {}) {
@@ -114,7 +121,10 @@ export class TestCluster {
     };
     fs.writeFileSync(path.join(this.confDir, 'alluxio-site.properties'),
       Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
-    for (let i = 0; i < m; i++) formatJournal(this.journalDirOf(i), { protectedPaths: [{ path: ROOT, label: 'alluxio.home' }] });
+    for (let i = 0; i < m; i++) {
+      if (this.opts.journalTmpfs) this.journalDisks.push(Tmpfs.mount(this.opts.journalTmpfs, this.journalDirOf(i)));
+      formatJournal(this.journalDirOf(i), { protectedPaths: [{ path: ROOT, label: 'alluxio.home' }] });
+    }
     return this;
   }
 
@@ -229,6 +239,7 @@ export class TestCluster {
 
   async stop(): Promise<void> {
     for (const p of this.procs) if (p.child && p.child.exitCode === null && p.child.signalCode === null) { p.killed = true; p.child.kill('SIGKILL'); await p.exited; }
+    for (const d of this.journalDisks) d.unmount();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
