@@ -16,6 +16,7 @@ export function buildProgram(ctx: CliContext): Command {
     .addHelpText('after', `
 Generic options: -Dkey=value (any position) sets a property for this command, above
 conf/alluxio-site.properties and ALLUXIO_* environment variables.
+ALLUXIO_DEBUG=1 in the environment adds stack traces to error messages.
 
 Examples:
   alluxio getConf alluxio.master.rpc.port

@@ -128,7 +128,8 @@ async function plan(c: FileSystem, info: FileInfo, src: string, target: string, 
  * (replacing), else by link, which fails if a file appeared meanwhile (never clobbers).
  */
 async function copyOut(c: FileSystem, src: string, local: string, force: boolean): Promise<void> {
-  const tmp = path.join(path.dirname(local), `.${path.basename(local)}.alluxio-copy-${randomBytes(4).toString('hex')}.tmp`);
+  // Short and fixed-length, so that a name close to the file system's limit still fits.
+  const tmp = path.join(path.dirname(local), `.alluxio-copy-${randomBytes(6).toString('hex')}.tmp`);
   let fh: fsp.FileHandle | undefined;
   try {
     fh = await fsp.open(tmp, 'wx');
