@@ -15,14 +15,16 @@ import { TestCluster, CLI, type CliResult } from '../harness/cluster.js';
 /** Runs as root can only be denied a permission by running the CLI as another user. */
 const AS_ROOT = process.getuid?.() === 0;
 const NOBODY = 65534;
+/** Where the CLI runs unless a case says otherwise (never the checkout: a bug could write there). */
+const scratchRoot = os.tmpdir();
 
-interface RunOpts { unprivileged?: boolean; stdoutFile?: string }
+interface RunOpts { unprivileged?: boolean; stdoutFile?: string; cwd?: string }
 
 function run(c: TestCluster, args: string[], opts: RunOpts = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const out = opts.stdoutFile === undefined ? 'pipe' : fs.openSync(opts.stdoutFile, 'w');
     const p = spawn(process.execPath, [CLI, ...args], {
-      env: c.env, stdio: ['ignore', out, 'pipe'],
+      env: c.env, stdio: ['ignore', out, 'pipe'], cwd: opts.cwd ?? scratchRoot,
       ...(opts.unprivileged && AS_ROOT ? { uid: NOBODY, gid: NOBODY } : {}),
     });
     if (typeof out === 'number') fs.closeSync(out);
@@ -158,6 +160,12 @@ describe('fs CLI: local file errors and multi-path verbs', () => {
       args: (l) => ['/t/file', `${l}/ro/x`],
       stderr: (l) => [`Error: Cannot write into local directory ${l}/ro: permission denied (EACCES)`, `Hint: check the owner and mode of ${l}/ro and of its parent directories (ls -ld)`],
     },
+    {
+      name: 'an empty destination (was the current directory)',
+      tree: { file: 'old\n' },
+      args: () => ['-f', '/t/file', ''],
+      stderr: () => ['Error: the local destination path is empty', 'Hint: name a file or directory, e.g. . for the current directory'],
+    },
     ...['', '-f'].map((flag) => ({
       name: `a named pipe${flag ? ', even with -f' : ' (was replaced by a regular file)'}`,
       tree: {},
@@ -172,7 +180,7 @@ describe('fs CLI: local file errors and multi-path verbs', () => {
       makeTree(l, k.tree);
       k.setup?.(l);
       const before = snapshot(l);
-      const r = await run(c, ['fs', 'copyToLocal', ...k.args(l)], { unprivileged: !!k.unprivileged });
+      const r = await run(c, ['fs', 'copyToLocal', ...k.args(l)], { unprivileged: !!k.unprivileged, cwd: l });
       check(r, 1);
       assert.equal(r.stdout, '');
       assert.equal(r.stderr, k.stderr(l).map((s) => `${s}\n`).join(''));
@@ -218,6 +226,11 @@ describe('fs CLI: local file errors and multi-path verbs', () => {
       stderr: () => ['Error: Cannot read local file /proc/self/mem: input/output error (EIO)'],
     },
     {
+      name: 'an empty source (was the whole current directory)',
+      setup: (l) => { fs.writeFileSync(`${l}/f`, 'x'); return ''; },
+      stderr: () => ['Error: the local source path is empty', 'Hint: name a file or directory, e.g. ./data.csv'],
+    },
+    {
       name: 'an unknown --writeType (was accepted and wrote a file that could not be read back)',
       setup: (l) => { fs.writeFileSync(`${l}/f`, 'x'); return `${l}/f`; },
       extra: ['--writeType', 'SOMETIMES'],
@@ -229,7 +242,7 @@ describe('fs CLI: local file errors and multi-path verbs', () => {
       const l = localDir();
       const src = k.setup(l);
       const dst = `/up${n}`;
-      const r = await run(c, ['fs', 'copyFromLocal', ...(k.extra ?? []), src, dst], { unprivileged: !!k.unprivileged });
+      const r = await run(c, ['fs', 'copyFromLocal', ...(k.extra ?? []), src, dst], { unprivileged: !!k.unprivileged, cwd: l });
       check(r, 1);
       assert.equal(r.stdout, '');
       assert.equal(r.stderr, k.stderr(l).map((s) => `${s}\n`).join(''));

@@ -68,6 +68,7 @@ export function register(fs: Command, ctx: CliContext): void {
     .option('--writeType <type>', `${WRITE_TYPES.join(', ')} (default alluxio.user.file.writetype.default)`)
     .action(async (src: string, dst: string, o: { writeType?: string }) => {
       const wt = parseWriteType(o.writeType);
+      if (src === '') throw new UsageError('the local source path is empty', { hint: 'name a file or directory, e.g. ./data.csv' });
       const local = path.resolve(src);
       const st = await fsp.stat(local).catch((e: unknown) => {
         if (isSystemError(e) && e.code === 'ENOENT') throw new LocalFileError(local, 'ENOENT', `Local path ${local} does not exist`);

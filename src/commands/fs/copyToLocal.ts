@@ -13,7 +13,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { withFs } from './shared.js';
 import type { FileSystem, FileInfo } from '../../client/fileSystem.js';
-import { LocalFileError, FailedPreconditionError, localFileError, isSystemError } from '../../errors.js';
+import { LocalFileError, FailedPreconditionError, UsageError, localFileError, isSystemError } from '../../errors.js';
 
 type Kind = 'dir' | 'file' | 'other' | undefined;
 
@@ -165,6 +165,7 @@ Examples:
   alluxio fs copyToLocal /data/part-0 ./part-0
   alluxio fs copyToLocal -f /data ./backup/`)
     .action(async (src: string, dst: string, o: { overwrite?: boolean }) => withFs(ctx, [src], async (c, [s]) => {
+      if (dst === '') throw new UsageError('the local destination path is empty', { hint: 'name a file or directory, e.g. . for the current directory' });
       const force = !!o.overwrite;
       const info = await c.getStatus(s!);
       const dstAbs = path.resolve(dst);
