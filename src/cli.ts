@@ -3,9 +3,9 @@
  * and is the only place (with the server mains) that catches and renders errors.
  */
 import { Command, CommanderError } from 'commander';
-import chalk from 'chalk';
 import { createContext, extractDefines, type CliContext } from './commands/context.js';
-import { AlluxioError, UsageError } from './errors.js';
+import { LocalFileError, isSystemError, describeSystemError } from './errors.js';
+import { describeError } from './commands/errorOutput.js';
 import { commandModules } from './commands/index.js';
 
 export function buildProgram(ctx: CliContext): Command {
@@ -16,6 +16,7 @@ export function buildProgram(ctx: CliContext): Command {
     .addHelpText('after', `
 Generic options: -Dkey=value (any position) sets a property for this command, above
 conf/alluxio-site.properties and ALLUXIO_* environment variables.
+ALLUXIO_DEBUG=1 in the environment adds stack traces to error messages.
 
 Examples:
   alluxio getConf alluxio.master.rpc.port
@@ -58,24 +59,30 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Print an error (and its hint) the way every command does; returns the exit code. */
+/**
+ * Print an error (and its hint) the way every command does; returns the exit code. No stack
+ * trace reaches a user: ALLUXIO_DEBUG=1 adds them (see commands/errorOutput.ts).
+ */
 export function renderError(e: unknown): number {
-  if (e instanceof AlluxioError) {
-    process.stderr.write(`${chalk.red('Error:')} ${e.message}\n`);
-    if (e.hint) process.stderr.write(`${chalk.yellow('Hint:')} ${e.hint}\n`);
-    return e instanceof UsageError ? 1 : e.exitCode;
-  }
-  process.stderr.write(`${chalk.red('Internal error:')} ${(e as Error)?.stack ?? String(e)}\n`);
-  return 2;
+  const { lines, exitCode } = describeError(e);
+  for (const l of lines) process.stderr.write(`${l}\n`);
+  return exitCode;
 }
 
-// `alluxio getConf | head`: a closed pipe ends the command quietly, as with any Unix tool.
-for (const stream of [process.stdout, process.stderr]) {
+// `alluxio getConf | head`: a closed pipe ends the command quietly, as with any Unix tool. Any
+// other failure to write (`alluxio fs cat /f > /dev/full`: ENOSPC) ends it with one error line.
+for (const [stream, name] of [[process.stdout, 'standard output'], [process.stderr, 'standard error']] as const) {
   stream.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw e;
+    if (stream === process.stderr) process.exit(1); // nowhere left to say why
+    process.exit(renderError(isSystemError(e) ? new LocalFileError(name, e.code, `Cannot write to ${name}: ${describeSystemError(e)}`) : e));
   });
 }
+
+// Whatever escapes a command (a callback that throws, a promise nobody awaited) is still
+// rendered as one error, not as Node's stack dump.
+process.on('uncaughtException', (e) => { process.exit(renderError(e)); });
+process.on('unhandledRejection', (e) => { process.exit(renderError(e)); });
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },

@@ -2,6 +2,8 @@
  * The typed error hierarchy. Code branches on the class (or `code`), never on message text.
  * Only the bin/ entry points (src/cli.ts, server mains) catch and render these.
  */
+import { getSystemErrorMap } from 'node:util';
+
 export abstract class AlluxioError extends Error {
   /** Stable machine-readable code, also carried across gRPC as metadata. */
   abstract readonly code: string;
@@ -120,4 +122,64 @@ export function errorFromCode(code: string, message: string, extra: Record<strin
       return new C(message);
     }
   }
+}
+
+// ---- Local file system errors (the CLI's side of copyToLocal, copyFromLocal, cat > file, ...) ----
+
+/**
+ * An operation on a local file failed or was refused: names the local path, what was being done
+ * and why; `reason` is the system error code (EEXIST, ENOENT, EACCES, ...) so callers can branch
+ * on it. Never carries a stack to the user.
+ */
+export class LocalFileError extends AlluxioError {
+  readonly code = 'LOCAL_FILE';
+  constructor(readonly path: string, readonly reason: string, message: string, opts: { hint?: string; cause?: unknown } = {}) {
+    super(message, opts);
+  }
+}
+
+/** A Node.js system error (fs, net, child_process): carries `code` (EACCES) and `syscall`. */
+export function isSystemError(e: unknown): e is NodeJS.ErrnoException & { code: string; syscall: string } {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string'
+    && typeof (e as NodeJS.ErrnoException).syscall === 'string';
+}
+
+/** What each system error code means to a person, and what to do about it. */
+const SYSTEM_ERRORS: Record<string, { text: string; hint?: (path: string) => string }> = {
+  ENOENT: { text: 'no such file or directory' },
+  EEXIST: { text: 'it already exists' },
+  EACCES: { text: 'permission denied', hint: (p) => `check the owner and mode of ${p} and of its parent directories (ls -ld)` },
+  EPERM: { text: 'operation not permitted', hint: (p) => `check the owner, mode and attributes of ${p} (ls -ld, lsattr -d)` },
+  EISDIR: { text: 'it is a directory' },
+  ENOTDIR: { text: 'a component of the path is not a directory' },
+  ENOTEMPTY: { text: 'the directory is not empty' },
+  ENOSPC: { text: 'no space left on device', hint: (p) => `free some space on the file system holding ${p} (df -h)` },
+  EDQUOT: { text: 'disk quota exceeded', hint: () => 'free some space or ask for a larger quota (quota -s)' },
+  EROFS: { text: 'read-only file system', hint: () => 'choose a path on a writable file system' },
+  ENAMETOOLONG: { text: 'file name too long' },
+  ELOOP: { text: 'too many levels of symbolic links' },
+  EMFILE: { text: 'too many open files', hint: () => 'raise the open files limit (ulimit -n)' },
+  ENFILE: { text: 'too many open files in the system' },
+  EIO: { text: 'input/output error' },
+  EBUSY: { text: 'device or resource busy' },
+  EXDEV: { text: 'cross-device link' },
+};
+
+/** `permission denied (EACCES)`: a short description of a system error code. */
+export function describeSystemError(e: NodeJS.ErrnoException): string {
+  const code = e.code ?? 'UNKNOWN';
+  const text = SYSTEM_ERRORS[code]?.text ?? (e.errno !== undefined ? getSystemErrorMap().get(e.errno)?.[1] : undefined) ?? e.message;
+  return `${text} (${code})`;
+}
+
+/**
+ * Turn whatever a local file operation threw into a typed error naming the path: AlluxioErrors
+ * pass through, system errors become LocalFileError (`Cannot <action> <path>: <reason> (CODE)`),
+ * anything else is rethrown as is (a bug, rendered as an internal error).
+ */
+export function localFileError(e: unknown, path: string, action: string): AlluxioError {
+  if (e instanceof AlluxioError) return e;
+  if (!isSystemError(e)) throw e;
+  const hint = SYSTEM_ERRORS[e.code]?.hint?.(path);
+  return new LocalFileError(path, e.code, `Cannot ${action} ${path}: ${describeSystemError(e)}`, hint === undefined ? { cause: e } : { hint, cause: e });
 }

@@ -1,44 +1,90 @@
 import fsp from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { withFs } from './shared.js';
-import { UsageError } from '../../errors.js';
-import type { FileSystem, WriteType } from '../../client/fileSystem.js';
+import { UsageError, LocalFileError, localFileError, isSystemError } from '../../errors.js';
+import type { FileSystem } from '../../client/fileSystem.js';
+import { WRITE_TYPES, type WriteType } from '../../client/types.js';
 
+const CHUNK = 1024 * 1024;
+
+/** Open the local file first, so an unreadable one fails before anything exists in Alluxio. */
 async function copyFile(c: FileSystem, local: string, dst: string, writeType?: WriteType): Promise<number> {
-  const out = await c.createFile(dst, { writeType });
+  let fh: fsp.FileHandle;
+  try { fh = await fsp.open(local, 'r'); } catch (e) { throw localFileError(e, local, 'read local file'); }
   try {
-    for await (const chunk of createReadStream(local, { highWaterMark: 1024 * 1024 })) await out.write(chunk as Buffer);
-  } catch (e) {
-    await out.cancel();
-    throw e;
+    const out = await c.createFile(dst, { writeType });
+    try {
+      const buf = Buffer.alloc(CHUNK);
+      for (;;) {
+        let n: number;
+        try { ({ bytesRead: n } = await fh.read(buf, 0, CHUNK, null)); } catch (e) { throw localFileError(e, local, 'read local file'); }
+        if (n === 0) break;
+        await out.write(Buffer.from(buf.subarray(0, n)));
+      }
+    } catch (e) {
+      await out.cancel();
+      throw e;
+    }
+    return (await out.close()).length;
+  } finally {
+    await fh.close().catch(() => {});
   }
-  return (await out.close()).length;
+}
+
+/** A local directory tree, walked (and checked readable) before anything is created in Alluxio. */
+async function walkLocal(root: string, dst: string): Promise<{ dirs: string[]; files: { local: string; dst: string }[] }> {
+  const dirs: string[] = [];
+  const files: { local: string; dst: string }[] = [];
+  const walk = async (l: string, a: string): Promise<void> => {
+    dirs.push(a);
+    let entries;
+    try { entries = await fsp.readdir(l, { withFileTypes: true }); } catch (e) { throw localFileError(e, l, 'list local directory'); }
+    for (const e of entries) {
+      const lp = path.join(l, e.name), ap = path.posix.join(a, e.name);
+      if (e.isDirectory()) await walk(lp, ap);
+      else if (e.isFile()) {
+        try { await fsp.access(lp, fsConstants.R_OK); } catch (err) { throw localFileError(err, lp, 'read local file'); }
+        files.push({ local: lp, dst: ap });
+      }
+    }
+  };
+  await walk(root, dst);
+  return { dirs, files };
+}
+
+function parseWriteType(v: string | undefined): WriteType | undefined {
+  if (v === undefined) return undefined;
+  const wt = v.toUpperCase() as WriteType;
+  if (!WRITE_TYPES.includes(wt)) throw new UsageError(`--writeType ${v} is invalid; use one of ${WRITE_TYPES.join(', ')}`);
+  return wt;
 }
 
 export function register(fs: Command, ctx: CliContext): void {
   fs.command('copyFromLocal').alias('put').description('copy a local file or directory into Alluxio')
     .argument('<src>').argument('<dst>')
-    .option('--writeType <type>', 'MUST_CACHE, CACHE_THROUGH, THROUGH or ASYNC_THROUGH (default alluxio.user.file.writetype.default)')
-    .action(async (src: string, dst: string, o: { writeType?: string }) => withFs(ctx, [dst], async (c, [d]) => {
-      const st = await fsp.stat(src).catch(() => { throw new UsageError(`Local path ${src} does not exist`); });
-      const wt = o.writeType?.toUpperCase() as WriteType | undefined;
-      let target = d!;
-      if (await c.exists(target) && (await c.getStatus(target)).folder) target = path.posix.join(target, path.basename(src));
-      if (st.isDirectory()) {
-        const walk = async (l: string, a: string): Promise<void> => {
-          await c.createDirectory(a, { recursive: true, allowExists: true, writeType: wt });
-          for (const e of await fsp.readdir(l, { withFileTypes: true })) {
-            if (e.isDirectory()) await walk(path.join(l, e.name), path.posix.join(a, e.name));
-            else if (e.isFile()) await copyFile(c, path.join(l, e.name), path.posix.join(a, e.name), wt);
-          }
-        };
-        await walk(src, target);
-      } else {
-        await copyFile(c, src, target, wt);
-      }
-      ctx.out(`Copied file://${path.resolve(src)} to ${target}`);
-    }));
+    .option('--writeType <type>', `${WRITE_TYPES.join(', ')} (default alluxio.user.file.writetype.default)`)
+    .action(async (src: string, dst: string, o: { writeType?: string }) => {
+      const wt = parseWriteType(o.writeType);
+      if (src === '') throw new UsageError('the local source path is empty', { hint: 'name a file or directory, e.g. ./data.csv' });
+      const local = path.resolve(src);
+      const st = await fsp.stat(local).catch((e: unknown) => {
+        if (isSystemError(e) && e.code === 'ENOENT') throw new LocalFileError(local, 'ENOENT', `Local path ${local} does not exist`);
+        throw localFileError(e, local, 'read local path');
+      });
+      await withFs(ctx, [dst], async (c, [d]) => {
+        let target = d!;
+        if (await c.exists(target) && (await c.getStatus(target)).folder) target = path.posix.join(target, path.basename(local));
+        if (st.isDirectory()) {
+          const tree = await walkLocal(local, target);
+          for (const a of tree.dirs) await c.createDirectory(a, { recursive: true, allowExists: true, writeType: wt });
+          for (const f of tree.files) await copyFile(c, f.local, f.dst, wt);
+        } else {
+          await copyFile(c, local, target, wt);
+        }
+        ctx.out(`Copied file://${local} to ${target}`);
+      });
+    });
 }

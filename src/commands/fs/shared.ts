@@ -2,7 +2,8 @@
 import type { CliContext } from '../context.js';
 import type { FileSystem, FileInfo } from '../../client/fileSystem.js';
 import { parseAlluxioUri, authorityOverrides } from '../../client/uri.js';
-import { UsageError } from '../../errors.js';
+import { AlluxioError, UsageError, UnavailableError, TimeoutError, NotLeaderError, ConfigError } from '../../errors.js';
+import { describeError } from '../errorOutput.js';
 
 /**
  * Run `fn` with a FileSystem client. Paths may be alluxio://authority/path: all must agree on
@@ -23,6 +24,37 @@ export async function withFs<T>(ctx: CliContext, uris: string[], fn: (fs: FileSy
   } finally {
     fs.close();
   }
+}
+
+/** Errors that say nothing about one path but about the cluster or the command: no use going on. */
+function stopsAllPaths(e: unknown): boolean {
+  return !(e instanceof AlluxioError) || e instanceof UnavailableError || e instanceof TimeoutError
+    || e instanceof NotLeaderError || e instanceof ConfigError || e instanceof UsageError;
+}
+
+/**
+ * Apply `fn` to every path of a multi-path verb (`fs rm a b c`, `fs mkdir a b`), as Alluxio's
+ * shell does: a failure on one path is printed (Error/Hint lines) and the next path is tried;
+ * `fn` returns the success line to print. The exit code is non-zero when any path failed. An
+ * error about the cluster rather than the path (unreachable, timeout) stops the loop and names
+ * the paths that were not tried.
+ */
+export async function forEachPath(ctx: CliContext, paths: readonly string[], fn: (path: string) => Promise<string>): Promise<void> {
+  let exitCode = 0;
+  for (let i = 0; i < paths.length; i++) {
+    try {
+      ctx.out(await fn(paths[i]!));
+    } catch (e) {
+      const report = describeError(e);
+      for (const l of report.lines) ctx.err(l);
+      if (exitCode === 0) exitCode = report.exitCode;
+      if (stopsAllPaths(e) && i + 1 < paths.length) {
+        ctx.err(`Not attempted: ${paths.slice(i + 1).join(' ')}`);
+        break;
+      }
+    }
+  }
+  if (exitCode !== 0) ctx.setExitCode(exitCode);
 }
 
 export function pad(s: string | number, n: number): string { return String(s).padEnd(n); }
