@@ -192,6 +192,12 @@ export class TestCluster {
     return this;
   }
 
+  /** Whether the process was started and has not exited (kill -9, crash or stop). */
+  isRunning(kind: 'master' | 'worker', index = 0): boolean {
+    const c = this.procs.find((x) => x.kind === kind && x.index === index)?.child;
+    return !!c && c.exitCode === null && c.signalCode === null;
+  }
+
   async kill(kind: 'master' | 'worker', index = 0, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const p = this.procs.find((x) => x.kind === kind && x.index === index);
     if (!p?.child || p.child.exitCode !== null || p.child.signalCode !== null) return;
