@@ -58,6 +58,7 @@ export class AlluxioMaster {
     this.journal = await createJournal(this.conf, {
       log: (m) => this.log.warn(m),
       onRoleChange: (role, leader, term) => void this.onRoleChange(role, leader, term),
+      clusterId: () => this.ns.clusterId,
     });
     await this.journal.start(this.ns);
     const st = this.journal.stats();
