@@ -209,6 +209,11 @@ export class TestCluster {
     return runNode([CLI, ...args], this.env, timeoutMs);
   }
 
+  /** The log of one process ('' when never started). */
+  logOf(kind: 'master' | 'worker', index = 0): string {
+    return this.procs.find((x) => x.kind === kind && x.index === index)?.log ?? '';
+  }
+
   /** All process logs, for assertion messages. */
   logs(): string {
     return this.procs.map((p) => `===== ${p.kind} ${p.index} =====\n${p.log}`).join('\n');
