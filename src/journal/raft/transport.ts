@@ -56,8 +56,9 @@ export interface GrpcTransportOptions {
   /**
    * This node's cluster id, asked for on every batch ('' while not known yet). Known, it goes
    * out with every batch and a batch naming another cluster or none is refused. Unknown, every
-   * well-formed batch is accepted and each peer is answered with the id it sent (so a node that
-   * is catching up is heard by peers that know the id before it has applied the entry itself).
+   * well-formed batch is accepted and each peer is answered with the id it sent (others with
+   * the last id heard), so a node that is catching up is heard by peers that know the id before
+   * it has applied the entry itself.
    */
   clusterId?: string | (() => string);
   /** Where dropped batches are reported (at most one line per REJECT_LOG_MS). */
@@ -82,6 +83,8 @@ export class GrpcTransport implements Transport {
   private handler: ((m: Message) => void) | undefined;
   /** Cluster id each peer last sent, answered back while this node does not know its own. */
   private peerCluster = new Map<NodeId, string>();
+  /** The cluster id last heard from any peer, for peers that have not sent one yet. */
+  private heardCluster = '';
   private readonly clusterIdOf: () => string;
   private readonly log: (msg: string) => void;
   private lastRejectLog = -Infinity;
@@ -132,6 +135,7 @@ export class GrpcTransport implements Transport {
     if (!this.clusterId && batch.clusterId) {
       if (this.peerCluster.size >= MAX_PEER_CLUSTERS && !this.peerCluster.has(batch.from)) this.peerCluster.clear();
       this.peerCluster.set(batch.from, batch.clusterId);
+      this.heardCluster = batch.clusterId;
     }
     for (const m of batch.messages) {
       try {
@@ -181,7 +185,7 @@ export class GrpcTransport implements Transport {
     for (const [to, list] of byDest) {
       const st = this.stream(to);
       if (!st) { this.failures++; continue; }
-      st.write({ from: this.id, clusterId: this.clusterId || this.peerCluster.get(to) || '', messages: list });
+      st.write({ from: this.id, clusterId: this.clusterId || this.peerCluster.get(to) || this.heardCluster, messages: list });
     }
   }
 
