@@ -1,7 +1,7 @@
 /** Raft transports: gRPC between two loopback endpoints, and the in-memory twin. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GrpcTransport, MemoryNetwork } from '../../../src/journal/raft/transport.js';
+import { GrpcTransport, MemoryNetwork, type GrpcTransportOptions } from '../../../src/journal/raft/transport.js';
 import * as grpc from '@grpc/grpc-js';
 import { RaftInvariantError, type Message } from '../../../src/journal/raft/types.js';
 import { protos } from '../../../src/rpc.js';
@@ -9,39 +9,37 @@ import { freePort } from '../../harness/cluster.js';
 
 const msg = (from: string, to: string, i: number): Message => ({ type: 'App', from, to, term: 2, index: i, logTerm: 1, commit: 0, entries: [{ term: 2, index: i + 1, type: 'normal', data: `{"n":${i}}` }] });
 
+/** Two gRPC transports 'a' and 'b' on loopback (plus `extraPeers`), closed after `fn`. */
+async function withPair(opts: [GrpcTransportOptions, GrpcTransportOptions], fn: (a: GrpcTransport, b: GrpcTransport) => Promise<void>, extraPeers: [string, string][] = []): Promise<void> {
+  const pa = await freePort(), pb = await freePort();
+  const peers = new Map([['a', `127.0.0.1:${pa}`], ['b', `127.0.0.1:${pb}`], ...extraPeers]);
+  const { transport: a } = await GrpcTransport.start('a', { host: '127.0.0.1', port: pa }, peers, opts[0]);
+  const { transport: b } = await GrpcTransport.start('b', { host: '127.0.0.1', port: pb }, peers, opts[1]);
+  try { await fn(a, b); } finally {
+    await a.close();
+    await b.close();
+  }
+}
+
 test('gRPC transport delivers batches in order per destination; a dead peer only counts a failure', async () => {
-  const pa = await freePort(), pb = await freePort(), dead = await freePort();
-  const peers = new Map([['a', `127.0.0.1:${pa}`], ['b', `127.0.0.1:${pb}`], ['c', `127.0.0.1:${dead}`]]);
-  const { transport: a } = await GrpcTransport.start('a', { host: '127.0.0.1', port: pa }, peers, { clusterId: 'cluster-1' });
-  const { transport: b } = await GrpcTransport.start('b', { host: '127.0.0.1', port: pb }, peers, { clusterId: 'cluster-1' });
-  try {
+  await withPair([{ clusterId: 'cluster-1' }, { clusterId: 'cluster-1' }], async (a, b) => {
     const got: Message[] = [];
     b.onMessage((m) => got.push(m));
     a.send([msg('a', 'b', 1), msg('a', 'b', 2), msg('a', 'c', 3)]);
     for (let i = 0; i < 100 && (got.length < 2 || a.failures < 1); i++) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(got, [msg('a', 'b', 1), msg('a', 'b', 2)]);
     assert.equal(a.failures, 1);
-  } finally {
-    await a.close();
-    await b.close();
-  }
+  }, [['c', `127.0.0.1:${await freePort()}`]]);
 });
 
 test('gRPC transport ignores batches from another cluster', async () => {
-  const pa = await freePort(), pb = await freePort();
-  const peers = new Map([['a', `127.0.0.1:${pa}`], ['b', `127.0.0.1:${pb}`]]);
-  const { transport: a } = await GrpcTransport.start('a', { host: '127.0.0.1', port: pa }, peers, { clusterId: 'cluster-1' });
-  const { transport: b } = await GrpcTransport.start('b', { host: '127.0.0.1', port: pb }, peers, { clusterId: 'cluster-2' });
-  try {
+  await withPair([{ clusterId: 'cluster-1' }, { clusterId: 'cluster-2' }], async (a, b) => {
     const got: Message[] = [];
     b.onMessage((m) => got.push(m));
     a.send([msg('a', 'b', 1)]);
-    await new Promise((r) => setTimeout(r, 300));
+    await until('b refuses', () => b.rejected === 1);
     assert.deepEqual(got, []);
-  } finally {
-    await a.close();
-    await b.close();
-  }
+  });
 });
 
 test('memory network: copies messages, drops across a partition until healed', async () => {
@@ -108,11 +106,7 @@ test('gRPC transport: a bad batch (not JSON, wrong shape, no or another cluster 
 });
 
 test('gRPC transport: a message the core refuses is dropped and counted, never thrown', async () => {
-  const pa = await freePort(), pb = await freePort();
-  const peers = new Map([['a', `127.0.0.1:${pa}`], ['b', `127.0.0.1:${pb}`]]);
-  const { transport: a } = await GrpcTransport.start('a', { host: '127.0.0.1', port: pa }, peers, { clusterId: 'c1' });
-  const { transport: b } = await GrpcTransport.start('b', { host: '127.0.0.1', port: pb }, peers, { clusterId: 'c1' });
-  try {
+  await withPair([{ clusterId: 'c1' }, { clusterId: 'c1' }], async (a, b) => {
     let calls = 0;
     b.onMessage(() => { calls++; throw new RaftInvariantError('entry 3 conflicts with a committed entry'); });
     a.send([hb('a', 'b', 1)]);
@@ -120,19 +114,12 @@ test('gRPC transport: a message the core refuses is dropped and counted, never t
     a.send([hb('a', 'b', 2)]);
     await until('the second refusal', () => b.rejected === 2);
     assert.equal(calls, 2);
-  } finally {
-    await a.close();
-    await b.close();
-  }
+  });
 });
 
 test('gRPC transport: a node that does not know its cluster id yet accepts any and answers each peer with the id it sent', async () => {
-  const pa = await freePort(), pb = await freePort();
-  const peers = new Map([['a', `127.0.0.1:${pa}`], ['b', `127.0.0.1:${pb}`]]);
   let bCluster = '';
-  const { transport: a } = await GrpcTransport.start('a', { host: '127.0.0.1', port: pa }, peers, { clusterId: 'c1' });
-  const { transport: b } = await GrpcTransport.start('b', { host: '127.0.0.1', port: pb }, peers, { clusterId: () => bCluster });
-  try {
+  await withPair([{ clusterId: 'c1' }, { clusterId: () => bCluster }], async (a, b) => {
     const atA: Message[] = [], atB: Message[] = [];
     a.onMessage((m) => atA.push(m));
     b.onMessage((m) => atB.push(m));
@@ -147,8 +134,5 @@ test('gRPC transport: a node that does not know its cluster id yet accepts any a
     a.send([hb('a', 'b', 4)]);
     await until('b refuses', () => b.rejected === 1);
     assert.equal(atB.length, 1);
-  } finally {
-    await a.close();
-    await b.close();
-  }
+  });
 });
