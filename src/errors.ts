@@ -94,6 +94,10 @@ export class DirectoryNotEmptyError extends AlluxioError {
 export class InvalidPathError extends AlluxioError {
   readonly code = 'INVALID_PATH';
 }
+/** A request field from the network is malformed (wrong type, out of range, too long). */
+export class InvalidArgumentError extends AlluxioError {
+  readonly code = 'INVALID_ARGUMENT';
+}
 export class FailedPreconditionError extends AlluxioError {
   readonly code = 'FAILED_PRECONDITION';
 }
@@ -117,6 +121,7 @@ export function errorFromCode(code: string, message: string, extra: Record<strin
         CONFIG: ConfigError, USAGE: UsageError, TIMEOUT: TimeoutError, JOURNAL_CORRUPT: JournalCorruptError,
         UNAVAILABLE: UnavailableError, INVALID_PATH: InvalidPathError, FAILED_PRECONDITION: FailedPreconditionError,
         RESOURCE_EXHAUSTED: ResourceExhaustedError, BLOCK_DOES_NOT_EXIST: BlockDoesNotExistError,
+        INVALID_ARGUMENT: InvalidArgumentError,
       };
       const C = table[code] ?? InternalError;
       return new C(message);

@@ -26,26 +26,40 @@ export function addMuxService(server: grpc.Server, services: [grpc.ServiceDefini
   }
   server.addService(protos().mux.MuxService.service, {
     Calls: (stream: grpc.ServerDuplexStream<MuxRequest, MuxResponse>) => {
-      const reply = (r: MuxResponse) => { if (!stream.destroyed && stream.writable) stream.write(r); };
+      const reply = (r: MuxResponse) => {
+        try { if (!stream.destroyed && stream.writable) stream.write(r); } catch { stream.destroy(); }
+      };
+      // Every frame is hostile: a bad one is answered (when it has an id to answer) and never
+      // throws out of this handler; the stream and the other calls on it go on.
       stream.on('data', (req: MuxRequest) => {
-        const route = routes.get(req.path);
-        if (!route) { reply({ id: req.id, failed: true, code: grpc.status.UNIMPLEMENTED, details: `unknown method ${req.path}` }); return; }
-        let request: unknown;
-        try { request = route.def.requestDeserialize(req.payload); } catch (e) {
-          reply({ id: req.id, failed: true, code: grpc.status.INTERNAL, details: `cannot decode the request of ${req.path}: ${(e as Error).message}` });
-          return;
-        }
-        // The handlers read only `request` (and may ask for the peer).
-        const call = { request, metadata: new grpc.Metadata(), cancelled: false, getPeer: () => stream.getPeer() } as unknown as grpc.ServerUnaryCall<unknown, unknown>;
-        route.handler(call, (err, res) => {
-          if (err) {
-            const md = (err as Partial<grpc.ServiceError>).metadata;
-            const str = (k: string) => { const v = md?.get(k)?.[0]; return typeof v === 'string' ? v : ''; };
-            reply({ id: req.id, failed: true, code: err.code ?? grpc.status.UNKNOWN, details: err.details ?? (err as Error).message ?? '', alluxioCode: str(ERROR_CODE_KEY), extra: str(ERROR_EXTRA_KEY) });
-          } else {
-            reply({ id: req.id, payload: route.def.responseSerialize(res) });
+        const safeId = typeof req?.id === 'number' && Number.isSafeInteger(req.id) && req.id >= 0;
+        const id = safeId ? req.id : 0; // an id the client cannot have sent is answered as 0
+        const fail = (code: grpc.status, details: string) => reply({ id, failed: true, code, details });
+        try {
+          if (!safeId) { fail(grpc.status.INVALID_ARGUMENT, `call id ${String(req?.id)} is not an integer between 0 and ${Number.MAX_SAFE_INTEGER}`); return; }
+          const route = typeof req.path === 'string' ? routes.get(req.path) : undefined;
+          if (!route) { fail(grpc.status.UNIMPLEMENTED, `unknown method ${JSON.stringify(String(req.path).slice(0, 200))}`); return; }
+          let request: unknown;
+          try { request = route.def.requestDeserialize(Buffer.isBuffer(req.payload) ? req.payload : Buffer.alloc(0)); } catch (e) {
+            fail(grpc.status.INVALID_ARGUMENT, `cannot decode the request of ${req.path}: ${(e as Error).message}`);
+            return;
           }
-        });
+          // The handlers read only `request` (and may ask for the peer).
+          const call = { request, metadata: new grpc.Metadata(), cancelled: false, getPeer: () => stream.getPeer() } as unknown as grpc.ServerUnaryCall<unknown, unknown>;
+          route.handler(call, (err, res) => {
+            if (err) {
+              const md = (err as Partial<grpc.ServiceError>).metadata;
+              const str = (k: string) => { const v = md?.get(k)?.[0]; return typeof v === 'string' ? v : ''; };
+              reply({ id, failed: true, code: err.code ?? grpc.status.UNKNOWN, details: err.details ?? (err as Error).message ?? '', alluxioCode: str(ERROR_CODE_KEY), extra: str(ERROR_EXTRA_KEY) });
+              return;
+            }
+            let payload: Buffer;
+            try { payload = route.def.responseSerialize(res); } catch (e) { fail(grpc.status.INTERNAL, `cannot encode the reply of ${req.path}: ${(e as Error).message}`); return; }
+            reply({ id, payload });
+          });
+        } catch (e) {
+          fail(grpc.status.INTERNAL, `${(e as Error)?.message ?? String(e)}`);
+        }
       });
       stream.on('end', () => stream.end());
       stream.on('error', () => { /* the client went away */ });

@@ -44,6 +44,12 @@ export interface JournalHooks {
   log(msg: string): void;
   /** Raft only: role or leader changed. */
   onRoleChange?(role: Role, leader: string, term: number): void;
+  /**
+   * Raft only: this cluster's id as committed in the journal (the namespace's `init` entry), ''
+   * until this master has applied it. The embedded journal port refuses batches naming another
+   * cluster, or none, once it is known (see GrpcTransport).
+   */
+  clusterId?(): string;
 }
 
 export async function createJournal(conf: Config, hooks: JournalHooks): Promise<Journal> {
@@ -60,7 +66,7 @@ export async function createJournal(conf: Config, hooks: JournalHooks): Promise<
   }
   const { transport } = await GrpcTransport.start(setup.id, {
     host: conf.get('alluxio.master.bind.host'), port: conf.getPort('alluxio.master.embedded.journal.port'),
-  }, new Map(setup.voters.map((v) => [v, v])));
+  }, new Map(setup.voters.map((v) => [v, v])), { log: hooks.log, ...(hooks.clusterId ? { clusterId: hooks.clusterId } : {}) });
   const heartbeatTicks = Math.max(1, Math.round(conf.getMs('alluxio.master.embedded.journal.heartbeat.interval') / RAFT_TICK_MS));
   const electionTicks = Math.max(heartbeatTicks + 1, Math.round(conf.getMs('alluxio.master.embedded.journal.election.timeout.min') / RAFT_TICK_MS));
   return new RaftJournal({

@@ -9,6 +9,29 @@ import { createLogger, type Logger } from '../log.js';
 
 export interface Server { start(): Promise<void>; stop(): Promise<void> }
 
+/** The words the safety net logs with; tests look for them (none may ever appear). */
+export const UNHANDLED_REJECTION = 'Unhandled rejection (a bug; still serving)';
+export const UNCAUGHT_EXCEPTION = 'Uncaught exception (a bug; still serving)';
+
+/**
+ * Last line of defence (convention 12): a server logs an unhandled rejection or an uncaught
+ * exception, with its stack, and keeps serving. Each is a bug to fix at its source; ending the
+ * process instead would let one bad input take a master or worker down (and, repeated, a quorum).
+ */
+export function installSafetyNet(log: Logger): void {
+  const stack = (e: unknown) => (e instanceof Error ? e.stack ?? `${e.name}: ${e.message}` : String(e));
+  let logging = false; // an error while logging one must not loop
+  const report = (what: string, e: unknown) => {
+    if (logging) return;
+    logging = true;
+    try { log.error(`${what}: ${stack(e)}`); } catch { /* nowhere left to report it */ } finally { logging = false; }
+  };
+  // A log that cannot be written (closed pipe) must not become an uncaught error of its own.
+  process.stdout.on('error', () => {});
+  process.on('unhandledRejection', (reason) => report(UNHANDLED_REJECTION, reason));
+  process.on('uncaughtException', (err, origin) => report(`${UNCAUGHT_EXCEPTION} (${origin})`, err));
+}
+
 export function runServer(name: string, make: (conf: Config, log: Logger) => Server): void {
   const log = createLogger(name);
   const { flags } = extractDefines(process.argv.slice(2));
@@ -24,6 +47,7 @@ export function runServer(name: string, make: (conf: Config, log: Logger) => Ser
     log.info('Stopped');
     process.exit(0);
   };
+  installSafetyNet(log);
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   (async () => {

@@ -4,17 +4,45 @@ import { formatBytes } from '../conf/index.js';
 
 export type Route = (req: http.IncomingMessage) => { status?: number; type: 'html' | 'json'; body: unknown } | undefined;
 
+/**
+ * The path of a request target, or undefined when it is not an origin-form path that parses
+ * ("//", "*", "http://[", control characters...). Never throws.
+ */
+export function requestPath(target: string | undefined): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  if (!target || target[0] !== '/' || target.startsWith('//') || /[\u0000-\u001f\u007f]/.test(target)) return undefined;
+  try { return new URL(target, 'http://x').pathname; } catch { return undefined; }
+}
+
+/**
+ * Serve `routes` (exact paths, GET and HEAD only). Every byte is hostile: an unparsable target is
+ * a 400, another method a 405, an unknown path a 404, a route that throws a 500 with its message
+ * (never a stack); nothing a client sends can throw out of the handler.
+ */
 export function startWeb(host: string, port: number, routes: Record<string, Route>): Promise<{ server: http.Server; port: number }> {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const route = routes[url.pathname];
-    let out;
-    try { out = route?.(req); } catch (e) { out = { status: 500, type: 'json' as const, body: { error: String((e as Error).message) } }; }
-    if (!out) { res.writeHead(404, { 'content-type': 'text/plain' }); res.end('not found\n'); return; }
-    const body = out.type === 'json' ? JSON.stringify(out.body, null, 2) + '\n' : String(out.body);
-    res.writeHead(out.status ?? 200, { 'content-type': out.type === 'json' ? 'application/json' : 'text/html; charset=utf-8' });
+  const send = (res: http.ServerResponse, status: number, type: string, body: string) => {
+    if (res.headersSent) { res.destroy(); return; }
+    res.writeHead(status, { 'content-type': type });
     res.end(body);
+  };
+  const server = http.createServer((req, res) => {
+    try {
+      const p = requestPath(req.url);
+      if (p === undefined) { send(res, 400, 'text/plain', 'bad request target\n'); return; }
+      if (req.method !== 'GET' && req.method !== 'HEAD') { res.setHeader('allow', 'GET, HEAD'); send(res, 405, 'text/plain', 'method not allowed\n'); return; }
+      const route = Object.hasOwn(routes, p) ? routes[p] : undefined;
+      let out;
+      try { out = route?.(req); } catch (e) { out = { status: 500, type: 'json' as const, body: { error: String((e as Error)?.message ?? e) } }; }
+      if (!out) { send(res, 404, 'text/plain', 'not found\n'); return; }
+      const body = out.type === 'json' ? JSON.stringify(out.body, null, 2) + '\n' : String(out.body);
+      send(res, out.status ?? 200, out.type === 'json' ? 'application/json' : 'text/html; charset=utf-8', body);
+    } catch {
+      // Rendering failed (or the socket is gone): close this one request, keep serving.
+      try { send(res, 500, 'text/plain', 'internal error\n'); } catch { res.destroy(); }
+    }
   });
+  // Malformed HTTP (bad request line, huge headers) never reaches the handler: node's own
+  // clientError default answers 400 or 431 and closes the connection.
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

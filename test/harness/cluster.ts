@@ -208,6 +208,12 @@ export class TestCluster {
     return this;
   }
 
+  /** Whether the process was started and has not exited (kill -9, crash or stop). */
+  isRunning(kind: 'master' | 'worker', index = 0): boolean {
+    const c = this.procs.find((x) => x.kind === kind && x.index === index)?.child;
+    return !!c && c.exitCode === null && c.signalCode === null;
+  }
+
   async kill(kind: 'master' | 'worker', index = 0, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const p = this.procs.find((x) => x.kind === kind && x.index === index);
     if (!p?.child || p.child.exitCode !== null || p.child.signalCode !== null) return;
@@ -230,6 +236,11 @@ export class TestCluster {
 
   cli(args: string[], timeoutMs?: number): Promise<CliResult> {
     return runNode([CLI, ...args], this.env, timeoutMs);
+  }
+
+  /** The log of one process ('' when never started). */
+  logOf(kind: 'master' | 'worker', index = 0): string {
+    return this.procs.find((x) => x.kind === kind && x.index === index)?.log ?? '';
   }
 
   /** All process logs, for assertion messages. */

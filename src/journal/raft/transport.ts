@@ -9,6 +9,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { protos, bindServer, CHANNEL_OPTIONS, unary } from '../../rpc.js';
 import type { Message, NodeId } from './types.js';
+import { decodeBatch } from './wire.js';
+import { AlluxioError } from '../../errors.js';
 
 export interface Transport {
   /** Send messages (any destinations); returns at once. */
@@ -50,36 +52,113 @@ export class MemoryNetwork {
   heal(): void { this.cut.clear(); }
 }
 
+export interface GrpcTransportOptions {
+  /**
+   * This node's cluster id, asked for on every batch ('' while not known yet). Known, it goes
+   * out with every batch and a batch naming another cluster or none is refused. Unknown, every
+   * well-formed batch is accepted and each peer is answered with the id it sent (others with
+   * the last id heard), so a node that is catching up is heard by peers that know the id before
+   * it has applied the entry itself.
+   */
+  clusterId?: string | (() => string);
+  /** Where dropped batches are reported (at most one line per REJECT_LOG_MS). */
+  log?: (msg: string) => void;
+}
+
+/** At most one log line about dropped batches per this many ms. */
+export const REJECT_LOG_MS = 10_000;
+/** Bound on remembered peer cluster ids (senders are named by the network, so bounded). */
+const MAX_PEER_CLUSTERS = 1000;
+
 /**
  * gRPC transport. `peers` maps node ids to `host:port` of their embedded journal port; node ids
  * are those addresses themselves in production (alluxio.master.embedded.journal.addresses).
+ * Every batch received is checked (wire.ts) before any of its messages reaches the core; a bad
+ * batch is dropped, counted (`rejected`) and logged, never thrown.
  */
 export class GrpcTransport implements Transport {
   private server = new grpc.Server(CHANNEL_OPTIONS);
   private clients = new Map<NodeId, grpc.Client>();
   private streams = new Map<NodeId, grpc.ClientWritableStream<unknown>>();
   private handler: ((m: Message) => void) | undefined;
+  /** Cluster id each peer last sent, answered back while this node does not know its own. */
+  private peerCluster = new Map<NodeId, string>();
+  /** The cluster id last heard from any peer, for peers that have not sent one yet. */
+  private heardCluster = '';
+  private readonly clusterIdOf: () => string;
+  private readonly log: (msg: string) => void;
+  private lastRejectLog = -Infinity;
+  private rejectsUnlogged = 0;
   /** Sends that failed (peer down, ...): Raft will retry through its own protocol. */
   failures = 0;
+  /** Batches dropped because they failed the checks (wire.ts) or the core refused a message. */
+  rejected = 0;
 
-  private constructor(readonly id: NodeId, private peers: Map<NodeId, string>, private readonly clusterId: string) {}
+  private constructor(readonly id: NodeId, private peers: Map<NodeId, string>, opts: GrpcTransportOptions) {
+    const c = opts.clusterId ?? '';
+    this.clusterIdOf = typeof c === 'function' ? c : () => c;
+    this.log = opts.log ?? (() => {});
+  }
 
-  static async start(id: NodeId, bind: { host: string; port: number }, peers: ReadonlyMap<NodeId, string>, clusterId = ''): Promise<{ transport: GrpcTransport; port: number }> {
-    const t = new GrpcTransport(id, new Map(peers), clusterId);
-    const receive = (req: { from: string; clusterId: string; messages: string[] }) => {
-      if (t.clusterId && req.clusterId && req.clusterId !== t.clusterId) return; // another cluster: ignore
-      for (const s of req.messages) t.handler?.(JSON.parse(s) as Message);
-    };
+  /** This node's cluster id ('' while unknown). */
+  get clusterId(): string { return this.clusterIdOf(); }
+
+  static async start(id: NodeId, bind: { host: string; port: number }, peers: ReadonlyMap<NodeId, string>, opts: GrpcTransportOptions = {}): Promise<{ transport: GrpcTransport; port: number }> {
+    const t = new GrpcTransport(id, new Map(peers), opts);
     t.server.addService(protos().raft.RaftJournalService.service, {
-      Deliver: unary(async (req: { from: string; clusterId: string; messages: string[] }) => { receive(req); return {}; }),
-      Stream: (call: grpc.ServerReadableStream<{ from: string; clusterId: string; messages: string[] }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-        call.on('data', receive);
+      Deliver: unary(async (req: unknown, call) => { t.receive(req, call.getPeer(), true); return {}; }),
+      Stream: (call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        const peer = call.getPeer();
+        call.on('data', (req: unknown) => { try { t.receive(req, peer, false); } catch (e) { t.reject(peer, e); } });
         call.on('end', () => cb(null, {}));
         call.on('error', () => { /* the peer went away; it reconnects */ });
       },
     });
     const port = await bindServer(t.server, bind.host, bind.port);
     return { transport: t, port };
+  }
+
+  /**
+   * One batch from the network: checked whole, then handed to the core message by message.
+   * Never throws on a stream (a bad batch is dropped); for Deliver (`reply`) the check's error
+   * goes back to the caller.
+   */
+  private receive(req: unknown, peer: string, reply: boolean): void {
+    let batch: ReturnType<typeof decodeBatch>;
+    try {
+      batch = decodeBatch(req, this.id, this.clusterId);
+    } catch (e) {
+      this.reject(peer, e);
+      if (reply) throw e;
+      return;
+    }
+    if (!this.clusterId && batch.clusterId) {
+      if (this.peerCluster.size >= MAX_PEER_CLUSTERS && !this.peerCluster.has(batch.from)) this.peerCluster.clear();
+      this.peerCluster.set(batch.from, batch.clusterId);
+      this.heardCluster = batch.clusterId;
+    }
+    for (const m of batch.messages) {
+      try {
+        this.handler?.(m);
+      } catch (e) {
+        // The core refused a well-formed message (e.g. entries that contradict committed ones).
+        this.reject(peer, e);
+        return;
+      }
+    }
+  }
+
+  /** Also used by the stream handler's last-resort catch. */
+  reject(peer: string, e: unknown): void {
+    this.rejected++;
+    this.rejectsUnlogged++;
+    const now = Date.now();
+    if (now - this.lastRejectLog < REJECT_LOG_MS) return;
+    const more = this.rejectsUnlogged > 1 ? ` (${this.rejectsUnlogged - 1} more dropped since the last report)` : '';
+    this.lastRejectLog = now;
+    this.rejectsUnlogged = 0;
+    const why = e instanceof AlluxioError ? e.message : `${(e as Error)?.name ?? 'Error'}: ${(e as Error)?.message ?? String(e)}`;
+    this.log(`Dropped a raft batch from ${peer}: ${why}${more}`);
   }
 
   setPeer(id: NodeId, address: string): void { this.peers.set(id, address); }
@@ -106,7 +185,7 @@ export class GrpcTransport implements Transport {
     for (const [to, list] of byDest) {
       const st = this.stream(to);
       if (!st) { this.failures++; continue; }
-      st.write({ from: this.id, clusterId: this.clusterId, messages: list });
+      st.write({ from: this.id, clusterId: this.clusterId || this.peerCluster.get(to) || this.heardCluster, messages: list });
     }
   }
 

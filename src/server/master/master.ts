@@ -12,6 +12,7 @@ import { createJournal, embeddedSetup } from '../../journal/index.js';
 import { RaftJournal } from '../../journal/raft/driver.js';
 import { protos, unary, bindServer, CHANNEL_OPTIONS } from '../../rpc.js';
 import { addMuxService } from '../../mux.js';
+import { checkedService, MASTER_REQUESTS } from '../validate.js';
 import { NotLeaderError, InvalidPathError, FailedPreconditionError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
 import { VERSION } from '../../version.js';
@@ -73,6 +74,7 @@ export class AlluxioMaster {
     this.journal = await createJournal(this.conf, {
       log: (m) => this.log.warn(m),
       onRoleChange: (role, leader, term) => void this.onRoleChange(role, leader, term),
+      clusterId: () => this.ns.clusterId,
     });
     await this.journal.start(this.ns);
     const st = this.journal.stats();
@@ -82,12 +84,13 @@ export class AlluxioMaster {
 
     const server = new grpc.Server(CHANNEL_OPTIONS);
     const p = protos();
+    // Every request is checked against its schema (validate.ts) before its handler runs.
     const services: [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][] = [
-      [p.file.FileSystemMasterClientService.service, this.fileSystemService()],
-      [p.block.BlockMasterClientService.service, this.blockClientService()],
-      [p.block.BlockMasterWorkerService.service, this.blockWorkerService()],
+      [p.file.FileSystemMasterClientService.service, checkedService(this.fileSystemService(), MASTER_REQUESTS.file!)],
+      [p.block.BlockMasterClientService.service, checkedService(this.blockClientService(), MASTER_REQUESTS.block!)],
+      [p.block.BlockMasterWorkerService.service, checkedService(this.blockWorkerService(), MASTER_REQUESTS.blockWorker!)],
       [p.meta.MetaMasterClientService.service, this.metaService()],
-      [p.journal.JournalMasterClientService.service, this.journalService()],
+      [p.journal.JournalMasterClientService.service, checkedService(this.journalService(), MASTER_REQUESTS.journal!)],
     ];
     for (const [def, impl] of services) server.addService(def, impl);
     addMuxService(server, services); // the same methods, multiplexed on one stream per client

@@ -13,7 +13,8 @@ import { type Config, parseBytes } from '../../conf/index.js';
 import { protos, bindServer, CHANNEL_OPTIONS, toServiceError } from '../../rpc.js';
 import { MasterClient, heartbeatCallTimeoutMs } from '../../client/masterClient.js';
 import { CHUNK_SIZE } from '../../client/workerClient.js';
-import { InvalidPathError, FailedPreconditionError } from '../../errors.js';
+import { InvalidPathError, FailedPreconditionError, InvalidArgumentError } from '../../errors.js';
+import { requestObject, nonNegativeInt, boundedString, clientPath } from '../validate.js';
 import { createLogger, type Logger } from '../../log.js';
 import { BlockStore, tierSpecsFromConf, type TempBlock } from './blockStore.js';
 import { ufsRootDir, ufsTempDir, ufsTempName } from '../ufs.js';
@@ -203,8 +204,12 @@ export class AlluxioWorker {
           try {
             for await (const msg of call) {
               if (msg.header) {
+                if (tb) throw new FailedPreconditionError('WriteBlock: a second header');
+                const h = requestObject(msg.header, 'WriteBlock');
+                const blockId = nonNegativeInt(h.blockId, 'WriteBlock blockId'), space = nonNegativeInt(h.spaceToReserve, 'WriteBlock spaceToReserve');
+                const alias = boundedString(h.tierAlias, 'WriteBlock tierAlias');
                 if (!this.registered) throw new FailedPreconditionError('worker is not registered with a master yet');
-                tb = await this.store.createTemp(msg.header.blockId, Math.min(msg.header.spaceToReserve || CHUNK_SIZE, 8 * CHUNK_SIZE), msg.header.tierAlias, !!msg.header.pinned);
+                tb = await this.store.createTemp(blockId, Math.min(space || CHUNK_SIZE, 8 * CHUNK_SIZE), alias, h.pinned === true);
                 fh = await fs.open(tb.file, 'w');
               } else if (msg.chunk) {
                 if (!tb || !fh) throw new FailedPreconditionError('WriteBlock: data before header');
@@ -220,7 +225,7 @@ export class AlluxioWorker {
             cb(null, { length: meta.length });
           } catch (e) {
             await fh?.close().catch(() => {});
-            if (tb) await this.store.abort(tb);
+            if (tb) await this.store.abort(tb).catch(() => {});
             cb(toServiceError(e) as grpc.ServiceError);
           }
         })();
@@ -232,7 +237,7 @@ export class AlluxioWorker {
             for await (const msg of call) {
               if (msg.header) {
                 if (fh) throw new FailedPreconditionError('WriteUfsFile: a second header');
-                ({ file: tmp, fh } = await this.openUfsTemp(Number(msg.header.fileId)));
+                ({ file: tmp, fh } = await this.openUfsTemp(nonNegativeInt(requestObject(msg.header, 'WriteUfsFile').fileId, 'WriteUfsFile fileId')));
               } else if (msg.chunk) {
                 if (!fh) throw new FailedPreconditionError('WriteUfsFile: data before header');
                 await fh.write(msg.chunk);
@@ -253,8 +258,9 @@ export class AlluxioWorker {
       },
       ReadBlock: (call: grpc.ServerWritableStream<any, any>) => {
         void (async () => {
-          const r = call.request;
           try {
+            const q = requestObject(call.request, 'ReadBlock');
+            const r = { blockId: nonNegativeInt(q.blockId, 'ReadBlock blockId'), offset: nonNegativeInt(q.offset, 'ReadBlock offset'), length: nonNegativeInt(q.length, 'ReadBlock length'), promote: q.promote === true };
             if (r.promote) await this.store.promote(r.blockId);
             const lock = this.store.lockForRead(r.blockId);
             try {
@@ -269,9 +275,14 @@ export class AlluxioWorker {
       },
       ReadUfsBlock: (call: grpc.ServerWritableStream<any, any>) => {
         void (async () => {
-          const r = call.request;
           let tb: TempBlock | undefined;
           try {
+            const q = requestObject(call.request, 'ReadUfsBlock');
+            const r = {
+              ufsPath: clientPath(q.ufsPath, 'ReadUfsBlock ufsPath'), blockId: nonNegativeInt(q.blockId, 'ReadUfsBlock blockId'),
+              offsetInFile: nonNegativeInt(q.offsetInFile, 'ReadUfsBlock offsetInFile'), blockLength: nonNegativeInt(q.blockLength, 'ReadUfsBlock blockLength'), cache: q.cache === true,
+            };
+            if (!Number.isSafeInteger(r.offsetInFile + r.blockLength)) throw new InvalidArgumentError(`ReadUfsBlock: offsetInFile ${r.offsetInFile} + blockLength ${r.blockLength} is too large`);
             const src = this.checkUfsPath(r.ufsPath);
             // Cache only when the block is not here yet and the whole block is read.
             if (r.cache && !this.store.has(r.blockId)) {
@@ -298,7 +309,7 @@ export class AlluxioWorker {
             }
             call.end();
           } catch (e) {
-            if (tb) await this.store.abort(tb);
+            if (tb) await this.store.abort(tb).catch(() => {});
             call.emit('error', toServiceError(e)); // grpc-js: sets the status and ends the call
           }
         })();

@@ -1,45 +1,45 @@
 /** Raft transports: gRPC between two loopback endpoints, and the in-memory twin. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GrpcTransport, MemoryNetwork } from '../../../src/journal/raft/transport.js';
-import type { Message } from '../../../src/journal/raft/types.js';
+import { GrpcTransport, MemoryNetwork, type GrpcTransportOptions } from '../../../src/journal/raft/transport.js';
+import * as grpc from '@grpc/grpc-js';
+import { RaftInvariantError, type Message } from '../../../src/journal/raft/types.js';
+import { protos } from '../../../src/rpc.js';
 import { freePort } from '../../harness/cluster.js';
 
 const msg = (from: string, to: string, i: number): Message => ({ type: 'App', from, to, term: 2, index: i, logTerm: 1, commit: 0, entries: [{ term: 2, index: i + 1, type: 'normal', data: `{"n":${i}}` }] });
 
+/** Two gRPC transports 'a' and 'b' on loopback (plus `extraPeers`), closed after `fn`. */
+async function withPair(opts: [GrpcTransportOptions, GrpcTransportOptions], fn: (a: GrpcTransport, b: GrpcTransport) => Promise<void>, extraPeers: [string, string][] = []): Promise<void> {
+  const pa = await freePort(), pb = await freePort();
+  const peers = new Map([['a', `127.0.0.1:${pa}`], ['b', `127.0.0.1:${pb}`], ...extraPeers]);
+  const { transport: a } = await GrpcTransport.start('a', { host: '127.0.0.1', port: pa }, peers, opts[0]);
+  const { transport: b } = await GrpcTransport.start('b', { host: '127.0.0.1', port: pb }, peers, opts[1]);
+  try { await fn(a, b); } finally {
+    await a.close();
+    await b.close();
+  }
+}
+
 test('gRPC transport delivers batches in order per destination; a dead peer only counts a failure', async () => {
-  const pa = await freePort(), pb = await freePort(), dead = await freePort();
-  const peers = new Map([['a', `127.0.0.1:${pa}`], ['b', `127.0.0.1:${pb}`], ['c', `127.0.0.1:${dead}`]]);
-  const { transport: a } = await GrpcTransport.start('a', { host: '127.0.0.1', port: pa }, peers, 'cluster-1');
-  const { transport: b } = await GrpcTransport.start('b', { host: '127.0.0.1', port: pb }, peers, 'cluster-1');
-  try {
+  await withPair([{ clusterId: 'cluster-1' }, { clusterId: 'cluster-1' }], async (a, b) => {
     const got: Message[] = [];
     b.onMessage((m) => got.push(m));
     a.send([msg('a', 'b', 1), msg('a', 'b', 2), msg('a', 'c', 3)]);
     for (let i = 0; i < 100 && (got.length < 2 || a.failures < 1); i++) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(got, [msg('a', 'b', 1), msg('a', 'b', 2)]);
     assert.equal(a.failures, 1);
-  } finally {
-    await a.close();
-    await b.close();
-  }
+  }, [['c', `127.0.0.1:${await freePort()}`]]);
 });
 
 test('gRPC transport ignores batches from another cluster', async () => {
-  const pa = await freePort(), pb = await freePort();
-  const peers = new Map([['a', `127.0.0.1:${pa}`], ['b', `127.0.0.1:${pb}`]]);
-  const { transport: a } = await GrpcTransport.start('a', { host: '127.0.0.1', port: pa }, peers, 'cluster-1');
-  const { transport: b } = await GrpcTransport.start('b', { host: '127.0.0.1', port: pb }, peers, 'cluster-2');
-  try {
+  await withPair([{ clusterId: 'cluster-1' }, { clusterId: 'cluster-2' }], async (a, b) => {
     const got: Message[] = [];
     b.onMessage((m) => got.push(m));
     a.send([msg('a', 'b', 1)]);
-    await new Promise((r) => setTimeout(r, 300));
+    await until('b refuses', () => b.rejected === 1);
     assert.deepEqual(got, []);
-  } finally {
-    await a.close();
-    await b.close();
-  }
+  });
 });
 
 test('memory network: copies messages, drops across a partition until healed', async () => {
@@ -63,4 +63,76 @@ test('memory network: copies messages, drops across a partition until healed', a
   a.send([msg('a', 'b', 4)]);
   await new Promise((r) => setImmediate(r));
   assert.equal(got.length, 2);
+});
+
+/** Wait (bounded) until `f` holds. */
+async function until(what: string, f: () => boolean): Promise<void> {
+  for (let i = 0; i < 200; i++) { if (f()) return; await new Promise((r) => setTimeout(r, 25)); }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const hb = (from: string, to: string, commit: number): Message => ({ type: 'Heartbeat', from, to, term: 2, commit });
+
+test('gRPC transport: a bad batch (not JSON, wrong shape, no or another cluster id) is dropped, counted and logged once; the stream goes on', async () => {
+  const pb = await freePort();
+  const logs: string[] = [];
+  const { transport: b } = await GrpcTransport.start('b', { host: '127.0.0.1', port: pb }, new Map(), { clusterId: 'c1', log: (m) => logs.push(m) });
+  const client = new (protos().raft.RaftJournalService)(`127.0.0.1:${pb}`, grpc.credentials.createInsecure()) as grpc.Client;
+  try {
+    const got: Message[] = [];
+    b.onMessage((m) => got.push(m));
+    const st = (client as any).Stream(() => {}) as grpc.ClientWritableStream<unknown>;
+    st.on('error', () => {});
+    const ok = JSON.stringify(hb('a', 'b', 1));
+    st.write({ from: 'a', clusterId: 'c1', messages: [ok, '{not json'] });      // one bad message drops the whole batch
+    st.write({ from: 'a', clusterId: '', messages: [ok] });                     // no cluster id
+    st.write({ from: 'a', clusterId: 'c2', messages: [ok] });                   // another cluster
+    st.write({ from: 'a', clusterId: 'c1', messages: ['{"type":"App","from":"a","to":"b","term":-1}'] });
+    st.write({ from: 'a', clusterId: 'c1', messages: [JSON.stringify(hb('a', 'b', 2))] });
+    await until('the good batch', () => got.length === 1);
+    assert.deepEqual(got, [hb('a', 'b', 2)]);
+    assert.equal(b.rejected, 4);
+    assert.equal(logs.length, 1, logs.join('\n'));
+    assert.match(logs[0]!, /^Dropped a raft batch from \S+: message 1 of the batch from a is not JSON: "\{not json"$/);
+    // Deliver (unary) answers a bad batch with INVALID_ARGUMENT.
+    const err = await new Promise<grpc.ServiceError | null>((r) => (client as any).Deliver({ from: 'a', clusterId: 'c9', messages: [] }, (e: grpc.ServiceError | null) => r(e)));
+    assert.equal(err?.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(err?.details, 'batch from a is for cluster "c9", this node is in cluster c1');
+    st.end();
+  } finally {
+    client.close();
+    await b.close();
+  }
+});
+
+test('gRPC transport: a message the core refuses is dropped and counted, never thrown', async () => {
+  await withPair([{ clusterId: 'c1' }, { clusterId: 'c1' }], async (a, b) => {
+    let calls = 0;
+    b.onMessage(() => { calls++; throw new RaftInvariantError('entry 3 conflicts with a committed entry'); });
+    a.send([hb('a', 'b', 1)]);
+    await until('the refusal', () => b.rejected === 1);
+    a.send([hb('a', 'b', 2)]);
+    await until('the second refusal', () => b.rejected === 2);
+    assert.equal(calls, 2);
+  });
+});
+
+test('gRPC transport: a node that does not know its cluster id yet accepts any and answers each peer with the id it sent', async () => {
+  let bCluster = '';
+  await withPair([{ clusterId: 'c1' }, { clusterId: () => bCluster }], async (a, b) => {
+    const atA: Message[] = [], atB: Message[] = [];
+    a.onMessage((m) => atA.push(m));
+    b.onMessage((m) => atB.push(m));
+    b.send([hb('b', 'a', 1)]);                        // b names no cluster: a knows its own, refuses
+    await until('a refuses', () => a.rejected === 1);
+    a.send([hb('a', 'b', 2)]);                        // b accepts (it cannot judge) and learns what a calls it
+    await until('b hears a', () => atB.length === 1);
+    b.send([hb('b', 'a', 3)]);
+    await until('a hears b', () => atA.length === 1);
+    assert.deepEqual(atA, [hb('b', 'a', 3)]);
+    bCluster = 'c2';                                  // b's journal says otherwise: from now on it refuses c1
+    a.send([hb('a', 'b', 4)]);
+    await until('b refuses', () => b.rejected === 1);
+    assert.equal(atB.length, 1);
+  });
 });
