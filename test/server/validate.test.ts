@@ -37,7 +37,7 @@ test('numbers, strings and paths', () => {
 test('master request schemas: what a real client sends passes, each bad field is named', () => {
   const { file, blockWorker } = MASTER_REQUESTS;
   checkRequest('CreateFile', { path: '/a', recursive: true, blockSizeBytes: 0, writeType: 'CACHE_THROUGH', opId: 'x' }, file!.CreateFile!);
-  const register = { address: { host: 'w1', rpcPort: 29999, webPort: 30000 }, previousWorkerId: 0, tiers: [{ alias: 'MEM', capacityBytes: 10, usedBytes: 0 }], blocks: [{ alias: 'MEM', blockIds: [16777216], lengths: [5] }], startTimeMs: 1 };
+  const register = { address: { host: 'w1', rpcPort: 29999, webPort: 30000 }, previousWorkerId: 0, tiers: [{ alias: 'MEM', capacityBytes: 10, usedBytes: 0 }], blocks: [{ alias: 'MEM', blockIds: [16777216], lengths: [5] }], startTimeMs: 1, pinnedBlockIds: [16777216] };
   checkRequest('RegisterWorker', register, blockWorker!.RegisterWorker!);
   const cases: [string, Record<string, unknown>, Record<string, unknown>, new (...a: any[]) => AlluxioError, string][] = [
     ['CreateFile', file!.CreateFile!, { path: '/a\u0000', blockSizeBytes: 0, writeType: '', opId: '' }, InvalidPathError, 'CreateFile path "/a\\u0000" contains a NUL character'],
@@ -50,7 +50,9 @@ test('master request schemas: what a real client sends passes, each bad field is
     ['RegisterWorker', blockWorker!.RegisterWorker!, { ...register, address: { host: 'w', rpcPort: 70000, webPort: 2 } }, InvalidArgumentError, 'RegisterWorker address.rpcPort must be a port (0-65535), not 70000'],
     ['RegisterWorker', blockWorker!.RegisterWorker!, { ...register, blocks: [{ alias: 'MEM', blockIds: [1, -2], lengths: [] }] }, InvalidArgumentError, 'RegisterWorker blocks[0].blockIds[1] must be an integer between 0 and 9007199254740991, not -2'],
     ['CommitBlock', blockWorker!.CommitBlock!, { workerId: 1, blockId: 1, length: -5, tierAlias: 'MEM' }, InvalidArgumentError, 'CommitBlock length must be an integer between 0 and 9007199254740991, not -5'],
-    ['BlockHeartbeat', blockWorker!.BlockHeartbeat!, { workerId: 1, tiers: 'x', addedBlocks: [], removedBlockIds: [], persistedFileIds: [], failedPersistFileIds: [] }, InvalidArgumentError, 'BlockHeartbeat tiers must be a list, not "x"'],
+    ['BlockHeartbeat', blockWorker!.BlockHeartbeat!, { workerId: 1, tiers: 'x', addedBlocks: [], removedBlockIds: [], persistResults: [] }, InvalidArgumentError, 'BlockHeartbeat tiers must be a list, not "x"'],
+    ['BlockHeartbeat', blockWorker!.BlockHeartbeat!, { workerId: 1, tiers: [], addedBlocks: [], removedBlockIds: [], persistResults: [{ fileId: 3, tempUfsPath: 7, error: '' }] }, InvalidArgumentError, 'BlockHeartbeat persistResults[0].tempUfsPath must be a string, not 7'],
+    ['RegisterWorker', blockWorker!.RegisterWorker!, { ...register, pinnedBlockIds: [0.5] }, InvalidArgumentError, 'RegisterWorker pinnedBlockIds[0] must be an integer between 0 and 9007199254740991, not 0.5'],
   ];
   for (const [method, schema, req, cls, message] of cases) refuses(() => checkRequest(method, req, schema as any), cls, message);
 });
