@@ -3,7 +3,11 @@
  * the wrong directory (a headline feature: Alluxio will happily `rm -rf` a mistyped path).
  *
  * A formatted journal folder holds the marker file `.alluxio-journal` (JSON
- * `{format: 1, clusterId, formattedAt}`). Wiping is allowed only for a folder that is empty, missing,
+ * `{format: 1, clusterId, formattedAt, rejoin?}`; `rejoin`: re-seeded while the other masters
+ * ran, so the embedded journal rejoins them instead of bootstrapping a log of its own). The
+ * embedded journal also keeps `.alluxio-raft-member` next to it once its Raft state is durable
+ * (see raft/driver.ts): empty Raft storage next to it means the storage was lost. A format
+ * deletes it with everything else but the marker. Wiping is allowed only for a folder that is empty, missing,
  * or already carries the marker, and never for `/`, a filesystem root, the home directory, the
  * Alluxio home or any ancestor of those (after resolving symlinks).
  */
@@ -20,10 +24,15 @@ export const JOURNAL_MARKER = '.alluxio-journal';
 /** Version of the on-disk journal layout written by this code. */
 export const JOURNAL_FORMAT_VERSION = 1;
 
+/** Next to the marker: this master's embedded journal has durable Raft state (raft/driver.ts). */
+export const RAFT_MEMBER_STAMP = '.alluxio-raft-member';
+
 export interface JournalMarker {
   readonly format: number;
   readonly clusterId: string;
   readonly formattedAt: string;
+  /** Re-seeded while the cluster ran: the embedded journal must rejoin, not bootstrap. */
+  readonly rejoin?: boolean;
 }
 
 export interface SafeToWipeOptions {
@@ -114,6 +123,8 @@ export interface FormatJournalOptions {
   protectedPaths?: readonly (string | ProtectedPath)[];
   /** Home directory override (tests); defaults to os.homedir(). */
   home?: string;
+  /** Re-seed one master of a running embedded journal (see JournalMarker.rejoin). */
+  rejoin?: boolean;
 }
 
 /**
@@ -145,6 +156,7 @@ export function formatJournal(folder: string, opts: FormatJournalOptions = {}): 
     format: JOURNAL_FORMAT_VERSION,
     clusterId: opts.clusterId ?? randomUUID(),
     formattedAt: new Date().toISOString(),
+    ...(opts.rejoin ? { rejoin: true } : {}),
   };
   const tmp = path.join(real, `${JOURNAL_MARKER}.tmp`);
   const fd = fs.openSync(tmp, 'w');
