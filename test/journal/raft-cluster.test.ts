@@ -6,6 +6,8 @@
  *   and writes hung).
  * - With both followers gone, a write gets an error in bounded time (the leader steps down and
  *   fails its pending writes) instead of hanging until the write timeout.
+ * - `alluxio formatJournal` re-seeds one stopped master while the others run: it rejoins and
+ *   catches up by snapshot; refused while that master runs or while the quorum has no leader.
  */
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +15,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TestCluster, waitFor, getJson } from '../harness/cluster.js';
 
-const c = new TestCluster({ masters: 3, workers: 0, props: { 'alluxio.user.rpc.retry.max.duration': '3s' } });
+// Small checkpoint period: the leader compacts its log often, so a re-seeded master needs a snapshot.
+const c = new TestCluster({ masters: 3, workers: 0, props: { 'alluxio.user.rpc.retry.max.duration': '3s', 'alluxio.master.journal.checkpoint.period.entries': '20' } });
 before(async () => { await c.setup(); await c.start(); });
 after(async () => { await c.stop(); });
 
@@ -83,6 +86,58 @@ test('quorum info: a follower that stopped answering is UNAVAILABLE and its lag 
   assert.match(text.stdout, new RegExp(`UNAVAILABLE +\\| 0 +\\| ${journalId(f)} +\\| FOLLOWER +\\| \\d+ +\\| [1-9]`));
   await c.startMaster(f);
   await caughtUp(leader, f);
+});
+
+/**
+ * `alluxio formatJournal --journal-port P` for master i, as run on its host. The CLI derives each
+ * local master's folder as <alluxio.master.journal.folder>/<journal port> (docs/processes.md);
+ * the harness keeps master i's journal elsewhere, so a link with that name points at it.
+ */
+function formatJournalOf(i: number): Promise<{ code: number; stdout: string; stderr: string }> {
+  const links = path.join(c.dir, 'journal-links');
+  fs.mkdirSync(links, { recursive: true });
+  const link = path.join(links, String(c.masterPorts[i]!.journal));
+  if (!fs.existsSync(link)) fs.symlinkSync(c.journalDirOf(i), link);
+  return c.cli([`-Dalluxio.master.journal.folder=${links}`, 'formatJournal', '--journal-port', String(c.masterPorts[i]!.journal)]);
+}
+
+test('formatJournal re-seeds one master while the others run: refused while it runs, then it rejoins and catches up by snapshot; refused while the quorum has no leader', async () => {
+  const leader = await c.waitLeader();
+  const [f, g] = [0, 1, 2].filter((i) => i !== leader) as [number, number];
+  for (let i = 0; i < 30; i++) ok(await c.cli(['fs', 'mkdir', `/seed${i}`]));
+  const raftDir = path.join(c.journalDirOf(f), 'raft');
+
+  const running = await formatJournalOf(f);
+  assert.notEqual(running.code, 0, running.stdout);
+  assert.match(running.stderr, new RegExp(`refusing to format the journal of ${journalId(f)}: that master is running`));
+  assert.ok(fs.existsSync(raftDir), 'nothing deleted');
+
+  await c.kill('master', f);
+  const r = await formatJournalOf(f);
+  ok(r);
+  assert.match(r.stdout, /re-seeding/);
+  assert.ok(!fs.existsSync(raftDir));
+  await c.startMaster(f);
+  ok(await c.cli(['fs', 'mkdir', '/after-reseed']));
+  await caughtUp(leader, f);
+  assert.ok(fs.readdirSync(path.join(raftDir, 'snapshots')).length > 0, 'caught up by snapshot');
+  assert.match(c.logs(), /re-seeded; rejoining the cluster as a recovering member/);
+
+  // Counts again: with the other follower down, writes commit.
+  await c.kill('master', g);
+  ok(await c.cli(['fs', 'mkdir', '/reseed-g-down']));
+
+  // Two of three stopped: the leader steps down; re-seeding now is refused.
+  await c.kill('master', f);
+  await waitFor('the leader to step down', async () => !(await info(leader)).isLeader, 10_000, 100);
+  const noLeader = await formatJournalOf(f);
+  assert.notEqual(noLeader.code, 0, noLeader.stdout);
+  assert.match(noLeader.stderr, /other masters run without a leader/);
+  assert.ok(fs.existsSync(raftDir), 'nothing deleted');
+  await c.startMaster(f);
+  await c.startMaster(g);
+  const l2 = await c.waitLeader();
+  for (const i of [0, 1, 2].filter((x) => x !== l2)) await caughtUp(l2, i);
 });
 
 // Its own cluster with a 3 s election timeout, so that the leader surely has the write pending
