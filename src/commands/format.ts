@@ -8,8 +8,8 @@ import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import type { Config } from '../conf/index.js';
 import { UsageError } from '../errors.js';
-import { formatHere, localMasters } from '../orchestrate/local/service.js';
-import { cachedMasterLayout } from '../orchestrate/local/masters.js';
+import { formatHere, localMasters, refuseWhileRunning } from '../orchestrate/local/service.js';
+import { cachedMasterLayout, isHa } from '../orchestrate/local/masters.js';
 import { embeddedSetup } from '../journal/index.js';
 import { checkReseed, runningTargets, type QuorumView } from '../journal/format.js';
 import { masterRpcAddresses } from '../client/masterClient.js';
@@ -84,8 +84,12 @@ async function formatJournalCommand(ctx: CliContext, args: readonly string[]): P
   const { onlyUnformatted, journalPort } = journalArgs(args);
   const conf = ctx.conf();
   let rejoin = false;
-  if (embeddedSetup(conf) !== undefined) {
-    const targets = localMasters((await cachedMasterLayout(conf)).instances, journalPort).map((m) => embeddedSetup(m.conf)!.id);
+  const layout = await cachedMasterLayout(conf);
+  // A master running on this host is named by its pid at once, before asking the cluster.
+  refuseWhileRunning(conf, ['master'], io(ctx));
+  if (isHa(layout)) {
+    // Each local master's own configuration names its journal id (several masters on this host).
+    const targets = localMasters(layout.instances, journalPort).flatMap((m) => embeddedSetup(m.conf)?.id ?? []);
     let probe = await probeQuorum(conf);
     // A master stopped a moment ago still looks available to the leader for up to two election
     // timeouts: look again a few times before calling it running.

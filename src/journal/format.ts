@@ -200,7 +200,8 @@ export function checkReseed(targets: readonly string[], quorum: QuorumView | und
   }
   const running = runningTargets(targets, quorum);
   if (running.length) {
-    throw new FailedPreconditionError(`refusing to format the journal of ${running.join(', ')}: that master is running (it answers the embedded journal's leader ${quorum.leader})`, {
+    const what = running.length === 1 ? 'that master is running (it answers' : 'those masters are running (they answer';
+    throw new FailedPreconditionError(`refusing to format the journal of ${running.join(', ')}: ${what} the embedded journal's leader ${quorum.leader})`, {
       hint: 'stop it first (alluxio stop master, or alluxio-stop.sh master), then format its journal to re-seed it',
     });
   }
