@@ -3,10 +3,17 @@
  * conf/workers (over SSH; this machine directly); `formatJournal [-s]`, `formatWorker [-s]` and
  * `formatMaster` (deprecated alias) act on this host only.
  */
+import * as grpc from '@grpc/grpc-js';
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
+import type { Config } from '../conf/index.js';
 import { UsageError } from '../errors.js';
-import { formatHere } from '../orchestrate/local/service.js';
+import { formatHere, localMasters, refuseWhileRunning } from '../orchestrate/local/service.js';
+import { cachedMasterLayout, isHa } from '../orchestrate/local/masters.js';
+import { embeddedSetup } from '../journal/index.js';
+import { checkReseed, runningTargets, type QuorumView } from '../journal/format.js';
+import { masterRpcAddresses } from '../client/masterClient.js';
+import { CHANNEL_OPTIONS, callUnary, protos } from '../rpc.js';
 import { clusterFormat } from '../orchestrate/clusterOps.js';
 import { CLUSTER_OPTIONS_HELP } from '../orchestrate/cluster.js';
 import { withCluster } from './cluster.js';
@@ -19,6 +26,85 @@ function io(ctx: CliContext) {
 function onlyS(name: string, args: readonly string[]): boolean {
   if (args.length > 1 || args.some((a) => a !== '-s')) throw new UsageError(`Invalid arguments: ${args.join(' ')}`, { hint: `usage: alluxio ${name} [-s]` });
   return args.length === 1;
+}
+
+/** formatJournal's arguments: [-s] [--journal-port <port>]. */
+function journalArgs(args: readonly string[]): { onlyUnformatted: boolean; journalPort?: number } {
+  const bad = () => new UsageError(`Invalid arguments: ${args.join(' ')}`, { hint: 'usage: alluxio formatJournal [-s] [--journal-port <port>]' });
+  const out: { onlyUnformatted: boolean; journalPort?: number } = { onlyUnformatted: false };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-s' && !out.onlyUnformatted) out.onlyUnformatted = true;
+    else if (a === '--journal-port' && out.journalPort === undefined && /^\d{1,5}$/.test(args[i + 1] ?? '')) out.journalPort = Number(args[++i]);
+    else throw bad();
+  }
+  return out;
+}
+
+const PROBE_MS = 3000;
+
+/**
+ * Ask every master (alluxio.master.rpc.addresses) at once who leads; from the leader, the quorum.
+ * `answering`: some master answered at all.
+ */
+async function probeQuorum(conf: Config): Promise<{ quorum?: QuorumView; answering: boolean }> {
+  const p = protos();
+  const creds = grpc.credentials.createInsecure();
+  const infos = await Promise.all(masterRpcAddresses(conf).map(async (addr) => {
+    const meta = new p.meta.MetaMasterClientService(addr, creds, CHANNEL_OPTIONS) as grpc.Client;
+    try {
+      const info = await callUnary<{ isLeader?: boolean }>(meta, 'GetMasterInfo', {}, PROBE_MS, addr);
+      return { addr, leader: info.isLeader === true };
+    } catch {
+      return undefined;
+    } finally {
+      meta.close();
+    }
+  }));
+  const leader = infos.find((i) => i?.leader);
+  const answering = infos.some((i) => i !== undefined);
+  if (!leader) return { answering };
+  const journal = new p.journal.JournalMasterClientService(leader.addr, creds, CHANNEL_OPTIONS) as grpc.Client;
+  try {
+    return { answering, quorum: await callUnary<QuorumView>(journal, 'GetQuorumInfo', {}, PROBE_MS, leader.addr) };
+  } catch {
+    return { answering };
+  } finally {
+    journal.close();
+  }
+}
+
+/**
+ * `alluxio formatJournal` on the embedded journal: while the other masters run with a leader,
+ * formatting re-seeds this master's journal (it rejoins and catches up from the leader, by
+ * snapshot when needed) and is refused when it still runs or when the quorum could not spare it;
+ * while no master answers it is an ordinary format. See docs/processes.md.
+ */
+async function formatJournalCommand(ctx: CliContext, args: readonly string[]): Promise<void> {
+  const { onlyUnformatted, journalPort } = journalArgs(args);
+  const conf = ctx.conf();
+  let rejoin = false;
+  const layout = await cachedMasterLayout(conf);
+  // A master running on this host is named by its pid at once, before asking the cluster.
+  refuseWhileRunning(conf, ['master'], io(ctx));
+  if (isHa(layout)) {
+    // Each local master's own configuration names its journal id (several masters on this host).
+    const targets = localMasters(layout.instances, journalPort).flatMap((m) => embeddedSetup(m.conf)?.id ?? []);
+    let probe = await probeQuorum(conf);
+    // A master stopped a moment ago still looks available to the leader for up to two election
+    // timeouts: look again a few times before calling it running.
+    for (let i = 0; i < 4 && probe.quorum && runningTargets(targets, probe.quorum).length; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      probe = await probeQuorum(conf);
+    }
+    const { quorum, answering } = probe;
+    rejoin = checkReseed(targets, quorum, answering);
+    if (rejoin) ctx.out(`The embedded journal runs with leader ${quorum!.leader}: re-seeding ${targets.join(', ')}`);
+  }
+  await formatHere(conf, ['master'], io(ctx), { onlyUnformatted, rejoin, ...(journalPort !== undefined ? { journalPort } : {}) });
+  if (rejoin) {
+    ctx.out('Start the master: it rejoins the quorum as RECOVERING (no vote) and catches up from the leader; check with: alluxio fsadmin journal quorum info');
+  }
 }
 
 const SAFETY = `
@@ -52,13 +138,22 @@ Examples:
 
   program.command('formatJournal')
     .description("format this host's journal folder (alluxio.master.journal.folder; every local master's with several masters here)")
-    .usage('[-s]')
+    .usage('[-s] [--journal-port <port>]')
     .argument('[args...]')
     .allowUnknownOption()
-    .addHelpText('after', `${SAFETY}\n\nExample:\n  alluxio formatJournal`)
-    .action(async (args: string[]) => {
-      await formatHere(ctx.conf(), ['master'], io(ctx), { onlyUnformatted: onlyS('formatJournal', args) });
-    });
+    .addHelpText('after', `
+--journal-port <port>  With several masters on this host: only the one with this embedded journal port.
+${SAFETY}
+
+Re-seeding one master of a running embedded journal: when the other masters answer with a leader,
+formatJournal re-seeds this master's journal: it is refused while the master runs or when the
+members left would not be a majority, and the master, once started, rejoins as RECOVERING (it does
+not vote) and catches up from the leader. With masters running but no leader it is refused.
+
+Examples:
+  alluxio formatJournal
+  alluxio formatJournal --journal-port 19201`)
+    .action(async (args: string[]) => formatJournalCommand(ctx, args));
 
   program.command('formatWorker')
     .description("format this host's worker storage (<tier dir>/<alluxio.worker.data.folder>)")

@@ -9,16 +9,22 @@ import { UsageError, TimeoutError } from '../errors.js';
 const TIER_ORDER = ['MEM', 'SSD', 'HDD'];
 const tierRank = (a: string) => { const i = TIER_ORDER.indexOf(a); return i < 0 ? TIER_ORDER.length : i; };
 
-interface QuorumInfo { leader: string; term: number; members: { address: string; available: boolean; role: string; matchIndex: number; lag: number }[] }
+interface QuorumInfo { leader: string; term: number; members: { address: string; available: boolean; role: string; matchIndex: number; lag: number; recovering?: boolean }[] }
 
+/**
+ * STATE: AVAILABLE (answered the leader within two election timeouts), UNAVAILABLE, or RECOVERING
+ * (answers, but lost its log and does not count toward the quorum until it caught up). MATCH: the
+ * last index the leader knows the member holds; LAG: the leader's last index minus that.
+ */
 function printQuorum(ctx: CliContext, q: QuorumInfo): void {
   ctx.out('Journal domain\t: MASTER');
   ctx.out(`Quorum size\t: ${q.members.length}`);
   ctx.out(`Quorum leader\t: ${q.leader || 'UNKNOWN'}`);
   ctx.out('');
-  ctx.out(`${'STATE'.padEnd(11)} | ${'PRIORITY'.padEnd(8)} | ${'SERVER ADDRESS'.padEnd(21)} | ${'ROLE'.padEnd(8)} | LAG`);
+  ctx.out(`${'STATE'.padEnd(11)} | ${'PRIORITY'.padEnd(8)} | ${'SERVER ADDRESS'.padEnd(21)} | ${'ROLE'.padEnd(8)} | ${'MATCH'.padEnd(8)} | LAG`);
   for (const m of q.members) {
-    ctx.out(`${(m.available ? 'AVAILABLE' : 'UNAVAILABLE').padEnd(11)} | ${'0'.padEnd(8)} | ${m.address.padEnd(21)} | ${m.role.padEnd(8)} | ${m.lag}`);
+    const state = !m.available ? 'UNAVAILABLE' : m.recovering ? 'RECOVERING' : 'AVAILABLE';
+    ctx.out(`${state.padEnd(11)} | ${'0'.padEnd(8)} | ${m.address.padEnd(21)} | ${m.role.padEnd(8)} | ${String(m.matchIndex).padEnd(8)} | ${m.lag}`);
   }
 }
 
@@ -38,11 +44,14 @@ Examples:
   alluxio fsadmin journal quorum elect -address m2:19200
   alluxio fsadmin journal quorum remove -address m3:19200
   alluxio fsadmin journal quorum add -address m4:19200`);
-  quorum.command('info').description('members, their state and lag, and the leader')
+  quorum.command('info').description('members, their state, match index and lag, and the leader')
     .option('--domain <domain>', 'MASTER (the default)')
-    .action(async (o: { domain?: string }) => withFs(ctx, [], async (fs) => {
+    .option('--json', 'print as JSON (members: address, available, role, matchIndex, lag, recovering)')
+    .action(async (o: { domain?: string; json?: boolean }) => withFs(ctx, [], async (fs) => {
       domainOption(o);
-      printQuorum(ctx, await fs.master.call('journal', 'GetQuorumInfo', {}));
+      const q: QuorumInfo = await fs.master.call('journal', 'GetQuorumInfo', {});
+      if (o.json) ctx.out(JSON.stringify(q, null, 2));
+      else printQuorum(ctx, q);
     }));
   quorum.command('add').description('add a master (host:port of its embedded journal) to the quorum')
     .requiredOption('--address <host:port>', 'embedded journal address').option('--domain <domain>', 'MASTER')

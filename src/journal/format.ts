@@ -3,7 +3,11 @@
  * the wrong directory (a headline feature: Alluxio will happily `rm -rf` a mistyped path).
  *
  * A formatted journal folder holds the marker file `.alluxio-journal` (JSON
- * `{format: 1, clusterId, formattedAt}`). Wiping is allowed only for a folder that is empty, missing,
+ * `{format: 1, clusterId, formattedAt, rejoin?}`; `rejoin`: re-seeded while the other masters
+ * ran, so the embedded journal rejoins them instead of bootstrapping a log of its own). The
+ * embedded journal also keeps `.alluxio-raft-member` next to it once its Raft state is durable
+ * (see raft/driver.ts): empty Raft storage next to it means the storage was lost. A format
+ * deletes it with everything else but the marker. Wiping is allowed only for a folder that is empty, missing,
  * or already carries the marker, and never for `/`, a filesystem root, the home directory, the
  * Alluxio home or any ancestor of those (after resolving symlinks).
  */
@@ -11,7 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { ConfigError } from '../errors.js';
+import { ConfigError, FailedPreconditionError } from '../errors.js';
 import { resolveReal, fsyncDir, protectedPathReason, type ProtectedPath } from '../fsutil.js';
 
 export { resolveReal };
@@ -20,10 +24,15 @@ export const JOURNAL_MARKER = '.alluxio-journal';
 /** Version of the on-disk journal layout written by this code. */
 export const JOURNAL_FORMAT_VERSION = 1;
 
+/** Next to the marker: this master's embedded journal has durable Raft state (raft/driver.ts). */
+export const RAFT_MEMBER_STAMP = '.alluxio-raft-member';
+
 export interface JournalMarker {
   readonly format: number;
   readonly clusterId: string;
   readonly formattedAt: string;
+  /** Re-seeded while the cluster ran: the embedded journal must rejoin, not bootstrap. */
+  readonly rejoin?: boolean;
 }
 
 export interface SafeToWipeOptions {
@@ -114,6 +123,8 @@ export interface FormatJournalOptions {
   protectedPaths?: readonly (string | ProtectedPath)[];
   /** Home directory override (tests); defaults to os.homedir(). */
   home?: string;
+  /** Re-seed one master of a running embedded journal (see JournalMarker.rejoin). */
+  rejoin?: boolean;
 }
 
 /**
@@ -145,6 +156,7 @@ export function formatJournal(folder: string, opts: FormatJournalOptions = {}): 
     format: JOURNAL_FORMAT_VERSION,
     clusterId: opts.clusterId ?? randomUUID(),
     formattedAt: new Date().toISOString(),
+    ...(opts.rejoin ? { rejoin: true } : {}),
   };
   const tmp = path.join(real, `${JOURNAL_MARKER}.tmp`);
   const fd = fs.openSync(tmp, 'w');
@@ -157,4 +169,50 @@ export function formatJournal(folder: string, opts: FormatJournalOptions = {}): 
   fs.renameSync(tmp, path.join(real, JOURNAL_MARKER));
   fsyncDir(real);
   return { deleted };
+}
+
+/** What the running embedded journal says about its members (fsadmin journal quorum info). */
+export interface QuorumView {
+  leader: string;
+  members: readonly { address: string; available: boolean; recovering?: boolean }[];
+}
+
+/** Those of `targets` that the leader heard from lately (or that lead). */
+export function runningTargets(targets: readonly string[], quorum: QuorumView): string[] {
+  const byAddress = new Map(quorum.members.map((m) => [m.address, m]));
+  return targets.filter((t) => t === quorum.leader || byAddress.get(t)?.available === true);
+}
+
+/**
+ * May the journals of `targets` (embedded journal addresses) be re-seeded while the cluster runs?
+ * Pure. `quorum` is the leader's view, or undefined when no master answered at all (then this is
+ * an ordinary format of a stopped cluster: false). Throws FailedPreconditionError, formatting
+ * nothing, when a target still runs (it answers the leader), when the masters run without a
+ * leader, or when the members left would not be a majority while the targets catch up (a
+ * recovering member does not count). Returns true: format them with `rejoin`.
+ */
+export function checkReseed(targets: readonly string[], quorum: QuorumView | undefined, mastersAnswering: boolean): boolean {
+  if (quorum === undefined) {
+    if (!mastersAnswering) return false;
+    throw new FailedPreconditionError('refusing to format the journal while the other masters run without a leader: re-seeding it now could lose committed entries', {
+      hint: 'wait until a leader is elected (alluxio fs leader), or stop every master to format the whole cluster',
+    });
+  }
+  const running = runningTargets(targets, quorum);
+  if (running.length) {
+    const what = running.length === 1 ? 'that master is running (it answers' : 'those masters are running (they answer';
+    throw new FailedPreconditionError(`refusing to format the journal of ${running.join(', ')}: ${what} the embedded journal's leader ${quorum.leader})`, {
+      hint: 'stop it first (alluxio stop master, or alluxio-stop.sh master), then format its journal to re-seed it',
+    });
+  }
+  const healthy = quorum.members.filter((m) => !targets.includes(m.address) && m.available && !m.recovering).map((m) => m.address);
+  const need = Math.floor(quorum.members.length / 2) + 1;
+  if (healthy.length < need) {
+    throw new FailedPreconditionError(
+      `refusing to re-seed the journal of ${targets.join(', ')}: only ${healthy.length} of the ${quorum.members.length} members (${healthy.join(', ') || 'none'}) `
+      + `would be up to date while it catches up, and the quorum needs ${need}`,
+      { hint: 'start the stopped masters and wait until alluxio fsadmin journal quorum info shows them AVAILABLE, then re-seed one master at a time' },
+    );
+  }
+  return true;
 }

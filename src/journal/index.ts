@@ -6,7 +6,7 @@ import type { Journal } from './types.js';
 import { LocalJournal } from './local/journal.js';
 import { RaftJournal } from './raft/driver.js';
 import { GrpcTransport } from './raft/transport.js';
-import { isJournalFormatted } from './format.js';
+import { isJournalFormatted, readJournalMarker, RAFT_MEMBER_STAMP } from './format.js';
 import type { Role } from './raft/types.js';
 import { ConfigError } from '../errors.js';
 
@@ -73,6 +73,7 @@ export async function createJournal(conf: Config, hooks: JournalHooks): Promise<
     id: setup.id, voters: setup.voters, dir: path.join(folder, 'raft'), transport, tickMs: RAFT_TICK_MS, electionTicks, heartbeatTicks,
     snapshotEvery: conf.getInt('alluxio.master.journal.checkpoint.period.entries'),
     writeTimeoutMs: conf.getMs('alluxio.master.embedded.journal.write.timeout'),
+    memberStamp: path.join(folder, RAFT_MEMBER_STAMP), rejoin: readJournalMarker(folder)?.rejoin === true,
     log: hooks.log, ...(hooks.onRoleChange ? { onRoleChange: hooks.onRoleChange } : {}),
   });
 }

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigError } from '../../src/errors.js';
+import { ConfigError, FailedPreconditionError } from '../../src/errors.js';
 import {
   JOURNAL_MARKER,
+  checkReseed,
   checkSafeToWipe,
   formatJournal,
   isJournalFormatted,
@@ -156,4 +157,22 @@ test('formatting through a symlink wipes the real directory and keeps the link',
   assert.deepEqual(formatJournal(link, { home }).deleted, [path.join(real, 'old')]);
   assert.ok(fs.lstatSync(link).isSymbolicLink());
   assert.equal(isJournalFormatted(link), true);
+});
+
+test('checkReseed: re-seed only a stopped member of a running quorum that can spare it', () => {
+  const m = (address: string, available = true, recovering = false) => ({ address, available, recovering });
+  const q = { leader: 'm1:19200', members: [m('m1:19200'), m('m2:19200'), m('m3:19200', false)] };
+  assert.equal(checkReseed(['m3:19200'], undefined, false), false, 'nothing answers: an ordinary format');
+  assert.equal(checkReseed(['m3:19200'], q, true), true);
+  const refused = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof FailedPreconditionError && re.test(e.message));
+  refused(() => checkReseed(['m3:19200'], undefined, true), /run without a leader/);
+  refused(() => checkReseed(['m2:19200'], q, true), /m2:19200: that master is running/);
+  refused(() => checkReseed(['m1:19200'], q, true), /m1:19200: that master is running/);
+  // m2 is down too: only the leader would be up to date.
+  refused(() => checkReseed(['m3:19200'], { ...q, members: [m('m1:19200'), m('m2:19200', false), m('m3:19200', false)] }, true), /only 1 of the 3 members \(m1:19200\)/);
+  // m2 is itself still recovering: it does not count.
+  refused(() => checkReseed(['m3:19200'], { ...q, members: [m('m1:19200'), m('m2:19200', true, true), m('m3:19200', false)] }, true), /quorum needs 2/);
+  // Five members, two re-seeded at once, three healthy left: allowed.
+  const five = { leader: 'a:1', members: ['a:1', 'b:1', 'c:1', 'd:1', 'e:1'].map((x) => m(x, !['d:1', 'e:1'].includes(x))) };
+  assert.equal(checkReseed(['d:1', 'e:1'], five, true), true);
 });

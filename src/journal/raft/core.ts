@@ -18,6 +18,22 @@
  * replicas of current-term entries only; snapshots for followers whose next entry was compacted;
  * single-server membership changes effective on append; leadership transfer via TimeoutNow;
  * linearizable reads via ReadIndex; term fencing of stale nodes.
+ *
+ * Recovering (a member that lost its log, issue #10 defect 7). Raft assumes storage is never
+ * lost: a node whose raft/ folder was wiped has forgotten its vote (it could vote twice in a
+ * term) and the entries it acknowledged (a majority that counted it may no longer hold a
+ * committed entry; with its vote, a leader lacking that entry could be elected). A node started
+ * with `recovering` (the driver knows its storage was lost) therefore starts with an empty log
+ * (no bootstrap), grants no vote or pre-vote and never campaigns, and marks its answers
+ * `recovering`, so that the leader does not count it toward a commit, a read or its quorum.
+ * A leader that hears a follower is recovering forgets its match and appends a no-op at index r
+ * (every entry the follower may have acknowledged before is below r), and tells it r
+ * (`recoverAt`) in its appends and heartbeats. The follower leaves the recovering state once it
+ * holds r and knows r committed: committing r took a majority without it, so the leader was
+ * current and had every committed entry, and the follower has them all now. It then records its
+ * vote for that leader (the only one it may have voted for in that term and still count) and
+ * counts again. Durable (HardState.recovering) until then. This survives the loss of one
+ * member's storage at a time; losing a majority's copies of an entry loses the entry.
  */
 import { NotLeaderError, UsageError } from '../../errors.js';
 import { configFromLog, encodeConfChange, normalizeVoters } from './config.js';
@@ -67,6 +83,10 @@ export class RaftCore {
   private readonly maxEntriesPerMsg: number;
   private readonly maxInflight: number;
 
+  /** Lost its log and not caught up yet: no votes, not counted (see the module comment). */
+  private recovering = false;
+  /** Recovering: the leader's no-op to reach (index, in term), 0 when not told yet. */
+  private recoverAt = { term: 0, index: 0 };
   private term = 0;
   private vote: NodeId = '';
   private lead: NodeId = '';
@@ -122,7 +142,9 @@ export class RaftCore {
     this.prevHard = { ...hs };
     let entries = restored?.entries ?? [];
     const empty = !restored?.snapshot && entries.length === 0 && hs.term === 0;
-    const bootstrap = empty && cfg.voters.length > 0;
+    // A recovering node learns log and configuration from the leader: it must not bootstrap.
+    this.recovering = hs.recovering === true || (empty && cfg.recovering === true);
+    const bootstrap = empty && cfg.voters.length > 0 && !this.recovering;
     if (bootstrap) {
       // Bootstrap: the initial configuration becomes committed conf entries 1..n at term 1,
       // identical on every initial node, so the log alone always determines the configuration
@@ -192,6 +214,7 @@ export class RaftCore {
     }
     if (!this.voters.includes(to)) throw new UsageError(`cannot transfer leadership to ${to}: not a voter`);
     if (this.leadTransferee === to) return;
+    if (this.prs.get(to)?.recovering) throw new UsageError(`cannot transfer leadership to ${to}: it lost its log and is still catching up`);
     this.leadTransferee = to;
     // The transfer must finish within one election timeout.
     this.electionElapsed = 0;
@@ -344,6 +367,7 @@ export class RaftCore {
       lastIndex: this.log.lastIndex(),
       voters: [...this.voters],
     };
+    if (this.recovering) st.recovering = true;
     if (this.role === 'leader') {
       st.progress = {};
       for (const [id, pr] of [...this.prs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) st.progress[id] = pr.status();
@@ -375,12 +399,14 @@ export class RaftCore {
   }
 
   private hardState(): HardState {
-    return { term: this.term, vote: this.vote, commit: this.log.committed };
+    const hs: HardState = { term: this.term, vote: this.vote, commit: this.log.committed };
+    if (this.recovering) hs.recovering = true;
+    return hs;
   }
 
-  /** Can this node campaign? Only voters, and not while restoring a snapshot. */
+  /** Can this node campaign? Only voters that have their log, and not while restoring a snapshot. */
   private promotable(): boolean {
-    return this.voters.includes(this.id) && !this.log.pendingSnapshot;
+    return this.voters.includes(this.id) && !this.log.pendingSnapshot && !this.recovering;
   }
 
   /** Common part of every role change. */
@@ -503,7 +529,7 @@ export class RaftCore {
     let active = 0;
     for (const v of this.voters) {
       const pr = this.prs.get(v);
-      if (v === this.id || pr?.recentActive) active++;
+      if (v === this.id || (pr?.recentActive && !pr.recovering)) active++;
       if (pr && v !== this.id) pr.recentActive = false;
     }
     return active >= quorum(this.voters.length);
@@ -538,7 +564,9 @@ export class RaftCore {
     const ents = this.log.slice(pr.next, this.log.lastIndex(), this.maxEntriesPerMsg);
     if (prevTerm === undefined || ents === undefined) return this.sendSnapshot(to, pr);
     if (ents.length === 0 && !sendIfEmpty) return false;
-    this.send({ type: 'App', to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: this.log.committed });
+    const m: OutMessage = { type: 'App', to, index: prevIndex, logTerm: prevTerm, entries: ents, commit: this.log.committed };
+    if (pr.recovering) m.recoverAt = pr.recoverAt;
+    this.send(m);
     pr.sentEntries(ents.length, prevIndex + ents.length);
     return true;
   }
@@ -562,6 +590,7 @@ export class RaftCore {
       // Never tell a follower to commit beyond what it is known to hold.
       const m: OutMessage = { type: 'Heartbeat', to, commit: Math.min(pr.match, this.log.committed) };
       if (context !== undefined) m.context = context;
+      if (pr.recovering) m.recoverAt = pr.recoverAt;
       this.send(m);
     }
     this.commitAnnounced = this.log.committed; // a heartbeat carries the commit index too
@@ -570,7 +599,11 @@ export class RaftCore {
   /** Advance commit to the highest current-term index a majority holds. */
   private maybeCommit(): boolean {
     if (this.role !== 'leader') return false;
-    const mci = committedIndex(this.voters, (v) => this.prs.get(v)?.match ?? 0);
+    // A recovering follower's acknowledgements do not count (see the module comment).
+    const mci = committedIndex(this.voters, (v) => {
+      const pr = this.prs.get(v);
+      return pr && !pr.recovering ? pr.match : 0;
+    });
     // Only entries of the current term are committed by counting (Raft §5.4.2).
     if (mci <= this.log.committed || this.log.term(mci) !== this.term) return false;
     this.log.commitTo(mci);
@@ -589,7 +622,7 @@ export class RaftCore {
     // handing over to an up-to-date voter so that no election timeout is lost.
     if (!this.voters.includes(this.id) && this.pendingConfIndex <= this.log.committed) {
       this.bcastAppend(); // let the others learn the commit index
-      const heir = this.voters.find((v) => this.prs.get(v)?.match === this.log.lastIndex());
+      const heir = this.voters.find((v) => this.prs.get(v)?.match === this.log.lastIndex() && !this.prs.get(v)?.recovering);
       if (heir !== undefined) this.send({ type: 'TimeoutNow', to: heir });
       this.becomeFollower(this.term, '');
     }
@@ -604,11 +637,16 @@ export class RaftCore {
       case 'HeartbeatResp':
         if (!pr) return;
         pr.recentActive = true;
+        if (this.noteRecovering(pr, m) && this.role !== 'leader') return;
+        // The follower's log ends below the commit index we told it: it lost entries it had
+        // acknowledged. Forget its match and repair it from its real end.
+        if (m.reject && (m.index ?? 0) < pr.match) pr.lostLog(m.index ?? 0);
         pr.probeSent = false;
         // All in-flight Apps may have been lost: free one slot so that replication resumes.
         if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
         if (pr.match < this.log.lastIndex()) this.sendAppend(m.from);
-        if (m.context !== undefined) this.ackRead(m.from, m.context);
+        // A recovering follower cannot vouch for our leadership (it may not know the latest term).
+        if (m.context !== undefined && !pr.recovering) this.ackRead(m.from, m.context);
         return;
       case 'ReadIndex':
         if (m.context !== undefined) this.handleReadIndex(m.from, m.context);
@@ -622,14 +660,13 @@ export class RaftCore {
 
   private handleAppendResponse(m: Message, pr: Progress): void {
     pr.recentActive = true;
+    if (this.noteRecovering(pr, m) && this.role !== 'leader') return;
     if (m.reject) {
       // Fast backtracking: skip over whole terms the follower cannot match.
       let hint = m.rejectHint ?? 0;
       if (m.logTerm !== undefined && m.logTerm > 0) hint = this.log.findConflictByTerm(hint, m.logTerm);
-      if (pr.maybeDecrTo(m.index ?? 0, hint)) {
-        if (pr.state === 'replicate') pr.becomeProbe();
-        this.sendAppend(m.from);
-      }
+      // (maybeDecrTo also finds a follower that lost entries it acknowledged: hint < match.)
+      if (pr.maybeDecrTo(m.index ?? 0, hint)) this.sendAppend(m.from);
       return;
     }
     if (!pr.maybeUpdate(m.index ?? 0)) return;
@@ -653,6 +690,26 @@ export class RaftCore {
     if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) {
       this.send({ type: 'TimeoutNow', to: m.from });
     }
+  }
+
+  /**
+   * Track whether a follower says it lost its log (see the module comment). The first time: forget
+   * what it acknowledged before and append the no-op it must reach. When it stops saying so, its
+   * match counts again, which may commit (returns whether it did).
+   */
+  private noteRecovering(pr: Progress, m: Message): boolean {
+    if (m.recovering === true) {
+      if (pr.recovering) return false;
+      pr.recovering = true;
+      pr.match = 0;
+      pr.recoverAt = this.log.lastIndex() + 1;
+      this.appendEntry('normal', '');
+      return false;
+    }
+    if (!pr.recovering) return false;
+    pr.recovering = false;
+    pr.recoverAt = 0;
+    return this.maybeCommit();
   }
 
   private handleReadIndex(from: NodeId, context: string): void {
@@ -711,18 +768,30 @@ export class RaftCore {
   }
 
   private stepFollower(m: Message): void {
+    if (this.recovering && m.recoverAt !== undefined && (m.type === 'App' || m.type === 'Heartbeat')) {
+      this.recoverAt = { term: m.term, index: m.recoverAt };
+    }
     switch (m.type) {
       case 'App':
         this.electionElapsed = 0;
         this.lead = m.from;
         this.handleAppend(m);
         return;
-      case 'Heartbeat':
+      case 'Heartbeat': {
         this.electionElapsed = 0;
         this.lead = m.from;
         this.log.commitTo(Math.min(m.commit ?? 0, this.log.lastIndex()));
-        this.send(m.context === undefined ? { type: 'HeartbeatResp', to: m.from } : { type: 'HeartbeatResp', to: m.from, context: m.context });
+        this.maybeFinishRecovery();
+        const resp: OutMessage = { type: 'HeartbeatResp', to: m.from };
+        if (m.context !== undefined) resp.context = m.context;
+        // The leader counts entries up to `commit` as ours, but our log is shorter: we lost it.
+        if ((m.commit ?? 0) > this.log.lastIndex()) {
+          resp.reject = true;
+          resp.index = this.log.lastIndex();
+        }
+        this.send(resp);
         return;
+      }
       case 'Snap':
         this.electionElapsed = 0;
         this.lead = m.from;
@@ -751,6 +820,7 @@ export class RaftCore {
     const res = this.log.maybeAppend(prevIndex, m.logTerm ?? 0, m.commit ?? 0, ents);
     if (res) {
       if (res.truncatedAt !== undefined || ents.some((e) => e.type === 'conf')) this.recomputeConfig();
+      this.maybeFinishRecovery();
       this.send({ type: 'AppResp', to: m.from, index: res.lastNew });
       return;
     }
@@ -769,17 +839,40 @@ export class RaftCore {
     if (this.log.matchTerm(s.index, s.term)) {
       // We already have the snapshot's last entry: just fast-forward commit.
       this.log.commitTo(s.index);
+      this.maybeFinishRecovery();
       this.send({ type: 'AppResp', to: m.from, index: this.log.committed });
       return;
     }
     this.log.restore(s);
     this.recomputeConfig();
+    this.maybeFinishRecovery();
     this.send({ type: 'AppResp', to: m.from, index: this.log.lastIndex() });
+  }
+
+  /**
+   * A recovering follower caught up: it holds the no-op the leader of our term appended when it
+   * heard we lost our log, and knows it committed (see the module comment). Count again, and
+   * record the vote for that leader so that no other candidate of this term gets one from us.
+   */
+  private maybeFinishRecovery(): void {
+    if (!this.recovering || this.lead === '' || this.role !== 'follower') return;
+    const r = this.recoverAt;
+    if (r.term !== this.term || r.index === 0 || this.log.committed < r.index) return;
+    // Our committed prefix is the leader's; below a snapshot the term is not kept, and need not be.
+    if (r.index >= this.log.snapshotIndex() && this.log.term(r.index) !== this.term) return;
+    this.recovering = false;
+    this.recoverAt = { term: 0, index: 0 };
+    if (this.vote === '') this.vote = this.lead;
   }
 
   private handleVoteRequest(m: Message): void {
     const isPre = m.type === 'PreVote';
     const respType = isPre ? 'PreVoteResp' : 'VoteResp';
+    if (this.recovering) {
+      // We forgot whom we voted for and which entries we acknowledged: no vote until caught up.
+      this.send({ type: respType, to: m.from, reject: true });
+      return;
+    }
     // We can vote for m.from if we already did, or have voted for no one and know no leader in
     // this term; a pre-vote for a future term is always possible.
     const canVote = this.vote === m.from || (this.vote === '' && this.lead === '') || (isPre && m.term > this.term);
@@ -816,7 +909,9 @@ export class RaftCore {
   }
 
   private send(m: OutMessage): void {
-    this.msgs.push({ ...m, from: this.id, term: m.term ?? this.term });
+    const out: Message = { ...m, from: this.id, term: m.term ?? this.term };
+    if (this.recovering && (m.type === 'AppResp' || m.type === 'HeartbeatResp')) out.recovering = true;
+    this.msgs.push(out);
   }
 }
 
@@ -825,5 +920,5 @@ function sameSoft(a: SoftState, b: SoftState): boolean {
 }
 
 function sameHard(a: HardState, b: HardState): boolean {
-  return a.term === b.term && a.vote === b.vote && a.commit === b.commit;
+  return a.term === b.term && a.vote === b.vote && a.commit === b.commit && a.recovering === b.recovering;
 }

@@ -9,9 +9,23 @@
  * committed, so a deposed leader can never acknowledge a write; if another entry is applied at its
  * index, the proposal fails with NotLeaderError and the client retries on the new leader (creates
  * and deletes carry opIds, so a retry is applied once).
+ *
+ * Lost storage (issue #10, defect 7): `memberStamp` is a file outside `dir` that the driver
+ * creates once its Raft state is durable. Empty Raft storage next to an existing stamp means the
+ * state was lost (raft/ wiped, marker kept), and `rejoin` means the journal was re-seeded with
+ * formatJournal while the cluster ran: either way the core starts `recovering` (no bootstrap, no
+ * vote, not counted until caught up: core.ts) instead of bootstrapping a log of its own.
+ *
+ * A leader that steps down because it lost its quorum (check-quorum: no majority answered for an
+ * election timeout) fails its pending writes at once with UnavailableError naming itself, so a
+ * client is told within about an election timeout and retries elsewhere (opIds make that safe),
+ * instead of waiting for the write timeout.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Journal, JournalEntry, JournalStats, StateMachine } from '../types.js';
-import { NotLeaderError, TimeoutError, InternalError } from '../../errors.js';
+import { NotLeaderError, TimeoutError, InternalError, UnavailableError } from '../../errors.js';
+import { fsyncDir } from '../../fsutil.js';
 import { RaftCore } from './core.js';
 import { RaftStorage } from './storage.js';
 import type { Transport } from './transport.js';
@@ -34,9 +48,25 @@ export interface RaftJournalOptions {
   snapshotEvery?: number;
   /** Fail a proposal not applied within this time (alluxio.master.embedded.journal.write.timeout). */
   writeTimeoutMs?: number;
+  /**
+   * A file (outside `dir`) created once this member's Raft state is durable; found with empty
+   * storage, it means the storage was lost and the member rejoins recovering.
+   */
+  memberStamp?: string;
+  /** With empty storage: rejoin a running cluster recovering instead of bootstrapping (re-seed). */
+  rejoin?: boolean;
   log?: (msg: string) => void;
   /** Role or leader changed (the master switches serving mode without restarting servers). */
   onRoleChange?: (role: Role, leader: NodeId, term: number) => void;
+}
+
+export interface QuorumMemberInfo {
+  id: NodeId;
+  available: boolean;
+  role: 'leader' | 'follower';
+  recovering: boolean;
+  match?: number;
+  lag?: number;
 }
 
 interface Pending { term: number; resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }
@@ -62,6 +92,9 @@ export class RaftJournal implements Journal {
   /** When a message from each peer last arrived (ms), for quorum info. */
   private lastHeard = new Map<NodeId, number>();
   private replayMs = 0;
+  /** The member stamp exists (or none is kept). */
+  private stamped = true;
+  private recovering = false;
 
   constructor(private readonly opts: RaftJournalOptions) {}
 
@@ -73,14 +106,26 @@ export class RaftJournal implements Journal {
     this.storage = storage;
     if (state.snapshot) sm.restore(Buffer.from(state.snapshot.data, 'base64'));
     const applied = state.snapshot?.index ?? 0;
+    const empty = !state.snapshot && state.entries.length === 0 && state.hardState.term === 0;
+    const stamp = this.opts.memberStamp;
+    this.stamped = stamp === undefined || fs.existsSync(stamp);
+    const lost = empty && stamp !== undefined && this.stamped;
+    if (lost) {
+      this.opts.log?.(`WARN raft journal: ${this.opts.dir} is empty but ${stamp} says this master had a Raft log: its storage was lost. `
+        + 'Rejoining as a recovering member: it does not vote or count toward the quorum until it has caught up from the leader');
+    } else if (empty && this.opts.rejoin) {
+      this.opts.log?.(`raft journal: re-seeded; rejoining the cluster as a recovering member until it has caught up from the leader`);
+    }
     this.core = new RaftCore({
       id: this.opts.id, voters: this.opts.voters, electionTicks: this.opts.electionTicks, heartbeatTicks: this.opts.heartbeatTicks,
-      random: this.opts.random ?? Math.random, applied,
+      random: this.opts.random ?? Math.random, applied, recovering: lost || (empty && this.opts.rejoin === true),
     }, state);
+    this.recovering = this.core.status().recovering === true;
     this.replayMs = performance.now() - t0;
     this.opts.transport.onMessage((m) => {
       if (this.closed) return;
-      this.lastHeard.set(m.from, Date.now());
+      // A campaign message does not show that the sender follows anyone (it may be cut off).
+      if (m.type !== 'PreVote' && m.type !== 'Vote') this.lastHeard.set(m.from, Date.now());
       this.core.step(m);
       this.kick();
     });
@@ -124,6 +169,7 @@ export class RaftJournal implements Journal {
     if (rd.hardState) save.hardState = rd.hardState;
     if (rd.snapshot) save.snapshot = rd.snapshot;
     await this.storage.save(save);
+    if (!this.stamped) this.writeStamp();
     // 2. send
     if (!leaderSends && rd.messages.length) this.opts.transport.send(rd.messages);
     // 3. apply
@@ -149,9 +195,15 @@ export class RaftJournal implements Journal {
     for (const rs of rd.readStates) this.readDone(rs.context);
     if (rd.softState) {
       const changed = rd.softState.role !== this.role || rd.softState.leader !== this.leader;
+      const lostQuorum = this.role === 'leader' && rd.softState.role !== 'leader' && rd.softState.leader === '';
       this.role = rd.softState.role;
       this.leader = rd.softState.leader;
+      if (lostQuorum) this.failPending();
       if (changed) this.opts.onRoleChange?.(this.role, this.leader, this.core.roleInfo().term);
+    }
+    if (rd.hardState && this.recovering && !rd.hardState.recovering) {
+      this.recovering = false;
+      this.opts.log?.(`raft journal: caught up with leader ${this.leader} at index ${rd.hardState.commit}; this master votes and counts toward the quorum again`);
     }
     // 4. advance
     this.core.advance(rd);
@@ -202,6 +254,34 @@ export class RaftJournal implements Journal {
     this.readInFlight = undefined;
     for (const w of r.waiters) w.resolve();
     this.startRead();
+  }
+
+  /**
+   * We stepped down because no majority answered for an election timeout: fail every pending
+   * write now, naming this master, rather than at the write timeout. The entries may still be
+   * committed by a later leader; clients retry (with their opIds) and learn the outcome.
+   */
+  private failPending(): void {
+    if (this.pending.size === 0) return;
+    const n = this.pending.size;
+    const err = new UnavailableError(`master ${this.opts.id} lost contact with a majority of the embedded journal quorum and stepped down as leader; `
+      + `${n} write${n === 1 ? '' : 's'} in progress may or may not have been applied`, {
+      hint: 'check that a majority of the masters in alluxio.master.embedded.journal.addresses run and reach each other: alluxio fsadmin journal quorum info',
+    });
+    this.opts.log?.(`WARN raft journal: ${err.message}`);
+    for (const [index, p] of [...this.pending]) this.settle(index, p, err);
+  }
+
+  /** Record that this member's Raft state is durable (see memberStamp). */
+  private writeStamp(): void {
+    const file = this.opts.memberStamp!;
+    const tmp = `${file}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify({ id: this.opts.id, since: new Date().toISOString() }) + '\n');
+    const fd = fs.openSync(tmp, 'r');
+    try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+    fs.renameSync(tmp, file);
+    fsyncDir(path.dirname(file));
+    this.stamped = true;
   }
 
   private settle(index: number, p: Pending, e: Error): void {
@@ -277,8 +357,14 @@ export class RaftJournal implements Journal {
     throw new TimeoutError(`leadership did not move to ${to} within ${timeoutMs} ms`);
   }
 
-  /** Members, their state and lag as this node sees them (complete on the leader). */
-  quorumInfo(): { leader: NodeId; term: number; members: { id: NodeId; available: boolean; role: 'leader' | 'follower'; match?: number; lag?: number }[] } {
+  /**
+   * Members, their state and lag as this node sees them (complete on the leader). `available`: it
+   * answered within two election timeouts (the leader itself always); `match`: the last index
+   * the leader knows it holds (0 until it acknowledged anything, and again after it lost its
+   * log); `lag`: the leader's last index minus match; `recovering`: it lost its log and does not
+   * count toward the quorum until it has caught up.
+   */
+  quorumInfo(): { leader: NodeId; term: number; members: QuorumMemberInfo[] } {
     const st = this.core.status();
     const fresh = Math.max(1000, 2 * this.opts.tickMs * this.opts.electionTicks);
     const now = Date.now();
@@ -286,9 +372,10 @@ export class RaftJournal implements Journal {
       leader: st.leader, term: st.term,
       members: st.voters.map((id) => {
         const pr = st.progress?.[id];
-        const m: { id: NodeId; available: boolean; role: 'leader' | 'follower'; match?: number; lag?: number } = {
+        const m: QuorumMemberInfo = {
           id, role: id === st.leader ? 'leader' : 'follower',
           available: id === this.opts.id || now - (this.lastHeard.get(id) ?? 0) < fresh,
+          recovering: id === this.opts.id ? st.recovering === true : pr?.recovering === true,
         };
         if (pr) { m.match = pr.match; m.lag = Math.max(0, st.lastIndex - pr.match); }
         return m;

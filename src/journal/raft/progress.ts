@@ -9,6 +9,11 @@
  * - snapshot: `next` was compacted away; a snapshot is on its way. Send nothing else until the
  *   follower reports having it (or the leader gives up on it after an election timeout).
  *
+ * A follower can also turn out to have lost entries the leader counted as replicated (its storage
+ * was wiped): a rejection, or a heartbeat answer, showing a log that ends below `match` makes the
+ * leader forget `match` (`lostLog`) and probe from the follower's real last index. Counting it as
+ * up to date would let the leader believe in a quorum it does not have (issue #10, defect 7).
+ *
  * Pure data; no I/O.
  */
 import type { NodeId, ProgressStatus } from './types.js';
@@ -57,6 +62,10 @@ export class Progress {
   snapshotAge = 0;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
+  /** The follower said it lost its log and has not caught up yet (see core.ts, "Recovering"). */
+  recovering = false;
+  /** Recovering: the index of the no-op it must hold, committed, to count again. */
+  recoverAt = 0;
   readonly inflights: Inflights;
 
   constructor(next: number, maxInflight: number) {
@@ -112,16 +121,30 @@ export class Progress {
    */
   maybeDecrTo(rejected: number, matchHint: number): boolean {
     if (this.state === 'replicate') {
-      // Entries up to match are known good: a rejection at or below it is a stale reply.
-      if (rejected <= this.match) return false;
-      this.next = this.match + 1;
+      // An App is only sent from match on, so a rejection below match answers an older one.
+      if (rejected < this.match) return false;
+      // A follower that holds `match` accepts an App there and hints at least `match`; one that
+      // does not has lost entries it acknowledged.
+      if (matchHint < this.match) this.lostLog(matchHint);
+      else this.becomeProbe();
       return true;
     }
     // Probe: only the answer to the outstanding probe counts.
     if (this.next - 1 !== rejected) return false;
+    if (matchHint < this.match) this.match = 0;
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1, 1);
     this.probeSent = false;
     return true;
+  }
+
+  /**
+   * The follower's log ends at `lastIndex`, below what it acknowledged (its storage was lost):
+   * nothing it acknowledged counts any more; probe from its real end.
+   */
+  lostLog(lastIndex: number): void {
+    this.match = 0;
+    this.resetState('probe');
+    this.next = Math.max(1, lastIndex + 1);
   }
 
   /** An App covering entries up to `last` (or none) was just sent. */
@@ -149,7 +172,9 @@ export class Progress {
   }
 
   status(): ProgressStatus {
-    return { match: this.match, next: this.next, state: this.state };
+    const st: ProgressStatus = { match: this.match, next: this.next, state: this.state };
+    if (this.recovering) st.recovering = true;
+    return st;
   }
 }
 

@@ -140,8 +140,8 @@ export class RaftStorage {
    *
    * A hard state that differs from the stored one only in its commit index is kept in memory
    * and written with the next batch (as etcd's MustSync does): the commit index is a hint that
-   * a restarted node re-learns from the leader, while term and vote must be durable before any
-   * message that depends on them leaves. This keeps the leader's commit step (followers
+   * a restarted node re-learns from the leader, while term, vote and the recovering mark must be
+   * durable before any message that depends on them leaves. This keeps the leader's commit step (followers
    * acknowledged → apply → answer the client) free of disk I/O.
    *
    * Writes go through libuv's thread pool. (Writing on the event loop's thread, for followers
@@ -151,7 +151,7 @@ export class RaftStorage {
   save(req: SaveRequest): Promise<void> {
     const hs = req.hardState;
     const mustSync = req.entries.length > 0 || req.snapshot !== undefined ||
-      (hs !== undefined && (hs.term !== this.hs.term || hs.vote !== this.hs.vote));
+      (hs !== undefined && (hs.term !== this.hs.term || hs.vote !== this.hs.vote || hs.recovering !== this.hs.recovering));
     if (!mustSync) return this.enqueue(async () => { if (hs) { this.hs = hs; this.hsDirty = true; } });
     return this.enqueue(async () => {
       if (req.snapshot) await writeCheckpoint(this.snapDir, req.snapshot.index, Buffer.from(JSON.stringify(req.snapshot)), this.fsync);

@@ -19,11 +19,16 @@ export interface Entry {
   data: string;
 }
 
-/** The durable part of a node's state besides the log. `vote` is '' when the node has not voted. */
+/**
+ * The durable part of a node's state besides the log. `vote` is '' when the node has not voted.
+ * `recovering` (absent when false) marks a node that lost its log and has not caught up yet: it
+ * must survive a restart, or the node would vote again before it caught up.
+ */
 export interface HardState {
   term: number;
   vote: NodeId;
   commit: number;
+  recovering?: true;
 }
 
 /** A state-machine snapshot covering the log up to and including `index` (whose term is `term`). */
@@ -67,7 +72,12 @@ export type MessageType =
  * - AppResp: index = last index known to match (accept) or the rejected App's index (reject);
  *   rejectHint/logTerm = the follower's guess of where the logs may match (fast backtracking).
  * - Heartbeat: commit = min(leader commit, follower match); context = pending read-index context.
- * - HeartbeatResp: context echoed.
+ * - HeartbeatResp: context echoed; reject + index = the follower's last index when the heartbeat's
+ *   commit lies beyond it (the leader believes it holds entries it does not: its log was lost).
+ * - AppResp and HeartbeatResp: recovering = the sender lost its log and has not caught up yet
+ *   (the leader does not count it toward a commit, a read or its quorum).
+ * - App and Heartbeat to a recovering follower: recoverAt = the index of the leader's no-op that
+ *   the follower must hold, committed, before it votes and counts again (see core.ts).
  * - Snap: snapshot.
  * - ReadIndex: context (a follower forwarding a read to the leader).
  * - ReadIndexResp: index (the read index), context.
@@ -85,6 +95,8 @@ export interface Message {
   rejectHint?: number;
   snapshot?: Snapshot;
   context?: string;
+  recovering?: boolean;
+  recoverAt?: number;
 }
 
 export type Role = 'follower' | 'pre-candidate' | 'candidate' | 'leader';
@@ -143,6 +155,12 @@ export interface RaftConfig {
   maxInflight?: number;
   /** Index the state machine has already applied at start (default: the snapshot's index, or 0). */
   applied?: number;
+  /**
+   * This node lost its log (its storage was wiped, or re-seeded with formatJournal) while the
+   * cluster went on: with empty storage it does not bootstrap, and until it has caught up with a
+   * leader it neither votes nor counts toward a commit or a quorum (see core.ts, "Recovering").
+   */
+  recovering?: boolean;
 }
 
 /** The durable state restored at start (from the WAL). `entries` follow the snapshot, if any. */
@@ -156,6 +174,8 @@ export interface ProgressStatus {
   match: number;
   next: number;
   state: 'probe' | 'replicate' | 'snapshot';
+  /** The follower said it lost its log and is catching up (not counted toward commit or quorum). */
+  recovering?: boolean;
 }
 
 export interface RaftStatus {
@@ -167,6 +187,8 @@ export interface RaftStatus {
   applied: number;
   lastIndex: number;
   voters: NodeId[];
+  /** This node lost its log and has not caught up with a leader yet (it does not vote). */
+  recovering?: boolean;
   /** Leader only: replication progress of every voter (itself included). */
   progress?: Record<NodeId, ProgressStatus>;
 }

@@ -8,7 +8,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../../conf/index.js';
-import { ConfigError, HostError, TimeoutError } from '../../errors.js';
+import { ConfigError, HostError, TimeoutError, UsageError } from '../../errors.js';
 import { checkSafeToWipe, formatJournal, isJournalFormatted, JOURNAL_MARKER } from '../../journal/format.js';
 import { formatWorkerStorage, planWorkerFormat } from '../../server/worker/format.js';
 import { journalFolder } from '../../journal/index.js';
@@ -54,6 +54,18 @@ function suffix(m: MasterInstance): string {
 
 // ---- format -----------------------------------------------------------------------------------
 
+/** The masters of this host to format: all, or the one with embedded journal port `port`. */
+export function localMasters(all: readonly MasterInstance[], port?: number): MasterInstance[] {
+  if (port === undefined) return [...all];
+  const m = all.filter((x) => x.journalPort === port);
+  if (!m.length) {
+    throw new UsageError(`no master of this host has embedded journal port ${port}; this host's masters: ${all.map((x) => x.journalPort).join(', ')}`, {
+      hint: 'pass the port of one of this host\'s entries of alluxio.master.embedded.journal.addresses',
+    });
+  }
+  return m;
+}
+
 /** Throw HostError when a server of one of `kinds` runs here (formatting under it is refused). */
 export function refuseWhileRunning(conf: Config, kinds: readonly ProcessKind[], io: Io, opts: MatchOptions = {}): void {
   const running: string[] = [];
@@ -71,6 +83,10 @@ export function refuseWhileRunning(conf: Config, kinds: readonly ProcessKind[], 
 export interface FormatOptions {
   /** `format -s`: only what is not formatted yet. */
   onlyUnformatted?: boolean;
+  /** Re-seed: the embedded journal rejoins the running cluster (formatJournal, src/commands/format.ts). */
+  rejoin?: boolean;
+  /** Several masters on this host: only the one with this embedded journal port. */
+  journalPort?: number;
 }
 
 /** Check (without deleting) that the journal can be formatted; false when `-s` skips it. */
@@ -89,7 +105,7 @@ export function formatJournalHere(conf: Config, io: Io, opts: FormatOptions = {}
     io.out(`Journal ${folder} is already formatted; skipping it (-s)`);
     return;
   }
-  const { deleted } = formatJournal(folder, { protectedPaths: [{ path: conf.get('alluxio.home'), label: 'alluxio.home' }] });
+  const { deleted } = formatJournal(folder, { protectedPaths: [{ path: conf.get('alluxio.home'), label: 'alluxio.home' }], ...(opts.rejoin ? { rejoin: true } : {}) });
   for (const p of deleted) io.out(`Deleted ${p}`);
   io.out(`Formatted journal ${folder}`);
 }
@@ -112,7 +128,7 @@ export function formatWorkerHere(conf: Config, io: Io, opts: FormatOptions = {})
  * `Formatting complete`.
  */
 export async function formatHere(conf: Config, kinds: readonly ProcessKind[], io: Io, opts: FormatOptions & MatchOptions = {}): Promise<void> {
-  const masters = kinds.includes('master') ? (await cachedMasterLayout(conf)).instances : [];
+  const masters = kinds.includes('master') ? localMasters((await cachedMasterLayout(conf)).instances, opts.journalPort) : [];
   refuseWhileRunning(conf, kinds, io, matchOnly(opts));
   for (const m of masters) checkJournalFormat(m.conf, opts);
   if (kinds.includes('worker')) planWorkerFormat(conf);

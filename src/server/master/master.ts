@@ -553,7 +553,7 @@ export class AlluxioMaster {
       const q = j.quorumInfo();
       return {
         leader: q.leader, term: q.term,
-        members: q.members.map((m) => ({ address: m.id, available: m.available, role: m.role.toUpperCase(), matchIndex: m.match ?? 0, lag: m.lag ?? 0 })),
+        members: q.members.map((m) => ({ address: m.id, available: m.available, role: m.role.toUpperCase(), matchIndex: m.match ?? 0, lag: m.lag ?? 0, recovering: m.recovering })),
       };
     };
     const address = (a: string): string => {

@@ -23,6 +23,8 @@
  *   partition A B | C D                  cut every link between the groups (new messages dropped)
  *   heal                                 remove partitions
  *   crash ID / restart ID                lose volatile state / restart from storage
+ *   wipe ID [recovering]                 restart with empty storage (raft/ wiped); `recovering`
+ *                                        as the driver starts a member it knows lost its log
  *   status ID / log ID                   print the node's status / log and state machine
  */
 import { test } from 'node:test';
@@ -152,6 +154,10 @@ class World {
         this.nodes.get(args[0]!)!.restart();
         this.down.delete(args[0]!);
         return 'ok';
+      case 'wipe':
+        this.nodes.get(args[0]!)!.wipe(args[1] === 'recovering');
+        this.down.delete(args[0]!);
+        return 'ok';
       case 'status':
         this.status(args[0]!, out);
         break;
@@ -275,9 +281,9 @@ class World {
 
   private status(id: NodeId, out: string[]): void {
     const st = this.node(id).core.status();
-    out.push(`${id}: term=${st.term} role=${st.role} leader=${st.leader || '-'} commit=${st.commit} applied=${st.applied} last=${st.lastIndex} voters=[${st.voters.join(',')}]`);
+    out.push(`${id}: term=${st.term} role=${st.role} leader=${st.leader || '-'} commit=${st.commit} applied=${st.applied} last=${st.lastIndex} voters=[${st.voters.join(',')}]${st.recovering ? ' recovering' : ''}`);
     for (const [pid, p] of Object.entries(st.progress ?? {}).sort(([a], [b]) => byId(a, b))) {
-      out.push(`  ${pid}: match=${p.match} next=${p.next} ${p.state}`);
+      out.push(`  ${pid}: match=${p.match} next=${p.next} ${p.state}${p.recovering ? ' recovering' : ''}`);
     }
   }
 

@@ -102,6 +102,21 @@ export class TestNode {
     return snap;
   }
 
+  /**
+   * Lose the disk as well: volatile state and storage are gone and the node starts again empty
+   * (its raft/ folder was wiped). `recovering` is what the driver passes when it can tell (the
+   * journal folder says this member had a Raft log before, or it was re-seeded with formatJournal).
+   */
+  wipe(recovering: boolean): void {
+    this.storage.hardState = { term: 0, vote: '', commit: 0 };
+    this.storage.snapshot = undefined;
+    this.storage.entries = [];
+    this.sm = [];
+    this.appliedLog = [];
+    this.readStates = [];
+    this.core = new RaftCore({ ...this.cfg, recovering }, this.storage.state());
+  }
+
   /** Lose all volatile state and start again from storage. */
   restart(): void {
     const st = this.storage.state();
@@ -151,6 +166,9 @@ export function fmtMessage(m: Message): string {
     case 'Heartbeat':
       s += ` commit=${m.commit}`;
       break;
+    case 'HeartbeatResp':
+      if (m.reject) s += ` rejected last=${m.index}`;
+      break;
     case 'Snap':
       s += ` snapshot=${fmtSnapshot(m.snapshot!)}`;
       break;
@@ -161,6 +179,8 @@ export function fmtMessage(m: Message): string {
       break;
   }
   if (m.context !== undefined) s += ` ctx=${m.context}`;
+  if (m.recovering) s += ' recovering';
+  if (m.recoverAt !== undefined) s += ` recoverAt=${m.recoverAt}`;
   return s;
 }
 
@@ -168,7 +188,7 @@ export function fmtMessage(m: Message): string {
 export function fmtReady(rd: Ready): string[] {
   const out: string[] = [];
   if (rd.softState) out.push(`soft: leader=${rd.softState.leader || '-'} role=${rd.softState.role}`);
-  if (rd.hardState) out.push(`hard: term=${rd.hardState.term} vote=${rd.hardState.vote || '-'} commit=${rd.hardState.commit}`);
+  if (rd.hardState) out.push(`hard: term=${rd.hardState.term} vote=${rd.hardState.vote || '-'} commit=${rd.hardState.commit}${rd.hardState.recovering ? ' recovering' : ''}`);
   if (rd.snapshot) out.push(`snapshot: ${fmtSnapshot(rd.snapshot)}`);
   for (const e of rd.entries) out.push(`entry: ${fmtEntry(e)}`);
   for (const e of rd.committedEntries) out.push(`apply: ${fmtEntry(e)}`);

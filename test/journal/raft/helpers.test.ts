@@ -101,13 +101,37 @@ test('progress: probe -> replicate, stale and fresh rejections, pausing', () => 
   pr.sentEntries(1, 8);
   assert.ok(pr.isPaused(), 'inflight window full');
   assert.equal(pr.next, 9);
-  assert.equal(pr.maybeDecrTo(5, 0), false, 'at or below match: stale');
-  assert.ok(pr.maybeDecrTo(8, 0));
+  assert.equal(pr.maybeDecrTo(4, 0), false, 'below match: an answer to an older App');
+  assert.ok(pr.maybeDecrTo(8, 5));
   assert.equal(pr.next, 6);
+  assert.equal(pr.match, 5);
   pr.becomeSnapshot(20);
   assert.ok(pr.isPaused());
   pr.becomeProbe();
   assert.equal(pr.next, 21, 'after a snapshot, probe right after it');
+});
+
+test('progress: a follower that lost entries it acknowledged (storage wiped) is probed from its real end', () => {
+  // [state before, rejected index, hint] -> match and next after. A rejection at match, or a hint
+  // below match, cannot come from a follower that still holds match (issue #10, defect 7: such
+  // rejections used to be dropped as stale and the follower stayed behind for ever).
+  const cases: { name: string; setup: (p: Progress) => void; rejected: number; hint: number; match: number; next: number }[] = [
+    { name: 'replicate, rejected at match, hint below', setup: (p) => { p.maybeUpdate(6); p.becomeReplicate(); }, rejected: 6, hint: 3, match: 0, next: 4 },
+    { name: 'replicate, pipelined beyond match, hint below', setup: (p) => { p.maybeUpdate(6); p.becomeReplicate(); p.sentEntries(2, 8); }, rejected: 8, hint: 0, match: 0, next: 1 },
+    { name: 'probe at match+1, hint below', setup: (p) => { p.maybeUpdate(6); p.becomeProbe(); p.sentEntries(0, 6); }, rejected: 6, hint: 3, match: 0, next: 4 },
+    { name: 'replicate, healthy follower missing the pipelined tail', setup: (p) => { p.maybeUpdate(6); p.becomeReplicate(); p.sentEntries(2, 8); }, rejected: 8, hint: 7, match: 6, next: 7 },
+  ];
+  for (const c of cases) {
+    const pr = new Progress(7, 4);
+    c.setup(pr);
+    assert.ok(pr.maybeDecrTo(c.rejected, c.hint), c.name);
+    assert.deepEqual({ match: pr.match, next: pr.next, state: pr.state }, { match: c.match, next: c.next, state: 'probe' }, c.name);
+  }
+  const pr = new Progress(7, 4);
+  pr.maybeUpdate(6);
+  pr.becomeReplicate();
+  pr.lostLog(0);
+  assert.deepEqual(pr.status(), { match: 0, next: 1, state: 'probe' }, 'a heartbeat answer showing an empty log');
 });
 
 test('quorum helpers', () => {

@@ -2,7 +2,8 @@
  * A seeded, randomized simulation of a small Raft cluster for the safety tests: message loss,
  * duplication and reordering, partitions, crashes with restart from storage, compaction and
  * membership changes, all chosen by one seeded random source. After every step a checker
- * callback inspects the cluster.
+ * callback inspects the cluster. With `wipes`, a member also loses its storage now and then and
+ * restarts `recovering`, as the driver starts it (one lost disk at a time).
  */
 import { NotLeaderError } from '../../../src/errors.js';
 import { ConfChangeRefusedError, type Message, type NodeId } from '../../../src/journal/raft/types.js';
@@ -11,6 +12,8 @@ import { TestNode, lcg } from './harness.js';
 export interface SimOptions {
   seed: number;
   steps: number;
+  /** Now and then wipe a member's storage (restart it empty and recovering). */
+  wipes?: boolean;
 }
 
 export class Sim {
@@ -23,9 +26,11 @@ export class Sim {
   /** Cut links "a->b". */
   cut = new Set<string>();
   step = 0;
+  /** Members persisted as recovering and not caught up yet (to count recoveries). */
+  private readonly wasRecovering = new Set<NodeId>();
   /** What happened in this step (for failure messages). */
   lastAction = '';
-  stats = { proposals: 0, confChanges: 0, crashes: 0, snapshotsSent: 0 };
+  stats = { proposals: 0, confChanges: 0, crashes: 0, snapshotsSent: 0, wipes: 0, recovered: 0 };
 
   constructor(readonly opts: SimOptions) {
     this.rnd = lcg(opts.seed);
@@ -67,6 +72,11 @@ export class Sim {
     for (const n of this.alive()) {
       const rd = n.processReady();
       if (!rd) continue;
+      if (rd.hardState && this.wasRecovering.has(n.id) && !rd.hardState.recovering) {
+        this.wasRecovering.delete(n.id);
+        this.stats.recovered++;
+      }
+      if (rd.hardState?.recovering) this.wasRecovering.add(n.id);
       for (const m of rd.messages) {
         if (m.type === 'Snap') this.stats.snapshotsSent++;
         if (!this.cut.has(`${m.from}->${m.to}`)) this.bag.push(m);
@@ -116,6 +126,16 @@ export class Sim {
     } else if (r < 95) {
       this.cut.clear();
       this.lastAction = 'heal';
+    } else if (r < 95.5 && this.opts.wipes && this.rnd() < 0.5) {
+      // Lose a member's disk. Its connections die with it: nothing it sent is still in flight.
+      // One lost disk at a time: a second while another member is still recovering could lose
+      // a majority's copy of an entry, which no protocol survives.
+      const n = this.pick(this.alive());
+      if (!n || this.alive().some((x) => x.core.status().recovering)) return;
+      n.wipe(true);
+      this.bag = this.bag.filter((m) => m.from !== n.id);
+      this.stats.wipes++;
+      this.lastAction = `wipe ${n.id}`;
     } else if (r < 95.5) {
       const n = this.pick(this.alive());
       if (!n || this.down.size >= 2) return;
@@ -158,10 +178,10 @@ export class Sim {
  * Run `runs` seeded simulations; `makeCheck` builds a fresh checker (with its own history) for
  * each run. Returns aggregated stats so tests can assert the runs were not vacuous.
  */
-export function runMany(runs: number, steps: number, makeCheck: () => (sim: Sim) => void, firstSeed = 1): Sim['stats'] & { leaderTerms: number } {
-  const total = { proposals: 0, confChanges: 0, crashes: 0, snapshotsSent: 0, leaderTerms: 0 };
+export function runMany(runs: number, steps: number, makeCheck: () => (sim: Sim) => void, firstSeed = 1, opts: { wipes?: boolean } = {}): Sim['stats'] & { leaderTerms: number } {
+  const total = { proposals: 0, confChanges: 0, crashes: 0, snapshotsSent: 0, wipes: 0, recovered: 0, leaderTerms: 0 };
   for (let seed = firstSeed; seed < firstSeed + runs; seed++) {
-    const sim = new Sim({ seed, steps });
+    const sim = new Sim({ seed, steps, ...opts });
     const check = makeCheck();
     const terms = new Set<number>();
     sim.run((s) => {
@@ -180,6 +200,8 @@ export function runMany(runs: number, steps: number, makeCheck: () => (sim: Sim)
     total.confChanges += sim.stats.confChanges;
     total.crashes += sim.stats.crashes;
     total.snapshotsSent += sim.stats.snapshotsSent;
+    total.wipes += sim.stats.wipes;
+    total.recovered += sim.stats.recovered;
     total.leaderTerms += terms.size;
   }
   return total;
