@@ -95,10 +95,11 @@ export function checkMessage(v: unknown, self: NodeId, from: NodeId): Message {
   const m: Message = { type, from: checkNodeId(v.from, `${type}.from`), to: checkNodeId(v.to, `${type}.to`), term: nat(v.term, `${type}.term`) };
   if (m.from !== from) throw new InvalidArgumentError(`${type} claims to be from ${show(m.from)} in a batch from ${show(from)}`);
   if (m.to !== self) throw new InvalidArgumentError(`${type} is addressed to ${show(m.to)}, not to this node (${self})`);
-  for (const k of ['logTerm', 'index', 'commit', 'rejectHint'] as const) if (v[k] !== undefined) m[k] = nat(v[k], `${type}.${k}`);
-  if (v.reject !== undefined) {
-    if (typeof v.reject !== 'boolean') throw new InvalidArgumentError(`${type}.reject must be a boolean, not ${show(v.reject)}`);
-    m.reject = v.reject;
+  for (const k of ['logTerm', 'index', 'commit', 'rejectHint', 'recoverAt'] as const) if (v[k] !== undefined) m[k] = nat(v[k], `${type}.${k}`);
+  for (const k of ['reject', 'recovering'] as const) {
+    if (v[k] === undefined) continue;
+    if (typeof v[k] !== 'boolean') throw new InvalidArgumentError(`${type}.${k} must be a boolean, not ${show(v[k])}`);
+    m[k] = v[k];
   }
   if (v.context !== undefined) m.context = text(v.context, `${type}.context`, MAX_CONTEXT_LENGTH);
   if (m.logTerm !== undefined && m.logTerm > m.term) throw new InvalidArgumentError(`${type}.logTerm ${m.logTerm} is above its term ${m.term}`);

@@ -25,6 +25,8 @@ test('well-formed messages of every kind pass unchanged (unknown keys dropped)',
     { type: 'VoteResp', from: PEER, to: SELF, term: 4, reject: false },
     { type: 'Heartbeat', from: PEER, to: SELF, term: 4, commit: 8, context: 'r12' },
     { type: 'HeartbeatResp', from: PEER, to: SELF, term: 4 },
+    { type: 'HeartbeatResp', from: PEER, to: SELF, term: 4, reject: true, index: 3, recovering: true },
+    { type: 'Heartbeat', from: PEER, to: SELF, term: 4, commit: 8, recoverAt: 9 },
     snap() as unknown as Message,
     { type: 'TimeoutNow', from: PEER, to: SELF, term: 4 },
     { type: 'ReadIndex', from: PEER, to: SELF, term: 4, context: 'r1' },
@@ -50,6 +52,8 @@ test('every malformed message is refused with InvalidArgumentError saying what i
     ['string number', app({ logTerm: '2' }), 'App.logTerm must be a non-negative integer, not "2"'],
     ['null rejectHint', { type: 'AppResp', from: PEER, to: SELF, term: 1, rejectHint: null }, 'AppResp.rejectHint must be a non-negative integer, not null'],
     ['reject not boolean', { type: 'VoteResp', from: PEER, to: SELF, term: 1, reject: 1 }, 'VoteResp.reject must be a boolean, not 1'],
+    ['recovering not boolean', { type: 'AppResp', from: PEER, to: SELF, term: 1, recovering: 'yes' }, 'AppResp.recovering must be a boolean, not "yes"'],
+    ['negative recoverAt', { type: 'App', from: PEER, to: SELF, term: 1, recoverAt: -1 }, 'App.recoverAt must be a non-negative integer, not -1'],
     ['context not string', { type: 'Heartbeat', from: PEER, to: SELF, term: 1, context: 5 }, 'Heartbeat.context must be a string, not 5'],
     ['context too long', { type: 'Heartbeat', from: PEER, to: SELF, term: 1, context: 'c'.repeat(MAX_CONTEXT_LENGTH + 1) }, `Heartbeat.context is ${MAX_CONTEXT_LENGTH + 1} characters long (at most ${MAX_CONTEXT_LENGTH})`],
     ['from not string', app({ from: 5 }), 'App.from must be a string, not 5'],
@@ -122,8 +126,9 @@ test('batches: checked whole, cluster id enforced once known, JSON errors named'
 
 test('every message the core sends in seeded simulations (elections, appends, snapshots, membership changes) passes the checks', () => {
   const types = new Set<string>();
+  let recovering = 0;
   for (let seed = 1; seed <= 12; seed++) {
-    const sim = new Sim({ seed, steps: 3000 });
+    const sim = new Sim({ seed, steps: 3000, wipes: seed % 2 === 0 }); // even seeds: members lose their storage and recover
     sim.run((s) => {
       for (const m of s.bag.slice(-8)) {
         // The driver sends snapshots of the state machine as base64; the simulation's toy one is raw JSON.
@@ -131,8 +136,10 @@ test('every message the core sends in seeded simulations (elections, appends, sn
         const json = JSON.parse(JSON.stringify(wire));
         assert.deepEqual(checkMessage(json, m.to, m.from), json, `seed ${seed} step ${s.step}`);
         types.add(m.type);
+        if (m.recovering || m.recoverAt !== undefined) recovering++;
       }
     });
   }
   for (const t of ['App', 'AppResp', 'Heartbeat', 'Snap', 'Vote']) assert.ok(types.has(t), `no ${t} seen`);
+  assert.ok(recovering > 0, 'no message of a recovering member seen');
 });
