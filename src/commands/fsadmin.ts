@@ -105,6 +105,7 @@ Examples:
         `    Uptime: ${uptime(info.upTimeMs)}`,
         `    Version: ${info.version}`,
         `    Safe Mode: ${info.safeMode}`,
+        ...(info.journalWriteError ? [`    Journal Write Error: ${info.journalWriteError}`] : []),
         `    Zookeeper Enabled: ${info.zookeeperEnabled}`,
         ...(info.zookeeperEnabled ? ['    Zookeeper Addresses: ', ...info.zookeeperAddresses.map((a: string) => `        ${a}`)] : []),
         `    Live Workers: ${info.liveWorkers}`,

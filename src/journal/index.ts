@@ -75,5 +75,6 @@ export async function createJournal(conf: Config, hooks: JournalHooks): Promise<
     writeTimeoutMs: conf.getMs('alluxio.master.embedded.journal.write.timeout'),
     memberStamp: path.join(folder, RAFT_MEMBER_STAMP), rejoin: readJournalMarker(folder)?.rejoin === true,
     log: hooks.log, ...(hooks.onRoleChange ? { onRoleChange: hooks.onRoleChange } : {}),
+    who: `${conf.get('alluxio.master.hostname') || os.hostname()}:${conf.getPort('alluxio.master.rpc.port')}`,
   });
 }

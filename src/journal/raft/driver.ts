@@ -26,6 +26,7 @@ import * as path from 'node:path';
 import type { Journal, JournalEntry, JournalStats, StateMachine } from '../types.js';
 import { NotLeaderError, TimeoutError, InternalError, UnavailableError } from '../../errors.js';
 import { fsyncDir } from '../../fsutil.js';
+import { isDiskFull, journalDiskFullError } from '../diskFull.js';
 import { RaftCore } from './core.js';
 import { RaftStorage } from './storage.js';
 import type { Transport } from './transport.js';
@@ -56,6 +57,8 @@ export interface RaftJournalOptions {
   /** With empty storage: rejoin a running cluster recovering instead of bootstrapping (re-seed). */
   rejoin?: boolean;
   log?: (msg: string) => void;
+  /** Who this master is, for error messages (its rpc address; default: the node id). */
+  who?: string;
   /** Role or leader changed (the master switches serving mode without restarting servers). */
   onRoleChange?: (role: Role, leader: NodeId, term: number) => void;
 }
@@ -69,6 +72,10 @@ export interface QuorumMemberInfo {
   lag?: number;
 }
 
+/** First wait before a save that found the disk full is tried again; doubled up to the max. */
+const DISK_FULL_RETRY_MS = 100;
+const DISK_FULL_RETRY_MAX_MS = 2000;
+
 interface Pending { term: number; resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }
 
 export class RaftJournal implements Journal {
@@ -81,6 +88,8 @@ export class RaftJournal implements Journal {
   private again = false;
   private closed = false;
   private failure: Error | undefined;
+  /** The last save found the disk full; it is being retried (see persist). */
+  private diskFull: { since: number; error: Error } | undefined;
   private role: Role = 'follower';
   private leader: NodeId = '';
   private appliedSinceSnapshot = 0;
@@ -168,7 +177,7 @@ export class RaftJournal implements Journal {
     const save: Parameters<RaftStorage['save']>[0] = { entries: rd.entries };
     if (rd.hardState) save.hardState = rd.hardState;
     if (rd.snapshot) save.snapshot = rd.snapshot;
-    await this.storage.save(save);
+    await this.persist(save);
     if (!this.stamped) this.writeStamp();
     // 2. send
     if (!leaderSends && rd.messages.length) this.opts.transport.send(rd.messages);
@@ -217,6 +226,7 @@ export class RaftJournal implements Journal {
    */
   read(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.diskFull) return Promise.reject(this.diskFull.error);
     if (!this.isLeader()) return Promise.reject(new NotLeaderError(this.leaderHint()));
     return new Promise<void>((resolve, reject) => {
       this.readQueued.push({ resolve, reject });
@@ -276,12 +286,56 @@ export class RaftJournal implements Journal {
   private writeStamp(): void {
     const file = this.opts.memberStamp!;
     const tmp = `${file}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify({ id: this.opts.id, since: new Date().toISOString() }) + '\n');
-    const fd = fs.openSync(tmp, 'r');
-    try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
-    fs.renameSync(tmp, file);
-    fsyncDir(path.dirname(file));
+    try {
+      fs.writeFileSync(tmp, JSON.stringify({ id: this.opts.id, since: new Date().toISOString() }) + '\n');
+      const fd = fs.openSync(tmp, 'r');
+      try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+      fs.renameSync(tmp, file);
+      fsyncDir(path.dirname(file));
+    } catch (e) {
+      if (!isDiskFull(e)) throw e;
+      return; // written after the next successful save
+    }
     this.stamped = true;
+  }
+
+  /**
+   * Save a Ready's entries and hard state. A full disk (ENOSPC, EDQUOT) is waited out, not
+   * fail-stop (issue #10, defect 6): nothing of this Ready was sent as durable (a leader's early
+   * appends claim nothing about its own disk) or applied, so the same save is simply tried again
+   * with backoff until space returns. Meanwhile writes and reads are refused at once with an
+   * error naming this master and its folder, and a leader that cannot save soon loses its
+   * followers to another master whose disk has room; when the save succeeds, everything goes on
+   * from where it stopped.
+   */
+  private async persist(save: Parameters<RaftStorage['save']>[0]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.storage.save(save);
+        break;
+      } catch (e) {
+        if (!isDiskFull(e) || this.closed) throw e;
+        if (!this.diskFull) {
+          this.diskFull = { since: Date.now(), error: journalDiskFullError(this.opts.who ?? this.opts.id, path.dirname(this.opts.dir), e) };
+          this.opts.log?.(`raft journal: ${this.diskFull.error.message}`);
+          for (const [index, p] of this.pending) this.settle(index, p, this.diskFull.error);
+          this.failReads(this.diskFull.error);
+        }
+        await new Promise((r) => setTimeout(r, Math.min(DISK_FULL_RETRY_MS * 2 ** Math.min(attempt, 10), DISK_FULL_RETRY_MAX_MS)));
+      }
+    }
+    if (this.diskFull) {
+      this.opts.log?.(`raft journal: writes to ${this.opts.dir} resumed after ${Date.now() - this.diskFull.since} ms`);
+      this.diskFull = undefined;
+    }
+  }
+
+  /** Reject every read waiting for a ReadIndex round, in flight or queued. */
+  private failReads(e: Error): void {
+    const readers = [...(this.readInFlight?.waiters ?? []), ...this.readQueued.splice(0)];
+    if (this.readInFlight) clearTimeout(this.readInFlight.timer);
+    this.readInFlight = undefined;
+    for (const w of readers) w.reject(e);
   }
 
   private settle(index: number, p: Pending, e: Error): void {
@@ -295,13 +349,21 @@ export class RaftJournal implements Journal {
     this.appliedSinceSnapshot = 0;
     const applied = this.core.status().applied;
     const snap = this.core.compact(applied, this.sm.snapshot().toString('base64'));
-    if (snap) await this.storage.compact(snap);
+    try {
+      if (snap) await this.storage.compact(snap);
+    } catch (e) {
+      // No room for the snapshot file: the log on disk stays whole (nothing was deleted for it),
+      // so this only postpones compaction to the next snapshot.
+      if (!isDiskFull(e)) throw e;
+      this.opts.log?.(`raft journal: no room for a snapshot in ${this.opts.dir} (${(e as NodeJS.ErrnoException).code}); compaction postponed`);
+    }
   }
 
   private leaderHint(): string | undefined { return this.leader && this.leader !== this.opts.id ? this.leader : undefined; }
 
   propose(entry: JournalEntry): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.diskFull) return Promise.reject(this.diskFull.error);
     if (this.closed) return Promise.reject(new InternalError('journal is closed'));
     let index: number;
     try {
@@ -397,17 +459,17 @@ export class RaftJournal implements Journal {
 
   stats(): JournalStats {
     const st = this.core.status();
-    return { type: 'EMBEDDED', lastIndex: st.lastIndex, checkpointIndex: this.core.logView().snapshotIndex, replayedEntries: this.replayed, replayMs: Math.round(this.replayMs) };
+    return {
+      type: 'EMBEDDED', lastIndex: st.lastIndex, checkpointIndex: this.core.logView().snapshotIndex, replayedEntries: this.replayed, replayMs: Math.round(this.replayMs),
+      ...(this.diskFull ? { writeError: this.diskFull.error.message } : {}),
+    };
   }
 
   async close(): Promise<void> {
     this.closed = true;
     if (this.ticker) clearInterval(this.ticker);
     for (const [index, p] of this.pending) this.settle(index, p, new NotLeaderError(this.leaderHint(), 'journal closed before the write committed'));
-    const readers = [...(this.readInFlight?.waiters ?? []), ...this.readQueued.splice(0)];
-    if (this.readInFlight) clearTimeout(this.readInFlight.timer);
-    this.readInFlight = undefined;
-    for (const w of readers) w.reject(new NotLeaderError(this.leaderHint(), 'journal closed'));
+    this.failReads(new NotLeaderError(this.leaderHint(), 'journal closed'));
     await this.opts.transport.close();
     await this.storage?.close();
   }

@@ -229,7 +229,7 @@ export class AlluxioMaster {
       isLeader: this.isLeader(), journalType: this.conf.getEnum('alluxio.master.journal.type'), safeMode: false,
       zookeeperEnabled: this.conf.getBool('alluxio.zookeeper.enabled'), zookeeperAddresses: this.conf.getList('alluxio.zookeeper.address'),
       liveWorkers: this.registry.live().length, lostWorkers: this.registry.lost().length, address: this.address,
-      journalLastIndex: this.journal.stats().lastIndex,
+      journalLastIndex: this.journal.stats().lastIndex, journalWriteError: this.journal.stats().writeError ?? '',
     };
   }
 

@@ -20,6 +20,7 @@ export function masterOverview(m: AlluxioMaster) {
     version: info.version,
     journalType: info.journalType,
     journalLastIndex: info.journalLastIndex,
+    journalWriteError: info.journalWriteError,
     rpcPort: info.rpcPort,
     webPort: info.webPort,
     capacityBytes: cap.capacityBytes,
@@ -51,6 +52,7 @@ ${table(['', ''], [
         ['Live Workers', o.liveWorkers.length], ['Lost Workers', o.lostWorkers.length],
         ['Total Capacity', formatBytes(o.capacityBytes)], ['Used Capacity', formatBytes(o.usedBytes)], ['Free Capacity', formatBytes(o.freeBytes)],
       ])}
+${o.journalWriteError ? `<p class="error"><b>Journal writes refused:</b> ${esc(o.journalWriteError)}</p>` : ''}
 ${o.isLeader ? '' : `<p><b>This master is a standby.</b> ${o.leaderWebAddress ? `The leader is <a href="http://${esc(o.leaderWebAddress)}/">${esc(o.leaderAddress)}</a>.` : 'No leader is known right now.'}</p>`}
 <h2>Live Workers</h2>${workers(o.liveWorkers)}
 <h2>Lost Workers</h2>${workers(o.lostWorkers)}
