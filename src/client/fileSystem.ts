@@ -65,6 +65,12 @@ export class FileSystem {
   async rename(src: string, dst: string): Promise<void> {
     await this.master.call('file', 'Rename', { src, dst, opId: randomUUID() });
   }
+  /** chown / chgrp / chmod: `mode` octal (755) or symbolic (u+x); omitted fields stay. */
+  setAttribute(path: string, attrs: { owner?: string; group?: string; mode?: string; recursive?: boolean }): Promise<FileInfo> {
+    return this.master.call('file', 'SetAttribute', {
+      path, owner: attrs.owner ?? '', group: attrs.group ?? '', mode: attrs.mode ?? '', recursive: !!attrs.recursive, opId: randomUUID(),
+    });
+  }
   masterInfo(): Promise<any> { return this.master.call('meta', 'GetMasterInfo', {}); }
   async workerInfoList(includeLost = false): Promise<WorkerInfo[]> {
     return (await this.master.call('block', 'GetWorkerInfoList', { includeLost })).workerInfos;
