@@ -169,7 +169,7 @@ export function createMode(dir: boolean, umask: number): number {
 
 /** An octal mode such as 022 or 0755, or undefined when `v` is not one. */
 export function parseOctal(v: string): number | undefined {
-  return /^[0-7]{1,4}$/.test(v) ? parseInt(v, 8) : undefined;
+  return /^0?[0-7]{1,4}$/.test(v) ? parseInt(v, 8) : undefined;
 }
 
 const CLAUSE = /^([ugoa]*)((?:[-+=][rwxXt]*)+)$/;
