@@ -10,6 +10,17 @@ import { formatHere } from '../orchestrate/local/service.js';
 import { clusterFormat } from '../orchestrate/clusterOps.js';
 import { CLUSTER_OPTIONS_HELP } from '../orchestrate/cluster.js';
 import { withCluster } from './cluster.js';
+import { ensureClusterSecret, secretFileOf } from '../clusterSecret.js';
+
+/**
+ * `format` and `formatMasters` create the cluster secret in this host's conf dir when there is
+ * none (never on --dry-run): masters and workers then accept only peers that send it.
+ */
+function ensureSecret(ctx: CliContext, args: readonly string[]): void {
+  if (args.includes('--dry-run')) return;
+  const file = secretFileOf(ctx.conf());
+  if (ensureClusterSecret(file)) ctx.out(`Created the cluster secret ${file}; give every host the same conf/: alluxio copyDir ${ctx.conf().get('alluxio.conf.dir')}`);
+}
 
 function io(ctx: CliContext) {
   return { out: (l: string) => ctx.out(l), err: (l: string) => ctx.err(l) };
@@ -48,7 +59,10 @@ Examples:
   alluxio format -s
   alluxio formatJournal
   alluxio formatWorker`)
-    .action((args: string[]) => withCluster(ctx, args, 'format', (session, rest) => clusterFormat(session, { onlyUnformatted: onlyS('format', rest) })));
+    .action((args: string[]) => {
+      ensureSecret(ctx, args);
+      return withCluster(ctx, args, 'format', (session, rest) => clusterFormat(session, { onlyUnformatted: onlyS('format', rest) }));
+    });
 
   program.command('formatJournal')
     .description("format this host's journal folder (alluxio.master.journal.folder; every local master's with several masters here)")
@@ -91,6 +105,9 @@ ${SAFETY}
 
 Example:
   alluxio formatMasters`)
-    .action((args: string[]) => withCluster(ctx, args, 'formatMasters', (session, rest) =>
-      clusterFormat(session, { onlyUnformatted: onlyS('formatMasters', rest), what: 'masters' })));
+    .action((args: string[]) => {
+      ensureSecret(ctx, args);
+      return withCluster(ctx, args, 'formatMasters', (session, rest) =>
+        clusterFormat(session, { onlyUnformatted: onlyS('formatMasters', rest), what: 'masters' }));
+    });
 }

@@ -13,6 +13,11 @@ import * as grpc from '@grpc/grpc-js';
 import { TestCluster, CLI, type CliResult } from '../harness/cluster.js';
 import { protos, callUnary, CHANNEL_OPTIONS, USER_KEY } from '../../src/rpc.js';
 import { AuthenticationError, PermissionDeniedError } from '../../src/errors.js';
+import { ensureClusterSecret, SECRET_FILE, SECRET_KEY } from '../../src/clusterSecret.js';
+import { GrpcTransport } from '../../src/journal/raft/transport.js';
+import type { Message } from '../../src/journal/raft/types.js';
+import { WorkerClient } from '../../src/client/workerClient.js';
+import { freePort } from '../harness/cluster.js';
 
 const isRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
@@ -199,5 +204,70 @@ describe('NOSASL: no users, no checks (the open behaviour)', { skip }, () => {
     assert.deepEqual((await ls(c, '/p/sub')).get('/p/sub/f'), ['-rw-------', 'root', 'root']);
     check(c, await asNobody(c, ['fs', 'rm', '-R', '/p']));
     check(c, await c.cli(['fs', 'test', '-e', '/p']), 1);
+  });
+});
+
+describe('cluster secret: the worker data port and the embedded journal port accept only cluster members', { skip }, () => {
+  let c: TestCluster;
+  before(async () => {
+    c = new TestCluster();
+    await c.setup();
+    fs.chmodSync(c.dir, 0o755);
+    fs.chmodSync(c.confDir, 0o755);
+    fs.chmodSync(path.join(c.confDir, 'alluxio-site.properties'), 0o644);
+    assert.equal(ensureClusterSecret(path.join(c.confDir, SECRET_FILE)), true);
+    assert.equal(ensureClusterSecret(path.join(c.confDir, SECRET_FILE)), false, 'an existing secret is kept');
+    assert.equal(fs.statSync(path.join(c.confDir, SECRET_FILE)).mode & 0o777, 0o600);
+    await c.start();
+  });
+  after(async () => { await c?.stop(); });
+
+  test('clients holding the secret read and write; others are refused with a typed error', async () => {
+    const local = path.join(c.dir, 'd.txt');
+    fs.writeFileSync(local, 'members only\n');
+    check(c, await c.cli(['fs', 'copyFromLocal', local, '/f', '-Dalluxio.user.file.writetype.default=MUST_CACHE']));
+    check(c, await c.cli(['fs', 'chmod', '644', '/f']));
+    assert.equal(check(c, await c.cli(['fs', 'cat', '/f'])).stdout, 'members only\n');
+    // nobody may read /f (mode 644) but not the secret file (0600, root's): the worker refuses it.
+    const r = await asNobody(c, ['fs', 'cat', '/f']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Unauthenticated: worker .* accepts only members of this cluster/);
+    // A raw client without the secret.
+    const w = new WorkerClient(`localhost:${c.workerPorts[0]!.rpc}`);
+    try {
+      await assert.rejects(async () => { for await (const _ of w.readBlock(1, 0, 1, false)) { /* nothing */ } }, AuthenticationError);
+    } finally {
+      w.close();
+    }
+  });
+
+  test('journal peers without the secret are refused; with it, messages flow', async () => {
+    const secret = 'a'.repeat(64);
+    const pa = await freePort(), pb = await freePort(), pc = await freePort();
+    const peers = new Map([['a', `127.0.0.1:${pa}`], ['b', `127.0.0.1:${pb}`]]);
+    const msg = (from: string, i: number): Message => ({ type: 'App', from, to: 'b', term: 2, index: i, logTerm: 1, commit: 0, entries: [] });
+    const { transport: a } = await GrpcTransport.start('a', { host: '127.0.0.1', port: pa }, peers, '', secret);
+    const { transport: b } = await GrpcTransport.start('b', { host: '127.0.0.1', port: pb }, peers, '', secret);
+    const { transport: x } = await GrpcTransport.start('x', { host: '127.0.0.1', port: pc }, peers, '');
+    const raw = new (protos().raft.RaftJournalService)(`127.0.0.1:${pb}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as grpc.Client;
+    try {
+      const got: Message[] = [];
+      b.onMessage((m) => got.push(m));
+      x.send([msg('x', 1)]);
+      a.send([msg('a', 2)]);
+      for (let i = 0; i < 100 && (got.length < 1 || x.failures < 1); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(got.map((m) => m.from), ['a']);
+      assert.equal(x.failures, 1, 'the outsider\'s stream was refused');
+      await assert.rejects(callUnary(raw, 'Deliver', { from: 'x', clusterId: '', messages: [JSON.stringify(msg('x', 3))] }, 5000, 'b'), AuthenticationError);
+      const md = new grpc.Metadata();
+      md.set(SECRET_KEY, 'b'.repeat(64));
+      await assert.rejects(callUnary(raw, 'Deliver', { from: 'x', clusterId: '', messages: [] }, 5000, 'b', md), AuthenticationError);
+      md.set(SECRET_KEY, secret);
+      await callUnary(raw, 'Deliver', { from: 'a', clusterId: '', messages: [JSON.stringify(msg('a', 4))] }, 5000, 'b', md);
+      assert.deepEqual(got.map((m) => m.index), [2, 4]);
+    } finally {
+      raw.close();
+      await Promise.all([a.close(), b.close(), x.close()]);
+    }
   });
 });

@@ -9,6 +9,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { protos, bindServer, CHANNEL_OPTIONS, unary } from '../../rpc.js';
 import type { Message, NodeId } from './types.js';
+import { secretServerInterceptors, secretClientInterceptors } from '../../clusterSecret.js';
 
 export interface Transport {
   /** Send messages (any destinations); returns at once. */
@@ -55,17 +56,20 @@ export class MemoryNetwork {
  * are those addresses themselves in production (alluxio.master.embedded.journal.addresses).
  */
 export class GrpcTransport implements Transport {
-  private server = new grpc.Server(CHANNEL_OPTIONS);
+  private readonly server: grpc.Server;
   private clients = new Map<NodeId, grpc.Client>();
   private streams = new Map<NodeId, grpc.ClientWritableStream<unknown>>();
   private handler: ((m: Message) => void) | undefined;
   /** Sends that failed (peer down, ...): Raft will retry through its own protocol. */
   failures = 0;
 
-  private constructor(readonly id: NodeId, private peers: Map<NodeId, string>, private readonly clusterId: string) {}
+  /** `secret`: the cluster secret; when set, peers must send it (and this node sends it). */
+  private constructor(readonly id: NodeId, private peers: Map<NodeId, string>, private readonly clusterId: string, private readonly secret?: string) {
+    this.server = new grpc.Server({ ...CHANNEL_OPTIONS, interceptors: secretServerInterceptors(secret, `embedded journal ${id}`) });
+  }
 
-  static async start(id: NodeId, bind: { host: string; port: number }, peers: ReadonlyMap<NodeId, string>, clusterId = ''): Promise<{ transport: GrpcTransport; port: number }> {
-    const t = new GrpcTransport(id, new Map(peers), clusterId);
+  static async start(id: NodeId, bind: { host: string; port: number }, peers: ReadonlyMap<NodeId, string>, clusterId = '', secret?: string): Promise<{ transport: GrpcTransport; port: number }> {
+    const t = new GrpcTransport(id, new Map(peers), clusterId, secret);
     const receive = (req: { from: string; clusterId: string; messages: string[] }) => {
       if (t.clusterId && req.clusterId && req.clusterId !== t.clusterId) return; // another cluster: ignore
       for (const s of req.messages) t.handler?.(JSON.parse(s) as Message);
@@ -90,7 +94,7 @@ export class GrpcTransport implements Transport {
       // Node ids are host:port of the embedded journal port, so a new member needs no table entry.
       const addr = this.peers.get(to) ?? (/^[^\s/]+:\d+$/.test(to) ? to : undefined);
       if (!addr) return undefined;
-      c = new (protos().raft.RaftJournalService)(addr, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as grpc.Client;
+      c = new (protos().raft.RaftJournalService)(addr, grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, interceptors: secretClientInterceptors(this.secret) }) as grpc.Client;
       this.clients.set(to, c);
     }
     return c;
