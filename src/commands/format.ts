@@ -14,12 +14,15 @@ import { ensureClusterSecret, secretFileOf } from '../clusterSecret.js';
 
 /**
  * `format` and `formatMasters` create the cluster secret in this host's conf dir when there is
- * none (never on --dry-run): masters and workers then accept only peers that send it.
+ * none (never on --dry-run), before the session opens so that it is pushed with conf/ to every
+ * host: masters and workers then accept only peers that send it. A command that fails keeps it
+ * (it may have been pushed already; removing it here only would split the cluster).
  */
-function ensureSecret(ctx: CliContext, args: readonly string[]): void {
-  if (args.includes('--dry-run')) return;
-  const file = secretFileOf(ctx.conf());
-  if (ensureClusterSecret(file)) ctx.out(`Created the cluster secret ${file}; give every host the same conf/: alluxio copyDir ${ctx.conf().get('alluxio.conf.dir')}`);
+async function withSecret(ctx: CliContext, args: readonly string[], run: () => Promise<void>): Promise<void> {
+  const file = args.includes('--dry-run') ? undefined : secretFileOf(ctx.conf());
+  const created = file !== undefined && ensureClusterSecret(file);
+  await run();
+  if (created) ctx.out(`Created the cluster secret ${file} (pushed with conf/ to every host)`);
 }
 
 function io(ctx: CliContext) {
@@ -59,10 +62,8 @@ Examples:
   alluxio format -s
   alluxio formatJournal
   alluxio formatWorker`)
-    .action((args: string[]) => {
-      ensureSecret(ctx, args);
-      return withCluster(ctx, args, 'format', (session, rest) => clusterFormat(session, { onlyUnformatted: onlyS('format', rest) }));
-    });
+    .action((args: string[]) => withSecret(ctx, args, () =>
+      withCluster(ctx, args, 'format', (session, rest) => clusterFormat(session, { onlyUnformatted: onlyS('format', rest) }))));
 
   program.command('formatJournal')
     .description("format this host's journal folder (alluxio.master.journal.folder; every local master's with several masters here)")
@@ -105,9 +106,6 @@ ${SAFETY}
 
 Example:
   alluxio formatMasters`)
-    .action((args: string[]) => {
-      ensureSecret(ctx, args);
-      return withCluster(ctx, args, 'formatMasters', (session, rest) =>
-        clusterFormat(session, { onlyUnformatted: onlyS('formatMasters', rest), what: 'masters' }));
-    });
+    .action((args: string[]) => withSecret(ctx, args, () => withCluster(ctx, args, 'formatMasters', (session, rest) =>
+      clusterFormat(session, { onlyUnformatted: onlyS('formatMasters', rest), what: 'masters' }))));
 }

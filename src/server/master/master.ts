@@ -449,6 +449,19 @@ export class AlluxioMaster {
     if (s && c.complete && c.views.length > 1) perm.checkSticky(s, path, c.views[c.views.length - 2]!, c.views[c.views.length - 1]!);
   }
 
+  /**
+   * Adding blocks to or completing a file: write on it, except for its owner while it is being
+   * written (as a POSIX open for writing stays valid whatever mode the file was created with: a
+   * umask of 0277 must not stop a writer from finishing its own file).
+   */
+  private checkWriting(s: perm.Subject | undefined, path: string): void {
+    if (!s) return;
+    const c = this.chainOf(path);
+    const f = c.inodes[c.inodes.length - 1]!;
+    if (c.complete && !f.dir && !f.completed && f.owner === s.user) { perm.checkAccess(s, path, c.views, 0); return; }
+    perm.checkAccess(s, path, c.views, perm.WRITE);
+  }
+
   /** `bits` on `path` itself (execute on every directory above it). */
   private checkPath(s: perm.Subject | undefined, path: string, bits: number): void {
     if (s) perm.checkAccess(s, path, this.chainOf(path).views, bits);
@@ -538,7 +551,7 @@ export class AlluxioMaster {
         const path = normalizePath(r.path);
         return this.asCaller(call, 'getNewBlockIdForFile', path, null, async (_who, check) => {
           this.requireLeader();
-          this.checkPath(check, path, perm.WRITE);
+          this.checkWriting(check, path);
           return { blockId: await this.propose({ type: 'newBlock', path, opId: r.opId }) };
         });
       }),
@@ -546,7 +559,7 @@ export class AlluxioMaster {
         const path = normalizePath(r.path);
         return this.asCaller(call, 'completeFile', path, null, async (_who, check) => {
           this.requireLeader();
-          this.checkPath(check, path, perm.WRITE);
+          this.checkWriting(check, path);
           const persistence = r.persisted ? 'PERSISTED' : r.asyncPersist ? 'TO_BE_PERSISTED' : 'NOT_PERSISTED';
           const complete = () => this.propose({ type: 'completeFile', path, length: r.length, persistence, opId: r.opId });
           if (r.persisted) {
