@@ -108,6 +108,19 @@ export class BlockDoesNotExistError extends AlluxioError {
   readonly code = 'BLOCK_DOES_NOT_EXIST';
 }
 
+/**
+ * The caller may not do this (HDFS/Alluxio permission model): `user` lacked `access` (e.g. -w-)
+ * on `path`; the message names the inode where the check failed, its owner, group and mode.
+ */
+export class PermissionDeniedError extends AlluxioError {
+  readonly code = 'PERMISSION_DENIED';
+  constructor(message: string, readonly path = '') { super(message); }
+}
+/** The caller did not say who it is (alluxio.security.authentication.type=SIMPLE needs a user). */
+export class AuthenticationError extends AlluxioError {
+  readonly code = 'UNAUTHENTICATED';
+}
+
 type Ctor = new (...args: any[]) => AlluxioError;
 /** Rebuild a typed error from its code and message (used by the gRPC client side). */
 export function errorFromCode(code: string, message: string, extra: Record<string, string> = {}): AlluxioError {
@@ -116,12 +129,13 @@ export function errorFromCode(code: string, message: string, extra: Record<strin
     case 'FILE_ALREADY_EXISTS': { const e = new FileAlreadyExistsError(extra.path ?? ''); e.message = message; return e; }
     case 'DIRECTORY_NOT_EMPTY': { const e = new DirectoryNotEmptyError(extra.path ?? ''); e.message = message; return e; }
     case 'NOT_LEADER': return new NotLeaderError(extra.leader || undefined, message);
+    case 'PERMISSION_DENIED': return new PermissionDeniedError(message, extra.path ?? '');
     default: {
       const table: Record<string, Ctor> = {
         CONFIG: ConfigError, USAGE: UsageError, TIMEOUT: TimeoutError, JOURNAL_CORRUPT: JournalCorruptError,
         UNAVAILABLE: UnavailableError, INVALID_PATH: InvalidPathError, FAILED_PRECONDITION: FailedPreconditionError,
         RESOURCE_EXHAUSTED: ResourceExhaustedError, BLOCK_DOES_NOT_EXIST: BlockDoesNotExistError,
-        INVALID_ARGUMENT: InvalidArgumentError,
+        INVALID_ARGUMENT: InvalidArgumentError, UNAUTHENTICATED: AuthenticationError,
       };
       const C = table[code] ?? InternalError;
       return new C(message);

@@ -44,8 +44,9 @@ export function addMuxService(server: grpc.Server, services: [grpc.ServiceDefini
             fail(grpc.status.INVALID_ARGUMENT, `cannot decode the request of ${req.path}: ${(e as Error).message}`);
             return;
           }
-          // The handlers read only `request` (and may ask for the peer).
-          const call = { request, metadata: new grpc.Metadata(), cancelled: false, getPeer: () => stream.getPeer() } as unknown as grpc.ServerUnaryCall<unknown, unknown>;
+          // The handlers read `request` and the metadata the client opened the stream with (its
+          // user), and may ask for the peer.
+          const call = { request, metadata: stream.metadata, cancelled: false, getPeer: () => stream.getPeer() } as unknown as grpc.ServerUnaryCall<unknown, unknown>;
           route.handler(call, (err, res) => {
             if (err) {
               const md = (err as Partial<grpc.ServiceError>).metadata;
@@ -78,7 +79,8 @@ export class MuxChannel {
   /** The server does not serve the mux (UNIMPLEMENTED): callers use plain unary calls. */
   unsupported = false;
 
-  constructor(private readonly address: string, channelOverride?: ReturnType<grpc.Client['getChannel']>) {
+  /** `metadata` is sent when the stream opens and applies to every call on it (e.g. the user). */
+  constructor(private readonly address: string, channelOverride?: ReturnType<grpc.Client['getChannel']>, private readonly metadata = new grpc.Metadata()) {
     const opts: grpc.ClientOptions = channelOverride ? { channelOverride: channelOverride as unknown as grpc.ClientOptions['channelOverride'] } : {};
     this.client = new (protos().mux.MuxService)(address, grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, ...opts }) as grpc.Client;
   }
@@ -102,7 +104,7 @@ export class MuxChannel {
 
   private open(): grpc.ClientDuplexStream<MuxRequest, MuxResponse> {
     if (this.stream) return this.stream;
-    const st = (this.client as any).Calls() as grpc.ClientDuplexStream<MuxRequest, MuxResponse>;
+    const st = (this.client as any).Calls(this.metadata.clone()) as grpc.ClientDuplexStream<MuxRequest, MuxResponse>;
     st.on('data', (r: MuxResponse) => {
       const p = this.settle(Number(r.id));
       if (!p) return; // timed out already

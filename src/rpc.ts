@@ -48,7 +48,12 @@ const STATUS_BY_CODE: Record<string, grpc.status> = {
   NOT_LEADER: grpc.status.UNAVAILABLE,
   UNAVAILABLE: grpc.status.UNAVAILABLE,
   TIMEOUT: grpc.status.DEADLINE_EXCEEDED,
+  PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
+  UNAUTHENTICATED: grpc.status.UNAUTHENTICATED,
 };
+
+/** Metadata key carrying the caller's login user (alluxio.security.authentication.type=SIMPLE). */
+export const USER_KEY = 'alluxio-user';
 
 /** Metadata keys carrying our error code and its extra fields (path, leader) across gRPC. */
 export const ERROR_CODE_KEY = 'alluxio-code';
@@ -93,11 +98,11 @@ export function unary<Req, Res>(fn: (req: Req, call: grpc.ServerUnaryCall<Req, R
   };
 }
 
-/** Call a unary method with a deadline and typed errors. */
-export function callUnary<Res>(client: grpc.Client, method: string, req: unknown, timeoutMs: number, target: string): Promise<Res> {
+/** Call a unary method with a deadline and typed errors (and `metadata`, e.g. the caller's user). */
+export function callUnary<Res>(client: grpc.Client, method: string, req: unknown, timeoutMs: number, target: string, metadata = new grpc.Metadata()): Promise<Res> {
   return new Promise((resolve, reject) => {
     const deadline = new Date(Date.now() + timeoutMs);
-    (client as any)[method](req, { deadline }, (err: grpc.ServiceError | null, res: Res) => {
+    (client as any)[method](req, metadata, { deadline }, (err: grpc.ServiceError | null, res: Res) => {
       if (err) reject(fromServiceError(err, target));
       else resolve(res);
     });

@@ -6,6 +6,7 @@ import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../conf/index.js';
 import { MasterClient } from './masterClient.js';
+import { clusterSecret } from '../clusterSecret.js';
 import { WorkerClient, UploadStream } from './workerClient.js';
 import { UnavailableError, FailedPreconditionError, ResourceExhaustedError } from '../errors.js';
 
@@ -31,7 +32,11 @@ export class FileSystem {
   readonly master: MasterClient;
   private workers = new Map<string, WorkerClient>();
 
+  /** The cluster secret, when this user may read it: workers accept only callers that send it. */
+  private readonly secret: string | undefined;
+
   constructor(readonly conf: Config, master?: MasterClient) {
+    this.secret = clusterSecret(conf);
     this.master = master ?? MasterClient.fromConf(conf);
   }
 
@@ -44,7 +49,7 @@ export class FileSystem {
   worker(addr: { host: string; rpcPort: number }): WorkerClient {
     const key = `${addr.host}:${addr.rpcPort}`;
     let w = this.workers.get(key);
-    if (!w) this.workers.set(key, (w = new WorkerClient(key)));
+    if (!w) this.workers.set(key, (w = new WorkerClient(key, this.secret)));
     return w;
   }
 
@@ -64,6 +69,12 @@ export class FileSystem {
   }
   async rename(src: string, dst: string): Promise<void> {
     await this.master.call('file', 'Rename', { src, dst, opId: randomUUID() });
+  }
+  /** chown / chgrp / chmod: `mode` octal (755) or symbolic (u+x); omitted fields stay. */
+  setAttribute(path: string, attrs: { owner?: string; group?: string; mode?: string; recursive?: boolean }): Promise<FileInfo> {
+    return this.master.call('file', 'SetAttribute', {
+      path, owner: attrs.owner ?? '', group: attrs.group ?? '', mode: attrs.mode ?? '', recursive: !!attrs.recursive, opId: randomUUID(),
+    });
   }
   masterInfo(): Promise<any> { return this.master.call('meta', 'GetMasterInfo', {}); }
   async workerInfoList(includeLost = false): Promise<WorkerInfo[]> {

@@ -4,9 +4,10 @@
  * masters not configured), and retries transient failures with bounded exponential backoff
  * (alluxio.user.rpc.retry.*). The final error lists every address tried.
  */
+import os from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../conf/index.js';
-import { protos, callUnary, fromServiceError, CHANNEL_OPTIONS } from '../rpc.js';
+import { protos, callUnary, fromServiceError, CHANNEL_OPTIONS, USER_KEY } from '../rpc.js';
 import { NotLeaderError, UnavailableError, TimeoutError, AlluxioError, InternalError } from '../errors.js';
 import { MuxChannel } from '../mux.js';
 import { discoverLeader, validHint, type ProbeAnswer } from './leaderDiscovery.js';
@@ -28,6 +29,16 @@ export function masterRpcAddresses(conf: Config): string[] {
 function hostOf(hostPort: string): string {
   const i = hostPort.lastIndexOf(':');
   return i < 0 ? hostPort : hostPort.slice(0, i);
+}
+
+/**
+ * The user this client acts as: alluxio.security.login.username, else the OS user running it
+ * (its uid when the OS has no name for it).
+ */
+export function loginUser(conf: Config): string {
+  const configured = conf.get('alluxio.security.login.username');
+  if (configured) return configured;
+  try { return os.userInfo().username; } catch { return String(process.getuid?.() ?? ''); }
 }
 
 export interface RetryPolicy { baseSleepMs: number; maxSleepMs: number; maxDurationMs: number; callTimeoutMs: number }
@@ -96,10 +107,15 @@ export class MasterClient {
   /** Aborted by close(): a discovery in progress ends instead of opening new channels. */
   private readonly closing = new AbortController();
 
-  constructor(readonly addresses: readonly string[], readonly policy: RetryPolicy) {}
+  /** Sent with every call (as gRPC metadata): the login user. */
+  private readonly metadata = new grpc.Metadata();
+
+  constructor(readonly addresses: readonly string[], readonly policy: RetryPolicy, readonly user = '') {
+    if (user) this.metadata.set(USER_KEY, user);
+  }
 
   static fromConf(conf: Config, addresses = masterRpcAddresses(conf)): MasterClient {
-    return new MasterClient(addresses, retryPolicy(conf));
+    return new MasterClient(addresses, retryPolicy(conf), loginUser(conf));
   }
 
   private stubs(addr: string): Record<ServiceName, grpc.Client> {
@@ -126,7 +142,7 @@ export class MasterClient {
   private mux(addr: string): MuxChannel {
     let m = this.muxes.get(addr);
     if (!m) {
-      m = new MuxChannel(addr, this.stubs(addr).file.getChannel());
+      m = new MuxChannel(addr, this.stubs(addr).file.getChannel(), this.metadata);
       this.muxes.set(addr, m);
     }
     return m;
@@ -145,7 +161,7 @@ export class MasterClient {
         if (!m.unsupported) throw e;
       }
     }
-    return callUnary<T>(stub, method, req, timeoutMs, addr);
+    return callUnary<T>(stub, method, req, timeoutMs, addr, this.metadata.clone());
   }
 
   /** Ask `addr` whether it leads (GetMasterInfo), within `timeoutMs`; `signal` cancels the call. */

@@ -1,6 +1,7 @@
 /** Data-path client for one worker: block and UFS streams over gRPC. */
 import * as grpc from '@grpc/grpc-js';
 import { protos, fromServiceError, CHANNEL_OPTIONS } from '../rpc.js';
+import { secretClientInterceptors } from '../clusterSecret.js';
 
 export const CHUNK_SIZE = 1024 * 1024;
 
@@ -43,9 +44,10 @@ export class UploadStream {
 
 export class WorkerClient {
   private client: grpc.Client;
-  constructor(readonly address: string) {
+  /** `secret`: the cluster secret, sent with every call (workers refuse callers without it). */
+  constructor(readonly address: string, secret?: string) {
     const p = protos();
-    this.client = new p.worker.BlockWorker(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    this.client = new p.worker.BlockWorker(address, grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, interceptors: secretClientInterceptors(secret) });
   }
 
   /** `pinned`: the block is the only copy of unpersisted data (MUST_CACHE, ASYNC_THROUGH): never evicted. */

@@ -17,6 +17,20 @@ import { CHANNEL_OPTIONS, callUnary, protos } from '../rpc.js';
 import { clusterFormat } from '../orchestrate/clusterOps.js';
 import { CLUSTER_OPTIONS_HELP } from '../orchestrate/cluster.js';
 import { withCluster } from './cluster.js';
+import { ensureClusterSecret, secretFileOf } from '../clusterSecret.js';
+
+/**
+ * `format` and `formatMasters` create the cluster secret in this host's conf dir when there is
+ * none (never on --dry-run), before the session opens so that it is pushed with conf/ to every
+ * host: masters and workers then accept only peers that send it. A command that fails keeps it
+ * (it may have been pushed already; removing it here only would split the cluster).
+ */
+async function withSecret(ctx: CliContext, args: readonly string[], run: () => Promise<void>): Promise<void> {
+  const file = args.includes('--dry-run') ? undefined : secretFileOf(ctx.conf());
+  const created = file !== undefined && ensureClusterSecret(file);
+  await run();
+  if (created) ctx.out(`Created the cluster secret ${file} (pushed with conf/ to every host)`);
+}
 
 function io(ctx: CliContext) {
   return { out: (l: string) => ctx.out(l), err: (l: string) => ctx.err(l) };
@@ -134,7 +148,8 @@ Examples:
   alluxio format -s
   alluxio formatJournal
   alluxio formatWorker`)
-    .action((args: string[]) => withCluster(ctx, args, 'format', (session, rest) => clusterFormat(session, { onlyUnformatted: onlyS('format', rest) })));
+    .action((args: string[]) => withSecret(ctx, args, () =>
+      withCluster(ctx, args, 'format', (session, rest) => clusterFormat(session, { onlyUnformatted: onlyS('format', rest) }))));
 
   program.command('formatJournal')
     .description("format this host's journal folder (alluxio.master.journal.folder; every local master's with several masters here)")
@@ -186,6 +201,6 @@ ${SAFETY}
 
 Example:
   alluxio formatMasters`)
-    .action((args: string[]) => withCluster(ctx, args, 'formatMasters', (session, rest) =>
-      clusterFormat(session, { onlyUnformatted: onlyS('formatMasters', rest), what: 'masters' })));
+    .action((args: string[]) => withSecret(ctx, args, () => withCluster(ctx, args, 'formatMasters', (session, rest) =>
+      clusterFormat(session, { onlyUnformatted: onlyS('formatMasters', rest), what: 'masters' }))));
 }

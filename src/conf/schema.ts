@@ -204,6 +204,23 @@ export const SCHEMA: readonly PropertySpec[] = Object.freeze([
   { key: 'alluxio.user.master.polling.timeout', type: 'duration', default: '30sec', check: positiveDuration,
     doc: 'How long a client polls the masters for the leader before it gives up.' },
 
+  // ---- security (authentication, permissions, audit)
+  { key: 'alluxio.security.authentication.type', type: 'enum', values: ['SIMPLE', 'NOSASL'], default: 'SIMPLE',
+    doc: 'SIMPLE: every client names its user (alluxio.security.login.username, else the OS user) with each call, and the master records owners and checks permissions. NOSASL: users are ignored, no checks (anyone reaching the ports may do anything). Alluxio\'s CUSTOM and KERBEROS are not supported.' },
+  { key: 'alluxio.security.login.username', type: 'string', default: '',
+    doc: 'Client side: the user this client acts as; empty means the OS user running it. SIMPLE trusts what the client says: it separates honest users, it does not stop a hostile one.' },
+  { key: 'alluxio.security.authorization.permission.enabled', type: 'bool', default: 'true',
+    doc: 'Check the POSIX permissions of owner, group and mode on every namespace operation (needs SIMPLE).' },
+  { key: 'alluxio.security.authorization.permission.umask', type: 'string', default: '022',
+    check: (v) => (/^[0-7]{1,4}$/.test(v) && parseInt(v, 8) <= 0o777 ? undefined : 'is not an octal umask such as 022'),
+    doc: 'Umask of new files (0666 & ~umask) and directories (0777 & ~umask), applied by the master.' },
+  { key: 'alluxio.security.authorization.permission.supergroup', type: 'string', default: 'supergroup',
+    doc: 'Members of this group (on the master host) are superusers, like the OS user that runs the master.' },
+  { key: 'alluxio.security.group.mapping.cache.timeout', type: 'duration', default: '1min',
+    doc: 'How long the master keeps a user\'s groups (looked up with id -Gn on the master host); 0 disables the cache.' },
+  { key: 'alluxio.master.audit.logging.enabled', type: 'bool', default: 'false',
+    doc: 'Write one line per namespace operation (allowed, user, command, paths) to master_audit.log in alluxio.logs.dir.' },
+
   // ---- ZooKeeper
   { key: 'alluxio.zookeeper.enabled', type: 'bool', default: 'false',
     doc: 'Elect the leader through ZooKeeper; requires alluxio.zookeeper.address and alluxio.master.journal.type=UFS.' },

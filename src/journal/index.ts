@@ -9,6 +9,7 @@ import { GrpcTransport } from './raft/transport.js';
 import { isJournalFormatted, readJournalMarker, RAFT_MEMBER_STAMP } from './format.js';
 import type { Role } from './raft/types.js';
 import { ConfigError } from '../errors.js';
+import { clusterSecret } from '../clusterSecret.js';
 
 export type { Journal, JournalEntry, StateMachine, JournalStats } from './types.js';
 
@@ -64,9 +65,11 @@ export async function createJournal(conf: Config, hooks: JournalHooks): Promise<
   if (!isJournalFormatted(folder)) {
     throw new ConfigError(`journal folder ${folder} is not formatted`, { hint: "run 'alluxio format' (or 'alluxio formatJournal')" });
   }
+  const secret = clusterSecret(conf);
+  if (!secret && conf.getEnum('alluxio.security.authentication.type') !== 'NOSASL') hooks.log('No cluster secret (alluxio format creates one): the embedded journal port accepts any caller');
   const { transport } = await GrpcTransport.start(setup.id, {
     host: conf.get('alluxio.master.bind.host'), port: conf.getPort('alluxio.master.embedded.journal.port'),
-  }, new Map(setup.voters.map((v) => [v, v])), { log: hooks.log, ...(hooks.clusterId ? { clusterId: hooks.clusterId } : {}) });
+  }, new Map(setup.voters.map((v) => [v, v])), { log: hooks.log, ...(hooks.clusterId ? { clusterId: hooks.clusterId } : {}), ...(secret ? { secret } : {}) });
   const heartbeatTicks = Math.max(1, Math.round(conf.getMs('alluxio.master.embedded.journal.heartbeat.interval') / RAFT_TICK_MS));
   const electionTicks = Math.max(heartbeatTicks + 1, Math.round(conf.getMs('alluxio.master.embedded.journal.election.timeout.min') / RAFT_TICK_MS));
   return new RaftJournal({

@@ -111,6 +111,7 @@ export const MASTER_REQUESTS: Record<string, Record<string, Record<string, Check
     Remove: { path: alluxioPath, opId },
     Rename: { src: alluxioPath, dst: alluxioPath, opId },
     Exists: { path: alluxioPath },
+    SetAttribute: { path: alluxioPath, owner: str(), group: str(), mode: str(64), opId },
   },
   block: {
     GetBlockInfo: { blockId: int },

@@ -60,7 +60,7 @@ describe('namespace fresh state and queries', () => {
     const root = ns.lookup('/')!;
     assert.deepEqual(root, {
       id: ROOT_ID, name: '', parentId: -1, dir: true, ctime: 0, mtime: 0, length: 0, blockSize: 0, blocks: [],
-      completed: true, persistence: 'PERSISTED', children: new Map(),
+      completed: true, persistence: 'PERSISTED', children: new Map(), owner: '', group: '', mode: 0o755,
     });
     assert.equal(ns.resolve('/'), root);
     assert.equal(ns.byId(ROOT_ID), root);
@@ -70,7 +70,7 @@ describe('namespace fresh state and queries', () => {
     assert.equal(ns.toPersist.size, 0);
     assert.equal(ns.snapshot().toString(), JSON.stringify({
       v: 1, clusterId: '', nextContainer: 1,
-      inodes: [[ROOT_ID, '', -1, 1, 0, 0, 0, 0, [], 1, 'PERSISTED']], blocks: [], ops: [], masters: [],
+      inodes: [[ROOT_ID, '', -1, 1, 0, 0, 0, 0, [], 1, 'PERSISTED', null, ['', '', 0o755]]], blocks: [], ops: [], masters: [],
     }));
   });
 
@@ -114,7 +114,7 @@ describe('namespace apply: success results and state', () => {
     assert.equal(apply(ns, { type: 'mkdir', path: '/a', ts: 100 }), fileIdOf(1));
     assert.deepEqual(ns.resolve('/a'), {
       id: fileIdOf(1), name: 'a', parentId: ROOT_ID, dir: true, ctime: 100, mtime: 100, length: 0, blockSize: 0,
-      blocks: [], completed: true, persistence: 'NOT_PERSISTED', children: new Map(),
+      blocks: [], completed: true, persistence: 'NOT_PERSISTED', children: new Map(), owner: '', group: '', mode: 0o755,
     });
     assert.equal(ns.resolve('/').mtime, 100);
     assert.equal(ns.resolve('/').ctime, 0);
@@ -160,7 +160,7 @@ describe('namespace apply: success results and state', () => {
     assert.equal(apply(ns, { type: 'createFile', path: '/f', blockSize: 64, ts: 7 }), fileIdOf(1));
     assert.deepEqual(ns.resolve('/f'), {
       id: fileIdOf(1), name: 'f', parentId: ROOT_ID, dir: false, ctime: 7, mtime: 7, length: 0, blockSize: 64,
-      blocks: [], completed: false, persistence: 'NOT_PERSISTED',
+      blocks: [], completed: false, persistence: 'NOT_PERSISTED', owner: '', group: '', mode: 0o644,
     });
     assert.equal(ns.resolve('/').mtime, 7);
     assert.equal(apply(ns, { type: 'createFile', path: '/d/e/g', recursive: true, blockSize: 8, ts: 9 }), fileIdOf(4));
@@ -1039,4 +1039,91 @@ test('digest: the same state gives the same digest however it was reached; any c
   assert.equal(b.digest(), a.digest());
   apply(b, { type: 'completeFile', path: '/d/a', length: 7, persistence: 'TO_BE_PERSISTED', ts: 6 });
   assert.notEqual(b.digest(), a.digest());
+});
+
+// ------------------------------------------------------------------------------------------- owners, groups, modes
+describe('namespace owner, group and mode (issue #10, defect 4)', () => {
+  const perms = (ns: Namespace, p: string) => { const n = ns.resolve(p); return [n.owner, n.group, n.mode.toString(8)]; };
+
+  test('mkdir and createFile take owner, group and mode from the entry; created ancestors get dirMode', () => {
+    const ns = new Namespace();
+    apply(ns, { type: 'mkdir', path: '/a/b', recursive: true, owner: 'alice', group: 'staff', mode: 0o750, ts: 1 });
+    assert.deepEqual(perms(ns, '/a'), ['alice', 'staff', '750']);
+    assert.deepEqual(perms(ns, '/a/b'), ['alice', 'staff', '750']);
+    apply(ns, { type: 'createFile', path: '/x/y/f', recursive: true, blockSize: 4, owner: 'bob', group: 'users', mode: 0o640, dirMode: 0o750, ts: 2 });
+    assert.deepEqual(perms(ns, '/x'), ['bob', 'users', '750']);
+    assert.deepEqual(perms(ns, '/x/y'), ['bob', 'users', '750']);
+    assert.deepEqual(perms(ns, '/x/y/f'), ['bob', 'users', '640']);
+    // Bits beyond rwx and sticky are dropped.
+    apply(ns, { type: 'mkdir', path: '/s', owner: 'c', group: 'g', mode: 0o7777, ts: 3 });
+    assert.deepEqual(perms(ns, '/s'), ['c', 'g', '1777']);
+  });
+
+  test('entries without owner fields (NOSASL, older journals) give an unknown owner and the default modes', () => {
+    const ns = new Namespace();
+    apply(ns, { type: 'createFile', path: '/d/f', recursive: true, blockSize: 4, ts: 1 });
+    assert.deepEqual(perms(ns, '/d'), ['', '', '755']);
+    assert.deepEqual(perms(ns, '/d/f'), ['', '', '644']);
+    assert.deepEqual(perms(ns, '/'), ['', '', '755']);
+  });
+
+  test('setAttribute: owner, group, octal and symbolic modes; recursive or not', () => {
+    const ns = new Namespace();
+    applyAll(ns, [
+      { type: 'mkdir', path: '/t/d', recursive: true, owner: 'u', group: 'g', mode: 0o755 },
+      { type: 'createFile', path: '/t/d/f', blockSize: 4, owner: 'u', group: 'g', mode: 0o644 },
+      { type: 'createFile', path: '/t/x', blockSize: 4, owner: 'u', group: 'g', mode: 0o744 },
+    ]);
+    assert.equal(apply(ns, { type: 'setAttribute', path: '/t', owner: 'v' }), null);
+    assert.deepEqual(perms(ns, '/t'), ['v', 'g', '755']);
+    assert.deepEqual(perms(ns, '/t/d'), ['u', 'g', '755'], 'not recursive: children keep theirs');
+    apply(ns, { type: 'setAttribute', path: '/t', group: 'h', mode: 'go-rx,+t', recursive: true });
+    assert.deepEqual(perms(ns, '/t'), ['v', 'h', '1700']);
+    assert.deepEqual(perms(ns, '/t/d'), ['u', 'h', '1700']);
+    assert.deepEqual(perms(ns, '/t/d/f'), ['u', 'h', '1600']);
+    apply(ns, { type: 'setAttribute', path: '/t', mode: 'a=rX', recursive: true });
+    assert.deepEqual(perms(ns, '/t/d'), ['u', 'h', '555'], 'X: execute on directories');
+    assert.deepEqual(perms(ns, '/t/d/f'), ['u', 'h', '444'], 'X: not on a file without execute');
+    assert.deepEqual(perms(ns, '/t/x'), ['u', 'h', '555'], 'X: on a file with some execute bit');
+    apply(ns, { type: 'setAttribute', path: '/t/d/f', mode: '0640' });
+    assert.deepEqual(perms(ns, '/t/d/f'), ['u', 'h', '640']);
+    throwsExact(() => apply(ns, { type: 'setAttribute', path: '/nope', mode: '700' }), FileDoesNotExistError, 'Path "/nope" does not exist.');
+  });
+
+  test('snapshot/restore keeps owner, group and mode; snapshots from before them restore with defaults', () => {
+    const ns = new Namespace();
+    applyAll(ns, [
+      { type: 'mkdir', path: '/a', owner: 'alice', group: 'staff', mode: 0o1777 },
+      { type: 'createFile', path: '/a/f', blockSize: 4, owner: 'bob', group: '', mode: 0o600 },
+    ]);
+    const copy = new Namespace();
+    copy.restore(ns.snapshot());
+    assert.deepEqual(perms(copy, '/a'), ['alice', 'staff', '1777']);
+    assert.deepEqual(perms(copy, '/a/f'), ['bob', '', '600']);
+    assert.ok(copy.snapshot().equals(ns.snapshot()));
+    // The format before permissions: rows of 11 fields, or 12 with a persist error.
+    const old = new Namespace();
+    old.restore(Buffer.from(JSON.stringify({
+      v: 1, clusterId: 'c', nextContainer: 3, blocks: [], ops: [], masters: [],
+      inodes: [
+        [ROOT_ID, '', -1, 1, 0, 0, 0, 0, [], 1, 'PERSISTED'],
+        [fileIdOf(1), 'd', ROOT_ID, 1, 1, 1, 0, 0, [], 1, 'NOT_PERSISTED'],
+        [fileIdOf(2), 'f', fileIdOf(1), 0, 1, 1, 0, 4, [], 1, 'NOT_PERSISTED', 'disk full'],
+      ],
+    })));
+    assert.deepEqual(perms(old, '/'), ['', '', '755']);
+    assert.deepEqual(perms(old, '/d'), ['', '', '755']);
+    assert.deepEqual(perms(old, '/d/f'), ['', '', '644']);
+    assert.equal(old.resolve('/d/f').persistError, 'disk full');
+  });
+
+  test('chain: the existing inodes along a path', () => {
+    const ns = new Namespace();
+    applyAll(ns, [{ type: 'mkdir', path: '/a/b', recursive: true }, { type: 'createFile', path: '/a/f', blockSize: 4 }]);
+    const names = (p: string) => { const c = ns.chain(p); return [c.chain.map((n) => n.name), c.complete]; };
+    assert.deepEqual(names('/'), [[''], true]);
+    assert.deepEqual(names('/a/b'), [['', 'a', 'b'], true]);
+    assert.deepEqual(names('/a/b/c/d'), [['', 'a', 'b'], false]);
+    assert.deepEqual(names('/a/f/g'), [['', 'a', 'f'], false]);
+  });
 });

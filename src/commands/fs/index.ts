@@ -14,8 +14,11 @@ import * as du from './du.js';
 import * as test from './test.js';
 import * as leader from './leader.js';
 import * as masterInfo from './masterInfo.js';
+import * as chmod from './chmod.js';
+import * as chown from './chown.js';
+import * as chgrp from './chgrp.js';
 
-const verbs = [ls, mkdir, touch, copyFromLocal, copyToLocal, cat, rm, mv, stat, du, test, leader, masterInfo];
+const verbs = [ls, mkdir, touch, copyFromLocal, copyToLocal, cat, rm, mv, stat, du, test, chmod, chown, chgrp, leader, masterInfo];
 
 export function register(program: Command, ctx: CliContext): void {
   const fs = program.command('fs').description('file system shell (ls, mkdir, copyFromLocal, cat, rm, leader, ...)')

@@ -4,6 +4,7 @@ import type { FileSystem, FileInfo } from '../../client/fileSystem.js';
 import { parseAlluxioUri, authorityOverrides } from '../../client/uri.js';
 import { AlluxioError, UsageError, UnavailableError, TimeoutError, NotLeaderError, ConfigError } from '../../errors.js';
 import { describeError } from '../errorOutput.js';
+import { modeString as permString } from '../../server/master/permissions.js';
 
 /**
  * Run `fn` with a FileSystem client. Paths may be alluxio://authority/path: all must agree on
@@ -66,7 +67,7 @@ export function formatDate(ms: number): string {
   return `${p(d.getMonth() + 1)}-${p(d.getDate())}-${d.getFullYear()} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}:${p(d.getMilliseconds(), 3)}`;
 }
 
+/** `drwxr-xr-x`, `-rw-r--r--`, `drwxrwxrwt` (sticky bit). */
 export function modeString(info: FileInfo): string {
-  const bits = (m: number) => `${m & 4 ? 'r' : '-'}${m & 2 ? 'w' : '-'}${m & 1 ? 'x' : '-'}`;
-  return (info.folder ? 'd' : '-') + bits(info.mode >> 6) + bits(info.mode >> 3) + bits(info.mode);
+  return (info.folder ? 'd' : '-') + permString(info.mode);
 }

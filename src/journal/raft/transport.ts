@@ -11,6 +11,7 @@ import { protos, bindServer, CHANNEL_OPTIONS, unary } from '../../rpc.js';
 import type { Message, NodeId } from './types.js';
 import { decodeBatch } from './wire.js';
 import { AlluxioError } from '../../errors.js';
+import { secretServerInterceptors, secretClientInterceptors } from '../../clusterSecret.js';
 
 export interface Transport {
   /** Send messages (any destinations); returns at once. */
@@ -63,6 +64,8 @@ export interface GrpcTransportOptions {
   clusterId?: string | (() => string);
   /** Where dropped batches are reported (at most one line per REJECT_LOG_MS). */
   log?: (msg: string) => void;
+  /** The cluster secret (src/clusterSecret.ts): when set, peers must send it, and this node sends it. */
+  secret?: string;
 }
 
 /** At most one log line about dropped batches per this many ms. */
@@ -77,7 +80,8 @@ const MAX_PEER_CLUSTERS = 1000;
  * batch is dropped, counted (`rejected`) and logged, never thrown.
  */
 export class GrpcTransport implements Transport {
-  private server = new grpc.Server(CHANNEL_OPTIONS);
+  private readonly server: grpc.Server;
+  private readonly secret: string | undefined;
   private clients = new Map<NodeId, grpc.Client>();
   private streams = new Map<NodeId, grpc.ClientWritableStream<unknown>>();
   private handler: ((m: Message) => void) | undefined;
@@ -98,6 +102,8 @@ export class GrpcTransport implements Transport {
     const c = opts.clusterId ?? '';
     this.clusterIdOf = typeof c === 'function' ? c : () => c;
     this.log = opts.log ?? (() => {});
+    this.secret = opts.secret;
+    this.server = new grpc.Server({ ...CHANNEL_OPTIONS, interceptors: secretServerInterceptors(opts.secret, `embedded journal ${id}`) });
   }
 
   /** This node's cluster id ('' while unknown). */
@@ -169,7 +175,7 @@ export class GrpcTransport implements Transport {
       // Node ids are host:port of the embedded journal port, so a new member needs no table entry.
       const addr = this.peers.get(to) ?? (/^[^\s/]+:\d+$/.test(to) ? to : undefined);
       if (!addr) return undefined;
-      c = new (protos().raft.RaftJournalService)(addr, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as grpc.Client;
+      c = new (protos().raft.RaftJournalService)(addr, grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, interceptors: secretClientInterceptors(this.secret) }) as grpc.Client;
       this.clients.set(to, c);
     }
     return c;

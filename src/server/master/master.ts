@@ -10,10 +10,12 @@ import type { Config } from '../../conf/index.js';
 import type { Journal, JournalEntry } from '../../journal/types.js';
 import { createJournal, embeddedSetup } from '../../journal/index.js';
 import { RaftJournal } from '../../journal/raft/driver.js';
-import { protos, unary, bindServer, CHANNEL_OPTIONS } from '../../rpc.js';
+import { protos, unary, bindServer, CHANNEL_OPTIONS, USER_KEY } from '../../rpc.js';
 import { addMuxService } from '../../mux.js';
 import { checkedService, MASTER_REQUESTS } from '../validate.js';
-import { NotLeaderError, InvalidPathError, FailedPreconditionError } from '../../errors.js';
+import {
+  NotLeaderError, InvalidPathError, FailedPreconditionError, AuthenticationError, PermissionDeniedError, FileDoesNotExistError, UsageError,
+} from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
 import { VERSION } from '../../version.js';
 import { Namespace, type Inode, type DeleteResult } from './namespace.js';
@@ -22,12 +24,18 @@ import path from 'node:path';
 import { normalizePath, parentOf, checkNewPath, isUnder } from './paths.js';
 import { ufsRootDir, ufsPathOf, ufsTempDir, fileIdOfTempName, SerialQueue } from '../ufs.js';
 import { startMasterWeb } from './web.js';
+import * as perm from './permissions.js';
+import { GroupCache } from './groups.js';
+import { AuditLog } from './audit.js';
 import type { Server as HttpServer } from 'node:http';
 
 /** How long a worker keeps an async-persist assignment before another worker may get it. */
 const PERSIST_REASSIGN_MS = 60_000;
 /** Longest UFS path (bytes) we create: Linux PATH_MAX less the terminating NUL. */
 const MAX_UFS_PATH_BYTES = 4095;
+
+/** User and group names we accept from clients: printable, no blanks, ':' or ',' (owner:group syntax), at most 255 bytes. */
+const NAME_RE = /^[^\s:,\x00-\x1f\x7f]{1,255}$/;
 
 /** Retry state of a file whose persist failed (leader memory; a new leader starts afresh). */
 interface PersistRetry { attempts: number; firstFailureMs: number; nextAttemptMs: number; lastError: string }
@@ -37,8 +45,18 @@ export class AlluxioMaster {
   readonly registry = new BlockRegistry();
   readonly startTimeMs = Date.now();
   readonly hostname: string;
-  /** Owner and group shown for every inode (the master's user; read once, not per inode). */
-  private readonly owner = os.userInfo().username;
+  /** The OS user running this master: the superuser, and the owner shown for inodes of unknown owner. */
+  private readonly superUser = os.userInfo().username;
+  /** Its primary group (looked up at start), shown for inodes of unknown group. */
+  private superUserGroup = '';
+  /** alluxio.security.authentication.type=SIMPLE: every namespace call names its user. */
+  private readonly authEnabled: boolean;
+  /** SIMPLE and alluxio.security.authorization.permission.enabled: permissions are checked. */
+  private readonly permissionsEnabled: boolean;
+  private readonly umask: number;
+  private readonly supergroup: string;
+  private readonly groupCache: GroupCache;
+  private readonly audit?: AuditLog;
   journal!: Journal;
   /** The leader whose namespace is current: it applied an entry of its own term (leaderInfo). */
   private serving = false;
@@ -65,12 +83,21 @@ export class AlluxioMaster {
     this.ufsRoot = ufsRootDir(conf.get('alluxio.master.mount.table.root.ufs'));
     this.ufsTempName = conf.get('alluxio.underfs.persistence.async.temp.dir');
     this.ufsTemp = ufsTempDir(this.ufsRoot, this.ufsTempName);
+    this.authEnabled = conf.getEnum('alluxio.security.authentication.type') === 'SIMPLE';
+    this.permissionsEnabled = this.authEnabled && conf.getBool('alluxio.security.authorization.permission.enabled');
+    this.umask = perm.parseOctal(conf.get('alluxio.security.authorization.permission.umask')) ?? 0o022;
+    this.supergroup = conf.get('alluxio.security.authorization.permission.supergroup');
+    this.groupCache = new GroupCache(conf.getMs('alluxio.security.group.mapping.cache.timeout'));
+    if (conf.getBool('alluxio.master.audit.logging.enabled')) {
+      this.audit = new AuditLog(AuditLog.fileIn(conf.get('alluxio.logs.dir')), (m) => this.log.warn(m));
+    }
   }
 
   get address(): string { return `${this.hostname}:${this.rpcPort}`; }
 
   async start(): Promise<void> {
     const t0 = Date.now();
+    this.superUserGroup = (await this.groupCache.primary(this.superUser)) || this.superUser;
     this.journal = await createJournal(this.conf, {
       log: (m) => this.log.warn(m),
       onRoleChange: (role, leader, term) => void this.onRoleChange(role, leader, term),
@@ -121,6 +148,7 @@ export class AlluxioMaster {
     await new Promise<void>((r) => (this.web ? this.web.close(() => r()) : r()));
     this.web?.closeAllConnections?.();
     await this.journal.close();
+    await this.audit?.close();
   }
 
   /** Serving namespace RPCs: the leader, with the namespace current. */
@@ -203,7 +231,7 @@ export class AlluxioMaster {
       blockSizeBytes: n.blockSize, creationTimeMs: n.ctime, lastModificationTimeMs: n.mtime, completed: n.completed,
       folder: n.dir, persisted: n.persistence === 'PERSISTED', persistenceState: n.persistence, blockIds: n.blocks,
       fileBlockInfos, inAlluxioPercentage: n.dir || n.length === 0 ? (n.dir ? 0 : 100) : Math.floor((cached * 100) / n.length),
-      mode: n.dir ? 0o755 : 0o644, owner: this.owner, group: this.owner, persistError: n.persistError ?? this.persistRetries.get(n.id)?.lastError ?? '',
+      mode: n.mode, owner: this.view(n).owner, group: this.view(n).group, persistError: n.persistError ?? this.persistRetries.get(n.id)?.lastError ?? '',
     };
   }
 
@@ -367,83 +395,279 @@ export class AlluxioMaster {
     return removed;
   }
 
+  // ------------------------------------------------------------------ users and permissions
+  /**
+   * Who calls: with SIMPLE, the user named in the call's metadata (sent by every client), its
+   * groups on this host, and whether it is a superuser (this master's OS user or a member of
+   * alluxio.security.authorization.permission.supergroup). undefined with NOSASL.
+   */
+  private async caller(call: { metadata?: grpc.Metadata }): Promise<perm.Subject | undefined> {
+    if (!this.authEnabled) return undefined;
+    const v = call.metadata?.get(USER_KEY)?.[0];
+    const user = typeof v === 'string' ? v : '';
+    if (!user) {
+      throw new AuthenticationError('Unauthenticated: the call names no user (alluxio.security.authentication.type=SIMPLE)', {
+        hint: 'use a client of this version (it sends its login user), or set alluxio.security.authentication.type=NOSASL on the masters to turn users off',
+      });
+    }
+    if (!NAME_RE.test(user)) throw new AuthenticationError(`Unauthenticated: "${user.slice(0, 64)}" is not a valid user name`);
+    const groups = await this.groupCache.groups(user);
+    return { user, groups, superuser: user === this.superUser || groups.includes(this.supergroup) };
+  }
+
+  /**
+   * What the checks (and clients) see of an inode: an inode of unknown owner (NOSASL, or created
+   * before permissions) is this master's, with its group; a known owner without a group (a user
+   * with no groups on this host) keeps the empty group.
+   */
+  private readonly view = (n: Inode): perm.PermInode => (n.owner
+    ? { owner: n.owner, group: n.group, mode: n.mode }
+    : { owner: this.superUser, group: n.group || this.superUserGroup, mode: n.mode });
+  private readonly entries = (n: Inode) => this.ns.entries(n);
+
+  /** The existing inodes along `path` as the checks see them; `complete` when `path` exists. */
+  private chainOf(path: string): { inodes: Inode[]; views: perm.PermInode[]; complete: boolean } {
+    const { chain, complete } = this.ns.chain(path);
+    return { inodes: chain, views: chain.map(this.view), complete };
+  }
+
+  /** Owner, group (the user's primary group, as Alluxio) and modes (umask applied) of what `who` creates. */
+  private newPerm(who: perm.Subject | undefined, dir: boolean): { owner: string; group: string; mode: number; dirMode: number } {
+    return {
+      owner: who?.user ?? '', group: who?.groups[0] ?? '',
+      mode: perm.createMode(dir, this.umask), dirMode: perm.createMode(true, this.umask),
+    };
+  }
+
+  /** Creating or removing the entry `path`: write and execute on its directory. */
+  private checkParent(s: perm.Subject | undefined, path: string): { inodes: Inode[]; views: perm.PermInode[]; complete: boolean } {
+    const c = this.chainOf(path);
+    if (s) perm.checkParentAccess(s, path, c.views, c.complete, perm.WRITE | perm.EXECUTE);
+    return c;
+  }
+
+  /** Deleting or renaming `path` away: its directory's write permission and sticky bit. */
+  private checkRemovable(s: perm.Subject | undefined, path: string): void {
+    const c = this.checkParent(s, path);
+    if (s && c.complete && c.views.length > 1) perm.checkSticky(s, path, c.views[c.views.length - 2]!, c.views[c.views.length - 1]!);
+  }
+
+  /**
+   * Adding blocks to or completing a file: write on it, except for its owner while it is being
+   * written (as a POSIX open for writing stays valid whatever mode the file was created with: a
+   * umask of 0277 must not stop a writer from finishing its own file).
+   */
+  private checkWriting(s: perm.Subject | undefined, path: string): void {
+    if (!s) return;
+    const c = this.chainOf(path);
+    const f = c.inodes[c.inodes.length - 1]!;
+    if (c.complete && !f.dir && !f.completed && f.owner === s.user) { perm.checkAccess(s, path, c.views, 0); return; }
+    perm.checkAccess(s, path, c.views, perm.WRITE);
+  }
+
+  /** `bits` on `path` itself (execute on every directory above it). */
+  private checkPath(s: perm.Subject | undefined, path: string, bits: number): void {
+    if (s) perm.checkAccess(s, path, this.chainOf(path).views, bits);
+  }
+
+  /**
+   * Run a namespace operation as its caller: `fn` gets the caller (undefined with NOSASL) and the
+   * subject to check permissions for (undefined when checks are off). With the audit log on, one
+   * line records who asked for what and whether it was allowed and succeeded.
+   */
+  private async asCaller<T>(call: grpc.ServerUnaryCall<unknown, unknown>, cmd: string, src: string, dst: string | null,
+    fn: (who: perm.Subject | undefined, check: perm.Subject | undefined) => Promise<T>): Promise<T> {
+    const t0 = process.hrtime.bigint();
+    const before = this.audit ? this.ns.lookup(src) : undefined;
+    let who: perm.Subject | undefined;
+    let allowed = true;
+    let succeeded = false;
+    try {
+      who = await this.caller(call);
+      const result = await fn(who, this.permissionsEnabled ? who : undefined);
+      succeeded = true;
+      return result;
+    } catch (e) {
+      if (e instanceof PermissionDeniedError || e instanceof AuthenticationError) allowed = false;
+      if (e instanceof NotLeaderError) who = undefined;
+      throw e;
+    } finally {
+      if (this.audit && (succeeded || this.isLeader())) {
+        const v = before && this.view(before);
+        this.audit.write({
+          succeeded, allowed, user: who?.user ?? '', group: who?.groups[0] ?? '', authType: this.authEnabled ? 'SIMPLE' : 'NOSASL',
+          ip: `/${call.getPeer?.() ?? ''}`, cmd, src, dst, perm: v ? `${v.owner}:${v.group}:${perm.modeString(v.mode)}` : null,
+          executionTimeUs: Number(process.hrtime.bigint() - t0) / 1000,
+        });
+      }
+    }
+  }
+
+  /** Administration (fsadmin journal quorum add/remove/elect) is for superusers when permissions are checked. */
+  private async requireSuperuser(call: { metadata?: grpc.Metadata }, what: string): Promise<void> {
+    const who = await this.caller(call);
+    if (this.permissionsEnabled && who && !who.superuser) {
+      throw new PermissionDeniedError(`Permission denied: user=${who.user} may not ${what}: only a superuser (${this.superUser} or a member of ${this.supergroup}) may`);
+    }
+  }
+
+  /** A user or group name from a client: printable, no blanks, ':' or ','. */
+  private static checkName(kind: string, v: string): string {
+    if (!NAME_RE.test(v)) throw new UsageError(`"${v.slice(0, 64)}" is not a valid ${kind} name`);
+    return v;
+  }
+
   // ------------------------------------------------------------------ services
   private fileSystemService(): grpc.UntypedServiceImplementation {
     return {
-      CreateDirectory: unary(async (r: any) => {
+      CreateDirectory: unary(async (r: any, call) => {
         // No pre-check against the local state: an earlier attempt with this opId may still be
         // in the log, so only the journal entry, applied in order, can decide (found by test/sim).
         const path = normalizePath(r.path);
-        this.checkNewPath(path);
-        const persisted = r.writeType !== 'MUST_CACHE';
-        await this.propose({ type: 'mkdir', path, recursive: r.recursive, allowExists: r.allowExists, persisted, opId: r.opId });
-        if (persisted) await this.ufsQueue.run(() => fs.mkdir(this.ufs(path), { recursive: true }));
-        return this.fileInfo(this.ns.resolve(path), path);
-      }),
-      CreateFile: unary(async (r: any) => {
-        const path = normalizePath(r.path);
-        this.checkNewPath(path);
-        const blockSize = r.blockSizeBytes > 0 ? r.blockSizeBytes : this.conf.getBytes('alluxio.user.block.size.bytes.default');
-        await this.propose({ type: 'createFile', path, recursive: r.recursive, blockSize, opId: r.opId });
-        return this.fileInfo(this.ns.resolve(path), path);
-      }),
-      GetNewBlockIdForFile: unary(async (r: any) => ({ blockId: await this.propose({ type: 'newBlock', path: normalizePath(r.path), opId: r.opId }) })),
-      CompleteFile: unary(async (r: any) => {
-        const path = normalizePath(r.path);
-        const persistence = r.persisted ? 'PERSISTED' : r.asyncPersist ? 'TO_BE_PERSISTED' : 'NOT_PERSISTED';
-        const complete = () => this.propose({ type: 'completeFile', path, length: r.length, persistence, opId: r.opId });
-        if (r.persisted) {
-          // THROUGH / CACHE_THROUGH: the worker wrote the data to a temp file; place it at the
-          // file's path now, then journal the completion (a crash in between leaves the file
-          // incomplete, never PERSISTED without its data).
+        return this.asCaller(call, 'createDirectory', path, null, async (who, check) => {
+          this.checkNewPath(path);
           this.requireLeader();
-          const f = this.ns.resolve(path);
-          const temp = this.tempFileOf(f.id, r.tempUfsPath);
-          if (!(await this.placeTemp(f.id, temp, (x) => !x.completed, complete, Number(r.length)))) await complete();
-        } else {
-          await complete();
-        }
-        return this.fileInfo(this.ns.resolve(path), path);
+          const c = this.chainOf(path);
+          // mkdir -p of an existing directory only needs to reach it.
+          if (check && c.complete && r.allowExists && c.inodes[c.inodes.length - 1]!.dir) perm.checkAccess(check, path, c.views, 0);
+          else if (check) perm.checkParentAccess(check, path, c.views, c.complete, perm.WRITE | perm.EXECUTE);
+          const persisted = r.writeType !== 'MUST_CACHE';
+          const p = this.newPerm(who, true);
+          await this.propose({ type: 'mkdir', path, recursive: r.recursive, allowExists: r.allowExists, persisted, opId: r.opId, owner: p.owner, group: p.group, mode: p.mode });
+          if (persisted) await this.ufsQueue.run(() => fs.mkdir(this.ufs(path), { recursive: true }));
+          return this.fileInfo(this.ns.resolve(path), path);
+        });
       }),
-      GetStatus: unary(async (r: any) => {
-        await this.readBarrier();
+      CreateFile: unary(async (r: any, call) => {
         const path = normalizePath(r.path);
-        return this.fileInfo(this.ns.resolve(path), path);
+        return this.asCaller(call, 'createFile', path, null, async (who, check) => {
+          this.checkNewPath(path);
+          this.requireLeader();
+          this.checkParent(check, path);
+          const blockSize = r.blockSizeBytes > 0 ? r.blockSizeBytes : this.conf.getBytes('alluxio.user.block.size.bytes.default');
+          const p = this.newPerm(who, false);
+          await this.propose({ type: 'createFile', path, recursive: r.recursive, blockSize, opId: r.opId, owner: p.owner, group: p.group, mode: p.mode, dirMode: p.dirMode });
+          return this.fileInfo(this.ns.resolve(path), path);
+        });
       }),
-      ListStatus: unary(async (r: any) => {
-        await this.readBarrier();
+      GetNewBlockIdForFile: unary(async (r: any, call) => {
         const path = normalizePath(r.path);
-        const n = this.ns.resolve(path);
-        if (!n.dir) return { infos: [this.fileInfo(n, path)] };
-        const infos: any[] = [];
-        const walk = (dir: Inode, dirPath: string) => {
-          for (const c of this.ns.children(dir)) {
-            const cp = dirPath === '/' ? `/${c.name}` : `${dirPath}/${c.name}`;
-            infos.push(this.fileInfo(c, cp));
-            if (r.recursive && c.dir) walk(c, cp);
+        return this.asCaller(call, 'getNewBlockIdForFile', path, null, async (_who, check) => {
+          this.requireLeader();
+          this.checkWriting(check, path);
+          return { blockId: await this.propose({ type: 'newBlock', path, opId: r.opId }) };
+        });
+      }),
+      CompleteFile: unary(async (r: any, call) => {
+        const path = normalizePath(r.path);
+        return this.asCaller(call, 'completeFile', path, null, async (_who, check) => {
+          this.requireLeader();
+          this.checkWriting(check, path);
+          const persistence = r.persisted ? 'PERSISTED' : r.asyncPersist ? 'TO_BE_PERSISTED' : 'NOT_PERSISTED';
+          const complete = () => this.propose({ type: 'completeFile', path, length: r.length, persistence, opId: r.opId });
+          if (r.persisted) {
+            // THROUGH / CACHE_THROUGH: the worker wrote the data to a temp file; place it at the
+            // file's path now, then journal the completion (a crash in between leaves the file
+            // incomplete, never PERSISTED without its data).
+            const f = this.ns.resolve(path);
+            const temp = this.tempFileOf(f.id, r.tempUfsPath);
+            if (!(await this.placeTemp(f.id, temp, (x) => !x.completed, complete, Number(r.length)))) await complete();
+          } else {
+            await complete();
           }
-        };
-        walk(n, path);
-        return { infos };
+          return this.fileInfo(this.ns.resolve(path), path);
+        });
       }),
-      Remove: unary(async (r: any) => {
+      GetStatus: unary(async (r: any, call) => {
         const path = normalizePath(r.path);
-        if (path === '/') throw new InvalidPathError('Cannot delete the root directory "/"');
-        const res = (await this.propose({ type: 'delete', path, recursive: r.recursive, opId: r.opId })) as DeleteResult;
-        this.registry.freeBlocks(res.blockIds);
-        await this.ufsDelete(path);
-        return {};
+        return this.asCaller(call, 'getFileInfo', path, null, async (_who, check) => {
+          await this.readBarrier();
+          this.checkPath(check, path, perm.READ);
+          return this.fileInfo(this.ns.resolve(path), path);
+        });
       }),
-      Rename: unary(async (r: any) => {
+      ListStatus: unary(async (r: any, call) => {
+        const path = normalizePath(r.path);
+        return this.asCaller(call, 'listStatus', path, null, async (_who, check) => {
+          await this.readBarrier();
+          const c = this.chainOf(path);
+          const n = this.ns.resolve(path);
+          // A directory's entries need read and execute on it (HDFS); a file, read.
+          if (check) perm.checkAccess(check, path, c.views, n.dir ? perm.READ | perm.EXECUTE : perm.READ);
+          if (!n.dir) return { infos: [this.fileInfo(n, path)] };
+          const infos: any[] = [];
+          const walk = (dir: Inode, dirPath: string) => {
+            for (const ch of this.ns.children(dir)) {
+              const cp = dirPath === '/' ? `/${ch.name}` : `${dirPath}/${ch.name}`;
+              infos.push(this.fileInfo(ch, cp));
+              if (r.recursive && ch.dir) {
+                if (check && !perm.permitted(check, this.view(ch), perm.READ | perm.EXECUTE)) perm.checkAccess(check, cp, this.chainOf(cp).views, perm.READ | perm.EXECUTE);
+                walk(ch, cp);
+              }
+            }
+          };
+          walk(n, path);
+          return { infos };
+        });
+      }),
+      Remove: unary(async (r: any, call) => {
+        const path = normalizePath(r.path);
+        return this.asCaller(call, 'delete', path, null, async (_who, check) => {
+          if (path === '/') throw new InvalidPathError('Cannot delete the root directory "/"');
+          this.requireLeader();
+          this.checkRemovable(check, path);
+          const n = this.ns.lookup(path);
+          if (check && n?.dir && r.recursive) perm.checkDeleteSubtree(check, path, n, this.entries, this.view);
+          const res = (await this.propose({ type: 'delete', path, recursive: r.recursive, opId: r.opId })) as DeleteResult;
+          this.registry.freeBlocks(res.blockIds);
+          await this.ufsDelete(path);
+          return {};
+        });
+      }),
+      Rename: unary(async (r: any, call) => {
         const src = normalizePath(r.src), dst = normalizePath(r.dst);
-        this.checkNewPath(dst);
-        await this.propose({ type: 'rename', src, dst, opId: r.opId });
-        await this.ufsRename(src, dst);
-        return {};
+        return this.asCaller(call, 'rename', src, dst, async (_who, check) => {
+          this.checkNewPath(dst);
+          this.requireLeader();
+          this.checkRemovable(check, src);
+          this.checkParent(check, dst);
+          await this.propose({ type: 'rename', src, dst, opId: r.opId });
+          await this.ufsRename(src, dst);
+          return {};
+        });
       }),
-      Exists: unary(async (r: any) => {
-        await this.readBarrier();
-        return { exists: !!this.ns.lookup(normalizePath(r.path)) };
+      Exists: unary(async (r: any, call) => {
+        const path = normalizePath(r.path);
+        return this.asCaller(call, 'exists', path, null, async (_who, check) => {
+          await this.readBarrier();
+          const c = this.chainOf(path);
+          // Knowing whether a name exists needs only to reach its directory.
+          if (check) perm.checkAccess(check, path, c.views, c.complete ? 0 : perm.EXECUTE);
+          return { exists: c.complete };
+        });
+      }),
+      SetAttribute: unary(async (r: any, call) => {
+        const path = normalizePath(r.path);
+        return this.asCaller(call, 'setAttribute', path, null, async (_who, check) => {
+          const change: perm.AttributeChange = {};
+          if (r.owner) change.owner = AlluxioMaster.checkName('owner', String(r.owner));
+          if (r.group) change.group = AlluxioMaster.checkName('group', String(r.group));
+          if (r.mode) {
+            if (!perm.isValidModeSpec(String(r.mode))) throw new UsageError(`"${String(r.mode).slice(0, 64)}" is not a valid mode: use octal (755, 1777) or symbolic (u+x, go-w, a=rX, +t)`);
+            change.mode = String(r.mode);
+          }
+          if (!Object.keys(change).length) throw new UsageError('setAttribute needs an owner, a group or a mode');
+          this.requireLeader();
+          const c = this.chainOf(path);
+          if (!c.complete) throw new FileDoesNotExistError(path);
+          const n = c.inodes[c.inodes.length - 1]!;
+          if (check) {
+            perm.checkSetAttribute(check, path, c.views, change);
+            if (r.recursive && n.dir) perm.checkOwnerSubtree(check, path, n, this.entries, this.view);
+          }
+          await this.propose({ type: 'setAttribute', path, ...change, recursive: !!r.recursive, opId: r.opId });
+          return this.fileInfo(this.ns.resolve(path), path);
+        });
       }),
     };
   }
@@ -562,9 +786,10 @@ export class AlluxioMaster {
     };
     return {
       GetQuorumInfo: unary(async () => info(raft())),
-      AddQuorumServer: unary(async (r: any) => { const j = raft(); await j.changeMembership('add', address(r.address)); return info(j); }),
-      RemoveQuorumServer: unary(async (r: any) => { const j = raft(); await j.changeMembership('remove', address(r.address)); return info(j); }),
-      TransferLeadership: unary(async (r: any) => {
+      AddQuorumServer: unary(async (r: any, call) => { await this.requireSuperuser(call, 'change the journal quorum'); const j = raft(); await j.changeMembership('add', address(r.address)); return info(j); }),
+      RemoveQuorumServer: unary(async (r: any, call) => { await this.requireSuperuser(call, 'change the journal quorum'); const j = raft(); await j.changeMembership('remove', address(r.address)); return info(j); }),
+      TransferLeadership: unary(async (r: any, call) => {
+        await this.requireSuperuser(call, 'transfer the leadership');
         const j = raft();
         const to = address(r.address);
         if (!j.quorumInfo().members.some((m) => m.id === to)) throw new InvalidPathError(`${to} is not a member of the quorum`);

@@ -18,6 +18,7 @@ function isRememberedError(v: unknown): v is RememberedError {
   return typeof v === 'object' && v !== null && 'error' in v && typeof (v as RememberedError).error?.code === 'string';
 }
 import { normalizePath, components, parentOf, baseName, isUnder } from './paths.js';
+import { applyModeSpec, MODE_MASK } from './permissions.js';
 
 export type PersistenceState = 'NOT_PERSISTED' | 'TO_BE_PERSISTED' | 'PERSISTED';
 
@@ -37,7 +38,20 @@ export interface Inode {
   persistError?: string;
   /** Directories only: child name -> child's container number (see containerOf). */
   children?: Map<string, number>;
+  /** The user that created it ('' when unknown: NOSASL, or a journal older than permissions; shown as the master's user). */
+  owner: string;
+  /** Its group ('' when unknown, shown as the master user's group). */
+  group: string;
+  /** Permission bits: rwx for owner, group, others, and the sticky bit (01000). */
+  mode: number;
 }
+
+/** Owner, group and mode of new inodes, decided by the leader and carried by the entry. */
+export interface NewPerm { owner: string; group: string; mode: number }
+
+/** Modes of inodes from entries or snapshots that carry none (before permissions existed). */
+export const DEFAULT_DIR_MODE = 0o755;
+export const DEFAULT_FILE_MODE = 0o644;
 
 /** Block ids are containerId * 2^24 + sequence; a file's id is its container's last sequence. */
 export const BLOCK_SEQ = 2 ** 24;
@@ -47,6 +61,16 @@ export const ROOT_ID = fileIdOf(0);
 const MAX_REMEMBERED_OPS = 10_000;
 
 export interface DeleteResult { blockIds: number[]; deletedFiles: number; persistedPaths: string[] }
+
+/** Owner, group and mode an entry gives its new inodes (`modeKey`: mode, or dirMode for created ancestors). */
+function permOf(e: JournalEntry, modeKey: 'mode' | 'dirMode', defaultMode: number): NewPerm {
+  const mode = Number(e[modeKey]);
+  return {
+    owner: typeof e.owner === 'string' ? e.owner : '',
+    group: typeof e.group === 'string' ? e.group : '',
+    mode: Number.isInteger(mode) && e[modeKey] !== undefined ? mode & MODE_MASK : defaultMode,
+  };
+}
 
 export class Namespace implements StateMachine {
   /** Inodes by container number: small integers are far cheaper Map keys than ids >= 2^31. */
@@ -80,7 +104,7 @@ export class Namespace implements StateMachine {
     this.clusterId = '';
     this.inodes.set(0, {
       id: ROOT_ID, name: '', parentId: -1, dir: true, ctime: 0, mtime: 0, length: 0, blockSize: 0, blocks: [],
-      completed: true, persistence: 'PERSISTED', children: new Map(),
+      completed: true, persistence: 'PERSISTED', children: new Map(), owner: '', group: '', mode: DEFAULT_DIR_MODE,
     });
   }
 
@@ -96,6 +120,27 @@ export class Namespace implements StateMachine {
       cur = this.inodes.get(k)!;
     }
     return cur;
+  }
+
+  /**
+   * The existing inodes along `path` (normalized), the root first; `complete` when the last one
+   * is the inode at `path` itself. A file met before the end ends the chain.
+   */
+  chain(path: string): { chain: Inode[]; complete: boolean } {
+    let cur = this.inodes.get(0)!;
+    const chain = [cur];
+    for (const c of components(path)) {
+      const k = cur.children?.get(c);
+      if (k === undefined) return { chain, complete: false };
+      cur = this.inodes.get(k)!;
+      chain.push(cur);
+    }
+    return { chain, complete: true };
+  }
+
+  /** A directory's entries as (name, inode), sorted by name; undefined for a file. */
+  entries(dir: Inode): [string, Inode][] | undefined {
+    return dir.children ? this.children(dir).map((c) => [c.name, c]) : undefined;
   }
 
   /** Like lookup but throws FileDoesNotExistError. */
@@ -135,14 +180,14 @@ export class Namespace implements StateMachine {
 
   /**
    * A digest of the replicated state that does not depend on how it was reached (replay, Raft
-   * log, snapshot install): inodes by id, committed block lengths, the cluster id. Masters that
+   * log, snapshot install): inodes (with owner, group, mode) by id, committed block lengths, the cluster id. Masters that
    * applied the same entries have the same digest (checked by the fault suite).
    */
   digest(): string {
     const h = createHash('sha256');
     for (const k of [...this.inodes.keys()].sort((a, b) => a - b)) {
       const n = this.inodes.get(k)!;
-      h.update(JSON.stringify([n.id, n.name, n.parentId, n.dir, n.ctime, n.mtime, n.length, n.blockSize, n.blocks, n.completed, n.persistence, n.persistError ?? null]));
+      h.update(JSON.stringify([n.id, n.name, n.parentId, n.dir, n.ctime, n.mtime, n.length, n.blockSize, n.blocks, n.completed, n.persistence, n.persistError ?? null, n.owner, n.group, n.mode]));
     }
     for (const [b, l] of [...this.blockLengths].sort((x, y) => x[0] - y[0])) h.update(`${b}:${l};`);
     h.update(this.clusterId);
@@ -200,10 +245,15 @@ export class Namespace implements StateMachine {
       case 'leaderInfo':
         this.masters.set(String(e.id), { rpc: String(e.rpc), web: String(e.web) });
         return null;
-      case 'mkdir':
-        return this.mkdir(normalizePath(String(e.path)), !!e.recursive, !!e.allowExists, ts, !!e.persisted).id;
+      case 'mkdir': {
+        const dirPerm = permOf(e, 'mode', DEFAULT_DIR_MODE);
+        return this.mkdir(normalizePath(String(e.path)), !!e.recursive, !!e.allowExists, ts, !!e.persisted, dirPerm).id;
+      }
       case 'createFile':
-        return this.createFile(normalizePath(String(e.path)), !!e.recursive, Number(e.blockSize), ts).id;
+        return this.createFile(normalizePath(String(e.path)), !!e.recursive, Number(e.blockSize), ts, permOf(e, 'mode', DEFAULT_FILE_MODE), permOf(e, 'dirMode', DEFAULT_DIR_MODE)).id;
+      case 'setAttribute':
+        this.setAttribute(normalizePath(String(e.path)), e);
+        return null;
       case 'newBlock':
         return this.newBlock(normalizePath(String(e.path)));
       case 'commitBlock': {
@@ -244,11 +294,12 @@ export class Namespace implements StateMachine {
     }
   }
 
-  private newInode(parent: Inode, name: string, dir: boolean, ts: number): Inode {
+  private newInode(parent: Inode, name: string, dir: boolean, ts: number, perm: NewPerm): Inode {
     const container = this.nextContainer++;
     const n: Inode = {
       id: fileIdOf(container), name, parentId: parent.id, dir, ctime: ts, mtime: ts,
       length: 0, blockSize: 0, blocks: [], completed: dir, persistence: 'NOT_PERSISTED',
+      owner: perm.owner, group: perm.group, mode: perm.mode,
     };
     if (dir) n.children = new Map();
     this.inodes.set(container, n);
@@ -258,7 +309,7 @@ export class Namespace implements StateMachine {
   }
 
   /** Parent directory for a new entry at `path`, creating ancestors when `recursive`. */
-  private parentFor(path: string, recursive: boolean, ts: number, persisted: boolean): Inode {
+  private parentFor(path: string, recursive: boolean, ts: number, persisted: boolean, dirPerm: NewPerm): Inode {
     if (path === '/') throw new FileAlreadyExistsError('/');
     let cur = this.inodes.get(0)!;
     const comps = components(path);
@@ -268,7 +319,7 @@ export class Namespace implements StateMachine {
       const id = cur.children!.get(c);
       if (id === undefined) {
         if (!recursive) throw new FileDoesNotExistError(sofar);
-        cur = this.newInode(cur, c, true, ts);
+        cur = this.newInode(cur, c, true, ts, dirPerm);
         if (persisted) cur.persistence = 'PERSISTED';
       } else {
         cur = this.inodes.get(id)!;
@@ -278,27 +329,27 @@ export class Namespace implements StateMachine {
     return cur;
   }
 
-  private mkdir(path: string, recursive: boolean, allowExists: boolean, ts: number, persisted: boolean): Inode {
+  private mkdir(path: string, recursive: boolean, allowExists: boolean, ts: number, persisted: boolean, perm: NewPerm): Inode {
     const existing = this.lookup(path);
     if (existing) {
       if (existing.dir && allowExists) return existing;
       throw new FileAlreadyExistsError(path);
     }
-    const parent = this.parentFor(path, recursive, ts, persisted);
-    const d = this.newInode(parent, baseName(path), true, ts);
+    const parent = this.parentFor(path, recursive, ts, persisted, perm);
+    const d = this.newInode(parent, baseName(path), true, ts, perm);
     if (persisted) d.persistence = 'PERSISTED';
     return d;
   }
 
-  private createFile(path: string, recursive: boolean, blockSize: number, ts: number): Inode {
+  private createFile(path: string, recursive: boolean, blockSize: number, ts: number, perm: NewPerm, dirPerm: NewPerm): Inode {
     if (!(blockSize > 0)) throw new InvalidPathError(`block size must be positive, got ${blockSize}`);
     const name = baseName(path);
     // One walk: a missing parent is created (recursive) only when the file itself is new.
     const parentPath = parentOf(path);
     const existingParent = this.lookup(parentPath);
     if (existingParent?.children?.has(name) || path === '/') throw new FileAlreadyExistsError(path);
-    const parent = existingParent?.dir ? existingParent : this.parentFor(path, recursive, ts, false);
-    const f = this.newInode(parent, name, false, ts);
+    const parent = existingParent?.dir ? existingParent : this.parentFor(path, recursive, ts, false, dirPerm);
+    const f = this.newInode(parent, name, false, ts, perm);
     f.blockSize = blockSize;
     return f;
   }
@@ -392,13 +443,30 @@ export class Namespace implements StateMachine {
     newParent.mtime = ts;
   }
 
+  /** chown / chgrp / chmod of `path` (and everything under it with `recursive`). */
+  private setAttribute(path: string, e: JournalEntry): void {
+    const n = this.resolve(path);
+    const owner = typeof e.owner === 'string' ? e.owner : undefined;
+    const group = typeof e.group === 'string' ? e.group : undefined;
+    const mode = typeof e.mode === 'string' ? e.mode : undefined;
+    const stack = [n];
+    for (let guard = 0; stack.length && guard <= this.inodes.size; guard++) {
+      const cur = stack.pop()!;
+      if (owner !== undefined) cur.owner = owner;
+      if (group !== undefined) cur.group = group;
+      if (mode !== undefined) cur.mode = applyModeSpec(mode, cur.mode, cur.dir);
+      if (e.recursive && cur.dir) for (const k of cur.children!.values()) stack.push(this.inodes.get(k)!);
+    }
+  }
+
   // ---------------------------------------------------------------- snapshot
   snapshot(): Buffer {
     const inodes: unknown[] = [];
     for (const n of this.inodes.values()) {
-      const row: unknown[] = [n.id, n.name, n.parentId, n.dir ? 1 : 0, n.ctime, n.mtime, n.length, n.blockSize, n.blocks, n.completed ? 1 : 0, n.persistence];
-      if (n.persistError !== undefined) row.push(n.persistError);
-      inodes.push(row);
+      inodes.push([
+        n.id, n.name, n.parentId, n.dir ? 1 : 0, n.ctime, n.mtime, n.length, n.blockSize, n.blocks, n.completed ? 1 : 0, n.persistence,
+        n.persistError ?? null, [n.owner, n.group, n.mode],
+      ]);
     }
     return Buffer.from(JSON.stringify({
       v: 1, clusterId: this.clusterId, nextContainer: this.nextContainer, inodes,
@@ -412,8 +480,13 @@ export class Namespace implements StateMachine {
     this.inodes.clear();
     this.clusterId = s.clusterId;
     this.nextContainer = s.nextContainer;
-    for (const [id, name, parentId, dir, ctime, mtime, length, blockSize, blocks, completed, persistence, persistError] of s.inodes) {
-      const n: Inode = { id, name, parentId, dir: dir === 1, ctime, mtime, length, blockSize, blocks, completed: completed === 1, persistence };
+    for (const [id, name, parentId, dir, ctime, mtime, length, blockSize, blocks, completed, persistence, persistError, perm] of s.inodes) {
+      // Snapshots from before permissions have no owner, group or mode: unknown owner, default modes.
+      const [owner, group, mode] = Array.isArray(perm) ? perm : ['', '', dir === 1 ? DEFAULT_DIR_MODE : DEFAULT_FILE_MODE];
+      const n: Inode = {
+        id, name, parentId, dir: dir === 1, ctime, mtime, length, blockSize, blocks, completed: completed === 1, persistence,
+        owner: String(owner), group: String(group), mode: Number(mode) & MODE_MASK,
+      };
       if (typeof persistError === 'string') n.persistError = persistError;
       if (n.dir) n.children = new Map();
       this.inodes.set(containerOf(id), n);

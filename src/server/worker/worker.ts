@@ -19,6 +19,7 @@ import { createLogger, type Logger } from '../../log.js';
 import { BlockStore, tierSpecsFromConf, type TempBlock } from './blockStore.js';
 import { ufsRootDir, ufsTempDir, ufsTempName } from '../ufs.js';
 import { startWorkerWeb } from './web.js';
+import { clusterSecret, secretServerInterceptors } from '../../clusterSecret.js';
 
 interface PersistResult { fileId: number; tempUfsPath: string; error: string }
 
@@ -55,7 +56,10 @@ export class AlluxioWorker {
 
   async start(): Promise<void> {
     await this.store.open();
-    const server = new grpc.Server(CHANNEL_OPTIONS);
+    // Only members of the cluster (holders of the cluster secret) may use the data port.
+    const secret = clusterSecret(this.conf);
+    if (!secret && this.conf.getEnum('alluxio.security.authentication.type') !== 'NOSASL') this.log.warn('No cluster secret (alluxio format creates one): the data port accepts any caller');
+    const server = new grpc.Server({ ...CHANNEL_OPTIONS, interceptors: secretServerInterceptors(secret, `worker ${this.hostname}`) });
     server.addService(protos().worker.BlockWorker.service, this.service());
     this.rpcPort = await bindServer(server, this.conf.get('alluxio.worker.bind.host'), this.conf.getPort('alluxio.worker.rpc.port'));
     this.grpcServer = server;
