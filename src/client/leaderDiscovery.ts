@@ -19,7 +19,8 @@ import { isValidHost } from '../conf/hosts.js';
 import { TimeoutError } from '../errors.js';
 
 /** What a master says about leadership. */
-export interface ProbeAnswer { isLeader: boolean; leaderHint?: string }
+/** A master's answer; `journalWriteError`: why its journal refuses writes (a full disk), shown in the final error. */
+export interface ProbeAnswer { isLeader: boolean; leaderHint?: string; journalWriteError?: string }
 
 /** Ask `addr` whether it leads, within `timeoutMs`; reject with TimeoutError when it does not answer in time. */
 export type Probe = (addr: string, timeoutMs: number, signal: AbortSignal) => Promise<ProbeAnswer>;
@@ -102,7 +103,8 @@ export function discoverLeader(initial: readonly string[], probe: Probe, o: Disc
           timeouts.delete(addr);
           if (answer.isLeader === true) { tried.set(addr, 'leader'); finish(addr); return; }
           const hint = validHint(answer.leaderHint);
-          tried.set(addr, hint ? `standby (leader is ${hint})` : 'standby, no leader known');
+          const why = answer.journalWriteError ? `; ${answer.journalWriteError}` : '';
+          tried.set(addr, (hint ? `standby (leader is ${hint})` : 'standby, no leader known') + why);
           if (hint && hint !== addr) {
             if (!candidates.includes(hint) && candidates.length < o.maxCandidates) candidates.push(hint);
             if (candidates.includes(hint)) ask(hint);

@@ -169,7 +169,12 @@ export class MasterClient {
     return new Promise((resolve, reject) => {
       const call = (this.stubs(addr).meta as any).GetMasterInfo({}, { deadline: new Date(Date.now() + timeoutMs) }, (err: grpc.ServiceError | null, res: any) => {
         if (err) reject(fromServiceError(err, addr));
-        else resolve({ isLeader: res?.isLeader === true, leaderHint: typeof res?.leaderMasterAddress === 'string' ? res.leaderMasterAddress : undefined });
+        else {
+          resolve({
+            isLeader: res?.isLeader === true, leaderHint: typeof res?.leaderMasterAddress === 'string' ? res.leaderMasterAddress : undefined,
+            ...(typeof res?.journalWriteError === 'string' && res.journalWriteError ? { journalWriteError: res.journalWriteError.slice(0, 500) } : {}),
+          });
+        }
       }) as grpc.ClientUnaryCall;
       signal.addEventListener('abort', () => call.cancel(), { once: true });
     });

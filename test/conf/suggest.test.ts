@@ -29,7 +29,8 @@ const SUGGEST: Array<[typo: string, want: string | undefined]> = [
   ['alluxio.worker.ramdisk.capacity', undefined],
   ['alluxio.worker.ramdisk.sise', 'alluxio.worker.ramdisk.size'],
   ['fs.s3a.access.key', undefined],
-  ['alluxio.security.authentication.type', undefined],
+  ['alluxio.security.kerberos.server.principal', undefined],
+  ['alluxio.security.authentication.typ', 'alluxio.security.authentication.type'],
   ['alluxio.job.master.rpc.port', undefined],
 ];
 for (const [typo, want] of SUGGEST) {

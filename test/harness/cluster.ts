@@ -16,15 +16,33 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
 const MAIN = (kind: 'master' | 'worker') => path.join(ROOT, 'dist', 'src', 'server', kind, 'main.js');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** True when nothing listens on `port` (checked by listening on it, all addresses, and closing). */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
+    s.once('error', () => resolve(false));
+    s.listen(port, () => s.close(() => resolve(true)));
   });
+}
+
+/** Ports handed out by this process (a second test in it never gets the same one). */
+const handedOut = new Set<number>();
+/** Test ports come from here: below the kernel's ephemeral range and away from Alluxio's defaults. */
+const TEST_PORTS = { from: 22_000, to: 29_000 };
+
+/**
+ * A port free now. Not one the kernel picks for port 0: those come from the ephemeral range,
+ * where every outgoing connection of every test process also takes its source port, so such a
+ * port was often taken again before the server bound it (EADDRINUSE, a flaky start). Random in a
+ * range below it, never the same twice in one process.
+ */
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 500; i++) {
+    const port = TEST_PORTS.from + Math.floor(Math.random() * (TEST_PORTS.to - TEST_PORTS.from));
+    if (handedOut.has(port)) continue;
+    if (await portFree(port)) { handedOut.add(port); return port; }
+  }
+  throw new Error(`no free port found in ${TEST_PORTS.from}-${TEST_PORTS.to}`);
 }
 
 export interface CliResult { code: number; stdout: string; stderr: string }

@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../harness/cluster.js';
+import { freePort, portFree } from '../harness/cluster.js';
 
 /** A minimal configuration object backed by a map (what the local modules read). */
 export function fakeConf(values: Record<string, string>) {
@@ -147,14 +147,6 @@ export function killFromPidFiles(e: CliEnv): void {
 }
 
 /** Whether `port` can be listened on right now (on all interfaces, as the servers do). */
-export function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, () => s.close(() => resolve(true)));
-  });
-}
-
 /**
  * A free port p whose p + 1 is free too, and neither in `avoid` (a master's rpc and web ports,
  * the web port being the rpc port + 1).
