@@ -285,6 +285,11 @@ async function framedGarbage(c: TestCluster, rnd: () => number): Promise<void> {
   await Promise.all(calls);
 }
 
+/** The process a kill-/pause- fault targets: master `m` or worker `w`. */
+function target(fault: Fault, m: number, w: number): ['master' | 'worker', number] {
+  return fault.endsWith('master') ? ['master', m] : ['worker', w];
+}
+
 /** Run one seeded chaos test; never throws for a violation (they are in the report). */
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const log = opts.log ?? (() => {});
@@ -328,29 +333,25 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       const m = Math.floor(rnd() * 3), w = Math.floor(rnd() * 2);
       switch (kind) {
         case 'kill-master':
-          rec.target = `master ${m}`;
-          await c.kill('master', m);
+        case 'kill-worker': {
+          // kill -9, then restart after a while (waiting until it serves again).
+          const [proc, i] = target(kind, m, w);
+          rec.target = `${proc} ${i}`;
+          await c.kill(proc, i);
           await pause(300 + rnd() * 1200);
-          await c.startMaster(m);
+          await (proc === 'master' ? c.startMaster(i) : c.startWorker(i));
           break;
-        case 'kill-worker':
-          rec.target = `worker ${w}`;
-          await c.kill('worker', w);
-          await pause(300 + rnd() * 1200);
-          await c.startWorker(w);
-          break;
+        }
         case 'pause-master':
-          rec.target = `master ${m}`;
-          await c.kill('master', m, 'SIGSTOP');
+        case 'pause-worker': {
+          // Frozen (SIGSTOP), as a long GC pause or a hung disk would, then resumed.
+          const [proc, i] = target(kind, m, w);
+          rec.target = `${proc} ${i}`;
+          await c.kill(proc, i, 'SIGSTOP');
           await pause(500 + rnd() * 2000);
-          await c.kill('master', m, 'SIGCONT');
+          await c.kill(proc, i, 'SIGCONT');
           break;
-        case 'pause-worker':
-          rec.target = `worker ${w}`;
-          await c.kill('worker', w, 'SIGSTOP');
-          await pause(500 + rnd() * 2000);
-          await c.kill('worker', w, 'SIGCONT');
-          break;
+        }
         case 'garbage': {
           const ports = [...c.masterPorts.flatMap((p) => [p.rpc, p.web, p.journal]), ...c.workerPorts.flatMap((p) => [p.rpc, p.web])];
           rec.target = `${ports.length} ports`;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { TestCluster, waitFor, ROOT } from '../harness/cluster.js';
+import { TestCluster, waitFor, ROOT, type ClusterOptions } from '../harness/cluster.js';
 import { loadConfig } from '../../src/conf/index.js';
 import { FileSystem, type WriteType } from '../../src/client/fileSystem.js';
 
@@ -42,19 +42,25 @@ async function write(afs: FileSystem, p: string, data: Buffer, writeType: WriteT
   await out.close();
 }
 
-describe('asynchronous persistence is tied to the file id', () => {
-  const c = new TestCluster({ ramdiskSize: '256MB', blockSize: '4MB', props: {
-    'alluxio.master.persistence.initial.interval': '100ms',
-    'alluxio.master.persistence.max.interval': '200ms',
-    'alluxio.master.persistence.max.total.wait.time': '3s',
-    'alluxio.underfs.cleanup.interval': '500ms',
-  } });
-  let afs: FileSystem;
+/** A 1-master 1-worker cluster for the suite (started before, stopped after) and an in-process client. */
+function withCluster(opts: ClusterOptions): { c: TestCluster; fs: () => FileSystem } {
+  const c = new TestCluster(opts);
+  let afs: FileSystem | undefined;
   before(async () => {
     await c.setup(); await c.start();
     afs = new FileSystem(loadConfig({ env: c.env, home: ROOT }));
   });
   after(async () => { afs?.close(); await c.stop(); });
+  return { c, fs: () => afs! };
+}
+
+describe('asynchronous persistence is tied to the file id', () => {
+  const { c, fs: client } = withCluster({ ramdiskSize: '256MB', blockSize: '4MB', props: {
+    'alluxio.master.persistence.initial.interval': '100ms',
+    'alluxio.master.persistence.max.interval': '200ms',
+    'alluxio.master.persistence.max.total.wait.time': '3s',
+    'alluxio.underfs.cleanup.interval': '500ms',
+  } });
 
   test('files renamed or deleted right after an ASYNC_THROUGH write end under their current name, or nowhere', async () => {
     const N = 8;
@@ -62,19 +68,19 @@ describe('asynchronous persistence is tied to the file id', () => {
     const expected = new Map<string, string>();
     await Promise.all(Array.from({ length: N }, async (_, i) => {
       const data = content(i, size);
-      await write(afs, `/p/f${i}`, data, 'ASYNC_THROUGH');
+      await write(client(), `/p/f${i}`, data, 'ASYNC_THROUGH');
       // Rename (or delete) while the persist is being handed out or written: 0-500 ms later.
       await new Promise((r) => setTimeout(r, (i * 67) % 500));
-      if (i % 4 === 3) { await afs.delete(`/p/f${i}`); return; }
-      await afs.rename(`/p/f${i}`, `/p/g${i}`);
-      if (i % 4 === 2) await afs.rename(`/p/g${i}`, `/q${i}`).catch(async () => {
-        await afs.createDirectory('/q', { allowExists: true, recursive: true });
+      if (i % 4 === 3) { await client().delete(`/p/f${i}`); return; }
+      await client().rename(`/p/f${i}`, `/p/g${i}`);
+      if (i % 4 === 2) await client().rename(`/p/g${i}`, `/q${i}`).catch(async () => {
+        await client().createDirectory('/q', { allowExists: true, recursive: true });
       });
-      const final = i % 4 === 2 && (await afs.exists(`/q${i}`)) ? `/q${i}` : `/p/g${i}`;
+      const final = i % 4 === 2 && (await client().exists(`/q${i}`)) ? `/q${i}` : `/p/g${i}`;
       expected.set(final, sha(data));
     }));
     await waitFor('every remaining file persisted', async () => {
-      for (const p of expected.keys()) if ((await afs.getStatus(p)).persistenceState !== 'PERSISTED') return false;
+      for (const p of expected.keys()) if ((await client().getStatus(p)).persistenceState !== 'PERSISTED') return false;
       return true;
     }, 60_000);
     // Let any persist still running for a deleted file finish, and the temp folder be swept.
@@ -87,29 +93,29 @@ describe('asynchronous persistence is tied to the file id', () => {
   test('a name the UFS cannot hold is refused at create, for every write type', async () => {
     const long = `/${'x'.repeat(300)}`;
     for (const wt of ['ASYNC_THROUGH', 'MUST_CACHE', 'THROUGH'] as const) {
-      await assert.rejects(afs.createFile(long, { writeType: wt }), /longer than 255 bytes/);
+      await assert.rejects(client().createFile(long, { writeType: wt }), /longer than 255 bytes/);
     }
-    await assert.rejects(afs.createDirectory(`/d/${'y'.repeat(256)}`, { recursive: true }), /longer than 255 bytes/);
-    await write(afs, '/short', Buffer.from('ok'), 'MUST_CACHE');
-    await assert.rejects(afs.rename('/short', `/${'z'.repeat(256)}`), /longer than 255 bytes/);
-    assert.equal(await afs.exists(long), false);
+    await assert.rejects(client().createDirectory(`/d/${'y'.repeat(256)}`, { recursive: true }), /longer than 255 bytes/);
+    await write(client(), '/short', Buffer.from('ok'), 'MUST_CACHE');
+    await assert.rejects(client().rename('/short', `/${'z'.repeat(256)}`), /longer than 255 bytes/);
+    assert.equal(await client().exists(long), false);
   });
 
   test('a persist that keeps failing is retried, then marked failed; the worker keeps serving', async () => {
     // The UFS parent "directory" becomes a file: every placement fails with ENOTDIR.
-    await afs.createDirectory('/blocked', { writeType: 'MUST_CACHE' });
+    await client().createDirectory('/blocked', { writeType: 'MUST_CACHE' });
     fs.mkdirSync(c.ufsDir, { recursive: true });
     fs.writeFileSync(path.join(c.ufsDir, 'blocked'), 'not a directory');
     const data = content(99, 1000);
-    await write(afs, '/blocked/f', data, 'ASYNC_THROUGH');
+    await write(client(), '/blocked/f', data, 'ASYNC_THROUGH');
     const st = await waitFor('the persist to be given up', async () => {
-      const s = await afs.getStatus('/blocked/f');
+      const s = await client().getStatus('/blocked/f');
       return s.persistenceState === 'NOT_PERSISTED' ? s : false;
     }, 30_000);
     assert.match(st.persistError, /ENOTDIR|not a directory/i);
     // The worker survived every attempt and still serves the cached bytes.
     const back: Buffer[] = [];
-    for await (const chunk of afs.read('/blocked/f')) back.push(chunk);
+    for await (const chunk of client().read('/blocked/f')) back.push(chunk);
     assert.equal(sha(Buffer.concat(back)), sha(data));
     assert.doesNotMatch(c.logs(), /Unhandled|uncaught/i);
     assert.equal(fs.readFileSync(path.join(c.ufsDir, 'blocked'), 'utf8'), 'not a directory', 'nothing in the UFS was overwritten');
@@ -117,13 +123,7 @@ describe('asynchronous persistence is tied to the file id', () => {
 });
 
 describe('temp files of a worker killed mid-write are cleaned, and only ours', () => {
-  const c = new TestCluster({ ramdiskSize: '128MB', blockSize: '4MB', props: { 'alluxio.underfs.cleanup.interval': '500ms' } });
-  let afs: FileSystem;
-  before(async () => {
-    await c.setup(); await c.start();
-    afs = new FileSystem(loadConfig({ env: c.env, home: ROOT }));
-  });
-  after(async () => { afs?.close(); await c.stop(); });
+  const { c, fs: client } = withCluster({ ramdiskSize: '128MB', blockSize: '4MB', props: { 'alluxio.underfs.cleanup.interval': '500ms' } });
 
   test('kill -9 of the worker during THROUGH and ASYNC_THROUGH writes leaves no temp file behind', async () => {
     const tempDir = path.join(c.ufsDir, '.alluxio_ufs_persistence');
@@ -132,24 +132,24 @@ describe('temp files of a worker killed mid-write are cleaned, and only ours', (
     fs.writeFileSync(path.join(tempDir, 'f.csv.alluxio.0a1b2c3d.tmp'), 'keep me too');
     // An ASYNC_THROUGH file whose blocks are on the worker, then a THROUGH write in flight.
     const data = content(5, 9 * 1024 * 1024);
-    await write(afs, '/async', data, 'ASYNC_THROUGH');
-    const out = await afs.createFile('/through', { writeType: 'THROUGH' });
+    await write(client(), '/async', data, 'ASYNC_THROUGH');
+    const out = await client().createFile('/through', { writeType: 'THROUGH' });
     await out.write(content(6, 6 * 1024 * 1024));
     await waitFor('the THROUGH temp file', async () => fs.readdirSync(tempDir).some((n) => n.startsWith(`${out.info.fileId}-`)));
     await c.kill('worker', 0);
     await assert.rejects(out.close());
     await c.startWorker(0);
     // The unfinished THROUGH write's temp goes (its file is gone); the ASYNC_THROUGH file is persisted.
-    await waitFor('/async persisted', async () => (await afs.getStatus('/async')).persistenceState === 'PERSISTED', 30_000);
+    await waitFor('/async persisted', async () => (await client().getStatus('/async')).persistenceState === 'PERSISTED', 30_000);
     await waitFor('only foreign files left in the temp folder', async () => fs.readdirSync(tempDir).length === 2, 20_000);
     assert.deepEqual(fs.readdirSync(tempDir).sort(), ['f.csv.alluxio.0a1b2c3d.tmp', 'notours.txt']);
-    assert.equal(await afs.exists('/through'), false);
+    assert.equal(await client().exists('/through'), false);
     assert.equal(sha(fs.readFileSync(path.join(c.ufsDir, 'async'))), sha(data));
     assert.deepEqual(ufsFiles(c.ufsDir).filter((f) => !f.startsWith('.alluxio_ufs_persistence/')), ['async']);
   });
 
   test('the temp folder is reserved in the namespace', async () => {
-    await assert.rejects(afs.createDirectory('/.alluxio_ufs_persistence'), /is reserved/);
-    await assert.rejects(afs.createFile('/.alluxio_ufs_persistence/x'), /is reserved/);
+    await assert.rejects(client().createDirectory('/.alluxio_ufs_persistence'), /is reserved/);
+    await assert.rejects(client().createFile('/.alluxio_ufs_persistence/x'), /is reserved/);
   });
 });
