@@ -71,6 +71,7 @@ describe('namespace fresh state and queries', () => {
     assert.equal(ns.snapshot().toString(), JSON.stringify({
       v: 1, clusterId: '', nextContainer: 1,
       inodes: [[ROOT_ID, '', -1, 1, 0, 0, 0, 0, [], 1, 'PERSISTED', null, ['', '', 0o755]]], blocks: [], ops: [], masters: [],
+      ufsOps: [], nextUfsOp: 1,
     }));
   });
 
@@ -1126,4 +1127,29 @@ describe('namespace owner, group and mode (issue #10, defect 4)', () => {
     assert.deepEqual(names('/a/b/c/d'), [['', 'a', 'b'], false]);
     assert.deepEqual(names('/a/f/g'), [['', 'a', 'f'], false]);
   });
+});
+
+test('renames and deletes leave UFS changes to follow until ufsDone; they survive snapshot/restore; rejections leave none', () => {
+  const ns = new Namespace();
+  applyAll(ns, [
+    { type: 'mkdir', path: '/d', ts: 1 },
+    { type: 'createFile', path: '/d/a', blockSize: 10, ts: 1 },
+    { type: 'createFile', path: '/b', blockSize: 10, ts: 1 },
+    { type: 'rename', src: '/d/a', dst: '/d/c', ts: 2 },
+    { type: 'delete', path: '/b', ts: 3 },
+  ]);
+  assert.deepEqual([...ns.ufsOps], [[1, { op: 'rename', src: '/d/a', dst: '/d/c' }], [2, { op: 'delete', path: '/b' }]]);
+  assert.throws(() => apply(ns, { type: 'rename', src: '/nope', dst: '/x' }), FileDoesNotExistError);
+  assert.throws(() => apply(ns, { type: 'delete', path: '/d' }), DirectoryNotEmptyError);
+  assert.equal(ns.ufsOps.size, 2, 'a rejected rename or delete changes nothing in the UFS');
+  const copy = new Namespace();
+  copy.restore(ns.snapshot());
+  assert.deepEqual([...copy.ufsOps], [...ns.ufsOps]);
+  assert.equal(copy.digest(), ns.digest());
+  assert.equal(apply(ns, { type: 'ufsDone', seq: 1 }), null);
+  assert.deepEqual([...ns.ufsOps.keys()], [2]);
+  assert.notEqual(ns.digest(), copy.digest());
+  apply(ns, { type: 'ufsDone', seq: 7 }); // unknown: no-op
+  apply(ns, { type: 'delete', path: '/d', recursive: true, ts: 4 });
+  assert.deepEqual([...ns.ufsOps], [[2, { op: 'delete', path: '/b' }], [3, { op: 'delete', path: '/d' }]], 'sequence numbers keep growing');
 });

@@ -12,6 +12,8 @@ import { createHash } from 'node:crypto';
 import { TestCluster, waitFor, ROOT, type ClusterOptions } from '../harness/cluster.js';
 import { loadConfig } from '../../src/conf/index.js';
 import { FileSystem, type WriteType } from '../../src/client/fileSystem.js';
+import { Namespace } from '../../src/server/master/namespace.js';
+import { LocalJournal } from '../../src/journal/local/journal.js';
 
 /** Every regular file under `dir`, relative, sorted. */
 function ufsFiles(dir: string): string[] {
@@ -151,5 +153,30 @@ describe('temp files of a worker killed mid-write are cleaned, and only ours', (
   test('the temp folder is reserved in the namespace', async () => {
     await assert.rejects(client().createDirectory('/.alluxio_ufs_persistence'), /is reserved/);
     await assert.rejects(client().createFile('/.alluxio_ufs_persistence/x'), /is reserved/);
+  });
+});
+
+describe('UFS changes are journaled: a new leader finishes what the previous one applied but did not do', () => {
+  const { c, fs: client } = withCluster({ blockSize: '1MB' });
+
+  test('a delete and a rename journaled by a master that died before touching the UFS are carried out when a master leads again', async () => {
+    await write(client(), '/gone', content(1, 3000), 'THROUGH');
+    await write(client(), '/moved', content(2, 3000), 'CACHE_THROUGH');
+    assert.deepEqual(ufsFiles(c.ufsDir), ['gone', 'moved']);
+    // The master applies a delete and a rename, then dies before doing them in the UFS: here the
+    // entries go into its journal while it is down, exactly as they would be after a crash.
+    await c.kill('master', 0);
+    const ns = new Namespace();
+    const j = new LocalJournal({ folder: c.journalDir });
+    await j.start(ns);
+    await j.propose({ type: 'delete', path: '/gone', recursive: false, ts: Date.now() });
+    await j.propose({ type: 'rename', src: '/moved', dst: '/moved2', ts: Date.now() });
+    assert.equal(ns.ufsOps.size, 2);
+    await j.close();
+    await c.startMaster(0);
+    await waitFor('the UFS to follow the namespace', async () => JSON.stringify(ufsFiles(c.ufsDir)) === JSON.stringify(['moved2']), 20_000);
+    assert.equal(sha(fs.readFileSync(path.join(c.ufsDir, 'moved2'))), sha(content(2, 3000)));
+    assert.equal(await client().exists('/gone'), false);
+    assert.equal(sha(await client().readAll('/moved2', 'NO_CACHE')), sha(content(2, 3000)));
   });
 });

@@ -197,6 +197,8 @@ export class AlluxioMaster {
       this.persistRetries.clear();
       if (this.journal instanceof RaftJournal) this.log.info(`Serving as the leader at ${this.address}`);
       if (this.conf.getBool('alluxio.underfs.cleanup.enabled')) void this.cleanUfsTemp();
+      // What the previous leader applied to the namespace but may not have done in the UFS.
+      void this.followInUfs();
     }
   }
 
@@ -264,19 +266,36 @@ export class AlluxioMaster {
   // ------------------------------------------------------------------ UFS side effects (leader only, after commit)
   private ufs(path: string): string { return ufsPathOf(this.ufsRoot, path); }
 
-  private ufsDelete(path: string): Promise<void> {
-    return this.ufsQueue.run(() => fs.rm(this.ufs(path), { recursive: true, force: true }));
+  /**
+   * Carry out, in order, every UFS change the namespace holds (renames and deletes applied but
+   * not yet done in the UFS), journaling each as done. Runs in the UFS queue: before any data is
+   * placed (placeTemp), after each rename or delete, and when this master starts leading (what a
+   * previous leader applied but did not finish). Each change is safe to repeat: a rename whose
+   * source is gone was done, a delete deletes what the namespace no longer has. A failure to
+   * journal one stops the drain (and the placement behind it), so data is never placed at a
+   * path that a pending delete or rename could still touch.
+   */
+  /** After a rename or delete: the UFS follows; if that cannot be journaled now, it stays pending (done by the next drain or leader). */
+  private followInUfs(): Promise<void> {
+    return this.ufsQueue.run(() => this.drainUfsOps()).catch((e) => this.log.warn(`UFS change pending: ${(e as Error).message}`));
   }
 
-  private ufsRename(src: string, dst: string): Promise<void> {
-    return this.ufsQueue.run(async () => {
+  private async drainUfsOps(): Promise<void> {
+    for (const seq of [...this.ns.ufsOps.keys()].sort((a, b) => a - b)) {
+      const op = this.ns.ufsOps.get(seq);
+      if (!op) continue;
       try {
-        await fs.mkdir(parentOf(this.ufs(dst)), { recursive: true });
-        await fs.rename(this.ufs(src), this.ufs(dst));
-      } catch (e: any) {
-        if (e?.code !== 'ENOENT') this.log.warn(`UFS rename ${src} -> ${dst} failed: ${e.message}`);
+        if (op.op === 'delete') {
+          await fs.rm(this.ufs(op.path), { recursive: true, force: true });
+        } else if (await fs.stat(this.ufs(op.src)).then(() => true, () => false)) {
+          await fs.mkdir(parentOf(this.ufs(op.dst)), { recursive: true });
+          await fs.rename(this.ufs(op.src), this.ufs(op.dst));
+        }
+      } catch (e) {
+        this.log.warn(`UFS ${op.op === 'delete' ? `delete of ${op.path}` : `rename ${op.src} -> ${op.dst}`} failed: ${(e as Error).message}`);
       }
-    });
+      await this.propose({ type: 'ufsDone', seq });
+    }
   }
 
   /** A new path (create, mkdir, rename target): names the UFS can hold, outside the reserved temp folder. */
@@ -307,6 +326,7 @@ export class AlluxioMaster {
    */
   private placeTemp(fileId: number, temp: string, wanted: (f: Inode) => boolean, journal: () => Promise<unknown>, expectLength?: number): Promise<boolean> {
     return this.ufsQueue.run(async () => {
+      await this.drainUfsOps();
       const f = this.ns.byId(fileId);
       if (!f || f.dir || !wanted(f)) { await fs.rm(temp, { force: true }); return false; }
       const dest = this.ufs(this.ns.pathOf(f));
@@ -620,7 +640,7 @@ export class AlluxioMaster {
           if (check && n?.dir && r.recursive) perm.checkDeleteSubtree(check, path, n, this.entries, this.view);
           const res = (await this.propose({ type: 'delete', path, recursive: r.recursive, opId: r.opId })) as DeleteResult;
           this.registry.freeBlocks(res.blockIds);
-          await this.ufsDelete(path);
+          await this.followInUfs();
           return {};
         });
       }),
@@ -632,7 +652,7 @@ export class AlluxioMaster {
           this.checkRemovable(check, src);
           this.checkParent(check, dst);
           await this.propose({ type: 'rename', src, dst, opId: r.opId });
-          await this.ufsRename(src, dst);
+          await this.followInUfs();
           return {};
         });
       }),

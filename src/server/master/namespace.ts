@@ -62,6 +62,13 @@ const MAX_REMEMBERED_OPS = 10_000;
 
 export interface DeleteResult { blockIds: number[]; deletedFiles: number; persistedPaths: string[] }
 
+/**
+ * A change the UFS must follow, recorded when the rename or delete applies and dropped by a
+ * `ufsDone` entry once the leader carried it out: a leader that dies (or cannot journal) between
+ * the namespace change and the UFS change leaves it here for the next leader (issue #10).
+ */
+export type UfsOp = { op: 'rename'; src: string; dst: string } | { op: 'delete'; path: string };
+
 /** Owner, group and mode an entry gives its new inodes (`modeKey`: mode, or dirMode for created ancestors). */
 function permOf(e: JournalEntry, modeKey: 'mode' | 'dirMode', defaultMode: number): NewPerm {
   const mode = Number(e[modeKey]);
@@ -87,6 +94,9 @@ export class Namespace implements StateMachine {
    *  V8's deleted-entry tombstones each time and make apply O(history).) */
   private opRing: (string | undefined)[] = new Array(MAX_REMEMBERED_OPS);
   private opRingPos = 0;
+  /** UFS changes applied to the namespace and not yet to the UFS, by sequence number. */
+  readonly ufsOps = new Map<number, UfsOp>();
+  private nextUfsOp = 1;
   /** Files waiting for asynchronous persistence (derived from inodes; not serialized). */
   readonly toPersist = new Set<number>();
 
@@ -97,6 +107,8 @@ export class Namespace implements StateMachine {
     this.blockLengths.clear();
     this.ops.clear();
     this.masters.clear();
+    this.ufsOps.clear();
+    this.nextUfsOp = 1;
     this.opRing.fill(undefined);
     this.opRingPos = 0;
     this.toPersist.clear();
@@ -190,6 +202,7 @@ export class Namespace implements StateMachine {
       h.update(JSON.stringify([n.id, n.name, n.parentId, n.dir, n.ctime, n.mtime, n.length, n.blockSize, n.blocks, n.completed, n.persistence, n.persistError ?? null, n.owner, n.group, n.mode]));
     }
     for (const [b, l] of [...this.blockLengths].sort((x, y) => x[0] - y[0])) h.update(`${b}:${l};`);
+    h.update(JSON.stringify([this.nextUfsOp, ...this.ufsOps]));
     h.update(this.clusterId);
     return h.digest('hex');
   }
@@ -269,10 +282,20 @@ export class Namespace implements StateMachine {
       }
       case 'completeFile':
         return this.completeFile(normalizePath(String(e.path)), Number(e.length), String(e.persistence) as PersistenceState, ts).id;
-      case 'delete':
-        return this.delete(normalizePath(String(e.path)), !!e.recursive, ts);
-      case 'rename':
-        this.rename(normalizePath(String(e.src)), normalizePath(String(e.dst)), ts);
+      case 'delete': {
+        const path = normalizePath(String(e.path));
+        const res = this.delete(path, !!e.recursive, ts);
+        this.ufsOps.set(this.nextUfsOp++, { op: 'delete', path });
+        return res;
+      }
+      case 'rename': {
+        const src = normalizePath(String(e.src)), dst = normalizePath(String(e.dst));
+        this.rename(src, dst, ts);
+        this.ufsOps.set(this.nextUfsOp++, { op: 'rename', src, dst });
+        return null;
+      }
+      case 'ufsDone':
+        this.ufsOps.delete(Number(e.seq));
         return null;
       case 'setPersisted': {
         const f = this.byId(Number(e.fileId));
@@ -471,6 +494,7 @@ export class Namespace implements StateMachine {
     return Buffer.from(JSON.stringify({
       v: 1, clusterId: this.clusterId, nextContainer: this.nextContainer, inodes,
       blocks: [...this.blockLengths], ops: [...this.ops], masters: [...this.masters],
+      ufsOps: [...this.ufsOps], nextUfsOp: this.nextUfsOp,
     }));
   }
 
@@ -496,5 +520,7 @@ export class Namespace implements StateMachine {
     for (const [id, len] of s.blocks) this.blockLengths.set(id, len);
     for (const [k, v] of s.ops) this.rememberOp(k, v);
     for (const [k, v] of s.masters ?? []) this.masters.set(k, v);
+    for (const [k, v] of s.ufsOps ?? []) this.ufsOps.set(k, v);
+    this.nextUfsOp = s.nextUfsOp ?? 1;
   }
 }
