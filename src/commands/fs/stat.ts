@@ -15,6 +15,7 @@ export function register(fs: Command, ctx: CliContext): void {
         ['completed', i.completed], ['folder', i.folder], ['persisted', i.persisted], ['persistenceState', i.persistenceState],
         ['inAlluxioPercentage', i.inAlluxioPercentage], ['mode', i.mode.toString(8)], ['owner', i.owner], ['group', i.group],
       ];
+      if (i.persistError) rows.push(['persistError', i.persistError]);
       for (const [k, v] of rows) ctx.out(`  ${k}: ${v}`);
       if (!i.folder) {
         ctx.out('Containing the following blocks:');
