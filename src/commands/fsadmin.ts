@@ -106,6 +106,7 @@ Examples:
         `    Version: ${info.version}`,
         `    Safe Mode: ${info.safeMode}`,
         ...(info.journalWriteError ? [`    Journal Write Error: ${info.journalWriteError}`] : []),
+        ...(info.filesFailedToPersist > 0 ? [`    Files Failed To Persist: ${info.filesFailedToPersist} (fs stat shows why; fs ls shows them NOT_PERSISTED)`] : []),
         `    Zookeeper Enabled: ${info.zookeeperEnabled}`,
         ...(info.zookeeperEnabled ? ['    Zookeeper Addresses: ', ...info.zookeeperAddresses.map((a: string) => `        ${a}`)] : []),
         `    Live Workers: ${info.liveWorkers}`,

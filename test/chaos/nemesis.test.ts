@@ -6,11 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runChaos, FAULTS, ROOT_FAULTS, type Fault } from './nemesis.js';
+import { isRoot } from '../harness/root.js';
 
 const env = process.env;
 const long = env.CHAOS === '1';
 const seed = Number(env.CHAOS_SEED ?? (long ? Date.now() % 100_000 : 1));
-const isRoot = process.getuid?.() === 0;
 // Faults that mount file systems need root; CI runs as root and runs them all.
 const faults = (env.CHAOS_FAULTS ? env.CHAOS_FAULTS.split(',') : FAULTS.filter((f) => isRoot || env.CI || !ROOT_FAULTS.includes(f))) as Fault[];
 for (const f of faults) if (!FAULTS.includes(f)) throw new Error(`CHAOS_FAULTS: unknown fault "${f}"; known: ${FAULTS.join(', ')}`);

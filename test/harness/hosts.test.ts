@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { TestHosts, type RunResult } from './hosts.js';
+import { isRoot, needsRoot } from './root.js';
 
-const isRoot = process.getuid?.() === 0;
-const skip = !isRoot && !process.env.CI ? 'needs root (network namespaces, mounts, sshd); CI runs it as root' : false;
+const skip = needsRoot('network namespaces, mounts, sshd');
 
 describe('TestHosts: network namespaces with their own sshd', { skip, timeout: 120_000 }, () => {
   let th: TestHosts;

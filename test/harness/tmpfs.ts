@@ -1,19 +1,11 @@
 /**
  * Small tmpfs mounts for tests that need a disk that fills up (ENOSPC) and then grows: the
- * journal disk-full tests and the fault suite. Needs root; `needsRoot` says when to skip.
+ * journal disk-full tests and the fault suite. Needs root (root.ts `needsRoot` says when to skip).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-
-/**
- * A node:test `skip` value for tests that need root: skipped only outside CI (CI runs as root and
- * must run them), with the reason.
- */
-export function needsRoot(what: string): string | false {
-  return process.getuid?.() !== 0 && !process.env.CI ? `needs root (${what}); CI runs it as root` : false;
-}
 
 export class Tmpfs {
   private constructor(readonly dir: string) {}

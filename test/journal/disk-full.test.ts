@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TestCluster, waitFor, getJson } from '../harness/cluster.js';
-import { needsRoot } from '../harness/tmpfs.js';
+import { needsRoot } from '../harness/root.js';
 
 describe('embedded journal on full disks', { skip: needsRoot('mounts tmpfs journal folders') }, () => {
   const c = new TestCluster({ masters: 3, workers: 1, journalTmpfs: '16m', props: { 'alluxio.user.rpc.retry.max.duration': '10s' } });

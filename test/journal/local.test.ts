@@ -11,7 +11,8 @@ import { LocalJournal, type LocalJournalOptions } from '../../src/journal/local/
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, segmentFileName } from '../../src/journal/local/wal.js';
 import type { JournalEntry, StateMachine } from '../../src/journal/types.js';
 import { dataLength, writeAt } from '../harness/journalFiles.js';
-import { needsRoot, Tmpfs } from '../harness/tmpfs.js';
+import { Tmpfs } from '../harness/tmpfs.js';
+import { needsRoot } from '../harness/root.js';
 
 /** A tiny KV state machine: {type:'put',k,v} / {type:'del',k}; apply returns the index. */
 class KV implements StateMachine {

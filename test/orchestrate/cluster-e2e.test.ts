@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TestHosts } from '../harness/hosts.js';
 import { CLI } from '../harness/cluster.js';
+import { isRoot, needsRoot } from '../harness/root.js';
 
-const isRoot = process.getuid?.() === 0;
-const skip = !isRoot && !process.env.CI ? 'needs root (network namespaces, mounts, sshd); CI runs it as root' : false;
+const skip = needsRoot('network namespaces, mounts, sshd');
 
 describe('seed workflow over SSH: 1 master, 3 workers', { skip, timeout: 600_000 }, () => {
   let hosts: TestHosts;

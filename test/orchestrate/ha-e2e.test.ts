@@ -10,9 +10,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TestHosts } from '../harness/hosts.js';
 import { CLI } from '../harness/cluster.js';
+import { isRoot, needsRoot } from '../harness/root.js';
 
-const isRoot = process.getuid?.() === 0;
-const skip = !isRoot && !process.env.CI ? 'needs root (network namespaces, sshd); CI runs it as root' : false;
+const skip = needsRoot('network namespaces, sshd');
 const MASTERS = ['h1', 'h2', 'h3'];
 const WORKERS = ['h4', 'h5'];
 

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { TestHosts } from '../harness/hosts.js';
 import { CLI } from '../harness/cluster.js';
 import path from 'node:path';
+import { isRoot, needsRoot } from '../harness/root.js';
 
-const isRoot = process.getuid?.() === 0;
-const skip = !isRoot && !process.env.CI ? 'needs root (network namespaces, sshd); CI runs it as root' : false;
+const skip = needsRoot('network namespaces, sshd');
 
 test('200 fast commands over pooled connections: every exit code and output arrives', { skip, timeout: 120_000 }, async () => {
   if (!isRoot) throw new Error('CI is set but the tests do not run as root: the test hosts need root');

@@ -338,14 +338,19 @@ describe('namespace apply: success results and state', () => {
     assert.equal(f.persistence, 'NOT_PERSISTED');
     assert.equal(f.persistError, 'ENOTDIR: /ufs/a');
     assert.deepEqual([...ns.toPersist], []);
+    assert.deepEqual([...ns.persistFailures], [a]);
     const copy = new Namespace();
     copy.restore(ns.snapshot());
+    assert.deepEqual([...copy.persistFailures], [a]);
     assert.equal(copy.resolve('/a').persistError, 'ENOTDIR: /ufs/a');
     assert.equal(copy.resolve('/m').persistError, undefined);
     assert.deepEqual(copy.snapshot(), ns.snapshot());
     apply(ns, { type: 'setPersisted', fileId: a });
     assert.equal(ns.resolve('/a').persistence, 'PERSISTED');
     assert.equal(ns.resolve('/a').persistError, undefined);
+    assert.deepEqual([...ns.persistFailures], []);
+    apply(copy, { type: 'delete', path: '/a' });
+    assert.deepEqual([...copy.persistFailures], [], 'a deleted file no longer counts');
   });
 
   test('setPersisted on an incomplete file marks it PERSISTED (no completed check)', () => {

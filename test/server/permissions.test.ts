@@ -18,12 +18,10 @@ import { GrpcTransport } from '../../src/journal/raft/transport.js';
 import type { Message } from '../../src/journal/raft/types.js';
 import { WorkerClient } from '../../src/client/workerClient.js';
 import { freePort } from '../harness/cluster.js';
+import { needsRoot } from '../harness/root.js';
 
-const isRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
-const skip = !isRoot && !process.env.CI
-  ? 'needs root to run the CLI as user nobody (uid 65534); in CI (CI=true, as root) it runs'
-  : false;
+const skip = needsRoot('runs the CLI as user nobody, uid 65534');
 
 function check(c: TestCluster, r: CliResult, expected = 0): CliResult {
   assert.equal(r.code, expected, `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}\n${c.logs()}`);

@@ -115,6 +115,8 @@ describe('asynchronous persistence is tied to the file id', () => {
       return s.persistenceState === 'NOT_PERSISTED' ? s : false;
     }, 30_000);
     assert.match(st.persistError, /ENOTDIR|not a directory/i);
+    const report = await c.cli(['fsadmin', 'report']);
+    assert.match(report.stdout, /^ {4}Files Failed To Persist: 1 \(fs stat shows why/m);
     const cli = await c.cli(['fs', 'stat', '/blocked/f']);
     assert.match(cli.stdout, /^ {2}persistenceState: NOT_PERSISTED\n[\s\S]*^ {2}persistError: ENOTDIR: cannot create the UFS directory /m);
     // The worker survived every attempt and still serves the cached bytes.

@@ -260,6 +260,7 @@ export class AlluxioMaster {
       zookeeperEnabled: this.conf.getBool('alluxio.zookeeper.enabled'), zookeeperAddresses: this.conf.getList('alluxio.zookeeper.address'),
       liveWorkers: this.registry.live().length, lostWorkers: this.registry.lost().length, address: this.address,
       journalLastIndex: this.journal.stats().lastIndex, journalWriteError: this.journal.stats().writeError ?? '',
+      filesFailedToPersist: this.ns.persistFailures.size,
     };
   }
 

@@ -99,6 +99,8 @@ export class Namespace implements StateMachine {
   private nextUfsOp = 1;
   /** Files waiting for asynchronous persistence (derived from inodes; not serialized). */
   readonly toPersist = new Set<number>();
+  /** Files whose persistence was given up (persistError set; derived, not serialized). */
+  readonly persistFailures = new Set<number>();
 
   constructor() { this.reset(); }
 
@@ -112,6 +114,7 @@ export class Namespace implements StateMachine {
     this.opRing.fill(undefined);
     this.opRingPos = 0;
     this.toPersist.clear();
+    this.persistFailures.clear();
     this.nextContainer = 1;
     this.clusterId = '';
     this.inodes.set(0, {
@@ -299,7 +302,7 @@ export class Namespace implements StateMachine {
         return null;
       case 'setPersisted': {
         const f = this.byId(Number(e.fileId));
-        if (f && !f.dir) { f.persistence = 'PERSISTED'; delete f.persistError; this.toPersist.delete(f.id); }
+        if (f && !f.dir) { f.persistence = 'PERSISTED'; delete f.persistError; this.toPersist.delete(f.id); this.persistFailures.delete(f.id); }
         return null;
       }
       case 'persistFailed': {
@@ -309,6 +312,7 @@ export class Namespace implements StateMachine {
           f.persistence = 'NOT_PERSISTED';
           f.persistError = String(e.error ?? 'unknown error');
           this.toPersist.delete(f.id);
+          this.persistFailures.add(f.id);
         }
         return null;
       }
@@ -436,6 +440,7 @@ export class Namespace implements StateMachine {
         result.deletedFiles++;
         for (const b of cur.blocks) { result.blockIds.push(b); this.blockLengths.delete(b); }
         this.toPersist.delete(cur.id);
+        this.persistFailures.delete(cur.id);
       }
       this.inodes.delete(containerOf(cur.id));
     }
@@ -511,7 +516,7 @@ export class Namespace implements StateMachine {
         id, name, parentId, dir: dir === 1, ctime, mtime, length, blockSize, blocks, completed: completed === 1, persistence,
         owner: String(owner), group: String(group), mode: Number(mode) & MODE_MASK,
       };
-      if (typeof persistError === 'string') n.persistError = persistError;
+      if (typeof persistError === 'string') { n.persistError = persistError; this.persistFailures.add(id); }
       if (n.dir) n.children = new Map();
       this.inodes.set(containerOf(id), n);
       if (persistence === 'TO_BE_PERSISTED') this.toPersist.add(id);
