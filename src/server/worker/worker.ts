@@ -101,7 +101,7 @@ export class AlluxioWorker {
   }
 
   /**
-   * Register and heartbeat calls wait at most two heartbeat intervals (heartbeatCallTimeoutMs),
+   * Register, heartbeat and block commit calls wait at most two heartbeat intervals (heartbeatCallTimeoutMs),
    * not the 30 s call timeout: after one to a frozen leader times out, the retry asks every
    * master at once and re-registers with the new leader.
    */
@@ -194,8 +194,9 @@ export class AlluxioWorker {
     return abs;
   }
 
+  /** Short attempts like the heartbeat's: a frozen leader costs one attempt, then the retry finds the new one. */
   private async commitToMaster(blockId: number, length: number, alias: string): Promise<void> {
-    await this.master.call('blockWorker', 'CommitBlock', { workerId: this.workerId, blockId, length, tierAlias: alias });
+    await this.master.call('blockWorker', 'CommitBlock', { workerId: this.workerId, blockId, length, tierAlias: alias }, this.heartbeatCallOptions());
   }
 
   // --------------------------------------------------------------- gRPC service
