@@ -20,25 +20,17 @@ import { createLogger, type Logger } from '../../log.js';
 import { VERSION } from '../../version.js';
 import { Namespace, type Inode, type DeleteResult } from './namespace.js';
 import { BlockRegistry, type WorkerRecord } from './blockRegistry.js';
-import path from 'node:path';
-import { normalizePath, parentOf, checkNewPath, isUnder } from './paths.js';
-import { ufsRootDir, ufsPathOf, ufsTempDir, fileIdOfTempName, SerialQueue } from '../ufs.js';
+import { normalizePath } from './paths.js';
+import { ufsRootDir, ufsPathOf } from '../ufs.js';
+import { UfsSync } from './ufsSync.js';
 import { startMasterWeb } from './web.js';
 import * as perm from './permissions.js';
 import { GroupCache } from './groups.js';
 import { AuditLog } from './audit.js';
 import type { Server as HttpServer } from 'node:http';
 
-/** How long a worker keeps an async-persist assignment before another worker may get it. */
-const PERSIST_REASSIGN_MS = 60_000;
-/** Longest UFS path (bytes) we create: Linux PATH_MAX less the terminating NUL. */
-const MAX_UFS_PATH_BYTES = 4095;
-
 /** User and group names we accept from clients: printable, no blanks, ':' or ',' (owner:group syntax), at most 255 bytes. */
 const NAME_RE = /^[^\s:,\x00-\x1f\x7f]{1,255}$/;
-
-/** Retry state of a file whose persist failed (leader memory; a new leader starts afresh). */
-interface PersistRetry { attempts: number; firstFailureMs: number; nextAttemptMs: number; lastError: string }
 
 export class AlluxioMaster {
   readonly ns = new Namespace();
@@ -66,14 +58,8 @@ export class AlluxioMaster {
   private grpcServer?: grpc.Server;
   private web?: HttpServer;
   private lostTimer?: NodeJS.Timeout;
-  private persistAssigned = new Map<number, { workerId: number; at: number }>();
-  private persistRetries = new Map<number, PersistRetry>();
-  /** UFS changes (mkdir, delete, rename, placing persisted data) run one at a time, in order. */
-  private readonly ufsQueue = new SerialQueue();
-  /** Where workers write data before this master places it (alluxio.underfs.persistence.async.temp.dir). */
-  private readonly ufsTemp: string;
-  private readonly ufsTempName: string;
-  private cleanupTimer?: NodeJS.Timeout;
+  /** The leader's changes to the UFS: placing persisted data, renames, deletes, temp cleanup. */
+  readonly ufsSync: UfsSync;
   rpcPort = 0;
   webPort = 0;
 
@@ -81,8 +67,7 @@ export class AlluxioMaster {
     this.log = logger ?? createLogger('AlluxioMaster');
     this.hostname = conf.get('alluxio.master.hostname') || os.hostname();
     this.ufsRoot = ufsRootDir(conf.get('alluxio.master.mount.table.root.ufs'));
-    this.ufsTempName = conf.get('alluxio.underfs.persistence.async.temp.dir');
-    this.ufsTemp = ufsTempDir(this.ufsRoot, this.ufsTempName);
+    this.ufsSync = new UfsSync(this.ufsRoot, { ns: this.ns, registry: this.registry, conf, log: this.log, propose: (e) => this.propose(e) });
     this.authEnabled = conf.getEnum('alluxio.security.authentication.type') === 'SIMPLE';
     this.permissionsEnabled = this.authEnabled && conf.getBool('alluxio.security.authorization.permission.enabled');
     this.umask = perm.parseOctal(conf.get('alluxio.security.authorization.permission.umask')) ?? 0o022;
@@ -134,16 +119,13 @@ export class AlluxioMaster {
       for (const w of this.registry.detectLost(timeout)) this.log.warn(`Worker ${w.id} (${w.address.host}:${w.address.rpcPort}) is lost: no heartbeat for ${timeout} ms`);
     }, Math.max(10, interval));
     this.lostTimer.unref();
-    if (this.conf.getBool('alluxio.underfs.cleanup.enabled')) {
-      this.cleanupTimer = setInterval(() => { if (this.isLeader()) void this.cleanUfsTemp(); }, this.conf.getMs('alluxio.underfs.cleanup.interval'));
-      this.cleanupTimer.unref();
-    }
+    this.ufsSync.start(() => this.isLeader());
     this.log.info(`Alluxio master ${VERSION} serving at ${this.address} (web ${this.webPort}), cluster ${this.ns.clusterId}, started in ${Date.now() - t0} ms`);
   }
 
   async stop(): Promise<void> {
     if (this.lostTimer) clearInterval(this.lostTimer);
-    if (this.cleanupTimer) clearInterval(this.cleanupTimer);
+    this.ufsSync.stop();
     await new Promise<void>((r) => (this.grpcServer ? this.grpcServer.tryShutdown(() => r()) : r()));
     await new Promise<void>((r) => (this.web ? this.web.close(() => r()) : r()));
     this.web?.closeAllConnections?.();
@@ -194,11 +176,9 @@ export class AlluxioMaster {
     if (!this.ns.clusterId) await this.journal.propose({ type: 'init', clusterId: randomUUID() });
     if (this.journal.isLeader()) {
       this.serving = true;
-      this.persistRetries.clear();
       if (this.journal instanceof RaftJournal) this.log.info(`Serving as the leader at ${this.address}`);
-      if (this.conf.getBool('alluxio.underfs.cleanup.enabled')) void this.cleanUfsTemp();
-      // What the previous leader applied to the namespace but may not have done in the UFS.
-      void this.followInUfs();
+      // Fresh persist retries, a temp sweep, and what a previous leader applied but did not do in the UFS.
+      this.ufsSync.onLeading();
     }
   }
 
@@ -233,7 +213,7 @@ export class AlluxioMaster {
       blockSizeBytes: n.blockSize, creationTimeMs: n.ctime, lastModificationTimeMs: n.mtime, completed: n.completed,
       folder: n.dir, persisted: n.persistence === 'PERSISTED', persistenceState: n.persistence, blockIds: n.blocks,
       fileBlockInfos, inAlluxioPercentage: n.dir || n.length === 0 ? (n.dir ? 0 : 100) : Math.floor((cached * 100) / n.length),
-      mode: n.mode, owner: this.view(n).owner, group: this.view(n).group, persistError: n.persistError ?? this.persistRetries.get(n.id)?.lastError ?? '',
+      mode: n.mode, owner: this.view(n).owner, group: this.view(n).group, persistError: n.persistError ?? this.ufsSync.retryError(n.id),
     };
   }
 
@@ -262,158 +242,6 @@ export class AlluxioMaster {
       journalLastIndex: this.journal.stats().lastIndex, journalWriteError: this.journal.stats().writeError ?? '',
       filesFailedToPersist: this.ns.persistFailures.size,
     };
-  }
-
-  // ------------------------------------------------------------------ UFS side effects (leader only, after commit)
-  private ufs(path: string): string { return ufsPathOf(this.ufsRoot, path); }
-
-  /**
-   * Carry out, in order, every UFS change the namespace holds (renames and deletes applied but
-   * not yet done in the UFS), journaling each as done. Runs in the UFS queue: before any data is
-   * placed (placeTemp), after each rename or delete, and when this master starts leading (what a
-   * previous leader applied but did not finish). Each change is safe to repeat: a rename whose
-   * source is gone was done, a delete deletes what the namespace no longer has. A failure to
-   * journal one stops the drain (and the placement behind it), so data is never placed at a
-   * path that a pending delete or rename could still touch.
-   */
-  /** After a rename or delete: the UFS follows; if that cannot be journaled now, it stays pending (done by the next drain or leader). */
-  private followInUfs(): Promise<void> {
-    return this.ufsQueue.run(() => this.drainUfsOps()).catch((e) => this.log.warn(`UFS change pending: ${(e as Error).message}`));
-  }
-
-  private async drainUfsOps(): Promise<void> {
-    for (const seq of [...this.ns.ufsOps.keys()].sort((a, b) => a - b)) {
-      const op = this.ns.ufsOps.get(seq);
-      if (!op) continue;
-      try {
-        if (op.op === 'delete') {
-          await fs.rm(this.ufs(op.path), { recursive: true, force: true });
-        } else if (await fs.stat(this.ufs(op.src)).then(() => true, () => false)) {
-          await fs.mkdir(parentOf(this.ufs(op.dst)), { recursive: true });
-          await fs.rename(this.ufs(op.src), this.ufs(op.dst));
-        }
-      } catch (e) {
-        this.log.warn(`UFS ${op.op === 'delete' ? `delete of ${op.path}` : `rename ${op.src} -> ${op.dst}`} failed: ${(e as Error).message}`);
-      }
-      await this.propose({ type: 'ufsDone', seq });
-    }
-  }
-
-  /** A new path (create, mkdir, rename target): names the UFS can hold, outside the reserved temp folder. */
-  private checkNewPath(p: string): void {
-    checkNewPath(p);
-    if (isUnder(p, `/${this.ufsTempName}`)) {
-      throw new InvalidPathError(`Path "${p}" is reserved: /${this.ufsTempName} holds data being persisted (alluxio.underfs.persistence.async.temp.dir)`);
-    }
-    const ufsBytes = Buffer.byteLength(this.ufs(p));
-    if (ufsBytes > MAX_UFS_PATH_BYTES) throw new InvalidPathError(`Path "${p.slice(0, 120)}..." is invalid: its UFS path would be ${ufsBytes} bytes, longer than ${MAX_UFS_PATH_BYTES}`);
-  }
-
-  /** A temp file a worker names in a report: ours (in the temp folder, named for `fileId`), or an error. */
-  private tempFileOf(fileId: number, tempUfsPath: string): string {
-    const abs = path.resolve(String(tempUfsPath));
-    if (path.dirname(abs) !== this.ufsTemp || fileIdOfTempName(path.basename(abs)) !== fileId) {
-      throw new InvalidPathError(`"${tempUfsPath}" is not a temp file of file ${fileId} in ${this.ufsTemp}`);
-    }
-    return abs;
-  }
-
-  /**
-   * Move a worker's temp file to the *current* path of file `fileId` (it may have been renamed
-   * since the data was written), then `journal` it. Serialized with every other UFS change, so
-   * a rename or delete of the file lands after (and moves or deletes the placed data) or before
-   * (and the data is placed at the new path). Returns false when the file is gone or no longer
-   * wants the data: the temp file is deleted.
-   */
-  private placeTemp(fileId: number, temp: string, wanted: (f: Inode) => boolean, journal: () => Promise<unknown>, expectLength?: number): Promise<boolean> {
-    return this.ufsQueue.run(async () => {
-      await this.drainUfsOps();
-      const f = this.ns.byId(fileId);
-      if (!f || f.dir || !wanted(f)) { await fs.rm(temp, { force: true }); return false; }
-      const dest = this.ufs(this.ns.pathOf(f));
-      try {
-        await fs.mkdir(path.dirname(dest), { recursive: true }).catch((e: NodeJS.ErrnoException) => {
-          if (e.code !== 'EEXIST') throw e;
-          throw Object.assign(new Error(`ENOTDIR: cannot create the UFS directory ${path.dirname(dest)}: it or one of its parents is a file`), { code: 'ENOTDIR' });
-        });
-        await fs.rename(temp, dest);
-      } catch (e) {
-        // A retried completion: the first attempt placed the data already.
-        const placed = (e as NodeJS.ErrnoException).code === 'ENOENT' && expectLength !== undefined && (await fs.stat(dest).catch(() => undefined))?.size === expectLength;
-        if (!placed) { await fs.rm(temp, { force: true }).catch(() => {}); throw e; }
-      }
-      await journal();
-      return true;
-    });
-  }
-
-  /** A worker's report on an ASYNC_THROUGH persist: place the data, or count the failure. */
-  private async persistReported(r: { fileId: number; tempUfsPath: string; error: string }): Promise<void> {
-    const fileId = Number(r.fileId);
-    this.persistAssigned.delete(fileId);
-    if (r.error) { await this.persistFailed(fileId, r.error); return; }
-    let temp: string;
-    try { temp = this.tempFileOf(fileId, r.tempUfsPath); } catch (e) { this.log.warn((e as Error).message); return; }
-    try {
-      if (await this.placeTemp(fileId, temp, (f) => f.persistence === 'TO_BE_PERSISTED', () => this.propose({ type: 'setPersisted', fileId }))) {
-        this.persistRetries.delete(fileId);
-        const f = this.ns.byId(fileId);
-        if (f) {
-          this.log.info(`Persisted file ${fileId} to ${this.ufs(this.ns.pathOf(f))}`);
-          // Its blocks are no longer the only copy: the workers holding them may evict them.
-          for (const b of f.blocks) for (const l of this.registry.locationsOf(b)) l.worker.pendingUnpin.add(b);
-        }
-      }
-    } catch (e) {
-      if (!(e as NodeJS.ErrnoException).code || e instanceof NotLeaderError) throw e; // the worker reports again
-      await this.persistFailed(fileId, `${(e as Error).message}`);
-    }
-  }
-
-  /** Back off before the next attempt; give up (journaled, shown by fs stat) after max.total.wait.time. */
-  private async persistFailed(fileId: number, error: string): Promise<void> {
-    const now = Date.now();
-    const r = this.persistRetries.get(fileId) ?? { attempts: 0, firstFailureMs: now, nextAttemptMs: now, lastError: '' };
-    r.attempts++;
-    r.lastError = error;
-    const wait = Math.min(this.conf.getMs('alluxio.master.persistence.initial.interval') * 2 ** Math.min(r.attempts - 1, 30), this.conf.getMs('alluxio.master.persistence.max.interval'));
-    r.nextAttemptMs = now + wait;
-    this.persistRetries.set(fileId, r);
-    const f = this.ns.byId(fileId);
-    const where = f ? `"${this.ns.pathOf(f)}"` : `${fileId}`;
-    if (now - r.firstFailureMs >= this.conf.getMs('alluxio.master.persistence.max.total.wait.time')) {
-      this.persistRetries.delete(fileId);
-      this.log.error(`Giving up persisting file ${where} after ${r.attempts} attempts: ${error}`);
-      await this.propose({ type: 'persistFailed', fileId, error });
-    } else {
-      this.log.warn(`Persisting file ${where} failed (attempt ${r.attempts}, next in ${wait} ms): ${error}`);
-    }
-  }
-
-  /**
-   * Delete temp files no write or persist can still use: those of files that are gone or no
-   * longer wait for data, and those not modified for a whole cleanup interval. Names that are
-   * not ours are left alone.
-   */
-  async cleanUfsTemp(): Promise<number> {
-    const names = await fs.readdir(this.ufsTemp).catch(() => [] as string[]);
-    const staleMs = this.conf.getMs('alluxio.underfs.cleanup.interval');
-    let removed = 0;
-    for (const name of names) {
-      const fileId = fileIdOfTempName(name);
-      if (fileId === undefined) continue;
-      const file = path.join(this.ufsTemp, name);
-      await this.ufsQueue.run(async () => {
-        const f = this.ns.byId(fileId);
-        const pending = !!f && !f.dir && (!f.completed || f.persistence === 'TO_BE_PERSISTED');
-        const st = await fs.stat(file).catch(() => undefined);
-        if (!st || (pending && Date.now() - st.mtimeMs < staleMs)) return;
-        await fs.rm(file, { force: true });
-        removed++;
-      }).catch((e) => this.log.warn(`UFS temp cleanup of ${file} failed: ${(e as Error).message}`));
-    }
-    if (removed) this.log.info(`Removed ${removed} unused temp files from ${this.ufsTemp}`);
-    return removed;
   }
 
   // ------------------------------------------------------------------ users and permissions
@@ -546,7 +374,7 @@ export class AlluxioMaster {
         // in the log, so only the journal entry, applied in order, can decide (found by test/sim).
         const path = normalizePath(r.path);
         return this.asCaller(call, 'createDirectory', path, null, async (who, check) => {
-          this.checkNewPath(path);
+          this.ufsSync.checkNewPath(path);
           this.requireLeader();
           const c = this.chainOf(path);
           // mkdir -p of an existing directory only needs to reach it.
@@ -555,14 +383,14 @@ export class AlluxioMaster {
           const persisted = r.writeType !== 'MUST_CACHE';
           const p = this.newPerm(who, true);
           await this.propose({ type: 'mkdir', path, recursive: r.recursive, allowExists: r.allowExists, persisted, opId: r.opId, owner: p.owner, group: p.group, mode: p.mode });
-          if (persisted) await this.ufsQueue.run(() => fs.mkdir(this.ufs(path), { recursive: true }));
+          if (persisted) await this.ufsSync.mkdir(path);
           return this.fileInfo(this.ns.resolve(path), path);
         });
       }),
       CreateFile: unary(async (r: any, call) => {
         const path = normalizePath(r.path);
         return this.asCaller(call, 'createFile', path, null, async (who, check) => {
-          this.checkNewPath(path);
+          this.ufsSync.checkNewPath(path);
           this.requireLeader();
           this.checkParent(check, path);
           const blockSize = r.blockSizeBytes > 0 ? r.blockSizeBytes : this.conf.getBytes('alluxio.user.block.size.bytes.default');
@@ -586,16 +414,9 @@ export class AlluxioMaster {
           this.checkWriting(check, path);
           const persistence = r.persisted ? 'PERSISTED' : r.asyncPersist ? 'TO_BE_PERSISTED' : 'NOT_PERSISTED';
           const complete = () => this.propose({ type: 'completeFile', path, length: r.length, persistence, opId: r.opId });
-          if (r.persisted) {
-            // THROUGH / CACHE_THROUGH: the worker wrote the data to a temp file; place it at the
-            // file's path now, then journal the completion (a crash in between leaves the file
-            // incomplete, never PERSISTED without its data).
-            const f = this.ns.resolve(path);
-            const temp = this.tempFileOf(f.id, r.tempUfsPath);
-            if (!(await this.placeTemp(f.id, temp, (x) => !x.completed, complete, Number(r.length)))) await complete();
-          } else {
-            await complete();
-          }
+          // THROUGH / CACHE_THROUGH: the worker wrote the data to a temp file, placed first.
+          if (r.persisted) await this.ufsSync.completeThrough(this.ns.resolve(path).id, r.tempUfsPath, Number(r.length), complete);
+          else await complete();
           return this.fileInfo(this.ns.resolve(path), path);
         });
       }),
@@ -641,19 +462,19 @@ export class AlluxioMaster {
           if (check && n?.dir && r.recursive) perm.checkDeleteSubtree(check, path, n, this.entries, this.view);
           const res = (await this.propose({ type: 'delete', path, recursive: r.recursive, opId: r.opId })) as DeleteResult;
           this.registry.freeBlocks(res.blockIds);
-          await this.followInUfs();
+          await this.ufsSync.follow();
           return {};
         });
       }),
       Rename: unary(async (r: any, call) => {
         const src = normalizePath(r.src), dst = normalizePath(r.dst);
         return this.asCaller(call, 'rename', src, dst, async (_who, check) => {
-          this.checkNewPath(dst);
+          this.ufsSync.checkNewPath(dst);
           this.requireLeader();
           this.checkRemovable(check, src);
           this.checkParent(check, dst);
           await this.propose({ type: 'rename', src, dst, opId: r.opId });
-          await this.followInUfs();
+          await this.ufsSync.follow();
           return {};
         });
       }),
@@ -723,9 +544,7 @@ export class AlluxioMaster {
         }
         const w = this.registry.register(r.address, r.previousWorkerId, r.tiers, blocks, r.startTimeMs);
         for (const o of orphans) w.pendingFree.add(o);
-        // A (re-)registering worker may have restarted: its persists in flight are gone, so they
-        // may be handed out again at once (a duplicate is harmless: the second placement is a no-op).
-        for (const [fileId, a] of this.persistAssigned) if (a.workerId === w.id) this.persistAssigned.delete(fileId);
+        this.ufsSync.workerRegistered(w.id);
         this.log.info(`Registered worker ${w.id} at ${r.address.host}:${r.address.rpcPort} with ${blocks.length} blocks` + (orphans.length ? ` (${orphans.length} unknown blocks to free)` : ''));
         const unpinBlockIds = (r.pinnedBlockIds as number[]).filter((b) => this.ns.isBlockPersisted(Number(b)));
         return { workerId: w.id, clusterId: this.ns.clusterId, unpinBlockIds };
@@ -747,13 +566,13 @@ export class AlluxioMaster {
         for (const b of r.removedBlockIds) this.registry.removeLocation(w, b);
         for (const p of r.persistResults) {
           w.persisting.delete(Number(p.fileId));
-          await this.persistReported(p);
+          await this.ufsSync.persistReported(p);
         }
         const freeBlockIds = [...w.pendingFree];
         w.pendingFree.clear();
         const unpinBlockIds = [...w.pendingUnpin];
         w.pendingUnpin.clear();
-        const persistFiles = this.assignPersistence(w);
+        const persistFiles = this.ufsSync.assignPersistence(w);
         return { command: freeBlockIds.length || persistFiles.length || unpinBlockIds.length ? 'Work' : 'Nothing', freeBlockIds, persistFiles, unpinBlockIds };
       }),
       CommitBlock: unary(async (r: any) => {
@@ -763,26 +582,6 @@ export class AlluxioMaster {
         return {};
       }),
     };
-  }
-
-  /** Files waiting for ASYNC_THROUGH persistence whose blocks this worker holds entirely. */
-  private assignPersistence(w: WorkerRecord): any[] {
-    const out: any[] = [];
-    const now = Date.now();
-    for (const fileId of this.ns.toPersist) {
-      const a = this.persistAssigned.get(fileId);
-      if (a && now - a.at < PERSIST_REASSIGN_MS && this.registry.get(a.workerId)?.state === 'LIVE') continue;
-      if ((this.persistRetries.get(fileId)?.nextAttemptMs ?? 0) > now) continue;
-      const f = this.ns.byId(fileId);
-      if (!f || !f.blocks.every((b) => w.blocks.has(b))) continue;
-      this.persistAssigned.set(fileId, { workerId: w.id, at: now });
-      w.persisting.add(fileId);
-      // No path: the worker writes a temp file named for the file id, and this master places it
-      // at whatever path the file has when the worker reports (persistReported).
-      out.push({ fileId, blockIds: f.blocks, blockLengths: f.blocks.map((b) => this.ns.blockLengths.get(b) ?? 0) });
-      if (out.length >= 16) break;
-    }
-    return out;
   }
 
   /** `fsadmin journal quorum ...`: answered by the serving leader. */
