@@ -67,7 +67,7 @@ export class AlluxioMaster {
     this.log = logger ?? createLogger('AlluxioMaster');
     this.hostname = conf.get('alluxio.master.hostname') || os.hostname();
     this.ufsRoot = ufsRootDir(conf.get('alluxio.master.mount.table.root.ufs'));
-    this.ufsSync = new UfsSync(this.ufsRoot, { ns: this.ns, registry: this.registry, conf, log: this.log, propose: (e) => this.propose(e) });
+    this.ufsSync = new UfsSync(this.ufsRoot, { ns: this.ns, registry: this.registry, conf, log: this.log, propose: (e) => this.propose(e), isLeader: () => this.isLeader() });
     this.authEnabled = conf.getEnum('alluxio.security.authentication.type') === 'SIMPLE';
     this.permissionsEnabled = this.authEnabled && conf.getBool('alluxio.security.authorization.permission.enabled');
     this.umask = perm.parseOctal(conf.get('alluxio.security.authorization.permission.umask')) ?? 0o022;

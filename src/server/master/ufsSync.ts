@@ -40,6 +40,8 @@ export interface UfsSyncHost {
   readonly log: Logger;
   /** Journal an entry (as the leader); resolves once applied. */
   propose(e: JournalEntry): Promise<unknown>;
+  /** Whether this master serves as the leader now. */
+  isLeader(): boolean;
 }
 
 /** A worker's report on a persist (proto PersistResult). */
@@ -199,6 +201,8 @@ export class UfsSync {
     for (const seq of [...this.m.ns.ufsOps.keys()].sort((a, b) => a - b)) {
       const op = this.m.ns.ufsOps.get(seq);
       if (!op) continue;
+      // A deposed leader stops here: the new one drains (the UFS itself has no fencing).
+      if (!this.m.isLeader()) throw new NotLeaderError(undefined, 'no longer the leader: the UFS changes left are the next leader\'s');
       try {
         if (op.op === 'delete') {
           await fs.rm(this.ufs(op.path), { recursive: true, force: true });
