@@ -189,6 +189,31 @@ describe('permissions (SIMPLE, the default)', { skip }, () => {
   });
 });
 
+describe('a strict umask (0277): the writer may still finish its own file', { skip }, () => {
+  let c: TestCluster;
+  before(async () => {
+    c = await openCluster({ 'alluxio.security.authorization.permission.umask': '277', 'alluxio.user.file.writetype.default': 'CACHE_THROUGH' });
+    check(c, await c.cli(['fs', 'mkdir', '/w']));
+    check(c, await c.cli(['fs', 'chmod', '777', '/w']));
+  });
+  after(async () => { await c?.stop(); });
+
+  test('nobody writes a multi-block file that is read-only for it from the first block on; others may not add to it', async () => {
+    const local = path.join(c.dir, 'three-blocks.bin');
+    const data = Buffer.alloc(2.5 * 1024 * 1024, 9);
+    fs.writeFileSync(local, data, { mode: 0o644 });
+    check(c, await asNobody(c, ['fs', 'copyFromLocal', local, '/w/f']));
+    assert.deepEqual((await ls(c, '/w/f')).get('/w/f'), ['-r--------', 'nobody', 'nogroup']);
+    const back = await asNobody(c, ['fs', 'cat', '/w/f']);
+    check(c, back);
+    assert.equal(back.stdout.length, data.length);
+    // Another user cannot read it (mode 0400), nor replace it.
+    const other = await c.cli(['fs', 'cat', '/w/f', '-Dalluxio.security.login.username=alice']);
+    assert.notEqual(other.code, 0);
+    assert.match(other.stderr, /Permission denied: user=alice, access=r--, path=\/w\/f/);
+  });
+});
+
 describe('NOSASL: no users, no checks (the open behaviour)', { skip }, () => {
   let c: TestCluster;
   before(async () => {
