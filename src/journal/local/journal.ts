@@ -21,7 +21,7 @@ import type { Journal, JournalEntry, JournalStats, StateMachine } from '../types
 import { loadNewestCheckpoint, pruneCheckpoints, removeCheckpointTemps, writeCheckpoint } from './checkpoint.js';
 import { MAX_RECORD_BYTES, Wal } from './wal.js';
 import { fsyncDir } from '../../fsutil.js';
-import { isDiskFull, journalDiskFullError } from '../diskFull.js';
+import { isDiskFull, DiskFullState } from '../diskFull.js';
 
 export interface LocalJournalOptions {
   folder: string;
@@ -76,7 +76,6 @@ export class LocalJournal implements Journal {
   private readonly segmentBytes: number | undefined;
   private readonly log: (msg: string) => void;
 
-  private readonly who: string;
   private state: State = 'new';
   private sm: StateMachine | undefined;
   private wal: Wal | undefined;
@@ -86,7 +85,7 @@ export class LocalJournal implements Journal {
   /** Set on the first write/fsync failure; every later proposal is rejected with it (fail-stop). */
   private failure: Error | undefined;
   /** The last write found the disk full (cleared by the next write that succeeds). */
-  private diskFull: { since: number; error: Error } | undefined;
+  private readonly diskFull: DiskFullState;
   private applied = 0;
   private ckptIndex = 0;
   private ckptChain: Promise<void> = Promise.resolve();
@@ -104,8 +103,8 @@ export class LocalJournal implements Journal {
     this.flushBatchMs = opts.flushBatchMs ?? 0;
     this.fsync = opts.fsync ?? true;
     this.segmentBytes = opts.segmentBytes;
-    this.who = opts.who ?? 'this master';
     this.log = opts.log ?? ((msg) => process.emitWarning(msg, 'JournalWarning'));
+    this.diskFull = new DiskFullState(opts.who ?? 'this master', this.folder, this.log);
     if (!(this.checkpointPeriod > 0)) throw new ConfigError(`checkpointPeriodEntries must be > 0, got ${this.checkpointPeriod}`);
     if (!(this.flushBatchMs >= 0)) throw new ConfigError(`flushBatchMs must be >= 0, got ${this.flushBatchMs}`);
   }
@@ -225,15 +224,11 @@ export class LocalJournal implements Journal {
         } catch (e) {
           if (!isDiskFull(e)) { this.failStop(e, batch); break; }
           // Not written, not applied, not acknowledged: refuse this batch, keep the journal open.
-          if (!this.diskFull) this.log(`journal: ${this.logDir} is full (${(e as NodeJS.ErrnoException).code}): refusing writes until space is freed`);
-          this.diskFull = { since: this.diskFull?.since ?? Date.now(), error: journalDiskFullError(this.who, this.folder, e) };
-          this.rejectAll(batch, this.diskFull.error);
+          this.diskFull.failed(e);
+          this.rejectAll(batch, this.diskFull.error!);
           continue;
         }
-        if (this.diskFull) {
-          this.log(`journal: writes to ${this.logDir} resumed after ${Date.now() - this.diskFull.since} ms`);
-          this.diskFull = undefined;
-        }
+        this.diskFull.succeeded();
         this.applyBatch(batch, first);
         this.maybeCheckpoint();
       }
@@ -343,7 +338,7 @@ export class LocalJournal implements Journal {
       fsyncs: this.wal?.syncs ?? 0,
       batches: this.wal?.batches ?? 0,
       startMs: this.startMs,
-      ...(this.diskFull ? { writeError: this.diskFull.error.message } : {}),
+      ...(this.diskFull.error ? { writeError: this.diskFull.error.message } : {}),
     };
   }
 

@@ -26,7 +26,7 @@ import * as path from 'node:path';
 import type { Journal, JournalEntry, JournalStats, StateMachine } from '../types.js';
 import { NotLeaderError, TimeoutError, InternalError, UnavailableError } from '../../errors.js';
 import { fsyncDir } from '../../fsutil.js';
-import { isDiskFull, journalDiskFullError } from '../diskFull.js';
+import { isDiskFull, DiskFullState } from '../diskFull.js';
 import { RaftCore } from './core.js';
 import { RaftStorage } from './storage.js';
 import type { Transport } from './transport.js';
@@ -89,7 +89,7 @@ export class RaftJournal implements Journal {
   private closed = false;
   private failure: Error | undefined;
   /** The last save found the disk full; it is being retried (see persist). */
-  private diskFull: { since: number; error: Error } | undefined;
+  private readonly diskFull: DiskFullState;
   private role: Role = 'follower';
   private leader: NodeId = '';
   private appliedSinceSnapshot = 0;
@@ -105,7 +105,9 @@ export class RaftJournal implements Journal {
   private stamped = true;
   private recovering = false;
 
-  constructor(private readonly opts: RaftJournalOptions) {}
+  constructor(private readonly opts: RaftJournalOptions) {
+    this.diskFull = new DiskFullState(opts.who ?? opts.id, path.dirname(opts.dir), (m) => opts.log?.(`raft ${m}`));
+  }
 
   async start(sm: StateMachine): Promise<void> {
     const t0 = performance.now();
@@ -226,7 +228,7 @@ export class RaftJournal implements Journal {
    */
   read(): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.diskFull) return Promise.reject(this.diskFull.error);
+    if (this.diskFull.error) return Promise.reject(this.diskFull.error);
     if (!this.isLeader()) return Promise.reject(new NotLeaderError(this.leaderHint()));
     return new Promise<void>((resolve, reject) => {
       this.readQueued.push({ resolve, reject });
@@ -315,19 +317,14 @@ export class RaftJournal implements Journal {
         break;
       } catch (e) {
         if (!isDiskFull(e) || this.closed) throw e;
-        if (!this.diskFull) {
-          this.diskFull = { since: Date.now(), error: journalDiskFullError(this.opts.who ?? this.opts.id, path.dirname(this.opts.dir), e) };
-          this.opts.log?.(`raft journal: ${this.diskFull.error.message}`);
-          for (const [index, p] of this.pending) this.settle(index, p, this.diskFull.error);
-          this.failReads(this.diskFull.error);
+        if (this.diskFull.failed(e)) {
+          for (const [index, p] of this.pending) this.settle(index, p, this.diskFull.error!);
+          this.failReads(this.diskFull.error!);
         }
         await new Promise((r) => setTimeout(r, Math.min(DISK_FULL_RETRY_MS * 2 ** Math.min(attempt, 10), DISK_FULL_RETRY_MAX_MS)));
       }
     }
-    if (this.diskFull) {
-      this.opts.log?.(`raft journal: writes to ${this.opts.dir} resumed after ${Date.now() - this.diskFull.since} ms`);
-      this.diskFull = undefined;
-    }
+    this.diskFull.succeeded();
   }
 
   /** Reject every read waiting for a ReadIndex round, in flight or queued. */
@@ -363,7 +360,7 @@ export class RaftJournal implements Journal {
 
   propose(entry: JournalEntry): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.diskFull) return Promise.reject(this.diskFull.error);
+    if (this.diskFull.error) return Promise.reject(this.diskFull.error);
     if (this.closed) return Promise.reject(new InternalError('journal is closed'));
     let index: number;
     try {
@@ -461,7 +458,7 @@ export class RaftJournal implements Journal {
     const st = this.core.status();
     return {
       type: 'EMBEDDED', lastIndex: st.lastIndex, checkpointIndex: this.core.logView().snapshotIndex, replayedEntries: this.replayed, replayMs: Math.round(this.replayMs),
-      ...(this.diskFull ? { writeError: this.diskFull.error.message } : {}),
+      ...(this.diskFull.error ? { writeError: this.diskFull.error.message } : {}),
     };
   }
 
