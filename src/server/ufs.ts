@@ -48,6 +48,9 @@ export function fileIdOfTempName(name: string): number | undefined {
   return Number.isSafeInteger(id) ? id : undefined;
 }
 
+/** A worker's report on an ASYNC_THROUGH persist (proto PersistResult): the temp file it wrote, or why it failed. */
+export interface PersistReport { fileId: number; tempUfsPath: string; error: string }
+
 /** Runs async tasks one at a time, in the order they were queued. */
 export class SerialQueue {
   private tail: Promise<unknown> = Promise.resolve();

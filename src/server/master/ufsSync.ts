@@ -20,7 +20,7 @@ import { InvalidPathError, NotLeaderError } from '../../errors.js';
 import type { Namespace, Inode } from './namespace.js';
 import type { BlockRegistry, WorkerRecord } from './blockRegistry.js';
 import { parentOf, checkNewPath, isUnder } from './paths.js';
-import { ufsPathOf, ufsTempDir, fileIdOfTempName, SerialQueue } from '../ufs.js';
+import { ufsPathOf, ufsTempDir, fileIdOfTempName, SerialQueue, type PersistReport } from '../ufs.js';
 
 /** How long a worker keeps an async-persist assignment before another worker may get it. */
 const PERSIST_REASSIGN_MS = 60_000;
@@ -44,8 +44,6 @@ export interface UfsSyncHost {
   isLeader(): boolean;
 }
 
-/** A worker's report on a persist (proto PersistResult). */
-export interface PersistReport { fileId: number; tempUfsPath: string; error: string }
 
 export class UfsSync {
   private readonly queue = new SerialQueue();

@@ -17,11 +17,9 @@ import { InvalidPathError, FailedPreconditionError, InvalidArgumentError } from 
 import { requestObject, nonNegativeInt, boundedString, clientPath } from '../validate.js';
 import { createLogger, type Logger } from '../../log.js';
 import { BlockStore, tierSpecsFromConf, type TempBlock } from './blockStore.js';
-import { ufsRootDir, ufsTempDir, ufsTempName } from '../ufs.js';
+import { ufsRootDir, ufsTempDir, ufsTempName, type PersistReport } from '../ufs.js';
 import { startWorkerWeb } from './web.js';
 import { clusterSecret, secretServerInterceptors } from '../../clusterSecret.js';
-
-interface PersistResult { fileId: number; tempUfsPath: string; error: string }
 
 export class AlluxioWorker {
   readonly store: BlockStore;
@@ -40,7 +38,7 @@ export class AlluxioWorker {
   rpcPort = 0;
   webPort = 0;
   /** Outcomes of persists, reported with the next heartbeat (kept until a heartbeat delivers them). */
-  private persistResults: PersistResult[] = [];
+  private persistResults: PersistReport[] = [];
   private persisting = new Set<number>();
   /** alluxio.underfs.persistence.async.temp.dir under the root UFS. */
   private readonly ufsTemp: string;
