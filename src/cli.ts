@@ -3,7 +3,8 @@
  * and is the only place (with the server mains) that catches and renders errors.
  */
 import { Command, CommanderError } from 'commander';
-import { createContext, extractDefines, type CliContext } from './commands/context.js';
+import { createContext, type CliContext } from './commands/context.js';
+import { extractDefines } from './conf/defines.js';
 import { LocalFileError, isSystemError, describeSystemError } from './errors.js';
 import { describeError } from './commands/errorOutput.js';
 import { commandModules } from './commands/index.js';

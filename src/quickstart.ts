@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { INSTALL_ROOT } from './commands/context.js';
+import { INSTALL_ROOT } from './conf/installRoot.js';
 
 const dir = path.resolve(process.env.ALLUXIO_QUICKSTART_DIR ?? path.join(INSTALL_ROOT, '.quickstart'));
 const confDir = path.join(dir, 'conf');

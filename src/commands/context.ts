@@ -1,9 +1,5 @@
-import { fileURLToPath } from 'node:url';
-import path from 'node:path';
 import { loadConfig, type Config } from '../conf/index.js';
-
-/** Root of this installation (the directory holding package.json, bin/, dist/). */
-export const INSTALL_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+import { INSTALL_ROOT } from '../conf/installRoot.js';
 
 /** What every command gets: the -D flags from the command line and a lazily loaded config. */
 export interface CliContext {
@@ -30,16 +26,4 @@ export function createContext(flags: Record<string, string>): CliContext {
     err: (line) => { process.stderr.write(line + '\n'); },
     setExitCode(code) { if (code !== 0 || process.exitCode === undefined) process.exitCode = code; },
   };
-}
-
-/** Split `-Dkey=value` flags out of argv. Returns the remaining argv and the flags. */
-export function extractDefines(argv: readonly string[]): { argv: string[]; flags: Record<string, string> } {
-  const rest: string[] = [];
-  const flags: Record<string, string> = {};
-  for (const a of argv) {
-    const m = /^-D([^=]+)=(.*)$/s.exec(a);
-    if (m) flags[m[1]!.trim()] = m[2]!;
-    else rest.push(a);
-  }
-  return { argv: rest, flags };
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
+import type { Config } from './config.js';
 
 const DNS_LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 
@@ -70,4 +71,10 @@ export function parseHostsFile(file: string): string[] {
     throw new ConfigError(`${file}: cannot read the file (${code ?? String(e)})`);
   }
   return parseHostsText(text, file);
+}
+
+/** conf/masters and conf/workers of the conf dir in use. */
+export function hostsFiles(conf: Config): { masters: string; workers: string } {
+  const dir = conf.get('alluxio.conf.dir') || conf.confDir;
+  return { masters: path.join(dir, 'masters'), workers: path.join(dir, 'workers') };
 }

@@ -8,6 +8,9 @@ export {
 export {
   parseBytes, parseDuration, tryParseBytes, tryParseDuration, formatBytes, toUnit, isValidUnit,
 } from './units.js';
-export { parseHostsFile, parseHostsText, isValidHost } from './hosts.js';
+export { parseHostsFile, parseHostsText, isValidHost, hostsFiles } from './hosts.js';
 export { closestKey, didYouMean, editDistance } from './suggest.js';
 export { renderPropertyTable, updateDocTable } from './docs.js';
+export { effectiveProperties, configHash } from './effective.js';
+export { INSTALL_ROOT } from './installRoot.js';
+export { extractDefines } from './defines.js';

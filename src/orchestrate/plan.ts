@@ -2,7 +2,7 @@
  * Pure planning (convention 4): from the facts of one host and the action, the steps that would
  * run there. Used by --dry-run; tested exactly.
  */
-import type { HostFactsJson } from '../commands/facts.js';
+import type { HostFactsJson } from './local/facts.js';
 
 export type Action = 'start' | 'format+start' | 'stop' | 'format' | 'format -s';
 

@@ -2,7 +2,8 @@
  * Shared entry logic for server processes: load config from -D flags and env, start, and stop
  * cleanly on SIGTERM/SIGINT. Errors print one clear line (with hint) and exit 1.
  */
-import { extractDefines, INSTALL_ROOT } from '../commands/context.js';
+import { extractDefines } from '../conf/defines.js';
+import { INSTALL_ROOT } from '../conf/installRoot.js';
 import { loadConfig, type Config } from '../conf/index.js';
 import { AlluxioError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';

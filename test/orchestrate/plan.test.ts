@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { planFor, type Action, type HostPlanInput } from '../../src/orchestrate/plan.js';
-import type { HostFactsJson } from '../../src/commands/facts.js';
+import type { HostFactsJson } from '../../src/orchestrate/local/facts.js';
 
 function facts(over: Partial<HostFactsJson> = {}): HostFactsJson {
   return {

@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { INSTALL_ROOT } from '../../commands/context.js';
+import { INSTALL_ROOT } from '../../conf/installRoot.js';
 import { HostError, InternalError, TimeoutError } from '../../errors.js';
 
 export type ProcessKind = 'master' | 'worker';

@@ -6,7 +6,6 @@
  * The commands in src/commands/ parse arguments and call these; output goes through `io`.
  */
 import os from 'node:os';
-import path from 'node:path';
 import type { Config } from '../../conf/index.js';
 import { ConfigError, HostError, TimeoutError, UsageError } from '../../errors.js';
 import { checkSafeToWipe, formatJournal, isJournalFormatted, JOURNAL_MARKER } from '../../journal/format.js';
@@ -401,12 +400,6 @@ export async function stopHere(conf: Config, kinds: readonly ProcessKind[], opts
     throw errors[0];
   }
   return n;
-}
-
-/** conf/masters and conf/workers of the conf dir in use. */
-export function hostsFiles(conf: Config): { masters: string; workers: string } {
-  const dir = conf.get('alluxio.conf.dir') || conf.confDir;
-  return { masters: path.join(dir, 'masters'), workers: path.join(dir, 'workers') };
 }
 
 /** The processes a local ACTION concerns on this host, in start order. */
