@@ -11,11 +11,11 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { formatJournal } from '../src/journal/format.js';
 import { LocalJournal } from '../src/journal/local/journal.js';
-import type { JournalEntry } from '../src/journal/types.js';
+import type { MasterEntry } from '../src/server/master/entries.js';
 import { Namespace } from '../src/server/master/namespace.js';
 
 /** Exactly what the master journals for a createFile RPC (see AlluxioMaster.CreateFile). */
-function entry(i: number, ts: number): JournalEntry {
+function entry(i: number, ts: number): MasterEntry {
   return {
     type: 'createFile',
     path: `/bench/dir${i % 1000}/file${i}`,
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   formatJournal(folder, { clusterId: 'bench' });
   try {
     // Write phase: a bounded window of outstanding proposals, as many concurrent RPCs would produce.
-    const writer = new LocalJournal({ folder, log: (m) => console.error(m) });
+    const writer = new LocalJournal<MasterEntry>({ folder, log: (m) => console.error(m) });
     await writer.start(new Namespace());
     const window = 20_000;
     const ts = Date.now();
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
 
     // Replay phase: a fresh process-like start on the closed journal.
     const ns = new Namespace();
-    const reader = new LocalJournal({ folder, log: (m) => console.error(m) });
+    const reader = new LocalJournal<MasterEntry>({ folder, log: (m) => console.error(m) });
     const t0 = performance.now();
     await reader.start(ns);
     const restartMs = performance.now() - t0;

@@ -2,7 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../conf/index.js';
-import type { Journal } from './types.js';
+import type { AnyEntry, Journal, JournalEntry } from './types.js';
 import { LocalJournal } from './local/journal.js';
 import { RaftJournal } from './raft/driver.js';
 import { GrpcTransport } from './raft/transport.js';
@@ -11,7 +11,7 @@ import type { Role } from './raft/types.js';
 import { ConfigError } from '../errors.js';
 import { clusterSecret } from '../clusterSecret.js';
 
-export type { Journal, JournalEntry, StateMachine, JournalStats } from './types.js';
+export type { Journal, JournalEntry, AnyEntry, StateMachine, JournalStats, QuorumAdmin, QuorumInfo } from './types.js';
 
 export function journalFolder(conf: Config): string {
   return conf.get('alluxio.master.journal.folder');
@@ -53,11 +53,12 @@ export interface JournalHooks {
   clusterId?(): string;
 }
 
-export async function createJournal(conf: Config, hooks: JournalHooks): Promise<Journal> {
+/** The journal this configuration asks for, over entries of type `E` (the state machine's). */
+export async function createJournal<E extends JournalEntry = AnyEntry>(conf: Config, hooks: JournalHooks): Promise<Journal<E>> {
   const folder = journalFolder(conf);
   const setup = embeddedSetup(conf);
   if (!setup) {
-    return new LocalJournal({
+    return new LocalJournal<E>({
       folder, checkpointPeriodEntries: conf.getInt('alluxio.master.journal.checkpoint.period.entries'), log: hooks.log,
       who: `${conf.get('alluxio.master.hostname') || os.hostname()}:${conf.getPort('alluxio.master.rpc.port')}`,
     });
@@ -72,7 +73,7 @@ export async function createJournal(conf: Config, hooks: JournalHooks): Promise<
   }, new Map(setup.voters.map((v) => [v, v])), { log: hooks.log, ...(hooks.clusterId ? { clusterId: hooks.clusterId } : {}), ...(secret ? { secret } : {}) });
   const heartbeatTicks = Math.max(1, Math.round(conf.getMs('alluxio.master.embedded.journal.heartbeat.interval') / RAFT_TICK_MS));
   const electionTicks = Math.max(heartbeatTicks + 1, Math.round(conf.getMs('alluxio.master.embedded.journal.election.timeout.min') / RAFT_TICK_MS));
-  return new RaftJournal({
+  return new RaftJournal<E>({
     id: setup.id, voters: setup.voters, dir: path.join(folder, 'raft'), transport, tickMs: RAFT_TICK_MS, electionTicks, heartbeatTicks,
     snapshotEvery: conf.getInt('alluxio.master.journal.checkpoint.period.entries'),
     writeTimeoutMs: conf.getMs('alluxio.master.embedded.journal.write.timeout'),

@@ -10,12 +10,27 @@
 export interface JournalEntry {
   /** Discriminator, e.g. 'mkdir', 'createFile'. */
   readonly type: string;
+}
+
+/** An entry of any shape: for state machines that take any object with a type (tests, tools). */
+export interface AnyEntry extends JournalEntry {
   readonly [field: string]: unknown;
 }
 
-export interface StateMachine {
+/**
+ * What a journal drives. `E` is the state machine's entry union (the master's: MasterEntry in
+ * server/master/entries.ts); the journal never looks inside an entry beyond `type`.
+ */
+export interface StateMachine<E extends JournalEntry = AnyEntry> {
+  /**
+   * Check a value decoded from JSON (a proposal before it is written, an entry read back from
+   * disk or received from another master) against `E`, and return it typed. Throws a typed
+   * error naming the entry type and field (the master: InvalidEntryError). Journals call it
+   * once per entry where it enters them, so `apply` can trust the types.
+   */
+  decode(v: unknown): E;
   /** Deterministic: the same entries in the same order give the same state and results. */
-  apply(entry: JournalEntry, index: number): unknown;
+  apply(entry: E, index: number): unknown;
   /** Serialize the whole state (for a checkpoint). */
   snapshot(): Buffer;
   /** Replace the whole state with a snapshot produced by `snapshot()`. */
@@ -36,14 +51,54 @@ export interface JournalStats {
   readonly writeError?: string;
 }
 
-export interface Journal {
+/** A member of the embedded journal's quorum, as the leader sees it. */
+export interface QuorumMemberInfo {
+  id: string;
+  available: boolean;
+  role: 'leader' | 'follower';
+  recovering: boolean;
+  /** The last index the leader knows it holds. */
+  match?: number;
+  /** The leader's last index minus match. */
+  lag?: number;
+}
+
+export interface QuorumInfo { leader: string; term: number; members: QuorumMemberInfo[] }
+
+/** Membership administration of a replicated journal (fsadmin journal quorum ...). */
+export interface QuorumAdmin {
+  /** Members, their state and lag (complete on the leader). */
+  info(): QuorumInfo;
+  /** Add or remove one voter; resolves once the change is committed and applied. */
+  change(op: 'add' | 'remove', member: string): Promise<void>;
+  /** Hand leadership to `to` (a voter); resolves when `to` leads, rejects after `timeoutMs`. */
+  transferLeadership(to: string, timeoutMs: number): Promise<void>;
+}
+
+export interface Journal<E extends JournalEntry = AnyEntry> {
   /** Restore the newest checkpoint, replay the log into `sm`, then accept proposals. */
-  start(sm: StateMachine): Promise<void>;
-  propose(entry: JournalEntry): Promise<unknown>;
+  start(sm: StateMachine<E>): Promise<void>;
+  /** Rejects with the state machine's decode error, writing nothing, when `entry` is not an E. */
+  propose(entry: E): Promise<unknown>;
   /** Write a checkpoint of the state machine and drop log segments it covers. */
   checkpoint(): Promise<void>;
   /** Whether this journal may accept proposals (always true for the local journal once started). */
   isLeader(): boolean;
+  /**
+   * Leadership comes from an election and may move (announced through the journal's
+   * onRoleChange hook): a new leader must see an entry of its own applied before it serves
+   * (everything committed before is then applied). False: the journal is the only writer and
+   * leads from start() on, with its whole log applied.
+   */
+  readonly elected: boolean;
+  /**
+   * Resolves when this journal may serve a linearizable read of the state machine: at once for
+   * a single writer, after a ReadIndex round (leadership confirmed by a quorum, everything
+   * committed before applied) for Raft. Rejects (NotLeaderError, the journal's failure) otherwise.
+   */
+  readBarrier(): Promise<void>;
+  /** Quorum administration; absent for a journal without members (the local journal). */
+  readonly quorum?: QuorumAdmin;
   stats(): JournalStats;
   close(): Promise<void>;
 }

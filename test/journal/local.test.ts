@@ -9,7 +9,7 @@ import { ConfigError, InternalError, JournalCorruptError, ResourceExhaustedError
 import { formatJournal } from '../../src/journal/format.js';
 import { LocalJournal, type LocalJournalOptions } from '../../src/journal/local/journal.js';
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, segmentFileName } from '../../src/journal/local/wal.js';
-import type { JournalEntry, StateMachine } from '../../src/journal/types.js';
+import type { AnyEntry, StateMachine } from '../../src/journal/types.js';
 import { dataLength, writeAt } from '../harness/journalFiles.js';
 import { Tmpfs } from '../harness/tmpfs.js';
 import { needsRoot } from '../harness/root.js';
@@ -20,7 +20,11 @@ class KV implements StateMachine {
   /** key -> index of the put that wrote it. */
   at = new Map<string, number>();
   appliedIndexes: number[] = [];
-  apply(e: JournalEntry, index: number): unknown {
+  decode(v: unknown): AnyEntry {
+    if (typeof v !== 'object' || v === null || typeof (v as AnyEntry).type !== 'string') throw new InternalError(`not a KV entry: ${JSON.stringify(v)}`);
+    return v as AnyEntry;
+  }
+  apply(e: AnyEntry, index: number): unknown {
     this.appliedIndexes.push(index);
     const k = e.k as string;
     if (e.type === 'put') {
@@ -459,6 +463,7 @@ const folder = process.argv[2];
 // Same snapshot format as the test's KV, so checkpoints written here restore there.
 const map = new Map(), at = new Map();
 const sm = {
+  decode(v) { return v; },
   apply(e, i) { map.set(e.k, e.v); at.set(e.k, i); return i; },
   snapshot() { return Buffer.from(JSON.stringify({ map: [...map], at: [...at] })); },
   restore(d) { const s = JSON.parse(d.toString()); s.map.forEach(([k, v]) => map.set(k, v)); s.at.forEach(([k, v]) => at.set(k, v)); },

@@ -3,17 +3,18 @@ import assert from 'node:assert/strict';
 import {
   Namespace, BLOCK_SEQ, ROOT_ID, fileIdOf, containerOf, type Inode, type DeleteResult,
 } from '../../src/server/master/namespace.js';
+import { InvalidEntryError, MASTER_ENTRY_TYPES } from '../../src/server/master/entries.js';
 import {
   AlluxioError, FileAlreadyExistsError, FileDoesNotExistError, DirectoryNotEmptyError, InvalidPathError,
   FailedPreconditionError,
 } from '../../src/errors.js';
-import type { JournalEntry } from '../../src/journal/types.js';
 
 type Entry = { type: string; [k: string]: unknown };
 type ErrCtor = new (...args: any[]) => AlluxioError;
 
+/** As the journal does: decode (check against the entry union), then apply. */
 function apply(ns: Namespace, e: Entry, index = 0): unknown {
-  return ns.apply(e as JournalEntry, index);
+  return ns.apply(ns.decode(e), index);
 }
 
 function applyAll(ns: Namespace, entries: Entry[]): unknown[] {
@@ -565,8 +566,8 @@ describe('namespace apply: rejections (exact class and message; state unchanged)
     { type: 'commitBlock', blockId: blk(5, 0), length: 100 },
   ];
   const rows: { name: string; e: Entry; C: ErrCtor; msg: string }[] = [
-    // init never fails; unknown types do
-    { name: 'unknown type', e: { type: 'bogus' }, C: FailedPreconditionError, msg: 'unknown journal entry type "bogus"' },
+    // init never fails; unknown types and missing fields are refused by decode
+    { name: 'unknown type', e: { type: 'bogus' }, C: InvalidEntryError, msg: `unknown journal entry type "bogus" (this master knows ${MASTER_ENTRY_TYPES.join(', ')})` },
     // mkdir
     { name: 'mkdir existing dir', e: { type: 'mkdir', path: '/a' }, C: FileAlreadyExistsError, msg: 'Path "/a" already exists.' },
     { name: 'mkdir existing dir, recursive', e: { type: 'mkdir', path: '/a/b', recursive: true }, C: FileAlreadyExistsError, msg: 'Path "/a/b" already exists.' },
@@ -579,7 +580,7 @@ describe('namespace apply: rejections (exact class and message; state unchanged)
     { name: 'mkdir under a file, recursive', e: { type: 'mkdir', path: '/a/f/x/y', recursive: true }, C: InvalidPathError, msg: 'Path "/a/f/x/y" is invalid: "/a/f" is a file, not a directory' },
     { name: 'mkdir relative', e: { type: 'mkdir', path: 'a/b' }, C: InvalidPathError, msg: 'Path "a/b" is invalid: it must be absolute (start with /)' },
     { name: 'mkdir empty path', e: { type: 'mkdir', path: '' }, C: InvalidPathError, msg: 'Path "" is invalid: it must be absolute (start with /)' },
-    { name: 'mkdir no path', e: { type: 'mkdir' }, C: InvalidPathError, msg: 'Path "undefined" is invalid: it must be absolute (start with /)' },
+    { name: 'mkdir no path', e: { type: 'mkdir' }, C: InvalidEntryError, msg: 'journal entry of type "mkdir": field "path" is missing (a string)' },
     { name: 'mkdir with ..', e: { type: 'mkdir', path: '/a/../c', recursive: true }, C: InvalidPathError, msg: 'Path "/a/../c" is invalid: ".." is not allowed' },
     { name: 'mkdir with trailing ..', e: { type: 'mkdir', path: '/a/b/..' }, C: InvalidPathError, msg: 'Path "/a/b/.." is invalid: ".." is not allowed' },
     // createFile
@@ -593,7 +594,7 @@ describe('namespace apply: rejections (exact class and message; state unchanged)
     { name: 'createFile deep under a file, recursive', e: { type: 'createFile', path: '/a/f/g/h', blockSize: 1, recursive: true }, C: InvalidPathError, msg: 'Path "/a/f/g/h" is invalid: "/a/f" is a file, not a directory' },
     { name: 'createFile block size 0', e: { type: 'createFile', path: '/a/new', blockSize: 0 }, C: InvalidPathError, msg: 'block size must be positive, got 0' },
     { name: 'createFile block size negative', e: { type: 'createFile', path: '/a/new', blockSize: -5 }, C: InvalidPathError, msg: 'block size must be positive, got -5' },
-    { name: 'createFile block size missing', e: { type: 'createFile', path: '/a/new' }, C: InvalidPathError, msg: 'block size must be positive, got NaN' },
+    { name: 'createFile block size missing', e: { type: 'createFile', path: '/a/new' }, C: InvalidEntryError, msg: 'journal entry of type "createFile": field "blockSize" is missing (an integer)' },
     { name: 'createFile relative', e: { type: 'createFile', path: 'f', blockSize: 1 }, C: InvalidPathError, msg: 'Path "f" is invalid: it must be absolute (start with /)' },
     { name: 'createFile with ..', e: { type: 'createFile', path: '/a/../f', blockSize: 1 }, C: InvalidPathError, msg: 'Path "/a/../f" is invalid: ".." is not allowed' },
     // newBlock
@@ -608,7 +609,7 @@ describe('namespace apply: rejections (exact class and message; state unchanged)
     { name: 'commitBlock of a file id', e: { type: 'commitBlock', blockId: fileIdOf(4), length: 1 }, C: FailedPreconditionError, msg: `block ${fileIdOf(4)} does not belong to any file` },
     { name: 'commitBlock in a directory container', e: { type: 'commitBlock', blockId: blk(1, 0), length: 1 }, C: FailedPreconditionError, msg: `block ${blk(1, 0)} does not belong to any file` },
     { name: 'commitBlock in the root container', e: { type: 'commitBlock', blockId: 0, length: 1 }, C: FailedPreconditionError, msg: 'block 0 does not belong to any file' },
-    { name: 'commitBlock without id', e: { type: 'commitBlock', length: 1 }, C: FailedPreconditionError, msg: 'block NaN does not belong to any file' },
+    { name: 'commitBlock without id', e: { type: 'commitBlock', length: 1 }, C: InvalidEntryError, msg: 'journal entry of type "commitBlock": field "blockId" is missing (an integer)' },
     // completeFile
     { name: 'completeFile twice', e: { type: 'completeFile', path: '/a/f', length: 50, persistence: 'NOT_PERSISTED' }, C: FailedPreconditionError, msg: 'File "/a/f" is already completed' },
     { name: 'completeFile with an uncommitted block', e: { type: 'completeFile', path: '/a/open', length: 0, persistence: 'NOT_PERSISTED' }, C: FailedPreconditionError, msg: `File "/a/open" cannot be completed: block ${blk(4, 0)} was never committed` },
@@ -697,12 +698,12 @@ describe('namespace opId idempotency', () => {
     assert.equal(r2, r1);
   });
 
-  test('empty or non-string opIds are ignored', () => {
+  test('empty opIds are ignored; non-string ones are refused by decode', () => {
     const ns = new Namespace();
     apply(ns, { type: 'mkdir', path: '/a', opId: '' });
     throwsExact(() => apply(ns, { type: 'mkdir', path: '/a', opId: '' }), FileAlreadyExistsError, 'Path "/a" already exists.');
-    apply(ns, { type: 'mkdir', path: '/b', opId: 5 });
-    throwsExact(() => apply(ns, { type: 'mkdir', path: '/b', opId: 5 }), FileAlreadyExistsError, 'Path "/b" already exists.');
+    throwsExact(() => apply(ns, { type: 'mkdir', path: '/b', opId: 5 }), InvalidEntryError, 'journal entry of type "mkdir": field "opId" must be a string, not 5');
+    assert.equal(ns.lookup('/b'), undefined);
     assert.equal(ns.hasOp(''), false);
     assert.equal(ns.hasOp(undefined), false);
     assert.deepEqual(JSON.parse(ns.snapshot().toString()).ops, []);

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { TestCluster, waitFor, ROOT, type ClusterOptions } from '../harness/cluster.js';
 import { loadConfig } from '../../src/conf/index.js';
 import { FileSystem, type WriteType } from '../../src/client/fileSystem.js';
+import type { MasterEntry } from '../../src/server/master/entries.js';
 import { Namespace } from '../../src/server/master/namespace.js';
 import { LocalJournal } from '../../src/journal/local/journal.js';
 
@@ -171,7 +172,7 @@ describe('UFS changes are journaled: a new leader finishes what the previous one
     // entries go into its journal while it is down, exactly as they would be after a crash.
     await c.kill('master', 0);
     const ns = new Namespace();
-    const j = new LocalJournal({ folder: c.journalDir });
+    const j = new LocalJournal<MasterEntry>({ folder: c.journalDir });
     await j.start(ns);
     await j.propose({ type: 'delete', path: '/gone', recursive: false, ts: Date.now() });
     await j.propose({ type: 'rename', src: '/moved', dst: '/moved2', ts: Date.now() });

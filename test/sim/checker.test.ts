@@ -8,7 +8,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Namespace } from '../../src/server/master/namespace.js';
-import type { JournalEntry } from '../../src/journal/types.js';
 import { lcg } from '../journal/raft/harness.js';
 import { checkLinearizable } from './checker.js';
 import { nsModel, nsStep, type NsInput, type NsOp, type NsOutput, type NsState } from './nsModel.js';
@@ -167,7 +166,7 @@ test('the sequential model agrees with Namespace.apply on 20,000 random operatio
       const entry = input.op === 'rename' ? { type: 'rename', src: input.src, dst: input.dst }
         : { type: input.op === 'createFile' ? 'createFile' : input.op, path: input.path, recursive: input.recursive, blockSize: 1 };
       try {
-        ns.apply(entry as JournalEntry, i + 1);
+        ns.apply(ns.decode(entry), i + 1);
         actual = OK;
       } catch (e) {
         actual = err((e as { code: string }).code);

@@ -25,7 +25,7 @@
 import { RaftCore } from '../../src/journal/raft/core.js';
 import { Namespace } from '../../src/server/master/namespace.js';
 import { NotLeaderError } from '../../src/errors.js';
-import type { JournalEntry } from '../../src/journal/types.js';
+import type { MasterEntry } from '../../src/server/master/entries.js';
 import type { Message, NodeId, RaftConfig, Ready } from '../../src/journal/raft/types.js';
 import { MemStorage, lcg } from '../journal/raft/harness.js';
 import { checkLinearizable, type CheckResult } from './checker.js';
@@ -528,10 +528,10 @@ export class NsSim {
     n.lastApplied = e.index;
     let outcome = e.type;
     let reply: Reply | undefined;
-    let entry: JournalEntry | undefined;
+    let entry: MasterEntry | undefined;
     if (e.type === 'normal' && e.data !== '') {
-      entry = JSON.parse(e.data) as JournalEntry;
-      const opId = typeof entry.opId === 'string' ? entry.opId : undefined;
+      entry = n.ns.decode(JSON.parse(e.data));
+      const opId = entry.opId;
       try {
         const earlier = opId === undefined ? undefined : n.failed.get(opId);
         if (earlier !== undefined) throw Object.assign(new Error('failed before'), { code: earlier });

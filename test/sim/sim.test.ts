@@ -19,7 +19,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Namespace } from '../../src/server/master/namespace.js';
-import type { JournalEntry } from '../../src/journal/types.js';
+import type { MasterEntry } from '../../src/server/master/entries.js';
 import { FileDoesNotExistError } from '../../src/errors.js';
 import { checkLinearizable } from './checker.js';
 import { nsModel, isRead, type NsOp } from './nsModel.js';
@@ -85,9 +85,9 @@ test('simulation with the opId fixes modelled: Raft safety, convergence, lineari
 
 test('Namespace: a retried attempt of a failed operation must not run again', () => {
   const ns = new Namespace();
-  const del = { type: 'delete', path: '/a', recursive: false, opId: 'op-1' } as JournalEntry;
+  const del: MasterEntry = { type: 'delete', path: '/a', recursive: false, opId: 'op-1' };
   assert.throws(() => ns.apply(del, 1), FileDoesNotExistError); // the answer the client gets
-  ns.apply({ type: 'createFile', path: '/a', recursive: false, blockSize: 1, opId: 'op-2' } as JournalEntry, 2);
+  ns.apply({ type: 'createFile', path: '/a', recursive: false, blockSize: 1, opId: 'op-2' }, 2);
   // The same opId again (a retry that was already in the log): it must fail the same way ...
   assert.throws(() => ns.apply(del, 3), FileDoesNotExistError);
   // ... and not delete the file another client created meanwhile.

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ConfigError, InternalError, JournalCorruptError } from '../../errors.js';
 import { isJournalFormatted } from '../format.js';
-import type { Journal, JournalEntry, JournalStats, StateMachine } from '../types.js';
+import type { AnyEntry, Journal, JournalEntry, JournalStats, StateMachine } from '../types.js';
 import { loadNewestCheckpoint, pruneCheckpoints, removeCheckpointTemps, writeCheckpoint } from './checkpoint.js';
 import { MAX_RECORD_BYTES, Wal } from './wal.js';
 import { fsyncDir } from '../../fsutil.js';
@@ -66,7 +66,8 @@ interface Pending {
 
 type State = 'new' | 'starting' | 'running' | 'closing' | 'closed';
 
-export class LocalJournal implements Journal {
+export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<E> {
+  readonly elected = false;
   private readonly folder: string;
   private readonly logDir: string;
   private readonly ckptDir: string;
@@ -77,7 +78,7 @@ export class LocalJournal implements Journal {
   private readonly log: (msg: string) => void;
 
   private state: State = 'new';
-  private sm: StateMachine | undefined;
+  private sm: StateMachine<E> | undefined;
   private wal: Wal | undefined;
   private queue: Pending[] = [];
   private flusherActive = false;
@@ -109,7 +110,7 @@ export class LocalJournal implements Journal {
     if (!(this.flushBatchMs >= 0)) throw new ConfigError(`flushBatchMs must be >= 0, got ${this.flushBatchMs}`);
   }
 
-  async start(sm: StateMachine): Promise<void> {
+  async start(sm: StateMachine<E>): Promise<void> {
     if (this.state !== 'new') throw new InternalError(`journal ${this.folder} was already started`);
     this.state = 'starting';
     try {
@@ -121,7 +122,7 @@ export class LocalJournal implements Journal {
     this.state = 'running';
   }
 
-  private startInner(sm: StateMachine): void {
+  private startInner(sm: StateMachine<E>): void {
     const t0 = performance.now();
     if (!isJournalFormatted(this.folder)) {
       throw new ConfigError(`journal folder ${this.folder} is not formatted`, {
@@ -144,14 +145,15 @@ export class LocalJournal implements Journal {
       fsync: this.fsync,
       coveredIndex: ck.index,
       ...(this.segmentBytes !== undefined ? { segmentBytes: this.segmentBytes } : {}),
-      onRecord: (payload, index) => {
-        let entry: JournalEntry;
+      onRecord: (payload, index, file) => {
+        let entry: E;
         try {
-          entry = JSON.parse(payload.toString('utf8')) as JournalEntry;
+          entry = sm.decode(JSON.parse(payload.toString('utf8')));
         } catch (e) {
           // The checksum matched, so these bytes were written like this: not a torn write.
-          throw new JournalCorruptError(`journal entry ${index} in ${this.logDir} is not valid JSON: ${(e as Error).message}`, {
-            hint: 'restore the journal folder from a checkpoint/backup',
+          const what = e instanceof SyntaxError ? 'is not valid JSON' : 'is not an entry this master knows';
+          throw new JournalCorruptError(`journal entry ${index} in ${file} ${what}: ${(e as Error).message}`, {
+            hint: 'restore the journal folder from a checkpoint/backup (or run the version of Alluxio that wrote it)', cause: e,
           });
         }
         try {
@@ -176,17 +178,20 @@ export class LocalJournal implements Journal {
     this.startMs = t2 - t0;
   }
 
-  propose(entry: JournalEntry): Promise<unknown> {
+  propose(entry: E): Promise<unknown> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.state !== 'running') {
       return Promise.reject(new InternalError(
         this.state === 'new' || this.state === 'starting' ? `journal ${this.folder} is not started` : `journal ${this.folder} is closed`,
       ));
     }
-    if (entry === null || typeof entry !== 'object' || typeof entry.type !== 'string') {
-      return Promise.reject(new InternalError('journal entry must be an object with a string "type"'));
-    }
     let json: string;
+    try {
+      // Checked before it is written: what replay decodes was accepted here.
+      this.sm!.decode(entry);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     try {
       json = JSON.stringify(entry);
     } catch (e) {
@@ -266,7 +271,7 @@ export class LocalJournal implements Journal {
       // cannot diverge on values JSON does not round-trip (undefined, Date, Buffer, ...).
       let result: unknown;
       try {
-        result = sm.apply(JSON.parse(p.json) as JournalEntry, index);
+        result = sm.apply(JSON.parse(p.json) as E, index);
       } catch (e) {
         p.reject(e);
         continue;
@@ -325,6 +330,13 @@ export class LocalJournal implements Journal {
 
   isLeader(): boolean {
     return this.state === 'running' && this.failure === undefined;
+  }
+
+  /** The only writer applies every entry before acknowledging it: reads need no round. */
+  readBarrier(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.state !== 'running') return Promise.reject(new InternalError(`journal ${this.folder} is not running`));
+    return Promise.resolve();
   }
 
   stats(): LocalJournalStats {

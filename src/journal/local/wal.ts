@@ -67,8 +67,8 @@ export interface WalOpenOptions {
    * segments holding only such entries are not even read, and a log that starts after it is an error.
    */
   coveredIndex: number;
-  /** Called, in index order, with each valid record whose index is > coveredIndex. */
-  onRecord: (payload: Buffer, index: number) => void;
+  /** Called, in index order, with each valid record whose index is > coveredIndex, and the segment file holding it. */
+  onRecord: (payload: Buffer, index: number, file: string) => void;
 }
 
 /** Why a record at a given offset is not valid, or null when a valid record starts there. */
@@ -230,7 +230,7 @@ export class Wal {
     seg: Segment,
     isLast: boolean,
     covered: number,
-    onRecord: (payload: Buffer, index: number) => void,
+    onRecord: (payload: Buffer, index: number, file: string) => void,
     warnings: string[],
   ): { count: number; validEnd: number } {
     const buf = fs.readFileSync(seg.file);
@@ -287,7 +287,7 @@ export class Wal {
       }
       const len = buf.readUInt32LE(off);
       const start = off + RECORD_HEADER_BYTES;
-      if (index > covered) onRecord(buf.subarray(start, start + len), index);
+      if (index > covered) onRecord(buf.subarray(start, start + len), index, seg.file);
       off = start + len;
       count++;
     }

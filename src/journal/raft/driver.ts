@@ -23,8 +23,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Journal, JournalEntry, JournalStats, StateMachine } from '../types.js';
-import { NotLeaderError, TimeoutError, InternalError, UnavailableError } from '../../errors.js';
+import type { AnyEntry, Journal, JournalEntry, JournalStats, QuorumAdmin, QuorumInfo, StateMachine } from '../types.js';
+import { NotLeaderError, TimeoutError, InternalError, UnavailableError, JournalCorruptError } from '../../errors.js';
 import { fsyncDir } from '../../fsutil.js';
 import { isDiskFull, DiskFullState } from '../diskFull.js';
 import { RaftCore } from './core.js';
@@ -63,14 +63,7 @@ export interface RaftJournalOptions {
   onRoleChange?: (role: Role, leader: NodeId, term: number) => void;
 }
 
-export interface QuorumMemberInfo {
-  id: NodeId;
-  available: boolean;
-  role: 'leader' | 'follower';
-  recovering: boolean;
-  match?: number;
-  lag?: number;
-}
+export type { QuorumMemberInfo } from '../types.js';
 
 /** First wait before a save that found the disk full is tried again; doubled up to the max. */
 const DISK_FULL_RETRY_MS = 100;
@@ -78,10 +71,17 @@ const DISK_FULL_RETRY_MAX_MS = 2000;
 
 interface Pending { term: number; resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }
 
-export class RaftJournal implements Journal {
+export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E> {
+  readonly elected = true;
+  /** fsadmin journal quorum info / add / remove / elect. */
+  readonly quorum: QuorumAdmin = {
+    info: () => this.quorumInfo(),
+    change: (op, member) => this.changeMembership(op, member),
+    transferLeadership: (to, timeoutMs) => this.transferLeadership(to, timeoutMs),
+  };
   private core!: RaftCore;
   private storage!: RaftStorage;
-  private sm!: StateMachine;
+  private sm!: StateMachine<E>;
   private ticker: NodeJS.Timeout | undefined;
   private pending = new Map<number, Pending>();
   private processing = false;
@@ -109,7 +109,7 @@ export class RaftJournal implements Journal {
     this.diskFull = new DiskFullState(opts.who ?? opts.id, path.dirname(opts.dir), (m) => opts.log?.(`raft ${m}`));
   }
 
-  async start(sm: StateMachine): Promise<void> {
+  async start(sm: StateMachine<E>): Promise<void> {
     const t0 = performance.now();
     this.sm = sm;
     const { storage, state, warnings } = RaftStorage.open(this.opts.dir, { fsync: this.opts.fsync ?? true });
@@ -192,7 +192,10 @@ export class RaftJournal implements Journal {
       let result: unknown;
       let error: Error | undefined;
       if (e.type === 'normal' && e.data !== '') {
-        try { result = this.sm.apply(JSON.parse(e.data) as JournalEntry, e.index); } catch (err) { error = err as Error; }
+        try { result = this.sm.apply(this.decode(e.data, e.index), e.index); } catch (err) {
+          if (err instanceof JournalCorruptError) throw err; // not applied: the journal stops (see loop)
+          error = err as Error;
+        }
         this.replayed++;
         this.appliedSinceSnapshot++;
       }
@@ -220,6 +223,25 @@ export class RaftJournal implements Journal {
     this.core.advance(rd);
     await this.maybeSnapshot();
   }
+
+  /**
+   * A committed entry (from this node's log on disk or from the leader) as the state machine's
+   * entry type. One it does not know is a JournalCorruptError: skipping it would silently leave
+   * this replica's state different from the others', so the journal stops instead (fail-stop).
+   */
+  private decode(data: string, index: number): E {
+    try {
+      return this.sm.decode(JSON.parse(data));
+    } catch (e) {
+      const what = e instanceof SyntaxError ? 'is not valid JSON' : 'is not an entry this master knows';
+      throw new JournalCorruptError(`raft journal entry ${index} in ${this.opts.dir} ${what}: ${(e as Error).message}`, {
+        hint: 'run the same Alluxio version on every master; if it is, restore this master\'s journal (format it to re-seed it from the others)', cause: e,
+      });
+    }
+  }
+
+  /** ReadIndex (see read()). */
+  readBarrier(): Promise<void> { return this.read(); }
 
   /**
    * Wait until this node may serve a linearizable read: it is the leader, confirmed by a quorum
@@ -358,12 +380,13 @@ export class RaftJournal implements Journal {
 
   private leaderHint(): string | undefined { return this.leader && this.leader !== this.opts.id ? this.leader : undefined; }
 
-  propose(entry: JournalEntry): Promise<unknown> {
+  propose(entry: E): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.diskFull.error) return Promise.reject(this.diskFull.error);
     if (this.closed) return Promise.reject(new InternalError('journal is closed'));
     let index: number;
     try {
+      this.sm.decode(entry); // checked before it enters the log: every replica can apply it
       index = this.core.propose(JSON.stringify(entry));
     } catch (e) {
       return Promise.reject(e);
@@ -423,7 +446,7 @@ export class RaftJournal implements Journal {
    * log); `lag`: the leader's last index minus match; `recovering`: it lost its log and does not
    * count toward the quorum until it has caught up.
    */
-  quorumInfo(): { leader: NodeId; term: number; members: QuorumMemberInfo[] } {
+  quorumInfo(): QuorumInfo {
     const st = this.core.status();
     const fresh = Math.max(1000, 2 * this.opts.tickMs * this.opts.electionTicks);
     const now = Date.now();
@@ -431,7 +454,7 @@ export class RaftJournal implements Journal {
       leader: st.leader, term: st.term,
       members: st.voters.map((id) => {
         const pr = st.progress?.[id];
-        const m: QuorumMemberInfo = {
+        const m: QuorumInfo['members'][number] = {
           id, role: id === st.leader ? 'leader' : 'follower',
           available: id === this.opts.id || now - (this.lastHeard.get(id) ?? 0) < fresh,
           recovering: id === this.opts.id ? st.recovering === true : pr?.recovering === true,

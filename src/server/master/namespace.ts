@@ -1,14 +1,15 @@
 /**
  * The master's replicated state: the inode tree and committed block lengths.
  *
- * This is the StateMachine the journal drives. Every change arrives as a JournalEntry and is
- * applied deterministically (timestamps come from the entry, never from the clock), so replay
+ * This is the StateMachine the journal drives. Every change arrives as a MasterEntry (entries.ts),
+ * checked against that union by `decode` where the journal takes it in, and is applied deterministically (timestamps come from the entry, never from the clock), so replay
  * and every future replica reach the same state. Rejections (path exists, not found, ...) are
  * thrown from apply() identically everywhere. Block *locations* are not here: they are soft
  * state rebuilt from worker registrations (see blockRegistry.ts).
  */
 import { createHash } from 'node:crypto';
-import type { JournalEntry, StateMachine } from '../../journal/types.js';
+import type { StateMachine } from '../../journal/types.js';
+import { decodeMasterEntry, type MasterEntry, type PersistenceState, type SetAttributeEntry } from './entries.js';
 import {
   AlluxioError, FileAlreadyExistsError, FileDoesNotExistError, DirectoryNotEmptyError, InvalidPathError, FailedPreconditionError, errorFromCode,
 } from '../../errors.js';
@@ -20,7 +21,7 @@ function isRememberedError(v: unknown): v is RememberedError {
 import { normalizePath, components, parentOf, baseName, isUnder } from './paths.js';
 import { applyModeSpec, MODE_MASK } from './permissions.js';
 
-export type PersistenceState = 'NOT_PERSISTED' | 'TO_BE_PERSISTED' | 'PERSISTED';
+export type { PersistenceState };
 
 export interface Inode {
   id: number;
@@ -69,17 +70,12 @@ export interface DeleteResult { blockIds: number[]; deletedFiles: number; persis
  */
 export type UfsOp = { op: 'rename'; src: string; dst: string } | { op: 'delete'; path: string };
 
-/** Owner, group and mode an entry gives its new inodes (`modeKey`: mode, or dirMode for created ancestors). */
-function permOf(e: JournalEntry, modeKey: 'mode' | 'dirMode', defaultMode: number): NewPerm {
-  const mode = Number(e[modeKey]);
-  return {
-    owner: typeof e.owner === 'string' ? e.owner : '',
-    group: typeof e.group === 'string' ? e.group : '',
-    mode: Number.isInteger(mode) && e[modeKey] !== undefined ? mode & MODE_MASK : defaultMode,
-  };
+/** Owner, group and mode an entry gives its new inodes (`mode` absent: an entry from before permissions). */
+function permOf(e: { owner?: string; group?: string }, mode: number | undefined, defaultMode: number): NewPerm {
+  return { owner: e.owner ?? '', group: e.group ?? '', mode: mode !== undefined ? mode & MODE_MASK : defaultMode };
 }
 
-export class Namespace implements StateMachine {
+export class Namespace implements StateMachine<MasterEntry> {
   /** Inodes by container number: small integers are far cheaper Map keys than ids >= 2^31. */
   private inodes = new Map<number, Inode>();
   /** Committed blocks: id -> length. */
@@ -219,8 +215,11 @@ export class Namespace implements StateMachine {
   hasOp(opId: string | undefined): boolean { return !!opId && this.ops.has(opId); }
 
   // ---------------------------------------------------------------- apply
-  apply(e: JournalEntry, _index: number): unknown {
-    const opId = typeof e.opId === 'string' && e.opId ? e.opId : undefined;
+  /** An entry decoded from disk or the network, checked against the union (InvalidEntryError). */
+  decode(v: unknown): MasterEntry { return decodeMasterEntry(v); }
+
+  apply(e: MasterEntry, _index: number): unknown {
+    const opId = e.opId || undefined;
     if (opId && this.ops.has(opId)) {
       // A retried or duplicated attempt: the first attempt's outcome, success or failure.
       const prior = this.ops.get(opId);
@@ -252,72 +251,73 @@ export class Namespace implements StateMachine {
     this.ops.set(opId, result);
   }
 
-  private applyOp(e: JournalEntry): unknown {
-    const ts = Number(e.ts ?? 0);
+  private applyOp(e: MasterEntry): unknown {
+    const ts = e.ts ?? 0;
     switch (e.type) {
       case 'init':
-        if (!this.clusterId) this.clusterId = String(e.clusterId);
+        if (!this.clusterId) this.clusterId = e.clusterId;
         return this.clusterId;
       case 'leaderInfo':
-        this.masters.set(String(e.id), { rpc: String(e.rpc), web: String(e.web) });
+        this.masters.set(e.id, { rpc: e.rpc, web: e.web });
         return null;
-      case 'mkdir': {
-        const dirPerm = permOf(e, 'mode', DEFAULT_DIR_MODE);
-        return this.mkdir(normalizePath(String(e.path)), !!e.recursive, !!e.allowExists, ts, !!e.persisted, dirPerm).id;
-      }
+      case 'mkdir':
+        return this.mkdir(normalizePath(e.path), !!e.recursive, !!e.allowExists, ts, !!e.persisted, permOf(e, e.mode, DEFAULT_DIR_MODE)).id;
       case 'createFile':
-        return this.createFile(normalizePath(String(e.path)), !!e.recursive, Number(e.blockSize), ts, permOf(e, 'mode', DEFAULT_FILE_MODE), permOf(e, 'dirMode', DEFAULT_DIR_MODE)).id;
+        return this.createFile(normalizePath(e.path), !!e.recursive, e.blockSize, ts, permOf(e, e.mode, DEFAULT_FILE_MODE), permOf(e, e.dirMode, DEFAULT_DIR_MODE)).id;
       case 'setAttribute':
-        this.setAttribute(normalizePath(String(e.path)), e);
+        this.setAttribute(normalizePath(e.path), e);
         return null;
       case 'newBlock':
-        return this.newBlock(normalizePath(String(e.path)));
+        return this.newBlock(normalizePath(e.path));
       case 'commitBlock': {
-        const id = Number(e.blockId);
+        const id = e.blockId;
         const file = this.inodes.get(containerOf(id));
         if (!file || !file.blocks.includes(id)) throw new FailedPreconditionError(`block ${id} does not belong to any file`);
         const known = this.blockLengths.get(id);
-        if (file.completed && known !== Number(e.length)) {
+        if (file.completed && known !== e.length) {
           throw new FailedPreconditionError(`block ${id} of completed file "${this.pathOf(file)}" cannot change length (${known} -> ${e.length})`);
         }
-        this.blockLengths.set(id, Number(e.length));
+        this.blockLengths.set(id, e.length);
         return null;
       }
       case 'completeFile':
-        return this.completeFile(normalizePath(String(e.path)), Number(e.length), String(e.persistence) as PersistenceState, ts).id;
+        return this.completeFile(normalizePath(e.path), e.length, e.persistence, ts).id;
       case 'delete': {
-        const path = normalizePath(String(e.path));
+        const path = normalizePath(e.path);
         const res = this.delete(path, !!e.recursive, ts);
         this.ufsOps.set(this.nextUfsOp++, { op: 'delete', path });
         return res;
       }
       case 'rename': {
-        const src = normalizePath(String(e.src)), dst = normalizePath(String(e.dst));
+        const src = normalizePath(e.src), dst = normalizePath(e.dst);
         this.rename(src, dst, ts);
         this.ufsOps.set(this.nextUfsOp++, { op: 'rename', src, dst });
         return null;
       }
       case 'ufsDone':
-        this.ufsOps.delete(Number(e.seq));
+        this.ufsOps.delete(e.seq);
         return null;
       case 'setPersisted': {
-        const f = this.byId(Number(e.fileId));
+        const f = this.byId(e.fileId);
         if (f && !f.dir) { f.persistence = 'PERSISTED'; delete f.persistError; this.toPersist.delete(f.id); this.persistFailures.delete(f.id); }
         return null;
       }
       case 'persistFailed': {
         // Only a file still waiting for persistence gives up; a late report changes nothing else.
-        const f = this.byId(Number(e.fileId));
+        const f = this.byId(e.fileId);
         if (f && !f.dir && f.persistence === 'TO_BE_PERSISTED') {
           f.persistence = 'NOT_PERSISTED';
-          f.persistError = String(e.error ?? 'unknown error');
+          f.persistError = e.error ?? 'unknown error';
           this.toPersist.delete(f.id);
           this.persistFailures.add(f.id);
         }
         return null;
       }
-      default:
-        throw new FailedPreconditionError(`unknown journal entry type "${e.type}"`);
+      default: {
+        // Unreachable for a decoded entry; a caller that skipped decode gets a rejection, not a crash.
+        const unknown: never = e;
+        throw new FailedPreconditionError(`unknown journal entry type "${(unknown as { type: string }).type}"`);
+      }
     }
   }
 
@@ -472,11 +472,9 @@ export class Namespace implements StateMachine {
   }
 
   /** chown / chgrp / chmod of `path` (and everything under it with `recursive`). */
-  private setAttribute(path: string, e: JournalEntry): void {
+  private setAttribute(path: string, e: SetAttributeEntry): void {
     const n = this.resolve(path);
-    const owner = typeof e.owner === 'string' ? e.owner : undefined;
-    const group = typeof e.group === 'string' ? e.group : undefined;
-    const mode = typeof e.mode === 'string' ? e.mode : undefined;
+    const { owner, group, mode } = e;
     const stack = [n];
     for (let guard = 0; stack.length && guard <= this.inodes.size; guard++) {
       const cur = stack.pop()!;

@@ -14,7 +14,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../../conf/index.js';
-import type { JournalEntry } from '../../journal/types.js';
+import type { MasterEntry } from './entries.js';
 import type { Logger } from '../../log.js';
 import { InvalidPathError, NotLeaderError } from '../../errors.js';
 import type { Namespace, Inode } from './namespace.js';
@@ -39,7 +39,7 @@ export interface UfsSyncHost {
   readonly conf: Config;
   readonly log: Logger;
   /** Journal an entry (as the leader); resolves once applied. */
-  propose(e: JournalEntry): Promise<unknown>;
+  propose(e: MasterEntry): Promise<unknown>;
   /** Whether this master serves as the leader now. */
   isLeader(): boolean;
 }

@@ -10,13 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { RaftJournal } from '../../../src/journal/raft/driver.js';
 import { MemoryNetwork } from '../../../src/journal/raft/transport.js';
-import type { JournalEntry, StateMachine } from '../../../src/journal/types.js';
+import type { AnyEntry, StateMachine } from '../../../src/journal/types.js';
 import { NotLeaderError } from '../../../src/errors.js';
 
 class Kv implements StateMachine {
   m = new Map<string, string>();
   log: string[] = [];
-  apply(e: JournalEntry): unknown {
+  decode(v: unknown): AnyEntry { return v as AnyEntry; }
+  apply(e: AnyEntry): unknown {
     if (e.type === 'fail') throw new Error(`rejected ${String(e.k)}`);
     this.m.set(String(e.k), String(e.v));
     this.log.push(String(e.k));
