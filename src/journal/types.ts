@@ -1,6 +1,13 @@
 /**
- * The narrow journal interface every master state change goes through.
- * Implementations: local/ (single master, durable append-only file) now; raft/ (embedded Raft) next.
+ * The narrow journal interface every master state change goes through, generic over the state
+ * machine's entry type. Implementations: local/ (single master, durable append-only file) and
+ * raft/ (embedded Raft). The master asks the interface, never the class, what it needs: whether
+ * leadership is elected, a read barrier, quorum administration.
+ *
+ * Entries enter a journal as proposals and, for Raft, from other masters; they come back from
+ * disk on replay. Each is checked once where it enters, by the state machine's `decode`: a bad
+ * proposal is refused before it is written; a bad entry already in the log is a
+ * JournalCorruptError naming the log and the index (replay stops; a Raft member stops applying).
  *
  * Contract: `propose` resolves only after the entry is durable (fsync'd, group-committed with
  * concurrent proposals) AND applied to the state machine, and returns what `apply` returned; if

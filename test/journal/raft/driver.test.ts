@@ -11,12 +11,17 @@ import path from 'node:path';
 import { RaftJournal } from '../../../src/journal/raft/driver.js';
 import { MemoryNetwork } from '../../../src/journal/raft/transport.js';
 import type { AnyEntry, StateMachine } from '../../../src/journal/types.js';
-import { NotLeaderError } from '../../../src/errors.js';
+import { InvalidArgumentError, JournalCorruptError, NotLeaderError } from '../../../src/errors.js';
 
 class Kv implements StateMachine {
   m = new Map<string, string>();
   log: string[] = [];
-  decode(v: unknown): AnyEntry { return v as AnyEntry; }
+  /** An entry type this node's decode refuses (as a master of another version would). */
+  refuse = '';
+  decode(v: unknown): AnyEntry {
+    if ((v as AnyEntry).type === this.refuse) throw new InvalidArgumentError(`unknown entry type ${this.refuse}`);
+    return v as AnyEntry;
+  }
   apply(e: AnyEntry): unknown {
     if (e.type === 'fail') throw new Error(`rejected ${String(e.k)}`);
     this.m.set(String(e.k), String(e.v));
@@ -105,11 +110,42 @@ test('linearizable reads: the leader serves after a quorum round; a partitioned 
     const leader = await leaderOf(nodes);
     const l = nodes.get(leader)!;
     await l.j.propose({ type: 'put', k: 'x', v: '1' });
-    await Promise.all(Array.from({ length: 20 }, () => l.j.read()));
+    await Promise.all(Array.from({ length: 20 }, () => l.j.readBarrier()));
     const follower = ids.find((id) => id !== leader)!;
-    await assert.rejects(nodes.get(follower)!.j.read(), NotLeaderError);
+    await assert.rejects(nodes.get(follower)!.j.readBarrier(), NotLeaderError);
     net.partition(leader, ids.filter((id) => id !== leader));
-    await assert.rejects(l.j.read(), NotLeaderError);
+    await assert.rejects(l.j.readBarrier(), NotLeaderError);
+  } finally {
+    for (const n of nodes.values()) await n.j.close();
+  }
+});
+
+test('entries are decoded where they enter: a proposal the leader cannot decode is refused; a committed entry a follower cannot decode stops its journal', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'raft-driver-'));
+  const net = new MemoryNetwork();
+  const nodes = await cluster(dir, net);
+  try {
+    const leader = await leaderOf(nodes);
+    const l = nodes.get(leader)!;
+    await l.j.propose({ type: 'put', k: 'a', v: '1' });
+    l.sm.refuse = 'alien';
+    const before = l.j.stats().lastIndex;
+    await assert.rejects(l.j.propose({ type: 'alien', k: 'x' }), InvalidArgumentError);
+    assert.equal(l.j.stats().lastIndex, before, 'a refused proposal is not in the log');
+    // Followers of another version: they cannot apply what this leader commits.
+    l.sm.refuse = '';
+    const follower = ids.find((id) => id !== leader)!;
+    nodes.get(follower)!.sm.refuse = 'alien';
+    await l.j.propose({ type: 'alien', k: 'x' });
+    await l.j.propose({ type: 'put', k: 'b', v: '2' }); // committed by the leader and the other follower
+    await until('the follower stops', () => !nodes.get(follower)!.j.isLeader() && nodes.get(follower)!.sm.log.length === 1
+      && (nodes.get(follower)!.j as unknown as { failure?: Error }).failure !== undefined);
+    await assert.rejects(nodes.get(follower)!.j.propose({ type: 'put', k: 'f', v: '1' }), (e: unknown) => {
+      assert.ok(e instanceof JournalCorruptError, String(e));
+      assert.equal(e.message, `raft journal entry ${before + 1} in ${path.join(dir, follower)} is not an entry this master knows: unknown entry type alien`);
+      return true;
+    });
+    assert.deepEqual(nodes.get(follower)!.sm.log, ['a'], 'the entry it cannot decode is not applied, nor anything after it');
   } finally {
     for (const n of nodes.values()) await n.j.close();
   }
