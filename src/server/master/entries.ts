@@ -126,6 +126,13 @@ const SCHEMAS: { readonly [T in MasterEntryType]: Schema<Extract<MasterEntry, { 
 /** The entry types, in the order of the schema (for tests and messages). */
 export const MASTER_ENTRY_TYPES = Object.keys(SCHEMAS) as MasterEntryType[];
 
+/** The schema as lists of checks (replay decodes every entry: no string work per field). */
+interface FieldCheck { readonly field: string; readonly kind: Kind; readonly optional: boolean }
+const CHECKS = new Map<string, readonly FieldCheck[]>(Object.entries(SCHEMAS).map(([type, schema]) => [type, Object.entries(schema as Record<string, string>).map(([field, spec]) => {
+  const optional = spec.endsWith('?');
+  return { field, kind: (optional ? spec.slice(0, -1) : spec) as Kind, optional };
+})]));
+
 const EXPECTED: Record<Kind, string> = {
   string: 'a string', int: 'an integer', boolean: 'true or false', persistence: `one of ${PERSISTENCE_STATES.join(', ')}`,
 };
@@ -162,12 +169,9 @@ export function decodeMasterEntry(v: unknown): MasterEntry {
     throw new InvalidEntryError(isRecord(v) ? show(v.type) : '', 'type', `a journal entry must be an object with a string "type", not ${isRecord(v) ? `one with type ${show(v.type)}` : show(v)}`);
   }
   const type = v.type;
-  const schema = Object.prototype.hasOwnProperty.call(SCHEMAS, type) ? SCHEMAS[type as MasterEntryType] as Record<string, string> : undefined;
-  if (!schema) throw new InvalidEntryError(type, 'type', `unknown journal entry type ${show(type)} (this master knows ${MASTER_ENTRY_TYPES.join(', ')})`);
-  for (const field in schema) {
-    const spec = schema[field]!;
-    const optional = spec.endsWith('?');
-    const kind = (optional ? spec.slice(0, -1) : spec) as Kind;
+  const checks = CHECKS.get(type);
+  if (!checks) throw new InvalidEntryError(type, 'type', `unknown journal entry type ${show(type)} (this master knows ${MASTER_ENTRY_TYPES.join(', ')})`);
+  for (const { field, kind, optional } of checks) {
     const value = v[field];
     if (value === undefined) {
       if (optional) continue;
