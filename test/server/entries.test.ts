@@ -124,23 +124,31 @@ function journalFolder(): string {
   return folder;
 }
 
+/** A formatted journal folder holding `entries` as written, whatever they are; and its first segment file. */
+async function rawJournal(entries: readonly AnyEntry[]): Promise<{ folder: string; segment: string }> {
+  const folder = journalFolder();
+  const raw = new LocalJournal({ folder, fsync: false });
+  await raw.start(new Raw());
+  for (const e of entries) await raw.propose(e);
+  const segment = raw.segmentFiles()[0]!;
+  await raw.close();
+  return { folder, segment };
+}
+
 describe('master journal entries: in the local journal', () => {
   test('a proposal with a field of the wrong type is refused before it is written', async () => {
     const folder = journalFolder();
     const ns = new Namespace();
-    const j = new LocalJournal<any>({ folder, fsync: false });
+    const j = new LocalJournal<MasterEntry>({ folder, fsync: false });
     await j.start(ns);
     await j.propose({ type: 'mkdir', path: '/a', ts: 1 });
-    await assert.rejects(j.propose({ type: 'mkdir', path: '/b', recursive: 'yes' }), (e: unknown) => e instanceof InvalidEntryError && e.field === 'recursive');
+    await assert.rejects(j.propose({ type: 'mkdir', path: '/b', recursive: 'yes' } as unknown as MasterEntry), (e: unknown) => e instanceof InvalidEntryError && e.field === 'recursive');
     assert.equal(j.stats().lastIndex, 1);
     await j.close();
     fs.rmSync(path.dirname(folder), { recursive: true, force: true });
   });
 
   test('entries in the shapes earlier versions wrote replay into the same state', async () => {
-    const folder = journalFolder();
-    const raw = new LocalJournal({ folder, fsync: false });
-    await raw.start(new Raw());
     // No owner, group, mode, dirMode or opIds: journals from before permissions and idempotent ops.
     const old: AnyEntry[] = [
       { type: 'leaderInfo', id: 'm1:19998', rpc: 'm1:19998', web: 'm1:19999' },
@@ -153,8 +161,7 @@ describe('master journal entries: in the local journal', () => {
       { type: 'rename', src: '/d/f', dst: '/d/g', ts: 8 },
       { type: 'ufsDone', seq: 1 },
     ];
-    for (const e of old) await raw.propose(e);
-    await raw.close();
+    const { folder } = await rawJournal(old);
     const ns = new Namespace();
     const j = new LocalJournal<MasterEntry>({ folder, fsync: false });
     await j.start(ns);
@@ -166,13 +173,7 @@ describe('master journal entries: in the local journal', () => {
   });
 
   test('an entry on disk that is not a master entry stops the replay: JournalCorruptError naming the segment and the index', async () => {
-    const folder = journalFolder();
-    const raw = new LocalJournal({ folder, fsync: false });
-    await raw.start(new Raw());
-    await raw.propose({ type: 'mkdir', path: '/a' });
-    await raw.propose({ type: 'commitBlock', blockId: '12', length: 1 });
-    const segment = raw.segmentFiles()[0]!;
-    await raw.close();
+    const { folder, segment } = await rawJournal([{ type: 'mkdir', path: '/a' }, { type: 'commitBlock', blockId: '12', length: 1 }]);
     const j = new LocalJournal<MasterEntry>({ folder, fsync: false });
     await assert.rejects(j.start(new Namespace()), (e: unknown) => {
       assert.ok(e instanceof JournalCorruptError, String(e));

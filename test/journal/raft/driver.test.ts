@@ -61,11 +61,21 @@ async function until(what: string, f: () => boolean): Promise<void> {
   throw new Error(`timed out: ${what}`);
 }
 
-test('three nodes: a leader, ordered replication, NotLeader from followers, apply errors propagate', async () => {
+/** Three nodes on a memory network in a fresh folder; closed (and the folder removed) after `fn`. */
+async function withCluster(opts: { snapshotEvery?: number }, fn: (nodes: Map<string, { j: RaftJournal; sm: Kv }>, dir: string, net: MemoryNetwork) => Promise<void>): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'raft-driver-'));
   const net = new MemoryNetwork();
-  const nodes = await cluster(dir, net);
+  const nodes = await cluster(dir, net, opts);
   try {
+    await fn(nodes, dir, net);
+  } finally {
+    for (const n of nodes.values()) await n.j.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('three nodes: a leader, ordered replication, NotLeader from followers, apply errors propagate', async () => {
+  await withCluster({}, async (nodes) => {
     const leader = await leaderOf(nodes);
     const l = nodes.get(leader)!;
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => l.j.propose({ type: 'put', k: `k${i}`, v: `v${i}` })));
@@ -75,16 +85,11 @@ test('three nodes: a leader, ordered replication, NotLeader from followers, appl
     await assert.rejects(nodes.get(follower)!.j.propose({ type: 'put', k: 'f', v: '1' }), (e: unknown) => e instanceof NotLeaderError && e.leader === leader);
     await until('all applied', () => [...nodes.values()].every((n) => n.sm.log.length === 50));
     for (const n of nodes.values()) assert.deepEqual(n.sm.log, l.sm.log);
-  } finally {
-    for (const n of nodes.values()) await n.j.close();
-  }
+  });
 });
 
 test('the leader goes away: a new one is elected and writes continue; the old one rejoins as follower with the same state', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'raft-driver-'));
-  const net = new MemoryNetwork();
-  const nodes = await cluster(dir, net, { snapshotEvery: 20 });
-  try {
+  await withCluster({ snapshotEvery: 20 }, async (nodes, dir, net) => {
     const first = await leaderOf(nodes);
     for (let i = 0; i < 30; i++) await nodes.get(first)!.j.propose({ type: 'put', k: `a${i}`, v: '1' });
     await nodes.get(first)!.j.close();
@@ -97,16 +102,11 @@ test('the leader goes away: a new one is elected and writes continue; the old on
     assert.equal(nodes.get(first)!.j.isLeader(), false);
     assert.deepEqual([...nodes.get(first)!.sm.m.keys()].sort(), [...nodes.get(second)!.sm.m.keys()].sort());
     assert.ok(fs.readdirSync(path.join(dir, first, 'snapshots')).length > 0, 'snapshots were taken');
-  } finally {
-    for (const n of nodes.values()) await n.j.close();
-  }
+  });
 });
 
 test('linearizable reads: the leader serves after a quorum round; a partitioned leader cannot', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'raft-driver-'));
-  const net = new MemoryNetwork();
-  const nodes = await cluster(dir, net);
-  try {
+  await withCluster({}, async (nodes, _dir, net) => {
     const leader = await leaderOf(nodes);
     const l = nodes.get(leader)!;
     await l.j.propose({ type: 'put', k: 'x', v: '1' });
@@ -115,16 +115,11 @@ test('linearizable reads: the leader serves after a quorum round; a partitioned 
     await assert.rejects(nodes.get(follower)!.j.readBarrier(), NotLeaderError);
     net.partition(leader, ids.filter((id) => id !== leader));
     await assert.rejects(l.j.readBarrier(), NotLeaderError);
-  } finally {
-    for (const n of nodes.values()) await n.j.close();
-  }
+  });
 });
 
 test('entries are decoded where they enter: a proposal the leader cannot decode is refused; a committed entry a follower cannot decode stops its journal', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'raft-driver-'));
-  const net = new MemoryNetwork();
-  const nodes = await cluster(dir, net);
-  try {
+  await withCluster({}, async (nodes, dir) => {
     const leader = await leaderOf(nodes);
     const l = nodes.get(leader)!;
     await l.j.propose({ type: 'put', k: 'a', v: '1' });
@@ -146,7 +141,5 @@ test('entries are decoded where they enter: a proposal the leader cannot decode 
       return true;
     });
     assert.deepEqual(nodes.get(follower)!.sm.log, ['a'], 'the entry it cannot decode is not applied, nor anything after it');
-  } finally {
-    for (const n of nodes.values()) await n.j.close();
-  }
+  });
 });
