@@ -23,7 +23,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { AnyEntry, Journal, JournalEntry, JournalStats, QuorumAdmin, QuorumInfo, StateMachine } from '../types.js';
+import type { AnyEntry, Journal, JournalEntry, JournalStats, QuorumAdmin, QuorumInfo, QuorumMemberInfo, StateMachine } from '../types.js';
 import { NotLeaderError, TimeoutError, InternalError, UnavailableError, JournalCorruptError } from '../../errors.js';
 import { fsyncDir } from '../../fsutil.js';
 import { isDiskFull, DiskFullState } from '../diskFull.js';
@@ -62,8 +62,6 @@ export interface RaftJournalOptions {
   /** Role or leader changed (the master switches serving mode without restarting servers). */
   onRoleChange?: (role: Role, leader: NodeId, term: number) => void;
 }
-
-export type { QuorumMemberInfo } from '../types.js';
 
 /** First wait before a save that found the disk full is tried again; doubled up to the max. */
 const DISK_FULL_RETRY_MS = 100;
@@ -454,7 +452,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
       leader: st.leader, term: st.term,
       members: st.voters.map((id) => {
         const pr = st.progress?.[id];
-        const m: QuorumInfo['members'][number] = {
+        const m: QuorumMemberInfo = {
           id, role: id === st.leader ? 'leader' : 'follower',
           available: id === this.opts.id || now - (this.lastHeard.get(id) ?? 0) < fresh,
           recovering: id === this.opts.id ? st.recovering === true : pr?.recovering === true,

@@ -1,8 +1,9 @@
 /**
  * The master's replicated state: the inode tree and committed block lengths.
  *
- * This is the StateMachine the journal drives. Every change arrives as a MasterEntry (entries.ts),
- * checked against that union by `decode` where the journal takes it in, and is applied deterministically (timestamps come from the entry, never from the clock), so replay
+ * This is the StateMachine the journal drives. Every change arrives as a MasterEntry
+ * (entries.ts), checked against that union by `decode` where the journal takes it in, and is
+ * applied deterministically (timestamps come from the entry, never from the clock), so replay
  * and every future replica reach the same state. Rejections (path exists, not found, ...) are
  * thrown from apply() identically everywhere. Block *locations* are not here: they are soft
  * state rebuilt from worker registrations (see blockRegistry.ts).
