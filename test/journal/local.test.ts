@@ -9,7 +9,7 @@ import { ConfigError, InternalError, JournalCorruptError, ResourceExhaustedError
 import { formatJournal } from '../../src/journal/format.js';
 import { LocalJournal, type LocalJournalOptions } from '../../src/journal/local/journal.js';
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, segmentFileName } from '../../src/journal/local/wal.js';
-import type { AnyEntry, StateMachine } from '../../src/journal/types.js';
+import type { AnyEntry, Journal, StateMachine } from '../../src/journal/types.js';
 import { dataLength, writeAt } from '../harness/journalFiles.js';
 import { Tmpfs } from '../harness/tmpfs.js';
 import { needsRoot } from '../harness/root.js';
@@ -180,15 +180,20 @@ test('unformatted folder is refused with a ConfigError and a hint', async () => 
   assert.deepEqual(fs.readdirSync(folder), [], 'nothing is created in an unformatted folder');
 });
 
-test('proposals before start and after close are rejected', async () => {
+test('proposals and read barriers before start and after close are rejected; the only writer needs no election and has no quorum', async () => {
   const folder = tmpJournal();
   const j = new LocalJournal({ folder });
   await assert.rejects(j.propose({ type: 'put', k: 'a', v: 1 }), InternalError);
+  await assert.rejects(j.readBarrier(), InternalError);
   assert.equal(j.isLeader(), false);
+  assert.equal(j.elected, false);
+  assert.equal((j as Journal).quorum, undefined);
   await j.start(new KV());
+  await j.readBarrier();
   const pending = j.propose({ type: 'put', k: 'a', v: 1 });
   const closing = j.close();
   await assert.rejects(j.propose({ type: 'put', k: 'b', v: 1 }), /closed/);
+  await assert.rejects(j.readBarrier(), /not running/);
   assert.equal(await pending, 1, 'close flushes what was queued before it');
   await closing;
   await j.close(); // idempotent
