@@ -23,6 +23,13 @@ test('a second master or worker on the ports of a running one fails its start (a
   assert.equal(r.code, 0, why(r));
   const master = pidOf(e.runDir, 'master');
   const worker = pidOf(e.runDir, 'worker');
+  // Their info JSON says who they are: pid, the instance id the launcher gave them, config hash.
+  for (const [kind, pid, port] of [['master', master, e.ports.masterWeb], ['worker', worker, e.ports.workerWeb]] as const) {
+    const info = await (await fetch(`http://localhost:${port}/api/v1/${kind}/info`)).json() as { pid: number; instanceId: string; configHash: string };
+    assert.equal(info.pid, pid);
+    assert.ok(fs.readFileSync(path.join(e.logsDir, `${kind}.log`), 'utf8').includes(`launching ${kind} (instance ${info.instanceId})`));
+    assert.match(info.configHash, /^[0-9a-f]{64}$/);
+  }
 
   // Same conf (same ports), another work dir: its own run dir, logs and journal.
   const other = path.join(e.dir, 'other');
