@@ -195,7 +195,7 @@ export const SCHEMA: readonly PropertySpec[] = Object.freeze([
   { key: 'alluxio.master.standby.heartbeat.interval', type: 'duration', scope: 'MASTER', default: '2min', check: positiveDuration,
     doc: 'How often a standby master reports to the leader.' },
   { key: 'alluxio.standby.master.web.enabled', type: 'bool', scope: 'MASTER', default: 'true',
-    doc: 'Serve the web UI on standby masters too. Ours defaults to true (Alluxio: false) so any master URL shows which master leads.' },
+    doc: 'Serve the web UI pages on standby masters too; when false a standby answers them with 503 and a link to the leader, and serves them once it leads. Its /api/v1 endpoints (info, config) answer either way. Ours defaults to true (Alluxio: false) so any master URL shows which master leads.' },
 
   // ---- worker
   { key: 'alluxio.worker.hostname', type: 'string', scope: 'WORKER', consistency: 'IGNORE', default: '', check: host,

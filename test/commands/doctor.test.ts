@@ -13,7 +13,7 @@ import {
 import { SCHEMA, consistencyOf, findSpec, scopeOf } from '../../src/conf/index.js';
 import type { WorkerInfo } from '../../src/client/fileSystem.js';
 import { freePort } from '../harness/cluster.js';
-import { cli, killFromPidFiles, logsOf, makeCliEnv } from '../orchestrate/helpers.js';
+import { cli, formatAndStartLocal, killFromPidFiles, makeCliEnv, whyOf } from '../orchestrate/helpers.js';
 
 const m1 = (props: Record<string, string>): ServerConf => ({ kind: 'master', name: 'master m1:19998', properties: props });
 const w = (n: number, props: Record<string, string>): ServerConf => ({ kind: 'worker', name: `worker w${n}:29999`, properties: props });
@@ -112,13 +112,10 @@ test('fsadmin doctor on a real cluster: consistent, a worker with another root U
     }
   };
   t.after(() => { killFromPidFiles(e); killOther(); });
-  const why = (r: { stdout: string; stderr: string }) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}\nlogs:\n${logsOf(e.logsDir)}`;
-  let r = await cli(e, ['format']);
-  assert.equal(r.code, 0, why(r));
-  r = await cli(e, ['start', 'local', 'NoMount']);
-  assert.equal(r.code, 0, why(r));
+  const why = whyOf(e);
+  await formatAndStartLocal(e);
 
-  r = await cli(e, ['fsadmin', 'doctor']);
+  let r = await cli(e, ['fsadmin', 'doctor']);
   assert.equal(r.code, 0, why(r));
   assert.equal(r.stdout, 'No server-side configuration errors or warnings.\n\nAll worker storage paths are in working state.\n');
   r = await cli(e, ['fsadmin', 'doctor', 'storage']);

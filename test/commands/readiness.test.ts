@@ -7,22 +7,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, killFromPidFiles, makeCliEnv, logsOf } from '../orchestrate/helpers.js';
-
-function pidOf(runDir: string, name: string): number {
-  return Number(fs.readFileSync(path.join(runDir, `${name}.pid`), 'utf8').trim());
-}
+import { cli, formatAndStartLocal, killFromPidFiles, makeCliEnv, pidOf, whyOf } from '../orchestrate/helpers.js';
 
 test('a second master or worker on the ports of a running one fails its start (another process answers there)', async (t) => {
   const e = await makeCliEnv();
   t.after(() => killFromPidFiles(e));
-  const why = (r: { stdout: string; stderr: string }) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}\nlogs:\n${logsOf(e.logsDir)}`;
-  let r = await cli(e, ['format']);
-  assert.equal(r.code, 0, why(r));
-  r = await cli(e, ['start', 'local', 'NoMount']);
-  assert.equal(r.code, 0, why(r));
-  const master = pidOf(e.runDir, 'master');
-  const worker = pidOf(e.runDir, 'worker');
+  const why = whyOf(e);
+  const { master, worker } = await formatAndStartLocal(e);
   // Their info JSON says who they are: pid, the instance id the launcher gave them, config hash.
   for (const [kind, pid, port] of [['master', master, e.ports.masterWeb], ['worker', worker, e.ports.workerWeb]] as const) {
     const info = await (await fetch(`http://localhost:${port}/api/v1/${kind}/info`)).json() as { pid: number; instanceId: string; configHash: string };
@@ -35,7 +26,7 @@ test('a second master or worker on the ports of a running one fails its start (a
   const other = path.join(e.dir, 'other');
   const otherRun = path.join(other, 'run');
   const flags = [`-Dalluxio.work.dir=${other}`];
-  r = await cli(e, ['formatJournal', ...flags]);
+  let r = await cli(e, ['formatJournal', ...flags]);
   assert.equal(r.code, 0, why(r));
   r = await cli(e, ['start', 'master', ...flags]);
   assert.notEqual(r.code, 0, why(r));

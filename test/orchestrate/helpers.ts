@@ -176,3 +176,23 @@ export function logsOf(logsDir: string): string {
   return fs.readdirSync(logsDir).filter((f) => f.endsWith('.log'))
     .map((f) => `--- ${f}\n${fs.readFileSync(path.join(logsDir, f), 'utf8').split('\n').slice(-40).join('\n')}`).join('\n');
 }
+
+/** The pid a pid file of `runDir` holds (`master`, `worker`, `master-19200`). */
+export function pidOf(runDir: string, name: string): number {
+  return Number(fs.readFileSync(path.join(runDir, `${name}.pid`), 'utf8').trim());
+}
+
+/** An assertion message with a CLI run's output and the logs of `e`. */
+export function whyOf(e: CliEnv): (r: CliRun) => string {
+  return (r) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}\nlogs:\n${logsOf(e.logsDir)}`;
+}
+
+/** `alluxio format` then `alluxio start local NoMount` in `e` (both must succeed); the master's and worker's pids. */
+export async function formatAndStartLocal(e: CliEnv): Promise<{ master: number; worker: number }> {
+  const why = whyOf(e);
+  for (const args of [['format'], ['start', 'local', 'NoMount']]) {
+    const r = await cli(e, args);
+    if (r.code !== 0) throw new Error(`alluxio ${args.join(' ')} exited with ${r.code}\n${why(r)}`);
+  }
+  return { master: pidOf(e.runDir, 'master'), worker: pidOf(e.runDir, 'worker') };
+}
