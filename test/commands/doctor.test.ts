@@ -12,7 +12,7 @@ import {
 } from '../../src/commands/doctor.js';
 import { SCHEMA, consistencyOf, findSpec, scopeOf } from '../../src/conf/index.js';
 import type { WorkerInfo } from '../../src/client/fileSystem.js';
-import { freePort } from '../harness/cluster.js';
+import { TestCluster, freePort } from '../harness/cluster.js';
 import { cli, formatAndStartLocal, killFromPidFiles, makeCliEnv, whyOf } from '../orchestrate/helpers.js';
 
 const m1 = (props: Record<string, string>): ServerConf => ({ kind: 'master', name: 'master m1:19998', properties: props });
@@ -162,4 +162,14 @@ test('fsadmin doctor on a real cluster: consistent, a worker with another root U
   assert.match(r.stdout, new RegExp(`^    master ${dead}: .*unavailable`, 'm'), why(r));
   assert.match(r.stdout, new RegExp(`^    worker ${w2}: ECONNREFUSED \\(http://.*:${ports.web}/api/v1/worker/config\\)$`, 'm'), why(r));
   assert.match(r.stdout, /^No server-side configuration errors or warnings among the servers that answered\.$/m);
+});
+
+test('fsadmin doctor on three masters of one host (each its own ports, journal and run dir) and a worker: consistent', async (t) => {
+  const c = new TestCluster({ masters: 3, workers: 1 });
+  t.after(() => c.stop());
+  await c.setup();
+  await c.start();
+  const r = await c.cli(['fsadmin', 'doctor', 'configuration']);
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}\n${c.logs()}`);
+  assert.equal(r.stdout, 'No server-side configuration errors or warnings.\n');
 });
