@@ -274,6 +274,7 @@ test('waitReady: another process answering while the started one keeps running f
   await assert.rejects(waitReady(c, 'master', { timeoutMs: 60_000, intervalMs: 10, foreignGraceMs: 100, pid: process.pid, matches: () => true, fetchJson }), (e: unknown) => {
     assert.ok(e instanceof HostError);
     assert.match(e.message, new RegExp(`another process \\(pid unknown\\) answers on port 19999 \\(.*\\), not the master that was started \\(pid ${process.pid}\\)\n`));
+    assert.match(e.hint ?? '', /the master that was started keeps running and cannot serve there: stop it with alluxio-stop\.sh master/);
     return true;
   });
   assert.ok(calls >= 2, 'it polled again during the grace');

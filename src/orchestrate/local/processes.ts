@@ -423,8 +423,10 @@ export async function waitReady(conf: ProcessConf, t: ProcessTarget, opts: WaitR
   const foreignError = (exited: boolean) => {
     const other = `another process (pid ${foreign!.pid}) answers on port ${port} (${url})`;
     const what = exited ? `the ${name} process${pidText} exited before it was ready; ${other}` : `${other}, not the ${name} that was started${pidText}`;
+    const ports = kind === 'master' ? 'alluxio.master.web.port, alluxio.master.rpc.port' : 'alluxio.worker.web.port, alluxio.worker.rpc.port';
+    const leftover = exited ? '' : `; the ${name} that was started keeps running and cannot serve there: stop it with alluxio-stop.sh ${kind} (same conf)`;
     return new HostError(os.hostname(), `${what}\n${logTail(log)}`, {
-      hint: `another ${kind} (or another program) uses port ${port}: stop it, or give this ${kind} other ports (${kind === 'master' ? 'alluxio.master.web.port, alluxio.master.rpc.port' : 'alluxio.worker.web.port, alluxio.worker.rpc.port'})`,
+      hint: `another ${kind} (or another program) uses port ${port}: stop it, or give this ${kind} other ports (${ports})${leftover}`,
     });
   };
   for (;;) {
