@@ -5,7 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import {
   canonicalValue, compareConfigs, parseConfigAnswer, renderConfigReport, storageProblems, type ServerConf,
@@ -105,12 +104,7 @@ test('storageProblems: lost workers, missing and empty tiers, no workers', () =>
 test('fsadmin doctor on a real cluster: consistent, a worker with another root UFS, unreachable servers, a bad category', async (t) => {
   const e = await makeCliEnv();
   const other = path.join(e.dir, 'other');
-  const killOther = () => {
-    const run = path.join(other, 'run');
-    for (const f of fs.existsSync(run) ? fs.readdirSync(run).filter((x) => x.endsWith('.pid')) : []) {
-      try { process.kill(Number(fs.readFileSync(path.join(run, f), 'utf8')), 'SIGKILL'); } catch { /* gone */ }
-    }
-  };
+  const killOther = () => killFromPidFiles(e, path.join(other, 'run'));
   t.after(() => { killFromPidFiles(e); killOther(); });
   const why = whyOf(e);
   await formatAndStartLocal(e);

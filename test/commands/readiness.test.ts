@@ -11,7 +11,10 @@ import { cli, formatAndStartLocal, killFromPidFiles, makeCliEnv, pidOf, whyOf } 
 
 test('a second master or worker on the ports of a running one fails its start (another process answers there)', async (t) => {
   const e = await makeCliEnv();
-  t.after(() => killFromPidFiles(e));
+  // The second master and worker: same conf (same ports), another work dir (run dir, logs, journal).
+  const other = path.join(e.dir, 'other');
+  const otherRun = path.join(other, 'run');
+  t.after(() => { killFromPidFiles(e); killFromPidFiles(e, otherRun); });
   const why = whyOf(e);
   const { master, worker } = await formatAndStartLocal(e);
   // Their info JSON says who they are: pid, the instance id the launcher gave them, config hash.
@@ -22,9 +25,6 @@ test('a second master or worker on the ports of a running one fails its start (a
     assert.match(info.configHash, /^[0-9a-f]{64}$/);
   }
 
-  // Same conf (same ports), another work dir: its own run dir, logs and journal.
-  const other = path.join(e.dir, 'other');
-  const otherRun = path.join(other, 'run');
   const flags = [`-Dalluxio.work.dir=${other}`];
   let r = await cli(e, ['formatJournal', ...flags]);
   assert.equal(r.code, 0, why(r));

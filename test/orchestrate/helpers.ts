@@ -129,17 +129,17 @@ export function cli(e: CliEnv, args: string[], timeoutMs = 120_000): Promise<Cli
 }
 
 /**
- * Kill (SIGKILL) whatever the pid files of `e` name (master.pid, master-<port>.pid, worker.pid), if
- * it is our server; for test cleanup.
+ * Kill (SIGKILL) whatever the pid files of `e` (or of another `runDir`) name (master.pid,
+ * master-<port>.pid, worker.pid), if it is our server; for test cleanup.
  */
-export function killFromPidFiles(e: CliEnv): void {
+export function killFromPidFiles(e: CliEnv, runDir = e.runDir): void {
   let files: string[] = [];
-  try { files = fs.readdirSync(e.runDir); } catch { /* no run dir */ }
+  try { files = fs.readdirSync(runDir); } catch { /* no run dir */ }
   for (const f of files) {
     const kind = /^(master|worker)(-\d+)?\.pid$/.exec(f)?.[1];
     if (!kind) continue;
     try {
-      const pid = Number(fs.readFileSync(path.join(e.runDir, f), 'utf8').trim());
+      const pid = Number(fs.readFileSync(path.join(runDir, f), 'utf8').trim());
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       if (pid > 1 && cmd.includes(`server/${kind}/main.js`)) process.kill(pid, 'SIGKILL');
     } catch { /* nothing there */ }
