@@ -5,6 +5,7 @@ import { withFs, formatDate } from './fs/shared.js';
 import { formatBytes } from '../conf/index.js';
 import { uptime } from '../server/web.js';
 import { UsageError, TimeoutError } from '../errors.js';
+import { register as registerDoctor } from './doctor.js';
 
 const TIER_ORDER = ['MEM', 'SSD', 'HDD'];
 const tierRank = (a: string) => { const i = TIER_ORDER.indexOf(a); return i < 0 ? TIER_ORDER.length : i; };
@@ -36,6 +37,7 @@ function domainOption(o: { domain?: string }): void {
 
 export function register(program: Command, ctx: CliContext): void {
   const fsadmin = program.command('fsadmin').description('administration: cluster report, journal quorum');
+  registerDoctor(fsadmin, ctx);
   const quorum = fsadmin.command('journal').description('embedded journal administration').command('quorum')
     .description('embedded journal quorum: info, add, remove, elect')
     .addHelpText('after', `

@@ -1,5 +1,5 @@
 /** Renders the property table of docs/configuration.md from the schema (the docs never drift). */
-import { SCHEMA, type PropertySpec } from './schema.js';
+import { SCHEMA, consistencyOf, scopeOf, type PropertySpec } from './schema.js';
 
 const esc = (s: string): string => s.replace(/\|/g, '\\|');
 
@@ -13,13 +13,13 @@ function shownType(spec: PropertySpec): string {
   return spec.type === 'enum' ? (spec.values ?? []).join(' \\| ') : spec.type;
 }
 
-/** A Markdown table of every property: key, type, default, description (sorted by key). */
+/** A Markdown table of every property: key, type, default, scope, consistency, description (sorted by key). */
 export function renderPropertyTable(): string {
   const rows = [...SCHEMA].sort((a, b) => (a.key < b.key ? -1 : 1)).map((s) => {
     const aliases = s.aliases?.length ? ` Deprecated alias: ${s.aliases.map((a) => `\`${a}\``).join(', ')}.` : '';
-    return `| \`${s.key}\` | ${shownType(s)} | ${esc(shownDefault(s))} | ${esc(s.doc)}${esc(aliases)} |`;
+    return `| \`${s.key}\` | ${shownType(s)} | ${esc(shownDefault(s))} | ${scopeOf(s)} | ${consistencyOf(s)} | ${esc(s.doc)}${esc(aliases)} |`;
   });
-  return ['| Property | Type | Default | Description |', '|---|---|---|---|', ...rows].join('\n');
+  return ['| Property | Type | Default | Scope | Consistency | Description |', '|---|---|---|---|---|---|', ...rows].join('\n');
 }
 
 export const TABLE_BEGIN = '<!-- BEGIN PROPERTY TABLE (generated from src/conf/schema.ts) -->';

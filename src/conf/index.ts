@@ -2,8 +2,8 @@
 export { loadConfig, Config, ENV_MAPPINGS, SITE_FILE_NAME, type LoadOptions, type EnvMapping } from './config.js';
 export { parseProperties, type PropEntry } from './properties.js';
 export {
-  SCHEMA, KEYS, findSpec, isAlias, splitList, isHostPort, typeProblem,
-  type PropertySpec, type PropertyType,
+  SCHEMA, KEYS, findSpec, isAlias, splitList, isHostPort, typeProblem, scopeOf, consistencyOf, scopeIncludes,
+  type PropertySpec, type PropertyType, type PropertyScope, type ConsistencyLevel,
 } from './schema.js';
 export {
   parseBytes, parseDuration, tryParseBytes, tryParseDuration, formatBytes, toUnit, isValidUnit,

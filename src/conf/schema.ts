@@ -11,6 +11,18 @@ export type PropertyType =
   | 'string' | 'int' | 'port' | 'bool' | 'bytes' | 'duration' | 'enum' | 'list'
   | 'hostport-list' | 'path' | 'double';
 
+/**
+ * Which processes read a key (Alluxio's PropertyKey Scope): SERVER is MASTER and WORKER, ALL is
+ * every process. `fsadmin doctor configuration` compares a key across the servers it applies to.
+ */
+export type PropertyScope = 'MASTER' | 'WORKER' | 'CLIENT' | 'SERVER' | 'ALL';
+
+/**
+ * How much servers must agree on a key (Alluxio's ConsistencyCheckLevel): ENFORCE (a difference
+ * is an error), WARN (a warning), IGNORE (host-specific: hostnames, ports, local paths, sizes).
+ */
+export type ConsistencyLevel = 'ENFORCE' | 'WARN' | 'IGNORE';
+
 export interface PropertySpec {
   readonly key: string;
   readonly type: PropertyType;
@@ -25,6 +37,23 @@ export interface PropertySpec {
   readonly aliases?: readonly string[];
   /** How the docs show a default that depends on the machine or the installation. */
   readonly displayDefault?: string;
+  /** Who reads it; ALL when absent. See {@link scopeOf}. */
+  readonly scope?: PropertyScope;
+  /** How much servers must agree on it; WARN when absent (Alluxio: IGNORE). See {@link consistencyOf}. */
+  readonly consistency?: ConsistencyLevel;
+}
+
+export function scopeOf(spec: PropertySpec): PropertyScope {
+  return spec.scope ?? 'ALL';
+}
+
+export function consistencyOf(spec: PropertySpec): ConsistencyLevel {
+  return spec.consistency ?? 'WARN';
+}
+
+/** Whether a key of `scope` is read by a server of `kind`. */
+export function scopeIncludes(scope: PropertyScope, kind: 'master' | 'worker'): boolean {
+  return scope === 'ALL' || scope === 'SERVER' || scope === (kind === 'master' ? 'MASTER' : 'WORKER');
 }
 
 // ---- checks ------------------------------------------------------------------------------
@@ -77,161 +106,161 @@ const TIER_DEFAULT_PATHS = ['/mnt/ramdisk', '', ''] as const;
 function tierLevel(n: 0 | 1 | 2): PropertySpec[] {
   const p = `alluxio.worker.tieredstore.level${n}`;
   return [
-    { key: `${p}.alias`, type: 'string', default: TIER_ALIASES[n],
+    { key: `${p}.alias`, type: 'string', scope: 'WORKER', default: TIER_ALIASES[n],
       doc: `Storage class name of tier ${n} (e.g. MEM, SSD, HDD); tiers in use must have distinct aliases.` },
-    { key: `${p}.dirs.path`, type: 'list', default: TIER_DEFAULT_PATHS[n],
+    { key: `${p}.dirs.path`, type: 'list', scope: 'WORKER', consistency: 'IGNORE', default: TIER_DEFAULT_PATHS[n],
       doc: n === 0
         ? 'Comma-separated directories of tier 0 on each worker. Alluxio uses /Volumes/ramdisk on macOS; we use /mnt/ramdisk everywhere.'
         : `Comma-separated directories of tier ${n}; required when alluxio.worker.tieredstore.levels > ${n}.` },
-    { key: `${p}.dirs.mediumtype`, type: 'list', default: `\${${p}.alias}`,
+    { key: `${p}.dirs.mediumtype`, type: 'list', scope: 'WORKER', consistency: 'IGNORE', default: `\${${p}.alias}`,
       doc: `Medium type of each tier-${n} directory (one per path, or one for all).` },
-    { key: `${p}.dirs.quota`, type: 'list', check: sizeList, default: n === 0 ? '${alluxio.worker.ramdisk.size}' : '',
+    { key: `${p}.dirs.quota`, type: 'list', scope: 'WORKER', consistency: 'IGNORE', check: sizeList, default: n === 0 ? '${alluxio.worker.ramdisk.size}' : '',
       doc: `Capacity of each tier-${n} directory: one size per path, or a single size for all.` },
-    { key: `${p}.watermark.high.ratio`, type: 'double', default: '0.95', check: ratio,
+    { key: `${p}.watermark.high.ratio`, type: 'double', scope: 'WORKER', default: '0.95', check: ratio,
       doc: `Usage ratio of tier ${n} above which the worker starts evicting.` },
-    { key: `${p}.watermark.low.ratio`, type: 'double', default: '0.7', check: ratio,
+    { key: `${p}.watermark.low.ratio`, type: 'double', scope: 'WORKER', default: '0.7', check: ratio,
       doc: `Usage ratio of tier ${n} eviction brings the tier back down to; must be below the high watermark.` },
   ];
 }
 
 export const SCHEMA: readonly PropertySpec[] = Object.freeze([
   // ---- installation and directories
-  { key: 'alluxio.home', type: 'path', default: '/opt/alluxio', displayDefault: 'the installation root',
+  { key: 'alluxio.home', type: 'path', consistency: 'IGNORE', default: '/opt/alluxio', displayDefault: 'the installation root',
     doc: 'Installation directory. Alluxio defaults to /opt/alluxio; our CLI uses the directory it runs from (ALLUXIO_HOME or -Dalluxio.home override it).' },
-  { key: 'alluxio.work.dir', type: 'path', default: '${alluxio.home}',
+  { key: 'alluxio.work.dir', type: 'path', consistency: 'IGNORE', default: '${alluxio.home}',
     doc: 'Base directory for the journal, logs, run files and the default under storage.' },
-  { key: 'alluxio.conf.dir', type: 'path', default: '${alluxio.home}/conf',
+  { key: 'alluxio.conf.dir', type: 'path', consistency: 'IGNORE', default: '${alluxio.home}/conf',
     doc: 'Directory holding alluxio-site.properties, masters and workers. Set with ALLUXIO_CONF_DIR or -Dalluxio.conf.dir; not accepted in alluxio-site.properties.' },
-  { key: 'alluxio.logs.dir', type: 'path', default: '${alluxio.work.dir}/logs', doc: 'Directory for server logs.' },
-  { key: 'alluxio.user.logs.dir', type: 'path', default: '${alluxio.logs.dir}/user', doc: 'Directory for logs of CLI and client processes.' },
-  { key: 'alluxio.run.dir', type: 'path', default: '${alluxio.work.dir}/run',
+  { key: 'alluxio.logs.dir', type: 'path', consistency: 'IGNORE', default: '${alluxio.work.dir}/logs', doc: 'Directory for server logs.' },
+  { key: 'alluxio.user.logs.dir', type: 'path', scope: 'CLIENT', consistency: 'IGNORE', default: '${alluxio.logs.dir}/user', doc: 'Directory for logs of CLI and client processes.' },
+  { key: 'alluxio.run.dir', type: 'path', scope: 'SERVER', consistency: 'IGNORE', default: '${alluxio.work.dir}/run',
     doc: 'Our extension (not in Alluxio): directory for pid files, which we use instead of finding processes by class name.' },
-  { key: 'alluxio.web.refresh.interval', type: 'duration', default: '15s', doc: 'How often the web UI refreshes its pages.' },
+  { key: 'alluxio.web.refresh.interval', type: 'duration', scope: 'SERVER', default: '15s', doc: 'How often the web UI refreshes its pages.' },
 
   // ---- master addresses and ports
-  { key: 'alluxio.master.hostname', type: 'string', default: '', check: host,
+  { key: 'alluxio.master.hostname', type: 'string', consistency: 'IGNORE', default: '', check: host,
     doc: 'Host name clients and workers use to reach the (single) master; in HA, the host name this master advertises.' },
-  { key: 'alluxio.master.bind.host', type: 'string', default: '0.0.0.0', check: host, doc: 'Address the master RPC server listens on.' },
-  { key: 'alluxio.master.web.bind.host', type: 'string', default: '0.0.0.0', check: host, doc: 'Address the master web server listens on.' },
-  { key: 'alluxio.master.rpc.port', type: 'port', default: '19998', doc: 'Master RPC port.' },
-  { key: 'alluxio.master.web.port', type: 'port', default: '19999', doc: 'Master web UI port.' },
-  { key: 'alluxio.master.rpc.addresses', type: 'hostport-list', default: '',
+  { key: 'alluxio.master.bind.host', type: 'string', scope: 'MASTER', consistency: 'IGNORE', default: '0.0.0.0', check: host, doc: 'Address the master RPC server listens on.' },
+  { key: 'alluxio.master.web.bind.host', type: 'string', scope: 'MASTER', consistency: 'IGNORE', default: '0.0.0.0', check: host, doc: 'Address the master web server listens on.' },
+  { key: 'alluxio.master.rpc.port', type: 'port', consistency: 'IGNORE', default: '19998', doc: 'Master RPC port.' },
+  { key: 'alluxio.master.web.port', type: 'port', consistency: 'IGNORE', default: '19999', doc: 'Master web UI port.' },
+  { key: 'alluxio.master.rpc.addresses', type: 'hostport-list', consistency: 'ENFORCE', default: '',
     doc: 'RPC addresses of all masters (host:port, comma-separated) for clients to find the leader; empty means derive them from the embedded journal addresses or alluxio.master.hostname.' },
 
   // ---- embedded journal
-  { key: 'alluxio.master.embedded.journal.port', type: 'port', default: '19200', doc: 'Port of the embedded (Raft) journal.' },
-  { key: 'alluxio.master.embedded.journal.addresses', type: 'hostport-list', default: '',
+  { key: 'alluxio.master.embedded.journal.port', type: 'port', scope: 'MASTER', consistency: 'IGNORE', default: '19200', doc: 'Port of the embedded (Raft) journal.' },
+  { key: 'alluxio.master.embedded.journal.addresses', type: 'hostport-list', consistency: 'ENFORCE', default: '',
     doc: 'Embedded journal addresses of all masters (host:port, comma-separated); empty means alluxio.master.hostname with alluxio.master.embedded.journal.port.' },
-  { key: 'alluxio.master.embedded.journal.election.timeout.min', type: 'duration', default: '300ms', check: positiveDuration,
+  { key: 'alluxio.master.embedded.journal.election.timeout.min', type: 'duration', scope: 'MASTER', default: '300ms', check: positiveDuration,
     doc: 'Shortest time a follower waits without hearing from a leader before it starts an election. Ours is 300ms for fast failover; Alluxio uses 10s.' },
-  { key: 'alluxio.master.embedded.journal.election.timeout.max', type: 'duration', default: '600ms', check: positiveDuration,
+  { key: 'alluxio.master.embedded.journal.election.timeout.max', type: 'duration', scope: 'MASTER', default: '600ms', check: positiveDuration,
     doc: 'Longest such wait (each follower picks a random time between min and max). Ours is 600ms; Alluxio uses 20s.' },
-  { key: 'alluxio.master.embedded.journal.heartbeat.interval', type: 'duration', default: '100ms', check: positiveDuration,
+  { key: 'alluxio.master.embedded.journal.heartbeat.interval', type: 'duration', scope: 'MASTER', default: '100ms', check: positiveDuration,
     doc: 'How often the leader heartbeats followers; must be below the minimum election timeout. Ours is 100ms to match the shorter election timeouts.' },
-  { key: 'alluxio.master.embedded.journal.write.timeout', type: 'duration', default: '30sec', check: positiveDuration,
+  { key: 'alluxio.master.embedded.journal.write.timeout', type: 'duration', scope: 'MASTER', default: '30sec', check: positiveDuration,
     doc: 'How long a journal write may wait for a quorum before it fails.' },
-  { key: 'alluxio.master.embedded.journal.transport.request.timeout.ms', type: 'duration', default: '5sec', check: positiveDuration,
+  { key: 'alluxio.master.embedded.journal.transport.request.timeout.ms', type: 'duration', scope: 'MASTER', default: '5sec', check: positiveDuration,
     doc: 'Timeout of one request between journal peers.' },
 
   // ---- journal
-  { key: 'alluxio.master.journal.type', type: 'enum', values: ['EMBEDDED', 'UFS', 'NOOP'], default: 'EMBEDDED',
+  { key: 'alluxio.master.journal.type', type: 'enum', scope: 'MASTER', consistency: 'ENFORCE', values: ['EMBEDDED', 'UFS', 'NOOP'], default: 'EMBEDDED',
     doc: 'EMBEDDED: Raft among the masters. UFS: a shared folder with ZooKeeper leader election. NOOP: no journal (tests only).' },
-  { key: 'alluxio.master.journal.folder', type: 'path', default: '${alluxio.work.dir}/journal',
+  { key: 'alluxio.master.journal.folder', type: 'path', scope: 'MASTER', consistency: 'IGNORE', default: '${alluxio.work.dir}/journal',
     doc: 'Journal directory: local to each master for EMBEDDED; shared by all masters for UFS.' },
-  { key: 'alluxio.master.journal.checkpoint.period.entries', type: 'int', default: '2000000', check: positiveInt,
+  { key: 'alluxio.master.journal.checkpoint.period.entries', type: 'int', scope: 'MASTER', default: '2000000', check: positiveInt,
     doc: 'Journal entries written between two checkpoints (snapshots).' },
-  { key: 'alluxio.master.journal.flush.batch.time', type: 'duration', default: '5ms',
+  { key: 'alluxio.master.journal.flush.batch.time', type: 'duration', scope: 'MASTER', default: '5ms',
     doc: 'Longest time a journal write waits so that concurrent writes are committed together.' },
 
   // ---- namespace and workers, seen from the master
-  { key: 'alluxio.master.mount.table.root.ufs', type: 'path', default: '${alluxio.work.dir}/underFSStorage', aliases: ['alluxio.underfs.address'],
+  { key: 'alluxio.master.mount.table.root.ufs', type: 'path', scope: 'SERVER', consistency: 'ENFORCE', default: '${alluxio.work.dir}/underFSStorage', aliases: ['alluxio.underfs.address'],
     doc: 'Under storage mounted at the Alluxio root: a shared directory or URI every master and worker can reach.' },
-  { key: 'alluxio.master.worker.timeout', type: 'duration', default: '5min', check: positiveDuration,
+  { key: 'alluxio.master.worker.timeout', type: 'duration', scope: 'MASTER', default: '5min', check: positiveDuration,
     doc: 'A worker that has not sent a heartbeat for this long is marked lost.' },
-  { key: 'alluxio.master.lost.worker.detection.interval', type: 'duration', default: '10sec', check: positiveDuration,
+  { key: 'alluxio.master.lost.worker.detection.interval', type: 'duration', scope: 'MASTER', default: '10sec', check: positiveDuration,
     doc: 'How often the master looks for lost workers.' },
-  { key: 'alluxio.master.persistence.initial.interval', type: 'duration', default: '1sec', check: positiveDuration,
+  { key: 'alluxio.master.persistence.initial.interval', type: 'duration', scope: 'MASTER', default: '1sec', check: positiveDuration,
     doc: 'First wait before an ASYNC_THROUGH persist that failed is handed out again; doubled after each failure.' },
-  { key: 'alluxio.master.persistence.max.interval', type: 'duration', default: '1hour', check: positiveDuration,
+  { key: 'alluxio.master.persistence.max.interval', type: 'duration', scope: 'MASTER', default: '1hour', check: positiveDuration,
     doc: 'Longest wait between two attempts to persist an ASYNC_THROUGH file.' },
-  { key: 'alluxio.master.persistence.max.total.wait.time', type: 'duration', default: '1day', check: positiveDuration,
+  { key: 'alluxio.master.persistence.max.total.wait.time', type: 'duration', scope: 'MASTER', default: '1day', check: positiveDuration,
     doc: 'An ASYNC_THROUGH file still failing to persist this long after its first failure is marked NOT_PERSISTED with the last error (fs stat, fsadmin report).' },
-  { key: 'alluxio.underfs.persistence.async.temp.dir', type: 'string', default: '.alluxio_ufs_persistence',
+  { key: 'alluxio.underfs.persistence.async.temp.dir', type: 'string', scope: 'SERVER', consistency: 'ENFORCE', default: '.alluxio_ufs_persistence',
     check: (v) => (/^[A-Za-z0-9._-]+$/.test(v) && v !== '.' && v !== '..' ? undefined : 'is not a plain folder name'),
     doc: 'Folder under the root UFS where workers write THROUGH and ASYNC_THROUGH data before the leading master moves it to the file\'s current path; the path is reserved in the namespace.' },
-  { key: 'alluxio.underfs.cleanup.enabled', type: 'bool', default: 'true',
+  { key: 'alluxio.underfs.cleanup.enabled', type: 'bool', scope: 'MASTER', default: 'true',
     doc: 'The leading master deletes temp files in alluxio.underfs.persistence.async.temp.dir that no write or persist can still use. Ours defaults to true (Alluxio: false).' },
-  { key: 'alluxio.underfs.cleanup.interval', type: 'duration', default: '1hour', check: positiveDuration,
+  { key: 'alluxio.underfs.cleanup.interval', type: 'duration', scope: 'MASTER', default: '1hour', check: positiveDuration,
     doc: 'How often the UFS temp folder is swept (also when a master becomes leader); a temp file of a file still being written or persisted is deleted only once it was not modified for this long. Ours 1hour (Alluxio: 1day).' },
-  { key: 'alluxio.master.standby.heartbeat.interval', type: 'duration', default: '2min', check: positiveDuration,
+  { key: 'alluxio.master.standby.heartbeat.interval', type: 'duration', scope: 'MASTER', default: '2min', check: positiveDuration,
     doc: 'How often a standby master reports to the leader.' },
-  { key: 'alluxio.standby.master.web.enabled', type: 'bool', default: 'true',
-    doc: 'Serve the web UI on standby masters too. Ours defaults to true (Alluxio: false) so any master URL shows which master leads.' },
+  { key: 'alluxio.standby.master.web.enabled', type: 'bool', scope: 'MASTER', default: 'true',
+    doc: 'Serve the web UI pages on standby masters too; when false a standby answers them with 503 and a link to the leader, and serves them once it leads. Its /api/v1 endpoints (info, config) answer either way. Ours defaults to true (Alluxio: false) so any master URL shows which master leads.' },
 
   // ---- worker
-  { key: 'alluxio.worker.hostname', type: 'string', default: '', check: host,
+  { key: 'alluxio.worker.hostname', type: 'string', scope: 'WORKER', consistency: 'IGNORE', default: '', check: host,
     doc: 'Host name the worker advertises to the master; empty means this host\'s name.' },
-  { key: 'alluxio.worker.bind.host', type: 'string', default: '0.0.0.0', check: host, doc: 'Address the worker RPC server listens on.' },
-  { key: 'alluxio.worker.web.bind.host', type: 'string', default: '0.0.0.0', check: host, doc: 'Address the worker web server listens on.' },
-  { key: 'alluxio.worker.rpc.port', type: 'port', default: '29999', doc: 'Worker RPC (and data) port.' },
-  { key: 'alluxio.worker.web.port', type: 'port', default: '30000', doc: 'Worker web UI port.' },
-  { key: 'alluxio.worker.ramdisk.size', type: 'bytes', default: defaultRamdiskSize(), check: positiveBytes, aliases: ['alluxio.worker.memory.size'],
+  { key: 'alluxio.worker.bind.host', type: 'string', scope: 'WORKER', consistency: 'IGNORE', default: '0.0.0.0', check: host, doc: 'Address the worker RPC server listens on.' },
+  { key: 'alluxio.worker.web.bind.host', type: 'string', scope: 'WORKER', consistency: 'IGNORE', default: '0.0.0.0', check: host, doc: 'Address the worker web server listens on.' },
+  { key: 'alluxio.worker.rpc.port', type: 'port', scope: 'WORKER', consistency: 'IGNORE', default: '29999', doc: 'Worker RPC (and data) port.' },
+  { key: 'alluxio.worker.web.port', type: 'port', scope: 'WORKER', consistency: 'IGNORE', default: '30000', doc: 'Worker web UI port.' },
+  { key: 'alluxio.worker.ramdisk.size', type: 'bytes', scope: 'WORKER', consistency: 'IGNORE', default: defaultRamdiskSize(), check: positiveBytes, aliases: ['alluxio.worker.memory.size'],
     displayDefault: '2/3 of physical memory',
     doc: 'Size of the worker ramdisk. Ours is a tmpfs mounted with this size (Alluxio uses ramfs on Linux, which enforces no limit).' },
-  { key: 'alluxio.worker.tieredstore.levels', type: 'int', default: '1', check: intRange(1, 3),
+  { key: 'alluxio.worker.tieredstore.levels', type: 'int', scope: 'WORKER', default: '1', check: intRange(1, 3),
     doc: 'Number of storage tiers on each worker (1 to 3); tiers 0..levels-1 need dirs.path.' },
   ...tierLevel(0),
   ...tierLevel(1),
   ...tierLevel(2),
-  { key: 'alluxio.worker.data.folder', type: 'path', default: '/alluxioworker/',
+  { key: 'alluxio.worker.data.folder', type: 'path', scope: 'WORKER', default: '/alluxioworker/',
     doc: 'Sub-directory of each tier directory that holds block files.' },
-  { key: 'alluxio.worker.block.heartbeat.interval', type: 'duration', default: '1sec', check: positiveDuration,
+  { key: 'alluxio.worker.block.heartbeat.interval', type: 'duration', scope: 'WORKER', default: '1sec', check: positiveDuration,
     doc: 'How often a worker heartbeats the leading master.' },
-  { key: 'alluxio.worker.block.heartbeat.timeout', type: 'duration', default: '${alluxio.worker.master.connect.retry.timeout}', check: positiveDuration,
+  { key: 'alluxio.worker.block.heartbeat.timeout', type: 'duration', scope: 'WORKER', default: '${alluxio.worker.master.connect.retry.timeout}', check: positiveDuration,
     doc: 'A worker that cannot heartbeat for this long exits.' },
-  { key: 'alluxio.worker.master.connect.retry.timeout', type: 'duration', default: '1hour', check: positiveDuration,
+  { key: 'alluxio.worker.master.connect.retry.timeout', type: 'duration', scope: 'WORKER', default: '1hour', check: positiveDuration,
     doc: 'How long a worker keeps trying to reach a master before it gives up.' },
 
   // ---- clients
-  { key: 'alluxio.user.file.writetype.default', type: 'enum', values: ['MUST_CACHE', 'CACHE_THROUGH', 'THROUGH', 'ASYNC_THROUGH'], default: 'ASYNC_THROUGH',
+  { key: 'alluxio.user.file.writetype.default', type: 'enum', scope: 'CLIENT', values: ['MUST_CACHE', 'CACHE_THROUGH', 'THROUGH', 'ASYNC_THROUGH'], default: 'ASYNC_THROUGH',
     doc: 'Default write type: MUST_CACHE (workers only), CACHE_THROUGH (workers and under storage, synchronously), THROUGH (under storage only), ASYNC_THROUGH (workers, then under storage in the background).' },
-  { key: 'alluxio.user.file.readtype.default', type: 'enum', values: ['NO_CACHE', 'CACHE', 'CACHE_PROMOTE'], default: 'CACHE',
+  { key: 'alluxio.user.file.readtype.default', type: 'enum', scope: 'CLIENT', values: ['NO_CACHE', 'CACHE', 'CACHE_PROMOTE'], default: 'CACHE',
     doc: 'Default read type: NO_CACHE, CACHE (cache on a worker), CACHE_PROMOTE (also move to the top tier).' },
   { key: 'alluxio.user.block.size.bytes.default', type: 'bytes', default: '64MB', check: positiveBytes, doc: 'Block size of new files.' },
-  { key: 'alluxio.user.rpc.retry.base.sleep', type: 'duration', default: '50ms', doc: 'First back-off between client RPC retries.' },
-  { key: 'alluxio.user.rpc.retry.max.sleep', type: 'duration', default: '3sec', doc: 'Longest back-off between client RPC retries.' },
-  { key: 'alluxio.user.rpc.retry.max.duration', type: 'duration', default: '2min', doc: 'How long a client keeps retrying an RPC in total.' },
-  { key: 'alluxio.user.master.polling.timeout', type: 'duration', default: '30sec', check: positiveDuration,
+  { key: 'alluxio.user.rpc.retry.base.sleep', type: 'duration', scope: 'CLIENT', default: '50ms', doc: 'First back-off between client RPC retries.' },
+  { key: 'alluxio.user.rpc.retry.max.sleep', type: 'duration', scope: 'CLIENT', default: '3sec', doc: 'Longest back-off between client RPC retries.' },
+  { key: 'alluxio.user.rpc.retry.max.duration', type: 'duration', scope: 'CLIENT', default: '2min', doc: 'How long a client keeps retrying an RPC in total.' },
+  { key: 'alluxio.user.master.polling.timeout', type: 'duration', scope: 'CLIENT', default: '30sec', check: positiveDuration,
     doc: 'How long a client polls the masters for the leader before it gives up.' },
 
   // ---- security (authentication, permissions, audit)
-  { key: 'alluxio.security.authentication.type', type: 'enum', values: ['SIMPLE', 'NOSASL'], default: 'SIMPLE',
+  { key: 'alluxio.security.authentication.type', type: 'enum', consistency: 'ENFORCE', values: ['SIMPLE', 'NOSASL'], default: 'SIMPLE',
     doc: 'SIMPLE: every client names its user (alluxio.security.login.username, else the OS user) with each call, and the master records owners and checks permissions. NOSASL: users are ignored, no checks (anyone reaching the ports may do anything). Alluxio\'s CUSTOM and KERBEROS are not supported.' },
-  { key: 'alluxio.security.login.username', type: 'string', default: '',
+  { key: 'alluxio.security.login.username', type: 'string', scope: 'CLIENT', consistency: 'IGNORE', default: '',
     doc: 'Client side: the user this client acts as; empty means the OS user running it. SIMPLE trusts what the client says: it separates honest users, it does not stop a hostile one.' },
-  { key: 'alluxio.security.authorization.permission.enabled', type: 'bool', default: 'true',
+  { key: 'alluxio.security.authorization.permission.enabled', type: 'bool', scope: 'MASTER', consistency: 'ENFORCE', default: 'true',
     doc: 'Check the POSIX permissions of owner, group and mode on every namespace operation (needs SIMPLE).' },
-  { key: 'alluxio.security.authorization.permission.umask', type: 'string', default: '022',
+  { key: 'alluxio.security.authorization.permission.umask', type: 'string', scope: 'MASTER', consistency: 'ENFORCE', default: '022',
     check: (v) => (/^[0-7]{1,4}$/.test(v) && parseInt(v, 8) <= 0o777 ? undefined : 'is not an octal umask such as 022'),
     doc: 'Umask of new files (0666 & ~umask) and directories (0777 & ~umask), applied by the master.' },
-  { key: 'alluxio.security.authorization.permission.supergroup', type: 'string', default: 'supergroup',
+  { key: 'alluxio.security.authorization.permission.supergroup', type: 'string', scope: 'MASTER', consistency: 'ENFORCE', default: 'supergroup',
     doc: 'Members of this group (on the master host) are superusers, like the OS user that runs the master.' },
-  { key: 'alluxio.security.group.mapping.cache.timeout', type: 'duration', default: '1min',
+  { key: 'alluxio.security.group.mapping.cache.timeout', type: 'duration', scope: 'MASTER', default: '1min',
     doc: 'How long the master keeps a user\'s groups (looked up with id -Gn on the master host); 0 disables the cache.' },
-  { key: 'alluxio.master.audit.logging.enabled', type: 'bool', default: 'false',
+  { key: 'alluxio.master.audit.logging.enabled', type: 'bool', scope: 'MASTER', default: 'false',
     doc: 'Write one line per namespace operation (allowed, user, command, paths) to master_audit.log in alluxio.logs.dir.' },
 
   // ---- ZooKeeper
-  { key: 'alluxio.zookeeper.enabled', type: 'bool', default: 'false',
+  { key: 'alluxio.zookeeper.enabled', type: 'bool', consistency: 'ENFORCE', default: 'false',
     doc: 'Elect the leader through ZooKeeper; requires alluxio.zookeeper.address and alluxio.master.journal.type=UFS.' },
-  { key: 'alluxio.zookeeper.address', type: 'hostport-list', default: '', doc: 'ZooKeeper ensemble (host:port, comma-separated).' },
+  { key: 'alluxio.zookeeper.address', type: 'hostport-list', consistency: 'ENFORCE', default: '', doc: 'ZooKeeper ensemble (host:port, comma-separated).' },
   { key: 'alluxio.zookeeper.session.timeout', type: 'duration', default: '60s', check: positiveDuration, doc: 'ZooKeeper session timeout.' },
   { key: 'alluxio.zookeeper.connection.timeout', type: 'duration', default: '15s', check: positiveDuration, doc: 'ZooKeeper connection timeout.' },
   { key: 'alluxio.zookeeper.leader.connection.error.policy', type: 'enum', values: ['SESSION', 'STANDARD'], default: 'SESSION',
     doc: 'SESSION: the leader steps down only when its ZooKeeper session expires. STANDARD: on any connection loss.' },
-  { key: 'alluxio.zookeeper.election.path', type: 'path', default: '/alluxio/election', doc: 'ZooKeeper node used for the election.' },
-  { key: 'alluxio.zookeeper.leader.path', type: 'path', default: '/alluxio/leader', doc: 'ZooKeeper node where the leader publishes its address.' },
-  { key: 'alluxio.zookeeper.leader.inquiry.retry', type: 'int', default: '10', check: nonNegativeInt,
+  { key: 'alluxio.zookeeper.election.path', type: 'path', consistency: 'ENFORCE', default: '/alluxio/election', doc: 'ZooKeeper node used for the election.' },
+  { key: 'alluxio.zookeeper.leader.path', type: 'path', consistency: 'ENFORCE', default: '/alluxio/leader', doc: 'ZooKeeper node where the leader publishes its address.' },
+  { key: 'alluxio.zookeeper.leader.inquiry.retry', type: 'int', scope: 'CLIENT', default: '10', check: nonNegativeInt,
     doc: 'How many times a client asks ZooKeeper for the leader before it gives up.' },
 ] satisfies PropertySpec[]);
 

@@ -1,6 +1,35 @@
 /** Small HTTP helpers shared by the master and worker web UIs. */
 import http from 'node:http';
-import { formatBytes } from '../conf/index.js';
+import { randomUUID } from 'node:crypto';
+import { configHash, effectiveProperties, formatBytes, type Config } from '../conf/index.js';
+
+/**
+ * Who this process is, for readiness checks (the launcher sets ALLUXIO_INSTANCE_ID; a process
+ * started another way gets a random id, made once).
+ */
+const INSTANCE_ID = process.env.ALLUXIO_INSTANCE_ID || randomUUID();
+
+/** The process identity and configuration hash that the info JSON of a master and a worker carry. */
+export function processIdentity(conf: Config): { pid: number; instanceId: string; configHash: string } {
+  return { pid: process.pid, instanceId: INSTANCE_ID, configHash: confSummary(conf).configHash };
+}
+
+const summaries = new WeakMap<Config, { configHash: string; properties: Record<string, string> }>();
+
+/**
+ * The effective configuration of this process as `/api/v1/<kind>/config` answers it: its hash and
+ * every key's resolved value (computed once: a process's configuration never changes). No key of
+ * the schema holds a credential, so nothing is masked (getConf prints every value too).
+ */
+export function confSummary(conf: Config): { configHash: string; properties: Record<string, string> } {
+  let s = summaries.get(conf);
+  if (!s) {
+    const properties = effectiveProperties(conf);
+    s = { configHash: configHash(properties), properties };
+    summaries.set(conf, s);
+  }
+  return s;
+}
 
 export type Route = (req: http.IncomingMessage) => { status?: number; type: 'html' | 'json'; body: unknown } | undefined;
 

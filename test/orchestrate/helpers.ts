@@ -129,17 +129,17 @@ export function cli(e: CliEnv, args: string[], timeoutMs = 120_000): Promise<Cli
 }
 
 /**
- * Kill (SIGKILL) whatever the pid files of `e` name (master.pid, master-<port>.pid, worker.pid), if
- * it is our server; for test cleanup.
+ * Kill (SIGKILL) whatever the pid files of `e` (or of another `runDir`) name (master.pid,
+ * master-<port>.pid, worker.pid), if it is our server; for test cleanup.
  */
-export function killFromPidFiles(e: CliEnv): void {
+export function killFromPidFiles(e: CliEnv, runDir = e.runDir): void {
   let files: string[] = [];
-  try { files = fs.readdirSync(e.runDir); } catch { /* no run dir */ }
+  try { files = fs.readdirSync(runDir); } catch { /* no run dir */ }
   for (const f of files) {
     const kind = /^(master|worker)(-\d+)?\.pid$/.exec(f)?.[1];
     if (!kind) continue;
     try {
-      const pid = Number(fs.readFileSync(path.join(e.runDir, f), 'utf8').trim());
+      const pid = Number(fs.readFileSync(path.join(runDir, f), 'utf8').trim());
       const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       if (pid > 1 && cmd.includes(`server/${kind}/main.js`)) process.kill(pid, 'SIGKILL');
     } catch { /* nothing there */ }
@@ -175,4 +175,24 @@ export function logsOf(logsDir: string): string {
   if (!fs.existsSync(logsDir)) return '(no logs dir)';
   return fs.readdirSync(logsDir).filter((f) => f.endsWith('.log'))
     .map((f) => `--- ${f}\n${fs.readFileSync(path.join(logsDir, f), 'utf8').split('\n').slice(-40).join('\n')}`).join('\n');
+}
+
+/** The pid a pid file of `runDir` holds (`master`, `worker`, `master-19200`). */
+export function pidOf(runDir: string, name: string): number {
+  return Number(fs.readFileSync(path.join(runDir, `${name}.pid`), 'utf8').trim());
+}
+
+/** An assertion message with a CLI run's output and the logs of `e`. */
+export function whyOf(e: CliEnv): (r: CliRun) => string {
+  return (r) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}\nlogs:\n${logsOf(e.logsDir)}`;
+}
+
+/** `alluxio format` then `alluxio start local NoMount` in `e` (both must succeed); the master's and worker's pids. */
+export async function formatAndStartLocal(e: CliEnv): Promise<{ master: number; worker: number }> {
+  const why = whyOf(e);
+  for (const args of [['format'], ['start', 'local', 'NoMount']]) {
+    const r = await cli(e, args);
+    if (r.code !== 0) throw new Error(`alluxio ${args.join(' ')} exited with ${r.code}\n${why(r)}`);
+  }
+  return { master: pidOf(e.runDir, 'master'), worker: pidOf(e.runDir, 'worker') };
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { HostError, TimeoutError } from '../../src/errors.js';
 import {
-  acquireStartLock, cmdlineMatches, defineArgs, isAlive, isReadyInfo, logFile, logTail, pidFile, readCmdline,
+  acquireStartLock, answersAsStarted, cmdlineMatches, defineArgs, isAlive, isReadyInfo, logFile, logTail, pidFile, readCmdline,
   readinessUrl, readPidFile, status, stopProcess, waitReady, writePidFile,
 } from '../../src/orchestrate/local/processes.js';
 import { alive, fakeConf, killQuietly, spawnDummy, tmpDir } from './helpers.js';
@@ -240,6 +240,44 @@ test('waitReady: fails at once when the process has exited', async () => {
     return true;
   });
   assert.ok(Date.now() - started < 5000);
+});
+
+test('waitReady: only the started process counts (instanceId, else pid)', async () => {
+  const c = conf(tmpDir());
+  const answers = [{ isLeader: true, pid: 1234, instanceId: 'other' }, { isLeader: true, pid: process.pid, instanceId: 'ours' }];
+  let calls = 0;
+  const fetchJson = async () => answers[Math.min(calls++, 1)];
+  const info = await waitReady(c, 'master', { timeoutMs: 5000, intervalMs: 10, pid: process.pid, instanceId: 'ours', matches: () => true, fetchJson });
+  assert.deepEqual(info, answers[1]);
+  assert.equal(calls, 2, 'the answer of another instance was not taken for ours');
+  assert.equal(answersAsStarted({ pid: 7 }, { pid: 7 }), true);
+  assert.equal(answersAsStarted({ pid: 7, instanceId: 'x' }, { pid: 7, instanceId: 'y' }), false, 'the instance id decides when known');
+  assert.equal(answersAsStarted({}, { pid: 7 }), false, 'an answer that names no pid is not ours');
+  assert.equal(answersAsStarted({}, {}), true, 'nothing known: any answer');
+});
+
+test('waitReady: another process answering while the started one has exited fails at once, naming port and pid', async () => {
+  const c = conf(tmpDir());
+  const pid = deadPid();
+  await assert.rejects(waitReady(c, 'worker', { timeoutMs: 60_000, pid, foreignGraceMs: 60_000, fetchJson: async () => ({ registered: true, pid: 4321 }) }), (e: unknown) => {
+    assert.ok(e instanceof HostError);
+    assert.match(e.message, new RegExp(`^\\[.*\\] the worker process \\(pid ${pid}\\) exited before it was ready; another process \\(pid 4321\\) answers on port 30000 \\(http://localhost:30000/api/v1/worker/info\\)\n`));
+    assert.match(e.hint ?? '', /another worker \(or another program\) uses port 30000/);
+    return true;
+  });
+});
+
+test('waitReady: another process answering while the started one keeps running fails after the grace', async () => {
+  const c = conf(tmpDir());
+  let calls = 0;
+  const fetchJson = async () => { calls++; return { isLeader: true }; };
+  await assert.rejects(waitReady(c, 'master', { timeoutMs: 60_000, intervalMs: 10, foreignGraceMs: 100, pid: process.pid, matches: () => true, fetchJson }), (e: unknown) => {
+    assert.ok(e instanceof HostError);
+    assert.match(e.message, new RegExp(`another process \\(pid unknown\\) answers on port 19999 \\(.*\\), not the master that was started \\(pid ${process.pid}\\)\n`));
+    assert.match(e.hint ?? '', /the master that was started keeps running and cannot serve there: stop it with alluxio-stop\.sh master/);
+    return true;
+  });
+  assert.ok(calls >= 2, 'it polled again during the grace');
 });
 
 test('acquireStartLock: exclusive while held by a live process, taken over when stale', () => {

@@ -12,6 +12,7 @@
  * one embedded journal run on this host (see masters.ts).
  */
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -235,9 +236,14 @@ function parsePid(text: string): number | undefined {
 
 export interface LaunchResult {
   pid: number;
+  /** The process's `ALLUXIO_INSTANCE_ID`: its info JSON answers it as `instanceId`. */
+  instanceId: string;
   pidFile: string;
   logFile: string;
 }
+
+/** The environment variable through which the launcher names the instance it starts. */
+export const INSTANCE_ID_ENV = 'ALLUXIO_INSTANCE_ID';
 
 /** `-Dkey=value` arguments for the given flags, in a stable order. */
 export function defineArgs(flags: Readonly<Record<string, string>>): string[] {
@@ -247,8 +253,9 @@ export function defineArgs(flags: Readonly<Record<string, string>>): string[] {
 /**
  * Spawn a server of `kind` in the background: `node <INSTALL_ROOT>/dist/src/server/<kind>/main.js
  * -Dk=v...` with the caller's -D flags, detached in its own session, stdout and stderr appended
- * to the log file, and its pid written atomically to the pid file. Does not check whether one is
- * already running (use {@link status} first) and does not wait for readiness.
+ * to the log file, and its pid written atomically to the pid file. It gets a fresh instance id in
+ * `ALLUXIO_INSTANCE_ID`, which its info JSON answers (so readiness knows who answers). Does not
+ * check whether one is already running (use {@link status} first) and does not wait for readiness.
  */
 export function launch(conf: ProcessConf, t: ProcessTarget, flags: Readonly<Record<string, string>>): LaunchResult {
   const { kind, name } = procRef(t);
@@ -263,14 +270,15 @@ export function launch(conf: ProcessConf, t: ProcessTarget, flags: Readonly<Reco
   fs.mkdirSync(path.dirname(log), { recursive: true });
   fs.mkdirSync(path.dirname(pidPath), { recursive: true });
   const args = [script, ...defineArgs(flags)];
+  const instanceId = randomUUID();
   const fd = fs.openSync(log, 'a');
   let pid: number | undefined;
   try {
-    fs.writeSync(fd, `----- ${new Date().toISOString()} launching ${name}: ${process.execPath} ${args.join(' ')}\n`);
+    fs.writeSync(fd, `----- ${new Date().toISOString()} launching ${name} (instance ${instanceId}): ${process.execPath} ${args.join(' ')}\n`);
     const child = spawn(process.execPath, args, {
       detached: true,
       stdio: ['ignore', fd, fd],
-      env: process.env,
+      env: { ...process.env, [INSTANCE_ID_ENV]: instanceId },
     });
     child.on('error', () => { /* reported below through the missing pid */ });
     pid = child.pid;
@@ -282,7 +290,7 @@ export function launch(conf: ProcessConf, t: ProcessTarget, flags: Readonly<Reco
     throw new HostError(os.hostname(), `could not spawn the ${name} process (${process.execPath} ${script})`);
   }
   writePidFile(pidPath, pid);
-  return { pid, pidFile: pidPath, logFile: log };
+  return { pid, instanceId, pidFile: pidPath, logFile: log };
 }
 
 /**
@@ -308,14 +316,19 @@ export function logTail(file: string, lines = LOG_TAIL_LINES): string {
   return `>>> BEGIN ${file}\n${all.slice(-lines).join('\n')}\n<<< EOF`;
 }
 
+/** The web port of a server of `kind` (where its info JSON answers). */
+export function webPortOf(conf: ProcessConf, kind: ProcessKind): number {
+  return conf.getPort(kind === 'master' ? 'alluxio.master.web.port' : 'alluxio.worker.web.port');
+}
+
 /** The JSON endpoint that says whether a server of `kind` is ready. */
 export function readinessUrl(conf: ProcessConf, kind: ProcessKind): string {
   if (kind === 'master') {
     const host = conf.get('alluxio.master.hostname') || 'localhost';
     const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-    return `http://${h}:${conf.getPort('alluxio.master.web.port')}/api/v1/master/info`;
+    return `http://${h}:${webPortOf(conf, kind)}/api/v1/master/info`;
   }
-  return `http://localhost:${conf.getPort('alluxio.worker.web.port')}/api/v1/worker/info`;
+  return `http://localhost:${webPortOf(conf, kind)}/api/v1/worker/info`;
 }
 
 /**
@@ -347,20 +360,48 @@ export function describeFetchError(e: unknown): string {
   return err?.message ?? String(e);
 }
 
+/** Who the process that was started is: its instance id (from {@link launch}) and/or its pid. */
+export interface StartedIdentity {
+  pid?: number;
+  instanceId?: string;
+}
+
+/**
+ * Whether an info answer comes from the started process: its `instanceId` when we know the one we
+ * launched, else its `pid`. With neither known, any answer is accepted.
+ */
+export function answersAsStarted(info: unknown, started: StartedIdentity): boolean {
+  if (typeof info !== 'object' || info === null) return false;
+  const o = info as Record<string, unknown>;
+  if (started.instanceId !== undefined) return o.instanceId === started.instanceId;
+  if (started.pid !== undefined) return o.pid === started.pid;
+  return true;
+}
+
+/** How long a started process that keeps running may leave another process answering on its port. */
+export const FOREIGN_ANSWER_GRACE_MS = 3_000;
+
 export interface WaitReadyOptions extends MatchOptions {
   timeoutMs?: number;
-  /** The launched process; when it dies the wait fails at once. */
+  /** The launched process; when it dies the wait fails at once; only its answers count. */
   pid?: number;
+  /** The launched process's instance id ({@link LaunchResult}); only its answers count. */
+  instanceId?: string;
   intervalMs?: number;
   fetchJson?: JsonFetcher;
   /** What counts as ready (default `serving`). */
   readiness?: Readiness;
+  /** See {@link FOREIGN_ANSWER_GRACE_MS}. */
+  foreignGraceMs?: number;
 }
 
 /**
- * Poll the readiness endpoint every 100 ms until it reports ready; returns the info JSON that did.
- * Throws HostError at once when the process exits, TimeoutError after `timeoutMs` (default 60 s);
- * both messages end with the last 30 lines of the log file.
+ * Poll the readiness endpoint every 100 ms until the started process (`pid`/`instanceId`) reports
+ * ready; returns the info JSON that did. Throws HostError at once when the process exits, and
+ * when another process answers on the port (at once when the started one has exited, after
+ * `foreignGraceMs` when it keeps running: it cannot serve on a port another process holds);
+ * TimeoutError after `timeoutMs` (default 60 s). Every message ends with the last 30 lines of the
+ * log file.
  */
 export async function waitReady(conf: ProcessConf, t: ProcessTarget, opts: WaitReadyOptions = {}): Promise<unknown> {
   const { kind, name } = procRef(t);
@@ -369,27 +410,53 @@ export async function waitReady(conf: ProcessConf, t: ProcessTarget, opts: WaitR
   const fetchJson = opts.fetchJson ?? defaultFetchJson;
   const matches = opts.matches ?? cmdlineMatches;
   const readiness = opts.readiness ?? 'serving';
+  const graceMs = opts.foreignGraceMs ?? FOREIGN_ANSWER_GRACE_MS;
+  const started: StartedIdentity = { pid: opts.pid, instanceId: opts.instanceId };
   const url = readinessUrl(conf, kind);
+  const port = webPortOf(conf, kind);
   const log = logFile(conf, t);
   const deadline = Date.now() + timeoutMs;
+  const pidText = opts.pid !== undefined ? ` (pid ${opts.pid})` : '';
   let last = 'not polled yet';
+  /** The other process that answered on the port, and since when. */
+  let foreign: { pid: string; since: number } | undefined;
+  const foreignError = (exited: boolean) => {
+    const other = `another process (pid ${foreign!.pid}) answers on port ${port} (${url})`;
+    const what = exited ? `the ${name} process${pidText} exited before it was ready; ${other}` : `${other}, not the ${name} that was started${pidText}`;
+    const ports = kind === 'master' ? 'alluxio.master.web.port, alluxio.master.rpc.port' : 'alluxio.worker.web.port, alluxio.worker.rpc.port';
+    const leftover = exited ? '' : `; the ${name} that was started keeps running and cannot serve there: stop it with alluxio-stop.sh ${kind} (same conf)`;
+    return new HostError(os.hostname(), `${what}\n${logTail(log)}`, {
+      hint: `another ${kind} (or another program) uses port ${port}: stop it, or give this ${kind} other ports (${ports})${leftover}`,
+    });
+  };
   for (;;) {
-    if (opts.pid !== undefined && !(isAlive(opts.pid) && matches(opts.pid, kind))) {
-      throw new HostError(os.hostname(), `the ${name} process (pid ${opts.pid}) exited before it was ready\n${logTail(log)}`, {
-        hint: `read ${log}; fix the cause, then start it again`,
-      });
-    }
+    const alive = opts.pid === undefined || (isAlive(opts.pid) && matches(opts.pid, kind));
+    let info: unknown;
     try {
-      const info = await fetchJson(url, Math.max(100, Math.min(2000, deadline - Date.now())));
-      if (isReadyInfo(kind, info, readiness)) return info;
-      last = kind === 'master' ? 'it answers but is not the leader yet' : 'it answers but has not registered with the master yet';
+      info = await fetchJson(url, Math.max(100, Math.min(2000, deadline - Date.now())));
     } catch (e) {
       last = describeFetchError(e);
+    }
+    if (info !== undefined) {
+      if (answersAsStarted(info, started)) {
+        foreign = undefined;
+        if (isReadyInfo(kind, info, readiness)) return info;
+        last = kind === 'master' ? 'it answers but is not the leader yet' : 'it answers but has not registered with the master yet';
+      } else {
+        const otherPid = (info as { pid?: unknown } | null)?.pid;
+        foreign ??= { pid: typeof otherPid === 'number' ? String(otherPid) : 'unknown', since: Date.now() };
+        if (!alive || Date.now() - foreign.since >= graceMs) throw foreignError(!alive);
+        last = `another process (pid ${foreign.pid}) answers there`;
+      }
+    }
+    if (!alive) {
+      throw new HostError(os.hostname(), `the ${name} process${pidText} exited before it was ready\n${logTail(log)}`, {
+        hint: `read ${log}; fix the cause, then start it again`,
+      });
     }
     if (Date.now() >= deadline) break;
     await sleep(Math.min(interval, Math.max(0, deadline - Date.now())));
   }
-  const pidText = opts.pid !== undefined ? ` (pid ${opts.pid})` : '';
   throw new TimeoutError(
     `the ${name}${pidText} was not ready after ${seconds(timeoutMs)} s (${url}: ${last})\n${logTail(log)}`,
     {

@@ -1,6 +1,9 @@
-/** Worker web UI: capacity, usage and blocks, as HTML and as JSON at /api/v1/worker/info. */
+/**
+ * Worker web UI: capacity, usage and blocks, as HTML and as JSON at /api/v1/worker/info; the
+ * effective configuration at /api/v1/worker/config.
+ */
 import type { AlluxioWorker } from './worker.js';
-import { startWeb, page, table, uptime, formatBytes, esc } from '../web.js';
+import { startWeb, page, table, uptime, formatBytes, esc, processIdentity, confSummary } from '../web.js';
 
 export function workerOverview(w: AlluxioWorker) {
   const tiers = w.store.tiers.map((t) => ({
@@ -9,6 +12,7 @@ export function workerOverview(w: AlluxioWorker) {
   }));
   const usage = w.store.usage();
   return {
+    ...processIdentity(w.conf),
     workerId: w.workerId,
     address: `${w.hostname}:${w.rpcPort}`,
     registered: w.registered,
@@ -26,6 +30,7 @@ export function workerOverview(w: AlluxioWorker) {
 export function startWorkerWeb(w: AlluxioWorker, host: string, port: number) {
   return startWeb(host, port, {
     '/api/v1/worker/info': () => ({ type: 'json', body: workerOverview(w) }),
+    '/api/v1/worker/config': () => ({ type: 'json', body: confSummary(w.conf) }),
     '/': () => {
       const o = workerOverview(w);
       const body = `
