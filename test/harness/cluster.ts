@@ -73,6 +73,19 @@ export function startNode(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 12
   return { child: p, stdout: () => stdout, stderr: () => stderr, done };
 }
 
+/**
+ * Progress of a writer process that prints "sent <path>" before each call and "<path>" once it
+ * was acknowledged (stdout), and "<path> <error>" when it failed (stderr): the acknowledged
+ * paths, and how many were sent and not answered yet (writes in flight). Complete lines only.
+ */
+export function writeProgress(w: NodeRun): { acked: string[]; inFlight: number } {
+  const lines = (s: string) => s.slice(0, s.lastIndexOf('\n') + 1).split('\n').filter(Boolean);
+  const out = lines(w.stdout());
+  const acked = out.filter((l) => !l.startsWith('sent '));
+  const answered = new Set([...acked, ...lines(w.stderr()).map((l) => l.split(' ')[0])]);
+  return { acked, inFlight: out.filter((l) => l.startsWith('sent ') && !answered.has(l.slice(5))).length };
+}
+
 export function runNode(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000, input?: string): Promise<CliResult> {
   return startNode(args, env, timeoutMs, input).done;
 }

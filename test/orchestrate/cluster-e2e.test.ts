@@ -8,9 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TestHosts } from '../harness/hosts.js';
 import { CLI } from '../harness/cluster.js';
-import { isRoot, needsRoot } from '../harness/root.js';
+import { assertRoot, needsRoot } from '../harness/root.js';
 
-const skip = needsRoot('network namespaces, mounts, sshd');
+const NEEDS = 'network namespaces, mounts, sshd';
+const skip = needsRoot(NEEDS);
 
 describe('seed workflow over SSH: 1 master, 3 workers', { skip, timeout: 600_000 }, () => {
   let hosts: TestHosts;
@@ -30,7 +31,7 @@ describe('seed workflow over SSH: 1 master, 3 workers', { skip, timeout: 600_000
   };
 
   before(async () => {
-    if (!isRoot) throw new Error('CI is set but the tests do not run as root: the test hosts need root');
+    assertRoot(NEEDS);
     hosts = await TestHosts.create(4);
     confDir = path.join(hosts.dir, 'conf');
     fs.mkdirSync(confDir);

@@ -10,9 +10,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TestHosts } from '../harness/hosts.js';
 import { CLI } from '../harness/cluster.js';
-import { isRoot, needsRoot } from '../harness/root.js';
+import { assertRoot, needsRoot } from '../harness/root.js';
 
-const skip = needsRoot('network namespaces, sshd');
+const NEEDS = 'network namespaces, sshd';
+const skip = needsRoot(NEEDS);
 const MASTERS = ['h1', 'h2', 'h3'];
 const WORKERS = ['h4', 'h5'];
 
@@ -66,7 +67,7 @@ describe('HA over SSH: 3 masters (embedded journal), 2 workers', { skip, timeout
   };
 
   before(async () => {
-    if (!isRoot) throw new Error('CI is set but the tests do not run as root: the test hosts need root');
+    assertRoot(NEEDS);
     hosts = await TestHosts.create(5);
     confDir = path.join(hosts.dir, 'conf');
     fs.mkdirSync(confDir);
