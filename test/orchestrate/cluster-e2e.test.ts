@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TestHosts } from '../harness/hosts.js';
 import { CLI } from '../harness/cluster.js';
+import { waitFor, giveUp } from '../harness/wait.js';
 import { assertRoot, needsRoot } from '../harness/root.js';
 
 const NEEDS = 'network namespaces, mounts, sshd';
@@ -25,10 +26,11 @@ describe('seed workflow over SSH: 1 master, 3 workers', { skip, timeout: 600_000
     ok(r);
     return JSON.parse(r.stdout).master.liveWorkers as number;
   };
-  const waitLive = async (n: number) => {
-    for (let i = 0; i < 100; i++) { if ((await liveWorkers()) === n) return; await new Promise((r) => setTimeout(r, 200)); }
-    assert.fail(`live workers never became ${n}`);
-  };
+  const waitLive = (n: number) => waitFor(`${n} live workers`, async (observe) => {
+    const live = await liveWorkers().catch((e: Error) => giveUp(e.message)); // a failing report fails the test
+    observe({ liveWorkers: live });
+    return live === n;
+  }, { timeoutMs: 180_000, everyMs: 200, maxTries: 100 });
 
   before(async () => {
     assertRoot(NEEDS);
