@@ -28,22 +28,69 @@ export function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** Ports handed out by this process (a second test in it never gets the same one). */
-const handedOut = new Set<number>();
 /** Test ports come from here: below the kernel's ephemeral range and away from Alluxio's defaults. */
 const TEST_PORTS = { from: 22_000, to: 29_000 };
+/**
+ * One file per port handed out to a test process on this machine (its content: that process's
+ * pid), so that two test files running at once never draw the same port. Removed when the process
+ * exits; a file whose process is gone is taken over.
+ */
+const RESERVED_DIR = path.join(os.tmpdir(), 'alluxio-test-ports');
+const reservedHere = new Set<number>();
+
+function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
 
 /**
- * A port free now. Not one the kernel picks for port 0: those come from the ephemeral range,
- * where every outgoing connection of every test process also takes its source port, so such a
- * port was often taken again before the server bound it (EADDRINUSE, a flaky start). Random in a
- * range below it, never the same twice in one process.
+ * Reserve `port` for this process among the test processes of this machine; false when another
+ * live one holds it. Reserving a port twice in one process is false too (never handed out twice).
+ */
+export function reservePort(port: number): boolean {
+  if (reservedHere.has(port)) return false;
+  if (reservedHere.size === 0) {
+    process.on('exit', releasePorts);
+    try { fs.mkdirSync(RESERVED_DIR, { mode: 0o1777 }); fs.chmodSync(RESERVED_DIR, 0o1777); } catch { /* there already */ }
+  }
+  const file = path.join(RESERVED_DIR, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      reservedHere.add(port);
+      return true;
+    } catch (e) {
+      // A folder this user cannot write: reserved in this process only (as before the folder existed).
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') { reservedHere.add(port); return true; }
+      let holder = NaN;
+      try { holder = Number(fs.readFileSync(file, 'utf8')); } catch { /* just released */ }
+      if (holder > 0 && pidAlive(holder)) return false;
+      fs.rmSync(file, { force: true }); // its process is gone: take it over
+    }
+  }
+  return false;
+}
+
+function releasePorts(): void {
+  for (const port of reservedHere) {
+    const file = path.join(RESERVED_DIR, String(port));
+    try { if (fs.readFileSync(file, 'utf8') === String(process.pid)) fs.rmSync(file); } catch { /* not ours, or gone */ }
+  }
+  reservedHere.clear();
+}
+
+/**
+ * A port free now and reserved for this process (reservePort). Not one the kernel picks for
+ * port 0: those come from the ephemeral range, where every outgoing connection of every test
+ * process also takes its source port, so such a port was often taken again before the server
+ * bound it (EADDRINUSE, a flaky start). Random in a range below it, never the same twice on this
+ * machine while the process that drew it runs. Standalone servers bind port 0 instead and report
+ * theirs; this is for ports a configuration must name up front.
  */
 export async function freePort(): Promise<number> {
   for (let i = 0; i < 500; i++) {
     const port = TEST_PORTS.from + Math.floor(Math.random() * (TEST_PORTS.to - TEST_PORTS.from));
-    if (handedOut.has(port)) continue;
-    if (await portFree(port)) { handedOut.add(port); return port; }
+    if (reservedHere.has(port) || !(await portFree(port))) continue;
+    if (reservePort(port)) return port;
   }
   throw new Error(`no free port found in ${TEST_PORTS.from}-${TEST_PORTS.to}`);
 }
