@@ -137,7 +137,7 @@ test('discoverLeader: an abort (the client closes) ends the search at once and a
   });
   await waitFor('a question to each master, the one to a:1 in flight', (observe) => {
     observe(Object.fromEntries(recs));
-    return recs.get('a:1')?.asks === 1 && recs.get('a:1')!.ends.length === 0 && (recs.get('b:1')?.asks ?? 0) >= 1;
+    return (recs.get('a:1')?.asks ?? 0) >= 1 && recs.get('a:1')!.ends.length === 0 && (recs.get('b:1')?.asks ?? 0) >= 1;
   }, 10_000, 5);
   ac.abort();
   const r = await search;
