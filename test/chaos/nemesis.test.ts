@@ -6,13 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runChaos, FAULTS, ROOT_FAULTS, type Fault } from './nemesis.js';
-import { isRoot } from '../harness/root.js';
+import { needsRoot } from '../harness/root.js';
 
 const env = process.env;
 const long = env.CHAOS === '1';
 const seed = Number(env.CHAOS_SEED ?? (long ? Date.now() % 100_000 : 1));
 // Faults that mount file systems need root; CI runs as root and runs them all.
-const faults = (env.CHAOS_FAULTS ? env.CHAOS_FAULTS.split(',') : FAULTS.filter((f) => isRoot || env.CI || !ROOT_FAULTS.includes(f))) as Fault[];
+const faults = (env.CHAOS_FAULTS ? env.CHAOS_FAULTS.split(',') : FAULTS.filter((f) => !ROOT_FAULTS.includes(f) || !needsRoot('tmpfs mounts'))) as Fault[];
 for (const f of faults) if (!FAULTS.includes(f)) throw new Error(`CHAOS_FAULTS: unknown fault "${f}"; known: ${FAULTS.join(', ')}`);
 
 test(`nemesis run, seed ${seed}: no acknowledged write lost, no crash, one namespace, no orphan`, { timeout: 30 * 60_000 }, async () => {

@@ -17,6 +17,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { TestCluster, waitFor, getJson, ROOT } from '../harness/cluster.js';
+import { sleep as pause } from '../harness/wait.js';
 import { lcg } from '../journal/raft/harness.js';
 import { checkLinearizable, type CheckResult } from '../sim/checker.js';
 import { nsModel, describeNsOp, type NsInput, type NsOutput, type NsOp } from '../sim/nsModel.js';
@@ -87,6 +88,8 @@ class ChaosClient {
   failed = 0;
   /** Writes the client was told succeeded (whether renamed or deleted since). */
   ackedWrites = 0;
+  /** Writes sent and not answered yet (the nemesis kills while one is in flight). */
+  writesInFlight = 0;
   readonly successes: number[] = [];
   readonly cliOutputs: string[] = [];
   readonly violations: string[] = [];
@@ -111,7 +114,7 @@ class ChaosClient {
         this.successes.push(Date.now());
       } catch {
         this.failed++;
-        await new Promise((res) => setTimeout(res, 50));
+        await pause(50); // back off after a failed operation
       }
     }
   }
@@ -123,6 +126,7 @@ class ChaosClient {
     const size = this.rnd() < 0.1 ? 0 : Math.floor(this.rnd() * 1.5 * MB);
     const writeType = this.pick(WRITE_TYPES);
     const data = content(this.seed, this.k, n, size);
+    this.writesInFlight++;
     try {
       const out = await this.afs.createFile(p, { writeType, recursive: true });
       await out.write(data);
@@ -130,6 +134,8 @@ class ChaosClient {
     } catch (e) {
       this.uncertain.set(p, sha(data));
       throw e;
+    } finally {
+      this.writesInFlight--;
     }
     this.files.set(p, { sha: sha(data), size, writeType });
     this.ackedWrites++;
@@ -324,7 +330,6 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     // ---- the nemesis: one fault at a time, healed before the next
     const extra = new FileSystem(conf);
     afs.push(extra);
-    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
     for (let i = 0; Date.now() < until - 1000 && i < 10_000; i++) {
       await pause(opts.faultEveryMs * (0.5 + rnd()));
       if (Date.now() >= until - 1000) break;
@@ -334,9 +339,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       switch (kind) {
         case 'kill-master':
         case 'kill-worker': {
-          // kill -9, then restart after a while (waiting until it serves again).
+          // kill -9 while a client write is in flight, then restart after a while (waiting until it serves again).
           const [proc, i] = target(kind, m, w);
           rec.target = `${proc} ${i}`;
+          await waitFor('a client write in flight', () => clients.some((cl) => cl.writesInFlight > 0), 10_000, 5)
+            .catch(() => { rec.note = 'no client write in flight within 10 s'; });
           await c.kill(proc, i);
           await pause(300 + rnd() * 1200);
           await (proc === 'master' ? c.startMaster(i) : c.startWorker(i));
@@ -419,11 +426,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       violations.push(...cl.violations);
       for (const [p, f] of cl.files) {
         acked++;
-        let got: Buffer | undefined;
         let lastErr = '';
-        for (let attempt = 0; attempt < 40 && !got; attempt++) {
-          try { got = await checker.readAll(p); } catch (e) { lastErr = (e as Error).message; await pause(250); }
-        }
+        const got = await waitFor(`${p} readable`, () => checker.readAll(p), { timeoutMs: 60_000, everyMs: 250, maxTries: 40 })
+          .catch((e: Error) => { lastErr = e.message; return undefined; });
         if (!got) violations.push(`acknowledged ${f.writeType} write ${p} (${f.size} bytes) is not readable: ${lastErr}`);
         else if (sha(got) !== f.sha) violations.push(`acknowledged ${f.writeType} write ${p} reads back wrong bytes (${got.length} of ${f.size})`);
       }

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { discoverLeader, validHint, probeTimeout, MIN_PROBE_TIMEOUT_MS, type Probe, type DiscoveryOptions } from '../../src/client/leaderDiscovery.js';
 import { TimeoutError, UnavailableError } from '../../src/errors.js';
+import { waitFor } from '../harness/wait.js';
 
 test('validHint: host:port with a valid host and port 1-65535, else undefined', () => {
   const cases: [hint: unknown, valid: boolean][] = [
@@ -134,7 +135,10 @@ test('discoverLeader: an abort (the client closes) ends the search at once and a
   const search = discoverLeader(['a:1', 'b:1'], fakeProbe({ 'a:1': { kind: 'frozen' }, 'b:1': { kind: 'standby' } }, recs), {
     deadline: Date.now() + 60_000, pollMs: 20, probeTimeoutMs: 60_000, maxProbeTimeoutMs: 60_000, maxCandidates: 16, signal: ac.signal,
   });
-  await new Promise((r) => setTimeout(r, 100));
+  await waitFor('a question to each master, the one to a:1 in flight', (observe) => {
+    observe(Object.fromEntries(recs));
+    return (recs.get('a:1')?.asks ?? 0) >= 1 && recs.get('a:1')!.ends.length === 0 && (recs.get('b:1')?.asks ?? 0) >= 1;
+  }, 10_000, 5);
   ac.abort();
   const r = await search;
   assert.equal(r.leader, undefined);

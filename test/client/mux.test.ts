@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { protos, unary, bindServer, CHANNEL_OPTIONS } from '../../src/rpc.js';
 import { addMuxService, MuxChannel } from '../../src/mux.js';
 import { MasterClient } from '../../src/client/masterClient.js';
-import { freePort } from '../harness/cluster.js';
+import { waitFor } from '../harness/wait.js';
 import { FileDoesNotExistError, NotLeaderError, TimeoutError, UnavailableError } from '../../src/errors.js';
 
 /** A file service whose GetStatus answers after `delay(path)` ms, or fails for some paths. */
@@ -71,8 +71,11 @@ test('a call past its deadline fails with a TimeoutError; later calls still work
   assert.equal((await ch.call<{ path: string }>(getStatus(), { path: '/after' }, 5000)).path, '/after');
 }));
 
-/** A mux server in a child process (so that it can die as a master does: kill -9). */
-async function childServer(port: number): Promise<ChildProcess> {
+/**
+ * A mux server in a child process (so that it can die as a master does: kill -9), on `port`
+ * (0: one the kernel picks); resolves with the port it bound, which it reports on stdout.
+ */
+async function childServer(port: number): Promise<{ child: ChildProcess; port: number }> {
   const rpc = new URL('../../src/rpc.js', import.meta.url).href;
   const mux = new URL('../../src/mux.js', import.meta.url).href;
   const script = `
@@ -84,34 +87,35 @@ async function childServer(port: number): Promise<ChildProcess> {
     const impl = { GetStatus: unary(async (r) => { if (r.path.startsWith('/slow')) await new Promise((res) => setTimeout(res, 30000)); return { path: r.path }; }) };
     s.addService(def, impl);
     addMuxService(s, [[def, impl]]);
-    await bindServer(s, '127.0.0.1', ${port});
-    console.log('ready');`;
+    console.log('ready ' + await bindServer(s, '127.0.0.1', ${port}));`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: new URL('../../../', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('test server did not start')), 20_000);
-    child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) { clearTimeout(t); resolve(); } });
+  let stdout = '';
+  const bound = await new Promise<number>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`test server did not start: ${stderr}`)), 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      const m = /^ready (\d+)$/m.exec(stdout += d.toString());
+      if (m) { clearTimeout(t); resolve(Number(m[1])); }
+    });
     child.once('exit', (code) => { clearTimeout(t); reject(new Error(`test server exited with ${code}: ${stderr}`)); });
   });
-  return child;
+  return { child, port: bound };
 }
 
 test('a stream whose server dies fails its calls as Unavailable, and the next call opens a new one', async () => {
-  const port = await freePort();
-  let child = await childServer(port);
+  const first = await childServer(0);
+  const port = first.port;
+  let child = first.child;
   const ch = new MuxChannel(`127.0.0.1:${port}`);
   try {
     const inFlight = ch.call(getStatus(), { path: '/slow/pending' }, 20_000);
     assert.equal((await ch.call<{ path: string }>(getStatus(), { path: '/up' }, 5000)).path, '/up');
     child.kill('SIGKILL');
     await assert.rejects(inFlight, (e: unknown) => e instanceof UnavailableError);
-    child = await childServer(port);
-    let reply: { path: string } | undefined;
-    for (let i = 0; i < 50 && !reply; i++) {
-      try { reply = await ch.call<{ path: string }>(getStatus(), { path: '/again' }, 2000); } catch { await new Promise((r) => setTimeout(r, 100)); }
-    }
-    assert.equal(reply?.path, '/again');
+    ({ child } = await childServer(port)); // the same address again
+    const reply = await waitFor('a call on a new stream to the restarted server', () => ch.call<{ path: string }>(getStatus(), { path: '/again' }, 2000), 20_000);
+    assert.equal(reply.path, '/again');
   } finally {
     ch.close();
     child.kill('SIGKILL');

@@ -11,9 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { TestCluster, CLI, type CliResult } from '../harness/cluster.js';
+import { isRoot } from '../harness/root.js';
 
-/** Runs as root can only be denied a permission by running the CLI as another user. */
-const AS_ROOT = process.getuid?.() === 0;
 const NOBODY = 65534;
 /** Where the CLI runs unless a case says otherwise (never the checkout: a bug could write there). */
 const scratchRoot = os.tmpdir();
@@ -25,7 +24,8 @@ function run(c: TestCluster, args: string[], opts: RunOpts = {}): Promise<CliRes
     const out = opts.stdoutFile === undefined ? 'pipe' : fs.openSync(opts.stdoutFile, 'w');
     const p = spawn(process.execPath, [CLI, ...args], {
       env: c.env, stdio: ['ignore', out, 'pipe'], cwd: opts.cwd ?? scratchRoot,
-      ...(opts.unprivileged && AS_ROOT ? { uid: NOBODY, gid: NOBODY } : {}),
+      // Runs as root can only be denied a permission by running the CLI as another user.
+      ...(opts.unprivileged && isRoot ? { uid: NOBODY, gid: NOBODY } : {}),
     });
     if (typeof out === 'number') fs.closeSync(out);
     let stdout = '', stderr = '';

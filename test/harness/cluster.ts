@@ -11,6 +11,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatJournal } from '../../src/journal/format.js';
 import { Tmpfs } from './tmpfs.js';
+import { waitFor, giveUp } from './wait.js';
+
+export { waitFor };
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
@@ -25,48 +28,113 @@ export function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** Ports handed out by this process (a second test in it never gets the same one). */
-const handedOut = new Set<number>();
 /** Test ports come from here: below the kernel's ephemeral range and away from Alluxio's defaults. */
 const TEST_PORTS = { from: 22_000, to: 29_000 };
+/**
+ * One file per port handed out to a test process on this machine (its content: that process's
+ * pid), so that two test files running at once never draw the same port. Removed when the process
+ * exits; a file whose process is gone is taken over.
+ */
+const RESERVED_DIR = path.join(os.tmpdir(), 'alluxio-test-ports');
+const reservedHere = new Set<number>();
+
+function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
 
 /**
- * A port free now. Not one the kernel picks for port 0: those come from the ephemeral range,
- * where every outgoing connection of every test process also takes its source port, so such a
- * port was often taken again before the server bound it (EADDRINUSE, a flaky start). Random in a
- * range below it, never the same twice in one process.
+ * Reserve `port` for this process among the test processes of this machine; false when another
+ * live one holds it. Reserving a port twice in one process is false too (never handed out twice).
+ */
+export function reservePort(port: number): boolean {
+  if (reservedHere.has(port)) return false;
+  if (reservedHere.size === 0) {
+    process.on('exit', releasePorts);
+    try { fs.mkdirSync(RESERVED_DIR, { mode: 0o1777 }); fs.chmodSync(RESERVED_DIR, 0o1777); } catch { /* there already */ }
+  }
+  const file = path.join(RESERVED_DIR, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      reservedHere.add(port);
+      return true;
+    } catch (e) {
+      // A folder this user cannot write: reserved in this process only (as before the folder existed).
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') { reservedHere.add(port); return true; }
+      let holder = NaN;
+      try { holder = Number(fs.readFileSync(file, 'utf8')); } catch { /* just released */ }
+      if (holder > 0 && pidAlive(holder)) return false;
+      fs.rmSync(file, { force: true }); // its process is gone: take it over
+    }
+  }
+  return false;
+}
+
+function releasePorts(): void {
+  for (const port of reservedHere) {
+    const file = path.join(RESERVED_DIR, String(port));
+    try { if (fs.readFileSync(file, 'utf8') === String(process.pid)) fs.rmSync(file); } catch { /* not ours, or gone */ }
+  }
+  reservedHere.clear();
+}
+
+/**
+ * A port free now and reserved for this process (reservePort). Not one the kernel picks for
+ * port 0: those come from the ephemeral range, where every outgoing connection of every test
+ * process also takes its source port, so such a port was often taken again before the server
+ * bound it (EADDRINUSE, a flaky start). Random in a range below it, never the same twice on this
+ * machine while the process that drew it runs. Standalone servers bind port 0 instead and report
+ * theirs; this is for ports a configuration must name up front.
  */
 export async function freePort(): Promise<number> {
   for (let i = 0; i < 500; i++) {
     const port = TEST_PORTS.from + Math.floor(Math.random() * (TEST_PORTS.to - TEST_PORTS.from));
-    if (handedOut.has(port)) continue;
-    if (await portFree(port)) { handedOut.add(port); return port; }
+    if (reservedHere.has(port) || !(await portFree(port))) continue;
+    if (reservePort(port)) return port;
   }
   throw new Error(`no free port found in ${TEST_PORTS.from}-${TEST_PORTS.to}`);
 }
 
 export interface CliResult { code: number; stdout: string; stderr: string }
 
-export function runNode(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000, input?: string): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.on('close', (code, sig) => { clearTimeout(t); resolve({ code: code ?? (sig ? 128 : 1), stdout, stderr }); });
-    p.stdin.end(input ?? '');
-  });
+/** A node process started by the tests: its output so far, while it runs, and its result. */
+export interface NodeRun {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when it exited (SIGKILLed after timeoutMs). */
+  done: Promise<CliResult>;
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastErr: unknown;
-  for (let i = 0; Date.now() < deadline && i < 100_000; i++) {
-    try { const v = await fn(); if (v) return v; } catch (e) { lastErr = e; }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${(lastErr as Error).message}` : ''}`);
+/** Start `node ...args`; its output can be watched while it runs (e.g. to act once a write is in flight). */
+export function startNode(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000, input?: string): NodeRun {
+  const p = spawn(process.execPath, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '', stderr = '';
+  p.stdout.on('data', (d) => (stdout += d));
+  p.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<CliResult>((resolve) => {
+    const t = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('close', (code, sig) => { clearTimeout(t); resolve({ code: code ?? (sig ? 128 : 1), stdout, stderr }); });
+  });
+  p.stdin.end(input ?? '');
+  return { child: p, stdout: () => stdout, stderr: () => stderr, done };
+}
+
+/**
+ * Progress of a writer process that prints "sent <path>" before each call and "<path>" once it
+ * was acknowledged (stdout), and "<path> <error>" when it failed (stderr): the acknowledged
+ * paths, and how many were sent and not answered yet (writes in flight). Complete lines only.
+ */
+export function writeProgress(w: NodeRun): { acked: string[]; inFlight: number } {
+  const lines = (s: string) => s.slice(0, s.lastIndexOf('\n') + 1).split('\n').filter(Boolean);
+  const out = lines(w.stdout());
+  const acked = out.filter((l) => !l.startsWith('sent '));
+  const answered = new Set([...acked, ...lines(w.stderr()).map((l) => l.split(' ')[0])]);
+  return { acked, inFlight: out.filter((l) => l.startsWith('sent ') && !answered.has(l.slice(5))).length };
+}
+
+export function runNode(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 120_000, input?: string): Promise<CliResult> {
+  return startNode(args, env, timeoutMs, input).done;
 }
 
 export async function getJson(url: string): Promise<any> {
@@ -74,7 +142,14 @@ export async function getJson(url: string): Promise<any> {
   return res.json();
 }
 
-interface Proc { kind: 'master' | 'worker'; index: number; child?: ChildProcess; log: string; exited?: Promise<number | null>; killed?: boolean }
+interface Proc {
+  kind: 'master' | 'worker'; index: number; child?: ChildProcess; log: string; exited?: Promise<number | null>; killed?: boolean;
+  /** Where the log of the current child starts in `log`. */
+  logStart?: number;
+}
+
+/** How many times start() tries with fresh ports when a port was taken (EADDRINUSE). */
+const START_ATTEMPTS = 3;
 
 export interface ClusterOptions {
   masters?: number; workers?: number; props?: Record<string, string>; ramdiskSize?: string; blockSize?: string;
@@ -113,7 +188,19 @@ export class TestCluster {
 
   /** Write conf/alluxio-site.properties with free ports and temp paths, and format. */
   async setup(): Promise<this> {
+    await this.assignPorts();
+    for (let i = 0; i < (this.opts.masters ?? 1); i++) {
+      if (this.opts.journalTmpfs) this.journalDisks.push(Tmpfs.mount(this.opts.journalTmpfs, this.journalDirOf(i)));
+    }
+    this.formatJournals();
+    return this;
+  }
+
+  /** Fresh free ports for every process, written to conf/alluxio-site.properties. */
+  private async assignPorts(): Promise<void> {
     const m = this.opts.masters ?? 1;
+    this.masterPorts.length = 0;
+    this.workerPorts.length = 0;
     for (let i = 0; i < m; i++) this.masterPorts.push({ rpc: await freePort(), web: await freePort(), journal: await freePort() });
     const n = this.opts.workers ?? 1;
     for (let i = 0; i < n; i++) this.workerPorts.push({ rpc: await freePort(), web: await freePort() });
@@ -139,11 +226,10 @@ export class TestCluster {
     };
     fs.writeFileSync(path.join(this.confDir, 'alluxio-site.properties'),
       Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
-    for (let i = 0; i < m; i++) {
-      if (this.opts.journalTmpfs) this.journalDisks.push(Tmpfs.mount(this.opts.journalTmpfs, this.journalDirOf(i)));
-      formatJournal(this.journalDirOf(i), { protectedPaths: [{ path: ROOT, label: 'alluxio.home' }] });
-    }
-    return this;
+  }
+
+  private formatJournals(): void {
+    for (let i = 0; i < this.masterPorts.length; i++) formatJournal(this.journalDirOf(i), { protectedPaths: [{ path: ROOT, label: 'alluxio.home' }] });
   }
 
   private masterFlags(i: number): string[] {
@@ -172,11 +258,12 @@ export class TestCluster {
     ];
   }
 
-  private spawnProc(kind: 'master' | 'worker', index: number, flags: string[]): Proc {
+  private spawnProc(kind: 'master' | 'worker', index: number, flags: string[]): Proc & { child: ChildProcess } {
     let proc = this.procs.find((p) => p.kind === kind && p.index === index);
     if (!proc) { proc = { kind, index, log: '' }; this.procs.push(proc); }
     const child = spawn(process.execPath, [MAIN(kind), ...flags], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const p = proc;
+    p.logStart = p.log.length;
     child.stdout!.on('data', (d) => (p.log += d));
     child.stderr!.on('data', (d) => (p.log += d));
     p.child = child;
@@ -185,17 +272,30 @@ export class TestCluster {
       if (!p.killed) this.unexpectedExits.push(`${kind} ${index} exited with ${code ?? sig}`);
       r(code);
     }));
-    return p;
+    return p as Proc & { child: ChildProcess };
+  }
+
+  /**
+   * Wait until the process just spawned serves: `ready(info)` on its info JSON. Gives up at once
+   * when it exits (its log since the spawn in the message), and never takes another process
+   * answering on its web port for it (the info names its pid).
+   */
+  private async waitServing(p: Proc & { child: ChildProcess }, port: number, what: string, ready: (info: any) => boolean): Promise<void> {
+    const { child, kind, index } = p;
+    const logStart = p.logStart ?? 0;
+    await waitFor(what, async (observe) => {
+      if (child.exitCode !== null || child.signalCode !== null) giveUp(`${kind} ${index} exited with ${child.exitCode ?? child.signalCode}:\n${p.log.slice(logStart)}`);
+      const info = await getJson(`http://127.0.0.1:${port}/api/v1/${kind}/info`);
+      observe(info);
+      return (info.pid === undefined || info.pid === child.pid) && ready(info);
+    });
   }
 
   /** Start master `i`; with one master wait until it leads, with several until it answers. */
   async startMaster(i = 0): Promise<void> {
     const p = this.spawnProc('master', i, this.masterFlags(i));
-    await waitFor(`master ${i} to ${this.masterPorts.length > 1 ? 'answer' : 'lead'}`, async () => {
-      if (p.child!.exitCode !== null) throw new Error(`master ${i} exited with ${p.child!.exitCode}:\n${p.log}`);
-      const info = await getJson(`http://127.0.0.1:${this.masterPorts[i]!.web}/api/v1/master/info`);
-      return this.masterPorts.length > 1 ? true : info.isLeader;
-    });
+    const several = this.masterPorts.length > 1;
+    await this.waitServing(p, this.masterPorts[i]!.web, `master ${i} to ${several ? 'answer' : 'lead'}`, (info) => several || info.isLeader);
   }
 
   /** Wait until exactly one master serves as leader; returns its index. */
@@ -213,17 +313,30 @@ export class TestCluster {
 
   async startWorker(i = 0): Promise<void> {
     const p = this.spawnProc('worker', i, this.workerFlags(i));
-    await waitFor(`worker ${i} to register`, async () => {
-      if (p.child!.exitCode !== null) throw new Error(`worker ${i} exited with ${p.child!.exitCode}:\n${p.log}`);
-      return (await getJson(`http://127.0.0.1:${this.workerPorts[i]!.web}/api/v1/worker/info`)).registered;
-    });
+    await this.waitServing(p, this.workerPorts[i]!.web, `worker ${i} to register`, (info) => info.registered);
   }
 
+  /**
+   * Start every process. The ports were free when setup() drew them, but another test process
+   * may bind one before ours does: a start that fails on EADDRINUSE is retried from scratch with
+   * fresh ports and freshly formatted journals (at most START_ATTEMPTS times), so such a race
+   * cannot fail a run. Ports are fixed once start() returned: a restart later reuses them.
+   */
   async start(): Promise<this> {
-    await Promise.all(this.masterPorts.map((_, i) => this.startMaster(i)));
-    if (this.masterPorts.length > 1) await this.waitLeader();
-    for (let i = 0; i < this.workerPorts.length; i++) await this.startWorker(i);
-    return this;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await Promise.all(this.masterPorts.map((_, i) => this.startMaster(i)));
+        if (this.masterPorts.length > 1) await this.waitLeader();
+        for (let i = 0; i < this.workerPorts.length; i++) await this.startWorker(i);
+        return this;
+      } catch (e) {
+        if (attempt >= START_ATTEMPTS || !/EADDRINUSE/.test((e as Error).message)) throw e;
+        await this.killAll();
+        this.unexpectedExits.length = 0;
+        await this.assignPorts();
+        this.formatJournals();
+      }
+    }
   }
 
   /** Whether the process was started and has not exited (kill -9, crash or stop). */
@@ -266,8 +379,13 @@ export class TestCluster {
     return this.procs.map((p) => `===== ${p.kind} ${p.index} =====\n${p.log}`).join('\n');
   }
 
-  async stop(): Promise<void> {
+  /** SIGKILL every process still running (marked killed: not an unexpected exit). */
+  private async killAll(): Promise<void> {
     for (const p of this.procs) if (p.child && p.child.exitCode === null && p.child.signalCode === null) { p.killed = true; p.child.kill('SIGKILL'); await p.exited; }
+  }
+
+  async stop(): Promise<void> {
+    await this.killAll();
     for (const d of this.journalDisks) d.unmount();
     fs.rmSync(this.dir, { recursive: true, force: true });
   }

@@ -4,9 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { TestHosts, type RunResult } from './hosts.js';
-import { isRoot, needsRoot } from './root.js';
+import { assertRoot, needsRoot } from './root.js';
 
-const skip = needsRoot('network namespaces, mounts, sshd');
+const NEEDS = 'network namespaces, mounts, sshd';
+const skip = needsRoot(NEEDS);
 
 describe('TestHosts: network namespaces with their own sshd', { skip, timeout: 120_000 }, () => {
   let th: TestHosts;
@@ -26,7 +27,7 @@ describe('TestHosts: network namespaces with their own sshd', { skip, timeout: 1
   const ok = (r: RunResult, what: string) => assert.equal(r.code, 0, `${what}: exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
 
   before(async () => {
-    if (!isRoot) throw new Error('CI is set but the tests do not run as root: the test hosts need root');
+    assertRoot(NEEDS);
     th = await TestHosts.create(3);
     sshConfig = path.join(th.home, '.ssh', 'config');
   });

@@ -19,6 +19,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { isRoot } from './root.js';
+import { waitFor, giveUp, sleep } from './wait.js';
 
 export interface TestHost {
   name: string;
@@ -60,7 +62,6 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /** Run argv (no shell) in its own process group; on timeout SIGKILL the group. Never rejects. */
@@ -138,16 +139,6 @@ function pidsInNetns(inos: ReadonlySet<number>): number[] {
   return out;
 }
 
-async function waitUntil(what: string, fn: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 25, detail?: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; i < 100_000; i++) {
-    if (await fn()) return;
-    if (Date.now() >= deadline) break;
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `\n${detail()}` : ''}`);
-}
-
 function tcpAccepts(host: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ host, port });
@@ -181,7 +172,7 @@ function ensureTools(): Promise<void> {
     const missing = () => [...new Set(TOOLS.filter(([b]) => !hasBin(b)).map(([, p]) => p))];
     const pkgs = missing();
     if (pkgs.length === 0) return;
-    if (process.getuid?.() !== 0) throw new Error(`test hosts need ${pkgs.join(', ')}: apt-get install ${pkgs.join(' ')} (as root)`);
+    if (!isRoot) throw new Error(`test hosts need ${pkgs.join(', ')}: apt-get install ${pkgs.join(' ')} (as root)`);
     const env = { PATH: SYS_PATH, HOME: '/root', DEBIAN_FRONTEND: 'noninteractive' };
     for (const argv of [['apt-get', 'update', '-qq'], ['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...pkgs]]) {
       const r = await exec(argv, { env, timeoutMs: 300_000 });
@@ -321,7 +312,7 @@ export class TestHosts {
     const prefix = opts.prefix ?? 'h';
     if (!Number.isInteger(n) || n < 1 || n > 200) throw new RangeError(`TestHosts.create: n must be 1..200, got ${n}`);
     if (!/^[a-z][a-z0-9-]*$/.test(prefix) || `${prefix}1` === CONTROL) throw new RangeError(`TestHosts.create: bad prefix ${JSON.stringify(prefix)}`);
-    if (process.getuid?.() !== 0) throw new Error('TestHosts needs root (network namespaces, mounts, sshd)');
+    if (!isRoot) throw new Error('TestHosts needs root (network namespaces, mounts, sshd)');
     await ensureTools();
     // The harness dir must not live under /opt, /var or /run: hosts get private copies of those before it is bound.
     let base = fs.realpathSync(os.tmpdir());
@@ -379,7 +370,11 @@ export class TestHosts {
       }
       await sleep(20);
     }
-    await waitUntil(`killed processes on ${name} to exit`, () => [...killed].every((p) => !alive(p)), 5000);
+    await waitFor(`killed processes on ${name} to exit`, (observe) => {
+      const left = [...killed].filter(alive);
+      observe({ stillAlive: left });
+      return left.length === 0;
+    }, 5000, 25);
     return [...killed].sort((a, b) => a - b);
   }
 
@@ -391,8 +386,11 @@ export class TestHosts {
   async heal(name: string): Promise<void> {
     const m = this.member(name);
     await must(['ip', '-n', this.switchNs, 'link', 'set', m.port, 'up']);
-    await waitUntil(`${name}'s link to come back`, async () =>
-      /LOWER_UP/.test(await must(['ip', '-n', m.host.netns, 'link', 'show', 'eth0'])), 5000);
+    await waitFor(`${name}'s link to come back`, async (observe) => {
+      const link = await must(['ip', '-n', m.host.netns, 'link', 'show', 'eth0']);
+      observe(link.trim());
+      return /LOWER_UP/.test(link);
+    }, 5000, 25);
   }
 
   async stopSshd(name: string): Promise<void> {
@@ -430,10 +428,12 @@ export class TestHosts {
     m.sshd = p;
     m.sshdExit = new Promise((r) => { p.once('exit', () => r()); p.once('error', () => r()); });
     m.host.sshdPid = p.pid;
-    await waitUntil(`sshd on ${name} (${m.host.ip}:22) to accept connections`, async () => {
-      if (!running(p)) throw new Error(`sshd on ${name} exited (${p.exitCode ?? p.signalCode}):\n${tail(log)}`);
-      return tcpAccepts(m.host.ip, 22, 500);
-    }, 10_000, 25, () => tail(log));
+    await waitFor(`sshd on ${name} (${m.host.ip}:22) to accept connections`, async (observe) => {
+      if (!running(p)) giveUp(`sshd on ${name} exited (${p.exitCode ?? p.signalCode}):\n${tail(log)}`);
+      if (await tcpAccepts(m.host.ip, 22, 500)) return true;
+      observe(`no connection; sshd log:\n${tail(log)}`);
+      return false;
+    }, 10_000, 25);
   }
 
   async rotateHostKey(name: string): Promise<void> {
@@ -602,12 +602,12 @@ export class TestHosts {
     p.unref();
     m.holder = p;
     // ip netns exec, unshare and sh all exec: the spawned pid becomes `sleep` once the mounts are done.
-    await waitUntil(`the namespace holder of ${name}`, () => {
-      if (!running(p)) {
-        throw new Error(`namespace holder of ${name} exited (${p.exitCode ?? p.signalCode}):\n${tail(log)}`);
-      }
-      try { return fs.readFileSync(`/proc/${p.pid}/comm`, 'utf8').trim() === 'sleep'; } catch { return false; }
-    }, 10_000);
+    await waitFor(`the namespace holder of ${name}`, (observe) => {
+      if (!running(p)) giveUp(`namespace holder of ${name} exited (${p.exitCode ?? p.signalCode}):\n${tail(log)}`);
+      const comm = fs.readFileSync(`/proc/${p.pid}/comm`, 'utf8').trim();
+      observe(`pid ${p.pid} runs ${comm}`);
+      return comm === 'sleep';
+    }, 10_000, 25);
   }
 }
 

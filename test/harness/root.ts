@@ -1,4 +1,7 @@
-/** The one needs-root helper (convention 10): tests that need root skip only outside CI, saying why. */
+/**
+ * The one needs-root helper (convention 10): tests that need root skip only outside CI, saying
+ * why; with CI set they run, and fail (never pass vacuously) when not root.
+ */
 
 export const isRoot = process.getuid?.() === 0;
 
@@ -8,4 +11,12 @@ export const isRoot = process.getuid?.() === 0;
  */
 export function needsRoot(what: string): string | false {
   return !isRoot && !process.env.CI ? `needs root (${what}); CI runs it as root` : false;
+}
+
+/**
+ * First statement of a test (or its before hook) marked `skip: needsRoot(what)`: it runs without
+ * root only when CI is set, and then fails here, naming what needs root.
+ */
+export function assertRoot(what: string): void {
+  if (!isRoot) throw new Error(`CI is set but the tests do not run as root: ${what} needs root`);
 }

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { toShell } from '../../src/orchestrate/shell.js';
 import * as b from '../../src/orchestrate/builders/remote.js';
 import { confHash } from '../../src/orchestrate/install.js';
+import { isRoot } from '../harness/root.js';
 
 const cases: [string, readonly string[], string][] = [
   ['alluxio', b.alluxio('/opt/alluxio', ['start', 'master', '-Dalluxio.master.rpc.port=1']), '/opt/alluxio/bin/alluxio start master -Dalluxio.master.rpc.port=1'],
@@ -64,7 +65,7 @@ test('envChecks: a busy port and an unwritable dir fail, a free port and a creat
     const r = spawnSync('sh', ['-c', toShell(argv)], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { check: string; ok: boolean; detail: string }[];
-    assert.deepEqual(out.map((x) => [x.check, x.ok]), [['busy', false], ['new', true], ['ro', process.getuid?.() === 0]]);
+    assert.deepEqual(out.map((x) => [x.check, x.ok]), [['busy', false], ['new', true], ['ro', isRoot]]);
     assert.equal(out[0]!.detail, `port ${busyPort} is in use (EADDRINUSE)`);
     assert.equal(out[1]!.detail, `${path.join(dir, 'a', 'b')} is writable (created under ${dir})`);
   } finally {

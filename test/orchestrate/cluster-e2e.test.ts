@@ -8,9 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TestHosts } from '../harness/hosts.js';
 import { CLI } from '../harness/cluster.js';
-import { isRoot, needsRoot } from '../harness/root.js';
+import { waitFor, giveUp } from '../harness/wait.js';
+import { assertRoot, needsRoot } from '../harness/root.js';
 
-const skip = needsRoot('network namespaces, mounts, sshd');
+const NEEDS = 'network namespaces, mounts, sshd';
+const skip = needsRoot(NEEDS);
 
 describe('seed workflow over SSH: 1 master, 3 workers', { skip, timeout: 600_000 }, () => {
   let hosts: TestHosts;
@@ -24,13 +26,14 @@ describe('seed workflow over SSH: 1 master, 3 workers', { skip, timeout: 600_000
     ok(r);
     return JSON.parse(r.stdout).master.liveWorkers as number;
   };
-  const waitLive = async (n: number) => {
-    for (let i = 0; i < 100; i++) { if ((await liveWorkers()) === n) return; await new Promise((r) => setTimeout(r, 200)); }
-    assert.fail(`live workers never became ${n}`);
-  };
+  const waitLive = (n: number) => waitFor(`${n} live workers`, async (observe) => {
+    const live = await liveWorkers().catch((e: Error) => giveUp(e.message)); // a failing report fails the test
+    observe({ liveWorkers: live });
+    return live === n;
+  }, { timeoutMs: 180_000, everyMs: 200, maxTries: 100 });
 
   before(async () => {
-    if (!isRoot) throw new Error('CI is set but the tests do not run as root: the test hosts need root');
+    assertRoot(NEEDS);
     hosts = await TestHosts.create(4);
     confDir = path.join(hosts.dir, 'conf');
     fs.mkdirSync(confDir);

@@ -9,10 +9,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TestHosts } from '../harness/hosts.js';
-import { CLI } from '../harness/cluster.js';
-import { isRoot, needsRoot } from '../harness/root.js';
+import { CLI, waitFor as harnessWaitFor } from '../harness/cluster.js';
+import { assertRoot, needsRoot } from '../harness/root.js';
 
-const skip = needsRoot('network namespaces, sshd');
+const NEEDS = 'network namespaces, sshd';
+const skip = needsRoot(NEEDS);
 const MASTERS = ['h1', 'h2', 'h3'];
 const WORKERS = ['h4', 'h5'];
 
@@ -55,18 +56,12 @@ describe('HA over SSH: 3 masters (embedded journal), 2 workers', { skip, timeout
     }
     return undefined;
   };
-  const waitFor = async <T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> => {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      const v = await fn().catch(() => undefined);
-      if (v !== undefined) return v;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.fail(`timed out after ${ms} ms waiting for ${what}\n${await masterLogs()}`);
-  };
+  /** The harness waitFor (every 200 ms); a time-out adds the masters' logs. */
+  const waitFor = <T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> =>
+    harnessWaitFor(what, fn, ms, 200).catch(async (e: Error) => assert.fail(`${e.message}\n${await masterLogs()}`));
 
   before(async () => {
-    if (!isRoot) throw new Error('CI is set but the tests do not run as root: the test hosts need root');
+    assertRoot(NEEDS);
     hosts = await TestHosts.create(5);
     confDir = path.join(hosts.dir, 'conf');
     fs.mkdirSync(confDir);

@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, portFree } from '../harness/cluster.js';
+import { freePort, portFree, reservePort } from '../harness/cluster.js';
 
 /** A minimal configuration object backed by a map (what the local modules read). */
 export function fakeConf(values: Record<string, string>) {
@@ -146,7 +146,6 @@ export function killFromPidFiles(e: CliEnv, runDir = e.runDir): void {
   }
 }
 
-/** Whether `port` can be listened on right now (on all interfaces, as the servers do). */
 /**
  * A free port p whose p + 1 is free too, and neither in `avoid` (a master's rpc and web ports,
  * the web port being the rpc port + 1).
@@ -155,7 +154,7 @@ export async function freePortPair(avoid: readonly number[] = []): Promise<numbe
   for (let i = 0; i < 200; i++) {
     const p = await freePort();
     if (p >= 65535 || avoid.includes(p) || avoid.includes(p + 1)) continue;
-    if (await portFree(p + 1)) return p;
+    if (await portFree(p + 1) && reservePort(p + 1)) return p;
   }
   throw new Error('no two consecutive free ports found');
 }

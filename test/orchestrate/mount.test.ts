@@ -8,6 +8,7 @@ import {
   SUDO_HINT, type Exec, type ExecResult,
 } from '../../src/orchestrate/local/mount.js';
 import { fakeConf, tmpDir } from './helpers.js';
+import { assertRoot, needsRoot } from '../harness/root.js';
 
 const MOUNTS = `proc /proc proc rw,relatime 0 0
 /dev/vda / ext4 rw,relatime 0 0
@@ -193,13 +194,10 @@ test('execCommand: argv without a shell; missing program is 127', async () => {
   assert.equal((await execCommand('/nonexistent/prog', [])).code, 127);
 });
 
-const isRoot = process.getuid?.() === 0;
-const realMountSkip = !isRoot && !process.env.CI
-  ? 'needs root to mount tmpfs (not root and CI is unset; CI runs as root and does not skip this)'
-  : false;
+const realMountSkip = needsRoot('mounts a tmpfs');
 
 test('mountRamdisk Mount: a real tmpfs with the configured size (root)', { skip: realMountSkip }, async (t) => {
-  assert.ok(isRoot, 'CI is set but the tests do not run as root: the real mount test cannot run');
+  assertRoot('the real mount test');
   const dir = tmpDir();
   const p = path.join(dir, 'ramdisk');
   let mounted = false;

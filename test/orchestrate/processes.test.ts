@@ -9,6 +9,7 @@ import {
   readinessUrl, readPidFile, status, stopProcess, waitReady, writePidFile,
 } from '../../src/orchestrate/local/processes.js';
 import { alive, fakeConf, killQuietly, spawnDummy, tmpDir } from './helpers.js';
+import { waitFor } from '../harness/wait.js';
 
 function conf(dir: string, extra: Record<string, string> = {}) {
   return fakeConf({
@@ -308,7 +309,7 @@ test('cmdlineMatches: a node process running .../server/<kind>/main.js; not anot
   await new Promise((resolve) => node.stdout.once('data', resolve));
   const tail = spawn('tail', ['-f', script], { stdio: 'ignore' });
   t.after(() => killQuietly(tail));
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await waitFor('tail to run', () => fs.readFileSync(`/proc/${tail.pid}/cmdline`, 'utf8').startsWith('tail\0'), 10_000, 10);
   assert.equal(cmdlineMatches(node.pid!, 'master'), true);
   assert.equal(cmdlineMatches(node.pid!, 'worker'), false);
   assert.equal(cmdlineMatches(tail.pid!, 'master'), false);

@@ -6,7 +6,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TestCluster, waitFor, getJson, runNode, CLI } from '../harness/cluster.js';
+import { TestCluster, waitFor, getJson, runNode, startNode, writeProgress, CLI } from '../harness/cluster.js';
 import { dataLength, writeAt } from '../harness/journalFiles.js';
 
 function check(c: TestCluster, r: { code: number; stdout: string; stderr: string }, expected = 0): void {
@@ -157,12 +157,14 @@ describe('journal durability', () => {
         const conf = loadConfig({ env: process.env, home: process.cwd(), flags: { 'alluxio.user.rpc.retry.max.duration': '1s' } });
         const fs = new FileSystem(conf);
         const data = (p) => Buffer.from('content of ' + p + '\\n'.repeat(3));`;
-      // Eight writers create, write and complete files; each path is printed once close() returned.
+      // Eight writers create, write and complete files; each path is printed as "sent <path>"
+      // before createFile, and alone once close() returned (harness writeProgress).
       const writer = path.join(c.dir, 'writer.mjs');
       fs.writeFileSync(writer, prelude + `
         await Promise.all(Array.from({ length: 8 }, async (_, w) => {
           for (let i = 0; i < 100000; i++) {
             const p = '/load/w' + w + '/f' + i;
+            process.stdout.write('sent ' + p + '\\n');
             try { const out = await fs.createFile(p, { writeType: 'MUST_CACHE' }); await out.write(data(p)); await out.close(); }
             catch { process.exit(0); }
             process.stdout.write(p + '\\n');
@@ -176,11 +178,16 @@ describe('journal durability', () => {
           catch (e) { bad.push(p + ': ' + e.message); }
         }
         console.log(JSON.stringify(bad)); fs.close();`);
-      const running = runNode([writer], c.env, 60_000);
-      await new Promise((r) => setTimeout(r, 2000));
+      const running = startNode([writer], c.env, 60_000);
+      // Kill once more than 20 files were acknowledged and another write is in flight.
+      await waitFor('20 files acknowledged and a write in flight', (observe) => {
+        const now = writeProgress(running);
+        observe({ acked: now.acked.length, inFlight: now.inFlight, writerExit: running.child.exitCode });
+        return now.acked.length > 20 && now.inFlight > 0;
+      }, 30_000, 10);
       await c.kill('master', 0, 'SIGKILL');
-      const out = await running;
-      const acked = out.stdout.trim().split('\n').filter(Boolean);
+      const out = await running.done;
+      const acked = writeProgress(running).acked;
       assert.ok(acked.length > 20, `only ${acked.length} files acknowledged: ${out.stderr}\n${c.logs()}`);
       await c.startMaster();
       await waitFor('worker re-registered', async () => (await getJson(`http://127.0.0.1:${c.masterWeb}/api/v1/master/info`)).liveWorkers.length === 1);

@@ -6,8 +6,10 @@
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import path from 'node:path';
-import { TestCluster, waitFor, getJson, runNode, CLI } from '../harness/cluster.js';
+import { TestCluster, waitFor, getJson, startNode, writeProgress, CLI } from '../harness/cluster.js';
 
 const c = new TestCluster({ masters: 3, workers: 1, props: { 'alluxio.user.rpc.retry.max.duration': '15s' } });
 before(async () => { await c.setup(); await c.start(); });
@@ -39,8 +41,8 @@ test('kill -9 of the leader under writes, 10 times in a row: a new leader serves
   const script = path.join(c.dir, 'ha-writer.mjs');
   const stopFile = path.join(c.dir, 'ha-writer.stop');
   const mod = (m: string) => JSON.stringify(path.join(path.dirname(CLI), ...m.split('/')));
-  // Four clients write until told to stop (bounded in time and count); every acknowledged path
-  // goes to stdout, every failure to stderr.
+  // Four clients write until told to stop (bounded in time and count); each path goes to stdout
+  // as "sent <path>" before its call, then alone once acknowledged; every failure to stderr.
   fs.writeFileSync(script, `
     import fs from 'node:fs';
     import { loadConfig } from ${mod('conf/index.js')};
@@ -50,17 +52,24 @@ test('kill -9 of the leader under writes, 10 times in a row: a new leader serves
     await Promise.all(Array.from({ length: 4 }, async (_, w) => {
       for (let i = 0; i < 100_000 && Date.now() < deadline && !fs.existsSync(${JSON.stringify(stopFile)}); i++) {
         const p = '/ha/w' + w + '_' + i;
+        process.stdout.write('sent ' + p + '\\n');
         try { await afs.createDirectory(p, { recursive: true, writeType: 'MUST_CACHE' }); process.stdout.write(p + '\\n'); }
         catch (e) { process.stderr.write(p + ' ' + e.message + '\\n'); }
       }
     }));
     afs.close();`);
-  const writer = runNode([script], c.env, 180_000);
+  const writer = startNode([script], c.env, 180_000);
   const rounds: string[] = [];
   try {
     for (let round = 0; round < 10; round++) {
       const leader = await c.waitLeader();
-      await new Promise((r) => setTimeout(r, 200)); // writes in flight at the kill
+      // Kill once this leader acknowledged a write and another is in flight (sent, not answered).
+      const ackedBefore = writeProgress(writer).acked.length;
+      await waitFor(`a write acknowledged by master ${leader} and another in flight`, (observe) => {
+        const now = writeProgress(writer);
+        observe({ ackedThisRound: now.acked.length - ackedBefore, inFlight: now.inFlight, writerExit: writer.child.exitCode });
+        return now.acked.length > ackedBefore && now.inFlight > 0;
+      }, 30_000, 10);
       const t0 = Date.now();
       await c.kill('master', leader, 'SIGKILL');
       const next = await c.waitLeader();
@@ -77,8 +86,8 @@ test('kill -9 of the leader under writes, 10 times in a row: a new leader serves
   } finally {
     fs.writeFileSync(stopFile, '');
   }
-  const out = await writer;
-  const acked = out.stdout.trim().split('\n').filter(Boolean);
+  const out = await writer.done;
+  const acked = writeProgress(writer).acked;
   assert.ok(acked.length > 200, `only ${acked.length} acknowledged:\n${out.stderr}`);
   const ls = await c.cli(['fs', 'ls', '/ha']);
   ok(ls);
@@ -133,13 +142,26 @@ test('fsadmin journal quorum: info, elect, remove and add', async () => {
 test('a multi-block write survives a leader kill in the middle and reads back intact', async () => {
   const leader = await c.waitLeader();
   await waitFor('worker registered with the leader', async () => (await getJson(`http://127.0.0.1:${c.masterPorts[leader]!.web}/api/v1/master/info`)).liveWorkers.length === 1);
-  const local = path.join(c.dir, 'big.bin');
   const data = Buffer.alloc(6 * 1024 * 1024);
   for (let i = 0; i < data.length; i += 4) data.writeUInt32LE(i, i);
-  fs.writeFileSync(local, data);
-  const copy = c.cli(['fs', 'copyFromLocal', '--writeType', 'MUST_CACHE', local, '/ha-big.bin']);
-  await new Promise((r) => setTimeout(r, 150));
-  await c.kill('master', leader, 'SIGKILL');
+  // The CLI copies from a named pipe: once it has read the first half, the file is created and
+  // being written; the leader dies then, and only then does the second half follow.
+  const fifo = path.join(c.dir, 'big.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const copy = c.cli(['fs', 'copyFromLocal', '--writeType', 'MUST_CACHE', fifo, '/ha-big.bin']);
+  const feed = fs.createWriteStream(fifo);
+  const send = (b: Buffer) => new Promise<void>((resolve, reject) => feed.write(b, (e) => (e ? reject(e) : resolve())));
+  try {
+    const half = await Promise.race([send(data.subarray(0, data.length / 2)).then(() => undefined), copy]);
+    assert.equal(half, undefined, `the copy ended before it read half of the file: ${JSON.stringify(half)}`);
+    await c.kill('master', leader, 'SIGKILL');
+    await send(data.subarray(data.length / 2));
+    feed.end();
+    await once(feed, 'close');
+  } finally {
+    // Never leave a write blocked on a pipe nobody reads: a reader that closes at once ends it (EPIPE).
+    if (!feed.closed) { feed.on('error', () => {}); fs.closeSync(fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)); feed.destroy(); }
+  }
   const r = await copy;
   ok(r);
   await c.waitLeader();

@@ -10,14 +10,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
-import { TestCluster, CLI, type CliResult } from '../harness/cluster.js';
+import { TestCluster, CLI, waitFor, type CliResult } from '../harness/cluster.js';
 import { protos, callUnary, CHANNEL_OPTIONS, USER_KEY } from '../../src/rpc.js';
 import { AuthenticationError, PermissionDeniedError } from '../../src/errors.js';
 import { ensureClusterSecret, SECRET_FILE, SECRET_KEY } from '../../src/clusterSecret.js';
 import { GrpcTransport } from '../../src/journal/raft/transport.js';
 import type { Message } from '../../src/journal/raft/types.js';
 import { WorkerClient } from '../../src/client/workerClient.js';
-import { freePort } from '../harness/cluster.js';
 import { needsRoot } from '../harness/root.js';
 
 const NOBODY = 65534;
@@ -266,19 +265,22 @@ describe('cluster secret: the worker data port and the embedded journal port acc
 
   test('journal peers without the secret are refused; with it, messages flow', async () => {
     const secret = 'a'.repeat(64);
-    const pa = await freePort(), pb = await freePort(), pc = await freePort();
-    const peers = new Map([['a', `127.0.0.1:${pa}`], ['b', `127.0.0.1:${pb}`]]);
     const msg = (from: string, i: number): Message => ({ type: 'App', from, to: 'b', term: 2, index: i, logTerm: 1, commit: 0, entries: [] });
-    const { transport: a } = await GrpcTransport.start('a', { host: '127.0.0.1', port: pa }, peers, { secret });
-    const { transport: b } = await GrpcTransport.start('b', { host: '127.0.0.1', port: pb }, peers, { secret });
-    const { transport: x } = await GrpcTransport.start('x', { host: '127.0.0.1', port: pc }, peers);
+    // Each binds port 0; the peers learn the bound ports.
+    const { transport: a, port: pa } = await GrpcTransport.start('a', { host: '127.0.0.1', port: 0 }, new Map(), { secret });
+    const { transport: b, port: pb } = await GrpcTransport.start('b', { host: '127.0.0.1', port: 0 }, new Map(), { secret });
+    const { transport: x } = await GrpcTransport.start('x', { host: '127.0.0.1', port: 0 }, new Map());
+    for (const t of [a, b, x]) { t.setPeer('a', `127.0.0.1:${pa}`); t.setPeer('b', `127.0.0.1:${pb}`); }
     const raw = new (protos().raft.RaftJournalService)(`127.0.0.1:${pb}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as grpc.Client;
     try {
       const got: Message[] = [];
       b.onMessage((m) => got.push(m));
       x.send([msg('x', 1)]);
       a.send([msg('a', 2)]);
-      for (let i = 0; i < 100 && (got.length < 1 || x.failures < 1); i++) await new Promise((r) => setTimeout(r, 50));
+      await waitFor('a message from a delivered and the outsider refused', (observe) => {
+        observe({ delivered: got.map((m) => m.from), outsiderFailures: x.failures });
+        return got.length >= 1 && x.failures >= 1;
+      }, 5000, 50);
       assert.deepEqual(got.map((m) => m.from), ['a']);
       assert.equal(x.failures, 1, 'the outsider\'s stream was refused');
       await assert.rejects(callUnary(raw, 'Deliver', { from: 'x', clusterId: '', messages: [JSON.stringify(msg('x', 3))] }, 5000, 'b'), AuthenticationError);
