@@ -6,15 +6,17 @@ import * as grpc from '@grpc/grpc-js';
 import { RaftInvariantError, type Message } from '../../../src/journal/raft/types.js';
 import { protos } from '../../../src/rpc.js';
 import { freePort } from '../../harness/cluster.js';
+import { waitFor } from '../../harness/wait.js';
 
 const msg = (from: string, to: string, i: number): Message => ({ type: 'App', from, to, term: 2, index: i, logTerm: 1, commit: 0, entries: [{ term: 2, index: i + 1, type: 'normal', data: `{"n":${i}}` }] });
 
 /** Two gRPC transports 'a' and 'b' on loopback (plus `extraPeers`), closed after `fn`. */
 async function withPair(opts: [GrpcTransportOptions, GrpcTransportOptions], fn: (a: GrpcTransport, b: GrpcTransport) => Promise<void>, extraPeers: [string, string][] = []): Promise<void> {
-  const pa = await freePort(), pb = await freePort();
-  const peers = new Map([['a', `127.0.0.1:${pa}`], ['b', `127.0.0.1:${pb}`], ...extraPeers]);
-  const { transport: a } = await GrpcTransport.start('a', { host: '127.0.0.1', port: pa }, peers, opts[0]);
-  const { transport: b } = await GrpcTransport.start('b', { host: '127.0.0.1', port: pb }, peers, opts[1]);
+  // Both bind port 0 and learn each other's port from start() (no free-port race).
+  const peers = new Map(extraPeers);
+  const { transport: a, port: pa } = await GrpcTransport.start('a', { host: '127.0.0.1', port: 0 }, peers, opts[0]);
+  const { transport: b, port: pb } = await GrpcTransport.start('b', { host: '127.0.0.1', port: 0 }, peers, opts[1]);
+  for (const t of [a, b]) { t.setPeer('a', `127.0.0.1:${pa}`); t.setPeer('b', `127.0.0.1:${pb}`); }
   try { await fn(a, b); } finally {
     await a.close();
     await b.close();
@@ -26,7 +28,7 @@ test('gRPC transport delivers batches in order per destination; a dead peer only
     const got: Message[] = [];
     b.onMessage((m) => got.push(m));
     a.send([msg('a', 'b', 1), msg('a', 'b', 2), msg('a', 'c', 3)]);
-    for (let i = 0; i < 100 && (got.length < 2 || a.failures < 1); i++) await new Promise((r) => setTimeout(r, 50));
+    await until('both batches to b and the failure to c', () => got.length >= 2 && a.failures >= 1);
     assert.deepEqual(got, [msg('a', 'b', 1), msg('a', 'b', 2)]);
     assert.equal(a.failures, 1);
   }, [['c', `127.0.0.1:${await freePort()}`]]);
@@ -65,18 +67,14 @@ test('memory network: copies messages, drops across a partition until healed', a
   assert.equal(got.length, 2);
 });
 
-/** Wait (bounded) until `f` holds. */
-async function until(what: string, f: () => boolean): Promise<void> {
-  for (let i = 0; i < 200; i++) { if (f()) return; await new Promise((r) => setTimeout(r, 25)); }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** Wait (bounded: the harness's one waitFor) until `f` holds. */
+const until = (what: string, f: () => boolean): Promise<unknown> => waitFor(what, f, { timeoutMs: 5000, everyMs: 25 });
 
 const hb = (from: string, to: string, commit: number): Message => ({ type: 'Heartbeat', from, to, term: 2, commit });
 
 test('gRPC transport: a bad batch (not JSON, wrong shape, no or another cluster id) is dropped, counted and logged once; the stream goes on', async () => {
-  const pb = await freePort();
   const logs: string[] = [];
-  const { transport: b } = await GrpcTransport.start('b', { host: '127.0.0.1', port: pb }, new Map(), { clusterId: 'c1', log: (m) => logs.push(m) });
+  const { transport: b, port: pb } = await GrpcTransport.start('b', { host: '127.0.0.1', port: 0 }, new Map(), { clusterId: 'c1', log: (m) => logs.push(m) });
   const client = new (protos().raft.RaftJournalService)(`127.0.0.1:${pb}`, grpc.credentials.createInsecure()) as grpc.Client;
   try {
     const got: Message[] = [];
