@@ -15,7 +15,8 @@ import * as facts from './facts.js';
 import * as validateEnv from './validateEnv.js';
 import * as runOn from './runOn.js';
 import * as bootstrapConf from './bootstrapConf.js';
+import * as mount from './mount.js';
 
 export interface CommandModule { register(program: Command, ctx: CliContext): void }
 
-export const commandModules: readonly CommandModule[] = [version, getConf, validateConf, fs, fsadmin, runTests, format, start, stop, copyDir, validateEnv, runOn, facts, bootstrapConf];
+export const commandModules: readonly CommandModule[] = [version, getConf, validateConf, fs, fsadmin, runTests, format, start, stop, copyDir, validateEnv, runOn, facts, bootstrapConf, mount];
