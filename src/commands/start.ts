@@ -128,7 +128,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs | { error: st
   if (noLeaderWait) parsed.noLeaderWait = true;
   if (MOPT_ACTIONS.has(action)) {
     const mopt = args[i];
-    if (mopt === undefined) {
+    if (mopt === undefined || mopt === '-c') { // `worker -c <dir>`: no MOPT given
       parsed.mountMode = 'NoMount';
       parsed.mountNote = 'Assuming NoMount by default.';
     } else if (mopt === '-f') {
