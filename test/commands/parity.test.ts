@@ -283,3 +283,26 @@ test('stop worker -c saves the ramdisk, start worker -c restores it; restart_wor
   assert.ok(isOurServer(workerPid(), 'worker'));
   await ok(['stop', 'local']);
 });
+
+test('stop worker -s -c: a worker that ignores SIGTERM is not killed, its pid file is kept, nothing is saved', async (t) => {
+  const e = await makeCliEnv();
+  // A stand-in for our worker: node running .../server/worker/main.js, deaf to SIGTERM.
+  const main = path.join(e.dir, 'fake', 'server', 'worker', 'main.js');
+  fs.mkdirSync(path.dirname(main), { recursive: true });
+  fs.writeFileSync(main, "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000); console.log('up');\n");
+  const child = spawn(process.execPath, [main], { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.after(() => { child.kill('SIGKILL'); });
+  await new Promise((r) => child.stdout.once('data', r)); // its SIGTERM handler is installed
+  fs.mkdirSync(e.runDir, { recursive: true });
+  fs.writeFileSync(path.join(e.runDir, 'worker.pid'), `${child.pid}\n`);
+  fs.mkdirSync(e.ramdisk, { recursive: true });
+  fs.writeFileSync(path.join(e.ramdisk, 'block'), 'b');
+  const cache = path.join(e.dir, 'cache');
+  const r = await cli(e, ['stop', 'worker', '-s', '-c', cache]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.stdout, `Killed 0 process(es) on ${HOST}\n`);
+  assert.match(r.stderr, new RegExp(`^The ramdisk was not saved to ${cache}: the stop failed\\nError: .*did not stop within 30 s of SIGTERM; not killing it \\(soft stop\\)`));
+  assert.equal(child.exitCode, null, 'still running: -s never sends SIGKILL');
+  assert.equal(fs.readFileSync(path.join(e.runDir, 'worker.pid'), 'utf8').trim(), String(child.pid));
+  assert.equal(fs.existsSync(cache), false);
+});
