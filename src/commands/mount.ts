@@ -4,8 +4,8 @@
  */
 import os from 'node:os';
 import type { Command } from 'commander';
-import chalk from 'chalk';
 import type { CliContext } from './context.js';
+import { usageFailure } from './errorOutput.js';
 import { HostError, UsageError } from '../errors.js';
 import { CLUSTER_OPTIONS_HELP, parseClusterOptions, tail, type ClusterSession } from '../orchestrate/cluster.js';
 import { mountRamdisk, unmountRamdisk, type UnmountMode } from '../orchestrate/local/mount.js';
@@ -64,12 +64,7 @@ Examples:
     .action(async (args: string[]) => {
       const { rest } = parseClusterOptions(args);
       const parsed = parseMountArgs(rest);
-      if ('error' in parsed) {
-        ctx.err(`${chalk.red('Error:')} ${parsed.error}`);
-        ctx.err(MOUNT_USAGE);
-        ctx.setExitCode(1);
-        return;
-      }
+      if ('error' in parsed) { usageFailure(ctx, parsed.error, MOUNT_USAGE); return; }
       if (parsed.machine === 'workers') {
         await withCluster(ctx, args, 'mount', (s) => mountOnWorkers(s, parsed.action));
         return;

@@ -4,8 +4,8 @@
  * (a `-f` right after ACTION is read as MOPT and means SudoMount and format).
  */
 import type { Command } from 'commander';
-import chalk from 'chalk';
 import type { CliContext } from './context.js';
+import { usageFailure } from './errorOutput.js';
 import { memTierPaths, parseMountMode, type MountMode } from '../orchestrate/local/mount.js';
 import { checkRamCacheRestore } from '../orchestrate/local/ramcache.js';
 import type { PhaseRecord } from '../orchestrate/report.js';
@@ -185,12 +185,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (args: string[]) => {
       const { rest, opts: clusterOpts } = parseClusterOptions(args);
       const parsed = parseStartArgs(rest);
-      if ('error' in parsed) {
-        ctx.err(`${chalk.red('Error:')} ${parsed.error}`);
-        ctx.err(START_USAGE);
-        ctx.setExitCode(1);
-        return;
-      }
+      if ('error' in parsed) { usageFailure(ctx, parsed.error, START_USAGE); return; }
       if (parsed.mountNote && !clusterOpts.json) ctx.out(parsed.mountNote);
       if (parsed.action === 'restart_workers') {
         await withCluster(ctx, args, 'start', async (session) => {

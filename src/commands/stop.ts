@@ -1,7 +1,7 @@
 /** `alluxio stop [ACTION] [-s]` (bin/alluxio-stop.sh forwards here). */
 import type { Command } from 'commander';
-import chalk from 'chalk';
 import type { CliContext } from './context.js';
+import { usageFailure } from './errorOutput.js';
 import type { ProcessKind } from '../orchestrate/local/processes.js';
 import { DEFAULT_STOP_GRACE_MS } from '../orchestrate/local/processes.js';
 import { kindsForAction, stopHere } from '../orchestrate/local/service.js';
@@ -99,12 +99,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (args: string[]) => {
       const { rest } = parseClusterOptions(args);
       const parsed = parseStopArgs(rest);
-      if ('error' in parsed) {
-        ctx.err(`${chalk.red('Error:')} ${parsed.error}`);
-        ctx.err(STOP_USAGE);
-        ctx.setExitCode(1);
-        return;
-      }
+      if ('error' in parsed) { usageFailure(ctx, parsed.error, STOP_USAGE); return; }
       if (parsed.action === undefined) {
         // As alluxio-stop.sh: no component prints the usage and succeeds.
         ctx.out(STOP_USAGE);
