@@ -147,6 +147,20 @@ test('fsadmin journal quorum: -domain is required by info, add and remove (no ma
   assert.equal(r.stderr.split('\n')[0], 'Error: -domain NOPE is not a journal domain');
 });
 
+test('validateEnv: no target, a bad target and list need no hosts files (case 56)', async () => {
+  const e = await bareEnv();
+  fs.rmSync(path.join(e.confDir, 'masters'));
+  fs.rmSync(path.join(e.confDir, 'workers'));
+  let r = await cli(e, ['validateEnv']);
+  assert.deepEqual([r.code, r.stderr], [1, 'Error: Target not specified.\nHint: use one of all, masters, workers, list\n']);
+  r = await cli(e, ['validateEnv', 'local', 'zzz']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr.split('\n')[0], 'Error: Invalid target: local zzz');
+  r = await cli(e, ['validateEnv', 'list']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^ssh\.reachable +the host answers over SSH/m);
+});
+
 test('gRPC connection errors carry no dangling "Resolution note: "', async () => {
   assert.equal(cleanGrpcDetails('No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1. Resolution note: '),
     'No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1');
