@@ -189,7 +189,8 @@ test('save and restore on a real tmpfs: the contents survive an unmount (root)',
   const d = tmpDir();
   const ramPath = path.join(d, 'ramdisk');
   let fsys = Tmpfs.mount('2m', ramPath);
-  t.after(() => { fsys.unmount(); fs.rmSync(d, { recursive: true, force: true }); });
+  let other: Tmpfs | undefined;
+  t.after(() => { fsys.unmount(); other?.unmount(); fs.rmSync(d, { recursive: true, force: true }); });
   write(ramPath, BLOCKS);
   const before = tree(ramPath);
   const cache = path.join(d, 'cache');
@@ -199,7 +200,14 @@ test('save and restore on a real tmpfs: the contents survive an unmount (root)',
   assert.deepEqual(tree(ramPath), {});
   restoreRamCache(cache, [ramPath], { out: () => {} });
   assert.deepEqual(tree(ramPath), before);
-  // a cache larger than the ramdisk can hold is refused before the ramdisk is emptied
+  // a cache on a tmpfs itself: saved, with a warning
+  const onTmpfs = path.join(ramPath, '..', 'cache-on-tmpfs');
+  other = Tmpfs.mount('2m', onTmpfs);
+  const warned: string[] = [];
+  const io = { out: (l: string) => warned.push(l) };
+  saveRamCache(planRamCacheSave(onTmpfs, [ramPath], io), io);
+  assert.equal(warned[0], `WARNING: the ramdisk cache ${path.resolve(onTmpfs)} is on a tmpfs/ramfs itself: it survives an unmount of the ramdisk, not a reboot`);
+    // a cache larger than the ramdisk can hold is refused before the ramdisk is emptied
   write(cachePathOf(cache, ramPath), { big: 'x'.repeat(3 * 1024 * 1024) });
   refused(() => restoreRamCache(cache, [ramPath], { out: () => {} }), /more than the ramdisk .* can take/, 2);
   assert.deepEqual(tree(ramPath), before);

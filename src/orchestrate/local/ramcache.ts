@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LocalFileError } from '../../errors.js';
 import { isSameOrAncestor, resolveReal } from '../../fsutil.js';
+import { isRamMounted } from './mount.js';
 
 /** A ramdisk cache problem; `exitCode` as Alluxio's scripts (1 or 2). */
 export class RamCacheError extends LocalFileError {
@@ -140,6 +141,7 @@ export function planRamCacheSave(cacheDir: string, rams: readonly string[], io: 
   if (statOrUndefined(cache) && !isDir(cache)) throw notDir(cache);
   checkCacheDir(cache, rams);
   if (!rams.length) io.out(`No MEM tier directory is configured (${NO_MEM}); nothing to save`);
+  if (isRamMounted(cache)) io.out(`WARNING: the ramdisk cache ${cache} is on a tmpfs/ramfs itself: it survives an unmount of the ramdisk, not a reboot`);
   const jobs: { ram: string; target: string }[] = [];
   let need = 0;
   for (const ram of rams) {
