@@ -9,8 +9,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { START_USAGE } from '../../src/commands/start.js';
-import { STOP_USAGE } from '../../src/commands/stop.js';
+import { parseStartArgs, restartedWorkers, START_USAGE } from '../../src/commands/start.js';
+import { parseStopArgs, STOP_USAGE } from '../../src/commands/stop.js';
 import { MOUNT_USAGE } from '../../src/commands/mount.js';
 import { BOOTSTRAP_USAGE } from '../../src/commands/bootstrapConf.js';
 import { cleanGrpcDetails } from '../../src/rpc.js';
@@ -171,6 +171,22 @@ test('gRPC connection errors carry no dangling "Resolution note: "', async () =>
   assert.equal(r.code, 1);
   assert.doesNotMatch(r.stderr, /Resolution note/);
   assert.match(r.stderr, /Last error: connect ECONNREFUSED 127\.0\.0\.1:1\)/);
+});
+
+test('parseStartArgs / parseStopArgs: -c, restart_worker(s); restartedWorkers', () => {
+  const noMount = { mountMode: 'NoMount', mountNote: 'Assuming NoMount by default.' };
+  assert.deepEqual(parseStartArgs(['worker', '-c', '/c']), { action: 'worker', async: false, format: false, ...noMount, cache: '/c' });
+  assert.deepEqual(parseStartArgs(['local', 'SudoMount', '-c', '/c']), { action: 'local', async: false, format: false, mountMode: 'SudoMount', cache: '/c' });
+  assert.deepEqual(parseStartArgs(['-a', 'restart_worker']), { action: 'restart_worker', async: true, format: false });
+  assert.deepEqual(parseStartArgs(['restart_workers']), { action: 'restart_workers', async: false, format: false });
+  assert.deepEqual(parseStartArgs(['workers', 'NoMount', '-c', '/c']), { error: 'Option -c (restore the ramdisk from a cache directory) applies to worker and local, not workers' });
+  assert.deepEqual(parseStopArgs(['worker', '-c', '/c', '-s']), { action: 'worker', soft: true, cache: '/c' });
+  assert.deepEqual(parseStopArgs(['-c', '/c', 'local']), { action: 'local', soft: false, cache: '/c' });
+  assert.deepEqual(parseStopArgs(['-c', '/c']), { error: 'Option -c (save the ramdisk to a cache directory) applies to worker and local' });
+  const row = (host: string, status: 'ok' | 'changed') => ({ host, status, detail: '', ms: 0 });
+  assert.equal(restartedWorkers([{ phase: 'start worker', results: [row('w1', 'ok'), row('w2', 'ok')] }]), 'Skipping the monitor checks...');
+  assert.equal(restartedWorkers([{ phase: 'check', results: [row('w1', 'ok')] }, { phase: 'start worker', results: [row('w1', 'changed'), row('w2', 'ok')] }]),
+    'Restarted the workers that were not running: w1');
 });
 
 test('start/stop -c and restart_*: usage errors, exit 1, nothing started', async () => {
