@@ -307,6 +307,8 @@ test('stop worker -c saves the ramdisk, start worker -c restores it; restart_wor
   // restart_workers: over the cluster session; all running -> Alluxio's skip line
   r = await ok(['start', 'restart_workers']);
   assert.equal(r.stdout.trimEnd().split('\n').at(-1), 'Skipping the monitor checks...', why(r));
+  // the install pushed to alluxio.home carries the new script
+  assert.ok(fs.statSync(path.join(e.home, 'bin', 'alluxio-mount.sh')).mode & 0o100, 'bin/alluxio-mount.sh pushed, executable');
   await ok(['stop', 'worker']);
   r = await ok(['start', 'restart_workers']);
   assert.equal(r.stdout.trimEnd().split('\n').at(-1), 'Restarted the workers that were not running: localhost', why(r));
