@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { createContext, type CliContext } from './commands/context.js';
 import { extractDefines } from './conf/defines.js';
+import { editDistance } from './conf/suggest.js';
 import { LocalFileError, isSystemError, describeSystemError } from './errors.js';
 import { describeError } from './commands/errorOutput.js';
 import { commandModules } from './commands/index.js';
@@ -45,19 +46,37 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   // Subcommands inherit exitOverride so usage errors come back here.
-  const applyOverride = (c: Command) => { c.exitOverride(); c.commands.forEach(applyOverride); };
+  const applyOverride = (c: Command) => {
+    c.exitOverride();
+    if (c.commands.length) c.on('command:*', (operands: string[]) => unsupportedCommand(c, operands[0]!));
+    c.commands.forEach(applyOverride);
+  };
   applyOverride(program);
   try {
     await program.parseAsync(rest, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
-      if (e.code === 'commander.unknownCommand') process.stderr.write(`Unsupported command ${rest[0]}\n`);
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+      // `alluxio fsadmin` without a subcommand: the usage on stderr and exit 1, as Alluxio.
+      if (e.code === 'commander.help') return e.exitCode;
       return e.exitCode || 1;
     }
     return renderError(e);
   }
+}
+
+/**
+ * An unknown verb (`alluxio nope`, `alluxio fsadmin nope`): one error line, as Alluxio's
+ * `Unsupported command <x>` (with a did-you-mean when a verb is close), then the usage of the
+ * command it was given to, on stderr; exit 1.
+ */
+function unsupportedCommand(parent: Command, name: string): never {
+  const near = parent.commands.map((c) => c.name())
+    .find((v) => editDistance(name.toLowerCase(), v.toLowerCase()) <= Math.max(1, Math.floor(v.length / 4)));
+  process.stderr.write(`Unsupported command ${name}${near ? ` (did you mean "${near}"?)` : ''}\n`);
+  process.stderr.write(parent.helpInformation());
+  throw new CommanderError(1, 'commander.unknownCommand', `Unsupported command ${name}`);
 }
 
 /**

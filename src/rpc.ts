@@ -75,6 +75,18 @@ export function toServiceError(e: unknown): Partial<grpc.ServiceError> {
   return { code: grpc.status.INTERNAL, details: msg, metadata: md };
 }
 
+/**
+ * grpc-js's own text for a failed connection, made readable: it ends with `. Resolution note: `
+ * even when the note is empty, and repeats `Error: ` from the socket error:
+ * `No connection established. Last error: Error: connect ECONNREFUSED 127.0.0.1:1. Resolution note: `
+ * becomes `No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1`.
+ */
+export function cleanGrpcDetails(details: string): string {
+  return details
+    .replace(/\.? Resolution note: *$/, '')
+    .replace(/Last error: (?:Error: )+/g, 'Last error: ');
+}
+
 /** Turn a gRPC error from a call to `target` back into one of our typed errors. */
 export function fromServiceError(err: grpc.ServiceError, target: string): AlluxioError {
   const code = err.metadata?.get(ERROR_CODE_KEY)?.[0];
@@ -84,9 +96,10 @@ export function fromServiceError(err: grpc.ServiceError, target: string): Alluxi
     try { if (typeof extraRaw === 'string') extra = JSON.parse(extraRaw); } catch { /* keep empty */ }
     return errorFromCode(code, err.details, extra);
   }
-  if (err.code === grpc.status.UNAVAILABLE) return new UnavailableError(`${target} is unavailable: ${err.details}`);
-  if (err.code === grpc.status.DEADLINE_EXCEEDED) return new TimeoutError(`call to ${target} timed out: ${err.details}`);
-  return new InternalError(`call to ${target} failed: ${err.details}`);
+  const details = cleanGrpcDetails(err.details ?? '');
+  if (err.code === grpc.status.UNAVAILABLE) return new UnavailableError(`${target} is unavailable: ${details}`);
+  if (err.code === grpc.status.DEADLINE_EXCEEDED) return new TimeoutError(`call to ${target} timed out: ${details}`);
+  return new InternalError(`call to ${target} failed: ${details}`);
 }
 
 /** Wrap an async handler as a grpc-js unary handler. */

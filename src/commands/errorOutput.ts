@@ -49,3 +49,13 @@ export function describeError(e: unknown, env: NodeJS.ProcessEnv = process.env):
   }
   return { lines, exitCode };
 }
+
+/**
+ * A usage error of the script-style verbs (alluxio-start.sh, alluxio-stop.sh, alluxio-mount.sh):
+ * `Error: <message>` and the usage on stderr, exit code 1, as Alluxio's scripts.
+ */
+export function usageFailure(ctx: { err(line: string): void; setExitCode(code: number): void }, message: string, usage: string): void {
+  ctx.err(`${chalk.red('Error:')} ${message}`);
+  ctx.err(usage);
+  ctx.setExitCode(1);
+}

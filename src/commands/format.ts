@@ -117,7 +117,7 @@ async function formatJournalCommand(ctx: CliContext, args: readonly string[]): P
   }
   await formatHere(conf, ['master'], io(ctx), { onlyUnformatted, rejoin, ...(journalPort !== undefined ? { journalPort } : {}) });
   if (rejoin) {
-    ctx.out('Start the master: it rejoins the quorum as RECOVERING (no vote) and catches up from the leader; check with: alluxio fsadmin journal quorum info');
+    ctx.out('Start the master: it rejoins the quorum as RECOVERING (no vote) and catches up from the leader; check with: alluxio fsadmin journal quorum info -domain MASTER');
   }
 }
 

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { withFs, formatDate } from './fs/shared.js';
+import type { FileSystem } from '../client/fileSystem.js';
 import { formatBytes } from '../conf/index.js';
 import { uptime } from '../server/web.js';
 import { UsageError, TimeoutError } from '../errors.js';
@@ -29,49 +30,66 @@ function printQuorum(ctx: CliContext, q: QuorumInfo): void {
   }
 }
 
-function domainOption(o: { domain?: string }): void {
-  if (o.domain !== undefined && o.domain.toUpperCase() !== 'MASTER') {
-    throw new UsageError(`-domain ${o.domain} is not supported; only MASTER has an embedded journal here`);
+/** The journal domains Alluxio names; only MASTER has an embedded journal here (no job master). */
+const DOMAINS = ['MASTER', 'JOB_MASTER'];
+
+/**
+ * `-domain` as Alluxio's quorum commands read it: required by info, add and remove (as Alluxio's
+ * info and remove), optional for elect; MASTER is served, JOB_MASTER is refused with the reason.
+ */
+function domainOption(verb: string, o: { domain?: string }, required: boolean): void {
+  if (o.domain === undefined) {
+    if (!required) return;
+    throw new UsageError(`fsadmin journal quorum ${verb} needs -domain <MASTER|JOB_MASTER>`, {
+      hint: `alluxio fsadmin journal quorum ${verb} -domain MASTER${verb === 'info' ? '' : ' -address <host:port>'}`,
+    });
+  }
+  const d = o.domain.toUpperCase();
+  if (!DOMAINS.includes(d)) {
+    throw new UsageError(`-domain ${o.domain} is not a journal domain`, { hint: `use one of ${DOMAINS.join(', ')}` });
+  }
+  if (d !== 'MASTER') {
+    throw new UsageError(`-domain ${o.domain} is not supported; only MASTER has an embedded journal here`, { hint: 'there is no job master in this cluster; use -domain MASTER' });
   }
 }
 
 export function register(program: Command, ctx: CliContext): void {
+  /** A quorum subcommand: -domain is checked first (a usage error needs no master), then `fn` runs. */
+  const quorumAction = <O extends { domain?: string }>(verb: string, domainRequired: boolean, fn: (fs: FileSystem, o: O) => Promise<void>) =>
+    async (o: O) => { domainOption(verb, o, domainRequired); await withFs(ctx, [], (fs) => fn(fs, o)); };
   const fsadmin = program.command('fsadmin').description('administration: cluster report, journal quorum');
   registerDoctor(fsadmin, ctx);
   const quorum = fsadmin.command('journal').description('embedded journal administration').command('quorum')
     .description('embedded journal quorum: info, add, remove, elect')
     .addHelpText('after', `
 Examples:
-  alluxio fsadmin journal quorum info
+  alluxio fsadmin journal quorum info -domain MASTER
   alluxio fsadmin journal quorum elect -address m2:19200
-  alluxio fsadmin journal quorum remove -address m3:19200
-  alluxio fsadmin journal quorum add -address m4:19200`);
+  alluxio fsadmin journal quorum remove -domain MASTER -address m3:19200
+  alluxio fsadmin journal quorum add -domain MASTER -address m4:19200`);
   quorum.command('info').description('members, their state, match index and lag, and the leader')
-    .option('--domain <domain>', 'MASTER (the default)')
+    .option('--domain <domain>', 'the journal domain (required, as in Alluxio): MASTER')
     .option('--json', 'print as JSON (members: address, available, role, matchIndex, lag, recovering)')
-    .action(async (o: { domain?: string; json?: boolean }) => withFs(ctx, [], async (fs) => {
-      domainOption(o);
+    .action(quorumAction('info', true, async (fs, o: { domain?: string; json?: boolean }) => {
       const q: QuorumInfo = await fs.master.call('journal', 'GetQuorumInfo', {});
       if (o.json) ctx.out(JSON.stringify(q, null, 2));
       else printQuorum(ctx, q);
     }));
   quorum.command('add').description('add a master (host:port of its embedded journal) to the quorum')
-    .requiredOption('--address <host:port>', 'embedded journal address').option('--domain <domain>', 'MASTER')
-    .action(async (o: { address: string; domain?: string }) => withFs(ctx, [], async (fs) => {
-      domainOption(o);
+    .requiredOption('--address <host:port>', 'embedded journal address').option('--domain <domain>', 'the journal domain (required): MASTER')
+    .action(quorumAction('add', true, async (fs, o: { address: string; domain?: string }) => {
       await fs.master.call('journal', 'AddQuorumServer', { address: o.address });
       ctx.out(`Added server at: ${o.address} to quorum: MASTER`);
     }));
   quorum.command('remove').description('remove a master from the quorum')
-    .requiredOption('--address <host:port>', 'embedded journal address').option('--domain <domain>', 'MASTER')
-    .action(async (o: { address: string; domain?: string }) => withFs(ctx, [], async (fs) => {
-      domainOption(o);
+    .requiredOption('--address <host:port>', 'embedded journal address').option('--domain <domain>', 'the journal domain (required, as in Alluxio): MASTER')
+    .action(quorumAction('remove', true, async (fs, o: { address: string; domain?: string }) => {
       await fs.master.call('journal', 'RemoveQuorumServer', { address: o.address });
       ctx.out(`Removed server at: ${o.address} from quorum: MASTER`);
     }));
   quorum.command('elect').description('transfer leadership to a master; returns once it serves')
-    .requiredOption('--address <host:port>', 'embedded journal address')
-    .action(async (o: { address: string }) => withFs(ctx, [], async (fs) => {
+    .requiredOption('--address <host:port>', 'embedded journal address').option('--domain <domain>', 'MASTER (optional; elect is always about the masters)')
+    .action(quorumAction('elect', false, async (fs, o: { address: string; domain?: string }) => {
       try {
         await fs.master.call('journal', 'TransferLeadership', { address: o.address });
         // Done when the new leader itself answers (quorum info is served by the serving leader only).

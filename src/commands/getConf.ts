@@ -1,7 +1,7 @@
 /** `alluxio getConf [--unit U] [--source] [key]`: print resolved configuration, as Alluxio's GetConf. */
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
-import { findSpec, isValidUnit, toUnit } from '../conf/index.js';
+import { closestKey, findSpec, isValidUnit, KEYS, toUnit } from '../conf/index.js';
 import { ConfigError, UsageError } from '../errors.js';
 
 export function register(program: Command, ctx: CliContext): void {
@@ -25,15 +25,21 @@ Examples:
     .action((keys: string[], o: { unit?: string; source?: boolean }) => {
       if (keys.length > 1) throw new UsageError(`More arguments than expected. Args: [${keys.join(', ')}]`);
       const key = keys[0];
-      if (key !== undefined && !findSpec(key)) throw new ConfigError(`${key} is not a valid configuration key`);
+      if (key !== undefined && !findSpec(key)) {
+        throw new UsageError(`${key} is not a valid configuration key`, {
+          hint: `${closestKey(key, KEYS) ? `did you mean ${closestKey(key, KEYS)}? ` : ''}usage: alluxio getConf [--unit <unit>] [--source] [key]; alluxio getConf lists every key`,
+        });
+      }
       const conf = ctx.conf();
       if (key === undefined) {
         if (o.unit !== undefined) throw new UsageError('--unit needs a key, e.g. alluxio getConf --unit MB alluxio.worker.ramdisk.size');
         for (const k of conf.keys()) ctx.out(o.source ? `${k}=${conf.get(k)} (${conf.source(k)})` : `${k}=${conf.get(k)}`);
         return;
       }
-      if (o.source) { ctx.out(conf.source(key)); return; }
       const value = conf.get(key);
+      // As Alluxio: a key that is not set (empty default, nothing overrides it) prints an empty
+      // line, with or without --source.
+      if (o.source) { ctx.out(value === '' && conf.source(key) === 'DEFAULT' ? '' : conf.source(key)); return; }
       if (o.unit !== undefined) {
         if (!isValidUnit(o.unit)) toUnit(value, o.unit); // throws `<u> is not a valid unit`
         try {

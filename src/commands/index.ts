@@ -14,7 +14,9 @@ import * as copyDir from './copyDir.js';
 import * as facts from './facts.js';
 import * as validateEnv from './validateEnv.js';
 import * as runOn from './runOn.js';
+import * as bootstrapConf from './bootstrapConf.js';
+import * as mount from './mount.js';
 
 export interface CommandModule { register(program: Command, ctx: CliContext): void }
 
-export const commandModules: readonly CommandModule[] = [version, getConf, validateConf, fs, fsadmin, runTests, format, start, stop, copyDir, validateEnv, runOn, facts];
+export const commandModules: readonly CommandModule[] = [version, getConf, validateConf, fs, fsadmin, runTests, format, start, stop, copyDir, validateEnv, runOn, facts, bootstrapConf, mount];

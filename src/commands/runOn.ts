@@ -28,7 +28,11 @@ Examples:
     .action((args: string[]) => {
       // Cluster options are only read before the target, so the command keeps its own flags.
       const t = args.findIndex((a) => a === 'masters' || a === 'workers' || a === 'all');
-      if (t < 0 || t === args.length - 1) throw new UsageError('Usage: alluxio runOn masters|workers|all <command...>');
+      if (t < 0 || t === args.length - 1) {
+        throw new UsageError(t < 0 ? 'no target given (masters, workers or all)' : `no command given to run on ${args[t]}`, {
+          hint: 'Usage: alluxio-workers.sh command... / alluxio-masters.sh command... (alluxio runOn masters|workers|all <command...>)',
+        });
+      }
       const target = args[t] as 'masters' | 'workers' | 'all';
       const command = args.slice(t + 1);
       return withCluster(ctx, args.slice(0, t), `runOn ${target} ${command.join(' ')}`, (session, rest) => {

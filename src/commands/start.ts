@@ -4,33 +4,46 @@
  * (a `-f` right after ACTION is read as MOPT and means SudoMount and format).
  */
 import type { Command } from 'commander';
-import chalk from 'chalk';
 import type { CliContext } from './context.js';
-import { parseMountMode, type MountMode } from '../orchestrate/local/mount.js';
-import { DEFAULT_READY_TIMEOUT_MS } from '../orchestrate/local/processes.js';
+import { usageFailure } from './errorOutput.js';
+import { memTierPaths, parseMountMode, type MountMode } from '../orchestrate/local/mount.js';
+import { checkRamCacheRestore } from '../orchestrate/local/ramcache.js';
+import type { PhaseRecord } from '../orchestrate/report.js';
+import type { Config } from '../conf/index.js';
+import { DEFAULT_READY_TIMEOUT_MS, status } from '../orchestrate/local/processes.js';
 import {
-  kindsForAction, precheckStart, startMaster, startWorker, type StartOptions,
+  kindsForAction, precheckStart, startMaster, startWorker, type Io, type StartOptions,
 } from '../orchestrate/local/service.js';
 import { parseClusterOptions, CLUSTER_OPTIONS_HELP } from '../orchestrate/cluster.js';
 import { clusterStart } from '../orchestrate/clusterOps.js';
 import { withCluster } from './cluster.js';
 import { UsageError } from '../errors.js';
 
-export const START_ACTIONS = ['all', 'local', 'master', 'masters', 'worker', 'workers'] as const;
+export const START_ACTIONS = ['all', 'local', 'master', 'masters', 'worker', 'workers', 'restart_worker', 'restart_workers'] as const;
 export type StartAction = (typeof START_ACTIONS)[number];
 const MOPT_ACTIONS: ReadonlySet<string> = new Set(['all', 'local', 'worker', 'workers']);
+/** The actions that start a worker on this host, so `-c <cache>` can restore its ramdisk first. */
+const CACHE_ACTIONS: ReadonlySet<string> = new Set(['local', 'worker']);
 
-export const START_USAGE = `Usage: alluxio-start.sh [-haN] ACTION [MOPT] [-f]
-       (same as: alluxio start [-haN] ACTION [MOPT] [-f])
+export const START_USAGE = `Usage: alluxio-start.sh [-haN] ACTION [MOPT] [-f] [-c cache]
+       (same as: alluxio start [-haN] ACTION [MOPT] [-f] [-c cache])
 Where ACTION is one of:
   all [MOPT] [-f]     Start the masters of conf/masters, then the workers of conf/workers.
-  local [MOPT] [-f]   Start the master(s) and then a worker on this host.
+  local [MOPT] [-f] [-c cache]
+                      Start the master(s) and then a worker on this host.
   master [-f]         Start the master(s) on this host.
   masters [-f]        Start the masters of conf/masters.
-  worker [MOPT] [-f]  Start a worker on this host.
+  worker [MOPT] [-f] [-c cache]
+                      Start a worker on this host.
   workers [MOPT] [-f] Start the workers of conf/workers.
-  all, masters and workers reach each host over SSH (this machine directly), push the install and
-  conf/ where they differ, and report every host; a failing host never stops the others.
+  restart_worker      Start a worker on this host only if none runs (no mount: the ramdisk is
+                      used as it is); with one running, nothing is done and the readiness check
+                      is skipped.
+  restart_workers     The same on every host of conf/workers: only the workers that do not run
+                      are started (and checked).
+  all, masters, workers and restart_workers reach each host over SSH (this machine directly), push
+  the install and conf/ where they differ, and report every host; a failing host never stops the
+  others.
 
 MOPT (mount option) is one of:
   Mount      Mount a tmpfs ramdisk (size alluxio.worker.ramdisk.size) at each MEM tier path that
@@ -42,6 +55,11 @@ MOPT (mount option) is one of:
 -f  Format before starting: the journal for a master, the worker storage for a worker.
     Refused while that process runs. Without -f a master with an unformatted journal is not
     started (it is never formatted implicitly).
+-c cache  Before the worker starts (after the mount), replace the contents of each MEM tier
+    directory with <cache>/<that directory> (what alluxio-stop.sh worker -c <cache> saved).
+    A missing cache directory is an error (exit 2); an empty one is skipped. A cache that
+    overlaps a ramdisk (-c /, a directory inside the ramdisk) is refused. Not done when the
+    worker already runs (its ramdisk is in use).
 -a  Do not wait for the processes to become ready.
 -N  Accepted for compatibility. A running process is never killed before starting; starting
     what already runs only says so.
@@ -68,7 +86,9 @@ Examples:
   alluxio-start.sh all SudoMount         # hosts in conf/masters, then conf/workers, over SSH
   alluxio-start.sh all --dry-run         # what would be pushed and started, changing nothing
   alluxio-start.sh masters
-  alluxio-start.sh workers SudoMount`;
+  alluxio-start.sh workers SudoMount
+  alluxio-start.sh worker Mount -c /var/lib/alluxio/ramcache   # mount, restore the saved ramdisk, start
+  alluxio-start.sh restart_workers       # start the workers that are down, leave the others`;
 
 export interface StartArgs {
   action: StartAction;
@@ -79,6 +99,8 @@ export interface StartArgs {
   mountMode?: MountMode;
   /** `Assuming ...` line to print, as Alluxio does. */
   mountNote?: string;
+  /** `-c <dir>`: restore the ramdisk from this cache directory before the worker starts. */
+  cache?: string;
 }
 
 /** Parse the arguments after `start`. Returns an error message for usage errors (printed with the usage). */
@@ -106,7 +128,7 @@ export function parseStartArgs(argv: readonly string[]): StartArgs | { error: st
   if (noLeaderWait) parsed.noLeaderWait = true;
   if (MOPT_ACTIONS.has(action)) {
     const mopt = args[i];
-    if (mopt === undefined) {
+    if (mopt === undefined || mopt === '-c') { // `worker -c <dir>`: no MOPT given
       parsed.mountMode = 'NoMount';
       parsed.mountNote = 'Assuming NoMount by default.';
     } else if (mopt === '-f') {
@@ -121,30 +143,58 @@ export function parseStartArgs(argv: readonly string[]): StartArgs | { error: st
   for (; i < args.length; i++) {
     const a = args[i]!;
     if (a === '-f') parsed.format = true;
-    else if (a === '-c') return { error: 'Option -c (restore the ramdisk from a cache directory) is not supported yet' };
-    else return { error: `Invalid argument: ${a}` };
+    else if (a === '-c') {
+      if (!CACHE_ACTIONS.has(action)) return { error: `Option -c (restore the ramdisk from a cache directory) applies to worker and local, not ${action}` };
+      const dir = args[++i];
+      if (dir === undefined || dir === '') return { error: 'Option -c needs a cache directory: -c <dir>' };
+      parsed.cache = dir;
+    } else return { error: `Invalid argument: ${a}` };
   }
+  if (parsed.cache !== undefined && parsed.format) return { error: 'Options -f and -c contradict each other: formatting the worker would delete what -c restores' };
   return parsed;
+}
+
+/**
+ * `restart_worker`: start a worker here only if none runs, as Alluxio (no mount; the ramdisk is
+ * used as it is). With one running nothing is done, and the readiness check is skipped.
+ */
+async function restartWorker(conf: Config, async: boolean, flags: Readonly<Record<string, string>>, io: Io): Promise<void> {
+  const st = status(conf, 'worker');
+  if (st.running) {
+    io.out(`worker is already running (pid ${st.pid}); not restarting it`);
+    io.out('Skipping the monitor checks...');
+    return;
+  }
+  await startWorker(conf, { flags, async, mountMode: 'NoMount' }, io);
+}
+
+/** After `restart_workers`: which hosts were down (started and checked), or Alluxio's skip line. */
+export function restartedWorkers(phases: readonly PhaseRecord[]): string {
+  const started = phases.filter((p) => p.phase === 'start worker').flatMap((p) => p.results).filter((r) => r.status === 'changed').map((r) => r.host);
+  return started.length ? `Restarted the workers that were not running: ${started.join(', ')}` : 'Skipping the monitor checks...';
 }
 
 export function register(program: Command, ctx: CliContext): void {
   program.command('start')
     .description('start masters and workers (what bin/alluxio-start.sh runs)')
-    .usage('[-haN] ACTION [MOPT] [-f]')
-    .argument('[args...]', 'ACTION [MOPT] [-f], see below')
+    .usage('[-haN] ACTION [MOPT] [-f] [-c cache]')
+    .argument('[args...]', 'ACTION [MOPT] [-f] [-c cache], see below')
     .allowUnknownOption()
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', `\n${START_USAGE.split('\n').slice(2).join('\n')}\n\n${CLUSTER_OPTIONS_HELP}\n${EXAMPLES}`)
     .action(async (args: string[]) => {
       const { rest, opts: clusterOpts } = parseClusterOptions(args);
       const parsed = parseStartArgs(rest);
-      if ('error' in parsed) {
-        ctx.err(`${chalk.red('Error:')} ${parsed.error}`);
-        ctx.err(START_USAGE);
-        ctx.setExitCode(1);
+      if ('error' in parsed) { usageFailure(ctx, parsed.error, START_USAGE); return; }
+      if (parsed.mountNote && !clusterOpts.json) ctx.out(parsed.mountNote);
+      if (parsed.action === 'restart_workers') {
+        await withCluster(ctx, args, 'start', async (session) => {
+          const code = await clusterStart(session, 'workers', { async: parsed.async, format: false, mountMode: 'NoMount' });
+          if (!clusterOpts.json) ctx.out(restartedWorkers(session.rep.phases));
+          return code;
+        });
         return;
       }
-      if (parsed.mountNote && !clusterOpts.json) ctx.out(parsed.mountNote);
       if (parsed.action === 'all' || parsed.action === 'masters' || parsed.action === 'workers') {
         const what = parsed.action;
         await withCluster(ctx, args, 'start', (session) =>
@@ -154,12 +204,20 @@ export function register(program: Command, ctx: CliContext): void {
       if (rest.length !== args.length) throw new UsageError('--parallel, --dry-run, --json and --accept-new-host-keys apply to all, masters and workers');
       const conf = ctx.conf();
       const io = { out: (l: string) => ctx.out(l), err: (l: string) => ctx.err(l) };
+      if (parsed.action === 'restart_worker') { await restartWorker(conf, parsed.async, ctx.flags, io); return; }
       const kinds = kindsForAction(parsed.action);
       const opts: StartOptions = { flags: ctx.flags, async: parsed.async, format: parsed.format };
       if (parsed.noLeaderWait) opts.noLeaderWait = true;
       if (parsed.mountMode) opts.mountMode = parsed.mountMode;
+      if (parsed.cache !== undefined) {
+        checkRamCacheRestore(parsed.cache, memTierPaths(conf)); // before anything starts
+        opts.ramCache = parsed.cache;
+      }
       await precheckStart(conf, kinds, opts, io);
       if (kinds.includes('master')) await startMaster(conf, opts, io);
-      if (kinds.includes('worker')) await startWorker(conf, opts, io);
+      if (kinds.includes('worker')) {
+        const w = await startWorker(conf, opts, io);
+        if (!w.started && parsed.cache !== undefined) io.out(`The ramdisk was not restored from ${parsed.cache}: the worker already runs and uses it`);
+      }
     });
 }

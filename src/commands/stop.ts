@@ -1,7 +1,7 @@
 /** `alluxio stop [ACTION] [-s]` (bin/alluxio-stop.sh forwards here). */
 import type { Command } from 'commander';
-import chalk from 'chalk';
 import type { CliContext } from './context.js';
+import { usageFailure } from './errorOutput.js';
 import type { ProcessKind } from '../orchestrate/local/processes.js';
 import { DEFAULT_STOP_GRACE_MS } from '../orchestrate/local/processes.js';
 import { kindsForAction, stopHere } from '../orchestrate/local/service.js';
@@ -9,12 +9,14 @@ import { parseClusterOptions, CLUSTER_OPTIONS_HELP } from '../orchestrate/cluste
 import { clusterStop } from '../orchestrate/clusterOps.js';
 import { withCluster } from './cluster.js';
 import { UsageError } from '../errors.js';
+import { memTierPaths } from '../orchestrate/local/mount.js';
+import { planRamCacheSave, saveRamCache } from '../orchestrate/local/ramcache.js';
 
 export const STOP_ACTIONS = ['all', 'local', 'master', 'masters', 'worker', 'workers'] as const;
 export type StopAction = (typeof STOP_ACTIONS)[number];
 
-export const STOP_USAGE = `Usage: alluxio-stop.sh [-h] [component] [-s]
-       (same as: alluxio stop [-h] [component] [-s])
+export const STOP_USAGE = `Usage: alluxio-stop.sh [-h] [component] [-c cache] [-s]
+       (same as: alluxio stop [-h] [component] [-c cache] [-s])
 Where component is one of:
   all       Stop the workers of conf/workers, then the masters of conf/masters.
   local     Stop the worker and then the master(s) on this host.
@@ -25,6 +27,13 @@ Where component is one of:
   all, masters and workers reach each host over SSH (this machine directly) and report every
   host; a failing host never stops the others.
 
+-c cache  (worker, local) Save the contents of each MEM tier directory to <cache>/<that
+    directory> (e.g. -c /var/lib/alluxio/ramcache saves /mnt/ramdisk to
+    /var/lib/alluxio/ramcache/mnt/ramdisk), replacing what was saved there before; restore it
+    with alluxio-start.sh worker -c <cache>. Checked before anything is stopped: a file in the
+    way (Non-directory file already exists..., exit 1), a cache overlapping a ramdisk (-c /, a
+    directory inside the ramdisk), too little free space (exit 2). Copied once the worker has
+    stopped, so no block is caught half written; not copied when the stop failed.
 -s  Soft stop: SIGTERM only, never SIGKILL (a process still running after the grace period is
     an error).
 -h  Show this help.
@@ -39,21 +48,30 @@ Examples:
   alluxio-stop.sh local        # worker, then master, on this host
   alluxio-stop.sh master
   alluxio-stop.sh worker -s    # never SIGKILL
+  alluxio-stop.sh worker -c /var/lib/alluxio/ramcache   # stop, then save the ramdisk there
   alluxio-stop.sh workers      # hosts in conf/workers, over SSH; masters keep running
   alluxio-stop.sh all`;
 
 export interface StopArgs {
   action?: StopAction;
   soft: boolean;
+  /** `-c <dir>`: save the ramdisk to this cache directory (worker, local). */
+  cache?: string;
 }
 
 /** Parse the arguments after `stop`; an error message for usage errors (printed with the usage). */
 export function parseStopArgs(args: readonly string[]): StopArgs | { error: string } {
   let action: StopAction | undefined;
   let soft = false;
-  for (const a of args) {
+  let cache: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
     if (a === '-s') { soft = true; continue; }
-    if (a === '-c') return { error: 'Option -c (save the ramdisk to a cache directory) is not supported yet' };
+    if (a === '-c') {
+      cache = args[++i];
+      if (cache === undefined || cache === '') return { error: 'Option -c needs a cache directory: -c <dir>' };
+      continue;
+    }
     if (action === undefined && !a.startsWith('-')) {
       if (!(STOP_ACTIONS as readonly string[]).includes(a)) return { error: `Invalid component: ${a}` };
       action = a as StopAction;
@@ -61,28 +79,27 @@ export function parseStopArgs(args: readonly string[]): StopArgs | { error: stri
     }
     return { error: a.startsWith('-') ? `Invalid option: ${a}` : `Invalid argument: ${a}` };
   }
+  if (cache !== undefined && action !== 'worker' && action !== 'local') {
+    return { error: `Option -c (save the ramdisk to a cache directory) applies to worker and local${action ? `, not ${action}` : ''}` };
+  }
   const out: StopArgs = { soft };
   if (action !== undefined) out.action = action;
+  if (cache !== undefined) out.cache = cache;
   return out;
 }
 
 export function register(program: Command, ctx: CliContext): void {
   program.command('stop')
     .description('stop masters and workers (what bin/alluxio-stop.sh runs)')
-    .usage('[-h] [component] [-s]')
-    .argument('[args...]', 'component [-s], see below')
+    .usage('[-h] [component] [-c cache] [-s]')
+    .argument('[args...]', 'component [-c cache] [-s], see below')
     .allowUnknownOption()
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', `\n${STOP_USAGE.split('\n').slice(2).join('\n')}\n\n${CLUSTER_OPTIONS_HELP}\n${EXAMPLES}`)
     .action(async (args: string[]) => {
       const { rest } = parseClusterOptions(args);
       const parsed = parseStopArgs(rest);
-      if ('error' in parsed) {
-        ctx.err(`${chalk.red('Error:')} ${parsed.error}`);
-        ctx.err(STOP_USAGE);
-        ctx.setExitCode(1);
-        return;
-      }
+      if ('error' in parsed) { usageFailure(ctx, parsed.error, STOP_USAGE); return; }
       if (parsed.action === undefined) {
         // As alluxio-stop.sh: no component prints the usage and succeeds.
         ctx.out(STOP_USAGE);
@@ -98,6 +115,14 @@ export function register(program: Command, ctx: CliContext): void {
       const io = { out: (l: string) => ctx.out(l), err: (l: string) => ctx.err(l) };
       const startOrder = kindsForAction(parsed.action);
       const kinds: ProcessKind[] = [...startOrder].reverse(); // workers before masters
-      await stopHere(conf, kinds, { soft: parsed.soft }, io);
+      // -c: everything checked before anything stops; copied once the worker no longer writes.
+      const save = parsed.cache === undefined ? undefined : planRamCacheSave(parsed.cache, memTierPaths(conf), io);
+      try {
+        await stopHere(conf, kinds, { soft: parsed.soft }, io);
+      } catch (e) {
+        if (save) io.err(`The ramdisk was not saved to ${save.cache}: the stop failed`);
+        throw e;
+      }
+      if (save) saveRamCache(save, io);
     });
 }

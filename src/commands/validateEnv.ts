@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { UsageError } from '../errors.js';
-import { CLUSTER_OPTIONS_HELP } from '../orchestrate/cluster.js';
+import { CLUSTER_OPTIONS_HELP, parseClusterOptions } from '../orchestrate/cluster.js';
 import { CHECKS, validateEnv } from '../orchestrate/validate.js';
 import { parseMountMode } from '../orchestrate/local/mount.js';
 import { withCluster } from './cluster.js';
@@ -25,18 +25,23 @@ Examples:
   alluxio validateEnv all
   alluxio validateEnv workers --mount SudoMount
   alluxio validateEnv list`)
-    .action((args: string[]) => withCluster(ctx, args, 'validateEnv', async (session, rest) => {
+    .action(async (args: string[]) => {
+      // Usage errors and `list` need no conf/masters, conf/workers or SSH: checked before the session.
+      const { rest } = parseClusterOptions(args);
       let mount: string | undefined;
       const i = rest.indexOf('--mount');
       if (i >= 0) { mount = rest[i + 1]; rest.splice(i, 2); }
       const target = rest[0];
       if (rest.length !== 1 || !(TARGETS as readonly string[]).includes(target!)) {
-        throw new UsageError(target === undefined ? 'Target not specified.' : `Invalid target: ${rest.join(' ')}`, { hint: `use one of ${TARGETS.join(', ')}` });
+        const hint = `use one of ${TARGETS.join(', ')}${target === 'local' || target === 'master' || target === 'worker' ? ' (this host is checked as one of the hosts of conf/masters or conf/workers)' : ''}`;
+        throw new UsageError(target === undefined ? 'Target not specified.' : `Invalid target: ${rest.join(' ')}`, { hint });
       }
       if (target === 'list') {
         for (const [name, doc] of CHECKS) ctx.out(`${name.padEnd(28)} ${doc}`);
-        return 0;
+        return;
       }
-      return validateEnv(session, target as 'all' | 'masters' | 'workers', mount ? { mountMode: parseMountMode(mount) } : {});
-    }));
+      const mountMode = mount === undefined ? undefined : parseMountMode(mount);
+      await withCluster(ctx, args, 'validateEnv', (session) =>
+        validateEnv(session, target as 'all' | 'masters' | 'workers', mountMode ? { mountMode } : {}));
+    });
 }

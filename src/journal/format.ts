@@ -211,7 +211,7 @@ export function checkReseed(targets: readonly string[], quorum: QuorumView | und
     throw new FailedPreconditionError(
       `refusing to re-seed the journal of ${targets.join(', ')}: only ${healthy.length} of the ${quorum.members.length} members (${healthy.join(', ') || 'none'}) `
       + `would be up to date while it catches up, and the quorum needs ${need}`,
-      { hint: 'start the stopped masters and wait until alluxio fsadmin journal quorum info shows them AVAILABLE, then re-seed one master at a time' },
+      { hint: 'start the stopped masters and wait until alluxio fsadmin journal quorum info -domain MASTER shows them AVAILABLE, then re-seed one master at a time' },
     );
   }
   return true;

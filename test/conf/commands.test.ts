@@ -91,8 +91,9 @@ test('getConf --source with no key appends each source', async () => {
 
 test('getConf: unknown key', async () => {
   const r = await run(['getConf', 'alluxio.master.hostnam']);
-  assert.ok(r.error instanceof ConfigError);
+  assert.ok(r.error instanceof UsageError); // a bad argument, exit 1 as Alluxio
   assert.equal(r.error.message, 'alluxio.master.hostnam is not a valid configuration key');
+  assert.match(r.error.hint!, /^did you mean alluxio\.master\.hostname\? usage: alluxio getConf/);
 });
 
 test('getConf: more than one key', async () => {

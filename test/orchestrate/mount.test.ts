@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ConfigError, HostError, UsageError } from '../../src/errors.js';
 import {
   execCommand, isRamMounted, memTierPaths, memTotalBytes, mountFor, mountRamdisk, parseMountMode, parseMounts,
-  SUDO_HINT, type Exec, type ExecResult,
+  SUDO_HINT, unmountRamdisk, type Exec, type ExecResult,
 } from '../../src/orchestrate/local/mount.js';
 import { fakeConf, tmpDir } from './helpers.js';
 import { assertRoot, needsRoot } from '../harness/root.js';
@@ -192,6 +192,37 @@ test('execCommand: argv without a shell; missing program is 127', async () => {
   assert.equal(r.code, 3);
   assert.equal(r.stderr, 'x; $(y)');
   assert.equal((await execCommand('/nonexistent/prog', [])).code, 127);
+});
+
+test('unmountRamdisk: only a ramdisk that is its own tmpfs/ramfs mount; the others are reported', async () => {
+  const r = recorder();
+  const out: string[] = [];
+  await unmountRamdisk(memConf('/mnt/ramdisk,/dev/shm/alluxio,/mnt/ramfs,/tmp/plain'), 'SudoUmount', (l) => out.push(l), { exec: r.exec, readMounts });
+  assert.deepEqual(out, [
+    'Ramdisk /dev/shm/alluxio lies inside the tmpfs mounted at /dev/shm, which is not its own mount; not unmounting it',
+    'Ramdisk /tmp/plain is not mounted; nothing to unmount',
+    'Unmounting /mnt/ramdisk',
+    'Unmounting /mnt/ramfs',
+  ]);
+  assert.deepEqual(r.calls, [['sudo', '-n', 'true'], ['sudo', '-n', 'umount', '/mnt/ramdisk'], ['sudo', '-n', 'umount', '/mnt/ramfs']]);
+});
+
+test('unmountRamdisk: nothing mounted runs nothing; Umount needs root; a failing umount names command and stderr', async () => {
+  let r = recorder();
+  const out: string[] = [];
+  await unmountRamdisk(memConf('/tmp/plain'), 'Umount', (l) => out.push(l), { exec: r.exec, readMounts, isRoot: () => false });
+  assert.deepEqual(out, ['Ramdisk /tmp/plain is not mounted; nothing to unmount']);
+  assert.deepEqual(r.calls, []);
+  await assert.rejects(unmountRamdisk(memConf('/mnt/ramdisk'), 'Umount', () => {}, { exec: r.exec, readMounts, isRoot: () => false }),
+    (e: unknown) => e instanceof HostError && /Umount runs umount\(8\) as the current user, which needs root/.test(e.message) && /SudoUmount/.test(e.hint!));
+  assert.deepEqual(r.calls, []);
+  r = recorder({ 'umount /mnt/ramdisk': { code: 32, stderr: 'umount: /mnt/ramdisk: target is busy.\n' } });
+  await assert.rejects(unmountRamdisk(memConf('/mnt/ramdisk'), 'Umount', () => {}, { exec: r.exec, readMounts, isRoot: () => true }),
+    (e: unknown) => e instanceof HostError && /'umount \/mnt\/ramdisk' failed with exit code 32: umount: \/mnt\/ramdisk: target is busy\./.test(e.message));
+  r = recorder({ 'sudo -n true': { code: 1, stderr: 'sudo: a password is required' } });
+  await assert.rejects(unmountRamdisk(memConf('/mnt/ramdisk'), 'SudoUmount', () => {}, { exec: r.exec, readMounts }),
+    (e: unknown) => e instanceof HostError && e.hint === SUDO_HINT);
+  assert.deepEqual(r.calls, [['sudo', '-n', 'true']]);
 });
 
 const realMountSkip = needsRoot('mounts a tmpfs');

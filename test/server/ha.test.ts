@@ -107,7 +107,7 @@ test('fsadmin journal quorum: info, elect, remove and add', async () => {
     const r = await c.cli(['fsadmin', 'journal', 'quorum', 'info', '-domain', 'MASTER']);
     return r.code === 0 && (r.stdout.match(/^AVAILABLE +\| 0 +\| \S+ +\| (LEADER|FOLLOWER) +\| \d+ +\| 0$/gm) ?? []).length === 3;
   }, 20_000);
-  const info = await c.cli(['fsadmin', 'journal', 'quorum', 'info']);
+  const info = await c.cli(['fsadmin', 'journal', 'quorum', 'info', '-domain', 'MASTER']);
   ok(info);
   assert.match(info.stdout, new RegExp(`^Journal domain\\t: MASTER\\nQuorum size\\t: 3\\nQuorum leader\\t: ${j(leader)}\\n\\nSTATE +\\| PRIORITY \\| SERVER ADDRESS +\\| ROLE +\\| MATCH +\\| LAG\\n`));
   assert.match(info.stdout, new RegExp(`^AVAILABLE +\\| 0 +\\| ${j(leader)} +\\| LEADER +\\| \\d+ +\\| 0$`, 'm'));
@@ -125,16 +125,16 @@ test('fsadmin journal quorum: info, elect, remove and add', async () => {
   assert.match(bad.stderr, /^Failed to elect localhost:1 as the new leader: localhost:1 is not a member of the quorum$/m);
 
   const follower = (leader + 1) % 3;
-  const rm = await c.cli(['fsadmin', 'journal', 'quorum', 'remove', '-address', j(follower)]);
+  const rm = await c.cli(['fsadmin', 'journal', 'quorum', 'remove', '-domain', 'MASTER', '-address', j(follower)]);
   ok(rm);
   assert.equal(rm.stdout, `Removed server at: ${j(follower)} from quorum: MASTER\n`);
-  assert.match((await c.cli(['fsadmin', 'journal', 'quorum', 'info'])).stdout, /^Quorum size\t: 2$/m);
+  assert.match((await c.cli(['fsadmin', 'journal', 'quorum', 'info', '-domain', 'MASTER'])).stdout, /^Quorum size\t: 2$/m);
   ok(await c.cli(['fs', 'mkdir', '/after-remove']));
-  const add = await c.cli(['fsadmin', 'journal', 'quorum', 'add', '-address', j(follower)]);
+  const add = await c.cli(['fsadmin', 'journal', 'quorum', 'add', '-domain', 'MASTER', '-address', j(follower)]);
   ok(add);
   assert.equal(add.stdout, `Added server at: ${j(follower)} to quorum: MASTER\n`);
   await waitFor('re-added member caught up', async () => {
-    const r = await c.cli(['fsadmin', 'journal', 'quorum', 'info']);
+    const r = await c.cli(['fsadmin', 'journal', 'quorum', 'info', '-domain', 'MASTER']);
     return new RegExp(`^AVAILABLE +\\| 0 +\\| ${j(follower)} +\\| FOLLOWER +\\| \\d+ +\\| 0$`, 'm').test(r.stdout) && /^Quorum size\t: 3$/m.test(r.stdout);
   }, 20_000);
 });

@@ -298,7 +298,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
     const n = this.pending.size;
     const err = new UnavailableError(`master ${this.opts.id} lost contact with a majority of the embedded journal quorum and stepped down as leader; `
       + `${n} write${n === 1 ? '' : 's'} in progress may or may not have been applied`, {
-      hint: 'check that a majority of the masters in alluxio.master.embedded.journal.addresses run and reach each other: alluxio fsadmin journal quorum info',
+      hint: 'check that a majority of the masters in alluxio.master.embedded.journal.addresses run and reach each other: alluxio fsadmin journal quorum info -domain MASTER',
     });
     this.opts.log?.(`WARN raft journal: ${err.message}`);
     for (const [index, p] of [...this.pending]) this.settle(index, p, err);

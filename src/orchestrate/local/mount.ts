@@ -155,9 +155,6 @@ interface MountPlan {
  */
 async function planMount(conf: MountConf, mode: 'Mount' | 'SudoMount', deps: MountDeps): Promise<MountPlan> {
   const readMounts = deps.readMounts ?? readProcMounts;
-  const exec = deps.exec ?? execCommand;
-  const isRoot = deps.isRoot ?? (() => process.getuid?.() === 0);
-  const host = os.hostname();
   const alias = conf.get(ALIAS_KEY);
   if (alias !== 'MEM') {
     throw new ConfigError(`Can't Mount/SudoMount when ${ALIAS_KEY} is not MEM (it is ${alias})`, {
@@ -175,19 +172,43 @@ async function planMount(conf: MountConf, mode: 'Mount' | 'SudoMount', deps: Mou
       hint: `reduce ${SIZE_KEY} in alluxio-site.properties`,
     });
   }
-  if (mode === 'SudoMount') {
+  plan.prefix = await privilegePrefix(mode === 'SudoMount', 'Mount', deps);
+  return plan;
+}
+
+/**
+ * The argv prefix that runs mount(8)/umount(8): `sudo -n` after checking that sudo will not
+ * prompt (`sudo -n true`), else nothing, as root only (HostError otherwise).
+ */
+async function privilegePrefix(sudo: boolean, verb: 'Mount' | 'Umount', deps: MountDeps): Promise<string[]> {
+  const exec = deps.exec ?? execCommand;
+  const isRoot = deps.isRoot ?? (() => process.getuid?.() === 0);
+  const host = os.hostname();
+  if (sudo) {
     const r = await exec('sudo', ['-n', 'true']);
     if (r.code !== 0) {
       const why = r.code === 127 ? 'sudo is not installed on this host' : 'sudo would prompt for a password on this host';
       throw new HostError(host, `${why} ('sudo -n true' exited with ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim()}` : ''})`, { hint: SUDO_HINT });
     }
-    plan.prefix = ['sudo', '-n'];
-  } else if (!isRoot()) {
-    throw new HostError(host, `Mount runs mount(8) as the current user, which needs root (uid ${process.getuid?.() ?? '?'})`, {
-      hint: 'use SudoMount (with passwordless sudo), or mount the ramdisk yourself and use NoMount',
+    return ['sudo', '-n'];
+  }
+  if (!isRoot()) {
+    throw new HostError(host, `${verb} runs ${verb === 'Mount' ? 'mount(8)' : 'umount(8)'} as the current user, which needs root (uid ${process.getuid?.() ?? '?'})`, {
+      hint: verb === 'Mount'
+        ? 'use SudoMount (with passwordless sudo), or mount the ramdisk yourself and use NoMount'
+        : 'use SudoUmount (with passwordless sudo), or run as root',
     });
   }
-  return plan;
+  return [];
+}
+
+/** Run `prefix + argv`; a HostError naming the command, its exit code and stderr when it fails. */
+async function runChecked(exec: Exec, prefix: readonly string[], argv: readonly string[], hint: string): Promise<void> {
+  const full = [...prefix, ...argv];
+  const r = await exec(full[0]!, full.slice(1));
+  if (r.code !== 0) {
+    throw new HostError(os.hostname(), `'${displayCommand(full)}' failed with exit code ${r.code}: ${r.stderr.trim() || '(no stderr)'}`, { hint });
+  }
 }
 
 /**
@@ -229,19 +250,40 @@ export async function mountRamdisk(conf: MountConf, mode: MountMode, out: (line:
 
   const plan = await planMount(conf, mode, deps);
   for (const p of plan.mounted) out(`Ramdisk ${p} already mounted. Skipping mounting procedure.`);
-  const run = async (argv: string[]): Promise<void> => {
-    const full = [...plan.prefix, ...argv];
-    const r = await exec(full[0]!, full.slice(1));
-    if (r.code !== 0) {
-      throw new HostError(host, `'${displayCommand(full)}' failed with exit code ${r.code}: ${r.stderr.trim() || '(no stderr)'}`, {
-        hint: mode === 'Mount' ? 'check that you are root, or use SudoMount' : SUDO_HINT,
-      });
-    }
-  };
+  const run = (argv: string[]) => runChecked(exec, plan.prefix, argv, mode === 'Mount' ? 'check that you are root, or use SudoMount' : SUDO_HINT);
   for (const p of plan.toMount) {
     out(`Ramdisk ${p} not detected. Mounting tmpfs (size ${plan.size} bytes)...`);
     await run(['mkdir', '-p', p]);
     await run(['mount', '-t', 'tmpfs', '-o', `size=${plan.size}`, 'tmpfs', p]);
     await run(['chmod', 'a+w', p]);
+  }
+}
+
+export type UnmountMode = 'Umount' | 'SudoUmount';
+
+/**
+ * `alluxio-mount.sh Umount|SudoUmount`: unmount each MEM tier directory that is a tmpfs/ramfs
+ * mount point of its own (`Unmounting <p>`); one that is not mounted is only reported, and one
+ * that merely lies inside a tmpfs it did not mount (/dev/shm/alluxio) is left alone. Its contents
+ * are gone after the unmount (alluxio-stop.sh worker -c <dir> saves them first). The caller
+ * refuses while a worker runs on this host.
+ */
+export async function unmountRamdisk(conf: MountConf, mode: UnmountMode, out: (line: string) => void, deps: MountDeps = {}): Promise<void> {
+  const readMounts = deps.readMounts ?? readProcMounts;
+  const exec = deps.exec ?? execCommand;
+  const mounted: string[] = [];
+  for (const p of memTierPaths(conf)) {
+    const real = resolveReal(p);
+    const m = mountFor(real, parseMounts(readMounts()));
+    const ram = m !== undefined && (m.fsType === 'tmpfs' || m.fsType === 'ramfs');
+    if (ram && m.mountPoint === real) mounted.push(p);
+    else if (ram) out(`Ramdisk ${p} lies inside the ${m.fsType} mounted at ${m.mountPoint}, which is not its own mount; not unmounting it`);
+    else out(`Ramdisk ${p} is not mounted; nothing to unmount`);
+  }
+  if (!mounted.length) return;
+  const prefix = await privilegePrefix(mode === 'SudoUmount', 'Umount', deps);
+  for (const p of mounted) {
+    out(`Unmounting ${p}`);
+    await runChecked(exec, prefix, ['umount', p], mode === 'Umount' ? 'check that you are root, or use SudoUmount' : SUDO_HINT);
   }
 }

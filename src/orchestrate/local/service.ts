@@ -12,7 +12,8 @@ import { checkSafeToWipe, formatJournal, isJournalFormatted, JOURNAL_MARKER } fr
 import { formatWorkerStorage, planWorkerFormat } from '../../server/worker/format.js';
 import { journalFolder } from '../../journal/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { checkMountPrerequisites, mountRamdisk, type MountMode } from './mount.js';
+import { checkMountPrerequisites, memTierPaths, mountRamdisk, type MountMode } from './mount.js';
+import { restoreRamCache } from './ramcache.js';
 import {
   cachedMasterLayout, isHa, localMajority, masterRefsFromPidFiles, type MasterInstance, type MasterLayout,
 } from './masters.js';
@@ -147,6 +148,8 @@ export interface StartOptions extends MatchOptions {
   format?: boolean;
   /** For a worker. */
   mountMode?: MountMode;
+  /** For a worker: restore its ramdisk from this cache directory after the mount (ramcache.ts). */
+  ramCache?: string;
   readyTimeoutMs?: number;
   /**
    * Masters of an embedded journal: wait until each answers, not for a leader (the orchestrator
@@ -336,6 +339,7 @@ export async function startWorker(conf: Config, opts: StartOptions, io: Io): Pro
       io.err('Mount failed, not starting worker');
       throw e;
     }
+    if (opts.ramCache !== undefined) restoreRamCache(opts.ramCache, memTierPaths(conf), io);
     if (opts.format) await formatHere(conf, ['worker'], io, matchOnly(opts));
   });
   if (!opts.async) await waitServing(conf, w, r.pid, opts, io);
