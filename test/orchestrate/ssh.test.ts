@@ -267,31 +267,6 @@ test('stdin: Buffer, string and a stream are delivered in full (execWithInput)',
   });
 });
 
-test('putFile: atomic write with mode, parent dirs created, awkward names, no temp file left', async () => {
-  const srv = await startServer();
-  const p = pool(makeHome(knownLine(srv.port)), { port: srv.port });
-  const dir = tmpDir('alluxio-ssh-put-');
-  await withPool(p, async () => {
-    const target = path.join(dir, "new dir/it's $here", 'alluxio-site.properties');
-    await p.putFile('127.0.0.1', target, Buffer.from('a=1\n'), 0o600);
-    assert.equal(fs.readFileSync(target, 'utf8'), 'a=1\n');
-    assert.equal(fs.statSync(target).mode & 0o7777, 0o600);
-    await p.putFile('127.0.0.1', target, Buffer.from('a=2\n'));
-    assert.equal(fs.readFileSync(target, 'utf8'), 'a=2\n');
-    assert.equal(fs.statSync(target).mode & 0o7777, 0o644);
-    assert.deepEqual(fs.readdirSync(path.dirname(target)), ['alluxio-site.properties']);
-    const bin = randomBytes(200_000);
-    await p.putFile('127.0.0.1', path.join(dir, 'bin'), bin, 0o755);
-    assert.ok(fs.readFileSync(path.join(dir, 'bin')).equals(bin));
-    assert.equal(fs.statSync(path.join(dir, 'bin')).mode & 0o7777, 0o755);
-    // A path under a regular file cannot be created: HostError with the stderr tail, nothing left behind.
-    fs.writeFileSync(path.join(dir, 'plain'), 'x');
-    await assert.rejects(p.putFile('127.0.0.1', path.join(dir, 'plain', 'f'), Buffer.from('x')),
-      (e: unknown) => e instanceof HostError && e.message.startsWith(`[127.0.0.1] cannot write ${path.join(dir, 'plain', 'f')} (exit 1): `));
-    assert.deepEqual(fs.readdirSync(dir).sort(), ['bin', 'new dir', 'plain']);
-  });
-});
-
 test('connection reuse: 20 concurrent execs share one TCP connection, at most 10 sessions at once', async () => {
   const srv = await startServer();
   const p = pool(makeHome(knownLine(srv.port)), { port: srv.port });

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, HostError, UsageError } from '../../errors.js';
 import { resolveReal } from '../../fsutil.js';
+import { toShell } from '../shell.js';
 
 export type MountMode = 'Mount' | 'SudoMount' | 'NoMount';
 export const MOUNT_MODES: readonly MountMode[] = ['Mount', 'SudoMount', 'NoMount'];
@@ -119,11 +120,6 @@ export const execCommand: Exec = (cmd, args) => new Promise((resolve) => {
     resolve({ code, stdout, stderr: stderr || e.message });
   });
 });
-
-/** Quote an argv for display (never for execution). */
-export function displayCommand(argv: readonly string[]): string {
-  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
-}
 
 export interface MountDeps {
   readMounts?: TextReader;
@@ -233,7 +229,7 @@ export async function mountRamdisk(conf: MountConf, mode: MountMode, out: (line:
     const full = [...plan.prefix, ...argv];
     const r = await exec(full[0]!, full.slice(1));
     if (r.code !== 0) {
-      throw new HostError(host, `'${displayCommand(full)}' failed with exit code ${r.code}: ${r.stderr.trim() || '(no stderr)'}`, {
+      throw new HostError(host, `'${toShell(full)}' failed with exit code ${r.code}: ${r.stderr.trim() || '(no stderr)'}`, {
         hint: mode === 'Mount' ? 'check that you are root, or use SudoMount' : SUDO_HINT,
       });
     }
