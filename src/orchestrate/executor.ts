@@ -74,6 +74,16 @@ export function runLocal(host: string, argv: readonly string[], input?: Readable
   });
 }
 
+/**
+ * The command line for the remote login shell: `exec argv`, so argv means what it means here
+ * (a program, not a shell builtin) and the process sshd signals on a timeout is the command
+ * itself rather than the shell that would otherwise wait for it (dash does not exec the last
+ * command of `-c` the way bash does).
+ */
+function remoteCommand(argv: readonly string[]): string {
+  return `exec ${toShell(argv)}`;
+}
+
 export class ClusterExecutor implements Executor {
   private pool: SshPool;
   constructor(private readonly local: ReadonlySet<string>, sshOptions: SshPoolOptions = {}) {
@@ -84,12 +94,12 @@ export class ClusterExecutor implements Executor {
 
   run(host: string, argv: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
     if (this.isLocal(host)) return runLocal(host, argv, undefined, opts);
-    return this.pool.exec(host, toShell(argv), opts);
+    return this.pool.exec(host, remoteCommand(argv), { ...opts, label: toShell(argv) });
   }
 
   runWithInput(host: string, argv: readonly string[], input: Readable | Buffer, opts: RunOptions = {}): Promise<ExecResult> {
     if (this.isLocal(host)) return runLocal(host, argv, input, opts);
-    return this.pool.execWithInput(host, toShell(argv), input, opts);
+    return this.pool.execWithInput(host, remoteCommand(argv), input, { ...opts, label: toShell(argv) });
   }
 
   close(): Promise<void> { return this.pool.close(); }

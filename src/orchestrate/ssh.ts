@@ -51,6 +51,8 @@ function holdInput(input: ExecOptions['stdin']): ExecOptions['stdin'] {
   if (input === undefined || typeof input === 'string' || Buffer.isBuffer(input)) return input;
   const held = new PassThrough();
   input.on('error', (e: Error) => held.destroy(e));
+  // Failing before the command starts is not an uncaught error: collect() finds it in `errored`.
+  held.on('error', () => { /* reported by collect() */ });
   input.pipe(held);
   return held;
 }

@@ -2,6 +2,7 @@
  * One command on an open connection: an exec channel (never a PTY), its output collected as
  * for a local run (execResult.ts), its stdin fed from a string, a Buffer or a stream.
  */
+import type { Readable } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import { HostError, SshError } from '../../errors.js';
 import { CommandOutput, commandTimeout, exitStatus, type ExecResult, type RunOptions } from '../execResult.js';
@@ -9,6 +10,8 @@ import type { Connection } from './connect.js';
 
 export interface ExecOptions extends RunOptions {
   stdin?: Buffer | string | NodeJS.ReadableStream;
+  /** How errors name the command (default: the command string itself). */
+  label?: string;
 }
 
 /**
@@ -31,6 +34,7 @@ export function openExec(c: Connection, command: string, onStream: (stream: Clie
 export function collect(host: string, c: Connection, stream: ClientChannel, command: string, opts: ExecOptions, t0: number): Promise<ExecResult> {
   return new Promise<ExecResult>((resolve, reject) => {
     const output = new CommandOutput(host, opts, t0);
+    const label = opts.label ?? command;
     let code: number | undefined;
     let signal: string | undefined;
     let settled = false;
@@ -47,7 +51,7 @@ export function collect(host: string, c: Connection, stream: ClientChannel, comm
       else resolve(output.result(code ?? 255, signal));
     };
     const onConnClose = (): void => {
-      finish(new SshError(host, 'unreachable', `connection to ${host} lost while running: ${command.length > 200 ? `${command.slice(0, 200)}...` : command}`, {
+      finish(new SshError(host, 'unreachable', `connection to ${host} lost while running: ${label.length > 200 ? `${label.slice(0, 200)}...` : label}`, {
         hint: 'the host may have rebooted or dropped off the network; the command may or may not have completed',
       }));
     };
@@ -59,13 +63,13 @@ export function collect(host: string, c: Connection, stream: ClientChannel, comm
       if (typeof exitCode === 'number') { code = exitCode; return; }
       if (sig !== undefined) { signal = sig; code = exitStatus(null, sig); }
     });
-    const timeoutError = (): Error => commandTimeout(host, command, opts.timeoutMs!);
+    const timeoutError = (): Error => commandTimeout(host, label, opts.timeoutMs!);
     stream.on('close', () => {
       if (timedOut) { finish(timeoutError()); return; }
       if (code === undefined && c.dead) { onConnClose(); return; }
       finish();
     });
-    stream.on('error', (e: Error) => finish(new SshError(host, 'other', `channel error while running ${command}: ${e.message}`, { cause: e })));
+    stream.on('error', (e: Error) => finish(new SshError(host, 'other', `channel error while running ${label}: ${e.message}`, { cause: e })));
 
     if (opts.timeoutMs !== undefined) {
       timer = setTimeout(() => {
@@ -81,10 +85,13 @@ export function collect(host: string, c: Connection, stream: ClientChannel, comm
     if (input === undefined) stream.end();
     else if (typeof input === 'string' || Buffer.isBuffer(input)) stream.end(input);
     else {
-      input.on('error', (e: Error) => {
-        finish(new HostError(host, `reading the input for \`${command}\` failed: ${e.message}`, { cause: e }));
+      const inputFailed = (e: Error): void => {
+        finish(new HostError(host, `reading the input for \`${label}\` failed: ${e.message}`, { cause: e }));
         stream.close();
-      });
+      };
+      const early = (input as Readable).errored;
+      if (early) { inputFailed(early); return; }
+      input.on('error', inputFailed);
       input.pipe(stream);
     }
   });
