@@ -35,7 +35,8 @@ const SPAWN_FAILURES: Record<string, { code: number; text: string }> = {
 export function runLocal(host: string, argv: readonly string[], input?: Readable | Buffer, opts: RunOptions = {}): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const output = new CommandOutput(host, opts);
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Its own process group, as sshd gives each session: a timeout kills the whole group.
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let settled = false;
     let spawnFailure: { code: number } | undefined;
     const finish = (e: Error | undefined, code?: number | null, signal?: NodeJS.Signals | null): void => {
@@ -46,10 +47,10 @@ export function runLocal(host: string, argv: readonly string[], input?: Readable
       if (e !== undefined) reject(e);
       else resolve(output.result(spawnFailure?.code ?? exitStatus(code, signal), signal ?? undefined));
     };
-    // On timeout: SIGKILL, then end as soon as the command is gone, without waiting for
-    // processes it started that still hold its stdout or stderr.
+    // On timeout: SIGKILL to the group, then end as soon as the command is gone, without
+    // waiting for processes that left the group and still hold its stdout or stderr.
     const kill = (e: Error): void => {
-      child.kill('SIGKILL');
+      try { if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL'); } catch { /* already gone */ }
       if (child.exitCode !== null || child.signalCode !== null) { finish(e); return; }
       child.once('exit', () => { child.stdout.destroy(); child.stderr.destroy(); finish(e); });
     };
@@ -75,13 +76,13 @@ export function runLocal(host: string, argv: readonly string[], input?: Readable
 }
 
 /**
- * The command line for the remote login shell: `exec argv`, so argv means what it means here
- * (a program, not a shell builtin) and the process sshd signals on a timeout is the command
- * itself rather than the shell that would otherwise wait for it (dash does not exec the last
- * command of `-c` the way bash does).
+ * The shell command that runs argv over SSH. With a timeout, under `timeout -s KILL` (coreutils)
+ * for the same time: the host itself then kills the command and its process group, since
+ * OpenSSH refuses the client's signal request for root logins. Our own timer still decides: it
+ * rejects at `timeoutMs` (the host's count starts a little later, once the command started).
  */
-function remoteCommand(argv: readonly string[]): string {
-  return `exec ${toShell(argv)}`;
+function remoteCommand(argv: readonly string[], timeoutMs: number | undefined): string {
+  return toShell(timeoutMs === undefined ? argv : ['timeout', '-s', 'KILL', `${timeoutMs / 1000}s`, ...argv]);
 }
 
 export class ClusterExecutor implements Executor {
@@ -94,12 +95,12 @@ export class ClusterExecutor implements Executor {
 
   run(host: string, argv: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
     if (this.isLocal(host)) return runLocal(host, argv, undefined, opts);
-    return this.pool.exec(host, remoteCommand(argv), { ...opts, label: toShell(argv) });
+    return this.pool.exec(host, remoteCommand(argv, opts.timeoutMs), { ...opts, label: toShell(argv) });
   }
 
   runWithInput(host: string, argv: readonly string[], input: Readable | Buffer, opts: RunOptions = {}): Promise<ExecResult> {
     if (this.isLocal(host)) return runLocal(host, argv, input, opts);
-    return this.pool.execWithInput(host, remoteCommand(argv), input, { ...opts, label: toShell(argv) });
+    return this.pool.execWithInput(host, remoteCommand(argv, opts.timeoutMs), input, { ...opts, label: toShell(argv) });
   }
 
   close(): Promise<void> { return this.pool.close(); }

@@ -33,3 +33,36 @@ test('200 fast commands over pooled connections: every exit code and output arri
     await hosts.destroy();
   }
 });
+
+test('a timed-out command over real sshd: TimeoutError naming host, command and timeout, and the command is killed', { skip, timeout: 120_000 }, async () => {
+  if (!isRoot) throw new Error('CI is set but the tests do not run as root: the test hosts need root');
+  const hosts = await TestHosts.create(1);
+  try {
+    const script = `
+      const { ClusterExecutor } = await import(${JSON.stringify(path.join(path.dirname(CLI), 'orchestrate', 'executor.js'))});
+      const { TimeoutError } = await import(${JSON.stringify(path.join(path.dirname(CLI), 'errors.js'))});
+      const ex = new ClusterExecutor(new Set());
+      const out = {};
+      try {
+        await ex.run('h1', ['sh', '-c', 'echo $$ > /tmp/timeout.pid; exec sleep 60'], { timeoutMs: 500 });
+        out.error = 'resolved';
+      } catch (e) { out.error = [e instanceof TimeoutError, e.message]; }
+      // Bounded: the sleep would last 60 s; a killed one is gone within moments.
+      for (let i = 0; i < 50; i++) {
+        const r = await ex.run('h1', ['sh', '-c', 'p=$(cat /tmp/timeout.pid); if kill -0 "$p" 2>/dev/null && ! grep -q "^State:.*Z" /proc/$p/status; then echo alive; else echo gone; fi']);
+        out.state = r.stdout.trim();
+        if (out.state === 'gone') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await ex.close();
+      console.log(JSON.stringify(out));`;
+    const r = await hosts.runControl([process.execPath, '--input-type=module', '-e', script], { timeoutMs: 100_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), {
+      error: [true, "[h1] timed out after 500 ms running: sh -c 'echo $$ > /tmp/timeout.pid; exec sleep 60'"],
+      state: 'gone',
+    });
+  } finally {
+    await hosts.destroy();
+  }
+});

@@ -30,6 +30,19 @@ export function openExec(c: Connection, command: string, onStream: (stream: Clie
   });
 }
 
+/**
+ * Ask the server to SIGKILL the session (OpenSSH sends it to the session's process group, but
+ * refuses for root logins: see remoteCommand in executor.ts for what kills the command then).
+ * ssh2's `channel.signal()` sends nothing once stdin was ended, which is every command without
+ * input, so the request goes through ssh2's protocol object as `signal()` itself does.
+ */
+function sendKill(stream: ClientChannel): void {
+  const ch = stream as unknown as { outgoing?: { id?: number; state?: string }; _client?: { _protocol?: { signal?(id: number, name: string): void } } };
+  try {
+    if ((ch.outgoing?.state === 'open' || ch.outgoing?.state === 'eof') && ch.outgoing.id !== undefined) ch._client?._protocol?.signal?.(ch.outgoing.id, 'KILL');
+  } catch { /* best effort: closing the channel follows */ }
+}
+
 /** Collect a started command's result; rejects with TimeoutError, SshError or HostError (input). */
 export function collect(host: string, c: Connection, stream: ClientChannel, command: string, opts: ExecOptions, t0: number): Promise<ExecResult> {
   return new Promise<ExecResult>((resolve, reject) => {
@@ -74,7 +87,7 @@ export function collect(host: string, c: Connection, stream: ClientChannel, comm
     if (opts.timeoutMs !== undefined) {
       timer = setTimeout(() => {
         timedOut = true;
-        try { stream.signal('KILL'); } catch { /* best effort */ }
+        sendKill(stream);
         stream.close();
         // If the server never confirms the close, give up anyway.
         setTimeout(() => finish(timeoutError()), 2000).unref();
