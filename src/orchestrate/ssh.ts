@@ -16,7 +16,6 @@ import { connect, type Connection } from './ssh/connect.js';
 import { SshSettings, type SshPoolOptions } from './ssh/settings.js';
 
 export type { ExecOptions, ExecResult, SshPoolOptions };
-export type { HostKeyPolicy } from './ssh/settings.js';
 export { OUTPUT_CAP } from './execResult.js';
 
 class Semaphore {

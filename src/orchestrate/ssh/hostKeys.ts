@@ -30,7 +30,7 @@ function blobKeyType(blob: Buffer): string {
   return blob.subarray(4, 4 + n).toString('latin1');
 }
 
-export function readIfExists(file: string): string {
+function readIfExists(file: string): string {
   try { return fs.readFileSync(file, 'utf8'); } catch { return ''; }
 }
 
