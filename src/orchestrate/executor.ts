@@ -76,13 +76,15 @@ export function runLocal(host: string, argv: readonly string[], input?: Readable
 }
 
 /**
- * The shell command that runs argv over SSH. With a timeout, under `timeout -s KILL` (coreutils)
- * for the same time: the host itself then kills the command and its process group, since
- * OpenSSH refuses the client's signal request for root logins. Our own timer still decides: it
- * rejects at `timeoutMs` (the host's count starts a little later, once the command started).
+ * The shell command that runs argv over SSH. With a timeout, its `sh -c` runs under `timeout -s
+ * KILL` (coreutils) for the same time: the host itself then kills the command and its process
+ * group, since OpenSSH refuses the client's signal request for root logins. The command still
+ * goes through a shell, as without a timeout (a builtin such as `ulimit` keeps working). Our own
+ * timer still decides: it rejects at `timeoutMs` (the host's count starts a little later).
  */
 function remoteCommand(argv: readonly string[], timeoutMs: number | undefined): string {
-  return toShell(timeoutMs === undefined ? argv : ['timeout', '-s', 'KILL', `${timeoutMs / 1000}s`, ...argv]);
+  const command = toShell(argv);
+  return timeoutMs === undefined ? command : toShell(['timeout', '-s', 'KILL', `${timeoutMs / 1000}s`, 'sh', '-c', command]);
 }
 
 export class ClusterExecutor implements Executor {
