@@ -98,9 +98,9 @@ async function startServer(opts: { hostKey?: string } = {}): Promise<TestServer>
           const stream = accept();
           sessions++;
           state.maxConcurrentSessions = Math.max(state.maxConcurrentSessions, sessions);
-          // Its own process group, and a 'signal' request goes to that group, as sshd does.
-          const child = spawn('sh', ['-c', info.command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-          session.on('signal', (_a, _r, sig) => { try { process.kill(-child.pid!, `SIG${sig.name}`); } catch { /* gone */ } });
+          // ssh2's server does not pass on 'signal' requests after exec; this one kills the shell
+          // when the channel closes, but not what the shell started.
+          const child = spawn('sh', ['-c', info.command], { stdio: ['pipe', 'pipe', 'pipe'] });
           const bound = setTimeout(() => child.kill('SIGKILL'), 10_000);
           child.stdin.on('error', () => { /* EPIPE when the command does not read stdin */ });
           stream.pipe(child.stdin);
