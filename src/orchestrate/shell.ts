@@ -10,7 +10,6 @@ import { UsageError } from '../errors.js';
 const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 /** A first word of this form would be an assignment (`A=b cmd`), not a command name. */
 const ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * POSIX-quote one argument: safe characters stay bare, anything else is single-quoted with
@@ -34,19 +33,4 @@ function singleQuote(arg: string): string {
  */
 export function toShell(argv: readonly string[]): string {
   return argv.map((a, i) => (i === 0 && ASSIGNMENT.test(a) && !a.includes('\0') ? singleQuote(a) : quote(a))).join(' ');
-}
-
-/** `a && b && c`, each command quoted with toShell. No commands gives `true`. */
-export function sequence(...cmds: (readonly string[])[]): string {
-  if (cmds.length === 0) return 'true';
-  return cmds.map(toShell).join(' && ');
-}
-
-/** `['env', 'K=V', ..., ...argv]`: run argv with extra environment variables. */
-export function withEnv(env: Record<string, string>, argv: readonly string[]): readonly string[] {
-  const assigns = Object.entries(env).map(([k, v]) => {
-    if (!ENV_NAME.test(k)) throw new UsageError(`invalid environment variable name ${JSON.stringify(k)}`);
-    return `${k}=${v}`;
-  });
-  return ['env', ...assigns, ...argv];
 }

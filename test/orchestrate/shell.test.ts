@@ -1,8 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../src/errors.js';
-import { quote, sequence, toShell, withEnv } from '../../src/orchestrate/shell.js';
+import { quote, toShell } from '../../src/orchestrate/shell.js';
 
 /** [input, exact quoted form] for every awkward input. */
 const CASES: [string, string][] = [
@@ -50,6 +53,29 @@ const CASES: [string, string][] = [
   ['KEY=value', 'KEY=value'],
   ['a=b c', "'a=b c'"],
   ["mixed 'quotes' and \"quotes\" $ ` \\", "'mixed '\\''quotes'\\'' and \"quotes\" $ ` \\'"],
+  // More of the same kinds: the quote character at either end, control characters, other
+  // non-ASCII (spaces that are not ASCII, combining marks, right-to-left), leading dashes.
+  ["'start", "''\\''start'"],
+  ["end'", "'end'\\'''"],
+  ['carriage\rreturn', "'carriage\rreturn'"],
+  ['\n', "'\n'"],
+  ['crlf\r\n', "'crlf\r\n'"],
+  ['bell\u0007', "'bell\u0007'"],
+  ['$', "'$'"],
+  ['$$', "'$$'"],
+  ['$1', "'$1'"],
+  ['$"x"', `'$"x"'`],
+  ["$'x'", "'$'\\''x'\\'''"],
+  ['`echo $(id)`', "'`echo $(id)`'"],
+  ['\u00a0nbsp', "'\u00a0nbsp'"],
+  ['e\u0301', "'e\u0301'"],
+  ['\u05e9\u05dc\u05d5\u05dd', "'\u05e9\u05dc\u05d5\u05dd'"],
+  ['\ufeffbom', "'\ufeffbom'"],
+  ['-n', '-n'],
+  ['-e', '-e'],
+  ['--', '--'],
+  ['-x y', "'-x y'"],
+  ["-'", "'-'\\'''"],
 ];
 
 test('quote: exact output for every awkward input', () => {
@@ -94,20 +120,24 @@ test('toShell: exact strings', () => {
   for (const [argv, want] of table) assert.equal(toShell(argv), want, JSON.stringify(argv));
 });
 
-test('sequence joins commands with &&; no command is `true`', () => {
-  assert.equal(sequence(['mkdir', '-p', '/a b'], ['touch', '/a b/c']), "mkdir -p '/a b' && touch '/a b/c'");
-  assert.equal(sequence(['true']), 'true');
-  assert.equal(sequence(), 'true');
-  const out = execFileSync('sh', ['-c', sequence(['printf', '%s', 'one '], ['printf', '%s', "two's"])], { encoding: 'utf8' });
-  assert.equal(out, "one two's");
-});
-
-test('withEnv prefixes env K=V; values need no escaping of their own', () => {
-  assert.deepEqual(withEnv({ A: '1', B_2: 'x y' }, ['sh', '-c', 'echo "$A $B_2"']), ['env', 'A=1', 'B_2=x y', 'sh', '-c', 'echo "$A $B_2"']);
-  assert.equal(toShell(withEnv({ ALLUXIO_HOME: '/opt/a l' }, ['bin/alluxio', 'format'])), "env 'ALLUXIO_HOME=/opt/a l' bin/alluxio format");
-  assert.deepEqual(withEnv({}, ['x']), ['env', 'x']);
-  const out = execFileSync('sh', ['-c', toShell(withEnv({ V: "it's $x" }, ['sh', '-c', 'printf %s "$V"']))], { encoding: 'utf8' });
-  assert.equal(out, "it's $x");
-  assert.throws(() => withEnv({ 'BAD-NAME': 'x' }, ['true']), UsageError);
-  assert.throws(() => withEnv({ '': 'x' }, ['true']), UsageError);
+test('there is one quoting function: no hand-made shell quoting anywhere else in src/', () => {
+  const root = path.resolve(fileURLToPath(import.meta.url), '../../../../src');
+  const shell = path.join(root, 'orchestrate', 'shell.ts');
+  // The POSIX escape of a single quote ('\''), as it reads in a template or double-quoted
+  // string literal, and in a single-quoted one.
+  const escapes = [String.raw`'\\''`, String.raw`\'\\\'\'`];
+  const offenders: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const f = path.join(dir, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (f.endsWith('.ts') && f !== shell) {
+        const text = fs.readFileSync(f, 'utf8');
+        if (escapes.some((x) => text.includes(x))) offenders.push(path.relative(root, f));
+      }
+    }
+  };
+  assert.ok(fs.existsSync(shell), `${shell} (the test runs from dist/test and reads the sources)`);
+  walk(root);
+  assert.deepEqual(offenders, [], 'quote with src/orchestrate/shell.ts quote()/toShell() instead');
 });

@@ -14,7 +14,9 @@ import ssh2 from 'ssh2';
 import type { Connection, ParsedKey } from 'ssh2';
 import { HostError, SshError, TimeoutError } from '../../src/errors.js';
 import { quote, toShell } from '../../src/orchestrate/shell.js';
+import { ClusterExecutor, type ExecResult, type RunOptions } from '../../src/orchestrate/executor.js';
 import { OUTPUT_CAP, SshPool, type SshPoolOptions } from '../../src/orchestrate/ssh.js';
+import { waitFor } from '../harness/cluster.js';
 import { tmpDir } from './helpers.js';
 
 const { Server, utils } = ssh2;
@@ -96,6 +98,8 @@ async function startServer(opts: { hostKey?: string } = {}): Promise<TestServer>
           const stream = accept();
           sessions++;
           state.maxConcurrentSessions = Math.max(state.maxConcurrentSessions, sessions);
+          // ssh2's server does not pass on 'signal' requests after exec; this one kills the shell
+          // when the channel closes, but not what the shell started.
           const child = spawn('sh', ['-c', info.command], { stdio: ['pipe', 'pipe', 'pipe'] });
           const bound = setTimeout(() => child.kill('SIGKILL'), 10_000);
           child.stdin.on('error', () => { /* EPIPE when the command does not read stdin */ });
@@ -267,29 +271,92 @@ test('stdin: Buffer, string and a stream are delivered in full (execWithInput)',
   });
 });
 
-test('putFile: atomic write with mode, parent dirs created, awkward names, no temp file left', async () => {
+/** One row of the table that local and SSH runs must both satisfy. */
+interface RunCase {
+  name: string;
+  argv: string[];
+  input?: () => Buffer | Readable;
+  opts?: RunOptions;
+  /** What the result must contain (exactly, for the keys given), or how the run must reject. */
+  want: Partial<ExecResult> | { rejects: (e: unknown) => boolean };
+  check?(r: ExecResult): void;
+  /** The file the command writes its pid to (before it is killed). */
+  pidFile?: string;
+}
+
+/** Whether the process is gone (a zombie is dead too: it is only waiting to be reaped). */
+function processGone(pid: number): boolean {
+  try { return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').startsWith('Z'); } catch { return true; }
+}
+
+function runCases(dir: string): RunCase[] {
+  const big = 2 * 1024 * 1024;
+  return [
+    { name: 'exit code, stdout and stderr', argv: ['sh', '-c', 'printf "out é\\n"; printf "err 日本\\n" >&2; exit 3'], want: { host: '127.0.0.1', code: 3, stdout: 'out é\n', stderr: 'err 日本\n' } },
+    { name: 'awkward arguments arrive unchanged', argv: ['printf', '%s|', "it's", '$HOME', '', 'a b'], want: { code: 0, stdout: "it's|$HOME||a b|", stderr: '' } },
+    // Over SSH the login shell runs the command and reports its signal as 128 + n (only a
+    // signal that kills that shell itself comes back as `signal`, see the exec tests).
+    { name: 'killed by a signal: 128 + its number', argv: ['sh', '-c', 'kill -TERM $$'], want: { code: 143 } },
+    { name: 'a program that does not exist: 127', argv: [path.join(dir, 'no such program')], want: { code: 127, stdout: '' } },
+    { name: 'no input: stdin is closed', argv: ['cat'], want: { code: 0, stdout: '' } },
+    { name: 'input from a Buffer', argv: ['cat'], input: () => Buffer.from('hello\nwörld'), want: { code: 0, stdout: 'hello\nwörld' } },
+    { name: 'input from a stream', argv: ['cat'], input: () => Readable.from([Buffer.from('a'), Buffer.from('b')]), want: { code: 0, stdout: 'ab' } },
+    {
+      name: 'an input stream that fails rejects with HostError', argv: ['cat'],
+      input: () => new Readable({ read() { this.destroy(new Error('disk on fire')); } }),
+      want: { rejects: (e) => e instanceof HostError && e.message === '[127.0.0.1] reading the input for `cat` failed: disk on fire' },
+    },
+    {
+      name: 'output beyond the cap keeps the tail and says how much was dropped',
+      argv: ['sh', '-c', `head -c ${big} /dev/zero | tr '\\0' a; echo END; echo small >&2`],
+      want: { code: 0, stderr: 'small\n', droppedBytes: { stdout: big + 4 - OUTPUT_CAP, stderr: 0 } },
+      check: (r) => { assert.equal(r.stdout.length, OUTPUT_CAP); assert.ok(r.stdout.endsWith('aaaEND\n')); },
+    },
+    {
+      name: 'onStdout/onStderr get whole UTF-8 characters as they arrive',
+      // 'é' split across two writes.
+      argv: ['sh', '-c', "printf '\\303'; sleep 0.1; printf '\\251 done'; printf 'e' >&2"],
+      want: { code: 0, stdout: 'é done', stderr: 'e' },
+    },
+    {
+      name: 'timeout: TimeoutError naming host, command and timeout, after the command was killed',
+      argv: ['sh', '-c', `echo $$ > ${path.join(dir, 'pid')}; exec sleep 30`], opts: { timeoutMs: 300 }, pidFile: path.join(dir, 'pid'),
+      want: { rejects: (e) => e instanceof TimeoutError && e.message === `[127.0.0.1] timed out after 300 ms running: sh -c 'echo $$ > ${path.join(dir, 'pid')}; exec sleep 30'` },
+    },
+  ];
+}
+
+test('local and SSH runs behave the same: one table through both executors', async () => {
   const srv = await startServer();
-  const p = pool(makeHome(knownLine(srv.port)), { port: srv.port });
-  const dir = tmpDir('alluxio-ssh-put-');
-  await withPool(p, async () => {
-    const target = path.join(dir, "new dir/it's $here", 'alluxio-site.properties');
-    await p.putFile('127.0.0.1', target, Buffer.from('a=1\n'), 0o600);
-    assert.equal(fs.readFileSync(target, 'utf8'), 'a=1\n');
-    assert.equal(fs.statSync(target).mode & 0o7777, 0o600);
-    await p.putFile('127.0.0.1', target, Buffer.from('a=2\n'));
-    assert.equal(fs.readFileSync(target, 'utf8'), 'a=2\n');
-    assert.equal(fs.statSync(target).mode & 0o7777, 0o644);
-    assert.deepEqual(fs.readdirSync(path.dirname(target)), ['alluxio-site.properties']);
-    const bin = randomBytes(200_000);
-    await p.putFile('127.0.0.1', path.join(dir, 'bin'), bin, 0o755);
-    assert.ok(fs.readFileSync(path.join(dir, 'bin')).equals(bin));
-    assert.equal(fs.statSync(path.join(dir, 'bin')).mode & 0o7777, 0o755);
-    // A path under a regular file cannot be created: HostError with the stderr tail, nothing left behind.
-    fs.writeFileSync(path.join(dir, 'plain'), 'x');
-    await assert.rejects(p.putFile('127.0.0.1', path.join(dir, 'plain', 'f'), Buffer.from('x')),
-      (e: unknown) => e instanceof HostError && e.message.startsWith(`[127.0.0.1] cannot write ${path.join(dir, 'plain', 'f')} (exit 1): `));
-    assert.deepEqual(fs.readdirSync(dir).sort(), ['bin', 'new dir', 'plain']);
-  });
+  const local = new ClusterExecutor(new Set(['127.0.0.1']));
+  const remote = new ClusterExecutor(new Set(), { home: makeHome(knownLine(srv.port)), user: USER, agent: false, globalKnownHostsFiles: [], connectTimeoutMs: 3000, port: srv.port });
+  try {
+    for (const [how, ex] of [['local', local], ['ssh', remote]] as const) {
+      assert.equal(ex.isLocal('127.0.0.1'), how === 'local');
+      for (const c of runCases(tmpDir('alluxio-run-'))) {
+        const what = `${how}: ${c.name}`;
+        const chunks = { out: [] as string[], err: [] as string[] };
+        const opts: RunOptions = { ...c.opts, onStdout: (s) => chunks.out.push(s), onStderr: (s) => chunks.err.push(s) };
+        const run = c.input === undefined ? ex.run('127.0.0.1', c.argv, opts) : ex.runWithInput('127.0.0.1', c.argv, c.input(), opts);
+        if ('rejects' in c.want) {
+          await assert.rejects(run, c.want.rejects, what);
+        } else {
+          const r = await run;
+          for (const [k, v] of Object.entries(c.want)) assert.deepEqual(r[k as keyof ExecResult], v, `${what}: ${k} (got ${JSON.stringify(r).slice(0, 300)})`);
+          assert.ok(chunks.out.every((s) => !s.includes('\ufffd')), what);
+          if (r.droppedBytes === undefined) assert.deepEqual([chunks.out.join(''), chunks.err.join('')], [r.stdout, r.stderr], what);
+          c.check?.(r);
+        }
+        if (c.pidFile !== undefined) {
+          const pid = Number(fs.readFileSync(c.pidFile, 'utf8'));
+          await waitFor(`${what}: pid ${pid} to be gone`, async () => processGone(pid), 5000, 20);
+        }
+      }
+    }
+  } finally {
+    await local.close();
+    await remote.close();
+  }
 });
 
 test('connection reuse: 20 concurrent execs share one TCP connection, at most 10 sessions at once', async () => {

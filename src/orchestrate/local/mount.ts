@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, HostError, UsageError } from '../../errors.js';
 import { resolveReal } from '../../fsutil.js';
+import { toShell } from '../shell.js';
 
 export type MountMode = 'Mount' | 'SudoMount' | 'NoMount';
 export const MOUNT_MODES: readonly MountMode[] = ['Mount', 'SudoMount', 'NoMount'];
@@ -120,11 +121,6 @@ export const execCommand: Exec = (cmd, args) => new Promise((resolve) => {
   });
 });
 
-/** Quote an argv for display (never for execution). */
-export function displayCommand(argv: readonly string[]): string {
-  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
-}
-
 export interface MountDeps {
   readMounts?: TextReader;
   readMeminfo?: TextReader;
@@ -207,7 +203,7 @@ async function runChecked(exec: Exec, prefix: readonly string[], argv: readonly 
   const full = [...prefix, ...argv];
   const r = await exec(full[0]!, full.slice(1));
   if (r.code !== 0) {
-    throw new HostError(os.hostname(), `'${displayCommand(full)}' failed with exit code ${r.code}: ${r.stderr.trim() || '(no stderr)'}`, { hint });
+    throw new HostError(os.hostname(), `'${toShell(full)}' failed with exit code ${r.code}: ${r.stderr.trim() || '(no stderr)'}`, { hint });
   }
 }
 
