@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { TestHosts } from '../harness/hosts.js';
 import { CLI } from '../harness/cluster.js';
 import path from 'node:path';
-import { isRoot, needsRoot } from '../harness/root.js';
+import { assertRoot, needsRoot } from '../harness/root.js';
 
 const skip = needsRoot('network namespaces, sshd');
 const DIST_SRC = path.dirname(CLI);
 
 /** Run an ES module script in the control namespace of `n` fresh test hosts; its stdout as JSON. */
 async function onHosts(n: number, script: string): Promise<unknown> {
-  if (!isRoot) throw new Error('CI is set but the tests do not run as root: the test hosts need root');
+  assertRoot('the test hosts (network namespaces, sshd)');
   const hosts = await TestHosts.create(n);
   try {
     const r = await hosts.runControl([process.execPath, '--input-type=module', '-e', script], { timeoutMs: 100_000 });

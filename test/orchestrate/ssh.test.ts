@@ -389,7 +389,7 @@ test('a command running when the connection drops rejects with unreachable', asy
   await withPool(p, async () => {
     await p.connect('127.0.0.1');
     const running = p.exec('127.0.0.1', 'sleep 3');
-    while (srv.activeSessions() === 0) await new Promise((r) => setTimeout(r, 10));
+    await waitFor('the command to run on the server', () => srv.activeSessions() > 0, { timeoutMs: 10_000, everyMs: 10 });
     srv.dropAll();
     await assert.rejects(running, sshError('unreachable', '[127.0.0.1] connection to 127.0.0.1 lost while running: sleep 3'));
   });
