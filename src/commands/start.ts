@@ -13,7 +13,8 @@ import {
 } from '../orchestrate/local/service.js';
 import { parseClusterOptions, CLUSTER_OPTIONS_HELP } from '../orchestrate/cluster.js';
 import { clusterStart } from '../orchestrate/clusterOps.js';
-import { withCluster } from './cluster.js';
+import { stepReply, withCluster } from './cluster.js';
+import { mergeFormat, type StartResult } from '../orchestrate/protocol.js';
 import { UsageError } from '../errors.js';
 
 export const START_ACTIONS = ['all', 'local', 'master', 'masters', 'worker', 'workers'] as const;
@@ -138,9 +139,13 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (args: string[]) => {
       const { rest, opts: clusterOpts } = parseClusterOptions(args);
       const parsed = parseStartArgs(rest);
+      // `--json` on master, worker, local: machine mode (the protocol reply; what the orchestrator runs).
+      const local = 'error' in parsed || !(parsed.action === 'all' || parsed.action === 'masters' || parsed.action === 'workers');
+      const machine = local && clusterOpts.json;
       if ('error' in parsed) {
         ctx.err(`${chalk.red('Error:')} ${parsed.error}`);
         ctx.err(START_USAGE);
+        if (machine) await stepReply(ctx, 'start', true, async () => { throw new UsageError(parsed.error); });
         ctx.setExitCode(1);
         return;
       }
@@ -151,15 +156,25 @@ export function register(program: Command, ctx: CliContext): void {
           clusterStart(session, what, { async: parsed.async, format: parsed.format, mountMode: parsed.mountMode ?? 'NoMount' }));
         return;
       }
-      if (rest.length !== args.length) throw new UsageError('--parallel, --dry-run, --json and --accept-new-host-keys apply to all, masters and workers');
-      const conf = ctx.conf();
-      const io = { out: (l: string) => ctx.out(l), err: (l: string) => ctx.err(l) };
-      const kinds = kindsForAction(parsed.action);
-      const opts: StartOptions = { flags: ctx.flags, async: parsed.async, format: parsed.format };
-      if (parsed.noLeaderWait) opts.noLeaderWait = true;
-      if (parsed.mountMode) opts.mountMode = parsed.mountMode;
-      await precheckStart(conf, kinds, opts, io);
-      if (kinds.includes('master')) await startMaster(conf, opts, io);
-      if (kinds.includes('worker')) await startWorker(conf, opts, io);
+      const action = parsed.action;
+      await stepReply(ctx, 'start', machine, async (io) => {
+        if (rest.length !== args.length - args.filter((a) => a === '--json').length) {
+          throw new UsageError('--parallel, --dry-run and --accept-new-host-keys apply to all, masters and workers');
+        }
+        const conf = ctx.conf();
+        const kinds = kindsForAction(action);
+        const opts: StartOptions = { flags: ctx.flags, async: parsed.async, format: parsed.format };
+        if (parsed.noLeaderWait) opts.noLeaderWait = true;
+        if (parsed.mountMode) opts.mountMode = parsed.mountMode;
+        await precheckStart(conf, kinds, opts, io);
+        const parts = [
+          ...(kinds.includes('master') ? [await startMaster(conf, opts, io)] : []),
+          ...(kinds.includes('worker') ? [await startWorker(conf, opts, io)] : []),
+        ];
+        const result: StartResult = { processes: parts.flatMap((p) => p.processes) };
+        const formatted = parts.flatMap((p) => (p.formatted ? [p.formatted] : []));
+        if (formatted.length) result.formatted = mergeFormat(formatted);
+        return result;
+      });
     });
 }

@@ -7,7 +7,7 @@ import { DEFAULT_STOP_GRACE_MS } from '../orchestrate/local/processes.js';
 import { kindsForAction, stopHere } from '../orchestrate/local/service.js';
 import { parseClusterOptions, CLUSTER_OPTIONS_HELP } from '../orchestrate/cluster.js';
 import { clusterStop } from '../orchestrate/clusterOps.js';
-import { withCluster } from './cluster.js';
+import { stepReply, withCluster } from './cluster.js';
 import { UsageError } from '../errors.js';
 
 export const STOP_ACTIONS = ['all', 'local', 'master', 'masters', 'worker', 'workers'] as const;
@@ -75,11 +75,15 @@ export function register(program: Command, ctx: CliContext): void {
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', `\n${STOP_USAGE.split('\n').slice(2).join('\n')}\n\n${CLUSTER_OPTIONS_HELP}\n${EXAMPLES}`)
     .action(async (args: string[]) => {
-      const { rest } = parseClusterOptions(args);
+      const { rest, opts: clusterOpts } = parseClusterOptions(args);
       const parsed = parseStopArgs(rest);
+      const cluster = !('error' in parsed) && (parsed.action === 'all' || parsed.action === 'masters' || parsed.action === 'workers');
+      // `--json` on master, worker, local: machine mode (the protocol reply; what the orchestrator runs).
+      const machine = !cluster && clusterOpts.json;
       if ('error' in parsed) {
         ctx.err(`${chalk.red('Error:')} ${parsed.error}`);
         ctx.err(STOP_USAGE);
+        if (machine) await stepReply(ctx, 'stop', true, async () => { throw new UsageError(parsed.error); });
         ctx.setExitCode(1);
         return;
       }
@@ -93,11 +97,13 @@ export function register(program: Command, ctx: CliContext): void {
         await withCluster(ctx, args, 'stop', (session) => clusterStop(session, what, { soft: parsed.soft }));
         return;
       }
-      if (rest.length !== args.length) throw new UsageError('--parallel, --dry-run, --json and --accept-new-host-keys apply to all, masters and workers');
-      const conf = ctx.conf();
-      const io = { out: (l: string) => ctx.out(l), err: (l: string) => ctx.err(l) };
-      const startOrder = kindsForAction(parsed.action);
-      const kinds: ProcessKind[] = [...startOrder].reverse(); // workers before masters
-      await stopHere(conf, kinds, { soft: parsed.soft }, io);
+      const action = parsed.action;
+      await stepReply(ctx, 'stop', machine, async (io) => {
+        if (rest.length !== args.length - args.filter((a) => a === '--json').length) {
+          throw new UsageError('--parallel, --dry-run and --accept-new-host-keys apply to all, masters and workers');
+        }
+        const kinds: ProcessKind[] = [...kindsForAction(action)].reverse(); // workers before masters
+        return { processes: await stopHere(ctx.conf(), kinds, { soft: parsed.soft }, io) };
+      });
     });
 }
