@@ -34,10 +34,10 @@ export type Step =
   | { kind: 'start'; host: string; role: Role; args: readonly string[]; names?: string[]; running?: { name: string; pid?: number | undefined }[]; formats?: string[]; needsLeader?: boolean }
   /** `alluxio stop master|worker [-s] --json`. `pids`: what the facts say runs (unknown: undefined). */
   | { kind: 'stop'; host: string; role: Role; args: readonly string[]; pids?: { name: string; pid?: number | undefined }[] }
-  /** `alluxio formatJournal [-s] --json`; `folders`: the journals it formats. */
-  | { kind: 'formatJournal'; host: string; args: readonly string[]; folders?: string[] }
-  /** `alluxio formatWorker [-s] --json`; `dirs`: the data folders it formats. */
-  | { kind: 'formatWorker'; host: string; args: readonly string[]; dirs?: string[] }
+  /** `alluxio formatJournal [-s] --json`; `folders`: the journals it formats, `skipped`: those -s leaves (the host says so). */
+  | { kind: 'formatJournal'; host: string; args: readonly string[]; folders?: string[]; skipped?: string[] }
+  /** `alluxio formatWorker [-s] --json`; `dirs`: the data folders it formats, `skipped`: those -s leaves. */
+  | { kind: 'formatWorker'; host: string; args: readonly string[]; dirs?: string[]; skipped?: string[] }
   /** Ask the masters until one leads (embedded journal). */
   | { kind: 'waitLeader'; hosts: string[] }
   /** Nothing to run on the host: recorded as `status` with `reason`. */
@@ -123,10 +123,11 @@ function startPhases(verb: 'start' | 'format+start', hosts: readonly HostInput[]
     const masters = mastersOf(f);
     const running = masters.filter((m) => m.running).map((m) => ({ name: m.name, pid: m.pid }));
     const toStart = masters.filter((m) => !m.running).map((m) => m.name);
+    // -f: formatting is refused while a master of the host runs (as the host's precheck does).
+    const refused = format ? formatWhileRunning('host', runningOn(h, ['master'])) : undefined;
+    if (refused) return { kind: 'refuse', host: h.host, phase: 'start master', error: refused };
     if (!toStart.length) return { kind: 'skip', host: h.host, phase: 'start master', status: 'ok', reason: alreadyRunning('master', running) };
     if (format) {
-      const refused = formatWhileRunning('host', runningOn(h, ['master']));
-      if (refused) return { kind: 'refuse', host: h.host, phase: 'start master', error: refused };
       const journals = journalsOf(f);
       const unsafe = journals.flatMap((j) => { const d = journalFormat(j, false); return typeof d === 'object' ? [d.refused] : []; });
       if (unsafe.length) return { kind: 'refuse', host: h.host, phase: 'start master', error: formatPathRefusals(unsafe.map((reason) => ({ host: h.host, reason })))! };
@@ -141,6 +142,8 @@ function startPhases(verb: 'start' | 'format+start', hosts: readonly HostInput[]
     const base = { kind: 'start' as const, host: h.host, role: 'worker' as const, args, ...(o.workersNeedLeader ? { needsLeader: true } : {}) };
     const f = h.facts;
     if (!f) return base;
+    const refused = format ? formatWhileRunning('host', runningOn(h, ['worker'])) : undefined;
+    if (refused) return { kind: 'refuse', host: h.host, phase: 'start worker', error: refused };
     if (f.worker.running) return { kind: 'skip', host: h.host, phase: 'start worker', status: 'ok', reason: alreadyRunning('worker', [{ name: 'worker', pid: f.worker.pid }]) };
     if (format) {
       const d = workerFormat(f.workerStorage, false);
@@ -213,15 +216,15 @@ function formatPlan(verb: 'format' | 'format -s', hosts: readonly HostInput[], o
     const r = runningOn(h, ['master']);
     if (r.length) return { kind: 'refuse', host: h.host, phase: 'format journal', error: formatWhileRunning('host', r)! };
     const todo: string[] = [];
+    const skipped: string[] = [];
     for (const j of journalsOf(f)) {
       const d = journalFormat(j, only);
       if (typeof d === 'object') unsafe.push({ host: h.host, reason: d.refused });
-      else if (d === 'format') todo.push(j.folder);
+      else (d === 'format' ? todo : skipped).push(j.folder);
     }
     const mine = unsafe.filter((u) => u.host === h.host);
     if (mine.length) return { kind: 'refuse', host: h.host, phase: 'format journal', error: formatPathRefusals(mine)! };
-    if (!todo.length) return { kind: 'skip', host: h.host, phase: 'format journal', status: 'ok', reason: 'already formatted (-s)' };
-    return { kind: 'formatJournal', host: h.host, args: ['formatJournal', ...args], folders: todo };
+    return { kind: 'formatJournal', host: h.host, args: ['formatJournal', ...args], folders: todo, ...(skipped.length ? { skipped } : {}) };
   });
   const workerSteps = hosts.filter((h) => h.worker).map((h): Step => {
     const f = h.facts;
@@ -233,9 +236,10 @@ function formatPlan(verb: 'format' | 'format -s', hosts: readonly HostInput[], o
       unsafe.push({ host: h.host, reason: d.refused });
       return { kind: 'refuse', host: h.host, phase: 'format worker', error: formatPathRefusals([{ host: h.host, reason: d.refused }])! };
     }
-    if (d === 'skip') return { kind: 'skip', host: h.host, phase: 'format worker', status: 'ok', reason: 'already formatted (-s)' };
-    const dirs = 'error' in f.workerStorage ? [] : f.workerStorage.filter((x) => !(only && x.exists)).map((x) => x.dataDir);
-    return { kind: 'formatWorker', host: h.host, args: ['formatWorker', ...args], dirs };
+    const storage = 'error' in f.workerStorage ? [] : f.workerStorage;
+    const skipped = storage.filter((x) => only && x.exists).map((x) => x.dataDir);
+    const dirs = storage.filter((x) => !(only && x.exists)).map((x) => x.dataDir);
+    return { kind: 'formatWorker', host: h.host, args: ['formatWorker', ...args], dirs, ...(skipped.length ? { skipped } : {}) };
   });
   const phases: Phase[] = [...pushPhase(hosts, o)];
   if (journalSteps.length) phases.push({ name: 'format journal', title: 'Formatting masters', steps: journalSteps });
@@ -263,9 +267,11 @@ export function renderStep(s: Step): string {
     case 'stop':
       return s.pids ? `stop ${s.pids.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}` : `stop ${s.role} (state unknown: no current install to ask; the host decides)`;
     case 'formatJournal':
-      return s.folders ? `format journal ${s.folders.join(', ')}` : 'format journal (state unknown; the host checks its paths)';
+      if (!s.folders) return 'format journal (state unknown; the host checks its paths)';
+      return [...(s.skipped ?? []).map((f) => `journal ${f} already formatted: skip`), ...(s.folders.length ? [`format journal ${s.folders.join(', ')}`] : [])].join('; ');
     case 'formatWorker':
-      return s.dirs ? `format worker storage ${s.dirs.join(', ')}` : 'format worker storage (state unknown; the host checks its paths)';
+      if (!s.dirs) return 'format worker storage (state unknown; the host checks its paths)';
+      return [...(s.skipped ?? []).map((d) => `worker data folder ${d} exists: skip`), ...(s.dirs.length ? [`format worker storage ${s.dirs.join(', ')}`] : [])].join('; ');
     case 'waitLeader':
       return `wait until one of ${s.hosts.join(', ')} leads`;
     case 'skip':
