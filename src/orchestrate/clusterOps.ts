@@ -32,8 +32,9 @@ function union(a: readonly string[], b2: readonly string[]): string[] { return [
  */
 async function hostInputs(s: ClusterSession, reachable: readonly string[], r: { masters: string[]; workers: string[] }): Promise<HostInput[]> {
   const current = reachable.filter((h) => s.installCurrent(h) && s.confCurrent(h) && !s.facts.has(h));
-  await s.gatherFacts(current);
-  return reachable.map((host) => ({
+  const answered = new Set(await s.gatherFacts(current));
+  // A current host whose facts could not be read has failed (the facts row says why): no steps.
+  return reachable.filter((h) => !current.includes(h) || answered.has(h)).map((host) => ({
     host, master: r.masters.includes(host), worker: r.workers.includes(host),
     installCurrent: s.installCurrent(host), confCurrent: s.confCurrent(host), installed: s.installed(host),
     facts: s.facts.get(host), servers: s.basics.get(host)?.servers,
@@ -249,7 +250,7 @@ export async function clusterFormat(s: ClusterSession, o: { onlyUnformatted: boo
     })));
     await apply(s, pushed);
     const ready = reachable.filter((h) => !s.rep.failedHosts().includes(h));
-    const inputs = (await hostInputs(s, ready, r)).filter((h) => h.facts);
+    const inputs = await hostInputs(s, ready, r);
     const known = new Set(inputs.map((h) => h.host));
     const p = makePlan(verb, inputs, { pushed: true });
     const unreachable = hosts.filter((h) => !known.has(h));
