@@ -129,3 +129,22 @@ test('a master that cannot serve: FAILED with the log tail, exit 1, no process l
   assert.equal(r.code, 0);
   assert.match(r.stdout, /^Removed stale pid file .*master\.pid: process \d+ is not running\nKilled 0 process\(es\) on /);
 });
+
+test('stop all with an alluxio.home that holds no install: a master started from this conf is named and left running, exit 1', async (t) => {
+  // alluxio.home (e.home) is empty: the master runs from this install, its pid file in the conf's run dir.
+  const e = await makeCliEnv({}, { masters: 'localhost\n', workers: 'localhost\n' });
+  t.after(() => killFromPidFiles(e));
+  const why = (r: { stdout: string; stderr: string }) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}\nlogs:\n${logsOf(e.logsDir)}`;
+  let r = await cli(e, ['formatJournal']);
+  assert.equal(r.code, 0, why(r));
+  r = await cli(e, ['start', '-a', 'master']);
+  assert.equal(r.code, 0, why(r));
+  const master = pidOf(e.runDir, 'master');
+  r = await cli(e, ['stop', 'all']);
+  assert.equal(r.code, 1, why(r));
+  assert.match(r.stdout, /^localhost +stop worker +skipped +not installed: nothing to stop$/m);
+  assert.match(r.stdout, new RegExp(`^localhost +stop master +failed +\\[localhost\\] alluxio\\.home holds no install, but master \\(pid ${master}, ${path.join(e.runDir, 'master.pid').replace(/[.]/g, '\\.')}\\) is running; left running$`, 'm'), why(r));
+  assert.match(r.stderr, /Hint: it was started from .*: set alluxio\.home=/);
+  assert.match(r.stderr, /1 host\(s\) failed: localhost/);
+  assert.ok(isOurServer(master, 'master'), 'the master was not touched');
+});
