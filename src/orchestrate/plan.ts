@@ -286,9 +286,19 @@ export function stepHost(s: Step): string | undefined {
   return s.kind === 'waitLeader' ? undefined : s.host;
 }
 
-/** The dry run's lines: `[host, text]` per step in phase order (host undefined: about the cluster). */
+/**
+ * The dry run's lines: one per host (its steps in phase order, joined with `; `), then the lines
+ * about the cluster as a whole (the leader wait, a refusal of everything): `[host, text]`, host
+ * undefined for those.
+ */
 export function renderPlan(p: Plan): [string | undefined, string][] {
-  const lines: [string | undefined, string][] = p.phases.flatMap((ph) => ph.steps.map((s) => [stepHost(s), renderStep(s)] as [string | undefined, string]));
-  if (p.refusal) lines.push([undefined, `REFUSED: ${p.refusal.message}`]);
-  return lines;
+  const byHost = new Map<string, string[]>();
+  const cluster: string[] = [];
+  for (const st of p.phases.flatMap((ph) => ph.steps)) {
+    const h = stepHost(st);
+    if (h === undefined) cluster.push(`then ${renderStep(st)}`);
+    else byHost.set(h, [...(byHost.get(h) ?? []), renderStep(st)]);
+  }
+  if (p.refusal) cluster.push(`REFUSED: ${p.refusal.message}`);
+  return [...[...byHost].map(([h, texts]): [string | undefined, string] => [h, texts.join('; ')]), ...cluster.map((t): [string | undefined, string] => [undefined, t])];
 }

@@ -23,15 +23,15 @@ function rendered(verb: Verb, input: HostInput, o: PlanOptions = {}): string[] {
 }
 
 const rows: [string, Verb, HostInput, string[], PlanOptions?][] = [
-  ['start, stale install: state unknown', 'start', { ...base, installCurrent: false, facts: undefined }, ['push install', 'start master (state unknown until the install is pushed; the host decides)']],
-  ['start, conf differs', 'start', { ...base, confCurrent: false, facts: undefined }, ['push conf', 'start master (state unknown until the install is pushed; the host decides)']],
+  ['start, stale install: state unknown', 'start', { ...base, installCurrent: false, facts: undefined }, ['push install; start master (state unknown until the install is pushed; the host decides)']],
+  ['start, conf differs', 'start', { ...base, confCurrent: false, facts: undefined }, ['push conf; start master (state unknown until the install is pushed; the host decides)']],
   ['start, already running', 'start', { ...base, facts: facts({ master: { running: true, pid: 42 } }) }, ['start master: master already running (pid 42)']],
   ['start, journal not formatted', 'start', { ...base, facts: facts({ journal: { folder: '/j', formatted: false } }) }, ['REFUSED: the journal folder /j (alluxio.master.journal.folder) is not formatted']],
   ['format+start formats then starts', 'format+start', { ...base, facts: facts({ journal: { folder: '/j', formatted: false } }) }, ['format journal /j; start master']],
-  ['format+start refused while the master runs', 'format+start', { ...base, worker: true, facts: facts({ master: { running: true, pid: 5 } }) }, ['REFUSED: [h1] cannot format while the master (pid 5) is running on this host', 'format worker storage /mnt/ramdisk/alluxioworker; start worker']],
-  ['start worker and master on one host', 'start', { ...base, worker: true }, ['start master', 'start worker']],
-  ['start -a SudoMount: the arguments', 'start', { ...base, worker: true }, ['start master', 'start worker'], { async: true, mountMode: 'SudoMount' }],
-  ['start with the embedded journal waits for a leader', 'start', base, ['start master', 'wait until one of h1 leads'], { embeddedHa: true }],
+  ['format+start refused while the master runs', 'format+start', { ...base, worker: true, facts: facts({ master: { running: true, pid: 5 } }) }, ['REFUSED: [h1] cannot format while the master (pid 5) is running on this host; format worker storage /mnt/ramdisk/alluxioworker; start worker']],
+  ['start worker and master on one host', 'start', { ...base, worker: true }, ['start master; start worker']],
+  ['start -a SudoMount: the arguments', 'start', { ...base, worker: true }, ['start master; start worker'], { async: true, mountMode: 'SudoMount' }],
+  ['start with the embedded journal waits for a leader', 'start', base, ['start master', 'then wait until one of h1 leads'], { embeddedHa: true }],
   ['stop running worker', 'stop', { ...base, master: false, worker: true, facts: facts({ worker: { running: true, pid: 9 } }) }, ['stop worker (pid 9)']],
   ['stop, nothing running', 'stop', base, ['stop master: no master was running']],
   ['stop never pushes', 'stop', { ...base, installCurrent: false, confCurrent: false, facts: undefined }, ['stop master (state unknown: no current install to ask; the host decides)']],
@@ -88,8 +88,7 @@ test('plan: format while anything of the cluster runs is refused as a whole, nam
   assert.ok(p.refusal instanceof HostError);
   assert.equal(p.refusal.message, '[h1] cannot format while master on h1 (pid 5), worker on h2 (pid 6) are running; nothing was formatted');
   assert.deepEqual(renderPlan(p).map(([h, t]) => `${h}: ${t}`), [
-    'h1: REFUSED: [h1] cannot format while the master (pid 5) is running on this host',
-    'h1: format worker storage /mnt/ramdisk/alluxioworker',
+    'h1: REFUSED: [h1] cannot format while the master (pid 5) is running on this host; format worker storage /mnt/ramdisk/alluxioworker',
     'h2: REFUSED: [h2] cannot format while the worker (pid 6) is running on this host',
     'h3: format worker storage /mnt/ramdisk/alluxioworker',
     'undefined: REFUSED: [h1] cannot format while master on h1 (pid 5), worker on h2 (pid 6) are running; nothing was formatted',
