@@ -19,8 +19,6 @@ import {
 } from './refusals.js';
 
 export type Verb = 'start' | 'format+start' | 'stop' | 'format' | 'format -s';
-/** @deprecated the old name of {@link Verb}. */
-export type Action = Verb;
 
 export type Role = 'master' | 'worker';
 

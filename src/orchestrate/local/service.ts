@@ -82,26 +82,30 @@ export interface FormatOptions {
   journalPort?: number;
 }
 
-/** The state of the journal of one master (`conf` is that master's configuration), as facts report it. */
-export function journalState(conf: Config): JournalState {
+/** The journal of one master (`conf`: that master's configuration) and, if wiping it is unsafe, checkSafeToWipe's error. */
+function journalCheck(conf: Config): { state: JournalState; unsafe?: unknown } {
   const folder = journalFolder(conf);
-  const j: JournalState = { folder, formatted: isJournalFormatted(folder) };
+  const state: JournalState = { folder, formatted: isJournalFormatted(folder) };
   try {
     checkSafeToWipe(folder, { protectedPaths: [{ path: conf.get('alluxio.home'), label: 'alluxio.home' }], marker: JOURNAL_MARKER });
+    return { state };
   } catch (e) {
-    j.refusal = (e as Error).message;
+    state.refusal = (e as Error).message;
+    return { state, unsafe: e };
   }
-  return j;
+}
+
+/** The state of the journal of one master, as facts report it. */
+export function journalState(conf: Config): JournalState {
+  return journalCheck(conf).state;
 }
 
 /** Check (without deleting) that the journal can be formatted (refusals.ts decides); false when `-s` skips it. */
 export function checkJournalFormat(conf: Config, opts: FormatOptions = {}): boolean {
-  const decision = journalFormat(journalState(conf), opts.onlyUnformatted === true);
+  const { state, unsafe } = journalCheck(conf);
+  const decision = journalFormat(state, opts.onlyUnformatted === true);
   if (decision === 'skip') return false;
-  if (decision !== 'format') {
-    // Throw checkSafeToWipe's own typed error (the decision says it refuses).
-    checkSafeToWipe(journalFolder(conf), { protectedPaths: [{ path: conf.get('alluxio.home'), label: 'alluxio.home' }], marker: JOURNAL_MARKER });
-  }
+  if (decision !== 'format') throw unsafe; // checkSafeToWipe's own typed error
   return true;
 }
 
@@ -198,7 +202,7 @@ export function requireFormattedJournal(...confs: Config[]): void {
 
 /** The info JSON fields a process state is read from (/api/v1/master/info, /api/v1/worker/info). */
 interface InfoJson {
-  pid?: unknown; instanceId?: unknown; configHash?: unknown; isLeader?: unknown; journalLastIndex?: unknown;
+  instanceId?: unknown; configHash?: unknown; isLeader?: unknown; journalLastIndex?: unknown;
   rpcPort?: unknown; webPort?: unknown;
 }
 
@@ -206,9 +210,9 @@ const num = (x: unknown): number | undefined => (typeof x === 'number' && Number
 const str = (x: unknown): string | undefined => (typeof x === 'string' && x !== '' ? x : undefined);
 
 /**
- * The typed state of a process for the protocol: pid, ports, readiness, and, from its info JSON
- * when it answered, its instance id, role, journal index and config hash (else the hash of the
- * configuration it was started with here).
+ * The typed state of a process for the protocol: pid (the one launched or found by its pid file),
+ * ports, readiness, and, from its info JSON when it answered, its instance id, role, journal index
+ * and config hash (else the hash of the configuration it was started with here).
  */
 export function processState(conf: Config, l: Launched, readiness: ProcessState['readiness'], info?: unknown): ProcessState {
   const i = (typeof info === 'object' && info !== null ? info : {}) as InfoJson;
@@ -217,7 +221,7 @@ export function processState(conf: Config, l: Launched, readiness: ProcessState[
     ? { rpc: num(i.rpcPort) ?? conf.getPort('alluxio.master.rpc.port'), web: num(i.webPort) ?? conf.getPort('alluxio.master.web.port'), journal: conf.getPort('alluxio.master.embedded.journal.port') }
     : { rpc: conf.getPort('alluxio.worker.rpc.port'), web: conf.getPort('alluxio.worker.web.port') };
   const st: ProcessState = {
-    kind, name, action: l.started ? 'started' : 'already-running', pid: num(i.pid) ?? l.pid, ports,
+    kind, name, action: l.started ? 'started' : 'already-running', pid: l.pid, ports,
     configHash: str(i.configHash) ?? configHash(conf),
   };
   if (readiness !== undefined) st.readiness = readiness;
