@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../../conf/index.js';
 import { INSTALL_ROOT } from '../../conf/installRoot.js';
-import { status, type ProcessTarget } from './processes.js';
+import { cmdlineMatches, isAlive, pidFile, procRef, readPidFile, type ProcessTarget } from './processes.js';
 import { cachedMasterLayout, masterRefsFromPidFiles, type MasterInstance } from './masters.js';
 import { journalState } from './service.js';
 import { planWorkerFormat } from '../../server/worker/format.js';
@@ -44,8 +44,10 @@ export interface HostFactsJson {
 
 export async function collectFacts(conf: Config): Promise<HostFactsJson> {
   const proc = (t: ProcessTarget) => {
-    const st = status(conf, t);
-    return st.running ? { running: true, pid: st.pid! } : { running: false };
+    // Read only (facts come before changes): a stale pid file is left for the step that acts to
+    // remove and report, unlike status().
+    const pid = readPidFile(pidFile(conf, t));
+    return pid !== undefined && isAlive(pid) && cmdlineMatches(pid, procRef(t).kind) ? { running: true, pid } : { running: false };
   };
   let layoutError: string | undefined;
   let instances: readonly MasterInstance[];
