@@ -143,13 +143,19 @@ export function register(program: Command, ctx: CliContext): void {
       const local = 'error' in parsed || !(parsed.action === 'all' || parsed.action === 'masters' || parsed.action === 'workers');
       const machine = local && clusterOpts.json;
       if ('error' in parsed) {
+        if (machine) {
+          // The Error line comes with the reply (stepReply), the usage before it.
+          ctx.err(START_USAGE);
+          await stepReply(ctx, 'start', true, async () => { throw new UsageError(parsed.error); });
+          return;
+        }
         ctx.err(`${chalk.red('Error:')} ${parsed.error}`);
         ctx.err(START_USAGE);
-        if (machine) await stepReply(ctx, 'start', true, async () => { throw new UsageError(parsed.error); });
         ctx.setExitCode(1);
         return;
       }
-      if (parsed.mountNote && !clusterOpts.json) ctx.out(parsed.mountNote);
+      if (parsed.mountNote && machine) ctx.err(parsed.mountNote); // human lines go to stderr in machine mode
+      else if (parsed.mountNote && !clusterOpts.json) ctx.out(parsed.mountNote);
       if (parsed.action === 'all' || parsed.action === 'masters' || parsed.action === 'workers') {
         const what = parsed.action;
         await withCluster(ctx, args, 'start', (session) =>

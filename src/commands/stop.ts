@@ -81,9 +81,14 @@ export function register(program: Command, ctx: CliContext): void {
       // `--json` on master, worker, local: machine mode (the protocol reply; what the orchestrator runs).
       const machine = !cluster && clusterOpts.json;
       if ('error' in parsed) {
+        if (machine) {
+          // The Error line comes with the reply (stepReply), the usage before it.
+          ctx.err(STOP_USAGE);
+          await stepReply(ctx, 'stop', true, async () => { throw new UsageError(parsed.error); });
+          return;
+        }
         ctx.err(`${chalk.red('Error:')} ${parsed.error}`);
         ctx.err(STOP_USAGE);
-        if (machine) await stepReply(ctx, 'stop', true, async () => { throw new UsageError(parsed.error); });
         ctx.setExitCode(1);
         return;
       }
