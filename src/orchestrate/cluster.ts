@@ -167,7 +167,8 @@ export class ClusterSession {
     this.rep.phase('Checking hosts');
     const results = await fanOut(hosts, this.opts.parallel, async (host) => {
       const t0 = Date.now();
-      const r = await this.exec.run(host, b.probeBasics(this.home, this.conf.get('alluxio.run.dir')), { timeoutMs: 30_000 });
+      const current = { installHash: this.localHash, confHash: this.localConfHash, flags: this.flags };
+      const r = await this.exec.run(host, b.probeBasics(this.home, this.conf.get('alluxio.run.dir'), current), { timeoutMs: 30_000 });
       const rtt = Date.now() - t0;
       // The shell's "command not found" (the probe is the first thing that needs node).
       if (r.code === 127) {
@@ -175,9 +176,11 @@ export class ClusterSession {
       }
       const reply = parseReply('probe', host, r);
       if (!reply.ok) throw replyError(reply.error, host);
-      const j = reply.result;
+      // Facts read in the same run (a current install) are kept; otherwise they are asked for later.
+      const { facts, factsError: _unread, ...j } = reply.result;
       const major = nodeMajor(j.node);
       if (major < MIN_NODE_MAJOR) throw new HostError(host, `node ${j.node} is too old; ${MIN_NODE_MAJOR} or newer is needed`, { hint: `upgrade Node.js on ${host}` });
+      if (facts) this.facts.set(host, facts);
       const basics: Basics = { ...j, rttMs: rtt, skewMs: j.timeMs - (t0 + rtt / 2) };
       this.basics.set(host, basics);
       return { detail: `node ${j.node}, ${this.installCurrent(host) ? 'install current' : 'install stale'}` };

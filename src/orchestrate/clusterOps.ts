@@ -249,6 +249,8 @@ export async function clusterFormat(s: ClusterSession, o: { onlyUnformatted: boo
       host, master: false, worker: false, installCurrent: s.installCurrent(host), confCurrent: s.confCurrent(host), installed: s.installed(host),
     })));
     await apply(s, pushed);
+    // Under the lock and after the push, every host's facts are read afresh (the probe's may be older).
+    s.facts.clear();
     const ready = reachable.filter((h) => !s.rep.failedHosts().includes(h));
     const inputs = await hostInputs(s, ready, r);
     const known = new Set(inputs.map((h) => h.host));

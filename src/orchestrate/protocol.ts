@@ -70,6 +70,10 @@ export interface PidFileState { name: string; kind: ProcessKind; pidFile: string
 export interface ProbeResult {
   node: string; installHash: string; confHash: string; hostname: string; timeMs: number;
   servers: PidFileState[];
+  /** The host's facts, when its install and conf are the controller's (read in the same run). */
+  facts?: HostFactsJson;
+  /** Why the facts could not be read (the controller then asks `alluxio facts`). */
+  factsError?: WireError;
 }
 
 export interface StepResults {
@@ -146,13 +150,16 @@ export function parseReply<S extends StepName>(step: S, host: string, run: RawRu
     return doc as HostReply<S>;
   }
   if (doc.ok === false) {
-    const e = doc.error;
-    if (!isObject(e) || typeof e.class !== 'string' || typeof e.code !== 'string' || typeof e.message !== 'string'
-      || (e.hint !== undefined && typeof e.hint !== 'string')) throw why('the error of the reply is malformed');
+    if (!isWireError(doc.error)) throw why('the error of the reply is malformed');
     if (run.code === 0) throw why('the step reported a failure but exited 0');
     return doc as HostReply<S>;
   }
   throw why('the reply has no ok field');
+}
+
+function isWireError(e: unknown): e is WireError {
+  return isObject(e) && typeof e.class === 'string' && typeof e.code === 'string' && typeof e.message === 'string'
+    && (e.hint === undefined || typeof e.hint === 'string');
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -214,6 +221,8 @@ export function checkResult(step: StepName, r: Record<string, unknown>): string 
           || (p.pid !== undefined && !(Number.isSafeInteger(p.pid) && (p.pid as number) > 0))
           || (p.cmd !== undefined && typeof p.cmd !== 'string')) return `servers[${i}]`;
       }
+      if (r.facts !== undefined && (!isObject(r.facts) || checkResult('facts', r.facts) !== undefined)) return 'facts';
+      if (r.factsError !== undefined && !isWireError(r.factsError)) return 'factsError';
       return undefined;
     }
     case 'facts':

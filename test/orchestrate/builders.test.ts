@@ -9,6 +9,7 @@ import { toShell } from '../../src/orchestrate/shell.js';
 import * as b from '../../src/orchestrate/builders/remote.js';
 import { confHash } from '../../src/orchestrate/install.js';
 import { parseReply } from '../../src/orchestrate/protocol.js';
+import { INSTALL_ROOT } from '../../src/conf/installRoot.js';
 import { killQuietly, spawnDummy } from './helpers.js';
 
 const cases: [string, readonly string[], string][] = [
@@ -69,6 +70,31 @@ test('probeBasics: the argv, and run locally it answers a probe reply: node, has
     killQuietly(server); killQuietly(other);
     fs.rmSync(home, { recursive: true, force: true });
   }
+});
+
+test('probeBasics with the expected hashes: the same run answers the install\'s facts; with other hashes, none', () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'alluxio-probe-'));
+  try {
+    fs.mkdirSync(path.join(home, 'conf'));
+    fs.writeFileSync(path.join(home, 'conf', 'alluxio-site.properties'), 'alluxio.master.hostname=h1\n');
+    fs.writeFileSync(path.join(home, '.install-hash'), 'feed\n');
+    fs.symlinkSync(path.join(INSTALL_ROOT, 'dist'), path.join(home, 'dist'));
+    const probe = (installHash: string) => {
+      const argv = b.probeBasics(home, path.join(home, 'run'), { installHash, confHash: confHash(path.join(home, 'conf')), flags: { 'alluxio.master.hostname': 'h9' } });
+      const r = spawnSync('sh', ['-c', toShell(argv)], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const reply = parseReply('probe', 'h1', { code: r.status!, stdout: r.stdout, stderr: r.stderr });
+      assert.ok(reply.ok);
+      return reply.result;
+    };
+    const current = probe('feed');
+    assert.equal(current.factsError, undefined, JSON.stringify(current.factsError));
+    assert.equal(current.facts?.hostname, os.hostname());
+    assert.equal(current.facts?.master.running, false);
+    const stale = probe('other');
+    assert.equal(stale.facts, undefined);
+    assert.equal(stale.installHash, 'feed');
+  } finally { fs.rmSync(home, { recursive: true, force: true }); }
 });
 
 test('envChecks: a busy port and an unwritable dir fail, a free port and a creatable dir pass', async () => {

@@ -62,18 +62,24 @@ function healthy(host: string, f: HostFactsJson): Answer {
 class FakeExecutor implements Executor {
   /** Every remote CLI step run: [host, args without --json and -D]. */
   readonly steps: [string, string[]][] = [];
+  /** Hosts whose probe answers their facts in the same run (as a current install does). */
+  readonly probeFacts = new Map<string, HostFactsJson>();
+  /** How many `alluxio facts` runs each host got. */
+  readonly factsRuns = new Map<string, number>();
   constructor(private readonly answers: Map<string, Answer>, private readonly hashes: { install: string; conf: string }) {}
   isLocal(): boolean { return false; }
   async run(host: string, argv: readonly string[], _opts?: RunOptions): Promise<ExecResult> {
     const res = (r: Partial<ExecResult>): ExecResult => ({ host, code: 0, stdout: '', stderr: '', ms: 1, ...r });
     if (argv[0] === 'node') {
-      return res({ stdout: json(okReply('probe', host, { node: process.version, installHash: this.hashes.install, confHash: this.hashes.conf, hostname: host, timeMs: Date.now(), servers: [] })) });
+      const facts = this.probeFacts.get(host);
+      return res({ stdout: json(okReply('probe', host, { node: process.version, installHash: this.hashes.install, confHash: this.hashes.conf, hostname: host, timeMs: Date.now(), servers: [], ...(facts ? { facts } : {}) })) });
     }
     if (argv[0] === 'sh' && argv[3] === 'lock') return res({ stdout: 'LOCKED\n' });
     if (argv[0] === 'sh' || argv[0] === 'rm') return res({});
     assert.ok(argv[0]!.endsWith('/bin/alluxio'), argv.join(' '));
     const args = argv.slice(1).filter((a) => a !== '--json' && !a.startsWith('-D'));
     if (args[0] !== 'facts') this.steps.push([host, args]);
+    else this.factsRuns.set(host, (this.factsRuns.get(host) ?? 0) + 1);
     const a = this.answers.get(host)!(args);
     if (a === 'timeout') throw new TimeoutError(`[${host}] ${args.join(' ')} timed out after 180 s`);
     return res(a);
@@ -199,3 +205,19 @@ for (const [name, verb, f] of verbs) {
     assert.deepEqual(real.exec.steps, planned);
   });
 }
+
+test('facts answered by the probe are used: no second run; format reads them again under the lock', async () => {
+  const { s, exec } = await session({ [M]: healthy(M, facts(M)), [W]: healthy(W, facts(W, { worker: { running: true, pid: 8 } })) });
+  exec.probeFacts.set(M, facts(M));
+  exec.probeFacts.set(W, facts(W, { worker: { running: true, pid: 8 } }));
+  assert.equal(await clusterStart(s, 'all', { async: false, format: false, mountMode: 'NoMount' }), 0);
+  assert.deepEqual([...exec.factsRuns], []);
+  assert.deepEqual(exec.steps, [[M, ['start', 'master']]]);
+  assert.equal(row(s, 'start worker', W).detail, 'worker already running (pid 8)');
+
+  const f = await session({ [M]: healthy(M, facts(M)), [W]: healthy(W, facts(W)) });
+  f.exec.probeFacts.set(M, facts(M));
+  f.exec.probeFacts.set(W, facts(W));
+  assert.equal(await clusterFormat(f.s, { onlyUnformatted: false }), 0);
+  assert.deepEqual([...f.exec.factsRuns].sort(), [[M, 1], [W, 1]]);
+});

@@ -11,7 +11,7 @@ import type { Config } from '../../conf/index.js';
 import { INSTALL_ROOT } from '../../conf/installRoot.js';
 import { cmdlineMatches, isAlive, pidFile, procRef, readPidFile, type ProcessTarget } from './processes.js';
 import { cachedMasterLayout, masterRefsFromPidFiles, type MasterInstance } from './masters.js';
-import { journalState } from './service.js';
+import { journalState } from './journalState.js';
 import { planWorkerFormat } from '../../server/worker/format.js';
 import { confHash, INSTALL_HASH_FILE } from '../install.js';
 

@@ -8,10 +8,11 @@
 import os from 'node:os';
 import type { Config } from '../../conf/index.js';
 import { HostError, TimeoutError, UsageError } from '../../errors.js';
-import { checkSafeToWipe, formatJournal, isJournalFormatted, JOURNAL_MARKER } from '../../journal/format.js';
+import { formatJournal, isJournalFormatted } from '../../journal/format.js';
 import { configHash } from '../../conf/effective.js';
 import type { FormatResult, ProcessState } from '../protocol.js';
-import { formatWhileRunning, journalFormat, startUnformatted, type JournalState } from '../refusals.js';
+import { formatWhileRunning, journalFormat, startUnformatted } from '../refusals.js';
+import { journalCheck } from './journalState.js';
 import { formatWorkerStorage, planWorkerFormat } from '../../server/worker/format.js';
 import { journalFolder } from '../../journal/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -80,24 +81,6 @@ export interface FormatOptions {
   rejoin?: boolean;
   /** Several masters on this host: only the one with this embedded journal port. */
   journalPort?: number;
-}
-
-/** The journal of one master (`conf`: that master's configuration) and, if wiping it is unsafe, checkSafeToWipe's error. */
-function journalCheck(conf: Config): { state: JournalState; unsafe?: unknown } {
-  const folder = journalFolder(conf);
-  const state: JournalState = { folder, formatted: isJournalFormatted(folder) };
-  try {
-    checkSafeToWipe(folder, { protectedPaths: [{ path: conf.get('alluxio.home'), label: 'alluxio.home' }], marker: JOURNAL_MARKER });
-    return { state };
-  } catch (e) {
-    state.refusal = (e as Error).message;
-    return { state, unsafe: e };
-  }
-}
-
-/** The state of the journal of one master, as facts report it. */
-export function journalState(conf: Config): JournalState {
-  return journalCheck(conf).state;
 }
 
 /** Check (without deleting) that the journal can be formatted (refusals.ts decides); false when `-s` skips it. */
