@@ -1,6 +1,10 @@
 /** Shared by the verbs that act on the hosts of conf/masters and conf/workers. */
+import os from 'node:os';
 import type { CliContext } from './context.js';
 import { ClusterSession, parseClusterOptions } from '../orchestrate/cluster.js';
+import { errorReply, okReply, type HostReply, type StepName, type StepResults } from '../orchestrate/protocol.js';
+import type { Io } from '../orchestrate/local/service.js';
+import { describeError } from './errorOutput.js';
 
 /**
  * Parse the cluster options out of `args`, open a session (hosts files, SSH pool), run `fn`,
@@ -21,4 +25,36 @@ export async function withCluster(
   } finally {
     await session.close();
   }
+}
+
+/**
+ * Run a per-host step (start, stop, formatJournal, formatWorker, facts) for a person or, with
+ * `--json` (machine mode: what the orchestrator runs over SSH), for the controller: then the
+ * human lines go to stderr unchanged, stdout carries exactly one line, the protocol reply
+ * (src/orchestrate/protocol.ts), and the exit code is non-zero exactly when the reply says
+ * ok=false (a typed error becomes its WireError; the person still gets `Error:`/`Hint:` lines).
+ */
+export async function stepReply<S extends StepName>(
+  ctx: CliContext, step: S, machine: boolean, run: (io: Io) => Promise<StepResults[S]>,
+): Promise<void> {
+  if (!machine) {
+    await run({ out: (l) => ctx.out(l), err: (l) => ctx.err(l) });
+    return;
+  }
+  const io: Io = { out: (l) => ctx.err(l), err: (l) => ctx.err(l) };
+  let reply: HostReply<S>;
+  try {
+    reply = okReply(step, os.hostname(), await run(io));
+  } catch (e) {
+    const { lines, exitCode } = describeError(e);
+    for (const l of lines) ctx.err(l);
+    reply = errorReply(step, os.hostname(), e);
+    ctx.setExitCode(exitCode === 0 ? 1 : exitCode);
+  }
+  ctx.out(JSON.stringify(reply));
+}
+
+/** Take `--json` (machine mode) out of a per-host step's arguments. */
+export function machineMode(args: readonly string[]): { machine: boolean; rest: string[] } {
+  return { machine: args.includes('--json'), rest: args.filter((a) => a !== '--json') };
 }

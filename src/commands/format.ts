@@ -8,7 +8,8 @@ import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import type { Config } from '../conf/index.js';
 import { UsageError } from '../errors.js';
-import { formatHere, localMasters, refuseWhileRunning } from '../orchestrate/local/service.js';
+import { formatHere, localMasters, refuseWhileRunning, type Io } from '../orchestrate/local/service.js';
+import type { FormatResult } from '../orchestrate/protocol.js';
 import { cachedMasterLayout, isHa } from '../orchestrate/local/masters.js';
 import { embeddedSetup } from '../journal/index.js';
 import { checkReseed, runningTargets, type QuorumView } from '../journal/format.js';
@@ -16,7 +17,7 @@ import { masterRpcAddresses } from '../client/masterClient.js';
 import { CHANNEL_OPTIONS, callUnary, protos } from '../rpc.js';
 import { clusterFormat } from '../orchestrate/clusterOps.js';
 import { CLUSTER_OPTIONS_HELP } from '../orchestrate/cluster.js';
-import { withCluster } from './cluster.js';
+import { machineMode, stepReply, withCluster } from './cluster.js';
 import { ensureClusterSecret, secretFileOf } from '../clusterSecret.js';
 
 /**
@@ -32,7 +33,7 @@ async function withSecret(ctx: CliContext, args: readonly string[], run: () => P
   if (created) ctx.out(`Created the cluster secret ${file} (pushed with conf/ to every host)`);
 }
 
-function io(ctx: CliContext) {
+function io(ctx: CliContext): Io {
   return { out: (l: string) => ctx.out(l), err: (l: string) => ctx.err(l) };
 }
 
@@ -94,13 +95,13 @@ async function probeQuorum(conf: Config): Promise<{ quorum?: QuorumView; answeri
  * snapshot when needed) and is refused when it still runs or when the quorum could not spare it;
  * while no master answers it is an ordinary format. See docs/processes.md.
  */
-async function formatJournalCommand(ctx: CliContext, args: readonly string[]): Promise<void> {
+async function formatJournalCommand(ctx: CliContext, args: readonly string[], io: Io): Promise<FormatResult> {
   const { onlyUnformatted, journalPort } = journalArgs(args);
   const conf = ctx.conf();
   let rejoin = false;
   const layout = await cachedMasterLayout(conf);
   // A master running on this host is named by its pid at once, before asking the cluster.
-  refuseWhileRunning(conf, ['master'], io(ctx));
+  refuseWhileRunning(conf, ['master'], io);
   if (isHa(layout)) {
     // Each local master's own configuration names its journal id (several masters on this host).
     const targets = localMasters(layout.instances, journalPort).flatMap((m) => embeddedSetup(m.conf)?.id ?? []);
@@ -113,12 +114,13 @@ async function formatJournalCommand(ctx: CliContext, args: readonly string[]): P
     }
     const { quorum, answering } = probe;
     rejoin = checkReseed(targets, quorum, answering);
-    if (rejoin) ctx.out(`The embedded journal runs with leader ${quorum!.leader}: re-seeding ${targets.join(', ')}`);
+    if (rejoin) io.out(`The embedded journal runs with leader ${quorum!.leader}: re-seeding ${targets.join(', ')}`);
   }
-  await formatHere(conf, ['master'], io(ctx), { onlyUnformatted, rejoin, ...(journalPort !== undefined ? { journalPort } : {}) });
+  const result = await formatHere(conf, ['master'], io, { onlyUnformatted, rejoin, ...(journalPort !== undefined ? { journalPort } : {}) });
   if (rejoin) {
-    ctx.out('Start the master: it rejoins the quorum as RECOVERING (no vote) and catches up from the leader; check with: alluxio fsadmin journal quorum info -domain MASTER');
+    io.out('Start the master: it rejoins the quorum as RECOVERING (no vote) and catches up from the leader; check with: alluxio fsadmin journal quorum info -domain MASTER');
   }
+  return result;
 }
 
 const SAFETY = `
@@ -153,11 +155,12 @@ Examples:
 
   program.command('formatJournal')
     .description("format this host's journal folder (alluxio.master.journal.folder; every local master's with several masters here)")
-    .usage('[-s] [--journal-port <port>]')
+    .usage('[-s] [--journal-port <port>] [--json]')
     .argument('[args...]')
     .allowUnknownOption()
     .addHelpText('after', `
 --journal-port <port>  With several masters on this host: only the one with this embedded journal port.
+--json                 Machine mode: human lines to stderr, one protocol reply (JSON) on stdout.
 ${SAFETY}
 
 Re-seeding one master of a running embedded journal: when the other masters answer with a leader,
@@ -168,16 +171,20 @@ not vote) and catches up from the leader. With masters running but no leader it 
 Examples:
   alluxio formatJournal
   alluxio formatJournal --journal-port 19201`)
-    .action(async (args: string[]) => formatJournalCommand(ctx, args));
+    .action(async (args: string[]) => {
+      const { machine, rest } = machineMode(args);
+      await stepReply(ctx, 'formatJournal', machine, (out) => formatJournalCommand(ctx, rest, out));
+    });
 
   program.command('formatWorker')
     .description("format this host's worker storage (<tier dir>/<alluxio.worker.data.folder>)")
-    .usage('[-s]')
+    .usage('[-s] [--json]')
     .argument('[args...]')
     .allowUnknownOption()
     .addHelpText('after', `${SAFETY}\n\nExample:\n  alluxio formatWorker`)
     .action(async (args: string[]) => {
-      await formatHere(ctx.conf(), ['worker'], io(ctx), { onlyUnformatted: onlyS('formatWorker', args) });
+      const { machine, rest } = machineMode(args);
+      await stepReply(ctx, 'formatWorker', machine, (out) => formatHere(ctx.conf(), ['worker'], out, { onlyUnformatted: onlyS('formatWorker', rest) }));
     });
 
   program.command('formatMaster')

@@ -7,7 +7,9 @@ import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { usageFailure } from './errorOutput.js';
 import { HostError, UsageError } from '../errors.js';
-import { CLUSTER_OPTIONS_HELP, parseClusterOptions, tail, type ClusterSession } from '../orchestrate/cluster.js';
+import { CLUSTER_OPTIONS_HELP, lineSplitter, parseClusterOptions, tail, type ClusterSession } from '../orchestrate/cluster.js';
+import { fanOut } from '../orchestrate/runner.js';
+import { alluxio } from '../orchestrate/builders/remote.js';
 import { mountRamdisk, unmountRamdisk, type UnmountMode } from '../orchestrate/local/mount.js';
 import { status } from '../orchestrate/local/processes.js';
 import { withCluster } from './cluster.js';
@@ -98,10 +100,20 @@ async function mountOnWorkers(s: ClusterSession, action: MountAction): Promise<n
   const reachable = await s.checkHosts(hosts);
   await s.lock();
   try {
-    const ready = await s.push(reachable);
-    // The host's own lines are streamed as [host] lines; the summary shows its last one as it is.
-    await s.runPhase(action.toLowerCase(), `${action} on ${ready.length} worker host(s)`, ready, () => remote,
-      (_h, r) => ({ status: 'ok', detail: tail(r, 1) || 'done' }));
+    const stale = reachable.filter((h) => !s.installCurrent(h) || !s.confCurrent(h));
+    const failed = await s.push(stale.map((host) => ({ host, install: !s.installCurrent(host), conf: !s.confCurrent(host) })));
+    const ready = reachable.filter((h) => !failed.has(h));
+    // The host's own lines stream as [host] lines; its exit code says whether it worked.
+    s.rep.phase(`${action} on ${ready.length} worker host(s)`);
+    const results = await fanOut(ready, s.opts.parallel, async (host) => {
+      const out = lineSplitter((l) => s.rep.host(host, l));
+      const err = lineSplitter((l) => s.rep.host(host, l, 'err'));
+      const r = await s.exec.run(host, alluxio(s.home, [...remote, ...s.defines()]), { timeoutMs: 180_000, onStdout: out.push, onStderr: err.push });
+      out.flush(); err.flush();
+      if (r.code !== 0) throw new HostError(host, `alluxio ${remote.join(' ')} failed (exit ${r.code}${r.signal ? `, ${r.signal}` : ''}):\n${tail(r)}`);
+      return { detail: `${action} done` };
+    });
+    s.rep.record(action.toLowerCase(), results);
     await s.audit(ready);
   } finally {
     await s.unlock();

@@ -16,7 +16,8 @@ import {
 } from '../orchestrate/local/service.js';
 import { parseClusterOptions, CLUSTER_OPTIONS_HELP } from '../orchestrate/cluster.js';
 import { clusterStart } from '../orchestrate/clusterOps.js';
-import { withCluster } from './cluster.js';
+import { stepReply, withCluster } from './cluster.js';
+import { mergeFormat, type StartResult } from '../orchestrate/protocol.js';
 import { UsageError } from '../errors.js';
 
 export const START_ACTIONS = ['all', 'local', 'master', 'masters', 'worker', 'workers', 'restart_worker', 'restart_workers'] as const;
@@ -158,14 +159,14 @@ export function parseStartArgs(argv: readonly string[]): StartArgs | { error: st
  * `restart_worker`: start a worker here only if none runs, as Alluxio (no mount; the ramdisk is
  * used as it is). With one running nothing is done, and the readiness check is skipped.
  */
-async function restartWorker(conf: Config, async: boolean, flags: Readonly<Record<string, string>>, io: Io): Promise<void> {
+async function restartWorker(conf: Config, async: boolean, flags: Readonly<Record<string, string>>, io: Io): Promise<StartResult> {
   const st = status(conf, 'worker');
   if (st.running) {
     io.out(`worker is already running (pid ${st.pid}); not restarting it`);
     io.out('Skipping the monitor checks...');
-    return;
+    return { processes: [{ kind: 'worker', name: 'worker', action: 'already-running', pid: st.pid! }] };
   }
-  await startWorker(conf, { flags, async, mountMode: 'NoMount' }, io);
+  return startWorker(conf, { flags, async, mountMode: 'NoMount' }, io);
 }
 
 /** After `restart_workers`: which hosts were down (started and checked), or Alluxio's skip line. */
@@ -185,8 +186,21 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (args: string[]) => {
       const { rest, opts: clusterOpts } = parseClusterOptions(args);
       const parsed = parseStartArgs(rest);
-      if ('error' in parsed) { usageFailure(ctx, parsed.error, START_USAGE); return; }
-      if (parsed.mountNote && !clusterOpts.json) ctx.out(parsed.mountNote);
+      // `--json` on master, worker, local: machine mode (the protocol reply; what the orchestrator runs).
+      const local = 'error' in parsed || !(parsed.action === 'all' || parsed.action === 'masters' || parsed.action === 'workers');
+      const machine = local && clusterOpts.json;
+      if ('error' in parsed) {
+        if (machine) {
+          // The Error line comes with the reply (stepReply), the usage before it.
+          ctx.err(START_USAGE);
+          await stepReply(ctx, 'start', true, async () => { throw new UsageError(parsed.error); });
+          return;
+        }
+        usageFailure(ctx, parsed.error, START_USAGE);
+        return;
+      }
+      if (parsed.mountNote && machine) ctx.err(parsed.mountNote); // human lines go to stderr in machine mode
+      else if (parsed.mountNote && !clusterOpts.json) ctx.out(parsed.mountNote);
       if (parsed.action === 'restart_workers') {
         await withCluster(ctx, args, 'start', async (session) => {
           const code = await clusterStart(session, 'workers', { async: parsed.async, format: false, mountMode: 'NoMount' });
@@ -201,23 +215,32 @@ export function register(program: Command, ctx: CliContext): void {
           clusterStart(session, what, { async: parsed.async, format: parsed.format, mountMode: parsed.mountMode ?? 'NoMount' }));
         return;
       }
-      if (rest.length !== args.length) throw new UsageError('--parallel, --dry-run, --json and --accept-new-host-keys apply to all, masters and workers');
-      const conf = ctx.conf();
-      const io = { out: (l: string) => ctx.out(l), err: (l: string) => ctx.err(l) };
-      if (parsed.action === 'restart_worker') { await restartWorker(conf, parsed.async, ctx.flags, io); return; }
-      const kinds = kindsForAction(parsed.action);
-      const opts: StartOptions = { flags: ctx.flags, async: parsed.async, format: parsed.format };
-      if (parsed.noLeaderWait) opts.noLeaderWait = true;
-      if (parsed.mountMode) opts.mountMode = parsed.mountMode;
-      if (parsed.cache !== undefined) {
-        checkRamCacheRestore(parsed.cache, memTierPaths(conf)); // before anything starts
-        opts.ramCache = parsed.cache;
-      }
-      await precheckStart(conf, kinds, opts, io);
-      if (kinds.includes('master')) await startMaster(conf, opts, io);
-      if (kinds.includes('worker')) {
-        const w = await startWorker(conf, opts, io);
-        if (!w.started && parsed.cache !== undefined) io.out(`The ramdisk was not restored from ${parsed.cache}: the worker already runs and uses it`);
-      }
+      const action = parsed.action;
+      await stepReply(ctx, 'start', machine, async (io) => {
+        if (rest.length !== args.length - args.filter((a) => a === '--json').length) {
+          throw new UsageError('--parallel, --dry-run and --accept-new-host-keys apply to all, masters and workers');
+        }
+        const conf = ctx.conf();
+        if (action === 'restart_worker') return restartWorker(conf, parsed.async, ctx.flags, io);
+        const kinds = kindsForAction(action);
+        const opts: StartOptions = { flags: ctx.flags, async: parsed.async, format: parsed.format };
+        if (parsed.noLeaderWait) opts.noLeaderWait = true;
+        if (parsed.mountMode) opts.mountMode = parsed.mountMode;
+        if (parsed.cache !== undefined) {
+          checkRamCacheRestore(parsed.cache, memTierPaths(conf)); // before anything starts
+          opts.ramCache = parsed.cache;
+        }
+        await precheckStart(conf, kinds, opts, io);
+        const parts = [
+          ...(kinds.includes('master') ? [await startMaster(conf, opts, io)] : []),
+          ...(kinds.includes('worker') ? [await startWorker(conf, opts, io)] : []),
+        ];
+        const worker = parts.flatMap((p) => p.processes).find((p) => p.kind === 'worker');
+        if (worker?.action === 'already-running' && parsed.cache !== undefined) io.out(`The ramdisk was not restored from ${parsed.cache}: the worker already runs and uses it`);
+        const result: StartResult = { processes: parts.flatMap((p) => p.processes) };
+        const formatted = parts.flatMap((p) => (p.formatted ? [p.formatted] : []));
+        if (formatted.length) result.formatted = mergeFormat(formatted);
+        return result;
+      });
     });
 }

@@ -7,7 +7,7 @@ import { DEFAULT_STOP_GRACE_MS } from '../orchestrate/local/processes.js';
 import { kindsForAction, stopHere } from '../orchestrate/local/service.js';
 import { parseClusterOptions, CLUSTER_OPTIONS_HELP } from '../orchestrate/cluster.js';
 import { clusterStop } from '../orchestrate/clusterOps.js';
-import { withCluster } from './cluster.js';
+import { stepReply, withCluster } from './cluster.js';
 import { UsageError } from '../errors.js';
 import { memTierPaths } from '../orchestrate/local/mount.js';
 import { planRamCacheSave, saveRamCache } from '../orchestrate/local/ramcache.js';
@@ -97,9 +97,21 @@ export function register(program: Command, ctx: CliContext): void {
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', `\n${STOP_USAGE.split('\n').slice(2).join('\n')}\n\n${CLUSTER_OPTIONS_HELP}\n${EXAMPLES}`)
     .action(async (args: string[]) => {
-      const { rest } = parseClusterOptions(args);
+      const { rest, opts: clusterOpts } = parseClusterOptions(args);
       const parsed = parseStopArgs(rest);
-      if ('error' in parsed) { usageFailure(ctx, parsed.error, STOP_USAGE); return; }
+      const cluster = !('error' in parsed) && (parsed.action === 'all' || parsed.action === 'masters' || parsed.action === 'workers');
+      // `--json` on master, worker, local: machine mode (the protocol reply; what the orchestrator runs).
+      const machine = !cluster && clusterOpts.json;
+      if ('error' in parsed) {
+        if (machine) {
+          // The Error line comes with the reply (stepReply), the usage before it.
+          ctx.err(STOP_USAGE);
+          await stepReply(ctx, 'stop', true, async () => { throw new UsageError(parsed.error); });
+          return;
+        }
+        usageFailure(ctx, parsed.error, STOP_USAGE);
+        return;
+      }
       if (parsed.action === undefined) {
         // As alluxio-stop.sh: no component prints the usage and succeeds.
         ctx.out(STOP_USAGE);
@@ -110,19 +122,24 @@ export function register(program: Command, ctx: CliContext): void {
         await withCluster(ctx, args, 'stop', (session) => clusterStop(session, what, { soft: parsed.soft }));
         return;
       }
-      if (rest.length !== args.length) throw new UsageError('--parallel, --dry-run, --json and --accept-new-host-keys apply to all, masters and workers');
-      const conf = ctx.conf();
-      const io = { out: (l: string) => ctx.out(l), err: (l: string) => ctx.err(l) };
-      const startOrder = kindsForAction(parsed.action);
-      const kinds: ProcessKind[] = [...startOrder].reverse(); // workers before masters
-      // -c: everything checked before anything stops; copied once the worker no longer writes.
-      const save = parsed.cache === undefined ? undefined : planRamCacheSave(parsed.cache, memTierPaths(conf), io);
-      try {
-        await stopHere(conf, kinds, { soft: parsed.soft }, io);
-      } catch (e) {
-        if (save) io.err(`The ramdisk was not saved to ${save.cache}: the stop failed`);
-        throw e;
-      }
-      if (save) saveRamCache(save, io);
+      const action = parsed.action;
+      await stepReply(ctx, 'stop', machine, async (io) => {
+        if (rest.length !== args.length - args.filter((a) => a === '--json').length) {
+          throw new UsageError('--parallel, --dry-run and --accept-new-host-keys apply to all, masters and workers');
+        }
+        const conf = ctx.conf();
+        const kinds: ProcessKind[] = [...kindsForAction(action)].reverse(); // workers before masters
+        // -c: everything checked before anything stops; copied once the worker no longer writes.
+        const save = parsed.cache === undefined ? undefined : planRamCacheSave(parsed.cache, memTierPaths(conf), io);
+        let processes;
+        try {
+          processes = await stopHere(conf, kinds, { soft: parsed.soft }, io);
+        } catch (e) {
+          if (save) io.err(`The ramdisk was not saved to ${save.cache}: the stop failed`);
+          throw e;
+        }
+        if (save) saveRamCache(save, io);
+        return { processes };
+      });
     });
 }

@@ -11,9 +11,10 @@ import { hostsFiles, parseHostsFile } from '../conf/index.js';
 import { ConfigError, HostError, SshError, UsageError } from '../errors.js';
 import { INSTALL_ROOT } from '../conf/installRoot.js';
 import type { HostFactsJson } from './local/facts.js';
+import { parseReply, replyError, type HostReply, type ProbeResult, type StepName } from './protocol.js';
 import { isLocalHost } from './local/hosts.js';
 import { ClusterExecutor, type Executor, type ExecResult } from './executor.js';
-import { fanOut, type HostResult, type HostStatus } from './runner.js';
+import { fanOut, type HostStatus } from './runner.js';
 import { Reporter } from './report.js';
 import * as b from './builders/remote.js';
 import { confHash, installHash, tarBuffer, INSTALL_ENTRIES } from './install.js';
@@ -31,7 +32,7 @@ export const DEFAULT_PARALLEL = 32;
 export const CLUSTER_OPTIONS_HELP = `Cluster options (all, masters, workers):
   --parallel N             hosts contacted at once (default ${DEFAULT_PARALLEL})
   --dry-run                print what would be pushed, started, stopped or formatted; change nothing
-  --json                   machine-readable output
+  --json                   the summary (or the --dry-run plan) as JSON
   --accept-new-host-keys   add unknown SSH host keys to ~/.ssh/known_hosts (a changed key is still refused)`;
 
 /** Take the cluster options out of an argument list (anywhere in it). */
@@ -53,9 +54,15 @@ export function parseClusterOptions(args: readonly string[]): { rest: string[]; 
   return { rest, opts };
 }
 
-export interface Basics { node: string; installHash: string; confHash: string; hostname: string; timeMs: number; rttMs: number; skewMs: number }
+export interface Basics extends ProbeResult { rttMs: number; skewMs: number }
 
 const MIN_NODE_MAJOR = 20;
+
+/** The major version of a `process.version` string (`v20.11.1` -> 20; 0 when it is not one). */
+function nodeMajor(version: string): number {
+  const major = version.startsWith('v') ? Number.parseInt(version.slice(1), 10) : NaN;
+  return Number.isSafeInteger(major) ? major : 0;
+}
 
 /** Last lines of a command's output, for failure details. */
 export function tail(r: ExecResult, lines = 12): string {
@@ -160,15 +167,20 @@ export class ClusterSession {
     this.rep.phase('Checking hosts');
     const results = await fanOut(hosts, this.opts.parallel, async (host) => {
       const t0 = Date.now();
-      const r = await this.exec.run(host, b.probeBasics(this.home), { timeoutMs: 30_000 });
+      const current = { installHash: this.localHash, confHash: this.localConfHash, flags: this.flags };
+      const r = await this.exec.run(host, b.probeBasics(this.home, this.conf.get('alluxio.run.dir'), current), { timeoutMs: 30_000 });
       const rtt = Date.now() - t0;
-      if (r.code === 127 || /node: (command )?not found/.test(r.stderr)) {
+      // The shell's "command not found" (the probe is the first thing that needs node).
+      if (r.code === 127) {
         throw new HostError(host, 'node is not installed (or not on the PATH of a non-interactive SSH session)', { hint: `install Node.js ${MIN_NODE_MAJOR}+ on ${host}` });
       }
-      if (r.code !== 0) throw new HostError(host, `probe failed (exit ${r.code}): ${tail(r)}`);
-      const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
-      const major = Number(/^v(\d+)/.exec(j.node)?.[1] ?? 0);
+      const reply = parseReply('probe', host, r);
+      if (!reply.ok) throw replyError(reply.error, host);
+      // Facts read in the same run (a current install) are kept; otherwise they are asked for later.
+      const { facts, factsError: _unread, ...j } = reply.result;
+      const major = nodeMajor(j.node);
       if (major < MIN_NODE_MAJOR) throw new HostError(host, `node ${j.node} is too old; ${MIN_NODE_MAJOR} or newer is needed`, { hint: `upgrade Node.js on ${host}` });
+      if (facts) this.facts.set(host, facts);
       const basics: Basics = { ...j, rttMs: rtt, skewMs: j.timeMs - (t0 + rtt / 2) };
       this.basics.set(host, basics);
       return { detail: `node ${j.node}, ${this.installCurrent(host) ? 'install current' : 'install stale'}` };
@@ -191,23 +203,33 @@ export class ClusterSession {
     return this.isThisInstall(host) || this.basics.get(host)?.confHash === this.localConfHash;
   }
 
-  /** Phase "Pushing": the install where its hash differs, the conf dir where its hash differs. */
-  async push(hosts: readonly string[]): Promise<string[]> {
-    const stale = hosts.filter((h) => !this.installCurrent(h) || !this.confCurrent(h));
-    if (!stale.length) return [...hosts];
+  /** Whether alluxio.home on the host holds an install at all (this one, or any pushed version). */
+  installed(host: string): boolean {
+    return this.installCurrent(host) || (this.basics.get(host)?.installHash ?? '') !== '';
+  }
+
+  /**
+   * Phase "Pushing": execute the plan's push steps (the install where its hash differs, the conf
+   * dir where its hash differs). Returns the hosts whose push failed.
+   */
+  async push(steps: readonly { host: string; install: boolean; conf: boolean }[]): Promise<Set<string>> {
+    if (!steps.length) return new Set();
     this.rep.phase('Pushing');
+    const byHost = new Map(steps.map((st) => [st.host, st]));
+    const stale = steps.map((st) => st.host);
     // Several names may mean this machine (localhost, 127.0.0.1, its name): push there once.
     const firstLocal = stale.find((h) => this.exec.isLocal(h));
     const aliases = stale.filter((h) => this.exec.isLocal(h) && h !== firstLocal);
     const results = await fanOut(stale.filter((h) => !aliases.includes(h)), this.opts.parallel, async (host) => {
+      const st = byHost.get(host)!;
       const did: string[] = [];
-      if (!this.installCurrent(host)) {
+      if (st.install) {
         this.installTar ??= tarBuffer(INSTALL_ROOT, INSTALL_ENTRIES);
         const r = await this.exec.runWithInput(host, b.unpackInstall(this.home, this.localHash), await this.installTar, { timeoutMs: 300_000 });
         if (r.code !== 0) throw new HostError(host, `unpacking the install into ${this.home} failed (exit ${r.code}): ${tail(r)}`, { hint: `check that ${this.home} (alluxio.home) is writable on ${host}` });
         did.push(`install → ${this.home}`);
       }
-      if (!this.confCurrent(host)) {
+      if (st.conf) {
         await this.pushConf(host);
         did.push(`conf → ${path.posix.join(this.home, 'conf')}`);
       }
@@ -218,7 +240,12 @@ export class ClusterSession {
     if (local) for (const host of aliases) results.push({ ...local, host, detail: `same machine as ${firstLocal}: ${local.detail}` });
     this.rep.record('push', results);
     const failed = new Set(results.filter((r) => r.status === 'failed').map((r) => r.host));
-    return hosts.filter((h) => !failed.has(h));
+    // What was pushed is current now (its facts can be read).
+    for (const st of steps) {
+      const basics = this.basics.get(st.host);
+      if (basics && !failed.has(st.host)) this.basics.set(st.host, { ...basics, installHash: this.localHash, confHash: this.localConfHash });
+    }
+    return failed;
   }
 
   private async pushConf(host: string): Promise<void> {
@@ -228,13 +255,12 @@ export class ClusterSession {
     if (r.code !== 0) throw new HostError(host, `writing ${this.home}/conf failed (exit ${r.code}): ${tail(r)}`);
   }
 
-  /** Facts from the host's own CLI (install must be current). */
+  /** Facts from the host's own CLI (install must be current): its `facts` reply. */
   async gatherFacts(hosts: readonly string[]): Promise<string[]> {
     const results = await fanOut(hosts, this.opts.parallel, async (host) => {
-      const r = await this.exec.run(host, b.alluxio(this.home, ['facts', ...this.defines()]), { timeoutMs: 60_000 });
-      if (r.code !== 0) throw new HostError(host, `reading facts failed (exit ${r.code}): ${tail(r)}`);
-      const f = JSON.parse(r.stdout.trim().split('\n').pop()!) as HostFactsJson;
-      this.facts.set(host, f);
+      const reply = await this.runStep(host, 'facts', ['facts'], 60_000);
+      if (!reply.ok) throw replyError(reply.error, host);
+      this.facts.set(host, reply.result);
       return { detail: 'facts read' };
     });
     const failed = results.filter((r) => r.status === 'failed');
@@ -246,29 +272,21 @@ export class ClusterSession {
     return Object.entries(this.flags).map(([k, v]) => `-D${k}=${v}`);
   }
 
-  /** Run the remote CLI on hosts as one phase, streaming `[host]` lines. */
-  async runPhase(
-    phase: string, title: string, hosts: readonly string[], args: (host: string) => readonly string[],
-    interpret: (host: string, r: ExecResult) => { status: HostStatus; detail: string },
-    timeoutMs = 180_000,
-  ): Promise<HostResult[]> {
-    if (!hosts.length) return [];
-    this.rep.phase(title);
-    const results = await fanOut(hosts, this.opts.parallel, async (host) => {
-      const lines = lineSplitter((l) => this.rep.host(host, l));
-      const errLines = lineSplitter((l) => this.rep.host(host, l, 'err'));
-      const r = await this.exec.run(host, b.alluxio(this.home, [...args(host), ...this.defines()]), {
-        timeoutMs, onStdout: lines.push, onStderr: errLines.push,
-      });
-      lines.flush(); errLines.flush();
-      if (r.code !== 0) {
-        const e = new HostError(host, `${args(host).join(' ')} failed (exit ${r.code}${r.signal ? `, ${r.signal}` : ''}):\n${tail(r)}`);
-        throw e;
-      }
-      return interpret(host, r);
-    });
-    this.rep.record(phase, results);
-    return results;
+  /**
+   * Run one remote step in machine mode (`alluxio <args> --json`) and read its protocol reply;
+   * the step's human lines (its stderr) stream as `[host]` lines. Throws ProtocolError when the
+   * reply is missing or malformed, TimeoutError when the executor gives up; a failed step is a
+   * reply with ok=false (the caller turns it into its typed error).
+   */
+  async runStep<S extends StepName>(host: string, step: S, args: readonly string[], timeoutMs = 180_000): Promise<HostReply<S>> {
+    const lines = lineSplitter((l) => this.rep.host(host, l));
+    const machine = step === 'facts' ? [] : ['--json'];
+    try {
+      const r = await this.exec.run(host, b.alluxio(this.home, [...args, ...machine, ...this.defines()]), { timeoutMs, onStderr: lines.push });
+      return parseReply(step, host, r);
+    } finally {
+      lines.flush();
+    }
   }
 
   private lockDir(): string { return path.posix.join(this.conf.get('alluxio.run.dir'), 'cluster.lock'); }
@@ -320,7 +338,7 @@ export class ClusterSession {
 }
 
 /** Split streamed output into whole lines. */
-function lineSplitter(emit: (line: string) => void): { push(chunk: string): void; flush(): void } {
+export function lineSplitter(emit: (line: string) => void): { push(chunk: string): void; flush(): void } {
   let buf = '';
   return {
     push(chunk: string) {

@@ -1,18 +1,21 @@
 /**
  * The multi-host commands: start, stop and format across conf/masters and conf/workers, and
- * copyDir. Each follows facts → plan → apply, and ends with the per-host summary.
+ * copyDir. Each follows facts → plan → apply (plan.ts): the hosts are probed, their facts read
+ * (protocol replies of their own CLI), the plan made of typed steps; `--dry-run` prints those
+ * steps and the apply path executes exactly them, reading each host's protocol reply (never its
+ * human text). Ends with the per-host summary.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError, HostError, UsageError } from '../errors.js';
+import { HostError, UsageError, type AlluxioError } from '../errors.js';
 import type { ClusterSession } from './cluster.js';
-import type { ExecResult } from './executor.js';
 import type { HostStatus } from './runner.js';
 import { fanOut } from './runner.js';
 import * as b from './builders/remote.js';
 import { tarBuffer } from './install.js';
-import { planFor, renderPlan, type Action } from './plan.js';
+import { plan as makePlan, renderPlan, stepHost, type HostInput, type Plan, type PlanOptions, type Step, type Verb } from './plan.js';
 import type { MountMode } from './local/mount.js';
+import { replyError, type FormatResult, type HostReply, type ProcessState, type StepName } from './protocol.js';
 import { MasterClient, masterRpcAddresses, retryPolicy } from '../client/masterClient.js';
 
 export type Targets = 'all' | 'masters' | 'workers';
@@ -23,29 +26,135 @@ function roles(s: ClusterSession, what: Targets): { masters: string[]; workers: 
 
 function union(a: readonly string[], b2: readonly string[]): string[] { return [...new Set([...a, ...b2])]; }
 
-/** Print the plan for --dry-run and finish (exit 0 unless a host could not be checked). */
-async function dryRun(s: ClusterSession, action: Action, hosts: readonly string[], r: { masters: string[]; workers: string[] }): Promise<number> {
-  const reachable = hosts.filter((h) => s.basics.has(h));
-  await s.gatherFacts(reachable.filter((h) => s.installCurrent(h) || s.basics.get(h)!.installHash !== ''));
-  const plan = hosts.map((h) => planFor(action, h, {
-    reachable: s.basics.has(h), installCurrent: s.installCurrent(h), confCurrent: s.confCurrent(h),
-    master: r.masters.includes(h), worker: r.workers.includes(h), facts: s.facts.get(h),
+/**
+ * Read the facts of the hosts whose install and conf are current (elsewhere they cannot be known
+ * before a push) and describe every reachable host for the planner.
+ */
+async function hostInputs(s: ClusterSession, reachable: readonly string[], r: { masters: string[]; workers: string[] }): Promise<HostInput[]> {
+  const current = reachable.filter((h) => s.installCurrent(h) && s.confCurrent(h) && !s.facts.has(h));
+  const answered = new Set(await s.gatherFacts(current));
+  // A current host whose facts could not be read has failed (the facts row says why): no steps.
+  return reachable.filter((h) => !current.includes(h) || answered.has(h)).map((host) => ({
+    host, master: r.masters.includes(host), worker: r.workers.includes(host),
+    installCurrent: s.installCurrent(host), confCurrent: s.confCurrent(host), installed: s.installed(host),
+    facts: s.facts.get(host), servers: s.basics.get(host)?.servers,
   }));
-  s.rep.phase('Plan (dry run: nothing is changed)');
-  for (const p of plan) s.rep.host(p.host, renderPlan(p));
-  return s.rep.finish({ dryRun: true, plan });
 }
 
-/** The result of a host's `alluxio start <kind>` (several masters on one host count each). */
-const started = (kind: string) => (_h: string, r: ExecResult): { status: HostStatus; detail: string } => {
-  const launched = (r.stdout.match(new RegExp(`^Starting ${kind}(-\\d+)? @ `, 'gm')) ?? []).length;
-  const running = [...r.stdout.matchAll(/is already running \(pid (\d+)\)/g)].map((m) => m[1]);
-  if (launched === 0 && running.length) {
-    return { status: 'ok', detail: running.length === 1 ? `${kind} already running (pid ${running[0]})` : `${running.length} ${kind}s already running (pids ${running.join(', ')})` };
+/** The plan as JSON (--dry-run --json): each step as data, errors as their class, message and hint. */
+export function planJson(p: Plan): unknown {
+  const err = (e: AlluxioError) => ({ class: e.name, code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) });
+  return {
+    verb: p.verb,
+    phases: p.phases.map((ph) => ({ phase: ph.name, steps: ph.steps.map((st) => (st.kind === 'refuse' ? { ...st, error: err(st.error) } : st)) })),
+    ...(p.refusal ? { refusal: err(p.refusal) } : {}),
+  };
+}
+
+/** Print the plan for --dry-run and finish (exit 0 unless a host could not be checked). */
+function printPlan(s: ClusterSession, p: Plan, hosts: readonly string[]): number {
+  s.rep.phase('Plan (dry run: nothing is changed)');
+  for (const h of hosts) if (!s.basics.has(h)) s.rep.host(h, 'unreachable: nothing can be planned');
+  for (const [host, text] of renderPlan(p)) {
+    if (host === undefined) s.rep.info(text); else s.rep.host(host, text);
   }
-  if (launched > 1) return { status: 'changed', detail: `${launched} ${kind}s started${running.length ? `, ${running.length} already running` : ''}` };
-  return { status: 'changed', detail: `${kind} started${running.length ? `, ${running.length} already running` : ''}` };
-};
+  return s.rep.finish({ dryRun: true, plan: planJson(p) });
+}
+
+// ---- interpreting replies ---------------------------------------------------------------------
+
+const plural = (n: number, one: string) => (n === 1 ? one : `${one}s`);
+
+/** The summary of a start reply: what started, what already ran. */
+function startDetail(role: string, ps: readonly ProcessState[]): { status: HostStatus; detail: string } {
+  const started = ps.filter((p) => p.action === 'started').length;
+  const running = ps.filter((p) => p.action === 'already-running');
+  if (started === 0 && running.length) {
+    return { status: 'ok', detail: running.length === 1 ? `${role} already running (pid ${running[0]!.pid})` : `${running.length} ${role}s already running (pids ${running.map((p) => p.pid).join(', ')})` };
+  }
+  const more = running.length ? `, ${running.length} already running` : '';
+  return { status: 'changed', detail: started > 1 ? `${started} ${role}s started${more}` : `${role} started${more}` };
+}
+
+function stopDetail(role: string, ps: readonly ProcessState[]): { status: HostStatus; detail: string } {
+  const n = ps.filter((p) => p.action === 'stopped' || p.action === 'killed').length;
+  if (n === 0) return { status: 'ok', detail: `no ${role} was running` };
+  return { status: 'changed', detail: n > 1 ? `${n} ${role}s stopped` : `${role} stopped` };
+}
+
+function formatDetail(f: FormatResult): { status: HostStatus; detail: string } {
+  const done = [...(f.journals ?? []).filter((j) => j.action === 'formatted'), ...(f.workerDirs ?? []).filter((d) => d.action === 'created')];
+  if (!done.length && !f.deleted.length) return { status: 'ok', detail: 'already formatted (-s)' };
+  return { status: 'changed', detail: `formatted${f.deleted.length ? `, ${f.deleted.length} ${plural(f.deleted.length, 'path')} deleted` : ''}` };
+}
+
+/** A failed reply becomes its typed error (the class reaches the report). */
+function okResult<S extends StepName>(host: string, reply: HostReply<S>): Extract<HostReply<S>, { ok: true }>['result'] {
+  if (!reply.ok) throw replyError(reply.error, host);
+  return reply.result;
+}
+
+/** Run one remote step of the plan on its host and interpret its reply. */
+async function execStep(s: ClusterSession, st: Step): Promise<{ status: HostStatus; detail: string }> {
+  switch (st.kind) {
+    case 'start': {
+      const r = okResult(st.host, await s.runStep(st.host, 'start', st.args));
+      return startDetail(st.role, r.processes);
+    }
+    case 'stop': {
+      const r = okResult(st.host, await s.runStep(st.host, 'stop', st.args));
+      return stopDetail(st.role, r.processes);
+    }
+    case 'formatJournal':
+      return formatDetail(okResult(st.host, await s.runStep(st.host, 'formatJournal', st.args)));
+    case 'formatWorker':
+      return formatDetail(okResult(st.host, await s.runStep(st.host, 'formatWorker', st.args)));
+    case 'skip':
+      return { status: st.status, detail: st.reason };
+    case 'refuse':
+      throw st.error;
+    case 'push':
+    case 'waitLeader':
+      throw new Error(`internal: ${st.kind} is not a per-host step`);
+  }
+}
+
+const NO_LEADER = 'no master leads, so no worker could register';
+
+/**
+ * Execute the plan's steps, phase by phase, exactly as planned. A host that failed a phase is left
+ * out of the later ones; workers that need a leader are skipped when none leads. Throws the
+ * plan's refusal before anything runs.
+ */
+export async function apply(s: ClusterSession, p: Plan): Promise<void> {
+  if (p.refusal) throw p.refusal;
+  const failed = new Set<string>();
+  let leads: boolean | undefined;
+  for (const ph of p.phases) {
+    const steps = ph.steps.filter((st) => { const h = stepHost(st); return h === undefined || !failed.has(h); });
+    if (!steps.length) continue;
+    if (ph.name === 'push') {
+      for (const h of await s.push(steps.flatMap((st) => (st.kind === 'push' ? [st] : []))).then((x) => [...x])) failed.add(h);
+      continue;
+    }
+    const wait = steps.find((st) => st.kind === 'waitLeader');
+    if (wait) {
+      if (wait.kind === 'waitLeader' && wait.hosts.some((h) => !failed.has(h))) leads = await waitForLeader(s, wait.hosts.filter((h) => !failed.has(h)));
+      else leads = false;
+      continue;
+    }
+    const byHost = new Map(steps.map((st) => [stepHost(st)!, st]));
+    if (steps.some((st) => st.kind !== 'skip' && st.kind !== 'refuse' && !(st.kind === 'start' && st.needsLeader && leads === false))) s.rep.phase(ph.title);
+    const results = await fanOut([...byHost.keys()], s.opts.parallel, async (host) => {
+      const st = byHost.get(host)!;
+      if (st.kind === 'start' && st.needsLeader && leads === false) return { status: 'skipped' as HostStatus, detail: NO_LEADER };
+      return execStep(s, st);
+    });
+    s.rep.record(ph.name, results);
+    for (const r of results) if (r.status === 'failed') failed.add(r.host);
+    if (ph.name === 'start master' && leads === undefined && results.length && results.every((r) => r.status === 'failed')) leads = false;
+  }
+}
 
 /**
  * `start all|masters|workers`. With the embedded journal (several masters), every master host
@@ -58,25 +167,12 @@ export async function clusterStart(s: ClusterSession, what: Targets, o: { async:
   if (r.masters.length) s.requireSupportedMasters();
   const hosts = union(r.masters, r.workers);
   const reachable = await s.checkHosts(hosts);
-  if (s.opts.dryRun) return dryRun(s, o.format ? 'format+start' : 'start', hosts, r);
   await s.lock();
   try {
-    const ready = await s.push(reachable);
-    const ha = s.embeddedHa;
-    const mastersUp = await s.runPhase('start master', 'Starting masters', r.masters.filter((h) => ready.includes(h)),
-      () => ['start', ...(o.async ? ['-a'] : []), 'master', ...(o.format ? ['-f'] : []), ...(ha ? ['--no-leader-wait'] : [])], started('master'));
-    let noMaster = what === 'all' && r.masters.length > 0 && !mastersUp.some((x) => x.status !== 'failed');
-    if (ha && !o.async && mastersUp.some((x) => x.status !== 'failed')) {
-      const led = await waitForLeader(s, mastersUp.filter((x) => x.status !== 'failed').map((x) => x.host));
-      if (!led && what === 'all') noMaster = true;
-    }
-    const workers = r.workers.filter((h) => ready.includes(h));
-    if (noMaster && workers.length) {
-      s.rep.record('start worker', workers.map((host) => ({ host, status: 'skipped', detail: 'no master leads, so no worker could register', ms: 0 })));
-    } else {
-      await s.runPhase('start worker', 'Starting workers', workers,
-        () => ['start', ...(o.async ? ['-a'] : []), 'worker', o.mountMode, ...(o.format ? ['-f'] : [])], started('worker'));
-    }
+    const opts: PlanOptions = { async: o.async, mountMode: o.mountMode, embeddedHa: s.embeddedHa, workersNeedLeader: what === 'all' && r.masters.length > 0 };
+    const p = makePlan(o.format ? 'format+start' : 'start', await hostInputs(s, reachable, r), opts);
+    if (s.opts.dryRun) return printPlan(s, p, hosts);
+    await apply(s, p);
     await s.audit(reachable);
   } finally {
     await s.unlock();
@@ -113,79 +209,56 @@ async function waitForLeader(s: ClusterSession, started: readonly string[]): Pro
   }
 }
 
-const stopped = (kind: string) => (_h: string, r: ExecResult): { status: HostStatus; detail: string } => {
-  const n = Number(/Killed (\d+) process/.exec(r.stdout)?.[1] ?? 0);
-  if (n > 1) return { status: 'changed', detail: `${n} ${kind}s stopped` };
-  return n > 0 ? { status: 'changed', detail: `${kind} stopped` } : { status: 'ok', detail: `no ${kind} was running` };
-};
-
+/**
+ * `stop all|masters|workers`. A host whose alluxio.home holds no install has nothing to run
+ * `alluxio stop` with: it is skipped when its run dir shows no server of ours, and fails (naming
+ * what was left running) when it does.
+ */
 export async function clusterStop(s: ClusterSession, what: Targets, o: { soft: boolean }): Promise<number> {
   const r = roles(s, what);
   const hosts = union(r.masters, r.workers);
   const reachable = await s.checkHosts(hosts);
-  if (s.opts.dryRun) return dryRun(s, 'stop', hosts, r);
-  // A host without any install has nothing of ours running.
-  const installed = reachable.filter((h) => s.installCurrent(h) || s.basics.get(h)!.installHash !== '');
-  const missing = reachable.filter((h) => !installed.includes(h));
-  if (missing.length) s.rep.record('stop', missing.map((host) => ({ host, status: 'skipped', detail: 'not installed: nothing to stop', ms: 0 })));
   await s.lock();
   try {
-    await s.runPhase('stop worker', 'Stopping workers', r.workers.filter((h) => installed.includes(h)), () => ['stop', 'worker', ...(o.soft ? ['-s'] : [])], stopped('worker'));
-    await s.runPhase('stop master', 'Stopping masters', r.masters.filter((h) => installed.includes(h)), () => ['stop', 'master', ...(o.soft ? ['-s'] : [])], stopped('master'));
-    await s.audit(installed);
+    const p = makePlan('stop', await hostInputs(s, reachable, r), { soft: o.soft });
+    if (s.opts.dryRun) return printPlan(s, p, hosts);
+    await apply(s, p);
+    await s.audit(reachable.filter((h) => s.installed(h)));
   } finally {
     await s.unlock();
   }
   return s.rep.finish();
 }
 
-const formatted = (_h: string, r: ExecResult): { status: HostStatus; detail: string } => {
-  const deleted = (r.stdout.match(/^Deleted /gm) ?? []).length;
-  if (/skipping it \(-s\)/.test(r.stdout) && !/^(Formatted journal|Created )/m.test(r.stdout)) return { status: 'ok', detail: 'already formatted (-s)' };
-  return { status: 'changed', detail: `formatted${deleted ? `, ${deleted} path(s) deleted` : ''}` };
-};
-
 /**
  * `alluxio format [-s]`: journals on every master, storage on every worker. Refused (nothing
- * formatted anywhere) while any master or worker of the cluster runs. Never implicit.
+ * formatted anywhere) while any master or worker of the cluster runs, or when any path of any host
+ * is unsafe: the install and conf are pushed first, so that every host's facts (and so every
+ * path) are known before anything is deleted anywhere. Never implicit.
  */
 export async function clusterFormat(s: ClusterSession, o: { onlyUnformatted: boolean; what?: 'all' | 'masters' }): Promise<number> {
   const r = roles(s, o.what ?? 'all');
   if (r.masters.length) s.requireSupportedMasters();
   const hosts = union(r.masters, r.workers);
   const reachable = await s.checkHosts(hosts);
-  if (s.opts.dryRun) return dryRun(s, o.onlyUnformatted ? 'format -s' : 'format', hosts, r);
+  const verb: Verb = o.onlyUnformatted ? 'format -s' : 'format';
   await s.lock();
   try {
-    const ready = await s.push(reachable);
-    const known = await s.gatherFacts(ready);
-    const running = known.flatMap((h) => {
-      const f = s.facts.get(h)!;
-      const masters = f.masters?.some((m) => m.name !== 'master')
-        ? f.masters.filter((m) => m.running).map((m) => `${m.name} on ${h} (pid ${m.pid})`)
-        : f.master.running ? [`master on ${h} (pid ${f.master.pid})`] : [];
-      return [...masters, ...(f.worker.running ? [`worker on ${h} (pid ${f.worker.pid})`] : [])];
-    });
-    if (running.length) {
-      throw new HostError(running[0]!.split(' on ')[1]!.split(' ')[0]!, `cannot format while ${running.join(', ')} ${running.length > 1 ? 'are' : 'is'} running; nothing was formatted`, { hint: 'stop the cluster first: alluxio-stop.sh all' });
-    }
-    // Every path is checked on every host before anything is deleted anywhere.
-    const refusals = [
-      ...r.masters.filter((h) => known.includes(h)).flatMap((h) => {
-        const j = s.facts.get(h)!.journal;
-        return j.refusal && !(o.onlyUnformatted && j.formatted) ? [`[${h}] ${j.refusal}`] : [];
-      }),
-      ...r.workers.filter((h) => known.includes(h)).flatMap((h) => {
-        const w = s.facts.get(h)!.workerStorage;
-        return 'error' in w ? [`[${h}] ${w.error}`] : [];
-      }),
-    ];
-    if (refusals.length) throw new ConfigError([...refusals, 'nothing was formatted on any host']);
-    const unreachable = hosts.filter((h) => !known.includes(h));
-    if (unreachable.length) s.rep.warn(`not formatted (unreachable or failed checks): ${unreachable.join(', ')}; run alluxio format -s once they are back`);
-    await s.runPhase('format journal', 'Formatting masters', r.masters.filter((h) => known.includes(h)), () => ['formatJournal', ...(o.onlyUnformatted ? ['-s'] : [])], formatted);
-    await s.runPhase('format worker', 'Formatting workers', r.workers.filter((h) => known.includes(h)), () => ['formatWorker', ...(o.onlyUnformatted ? ['-s'] : [])], formatted);
-    await s.audit(known);
+    if (s.opts.dryRun) return printPlan(s, makePlan(verb, await hostInputs(s, reachable, r)), hosts);
+    const pushed = makePlan(verb, reachable.map((host) => ({
+      host, master: false, worker: false, installCurrent: s.installCurrent(host), confCurrent: s.confCurrent(host), installed: s.installed(host),
+    })));
+    await apply(s, pushed);
+    // Under the lock and after the push, every host's facts are read afresh (the probe's may be older).
+    s.facts.clear();
+    const ready = reachable.filter((h) => !s.rep.failedHosts().includes(h));
+    const inputs = await hostInputs(s, ready, r);
+    const known = new Set(inputs.map((h) => h.host));
+    const p = makePlan(verb, inputs, { pushed: true });
+    const unreachable = hosts.filter((h) => !known.has(h));
+    if (unreachable.length && !p.refusal) s.rep.warn(`not formatted (unreachable or failed checks): ${unreachable.join(', ')}; run alluxio format -s once they are back`);
+    await apply(s, p);
+    await s.audit([...known]);
   } finally {
     await s.unlock();
   }

@@ -15,7 +15,7 @@ import type { HostFactsJson } from './local/facts.js';
 /** The schema's name and version; a change that old readers cannot read bumps it. */
 export const PROTOCOL = 'alluxio-host/1';
 
-export type StepName = 'start' | 'stop' | 'formatJournal' | 'formatWorker' | 'facts';
+export type StepName = 'probe' | 'start' | 'stop' | 'formatJournal' | 'formatWorker' | 'facts';
 
 export type ProcessKind = 'master' | 'worker';
 
@@ -56,7 +56,28 @@ export interface FormatResult {
   deleted: string[];
 }
 
+/**
+ * A server pid file of the host's alluxio.run.dir, as the probe found it: `running` when its pid
+ * is alive and /proc/<pid>/cmdline shows our server of that kind (`cmd`: that command line).
+ */
+export interface PidFileState { name: string; kind: ProcessKind; pidFile: string; pid?: number; running: boolean; cmd?: string }
+
+/**
+ * The stage-one probe (builders/remote.ts PROBE_SCRIPT, needs only node): the node version, the
+ * installed and conf hashes under alluxio.home, the clock, and the server pid files of
+ * alluxio.run.dir (found even when alluxio.home holds no install).
+ */
+export interface ProbeResult {
+  node: string; installHash: string; confHash: string; hostname: string; timeMs: number;
+  servers: PidFileState[];
+  /** The host's facts, when its install and conf are the controller's (read in the same run). */
+  facts?: HostFactsJson;
+  /** Why the facts could not be read (the controller then asks `alluxio facts`). */
+  factsError?: WireError;
+}
+
 export interface StepResults {
+  probe: ProbeResult;
   start: StartResult;
   stop: StopResult;
   formatJournal: FormatResult;
@@ -90,8 +111,9 @@ export class ProtocolError extends HostError {
 }
 
 /** The typed error a failed reply carries, rebuilt as its class (message and hint kept). */
-export function replyError(e: WireError): AlluxioError {
-  const err = errorFromCode(e.code, e.message);
+export function replyError(e: WireError, host: string): AlluxioError {
+  // A HostError's message already names its host (`[h1] ...`): keep it as it came.
+  const err = e.code === 'HOST' ? Object.assign(new HostError(host, ''), { message: e.message }) : errorFromCode(e.code, e.message);
   if (e.hint !== undefined) Object.defineProperty(err, 'hint', { value: e.hint, enumerable: true });
   return err;
 }
@@ -128,13 +150,16 @@ export function parseReply<S extends StepName>(step: S, host: string, run: RawRu
     return doc as HostReply<S>;
   }
   if (doc.ok === false) {
-    const e = doc.error;
-    if (!isObject(e) || typeof e.class !== 'string' || typeof e.code !== 'string' || typeof e.message !== 'string'
-      || (e.hint !== undefined && typeof e.hint !== 'string')) throw why('the error of the reply is malformed');
+    if (!isWireError(doc.error)) throw why('the error of the reply is malformed');
     if (run.code === 0) throw why('the step reported a failure but exited 0');
     return doc as HostReply<S>;
   }
   throw why('the reply has no ok field');
+}
+
+function isWireError(e: unknown): e is WireError {
+  return isObject(e) && typeof e.class === 'string' && typeof e.code === 'string' && typeof e.message === 'string'
+    && (e.hint === undefined || typeof e.hint === 'string');
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {
@@ -186,7 +211,31 @@ export function checkResult(step: StepName, r: Record<string, unknown>): string 
     case 'formatJournal':
     case 'formatWorker':
       return checkFormat(r);
+    case 'probe': {
+      for (const f of ['node', 'installHash', 'confHash', 'hostname'] as const) if (typeof r[f] !== 'string') return f;
+      if (typeof r.timeMs !== 'number' || !Number.isFinite(r.timeMs)) return 'timeMs';
+      if (!Array.isArray(r.servers)) return 'servers';
+      for (const [i, p] of r.servers.entries()) {
+        if (!isObject(p) || typeof p.name !== 'string' || typeof p.pidFile !== 'string' || typeof p.running !== 'boolean'
+          || typeof p.kind !== 'string' || !KINDS.has(p.kind)
+          || (p.pid !== undefined && !(Number.isSafeInteger(p.pid) && (p.pid as number) > 0))
+          || (p.cmd !== undefined && typeof p.cmd !== 'string')) return `servers[${i}]`;
+      }
+      if (r.facts !== undefined && (!isObject(r.facts) || checkResult('facts', r.facts) !== undefined)) return 'facts';
+      if (r.factsError !== undefined && !isWireError(r.factsError)) return 'factsError';
+      return undefined;
+    }
     case 'facts':
       return typeof r.hostname === 'string' && isObject(r.master) && isObject(r.worker) && isObject(r.journal) ? undefined : 'facts';
   }
+}
+
+/** Several format results of one host (start local -f: the masters' journals, the worker's storage) as one. */
+export function mergeFormat(parts: readonly FormatResult[]): FormatResult {
+  const out: FormatResult = { deleted: parts.flatMap((p) => p.deleted) };
+  const journals = parts.flatMap((p) => p.journals ?? []);
+  const workerDirs = parts.flatMap((p) => p.workerDirs ?? []);
+  if (parts.some((p) => p.journals)) out.journals = journals;
+  if (parts.some((p) => p.workerDirs)) out.workerDirs = workerDirs;
+  return out;
 }

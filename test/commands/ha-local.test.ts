@@ -95,7 +95,7 @@ test('three local masters + a worker: format, start local, one leader, fs leader
   // facts: every master with its journal port; `master` is any running one.
   r = await cli(e, ['facts']);
   assert.equal(r.code, 0, why(r));
-  const facts = JSON.parse(r.stdout);
+  const facts = JSON.parse(r.stdout).result;
   assert.deepEqual(facts.masters, journal.map((p, i) => ({ name: `master-${p}`, journalPort: p, running: true, pid: pids[i] })));
   assert.equal(facts.master.running, true);
   assert.ok(pids.includes(facts.master.pid));

@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { cli, killFromPidFiles, makeCliEnv, isOurServer, logsOf } from '../orchestrate/helpers.js';
+import { parseReply } from '../../src/orchestrate/protocol.js';
 
 const HOST = os.hostname();
 
@@ -128,4 +129,73 @@ test('a master that cannot serve: FAILED with the log tail, exit 1, no process l
   r = await cli(e, ['stop', 'master']);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /^Removed stale pid file .*master\.pid: process \d+ is not running\nKilled 0 process\(es\) on /);
+});
+
+test('stop all with an alluxio.home that holds no install: a master started from this conf is named and left running, exit 1', async (t) => {
+  // alluxio.home (e.home) is empty: the master runs from this install, its pid file in the conf's run dir.
+  const e = await makeCliEnv({}, { masters: 'localhost\n', workers: 'localhost\n' });
+  t.after(() => killFromPidFiles(e));
+  const why = (r: { stdout: string; stderr: string }) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}\nlogs:\n${logsOf(e.logsDir)}`;
+  let r = await cli(e, ['formatJournal']);
+  assert.equal(r.code, 0, why(r));
+  r = await cli(e, ['start', '-a', 'master']);
+  assert.equal(r.code, 0, why(r));
+  const master = pidOf(e.runDir, 'master');
+  r = await cli(e, ['stop', 'all']);
+  assert.equal(r.code, 1, why(r));
+  assert.match(r.stdout, /^localhost +stop worker +skipped +not installed: nothing to stop$/m);
+  assert.match(r.stdout, new RegExp(`^localhost +stop master +failed +\\[localhost\\] alluxio\\.home holds no install, but master \\(pid ${master}, ${path.join(e.runDir, 'master.pid').replace(/[.]/g, '\\.')}\\) is running; left running$`, 'm'), why(r));
+  assert.match(r.stderr, /Hint: it was started from .*: set alluxio\.home=/);
+  assert.match(r.stderr, /1 host\(s\) failed: localhost/);
+  assert.ok(isOurServer(master, 'master'), 'the master was not touched');
+});
+
+test('machine mode (--json): one protocol reply on stdout, the human lines on stderr, exit code from ok', async (t) => {
+  const e = await makeCliEnv();
+  t.after(() => killFromPidFiles(e));
+  const why = (r: { stdout: string; stderr: string }) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}\nlogs:\n${logsOf(e.logsDir)}`;
+  // a refusal: the typed error crosses as a WireError, the person still reads Error/Hint on stderr
+  let r = await cli(e, ['start', 'master', '--json']);
+  assert.equal(r.code, 1, why(r));
+  const refused = parseReply('start', HOST, r);
+  assert.ok(!refused.ok);
+  assert.equal(refused.error.class, 'ConfigError');
+  assert.match(refused.error.message, /is not formatted/);
+  assert.match(r.stderr, /^Error: the journal folder .* is not formatted\nHint: /m);
+
+  r = await cli(e, ['formatJournal', '--json']);
+  assert.equal(r.code, 0, why(r));
+  const formatted = parseReply('formatJournal', HOST, r);
+  assert.ok(formatted.ok);
+  assert.deepEqual(formatted.result.journals, [{ name: 'master', folder: path.join(e.workDir, 'journal'), action: 'formatted' }]);
+  assert.match(r.stderr, /^Formatted journal /m);
+
+  r = await cli(e, ['start', 'master', '--json']);
+  assert.equal(r.code, 0, why(r));
+  assert.equal(r.stdout.split('\n').filter(Boolean).length, 1, 'stdout is exactly the reply');
+  assert.match(r.stderr, new RegExp(`^Starting master @ ${HOST}\\. Logging to `, 'm'));
+  assert.match(r.stderr, /\[ OK \] The master service @ .* is in a healthy state\./);
+  const started = parseReply('start', HOST, r);
+  assert.ok(started.ok);
+  const [m] = started.result.processes;
+  const pid = pidOf(e.runDir, 'master');
+  assert.deepEqual({ ...m, configHash: typeof m!.configHash }, {
+    kind: 'master', name: 'master', action: 'started', pid, readiness: 'serving', role: 'leader',
+    ports: { rpc: e.ports.masterRpc, web: e.ports.masterWeb, journal: e.ports.journal }, configHash: 'string',
+    ...(m!.instanceId !== undefined ? { instanceId: m!.instanceId } : {}),
+    ...(m!.journalIndex !== undefined ? { journalIndex: m!.journalIndex } : {}),
+  });
+
+  r = await cli(e, ['facts']);
+  assert.equal(r.code, 0, why(r));
+  const facts = parseReply('facts', HOST, r);
+  assert.ok(facts.ok);
+  assert.deepEqual(facts.result.master, { running: true, pid });
+
+  r = await cli(e, ['stop', 'master', '--json']);
+  assert.equal(r.code, 0, why(r));
+  const stopped = parseReply('stop', HOST, r);
+  assert.ok(stopped.ok);
+  assert.deepEqual(stopped.result.processes, [{ kind: 'master', name: 'master', action: 'stopped', pid }]);
+  assert.match(r.stderr, /^Killed 1 process\(es\) on /m);
 });

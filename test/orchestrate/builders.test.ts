@@ -9,6 +9,9 @@ import { toShell } from '../../src/orchestrate/shell.js';
 import * as b from '../../src/orchestrate/builders/remote.js';
 import { confHash } from '../../src/orchestrate/install.js';
 import { isRoot } from '../harness/root.js';
+import { parseReply } from '../../src/orchestrate/protocol.js';
+import { INSTALL_ROOT } from '../../src/conf/installRoot.js';
+import { killQuietly, spawnDummy } from './helpers.js';
 
 const cases: [string, readonly string[], string][] = [
   ['alluxio', b.alluxio('/opt/alluxio', ['start', 'master', '-Dalluxio.master.rpc.port=1']), '/opt/alluxio/bin/alluxio start master -Dalluxio.master.rpc.port=1'],
@@ -31,24 +34,67 @@ for (const [name, argv, expected] of cases) {
   test(`builder ${name}`, () => assert.equal(toShell(argv), expected));
 }
 
-test('probeBasics: the argv, and run locally it reports node, hashes and the conf hash exactly as confHash()', () => {
+test('probeBasics: the argv, and run locally it answers a probe reply: node, hashes (conf hash exactly as confHash()) and the run dir\'s servers', async () => {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'alluxio-probe-'));
+  const run = path.join(home, 'run');
+  const server = await spawnDummy(path.join(home, 'dist/src/server/master/main.js'));
+  const other = await spawnDummy('not-a-server');
   try {
     fs.mkdirSync(path.join(home, 'conf'));
+    fs.mkdirSync(run);
     fs.writeFileSync(path.join(home, 'conf', 'alluxio-site.properties'), 'alluxio.master.hostname=h1\n');
     fs.writeFileSync(path.join(home, 'conf', 'masters'), 'h1\n');
     fs.writeFileSync(path.join(home, '.install-hash'), 'feed\n');
-    const argv = b.probeBasics(home);
+    fs.writeFileSync(path.join(run, 'master-19200.pid'), `${server.pid}\n`);
+    fs.writeFileSync(path.join(run, 'worker.pid'), `${other.pid}\n`);
+    fs.writeFileSync(path.join(run, 'master.pid'), 'garbage\n');
+    fs.writeFileSync(path.join(run, 'cluster.lock'), '');
+    const argv = b.probeBasics(home, run);
     assert.deepEqual(argv.slice(0, 2), ['node', '-e']);
-    assert.deepEqual(argv.slice(3), [home, path.join(home, 'conf')]);
+    assert.deepEqual(argv.slice(3), [home, path.join(home, 'conf'), run]);
     const r = spawnSync('sh', ['-c', toShell(argv)], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
-    const j = JSON.parse(r.stdout);
+    const reply = parseReply('probe', 'h1', { code: r.status!, stdout: r.stdout, stderr: r.stderr });
+    assert.ok(reply.ok);
+    const j = reply.result;
     assert.equal(j.node, process.version);
     assert.equal(j.installHash, 'feed');
     assert.equal(j.confHash, confHash(path.join(home, 'conf')));
     assert.equal(j.hostname, os.hostname());
     assert.ok(Math.abs(j.timeMs - Date.now()) < 10_000);
+    assert.deepEqual(j.servers.map(({ cmd, ...s }) => ({ ...s, cmd: cmd !== undefined })), [
+      { name: 'master-19200', kind: 'master', pidFile: path.join(run, 'master-19200.pid'), pid: server.pid, running: true, cmd: true },
+      { name: 'master', kind: 'master', pidFile: path.join(run, 'master.pid'), running: false, cmd: false },
+      { name: 'worker', kind: 'worker', pidFile: path.join(run, 'worker.pid'), pid: other.pid, running: false, cmd: false },
+    ]);
+  } finally {
+    killQuietly(server); killQuietly(other);
+    fs.rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('probeBasics with the expected hashes: the same run answers the install\'s facts; with other hashes, none', () => {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'alluxio-probe-'));
+  try {
+    fs.mkdirSync(path.join(home, 'conf'));
+    fs.writeFileSync(path.join(home, 'conf', 'alluxio-site.properties'), 'alluxio.master.hostname=h1\n');
+    fs.writeFileSync(path.join(home, '.install-hash'), 'feed\n');
+    fs.symlinkSync(path.join(INSTALL_ROOT, 'dist'), path.join(home, 'dist'));
+    const probe = (installHash: string) => {
+      const argv = b.probeBasics(home, path.join(home, 'run'), { installHash, confHash: confHash(path.join(home, 'conf')), flags: { 'alluxio.master.hostname': 'h9' } });
+      const r = spawnSync('sh', ['-c', toShell(argv)], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const reply = parseReply('probe', 'h1', { code: r.status!, stdout: r.stdout, stderr: r.stderr });
+      assert.ok(reply.ok);
+      return reply.result;
+    };
+    const current = probe('feed');
+    assert.equal(current.factsError, undefined, JSON.stringify(current.factsError));
+    assert.equal(current.facts?.hostname, os.hostname());
+    assert.equal(current.facts?.master.running, false);
+    const stale = probe('other');
+    assert.equal(stale.facts, undefined);
+    assert.equal(stale.installHash, 'feed');
   } finally { fs.rmSync(home, { recursive: true, force: true }); }
 });
 

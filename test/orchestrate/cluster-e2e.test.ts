@@ -92,7 +92,7 @@ describe('seed workflow over SSH: 1 master, 3 workers', { skip, timeout: 600_000
     assert.match(r.stdout, /^\[h1\] start master$/m);
     assert.match(r.stdout, /^\[h2\] start worker$/m);
     for (const h of ['h1', 'h2']) {
-      const facts = JSON.parse((await hosts.run(h, ['/opt/alluxio/bin/alluxio', 'facts'])).stdout);
+      const facts = JSON.parse((await hosts.run(h, ['/opt/alluxio/bin/alluxio', 'facts'])).stdout).result;
       assert.equal(facts.master.running || facts.worker.running, false);
     }
     const mounted = await hosts.run('h2', ['sh', '-c', 'grep -c alluxio-test-ramdisk /proc/self/mounts || true']);

@@ -12,21 +12,46 @@ export function alluxio(home: string, args: readonly string[]): readonly string[
 
 /**
  * Stage-one probe, safe before anything is installed (it needs only node, which every host must
- * have): prints JSON {node, installHash, confHash, hostname, timeMs}. confHash is computed exactly
- * like install.ts confHash() (sha256 over sorted file names and contents of the conf dir).
+ * have). Answers one protocol reply (protocol.ts, step `probe`) as its only stdout line: node
+ * version, installHash, confHash (computed exactly like install.ts confHash(): sha256 over sorted
+ * file names and contents of the conf dir), hostname, timeMs, and every `<name>.pid` of the run
+ * dir with whether its pid is alive and our server (/proc/<pid>/cmdline: a node process with an
+ * argument ending in `server/<master|worker>/main.js`, as processes.ts cmdlineMatches), so
+ * servers are found even when alluxio.home holds no install. When the install and conf hashes
+ * are the ones the controller expects (the install is current), the same process also loads the
+ * install's facts module and adds the host's facts (or `factsError`): no second remote run.
  */
 export const PROBE_SCRIPT = [
-  "const fs=require('fs'),path=require('path'),crypto=require('crypto'),os=require('os');",
-  'const [home,conf]=process.argv.slice(1);',
+  "const fs=require('fs'),path=require('path'),crypto=require('crypto'),os=require('os'),url=require('url');",
+  'const [home,conf,run,wantInstall,wantConf,flags]=process.argv.slice(1);',
   "const read=(f)=>{try{return fs.readFileSync(f,'utf8').trim()}catch{return ''}};",
   "const h=crypto.createHash('sha256');",
   "let names=[];try{names=fs.readdirSync(conf).filter((n)=>fs.statSync(path.join(conf,n)).isFile()).sort()}catch{}",
   "for(const n of names){h.update(n).update('\\0');h.update(fs.readFileSync(path.join(conf,n))).update('\\0')}",
-  "console.log(JSON.stringify({node:process.version,installHash:read(path.join(home,'.install-hash')),confHash:h.digest('hex'),hostname:os.hostname(),timeMs:Date.now()}))",
+  "let pids=[];try{pids=fs.readdirSync(run).filter((n)=>n.endsWith('.pid')&&(n.startsWith('master')||n==='worker.pid')).sort()}catch{}",
+  'const servers=pids.map((n)=>{const name=n.slice(0,-4),kind=name.startsWith(\'master\')?\'master\':\'worker\',pidFile=path.join(run,n),s={name,kind,pidFile,running:false};',
+  "const pid=Number(read(pidFile));if(!Number.isSafeInteger(pid)||pid<2)return s;s.pid=pid;",
+  "let argv=[];try{argv=fs.readFileSync('/proc/'+pid+'/cmdline','utf8').replace(/\\0$/,'').split('\\0')}catch{return s}",
+  "const marker='server/'+kind+'/main.js';",
+  "s.running=argv.length>1&&/node/i.test(path.basename(argv[0]))&&argv.slice(1).some((a)=>a===marker||a.endsWith('/'+marker));",
+  "if(s.running)s.cmd=argv.join(' ');return s});",
+  "const result={node:process.version,installHash:read(path.join(home,'.install-hash')),confHash:h.digest('hex'),hostname:os.hostname(),timeMs:Date.now(),servers};",
+  "const reply=()=>console.log(JSON.stringify({protocol:'alluxio-host/1',step:'probe',host:os.hostname(),ok:true,result}));",
+  "if(wantInstall&&result.installHash===wantInstall&&result.confHash===wantConf){",
+  "const mod=(...p)=>import(url.pathToFileURL(path.join(home,'dist','src',...p)).href);",
+  "Promise.all([mod('conf','index.js'),mod('conf','installRoot.js'),mod('orchestrate','local','facts.js')])",
+  ".then(async([c,r,f])=>{result.facts=await f.collectFacts(c.loadConfig({flags:JSON.parse(flags||'{}'),env:process.env,home:r.INSTALL_ROOT}))})",
+  ".catch((e)=>{result.factsError={class:String(e&&e.name||'Error'),code:typeof(e&&e.code)==='string'?e.code:'INTERNAL',message:String(e&&e.message||e)}})",
+  '.then(reply)}else reply()',
 ].join('');
 
-export function probeBasics(home: string): readonly string[] {
-  return ['node', '-e', PROBE_SCRIPT, home, path.posix.join(home, 'conf')];
+/**
+ * The probe's argv. With `current` (the install and conf hashes this controller pushes, and the
+ * -D flags of the command), a host that has exactly those answers its facts too.
+ */
+export function probeBasics(home: string, runDir: string, current?: { installHash: string; confHash: string; flags: Readonly<Record<string, string>> }): readonly string[] {
+  return ['node', '-e', PROBE_SCRIPT, home, path.posix.join(home, 'conf'), runDir,
+    ...(current ? [current.installHash, current.confHash, JSON.stringify(current.flags)] : [])];
 }
 
 /** Make `dir` and unpack a gzip'd tar from stdin into it; write the hash file last. */

@@ -9,10 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../../conf/index.js';
 import { INSTALL_ROOT } from '../../conf/installRoot.js';
-import { status, type ProcessTarget } from './processes.js';
+import { cmdlineMatches, isAlive, pidFile, procRef, readPidFile, type ProcessTarget } from './processes.js';
 import { cachedMasterLayout, masterRefsFromPidFiles, type MasterInstance } from './masters.js';
-import { isJournalFormatted, checkSafeToWipe, JOURNAL_MARKER } from '../../journal/format.js';
-import { journalFolder } from '../../journal/index.js';
+import { journalState } from './journalState.js';
 import { planWorkerFormat } from '../../server/worker/format.js';
 import { confHash, INSTALL_HASH_FILE } from '../install.js';
 
@@ -45,8 +44,10 @@ export interface HostFactsJson {
 
 export async function collectFacts(conf: Config): Promise<HostFactsJson> {
   const proc = (t: ProcessTarget) => {
-    const st = status(conf, t);
-    return st.running ? { running: true, pid: st.pid! } : { running: false };
+    // Read only (facts come before changes): a stale pid file is left for the step that acts to
+    // remove and report, unlike status().
+    const pid = readPidFile(pidFile(conf, t));
+    return pid !== undefined && isAlive(pid) && cmdlineMatches(pid, procRef(t).kind) ? { running: true, pid } : { running: false };
   };
   let layoutError: string | undefined;
   let instances: readonly MasterInstance[];
@@ -71,14 +72,8 @@ export async function collectFacts(conf: Config): Promise<HostFactsJson> {
     workerStorage = { error: (e as Error).message };
   }
   const journals: NonNullable<HostFactsJson['journals']> = (instances.length ? instances : [{ name: 'master', journalPort: 0, conf }]).map((m) => {
-    const folder = journalFolder(m.conf);
-    const j: NonNullable<HostFactsJson['journals']>[number] = { name: m.name, journalPort: m.journalPort, folder, formatted: isJournalFormatted(folder) };
-    try {
-      checkSafeToWipe(folder, { protectedPaths: [{ path: m.conf.get('alluxio.home'), label: 'alluxio.home' }], marker: JOURNAL_MARKER });
-    } catch (e) {
-      j.refusal = (e as Error).message;
-    }
-    return j;
+    const { refusal, ...j } = journalState(m.conf);
+    return { name: m.name, journalPort: m.journalPort, ...j, ...(refusal !== undefined ? { refusal } : {}) };
   });
   const refusals = [...(layoutError ? [layoutError] : []), ...journals.flatMap((j) => (j.refusal ? [j.refusal] : []))];
   const journal: HostFactsJson['journal'] = {

@@ -7,8 +7,12 @@
  */
 import os from 'node:os';
 import type { Config } from '../../conf/index.js';
-import { ConfigError, HostError, TimeoutError, UsageError } from '../../errors.js';
-import { checkSafeToWipe, formatJournal, isJournalFormatted, JOURNAL_MARKER } from '../../journal/format.js';
+import { HostError, TimeoutError, UsageError } from '../../errors.js';
+import { formatJournal, isJournalFormatted } from '../../journal/format.js';
+import { configHash } from '../../conf/effective.js';
+import type { FormatResult, ProcessState } from '../protocol.js';
+import { formatWhileRunning, journalFormat, startUnformatted } from '../refusals.js';
+import { journalCheck } from './journalState.js';
 import { formatWorkerStorage, planWorkerFormat } from '../../server/worker/format.js';
 import { journalFolder } from '../../journal/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,7 +24,7 @@ import {
 import {
   acquireStartLock, cmdlineMatches, DEFAULT_READY_TIMEOUT_MS, defaultFetchJson, describeFetchError, isAlive, launch,
   logFile, logTail, pidFile, POLL_INTERVAL_MS, procRef, readinessUrl, seconds, status, stopProcess, waitReady,
-  type MatchOptions, type ProcessKind, type ProcessRef, type ProcessTarget, type StopOptions,
+  readPidFile, type MatchOptions, type ProcessKind, type ProcessRef, type ProcessTarget, type StopOptions,
 } from './processes.js';
 
 export interface Io {
@@ -47,11 +51,6 @@ function refsOf(conf: Config, kinds: readonly ProcessKind[]): ProcessRef[] {
   return kinds.flatMap((k) => (k === 'master' ? masterRefsFromPidFiles(conf) : [procRef(k)]));
 }
 
-/** `Alluxio Master @ host` for the single master, `... @ host (master-19200)` for one of several. */
-function suffix(m: MasterInstance): string {
-  return m.name === 'master' ? '' : ` (${m.name})`;
-}
-
 // ---- format -----------------------------------------------------------------------------------
 
 /** The masters of this host to format: all, or the one with embedded journal port `port`. */
@@ -68,16 +67,12 @@ export function localMasters(all: readonly MasterInstance[], port?: number): Mas
 
 /** Throw HostError when a server of one of `kinds` runs here (formatting under it is refused). */
 export function refuseWhileRunning(conf: Config, kinds: readonly ProcessKind[], io: Io, opts: MatchOptions = {}): void {
-  const running: string[] = [];
-  for (const t of refsOf(conf, kinds)) {
+  const running = refsOf(conf, kinds).flatMap((t) => {
     const st = reportStale(conf, t, io, opts);
-    if (st.running) running.push(`the ${t.name} (pid ${st.pid})`);
-  }
-  if (running.length === 0) return;
-  const verb = running.length === 1 ? 'is' : 'are';
-  throw new HostError(hostname(), `cannot format while ${running.join(' and ')} ${verb} running on this host`, {
-    hint: `stop ${running.length === 1 ? 'it' : 'them'} first: alluxio-stop.sh local (or alluxio stop master / alluxio stop worker)`,
+    return st.running ? [{ name: t.name, host: hostname(), pid: st.pid }] : [];
   });
+  const refused = formatWhileRunning('host', running);
+  if (refused) throw refused;
 }
 
 export interface FormatOptions {
@@ -89,37 +84,43 @@ export interface FormatOptions {
   journalPort?: number;
 }
 
-/** Check (without deleting) that the journal can be formatted; false when `-s` skips it. */
+/** Check (without deleting) that the journal can be formatted (refusals.ts decides); false when `-s` skips it. */
 export function checkJournalFormat(conf: Config, opts: FormatOptions = {}): boolean {
-  const folder = journalFolder(conf);
-  if (opts.onlyUnformatted && isJournalFormatted(folder)) return false;
-  checkSafeToWipe(folder, { protectedPaths: [{ path: conf.get('alluxio.home'), label: 'alluxio.home' }], marker: JOURNAL_MARKER });
+  const { state, unsafe } = journalCheck(conf);
+  const decision = journalFormat(state, opts.onlyUnformatted === true);
+  if (decision === 'skip') return false;
+  if (decision !== 'format') throw unsafe; // checkSafeToWipe's own typed error
   return true;
 }
 
+type JournalFormatted = NonNullable<FormatResult['journals']>[number];
+
 /** `alluxio formatJournal` for one master of this host (`conf` is that master's configuration). */
-export function formatJournalHere(conf: Config, io: Io, opts: FormatOptions = {}, label = ''): void {
+export function formatJournalHere(conf: Config, io: Io, opts: FormatOptions = {}, name = 'master'): { journal: JournalFormatted; deleted: string[] } {
   const folder = journalFolder(conf);
-  io.out(`Formatting Alluxio Master @ ${hostname()}${label}`);
+  io.out(`Formatting Alluxio Master @ ${hostname()}${name === 'master' ? '' : ` (${name})`}`);
   if (opts.onlyUnformatted && isJournalFormatted(folder)) {
     io.out(`Journal ${folder} is already formatted; skipping it (-s)`);
-    return;
+    return { journal: { name, folder, action: 'skipped' }, deleted: [] };
   }
   const { deleted } = formatJournal(folder, { protectedPaths: [{ path: conf.get('alluxio.home'), label: 'alluxio.home' }], ...(opts.rejoin ? { rejoin: true } : {}) });
   for (const p of deleted) io.out(`Deleted ${p}`);
   io.out(`Formatted journal ${folder}`);
+  return { journal: { name, folder, action: 'formatted' }, deleted };
 }
 
 /** `alluxio formatWorker` on this host. */
-export function formatWorkerHere(conf: Config, io: Io, opts: FormatOptions = {}): void {
+export function formatWorkerHere(conf: Config, io: Io, opts: FormatOptions = {}): FormatResult {
   io.out(`Formatting Alluxio Worker @ ${hostname()}`);
   const targets = planWorkerFormat(conf);
   const { deleted } = formatWorkerStorage(conf, { onlyMissing: opts.onlyUnformatted === true });
   for (const p of deleted) io.out(`Deleted ${p}`);
-  for (const t of targets) {
-    if (opts.onlyUnformatted && t.exists) io.out(`Worker data folder ${t.dataDir} exists; skipping it (-s)`);
-    else io.out(`Created ${t.dataDir} (mode 1777)`);
-  }
+  const workerDirs: NonNullable<FormatResult['workerDirs']> = targets.map((t) => {
+    const skipped = opts.onlyUnformatted === true && t.exists;
+    io.out(skipped ? `Worker data folder ${t.dataDir} exists; skipping it (-s)` : `Created ${t.dataDir} (mode 1777)`);
+    return { dataDir: t.dataDir, action: skipped ? 'skipped' : 'created' };
+  });
+  return { workerDirs, deleted };
 }
 
 /**
@@ -127,14 +128,25 @@ export function formatWorkerHere(conf: Config, io: Io, opts: FormatOptions = {})
  * storage), checking everything first so a refused path leaves everything untouched. Prints
  * `Formatting complete`.
  */
-export async function formatHere(conf: Config, kinds: readonly ProcessKind[], io: Io, opts: FormatOptions & MatchOptions = {}): Promise<void> {
+export async function formatHere(conf: Config, kinds: readonly ProcessKind[], io: Io, opts: FormatOptions & MatchOptions = {}): Promise<FormatResult> {
   const masters = kinds.includes('master') ? localMasters((await cachedMasterLayout(conf)).instances, opts.journalPort) : [];
   refuseWhileRunning(conf, kinds, io, matchOnly(opts));
   for (const m of masters) checkJournalFormat(m.conf, opts);
   if (kinds.includes('worker')) planWorkerFormat(conf);
-  for (const m of masters) formatJournalHere(m.conf, io, opts, suffix(m));
-  if (kinds.includes('worker')) formatWorkerHere(conf, io, opts);
+  const result: FormatResult = { deleted: [] };
+  if (masters.length) result.journals = [];
+  for (const m of masters) {
+    const { journal, deleted } = formatJournalHere(m.conf, io, opts, m.name);
+    result.journals!.push(journal);
+    result.deleted.push(...deleted);
+  }
+  if (kinds.includes('worker')) {
+    const w = formatWorkerHere(conf, io, opts);
+    result.workerDirs = w.workerDirs!;
+    result.deleted.push(...w.deleted);
+  }
   io.out('Formatting complete');
+  return result;
 }
 
 // ---- start ------------------------------------------------------------------------------------
@@ -158,32 +170,62 @@ export interface StartOptions extends MatchOptions {
   noLeaderWait?: boolean;
 }
 
-export interface StartResult {
-  kind: ProcessKind;
-  name: string;
+/** A process `launchOne` started or found running. */
+interface Launched {
+  ref: ProcessRef;
   pid: number;
   started: boolean;
 }
 
 /**
  * Throw ConfigError unless the journal folder of every one of `confs` is formatted (we never
- * format implicitly). One problem per folder.
+ * format implicitly; refusals.ts decides). One problem per folder.
  */
 export function requireFormattedJournal(...confs: Config[]): void {
-  const missing = confs.map(journalFolder).filter((f) => !isJournalFormatted(f));
-  if (!missing.length) return;
-  throw new ConfigError(missing.map((f) => `the journal folder ${f} (alluxio.master.journal.folder) is not formatted`), {
-    hint: "run 'alluxio format' (or 'alluxio formatJournal') first, or start with -f; it is never formatted implicitly",
-  });
+  const refused = startUnformatted(confs.map((c) => { const folder = journalFolder(c); return { folder, formatted: isJournalFormatted(folder) }; }));
+  if (refused) throw refused;
+}
+
+/** The info JSON fields a process state is read from (/api/v1/master/info, /api/v1/worker/info). */
+interface InfoJson {
+  instanceId?: unknown; configHash?: unknown; isLeader?: unknown; journalLastIndex?: unknown;
+  rpcPort?: unknown; webPort?: unknown;
+}
+
+const num = (x: unknown): number | undefined => (typeof x === 'number' && Number.isSafeInteger(x) ? x : undefined);
+const str = (x: unknown): string | undefined => (typeof x === 'string' && x !== '' ? x : undefined);
+
+/**
+ * The typed state of a process for the protocol: pid (the one launched or found by its pid file),
+ * ports, readiness, and, from its info JSON when it answered, its instance id, role, journal index
+ * and config hash (else the hash of the configuration it was started with here).
+ */
+export function processState(conf: Config, l: Launched, readiness: ProcessState['readiness'], info?: unknown): ProcessState {
+  const i = (typeof info === 'object' && info !== null ? info : {}) as InfoJson;
+  const { kind, name } = l.ref;
+  const ports: NonNullable<ProcessState['ports']> = kind === 'master'
+    ? { rpc: num(i.rpcPort) ?? conf.getPort('alluxio.master.rpc.port'), web: num(i.webPort) ?? conf.getPort('alluxio.master.web.port'), journal: conf.getPort('alluxio.master.embedded.journal.port') }
+    : { rpc: conf.getPort('alluxio.worker.rpc.port'), web: conf.getPort('alluxio.worker.web.port') };
+  const st: ProcessState = {
+    kind, name, action: l.started ? 'started' : 'already-running', pid: l.pid, ports,
+    configHash: str(i.configHash) ?? configHash(conf),
+  };
+  if (readiness !== undefined) st.readiness = readiness;
+  const instanceId = str(i.instanceId);
+  if (instanceId !== undefined) st.instanceId = instanceId;
+  if (kind === 'master' && typeof i.isLeader === 'boolean') st.role = i.isLeader ? 'leader' : 'standby';
+  const index = num(i.journalLastIndex);
+  if (kind === 'master' && index !== undefined && index >= 0) st.journalIndex = index;
+  return st;
 }
 
 /** Launch `t` unless it runs (then say so); `preLaunch` runs right before a launch. */
-async function launchOne(conf: Config, t: ProcessRef, flags: Readonly<Record<string, string>>, opts: MatchOptions, io: Io, preLaunch: () => Promise<void>): Promise<StartResult> {
+async function launchOne(conf: Config, t: ProcessRef, flags: Readonly<Record<string, string>>, opts: MatchOptions, io: Io, preLaunch: () => Promise<void>): Promise<Launched> {
   const matchOpts = matchOnly(opts);
   const st = reportStale(conf, t, io, matchOpts);
   if (st.running && st.pid !== undefined) {
     io.out(`${t.name} is already running (pid ${st.pid}); not starting another`);
-    return { kind: t.kind, name: t.name, pid: st.pid, started: false };
+    return { ref: t, pid: st.pid, started: false };
   }
   await preLaunch();
   const release = acquireStartLock(conf, t);
@@ -191,25 +233,28 @@ async function launchOne(conf: Config, t: ProcessRef, flags: Readonly<Record<str
     const again = status(conf, t, matchOpts);
     if (again.running && again.pid !== undefined) {
       io.out(`${t.name} is already running (pid ${again.pid}); not starting another`);
-      return { kind: t.kind, name: t.name, pid: again.pid, started: false };
+      return { ref: t, pid: again.pid, started: false };
     }
     io.out(`Starting ${t.name} @ ${hostname()}. Logging to ${conf.get('alluxio.logs.dir')}`);
-    return { kind: t.kind, name: t.name, pid: launch(conf, t, flags).pid, started: true };
+    return { ref: t, pid: launch(conf, t, flags).pid, started: true };
   } finally {
     release();
   }
 }
 
 /** Wait until `t` serves (a leading master, a registered worker); `[ OK ]` or `[ FAILED ]`. */
-async function waitServing(conf: Config, t: ProcessRef, pid: number, opts: StartOptions, io: Io): Promise<void> {
+async function waitServing(conf: Config, l: Launched, opts: StartOptions, io: Io): Promise<ProcessState> {
   const host = hostname();
+  const t = l.ref;
+  let info: unknown;
   try {
-    await waitReady(conf, t, { ...matchOnly(opts), pid, timeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS });
+    info = await waitReady(conf, t, { ...matchOnly(opts), pid: l.pid, timeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS });
   } catch (e) {
     io.err(`--- [ FAILED ] The ${t.name} @ ${host} is not serving requests.`);
     throw e;
   }
   io.out(`--- [ OK ] The ${t.name} service @ ${host} is in a healthy state.`);
+  return processState(conf, l, 'serving', info);
 }
 
 /**
@@ -219,41 +264,44 @@ async function waitServing(conf: Config, t: ProcessRef, pid: number, opts: Start
  *   masters are a majority of the journal (they can elect a leader on their own) and unless
  *   `noLeaderWait`, until one of them leads or names the leader.
  */
-export async function startMaster(conf: Config, opts: StartOptions, io: Io): Promise<StartResult[]> {
+export async function startMaster(conf: Config, opts: StartOptions, io: Io): Promise<{ processes: ProcessState[]; formatted?: FormatResult }> {
   const layout = await cachedMasterLayout(conf);
+  let formatted: FormatResult | undefined;
+  const withFormat = (processes: ProcessState[]) => (formatted ? { processes, formatted } : { processes });
   if (!isHa(layout)) {
     const m = layout.instances[0]!;
     const r = await launchOne(m.conf, m, opts.flags, opts, io, async () => {
-      if (opts.format) await formatHere(conf, ['master'], io, matchOnly(opts));
+      if (opts.format) formatted = await formatHere(conf, ['master'], io, matchOnly(opts));
       else requireFormattedJournal(m.conf);
     });
-    if (!opts.async) await waitServing(m.conf, m, r.pid, opts, io);
-    return [r];
+    return withFormat([opts.async ? processState(m.conf, r, 'not-waited') : await waitServing(m.conf, r, opts, io)]);
   }
   const notRunning = layout.instances.filter((m) => !status(m.conf, m, matchOnly(opts)).running);
-  if (notRunning.length && opts.format) await formatHere(conf, ['master'], io, matchOnly(opts));
+  if (notRunning.length && opts.format) formatted = await formatHere(conf, ['master'], io, matchOnly(opts));
   else requireFormattedJournal(...notRunning.map((m) => m.conf));
-  const results: StartResult[] = [];
+  const launched: Launched[] = [];
   for (const m of layout.instances) {
-    results.push(await launchOne(m.conf, m, { ...opts.flags, ...m.overrides }, opts, io, async () => requireFormattedJournal(m.conf)));
+    launched.push(await launchOne(m.conf, m, { ...opts.flags, ...m.overrides }, opts, io, async () => requireFormattedJournal(m.conf)));
   }
-  if (opts.async) return results;
-  await waitAnswers(layout, results, opts, io);
+  if (opts.async) return withFormat(launched.map((l, i) => processState(layout.instances[i]!.conf, l, 'not-waited')));
+  const infos = await waitAnswers(layout, launched, opts, io);
+  let states = launched.map((l, i) => processState(layout.instances[i]!.conf, l, 'answering', infos[i]));
   if (!opts.noLeaderWait) {
     if (localMajority(layout)) {
-      await waitLeader(layout, results, opts, io);
+      const leading = await waitLeader(layout, launched, opts, io);
+      states = states.map((s, i) => (leading[i] ? processState(layout.instances[i]!.conf, launched[i]!, 'serving', leading[i]) : s));
     } else {
       const need = Math.floor(layout.voters.length / 2) + 1;
       io.out(`A leader is elected once ${need} of the ${layout.voters.length} masters of the embedded journal run (${layout.voters.join(', ')}); check with: alluxio fs leader`);
     }
   }
-  return results;
+  return withFormat(states);
 }
 
 interface MasterInfoJson { isLeader?: boolean; leaderAddress?: string; masterAddress?: string; webPort?: number }
 
 /** Wait (in parallel) until every master of this host answers; one line each, in order. */
-async function waitAnswers(layout: MasterLayout, started: readonly StartResult[], opts: StartOptions, io: Io): Promise<void> {
+async function waitAnswers(layout: MasterLayout, started: readonly Launched[], opts: StartOptions, io: Io): Promise<unknown[]> {
   const host = hostname();
   const settled = await Promise.allSettled(layout.instances.map((m, i) => waitReady(m.conf, m, {
     ...matchOnly(opts), pid: started[i]!.pid, timeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, readiness: 'answer',
@@ -274,6 +322,7 @@ async function waitAnswers(layout: MasterLayout, started: readonly StartResult[]
     for (const e of errors.slice(1)) io.err(`Error: ${(e as Error).message}`);
     throw errors[0];
   }
+  return settled.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
 }
 
 /**
@@ -281,7 +330,7 @@ async function waitAnswers(layout: MasterLayout, started: readonly StartResult[]
  * host, until one names it). Fails at once when none of them runs any more, and after the ready
  * timeout otherwise, with the last 30 log lines of each.
  */
-async function waitLeader(layout: MasterLayout, started: readonly StartResult[], opts: StartOptions, io: Io): Promise<void> {
+async function waitLeader(layout: MasterLayout, started: readonly Launched[], opts: StartOptions, io: Io): Promise<(MasterInfoJson | undefined)[]> {
   const host = hostname();
   const timeoutMs = opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
   const matches = opts.matches ?? cmdlineMatches;
@@ -313,12 +362,12 @@ async function waitLeader(layout: MasterLayout, started: readonly StartResult[],
     if (i >= 0) {
       const m = layout.instances[i]!;
       io.out(`--- [ OK ] The master service @ ${host} is in a healthy state: ${m.name} (${infos[i]!.masterAddress ?? 'rpc port ' + m.conf.getPort('alluxio.master.rpc.port')}) leads.`);
-      return;
+      return infos;
     }
     const remote = layout.localVoters < layout.voters.length ? infos.find((x) => x?.leaderAddress) : undefined;
     if (remote) {
       io.out(`--- [ OK ] The master service @ ${host} is in a healthy state: ${remote.leaderAddress} leads.`);
-      return;
+      return infos;
     }
     if (Date.now() >= deadline) break;
     await sleep(Math.min(POLL_INTERVAL_MS, Math.max(0, deadline - Date.now())));
@@ -330,8 +379,9 @@ async function waitLeader(layout: MasterLayout, started: readonly StartResult[],
 }
 
 /** Prepare the ramdisk, start a worker on this host (or say it already runs), wait unless `async`. */
-export async function startWorker(conf: Config, opts: StartOptions, io: Io): Promise<StartResult> {
+export async function startWorker(conf: Config, opts: StartOptions, io: Io): Promise<{ processes: ProcessState[]; formatted?: FormatResult }> {
   const w = procRef('worker');
+  let formatted: FormatResult | undefined;
   const r = await launchOne(conf, w, opts.flags, opts, io, async () => {
     try {
       await mountRamdisk(conf, opts.mountMode ?? 'NoMount', (l) => io.out(l));
@@ -340,10 +390,10 @@ export async function startWorker(conf: Config, opts: StartOptions, io: Io): Pro
       throw e;
     }
     if (opts.ramCache !== undefined) restoreRamCache(opts.ramCache, memTierPaths(conf), io);
-    if (opts.format) await formatHere(conf, ['worker'], io, matchOnly(opts));
+    if (opts.format) formatted = await formatHere(conf, ['worker'], io, matchOnly(opts));
   });
-  if (!opts.async) await waitServing(conf, w, r.pid, opts, io);
-  return r;
+  const processes = [opts.async ? processState(conf, r, 'not-waited') : await waitServing(conf, r, opts, io)];
+  return formatted ? { processes, formatted } : { processes };
 }
 
 /**
@@ -385,25 +435,30 @@ export interface StopAllOptions extends MatchOptions {
  * file), continuing after a failure; prints `Killed <n> process(es) on <host>` and then rethrows
  * the first failure (others go to stderr).
  */
-export async function stopHere(conf: Config, kinds: readonly ProcessKind[], opts: StopAllOptions, io: Io): Promise<number> {
+export async function stopHere(conf: Config, kinds: readonly ProcessKind[], opts: StopAllOptions, io: Io): Promise<ProcessState[]> {
+  const states: ProcessState[] = [];
   let n = 0;
   const errors: unknown[] = [];
   const stopOpts: StopOptions = { soft: opts.soft === true, out: (l) => io.out(l) };
   if (opts.graceMs !== undefined) stopOpts.graceMs = opts.graceMs;
   if (opts.matches) stopOpts.matches = opts.matches;
   for (const kind of kinds) {
-    const settled = await Promise.allSettled(refsOf(conf, [kind]).map((t) => stopProcess(conf, t, stopOpts)));
-    for (const s of settled) {
-      if (s.status === 'fulfilled') n += s.value;
-      else errors.push(s.reason);
-    }
+    const refs = refsOf(conf, [kind]);
+    const pids = refs.map((t) => readPidFile(pidFile(conf, t)));
+    const settled = await Promise.allSettled(refs.map((t) => stopProcess(conf, t, stopOpts)));
+    settled.forEach((s, i) => {
+      if (s.status === 'rejected') { errors.push(s.reason); return; }
+      const { kind: k, name } = refs[i]!;
+      n += s.value;
+      states.push(s.value > 0 && pids[i] !== undefined ? { kind: k, name, action: 'stopped', pid: pids[i] } : { kind: k, name, action: 'not-running' });
+    });
   }
   io.out(`Killed ${n} process(es) on ${hostname()}`);
   if (errors.length > 0) {
     for (const e of errors.slice(1)) io.err(`Error: ${(e as Error).message}`);
     throw errors[0];
   }
-  return n;
+  return states;
 }
 
 /** The processes a local ACTION concerns on this host, in start order. */
