@@ -4,7 +4,8 @@ import type { CliContext } from './context.js';
 import { ClusterSession, parseClusterOptions } from '../orchestrate/cluster.js';
 import { errorReply, okReply, type HostReply, type StepName, type StepResults } from '../orchestrate/protocol.js';
 import type { Io } from '../orchestrate/local/service.js';
-import { describeError } from './errorOutput.js';
+import { describeError, usageFailure } from './errorOutput.js';
+import { UsageError } from '../errors.js';
 
 /**
  * Parse the cluster options out of `args`, open a session (hosts files, SSH pool), run `fn`,
@@ -52,6 +53,16 @@ export async function stepReply<S extends StepName>(
     ctx.setExitCode(exitCode === 0 ? 1 : exitCode);
   }
   ctx.out(JSON.stringify(reply));
+}
+
+/**
+ * A usage error of a per-host step: the `Error:` line and the usage for a person; in machine
+ * mode the usage, then the error with its reply (so the controller reads a UsageError).
+ */
+export async function stepUsageFailure(ctx: CliContext, step: StepName, machine: boolean, message: string, usage: string): Promise<void> {
+  if (!machine) { usageFailure(ctx, message, usage); return; }
+  ctx.err(usage);
+  await stepReply(ctx, step, true, async () => { throw new UsageError(message); });
 }
 
 /** Take `--json` (machine mode) out of a per-host step's arguments. */

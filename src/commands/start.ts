@@ -5,7 +5,6 @@
  */
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
-import { usageFailure } from './errorOutput.js';
 import { memTierPaths, parseMountMode, type MountMode } from '../orchestrate/local/mount.js';
 import { checkRamCacheRestore } from '../orchestrate/local/ramcache.js';
 import type { PhaseRecord } from '../orchestrate/report.js';
@@ -16,7 +15,7 @@ import {
 } from '../orchestrate/local/service.js';
 import { parseClusterOptions, CLUSTER_OPTIONS_HELP } from '../orchestrate/cluster.js';
 import { clusterStart } from '../orchestrate/clusterOps.js';
-import { stepReply, withCluster } from './cluster.js';
+import { stepReply, stepUsageFailure, withCluster } from './cluster.js';
 import { mergeFormat, type StartResult } from '../orchestrate/protocol.js';
 import { UsageError } from '../errors.js';
 
@@ -189,16 +188,7 @@ export function register(program: Command, ctx: CliContext): void {
       // `--json` on master, worker, local: machine mode (the protocol reply; what the orchestrator runs).
       const local = 'error' in parsed || !(parsed.action === 'all' || parsed.action === 'masters' || parsed.action === 'workers');
       const machine = local && clusterOpts.json;
-      if ('error' in parsed) {
-        if (machine) {
-          // The Error line comes with the reply (stepReply), the usage before it.
-          ctx.err(START_USAGE);
-          await stepReply(ctx, 'start', true, async () => { throw new UsageError(parsed.error); });
-          return;
-        }
-        usageFailure(ctx, parsed.error, START_USAGE);
-        return;
-      }
+      if ('error' in parsed) { await stepUsageFailure(ctx, 'start', machine, parsed.error, START_USAGE); return; }
       if (parsed.mountNote && machine) ctx.err(parsed.mountNote); // human lines go to stderr in machine mode
       else if (parsed.mountNote && !clusterOpts.json) ctx.out(parsed.mountNote);
       if (parsed.action === 'restart_workers') {

@@ -1,13 +1,12 @@
 /** `alluxio stop [ACTION] [-s]` (bin/alluxio-stop.sh forwards here). */
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
-import { usageFailure } from './errorOutput.js';
 import type { ProcessKind } from '../orchestrate/local/processes.js';
 import { DEFAULT_STOP_GRACE_MS } from '../orchestrate/local/processes.js';
 import { kindsForAction, stopHere } from '../orchestrate/local/service.js';
 import { parseClusterOptions, CLUSTER_OPTIONS_HELP } from '../orchestrate/cluster.js';
 import { clusterStop } from '../orchestrate/clusterOps.js';
-import { stepReply, withCluster } from './cluster.js';
+import { stepReply, stepUsageFailure, withCluster } from './cluster.js';
 import { UsageError } from '../errors.js';
 import { memTierPaths } from '../orchestrate/local/mount.js';
 import { planRamCacheSave, saveRamCache } from '../orchestrate/local/ramcache.js';
@@ -102,16 +101,7 @@ export function register(program: Command, ctx: CliContext): void {
       const cluster = !('error' in parsed) && (parsed.action === 'all' || parsed.action === 'masters' || parsed.action === 'workers');
       // `--json` on master, worker, local: machine mode (the protocol reply; what the orchestrator runs).
       const machine = !cluster && clusterOpts.json;
-      if ('error' in parsed) {
-        if (machine) {
-          // The Error line comes with the reply (stepReply), the usage before it.
-          ctx.err(STOP_USAGE);
-          await stepReply(ctx, 'stop', true, async () => { throw new UsageError(parsed.error); });
-          return;
-        }
-        usageFailure(ctx, parsed.error, STOP_USAGE);
-        return;
-      }
+      if ('error' in parsed) { await stepUsageFailure(ctx, 'stop', machine, parsed.error, STOP_USAGE); return; }
       if (parsed.action === undefined) {
         // As alluxio-stop.sh: no component prints the usage and succeeds.
         ctx.out(STOP_USAGE);
