@@ -30,8 +30,9 @@ function union(a: readonly string[], b2: readonly string[]): string[] { return [
  * Read the facts of the hosts whose install and conf are current (elsewhere they cannot be known
  * before a push) and describe every reachable host for the planner.
  */
-async function hostInputs(s: ClusterSession, reachable: readonly string[], r: { masters: string[]; workers: string[] }): Promise<HostInput[]> {
-  const current = reachable.filter((h) => s.installCurrent(h) && s.confCurrent(h) && !s.facts.has(h));
+async function hostInputs(s: ClusterSession, reachable: readonly string[], r: { masters: string[]; workers: string[] }, o: { facts?: (host: string) => boolean } = {}): Promise<HostInput[]> {
+  const wanted = o.facts ?? (() => true);
+  const current = reachable.filter((h) => wanted(h) && s.installCurrent(h) && s.confCurrent(h) && !s.facts.has(h));
   const answered = new Set(await s.gatherFacts(current));
   // A current host whose facts could not be read has failed (the facts row says why): no steps.
   return reachable.filter((h) => !current.includes(h) || answered.has(h)).map((host) => ({
@@ -166,11 +167,13 @@ export async function clusterStart(s: ClusterSession, what: Targets, o: { async:
   const r = roles(s, what);
   if (r.masters.length) s.requireSupportedMasters();
   const hosts = union(r.masters, r.workers);
-  const reachable = await s.checkHosts(hosts);
+  // Facts where the pid files are not enough: masters (is the journal formatted?), and -f.
+  const needed = { facts: (h: string) => o.format || r.masters.includes(h) };
+  const reachable = await s.checkHosts(hosts, needed);
   await s.lock();
   try {
     const opts: PlanOptions = { async: o.async, mountMode: o.mountMode, embeddedHa: s.embeddedHa, workersNeedLeader: what === 'all' && r.masters.length > 0 };
-    const p = makePlan(o.format ? 'format+start' : 'start', await hostInputs(s, reachable, r), opts);
+    const p = makePlan(o.format ? 'format+start' : 'start', await hostInputs(s, reachable, r, needed), opts);
     if (s.opts.dryRun) return printPlan(s, p, hosts);
     await apply(s, p);
     await s.audit(reachable);
@@ -217,10 +220,12 @@ async function waitForLeader(s: ClusterSession, started: readonly string[]): Pro
 export async function clusterStop(s: ClusterSession, what: Targets, o: { soft: boolean }): Promise<number> {
   const r = roles(s, what);
   const hosts = union(r.masters, r.workers);
-  const reachable = await s.checkHosts(hosts);
+  // Stop plans from the run dirs' pid files (what the host's own stop acts on): no facts needed.
+  const none = { facts: () => false };
+  const reachable = await s.checkHosts(hosts, none);
   await s.lock();
   try {
-    const p = makePlan('stop', await hostInputs(s, reachable, r), { soft: o.soft });
+    const p = makePlan('stop', await hostInputs(s, reachable, r, none), { soft: o.soft });
     if (s.opts.dryRun) return printPlan(s, p, hosts);
     await apply(s, p);
     await s.audit(reachable.filter((h) => s.installed(h)));

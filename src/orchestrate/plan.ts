@@ -139,7 +139,14 @@ function startPhases(verb: 'start' | 'format+start', hosts: readonly HostInput[]
     const args = ['start', ...(o.async ? ['-a'] : []), 'worker', o.mountMode ?? 'NoMount', ...(format ? ['-f'] : [])];
     const base = { kind: 'start' as const, host: h.host, role: 'worker' as const, args, ...(o.workersNeedLeader ? { needsLeader: true } : {}) };
     const f = h.facts;
-    if (!f) return base;
+    if (!f) {
+      // Without -f only whether it runs matters: the probe's pid files say so.
+      const pidFiles = format ? undefined : h.servers?.filter((p) => p.kind === 'worker');
+      if (!pidFiles) return base;
+      const w = pidFiles.find((p) => p.running);
+      if (w) return { kind: 'skip', host: h.host, phase: 'start worker', status: 'ok', reason: alreadyRunning('worker', [{ name: 'worker', pid: w.pid }]) };
+      return { ...base, names: ['worker'] };
+    }
     const refused = format ? formatWhileRunning('host', runningOn(h, ['worker'])) : undefined;
     if (refused) return { kind: 'refuse', host: h.host, phase: 'start worker', error: refused };
     if (f.worker.running) return { kind: 'skip', host: h.host, phase: 'start worker', status: 'ok', reason: alreadyRunning('worker', [{ name: 'worker', pid: f.worker.pid }]) };
@@ -173,9 +180,11 @@ function stopPhases(hosts: readonly HostInput[], o: PlanOptions): Phase[] {
       if (!left.length) return { kind: 'skip', host: h.host, phase, status: 'skipped', reason: 'not installed: nothing to stop' };
       return { kind: 'refuse', host: h.host, phase, error: leftRunning(h.host, left) };
     }
+    // What runs: the facts, else the probe's pid files (those the host's stop acts on).
     const f = h.facts;
-    if (!f) return { kind: 'stop', host: h.host, role, args };
-    const pids = (role === 'master' ? mastersOf(f) : [{ name: 'worker', ...f.worker }]).filter((p) => p.running).map((p) => ({ name: p.name, pid: p.pid }));
+    const procs = f ? (role === 'master' ? mastersOf(f) : [{ name: 'worker', ...f.worker }]) : h.servers?.filter((p) => p.kind === role);
+    if (!procs) return { kind: 'stop', host: h.host, role, args };
+    const pids = procs.filter((p) => p.running).map((p) => ({ name: p.name, pid: p.pid }));
     if (!pids.length) return { kind: 'skip', host: h.host, phase, status: 'ok', reason: `no ${role} was running` };
     return { kind: 'stop', host: h.host, role, args, pids };
   };

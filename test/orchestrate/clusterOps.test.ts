@@ -17,7 +17,7 @@ import { clusterFormat, clusterStart, clusterStop } from '../../src/orchestrate/
 import type { Executor, ExecResult, RunOptions } from '../../src/orchestrate/executor.js';
 import { confHash, installHash } from '../../src/orchestrate/install.js';
 import type { HostFactsJson } from '../../src/orchestrate/local/facts.js';
-import { errorReply, okReply, ProtocolError, type StepName } from '../../src/orchestrate/protocol.js';
+import { errorReply, okReply, ProtocolError, type PidFileState, type StepName } from '../../src/orchestrate/protocol.js';
 import { tmpDir } from './helpers.js';
 
 const M = 'm1.invalid';
@@ -72,7 +72,8 @@ class FakeExecutor implements Executor {
     const res = (r: Partial<ExecResult>): ExecResult => ({ host, code: 0, stdout: '', stderr: '', ms: 1, ...r });
     if (argv[0] === 'node') {
       const facts = this.probeFacts.get(host);
-      return res({ stdout: json(okReply('probe', host, { node: process.version, installHash: this.hashes.install, confHash: this.hashes.conf, hostname: host, timeMs: Date.now(), servers: [], ...(facts ? { facts } : {}) })) });
+      const servers = this.serversOf(host);
+      return res({ stdout: json(okReply('probe', host, { node: process.version, installHash: this.hashes.install, confHash: this.hashes.conf, hostname: host, timeMs: Date.now(), servers, ...(facts ? { facts } : {}) })) });
     }
     if (argv[0] === 'sh' && argv[3] === 'lock') return res({ stdout: 'LOCKED\n' });
     if (argv[0] === 'sh' || argv[0] === 'rm') return res({});
@@ -84,6 +85,21 @@ class FakeExecutor implements Executor {
     if (a === 'timeout') throw new TimeoutError(`[${host}] ${args.join(' ')} timed out after 180 s`);
     return res(a);
   }
+  /** The pid files the probe finds: those of the processes the host's facts say run (as on a real host). */
+  private serversOf(host: string): PidFileState[] {
+    let f: HostFactsJson | undefined = this.probeFacts.get(host);
+    if (!f) {
+      const a = this.answers.get(host)!(['facts']);
+      if (a !== 'timeout' && a.stdout) { try { const reply = JSON.parse(a.stdout); if (reply.ok) f = reply.result; } catch { /* garbage */ } }
+    }
+    if (!f) return [];
+    const ms = f.masters?.length ? f.masters : [{ name: 'master', ...f.master }];
+    return [
+      ...ms.filter((m) => m.running).map((m) => ({ name: m.name, kind: 'master' as const, pidFile: `/run/${m.name}.pid`, running: true, ...(m.pid ? { pid: m.pid } : {}) })),
+      ...(f.worker.running ? [{ name: 'worker', kind: 'worker' as const, pidFile: '/run/worker.pid', running: true, ...(f.worker.pid ? { pid: f.worker.pid } : {}) }] : []),
+    ];
+  }
+
   runWithInput(host: string, argv: readonly string[], _input: Readable | Buffer): Promise<ExecResult> { return this.run(host, argv); }
   async close(): Promise<void> { /* nothing to close */ }
 }
@@ -161,12 +177,13 @@ for (const [step, verb, phase, host, detail] of kinds) {
 
 for (const [name, bad, check] of failures) {
   test(`controller, facts: ${name}`, async () => {
+    // format reads every host's facts (start reads only the masters', stop none).
     const { s, exec } = await session({ [M]: healthy(M, facts(M)), [W]: failing(W, facts(W), 'facts', bad) });
-    assert.equal(await clusterStart(s, 'all', { async: false, format: false, mountMode: 'NoMount' }), 1);
+    assert.equal(await clusterFormat(s, { onlyUnformatted: false }), 1);
     const r = row(s, 'facts', W);
     assert.equal(r.status, 'failed');
     assert.ok(check(r.error as AlluxioError | undefined), `${r.error?.name}: ${r.error?.message}`);
-    assert.deepEqual(exec.steps, [[M, ['start', 'master']]], 'nothing is run on a host whose facts are unknown');
+    assert.deepEqual(exec.steps, [[M, ['formatJournal']]], 'nothing is run on a host whose facts are unknown');
   });
 }
 
@@ -220,4 +237,17 @@ test('facts answered by the probe are used: no second run; format reads them aga
   f.exec.probeFacts.set(W, facts(W));
   assert.equal(await clusterFormat(f.s, { onlyUnformatted: false }), 0);
   assert.deepEqual([...f.exec.factsRuns].sort(), [[M, 1], [W, 1]]);
+});
+
+test('controller: start reads no worker facts (the pid files say whether it runs); stop reads none at all', async () => {
+  const running = facts(W, { worker: { running: true, pid: 8 } });
+  const { s, exec } = await session({ [M]: healthy(M, facts(M)), [W]: healthy(W, running) });
+  assert.equal(await clusterStart(s, 'all', { async: false, format: false, mountMode: 'NoMount' }), 0);
+  assert.deepEqual([row(s, 'start worker', W).status, row(s, 'start worker', W).detail], ['ok', 'worker already running (pid 8)']);
+  assert.deepEqual(exec.steps, [[M, ['start', 'master']]]);
+  assert.equal(exec.factsRuns.get(W) ?? 0, 0);
+  const stop = await session({ [M]: healthy(M, runningFacts(M)), [W]: healthy(W, running) });
+  assert.equal(await clusterStop(stop.s, 'all', { soft: false }), 0);
+  assert.deepEqual(stop.exec.steps, [[W, ['stop', 'worker']], [M, ['stop', 'master']]]);
+  assert.deepEqual([...stop.exec.factsRuns], []);
 });

@@ -34,6 +34,13 @@ const rows: [string, Verb, HostInput, string[], PlanOptions?][] = [
   ['start with the embedded journal waits for a leader', 'start', base, ['start master', 'then wait until one of h1 leads'], { embeddedHa: true }],
   ['stop running worker', 'stop', { ...base, master: false, worker: true, facts: facts({ worker: { running: true, pid: 9 } }) }, ['stop worker (pid 9)']],
   ['stop, nothing running', 'stop', base, ['stop master: no master was running']],
+  ['stop from the probe\'s pid files (no facts): a running worker', 'stop', { ...base, master: false, worker: true, facts: undefined, servers: [
+    { name: 'worker', kind: 'worker', pidFile: '/r/worker.pid', pid: 9, running: true },
+    { name: 'master', kind: 'master', pidFile: '/r/master.pid', pid: 8, running: true },
+  ] }, ['stop worker (pid 9)']],
+  ['stop from the probe\'s pid files (no facts): a stale one is not running', 'stop', { ...base, facts: undefined, servers: [
+    { name: 'master-19200', kind: 'master', pidFile: '/r/master-19200.pid', pid: 8, running: false },
+  ] }, ['stop master: no master was running']],
   ['stop never pushes', 'stop', { ...base, installCurrent: false, confCurrent: false, facts: undefined }, ['stop master (state unknown: no current install to ask; the host decides)']],
   ['stop, not installed, nothing runs', 'stop', { ...base, installed: false, installCurrent: false, facts: undefined, servers: [] }, ['stop master: not installed: nothing to stop']],
   ['stop, not installed, a master runs from another install', 'stop', {

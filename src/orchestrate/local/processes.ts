@@ -53,8 +53,10 @@ export interface MatchOptions {
   matches?: ProcessMatcher;
 }
 
-/** How often readiness and termination are polled. */
-export const POLL_INTERVAL_MS = 100;
+/** How often readiness is polled (an HTTP request to the process's info endpoint). */
+export const POLL_INTERVAL_MS = 25;
+/** How often a stopping process is checked for (one kill(pid, 0): cheap, so often). */
+export const EXIT_POLL_INTERVAL_MS = 5;
 /** Default time `stopProcess` waits after SIGTERM before SIGKILL (Alluxio waits 120 s). */
 export const DEFAULT_STOP_GRACE_MS = 30_000;
 /** Default time `alluxio start` waits for a process to become ready. */
@@ -512,7 +514,7 @@ function signal(pid: number, sig: NodeJS.Signals, kind: string): void {
 export async function stopProcess(conf: ProcessConf, t: ProcessTarget, opts: StopOptions = {}): Promise<number> {
   const { kind: k, name: kind } = procRef(t);
   const graceMs = opts.graceMs ?? DEFAULT_STOP_GRACE_MS;
-  const interval = opts.intervalMs ?? POLL_INTERVAL_MS;
+  const interval = opts.intervalMs ?? EXIT_POLL_INTERVAL_MS;
   const out = opts.out ?? (() => {});
   const matchOpts: MatchOptions = opts.matches ? { matches: opts.matches } : {};
   const matches = opts.matches ?? cmdlineMatches;
