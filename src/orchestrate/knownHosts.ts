@@ -7,6 +7,7 @@
  * host certificates).
  */
 import { createHmac } from 'node:crypto';
+import { globToRegExp } from './sshConfig.js';
 
 export type HostKeyVerdict =
   | { kind: 'match' }
@@ -52,10 +53,6 @@ function parse(text: string): Entry[] {
   return out;
 }
 
-function globToRegExp(pattern: string): RegExp {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, 'i');
-}
 
 function hashedMatch(entry: string, name: string): boolean {
   const parts = entry.split('|'); // ['', '1', salt, hmac]
@@ -74,7 +71,7 @@ function hostsMatch(hosts: string, name: string): boolean {
     if (pat === '') continue;
     const negated = pat.startsWith('!');
     const p = negated ? pat.slice(1) : pat;
-    if (globToRegExp(p).test(name)) {
+    if (globToRegExp(p, 'i').test(name)) {
       if (negated) return false;
       positive = true;
     }

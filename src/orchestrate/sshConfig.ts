@@ -89,9 +89,10 @@ function expandTilde(p: string, home: string): string {
   return p;
 }
 
-function globToRegExp(pattern: string): RegExp {
+/** An OpenSSH pattern (`*` any run, `?` one character, all else literal) as an anchored RegExp. */
+export function globToRegExp(pattern: string, flags = ''): RegExp {
   const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`);
+  return new RegExp(`^${re}$`, flags);
 }
 
 /** Expand `*` and `?` in any path component (not matching leading dots), sorted like glob(3). */
