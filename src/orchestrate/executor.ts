@@ -76,15 +76,24 @@ export function runLocal(host: string, argv: readonly string[], input?: Readable
 }
 
 /**
+ * How much longer than our own timer the host's `timeout` waits. Our timer decides (it rejects
+ * with TimeoutError at `timeoutMs`); the host's kill is the backstop that makes sure the command
+ * dies. With the same time on both, the host's count, which can start before ours (ours starts
+ * once the channel is open), sometimes won: the command then ended as an exit 137 instead of a
+ * timeout (seen in CI).
+ */
+export const REMOTE_KILL_MARGIN_MS = 1000;
+
+/**
  * The shell command that runs argv over SSH. With a timeout, its `sh -c` runs under `timeout -s
- * KILL` (coreutils) for the same time: the host itself then kills the command and its process
- * group, since OpenSSH refuses the client's signal request for root logins. The command still
- * goes through a shell, as without a timeout (a builtin such as `ulimit` keeps working). Our own
- * timer still decides: it rejects at `timeoutMs` (the host's count starts a little later).
+ * KILL` (coreutils) for that time plus REMOTE_KILL_MARGIN_MS: the host itself then kills the
+ * command and its process group, since OpenSSH refuses the client's signal request for root
+ * logins. The command still goes through a shell, as without a timeout (a builtin such as
+ * `ulimit` keeps working).
  */
 function remoteCommand(argv: readonly string[], timeoutMs: number | undefined): string {
   const command = toShell(argv);
-  return timeoutMs === undefined ? command : toShell(['timeout', '-s', 'KILL', `${timeoutMs / 1000}s`, 'sh', '-c', command]);
+  return timeoutMs === undefined ? command : toShell(['timeout', '-s', 'KILL', `${(timeoutMs + REMOTE_KILL_MARGIN_MS) / 1000}s`, 'sh', '-c', command]);
 }
 
 export class ClusterExecutor implements Executor {
