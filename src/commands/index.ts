@@ -16,7 +16,8 @@ import * as validateEnv from './validateEnv.js';
 import * as runOn from './runOn.js';
 import * as bootstrapConf from './bootstrapConf.js';
 import * as mount from './mount.js';
+import * as diffConf from './diffConf.js';
 
 export interface CommandModule { register(program: Command, ctx: CliContext): void }
 
-export const commandModules: readonly CommandModule[] = [version, getConf, validateConf, fs, fsadmin, runTests, format, start, stop, copyDir, validateEnv, runOn, facts, bootstrapConf, mount];
+export const commandModules: readonly CommandModule[] = [version, getConf, validateConf, fs, fsadmin, runTests, format, start, stop, copyDir, validateEnv, runOn, facts, bootstrapConf, mount, diffConf];

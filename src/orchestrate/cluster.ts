@@ -283,13 +283,15 @@ export class ClusterSession {
    * Run one remote step in machine mode (`alluxio <args> --json`) and read its protocol reply;
    * the step's human lines (its stderr) stream as `[host]` lines. Throws ProtocolError when the
    * reply is missing or malformed, TimeoutError when the executor gives up; a failed step is a
-   * reply with ok=false (the caller turns it into its typed error).
+   * reply with ok=false (the caller turns it into its typed error). `input`: the step's stdin.
    */
-  async runStep<S extends StepName>(host: string, step: S, args: readonly string[], timeoutMs = 180_000): Promise<HostReply<S>> {
+  async runStep<S extends StepName>(host: string, step: S, args: readonly string[], timeoutMs = 180_000, input?: Buffer): Promise<HostReply<S>> {
     const lines = lineSplitter((l) => this.rep.host(host, l));
     const machine = step === 'facts' ? [] : ['--json'];
     try {
-      const r = await this.exec.run(host, b.alluxio(this.home, [...args, ...machine, ...this.defines()]), { timeoutMs, onStderr: lines.push });
+      const argv = b.alluxio(this.home, [...args, ...machine, ...this.defines()]);
+      const o = { timeoutMs, onStderr: lines.push };
+      const r = await (input === undefined ? this.exec.run(host, argv, o) : this.exec.runWithInput(host, argv, input, o));
       return parseReply(step, host, r);
     } finally {
       lines.flush();

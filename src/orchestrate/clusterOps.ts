@@ -20,11 +20,11 @@ import { MasterClient, masterRpcAddresses, retryPolicy } from '../client/masterC
 
 export type Targets = 'all' | 'masters' | 'workers';
 
-function roles(s: ClusterSession, what: Targets): { masters: string[]; workers: string[] } {
+export function roles(s: ClusterSession, what: Targets): { masters: string[]; workers: string[] } {
   return { masters: what === 'workers' ? [] : s.masters, workers: what === 'masters' ? [] : s.workers };
 }
 
-function union(a: readonly string[], b2: readonly string[]): string[] { return [...new Set([...a, ...b2])]; }
+export function union(a: readonly string[], b2: readonly string[]): string[] { return [...new Set([...a, ...b2])]; }
 
 /**
  * Read the facts of the hosts whose install and conf are current (elsewhere they cannot be known

@@ -15,7 +15,7 @@ import type { HostFactsJson } from './local/facts.js';
 /** The schema's name and version; a change that old readers cannot read bumps it. */
 export const PROTOCOL = 'alluxio-host/1';
 
-export type StepName = 'probe' | 'start' | 'stop' | 'formatJournal' | 'formatWorker' | 'facts';
+export type StepName = 'probe' | 'start' | 'stop' | 'formatJournal' | 'formatWorker' | 'facts' | 'configProbe';
 
 export type ProcessKind = 'master' | 'worker';
 
@@ -76,6 +76,29 @@ export interface ProbeResult {
   factsError?: WireError;
 }
 
+/** One key whose value differs: what the running process uses (`old`) and what the conf sent would give (`new`). */
+export interface ConfigDiff { key: string; old: string; new: string }
+
+/**
+ * configProbe (diffConf): one server process of the host. `running` false: nothing to compare
+ * (no diff). Running: its configHash (from its /config endpoint), the hash the conf sent would
+ * give it (`expectedHash`), and every key that differs, in key order. `error`: it runs but did
+ * not answer its config endpoint (then no hash and no diff).
+ */
+export interface ConfigProcess {
+  kind: ProcessKind;
+  name: string;
+  running: boolean;
+  pid?: number;
+  configHash?: string;
+  expectedHash?: string;
+  diff?: ConfigDiff[];
+  error?: string;
+}
+
+/** configProbe: the host's server processes (masters of its layout, its worker) compared with the conf sent on stdin. */
+export interface ConfigProbeResult { processes: ConfigProcess[] }
+
 export interface StepResults {
   probe: ProbeResult;
   start: StartResult;
@@ -83,6 +106,7 @@ export interface StepResults {
   formatJournal: FormatResult;
   formatWorker: FormatResult;
   facts: HostFactsJson;
+  configProbe: ConfigProbeResult;
 }
 
 /** A typed error as it crosses the protocol: the class name, its code, message and hint. */
@@ -195,6 +219,24 @@ function checkFormat(r: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
+function checkConfigProcess(p: unknown): string | undefined {
+  if (!isObject(p)) return ' is not an object';
+  if (typeof p.kind !== 'string' || !KINDS.has(p.kind)) return '.kind';
+  if (typeof p.name !== 'string' || p.name === '') return '.name';
+  if (typeof p.running !== 'boolean') return '.running';
+  if (p.pid !== undefined && !(Number.isSafeInteger(p.pid) && (p.pid as number) > 0)) return '.pid';
+  for (const f of ['configHash', 'expectedHash', 'error'] as const) if (p[f] !== undefined && typeof p[f] !== 'string') return `.${f}`;
+  if (p.diff !== undefined) {
+    if (!Array.isArray(p.diff)) return '.diff';
+    for (const [j, d] of p.diff.entries()) {
+      if (!isObject(d) || typeof d.key !== 'string' || d.key === '' || typeof d.old !== 'string' || typeof d.new !== 'string') return `.diff[${j}]`;
+    }
+    if (!p.running) return '.diff of a process that does not run';
+  }
+  if (p.running && p.error === undefined && (p.configHash === undefined || p.expectedHash === undefined || p.diff === undefined)) return ': a running process needs configHash, expectedHash and diff (or error)';
+  return undefined;
+}
+
 /** Why `r` is not a valid result of `step` (undefined when it is). */
 export function checkResult(step: StepName, r: Record<string, unknown>): string | undefined {
   switch (step) {
@@ -225,6 +267,13 @@ export function checkResult(step: StepName, r: Record<string, unknown>): string 
       if (r.factsError !== undefined && !isWireError(r.factsError)) return 'factsError';
       return undefined;
     }
+    case 'configProbe':
+      if (!Array.isArray(r.processes)) return 'processes';
+      for (const [i, p] of r.processes.entries()) {
+        const bad = checkConfigProcess(p);
+        if (bad) return `processes[${i}]${bad}`;
+      }
+      return undefined;
     case 'facts':
       return typeof r.hostname === 'string' && isObject(r.master) && isObject(r.worker) && isObject(r.journal) ? undefined : 'facts';
   }
