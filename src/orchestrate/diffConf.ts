@@ -45,9 +45,11 @@ export function scopeProcess(p: ConfigProcess): ProcessDiff {
   return { ...rest, diff: scoped, restart: scoped.some((d) => d.affects.includes(p.kind)) };
 }
 
-function effect(d: ScopedDiff): string {
+/** What a key change means, seen from a process of `kind`. */
+function effect(d: ScopedDiff, kind: ProcessKind): string {
   if (!d.affects.length) return `${d.scope}: clients only: no restart needed`;
-  return `${d.scope}: restart ${d.affects.map((k) => `${k}s`).join(' and ')}`;
+  const who = d.affects.map((k) => `${k}s`).join(' and ');
+  return d.affects.includes(kind) ? `${d.scope}: restart ${who}` : `${d.scope}: ${who} only: no restart of this ${kind}`;
 }
 
 const show = (v: string) => (v === '' ? '(empty)' : v);
@@ -61,7 +63,7 @@ export function hostLines(h: HostDiff): { head: string; keys: string[] }[] {
     if (!n) return { head: `${p.name}: no differences`, keys: [] };
     return {
       head: `${p.name}: ${n} key${n === 1 ? '' : 's'} differ${n === 1 ? 's' : ''}${p.restart ? ' (restart needed)' : ' (no restart needed)'}`,
-      keys: p.diff!.map((d) => `  ${d.key}: ${show(d.old)} -> ${show(d.new)} (${effect(d)})`),
+      keys: p.diff!.map((d) => `  ${d.key}: ${show(d.old)} -> ${show(d.new)} (${effect(d, p.kind)})`),
     };
   });
 }
@@ -99,9 +101,11 @@ export async function clusterDiffConf(s: ClusterSession, what: Targets): Promise
   s.rep.record('diffConf', results);
   const restart = diffs.flatMap((h) => h.processes.filter((p) => p.restart).map((p) => `${h.host} ${p.name}`));
   const any = diffs.some((h) => h.processes.some((p) => p.diff?.length));
+  const failed = s.rep.failedHosts().length;
+  const onAnswered = failed ? ` on the hosts that answered (${failed} host(s) could not be asked)` : '';
   s.rep.info('');
   if (restart.length) s.rep.info(`Would need a restart: ${restart.join(', ')}`);
-  else if (any) s.rep.info('No restart needed: only keys the running servers do not read differ (clients read the new values)');
-  else s.rep.info('No differences: every running process uses what conf/ gives it');
+  else if (any) s.rep.info(`No restart needed${onAnswered}: only keys the running servers do not read differ (clients read the new values)`);
+  else s.rep.info(failed ? `No differences${onAnswered}` : 'No differences: every running process uses what conf/ gives it');
   return s.rep.finish({ hosts: diffs, restart });
 }

@@ -44,6 +44,10 @@ test('diffConf: a real local cluster, unchanged conf, then a MASTER key and a CL
   ], why(r));
   const w = at('[localhost] worker: 2 keys differ (no restart needed)');
   assert.ok(w >= 0, why(r));
+  assert.deepEqual(lines.slice(w + 1, w + 3), [
+    `  ${TIMEOUT}: 5min -> 10min (MASTER: masters only: no restart of this worker)`,
+    `  ${WRITETYPE}: ASYNC_THROUGH -> CACHE_THROUGH (CLIENT: clients only: no restart needed)`,
+  ], why(r));
   assert.match(r.stdout, /^Would need a restart: localhost master$/m, why(r));
 
   r = await cli(e, ['diffConf', 'workers', '--json']);

@@ -10,6 +10,8 @@ const proc = { kind: 'master', name: 'master', action: 'started', pid: 42, ports
 const factsResult = { hostname: 'h1', node: 'v20.0.0', timeMs: 1, installRoot: '/opt/alluxio', installHash: 'x', confHash: 'y', master: { running: false }, worker: { running: false }, journal: { folder: '/j', formatted: true }, workerStorage: [] };
 const probeResult = { node: 'v20.0.0', installHash: '', confHash: 'c', hostname: 'h1', timeMs: 5, servers: [{ name: 'master', kind: 'master', pidFile: '/r/master.pid', pid: 9, running: true, cmd: 'node x' }] };
 
+const cfgProc = { kind: 'master', name: 'master', running: true, pid: 9, configHash: 'a', expectedHash: 'b', diff: [{ key: 'alluxio.master.worker.timeout', old: '5min', new: '10min' }] };
+
 const line = (o: unknown) => `${JSON.stringify(o)}\n`;
 const run = (stdout: string, code = 0, stderr = ''): RawRun => ({ code, stdout, stderr });
 const reply = (step: StepName, result: unknown, over: Record<string, unknown> = {}) => ({ protocol: PROTOCOL, step, host: 'h1', ok: true, result, ...over });
@@ -27,6 +29,15 @@ const rows: [string, StepName, RawRun, 'ok' | 'failed' | RegExp][] = [
   ['start: a role that is no role', 'start', run(line(reply('start', { processes: [{ ...proc, role: 'king' }] }))), /\.role/],
   ['start: a fractional journal index', 'start', run(line(reply('start', { processes: [{ ...proc, journalIndex: 1.5 }] }))), /journalIndex/],
   ['start: a config hash that is no string', 'start', run(line(reply('start', { processes: [{ ...proc, configHash: 5 }] }))), /configHash/],
+  ['configProbe: a running master with a diff, a stopped worker', 'configProbe', run(line(reply('configProbe', { processes: [cfgProc, { kind: 'worker', name: 'worker', running: false }] }))), 'ok'],
+  ['configProbe: a running process that did not answer', 'configProbe', run(line(reply('configProbe', { processes: [{ kind: 'worker', name: 'worker', running: true, pid: 5, error: 'ECONNREFUSED' }] }))), 'ok'],
+  ['configProbe: no processes list', 'configProbe', run(line(reply('configProbe', {}))), /malformed: processes/],
+  ['configProbe: running is no boolean', 'configProbe', run(line(reply('configProbe', { processes: [{ ...cfgProc, running: 'yes' }] }))), /processes\[0\]\.running/],
+  ['configProbe: a running process without its hash', 'configProbe', run(line(reply('configProbe', { processes: [{ ...cfgProc, configHash: undefined }] }))), /needs configHash, expectedHash and diff/],
+  ['configProbe: a diff entry without new value', 'configProbe', run(line(reply('configProbe', { processes: [{ ...cfgProc, diff: [{ key: 'k', old: 'a' }] }] }))), /processes\[0\]\.diff\[0\]/],
+  ['configProbe: a diff of a process that does not run', 'configProbe', run(line(reply('configProbe', { processes: [{ kind: 'worker', name: 'worker', running: false, diff: [] }] }))), /does not run/],
+  ['configProbe: an unknown kind', 'configProbe', run(line(reply('configProbe', { processes: [{ ...cfgProc, kind: 'proxy' }] }))), /processes\[0\]\.kind/],
+  ['configProbe: the reply of another step', 'configProbe', run(line(reply('stop', { processes: [] }))), /for step "stop"/],
   ['stop: stopped and not running', 'stop', run(line(reply('stop', { processes: [{ kind: 'worker', name: 'worker', action: 'stopped', pid: 3 }, { kind: 'master', name: 'master', action: 'not-running' }] }))), 'ok'],
   ['stop: processes missing', 'stop', run(line(reply('stop', {}))), /processes/],
   ['formatJournal: formatted', 'formatJournal', run(line(reply('formatJournal', { deleted: [], journals: [{ name: 'master', folder: '/j', action: 'formatted' }] }))), 'ok'],
