@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { machineMode, stepReply, stepUsageFailure, withCluster } from './cluster.js';
-import { CLUSTER_OPTIONS_HELP, parseClusterOptions } from '../orchestrate/cluster.js';
+import { DEFAULT_PARALLEL, parseClusterOptions } from '../orchestrate/cluster.js';
 import { clusterDiffConf } from '../orchestrate/diffConf.js';
 import { configProbe } from '../orchestrate/local/configProbe.js';
 import type { ProcessKind } from '../orchestrate/protocol.js';
@@ -30,7 +30,15 @@ MASTER, WORKER, SERVER (both) and ALL keys need those servers restarted; a CLIEN
 restart. A process that does not run is reported as not running.
 diffConf changes nothing on any host: it pushes nothing and takes no cluster lock. Exit 0 with
 or without differences; 1 when a host could not be asked.
--h  Show this help.`;
+-h  Show this help.
+Options:
+  --parallel N             hosts asked at once (default ${DEFAULT_PARALLEL})
+  --json                   per host and process: running and expected configHash, the differing keys
+                           with scope and affected processes, and the processes needing a restart
+  --accept-new-host-keys   add unknown SSH host keys to ~/.ssh/known_hosts (a changed key is still refused)
+Examples:
+  alluxio diffConf                 every master and worker
+  alluxio diffConf workers --json  the workers, for a script`;
 
 const CONFIG_PROBE_USAGE = 'usage: alluxio configProbe [master] [worker] --json < conf.tar.gz';
 
@@ -58,7 +66,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('[args...]', 'masters, workers or all (default), see below')
     .allowUnknownOption()
     .helpOption('-h, --help', 'show this help')
-    .addHelpText('after', `\n${DIFFCONF_USAGE.split('\n').slice(1).join('\n')}\n\n${CLUSTER_OPTIONS_HELP.replace(/\n\s+--dry-run[^\n]*/, '')}`)
+    .addHelpText('after', `\n${DIFFCONF_USAGE.split('\n').slice(1).join('\n')}`)
     .action(async (args: string[]) => {
       const { rest, opts } = parseClusterOptions(args);
       if (opts.dryRun) { usageFailure(ctx, 'diffConf changes nothing: --dry-run does not apply', DIFFCONF_USAGE); return; }

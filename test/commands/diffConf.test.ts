@@ -69,3 +69,18 @@ test('diffConf: a real local cluster, unchanged conf, then a MASTER key and a CL
   assert.equal(r.code, 0, why(r));
   assert.match(r.stdout, /^\[localhost\] worker: not running$/m, why(r));
 });
+
+test('diffConf: bad arguments are usage errors (exit 1, the usage on stderr), before any host is asked', async () => {
+  const e = await makeCliEnv({}, { masters: 'unreachable.invalid\n', workers: 'unreachable.invalid\n' });
+  for (const [args, message] of [
+    [['diffConf', 'foo'], 'Error: Invalid arguments: foo'],
+    [['diffConf', 'masters', 'workers'], 'Error: Invalid arguments: masters workers'],
+    [['diffConf', '--dry-run'], 'Error: diffConf changes nothing: --dry-run does not apply'],
+  ] as [string[], string][]) {
+    const r = await cli(e, args);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stdout, '');
+    assert.ok(r.stderr.includes(message), r.stderr);
+    assert.ok(r.stderr.includes('Usage: alluxio diffConf [-h] [masters|workers|all]'), r.stderr);
+  }
+});
