@@ -6,12 +6,13 @@
  * conf dir is read from a temporary directory; this host's conf/ is never touched.
  */
 import { loadConfig, type Config } from '../../conf/index.js';
-import { effectiveProperties } from '../../conf/effective.js';
-import { configHash } from '../../conf/effective.js';
+import { configHash, effectiveProperties } from '../../conf/effective.js';
 import { INSTALL_ROOT } from '../../conf/installRoot.js';
 import type { ConfigDiff, ConfigProbeResult, ConfigProcess } from '../protocol.js';
 import { masterLayout, masterPidNames } from './masters.js';
-import { defaultFetchJson, describeFetchError, readinessUrl, status, type JsonFetcher, type ProcessKind, type ProcessMatcher } from './processes.js';
+import {
+  cmdlineMatches, defaultFetchJson, describeFetchError, isAlive, pidFile, readinessUrl, readPidFile, type JsonFetcher, type ProcessKind, type ProcessMatcher,
+} from './processes.js';
 
 export interface ConfigProbeOptions {
   /** The host's configuration as it is (finds the running processes and their web ports). */
@@ -51,13 +52,14 @@ export async function configProbe(o: ConfigProbeOptions): Promise<ConfigProbeRes
   const confDirValue = o.hostConf.get('alluxio.conf.dir');
   const expectedOf = (c: Config) => ({ ...effectiveProperties(c), 'alluxio.conf.dir': confDirValue });
   const processes: ConfigProcess[] = [];
-  const matchOpts = o.matches ? { matches: o.matches } : {};
+  const matches = o.matches ?? cmdlineMatches;
 
   const compare = async (kind: ProcessKind, name: string, runConf: Config | undefined, expectedConf: Config | undefined): Promise<ConfigProcess> => {
-    const st = status(o.hostConf, { kind, name }, matchOpts);
-    const p: ConfigProcess = { kind, name, running: st.running };
-    if (!st.running) return p;
-    if (st.pid !== undefined) p.pid = st.pid;
+    // Read-only (status() would remove a stale pid file): alive and our server of this kind.
+    const pid = readPidFile(pidFile(o.hostConf, { kind, name }));
+    const p: ConfigProcess = { kind, name, running: pid !== undefined && isAlive(pid) && matches(pid, kind) };
+    if (!p.running) return p;
+    p.pid = pid!;
     if (!runConf) return { ...p, error: `cannot tell the web port of ${name}: the configuration of this host has no master named so` };
     const url = readinessUrl(runConf, kind).replace(/\/info$/, '/config');
     let running: { configHash: string; properties: Record<string, string> };
