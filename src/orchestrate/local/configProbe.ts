@@ -60,7 +60,7 @@ export async function configProbe(o: ConfigProbeOptions): Promise<ConfigProbeRes
     const p: ConfigProcess = { kind, name, running: pid !== undefined && isAlive(pid) && matches(pid, kind) };
     if (!p.running) return p;
     p.pid = pid!;
-    if (!runConf) return { ...p, error: `cannot tell the web port of ${name}: the configuration of this host has no master named so` };
+    if (!runConf) return { ...p, error: `its web port is unknown: neither this host's configuration nor the sent one has a ${name}` };
     const url = readinessUrl(runConf, kind).replace(/\/info$/, '/config');
     let running: { configHash: string; properties: Record<string, string> };
     try {
