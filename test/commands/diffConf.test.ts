@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, killFromPidFiles, makeCliEnv, pidOf, whyOf } from '../orchestrate/helpers.js';
+import { freePort } from '../harness/cluster.js';
+import { cli, freePortPair, killFromPidFiles, makeCliEnv, pidOf, whyOf } from '../orchestrate/helpers.js';
 
 const TIMEOUT = 'alluxio.master.worker.timeout';
 const WRITETYPE = 'alluxio.user.file.writetype.default';
@@ -83,4 +84,34 @@ test('diffConf: bad arguments are usage errors (exit 1, the usage on stderr), be
     assert.ok(r.stderr.includes(message), r.stderr);
     assert.ok(r.stderr.includes('Usage: alluxio diffConf [-h] [masters|workers|all]'), r.stderr);
   }
+});
+
+test('diffConf: three masters of one embedded journal on this host are compared one by one', { timeout: 240_000 }, async (t) => {
+  const journal = [await freePort(), await freePort(), await freePort()];
+  const rpc: number[] = [];
+  for (let i = 0; i < 3; i++) rpc.push(await freePortPair([...journal, ...rpc, ...rpc.map((p) => p + 1)]));
+  const e = await makeCliEnv({
+    'alluxio.master.embedded.journal.addresses': journal.map((p) => `localhost:${p}`).join(','),
+    'alluxio.master.rpc.addresses': rpc.map((p) => `localhost:${p}`).join(','),
+  });
+  t.after(() => killFromPidFiles(e));
+  const why = whyOf(e);
+  for (const args of [['format'], ['start', 'masters']]) {
+    const r = await cli(e, args);
+    assert.equal(r.code, 0, `alluxio ${args.join(' ')}\n${why(r)}`);
+  }
+  let r = await cli(e, ['diffConf', 'masters']);
+  assert.equal(r.code, 0, why(r));
+  for (const p of journal) assert.match(r.stdout, new RegExp(`^\\[localhost\\] master-${p}: no differences$`, 'm'), why(r));
+
+  fs.appendFileSync(path.join(e.confDir, 'alluxio-site.properties'), `${TIMEOUT}=10min\n`);
+  r = await cli(e, ['diffConf', 'masters']);
+  assert.equal(r.code, 0, why(r));
+  const lines = r.stdout.split('\n');
+  for (const p of journal) {
+    const i = lines.indexOf(`[localhost] master-${p}: 1 key differs (restart needed)`);
+    assert.ok(i >= 0, why(r));
+    assert.equal(lines[i + 1], `  ${TIMEOUT}: 5min -> 10min (MASTER: restart masters)`, why(r));
+  }
+  assert.ok(lines.includes(`Would need a restart: ${journal.map((p) => `localhost master-${p}`).join(', ')}`), why(r));
 });
