@@ -69,6 +69,8 @@ export interface WorkerRow {
 
 export interface RollingView {
   leaderCommitIndex: number;
+  /** Why the leader's quorum could not be read (the rows then lack matchIndex and quorumState). */
+  quorumError?: string;
   masters: MasterRow[];
   workers: WorkerRow[];
 }
@@ -111,9 +113,12 @@ export function buildView(leader: any, addresses: readonly string[], answers: re
       row.journalAddress = a.journalAddress;
       const m = memberOf.get(a.journalAddress);
       if (m) { used.add(m.address); row.matchIndex = m.matchIndex; row.quorumState = quorumState(m); }
-      else if (members) row.note = 'not a member of the journal quorum';
     }
-    if (!a.sharedConfigHash) row.note = 'answered no configuration hash (an older master?)';
+    const notes = [
+      a.journalAddress && members && !row.quorumState ? 'not a member of the journal quorum' : '',
+      a.sharedConfigHash ? '' : 'answered no configuration hash (an older master?)',
+    ].filter(Boolean);
+    if (notes.length) row.note = notes.join('; ');
     return row;
   });
   for (const m of members ?? []) {
@@ -145,9 +150,18 @@ export function workerRows(workers: readonly WorkerInfo[]): WorkerRow[] {
 export async function gatherView(fs: FileSystem, leader: any, workers: readonly WorkerInfo[]): Promise<RollingView> {
   const answers = await Promise.all(fs.master.addresses.map((a) => askMasterInfo(a).catch((e: Error) => e)));
   // With the local journal the leader has no quorum (GetQuorumInfo refuses): one master, nothing to add.
-  const members = leader.journalAddress ? (await fs.master.call('journal', 'GetQuorumInfo', {})).members as QuorumMember[] : undefined;
+  let members: QuorumMember[] | undefined;
+  let quorumError: string | undefined;
+  if (leader.journalAddress) {
+    try {
+      members = (await fs.master.call('journal', 'GetQuorumInfo', {})).members;
+    } catch (e) {
+      quorumError = (e as Error).message; // e.g. leadership moved meanwhile: the masters' own answers still stand
+    }
+  }
   const journalAddresses = fs.conf.isSet('alluxio.master.embedded.journal.addresses') ? splitList(fs.conf.get('alluxio.master.embedded.journal.addresses')) : [];
-  return buildView(leader, fs.master.addresses, answers, members, journalAddresses, workers);
+  const view = buildView(leader, fs.master.addresses, answers, members, journalAddresses, workers);
+  return quorumError ? { ...view, quorumError } : view;
 }
 
 const short = (h: string | undefined): string => (h ? h.slice(0, 12) : '-');
@@ -165,6 +179,7 @@ export function renderView(v: RollingView): string[] {
       short(m.sharedConfigHash) + (m.configDiffers ? '*' : ''), m.pid ? String(m.pid) : '-',
       [m.quorumState && m.quorumState !== 'AVAILABLE' ? `quorum: ${m.quorumState}` : '', m.note ?? ''].filter(Boolean).join('; '),
     ], mw)),
+    ...(v.quorumError ? [`    (the leader's journal quorum could not be read: ${v.quorumError})`] : []),
     'Workers: ',
     '    ' + cols(['ADDRESS', 'ID', 'STATE', 'CONF HASH'], [addrWidth, 20, 6]),
     ...v.workers.map((w) => '    ' + cols([w.address, String(w.id), w.state, short(w.sharedConfigHash) + (w.configDiffers ? '*' : '')], [addrWidth, 20, 6])),

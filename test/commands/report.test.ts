@@ -51,6 +51,23 @@ test('buildView: roles, lag behind the leader commit, marks, an unreachable mast
   assert.match(text.at(-1)!, /^\* configuration differs from the leader's/);
 });
 
+test('buildView: a master outside the quorum and an older master are noted; the local journal has no quorum', () => {
+  const leader = { address: 'm1:19998', journalAddress: 'm1:19200', isLeader: true, journalAppliedIndex: 9, journalCommitIndex: 9, sharedConfigHash: 'h' };
+  const removed = { address: 'm2:19998', journalAddress: 'm2:19200', isLeader: false, journalAppliedIndex: 7, journalCommitIndex: 7, sharedConfigHash: 'h' };
+  const older = { address: 'm3:19998', isLeader: false };
+  const v = buildView(leader, ['m1:19998', 'm2:19998', 'm3:19998'], [leader, removed, older],
+    [{ address: 'm1:19200', available: true, role: 'LEADER', matchIndex: 9 }], [], []);
+  assert.deepEqual(v.masters.map((m) => [m.role, m.lag, m.configDiffers, m.note]), [
+    ['LEADER', 0, false, undefined],
+    ['STANDBY', 2, false, 'not a member of the journal quorum'],
+    ['STANDBY', 9, false, 'answered no configuration hash (an older master?)'],
+  ]);
+  const local = { address: 'm1:19998', journalAddress: '', isLeader: true, journalAppliedIndex: 3, journalCommitIndex: 3, sharedConfigHash: 'h' };
+  const one = buildView(local, ['m1:19998'], [local], undefined, [], []);
+  assert.deepEqual(one.masters.map((m) => [m.role, m.appliedIndex, m.lag, m.note]), [['LEADER', 3, 0, undefined]]);
+  assert.deepEqual(renderView({ ...one, quorumError: 'x' }).slice(-4), ["    (the leader's journal quorum could not be read: x)", 'Workers: ', '    ADDRESS                 ID                    STATE   CONF HASH', '    (none)']);
+});
+
 interface Row { address: string; role: string; applied: string; lag: string; hash: string; pid: string }
 
 /** The master rows of the text report. */
