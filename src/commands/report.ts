@@ -17,7 +17,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, callUnary, protos } from '../rpc.js';
 import type { FileSystem, WorkerInfo } from '../client/fileSystem.js';
-import { splitList } from '../conf/index.js';
 
 /** How long one master may take to answer GetMasterInfo. */
 export const MASTER_PROBE_MS = 5_000;
@@ -159,7 +158,7 @@ export async function gatherView(fs: FileSystem, leader: any, workers: readonly 
       quorumError = (e as Error).message; // e.g. leadership moved meanwhile: the masters' own answers still stand
     }
   }
-  const journalAddresses = fs.conf.isSet('alluxio.master.embedded.journal.addresses') ? splitList(fs.conf.get('alluxio.master.embedded.journal.addresses')) : [];
+  const journalAddresses = fs.conf.isSet('alluxio.master.embedded.journal.addresses') ? fs.conf.getList('alluxio.master.embedded.journal.addresses') : [];
   const view = buildView(leader, fs.master.addresses, answers, members, journalAddresses, workers);
   return quorumError ? { ...view, quorumError } : view;
 }
