@@ -24,6 +24,10 @@ export interface FileInfo {
 export interface WorkerInfo {
   id: number; address: { host: string; rpcPort: number; webPort: number }; capacityBytes: number; usedBytes: number;
   state: string; lastContactSec: number; startTimeMs: number; blockCount: number; tiers: { alias: string; capacityBytes: number; usedBytes: number }[];
+  /** sha256 of the worker's effective configuration, as it registered ('' from an older worker). */
+  configHash?: string;
+  /** The same over the keys every server should agree on ('' from an older worker). */
+  sharedConfigHash?: string;
 }
 
 const localNames = new Set(['localhost', '127.0.0.1', os.hostname()]);

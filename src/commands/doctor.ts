@@ -15,11 +15,10 @@
  * or storage is lost or missing; warnings alone exit 0.
  */
 import type { Command } from 'commander';
-import * as grpc from '@grpc/grpc-js';
 import type { CliContext } from './context.js';
 import { withFs } from './fs/shared.js';
 import { SCHEMA, consistencyOf, formatBytes, scopeIncludes, scopeOf, splitList, tryParseBytes, tryParseDuration, type PropertySpec } from '../conf/index.js';
-import { CHANNEL_OPTIONS, callUnary, protos } from '../rpc.js';
+import { askMasterInfo } from './report.js';
 import { UsageError } from '../errors.js';
 import type { FileSystem, WorkerInfo } from '../client/fileSystem.js';
 import { describeFetchError } from '../orchestrate/local/processes.js';
@@ -156,14 +155,11 @@ async function fetchConf(server: Omit<ServerConf, 'properties' | 'error'>, url: 
 /** Ask one master (rpc address) for its web port, then for its configuration. */
 async function masterConf(addr: string): Promise<ServerConf> {
   const server = { kind: 'master' as const, name: `master ${addr}` };
-  const meta = new (protos().meta.MetaMasterClientService)(addr, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as grpc.Client;
   let webPort: unknown;
   try {
-    webPort = (await callUnary<{ webPort?: unknown }>(meta, 'GetMasterInfo', {}, DOCTOR_PROBE_MS, addr)).webPort;
+    webPort = (await askMasterInfo(addr, DOCTOR_PROBE_MS)).webPort;
   } catch (e) {
     return { ...server, error: (e as Error).message };
-  } finally {
-    meta.close();
   }
   if (typeof webPort !== 'number' || !Number.isInteger(webPort) || webPort < 1 || webPort > 65535) {
     return { ...server, error: `it answered no valid web port (${String(webPort)})` };

@@ -1,4 +1,8 @@
-/** `alluxio fsadmin report`: Alluxio's cluster summary. */
+/**
+ * `alluxio fsadmin report`: Alluxio's cluster summary, then the rolling view (every master's role,
+ * applied journal index, lag and configuration hash; every worker's hash: report.ts), and the
+ * `journal quorum` administration.
+ */
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { withFs, formatDate } from './fs/shared.js';
@@ -7,6 +11,7 @@ import { formatBytes } from '../conf/index.js';
 import { uptime } from '../server/web.js';
 import { UsageError, TimeoutError } from '../errors.js';
 import { register as registerDoctor } from './doctor.js';
+import { gatherView, renderView } from './report.js';
 
 const TIER_ORDER = ['MEM', 'SSD', 'HDD'];
 const tierRank = (a: string) => { const i = TIER_ORDER.indexOf(a); return i < 0 ? TIER_ORDER.length : i; };
@@ -107,14 +112,22 @@ Examples:
       ctx.out(`Successfully elected ${o.address} as the new leader`);
     }));
 
-  fsadmin.command('report').description('cluster summary: leader, ports, workers, capacity')
+  fsadmin.command('report').description('cluster summary: leader, ports, workers, capacity; every master and worker with its configuration hash')
     .argument('[category]', 'summary (default)', 'summary')
-    .option('--json', 'print as JSON')
+    .option('--json', 'print as JSON: master (the leader\'s info), capacity, leaderCommitIndex, masters, workers')
+    .addHelpText('after', `
+After Alluxio's summary lines: "Masters:" (each configured master and quorum member: role
+LEADER/STANDBY/UNREACHABLE, applied journal index, lag behind the leader's commit index,
+configuration hash, pid) and "Workers:" (each worker's configuration hash). The hash covers the
+keys every server should agree on (not hostnames, ports, local paths); * marks one that differs
+from the leader's (masters) or from most workers' (workers). A master that does not answer is
+shown UNREACHABLE; the command still succeeds.`)
     .action(async (category: string, o: { json?: boolean }) => withFs(ctx, [], async (fs) => {
       if (category !== 'summary') throw new UsageError(`report category ${category} is not supported; use summary`);
       const info = await fs.masterInfo();
       const cap = await fs.master.call('block', 'GetCapacity', {});
-      if (o.json) { ctx.out(JSON.stringify({ master: info, capacity: cap }, null, 2)); return; }
+      const view = await gatherView(fs, info, await fs.workerInfoList(true));
+      if (o.json) { ctx.out(JSON.stringify({ master: info, capacity: cap, ...view }, null, 2)); return; }
       const tiers = [...cap.tiers].sort((a: any, b: any) => tierRank(a.alias) - tierRank(b.alias));
       const lines = [
         'Alluxio cluster summary: ',
@@ -137,6 +150,6 @@ Examples:
         ...tiers.map((t: any) => `        Tier: ${t.alias}  Size: ${formatBytes(t.usedBytes)}`),
         `    Free Capacity: ${formatBytes(cap.capacityBytes - cap.usedBytes)}`,
       ];
-      for (const l of lines) ctx.out(l);
+      for (const l of [...lines, ...renderView(view)]) ctx.out(l);
     }));
 }

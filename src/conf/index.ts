@@ -11,6 +11,6 @@ export {
 export { parseHostsFile, parseHostsText, isValidHost, hostsFiles } from './hosts.js';
 export { closestKey, didYouMean, editDistance } from './suggest.js';
 export { renderPropertyTable, updateDocTable } from './docs.js';
-export { effectiveProperties, configHash } from './effective.js';
+export { effectiveProperties, configHash, sharedConfigHash } from './effective.js';
 export { INSTALL_ROOT } from './installRoot.js';
 export { extractDefines } from './defines.js';

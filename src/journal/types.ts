@@ -54,6 +54,12 @@ export interface JournalStats {
   readonly replayedEntries: number;
   /** Milliseconds start() spent restoring and replaying. */
   readonly replayMs: number;
+  /** Index of the last entry applied to the state machine. */
+  readonly appliedIndex: number;
+  /** Index of the last entry known committed (the local journal: its last durable entry). */
+  readonly commitIndex: number;
+  /** This member's address in a replicated journal (Raft: host:embedded journal port); absent otherwise. */
+  readonly memberId?: string;
   /** Why writes are refused right now (the journal folder is full), absent when they are not. */
   readonly writeError?: string;
 }

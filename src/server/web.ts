@@ -1,7 +1,7 @@
 /** Small HTTP helpers shared by the master and worker web UIs. */
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { configHash, effectiveProperties, formatBytes, type Config } from '../conf/index.js';
+import { configHash, effectiveProperties, formatBytes, sharedConfigHash, type Config } from '../conf/index.js';
 
 /**
  * Who this process is, for readiness checks (the launcher sets ALLUXIO_INSTANCE_ID; a process
@@ -9,23 +9,28 @@ import { configHash, effectiveProperties, formatBytes, type Config } from '../co
  */
 const INSTANCE_ID = process.env.ALLUXIO_INSTANCE_ID || randomUUID();
 
-/** The process identity and configuration hash that the info JSON of a master and a worker carry. */
-export function processIdentity(conf: Config): { pid: number; instanceId: string; configHash: string } {
-  return { pid: process.pid, instanceId: INSTANCE_ID, configHash: confSummary(conf).configHash };
+/**
+ * The process identity and configuration hashes that the info JSON of a master and a worker carry
+ * (configHash: every key; sharedConfigHash: the keys every server should agree on).
+ */
+export function processIdentity(conf: Config): { pid: number; instanceId: string; configHash: string; sharedConfigHash: string } {
+  const s = confSummary(conf);
+  return { pid: process.pid, instanceId: INSTANCE_ID, configHash: s.configHash, sharedConfigHash: s.sharedConfigHash };
 }
 
-const summaries = new WeakMap<Config, { configHash: string; properties: Record<string, string> }>();
+interface ConfSummary { configHash: string; sharedConfigHash: string; properties: Record<string, string> }
+const summaries = new WeakMap<Config, ConfSummary>();
 
 /**
  * The effective configuration of this process as `/api/v1/<kind>/config` answers it: its hash and
  * every key's resolved value (computed once: a process's configuration never changes). No key of
  * the schema holds a credential, so nothing is masked (getConf prints every value too).
  */
-export function confSummary(conf: Config): { configHash: string; properties: Record<string, string> } {
+export function confSummary(conf: Config): ConfSummary {
   let s = summaries.get(conf);
   if (!s) {
     const properties = effectiveProperties(conf);
-    s = { configHash: configHash(properties), properties };
+    s = { configHash: configHash(properties), sharedConfigHash: sharedConfigHash(properties), properties };
     summaries.set(conf, s);
   }
   return s;

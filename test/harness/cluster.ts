@@ -291,9 +291,12 @@ export class TestCluster {
     });
   }
 
-  /** Start master `i`; with one master wait until it leads, with several until it answers. */
-  async startMaster(i = 0): Promise<void> {
-    const p = this.spawnProc('master', i, this.masterFlags(i));
+  /**
+   * Start master `i`; with one master wait until it leads, with several until it answers.
+   * `extraFlags` (e.g. `-Dkey=value`) come after the harness's own.
+   */
+  async startMaster(i = 0, extraFlags: readonly string[] = []): Promise<void> {
+    const p = this.spawnProc('master', i, [...this.masterFlags(i), ...extraFlags]);
     const several = this.masterPorts.length > 1;
     await this.waitServing(p, this.masterPorts[i]!.web, `master ${i} to ${several ? 'answer' : 'lead'}`, (info) => several || info.isLeader);
   }

@@ -40,8 +40,6 @@ export interface LocalJournalOptions {
 }
 
 export interface LocalJournalStats extends JournalStats {
-  /** Index of the last entry applied to the state machine. */
-  readonly appliedIndex: number;
   /** Durable batch writes since start (group commit: far fewer than entries under load). */
   readonly fsyncs: number;
   /** Batches written since start. */
@@ -347,6 +345,7 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
       replayedEntries: this.replayedEntries,
       replayMs: this.replayMs,
       appliedIndex: this.applied,
+      commitIndex: this.wal?.lastIndex ?? 0,
       fsyncs: this.wal?.syncs ?? 0,
       batches: this.wal?.batches ?? 0,
       startMs: this.startMs,

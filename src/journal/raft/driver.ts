@@ -479,6 +479,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
     const st = this.core.status();
     return {
       type: 'EMBEDDED', lastIndex: st.lastIndex, checkpointIndex: this.core.logView().snapshotIndex, replayedEntries: this.replayed, replayMs: Math.round(this.replayMs),
+      appliedIndex: st.applied, commitIndex: st.commit, memberId: this.opts.id,
       ...(this.diskFull.error ? { writeError: this.diskFull.error.message } : {}),
     };
   }

@@ -22,6 +22,10 @@ export interface WorkerRecord {
   persisting: Set<number>;
   /** Blocks whose file was persisted: the worker may unpin them (sent with the next heartbeat). */
   pendingUnpin: Set<number>;
+  /** sha256 of the worker's effective configuration, as it registered ('' from an older worker). */
+  configHash?: string;
+  /** The same over the keys every server should agree on (sharedConfigHash). */
+  sharedConfigHash?: string;
 }
 
 const addrKey = (a: NetAddress) => `${a.host}:${a.rpcPort}`;

@@ -205,6 +205,8 @@ function blockWorkerService(m: AlluxioMaster): grpc.UntypedServiceImplementation
         }
       }
       const w = m.registry.register(r.address, r.previousWorkerId, r.tiers, blocks, r.startTimeMs);
+      w.configHash = r.configHash ?? '';
+      w.sharedConfigHash = r.sharedConfigHash ?? '';
       for (const o of orphans) w.pendingFree.add(o);
       m.ufsSync.workerRegistered(w.id);
       m.log.info(`Registered worker ${w.id} at ${r.address.host}:${r.address.rpcPort} with ${blocks.length} blocks` + (orphans.length ? ` (${orphans.length} unknown blocks to free)` : ''));

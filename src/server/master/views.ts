@@ -5,6 +5,7 @@
  */
 import { VERSION } from '../../version.js';
 import { ufsPathOf } from '../ufs.js';
+import { processIdentity } from '../web.js';
 import type { Inode } from './namespace.js';
 import type { WorkerRecord } from './blockRegistry.js';
 import type { AlluxioMaster } from './master.js';
@@ -40,7 +41,7 @@ export function workerInfo(w: WorkerRecord): any {
   return {
     id: w.id, address: w.address, capacityBytes, usedBytes, tiers: w.tiers,
     lastContactSec: Math.floor((Date.now() - w.lastContactMs) / 1000), state: w.state, startTimeMs: w.startTimeMs,
-    blockCount: w.blocks.size,
+    blockCount: w.blocks.size, configHash: w.configHash ?? '', sharedConfigHash: w.sharedConfigHash ?? '',
   };
 }
 
@@ -55,5 +56,6 @@ export function masterInfo(m: AlluxioMaster): any {
     liveWorkers: m.registry.live().length, lostWorkers: m.registry.lost().length, address: m.address,
     journalLastIndex: st.lastIndex, journalWriteError: st.writeError ?? '',
     filesFailedToPersist: m.ns.persistFailures.size,
+    ...processIdentity(m.conf), journalAppliedIndex: st.appliedIndex, journalCommitIndex: st.commitIndex, journalAddress: st.memberId ?? '',
   };
 }

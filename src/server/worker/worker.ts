@@ -19,6 +19,7 @@ import { createLogger, type Logger } from '../../log.js';
 import { BlockStore, tierSpecsFromConf, type TempBlock } from './blockStore.js';
 import { ufsRootDir, ufsTempDir, ufsTempName, type PersistReport } from '../ufs.js';
 import { startWorkerWeb } from './web.js';
+import { processIdentity } from '../web.js';
 import { clusterSecret, secretServerInterceptors } from '../../clusterSecret.js';
 
 export class AlluxioWorker {
@@ -88,9 +89,10 @@ export class AlluxioWorker {
       byTier.set(a, e);
     }
     this.store.drainChanges(); // everything is in the registration
+    const { configHash, sharedConfigHash } = processIdentity(this.conf);
     const res = await this.master.call('blockWorker', 'RegisterWorker', {
       address: this.address(), previousWorkerId: this.workerId, tiers: this.store.usage(), blocks: [...byTier.values()], startTimeMs: this.startTimeMs,
-      pinnedBlockIds: this.store.pinnedIds(),
+      pinnedBlockIds: this.store.pinnedIds(), configHash, sharedConfigHash,
     }, this.heartbeatCallOptions());
     await this.store.unpin(res.unpinBlockIds ?? []);
     if (this.workerId !== res.workerId) this.log.info(`Registered with master as worker ${res.workerId} (cluster ${res.clusterId})`);
