@@ -59,20 +59,37 @@ export const USER_KEY = 'alluxio-user';
 export const ERROR_CODE_KEY = 'alluxio-code';
 export const ERROR_EXTRA_KEY = 'alluxio-extra';
 
-/** Turn any thrown value into a gRPC ServiceError carrying our error code in metadata. */
+/**
+ * JSON whose every character outside printable ASCII is a `\uXXXX` escape: grpc-js refuses
+ * any other metadata string value (a path such as /données would make the answer throw).
+ */
+/** `s` with every lone surrogate replaced by U+FFFD (String.prototype.toWellFormed, ES2024). */
+export function wellFormed(s: string): string {
+  return s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}
+
+function asciiJson(v: unknown): string {
+  return JSON.stringify(v).replace(/[^ -~]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * Turn any thrown value into a gRPC ServiceError carrying our error code in metadata. Details and
+ * fields come from requests too (paths), so they are made safe to send: well-formed UTF-16 (grpc-js
+ * percent-encodes details with encodeURI, which throws on a lone surrogate) and ASCII metadata.
+ */
 export function toServiceError(e: unknown): Partial<grpc.ServiceError> {
   const md = new grpc.Metadata();
   if (e instanceof AlluxioError) {
     md.set(ERROR_CODE_KEY, e.code);
     const extra: Record<string, string> = {};
-    if ('path' in e && typeof (e as any).path === 'string') extra.path = (e as any).path;
+    if ('path' in e && typeof (e as any).path === 'string') extra.path = wellFormed((e as any).path as string);
     if (e instanceof NotLeaderError && e.leader) extra.leader = e.leader;
-    md.set(ERROR_EXTRA_KEY, JSON.stringify(extra));
-    return { code: STATUS_BY_CODE[e.code] ?? grpc.status.UNKNOWN, details: e.message, metadata: md };
+    md.set(ERROR_EXTRA_KEY, asciiJson(extra));
+    return { code: STATUS_BY_CODE[e.code] ?? grpc.status.UNKNOWN, details: wellFormed(e.message), metadata: md };
   }
   const msg = e instanceof Error ? e.message : String(e);
   md.set(ERROR_CODE_KEY, 'INTERNAL');
-  return { code: grpc.status.INTERNAL, details: msg, metadata: md };
+  return { code: grpc.status.INTERNAL, details: wellFormed(msg), metadata: md };
 }
 
 /**
