@@ -60,8 +60,8 @@ export class FileSystem {
   }
 
   /**
-   * Drop the connection to a worker that did not answer: grpc-js would fail every call on it at
-   * once until its reconnect backoff (up to 2 min) ends, even after the worker is back.
+   * Drop the connection to a worker that did not answer: grpc-js fails every call on it at once
+   * until its next reconnect attempt (CHANNEL_OPTIONS backoff), even when the worker is back.
    */
   private forgetWorker(addr: { host: string; rpcPort: number }): void {
     const key = addrKey(addr);
