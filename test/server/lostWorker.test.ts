@@ -22,7 +22,9 @@ function content(i: number, size: number): Buffer {
 
 const SIZE = 1024 * 1024 + 4096; // two blocks of the harness's 1 MB block size
 
-const c = new TestCluster({ workers: 2, props: { 'alluxio.master.worker.timeout': '3s', 'alluxio.master.lost.worker.detection.interval': '200ms' } });
+// The timeout leaves the checks made while the stopped worker is still LIVE ample time (they are
+// a few calls); the test checks afterwards that it was indeed still LIVE.
+const c = new TestCluster({ workers: 2, props: { 'alluxio.master.worker.timeout': '10s', 'alluxio.master.lost.worker.detection.interval': '200ms' } });
 let afs: FileSystem;
 
 before(async () => {
@@ -76,7 +78,8 @@ test('workers join, leave and come back: fallback reads and the clear error for 
 
   // Removing: stop A. Before the master marks it LOST (it is still LIVE there) ...
   await c.kill('worker', 0);
-  assert.equal((await reportedStates()).get(aPort)?.state, 'LIVE', 'A is still LIVE right after it stopped (timeout 3 s)');
+  const stateOfA = async () => (await afs.workerInfoList(true)).find((w) => w.address.rpcPort === aPort)?.state;
+  assert.equal(await stateOfA(), 'LIVE', 'A is still LIVE in the master right after it stopped');
   assert.ok(Buffer.from(await afs.readAll('/lost/through', 'NO_CACHE')).equals(through), 'CACHE_THROUGH file read from the UFS');
   await assert.rejects(afs.readAll('/lost/must'), (e: unknown) => {
     assert.ok(e instanceof BlockLostError, String(e));
@@ -89,6 +92,7 @@ test('workers join, leave and come back: fallback reads and the clear error for 
   assert.equal(cat.code, 1);
   assert.match(cat.stderr, /^Error: Block \d+ of "\/lost\/must" cannot be read: .* which does not answer/m);
   assert.match(cat.stderr, /^Hint: restart that worker with its storage/m);
+  assert.equal(await stateOfA(), 'LIVE', 'all of the above happened before the master marked A LOST');
 
   // ... and after: fsadmin report shows it LOST, the same reads behave the same.
   await waitFor('A to be LOST in fsadmin report', async () => (await reportedStates()).get(aPort)?.state === 'LOST');
