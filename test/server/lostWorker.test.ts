@@ -112,5 +112,17 @@ test('workers join, leave and come back: fallback reads and the clear error for 
   const back = (await reportedStates()).get(aPort);
   assert.deepEqual(back, { state: 'LIVE', id: workerAId });
   assert.ok((await afs.readAll('/lost/must')).equals(must), 'MUST_CACHE file readable again');
+
+  // A frozen worker (accepts TCP connections, never answers) is treated the same, not waited for
+  // until the OS gives up: a new connection has a deadline (WORKER_CONNECT_TIMEOUT_MS). The CLI is
+  // a new process: no connection to B yet (grpc-js shares connections within a process).
+  await c.kill('worker', 1, 'SIGSTOP');
+  try {
+    const frozen = await c.cli(['fs', 'cat', '/lost/later']);
+    assert.equal(frozen.code, 1);
+    assert.match(frozen.stderr, new RegExp(`^Error: Block \\d+ of "/lost/later" cannot be read: .* only copy is on worker localhost:${bPort} \\(worker id \\d+\\), which does not answer`, 'm'));
+  } finally {
+    await c.kill('worker', 1, 'SIGCONT');
+  }
   assert.deepEqual(c.unexpectedExits, []);
 });
