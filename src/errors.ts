@@ -107,6 +107,13 @@ export class ResourceExhaustedError extends AlluxioError {
 export class BlockDoesNotExistError extends AlluxioError {
   readonly code = 'BLOCK_DOES_NOT_EXIST';
 }
+/**
+ * A block of a file that is not persisted cannot be read: its only copies are on workers that
+ * are LOST in the master or do not answer. Names the file, the block and each such worker.
+ */
+export class BlockLostError extends AlluxioError {
+  readonly code = 'BLOCK_LOST';
+}
 
 /**
  * The caller may not do this (HDFS/Alluxio permission model): `user` lacked `access` (e.g. -w-)
@@ -134,7 +141,7 @@ export function errorFromCode(code: string, message: string, extra: Record<strin
       const table: Record<string, Ctor> = {
         CONFIG: ConfigError, USAGE: UsageError, TIMEOUT: TimeoutError, JOURNAL_CORRUPT: JournalCorruptError,
         UNAVAILABLE: UnavailableError, INVALID_PATH: InvalidPathError, FAILED_PRECONDITION: FailedPreconditionError,
-        RESOURCE_EXHAUSTED: ResourceExhaustedError, BLOCK_DOES_NOT_EXIST: BlockDoesNotExistError,
+        RESOURCE_EXHAUSTED: ResourceExhaustedError, BLOCK_DOES_NOT_EXIST: BlockDoesNotExistError, BLOCK_LOST: BlockLostError,
         INVALID_ARGUMENT: InvalidArgumentError, UNAUTHENTICATED: AuthenticationError,
       };
       const C = table[code] ?? InternalError;

@@ -8,7 +8,7 @@ import type { Config } from '../conf/index.js';
 import { MasterClient } from './masterClient.js';
 import { clusterSecret } from '../clusterSecret.js';
 import { WorkerClient, UploadStream } from './workerClient.js';
-import { UnavailableError, FailedPreconditionError, ResourceExhaustedError } from '../errors.js';
+import { UnavailableError, FailedPreconditionError, ResourceExhaustedError, BlockLostError } from '../errors.js';
 
 import type { WriteType, ReadType } from './types.js';
 
@@ -18,8 +18,10 @@ export interface FileInfo {
   fileId: number; name: string; path: string; ufsPath: string; length: number; blockSizeBytes: number;
   creationTimeMs: number; lastModificationTimeMs: number; completed: boolean; folder: boolean; persisted: boolean;
   persistenceState: string; persistError: string; blockIds: number[]; inAlluxioPercentage: number; mode: number; owner: string; group: string;
-  fileBlockInfos: { offset: number; blockInfo: { blockId: number; length: number; locations: { workerId: number; workerAddress: { host: string; rpcPort: number; webPort: number }; tierAlias: string }[] } }[];
+  fileBlockInfos: { offset: number; blockInfo: { blockId: number; length: number; locations: BlockLocation[]; lostLocations?: BlockLocation[] } }[];
 }
+
+export interface BlockLocation { workerId: number; workerAddress: { host: string; rpcPort: number; webPort: number }; tierAlias: string }
 
 export interface WorkerInfo {
   id: number; address: { host: string; rpcPort: number; webPort: number }; capacityBytes: number; usedBytes: number;
@@ -51,10 +53,20 @@ export class FileSystem {
   }
 
   worker(addr: { host: string; rpcPort: number }): WorkerClient {
-    const key = `${addr.host}:${addr.rpcPort}`;
+    const key = addrKey(addr);
     let w = this.workers.get(key);
     if (!w) this.workers.set(key, (w = new WorkerClient(key, this.secret)));
     return w;
+  }
+
+  /**
+   * Drop the connection to a worker that did not answer: grpc-js fails every call on it at once
+   * until its next reconnect attempt (CHANNEL_OPTIONS backoff), even when the worker is back.
+   */
+  private forgetWorker(addr: { host: string; rpcPort: number }): void {
+    const key = addrKey(addr);
+    this.workers.get(key)?.close();
+    this.workers.delete(key);
   }
 
   // ------------------------------------------------------------- namespace
@@ -112,12 +124,16 @@ export class FileSystem {
     return Math.max(2000, 3 * this.conf.getMs('alluxio.worker.block.heartbeat.interval'));
   }
 
-  /** Local worker first (as Alluxio's LocalFirstPolicy), else the one with most free space. */
-  async pickWorker(): Promise<WorkerInfo> {
-    let workers = (await this.workerInfoList()).filter((w) => w.state === 'LIVE');
+  /**
+   * Local worker first (as Alluxio's LocalFirstPolicy), else the one with most free space.
+   * `exclude`: host:rpcPort of workers that just failed to answer (down but still LIVE in the master).
+   */
+  async pickWorker(exclude: ReadonlySet<string> = new Set()): Promise<WorkerInfo> {
+    const live = async () => (await this.workerInfoList()).filter((w) => w.state === 'LIVE' && !exclude.has(addrKey(w.address)));
+    let workers = await live();
     for (const deadline = Date.now() + this.workerWaitMs(); !workers.length && Date.now() < deadline;) {
       await new Promise((r) => setTimeout(r, 100));
-      workers = (await this.workerInfoList()).filter((w) => w.state === 'LIVE');
+      workers = await live();
     }
     if (!workers.length) {
       throw new UnavailableError('No live worker is registered with the master', { hint: 'start workers with alluxio-start.sh workers (or worker) and check alluxio fsadmin report' });
@@ -130,8 +146,9 @@ export class FileSystem {
   /** Read a whole file as a stream of buffers. */
   async *read(path: string, readType: ReadType = this.defaultReadType()): AsyncIterable<Buffer> {
     let info = await this.getStatus(path);
-    // Cached-only blocks without a location: after a failover their workers re-register within a heartbeat.
-    const missing = (i: FileInfo) => !i.persisted && i.fileBlockInfos.some((b) => b.blockInfo.locations.length === 0);
+    // Cached-only blocks without a location: after a failover their workers re-register within a
+    // heartbeat. A block whose holder the master knows as LOST is not waited for (clear error at once).
+    const missing = (i: FileInfo) => !i.persisted && i.fileBlockInfos.some((b) => b.blockInfo.locations.length === 0 && !b.blockInfo.lostLocations?.length);
     for (const deadline = Date.now() + this.workerWaitMs(); missing(info) && Date.now() < deadline;) {
       await new Promise((r) => setTimeout(r, 100));
       info = await this.getStatus(path);
@@ -147,10 +164,16 @@ export class FileSystem {
     return Buffer.concat(parts);
   }
 
+  /**
+   * One block: from a worker that caches it (local first); when none answers, a persisted file
+   * is read from the UFS through another live worker (cached there again unless NO_CACHE), and
+   * a file that is not persisted fails at once with BlockLostError naming the workers that hold
+   * its only copy (LOST in the master, or not answering while still LIVE).
+   */
   private async *readBlock(info: FileInfo, fbi: FileInfo['fileBlockInfos'][number], readType: ReadType): AsyncIterable<Buffer> {
     const { blockId, length } = fbi.blockInfo;
     const locs = [...fbi.blockInfo.locations].sort((a, b) => Number(localNames.has(b.workerAddress.host)) - Number(localNames.has(a.workerAddress.host)));
-    let lastErr: Error | undefined;
+    const failed: { loc: BlockLocation; err: Error }[] = [];
     for (const loc of locs) {
       let sent = 0;
       try {
@@ -161,16 +184,42 @@ export class FileSystem {
         if (sent !== length) throw new FailedPreconditionError(`block ${blockId}: got ${sent} of ${length} bytes`);
         return;
       } catch (e) {
+        if (e instanceof UnavailableError) this.forgetWorker(loc.workerAddress);
         if (sent > 0) throw e; // partial data was already handed out
-        lastErr = e as Error;
+        failed.push({ loc, err: e as Error });
       }
     }
-    if (!info.persisted) {
-      throw new UnavailableError(`Block ${blockId} of "${info.path}" is not available: no worker holds it and the file is not persisted to the UFS` + (lastErr ? ` (${lastErr.message})` : ''));
-    }
-    const worker = await this.pickWorker();
+    if (!info.persisted) throw blockLostError(info, blockId, failed, fbi.blockInfo.lostLocations ?? []);
+    const worker = await this.pickWorker(new Set(failed.map((f) => addrKey(f.loc.workerAddress))));
     yield* this.worker(worker.address).readUfsBlock(info.ufsPath, blockId, fbi.offset, length, readType !== 'NO_CACHE');
   }
+}
+
+const addrKey = (a: { host: string; rpcPort: number }) => `${a.host}:${a.rpcPort}`;
+
+/**
+ * The error for a block of a file that is not persisted and that no worker served: names the
+ * file, the block and each worker holding its only copy, with what the operator can do.
+ */
+function blockLostError(info: FileInfo, blockId: number, failed: { loc: BlockLocation; err: Error }[], lost: BlockLocation[]): Error {
+  const name = (l: BlockLocation) => `${addrKey(l.workerAddress)} (worker id ${l.workerId})`;
+  const holders = [
+    ...failed.map((f) => f.err instanceof UnavailableError
+      ? `${name(f.loc)}, which does not answer (the master still lists it as LIVE)`
+      : `${name(f.loc)}, which failed: ${f.err.message}`),
+    ...lost.map((l) => `${name(l)}, which the master marked LOST (no heartbeat within alluxio.master.worker.timeout)`),
+  ];
+  const what = `Block ${blockId} of "${info.path}" cannot be read: the file is not persisted to the UFS (${info.persistenceState})`;
+  if (!holders.length) {
+    return new UnavailableError(`${what} and no worker holds the block`, {
+      hint: 'if a worker that held it is down, restart it with its storage (alluxio-start.sh worker on its host); otherwise the data is lost',
+    });
+  }
+  const hosts = [...new Set([...failed.map((f) => f.loc), ...lost].map((l) => l.workerAddress.host))].join(', ');
+  return new BlockLostError(`${what} and its only copy is on worker ${holders.join('; and on worker ')}`, {
+    hint: `restart that worker with its storage (alluxio-start.sh worker on ${hosts}): its blocks are still on its disk and it re-registers with them; if its disk is gone, the data of "${info.path}" is lost`,
+    cause: failed[0]?.err,
+  });
 }
 
 /** Writes a file block by block to one worker (and/or the UFS), then completes it on the master. */

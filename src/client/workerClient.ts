@@ -2,8 +2,16 @@
 import * as grpc from '@grpc/grpc-js';
 import { protos, fromServiceError, CHANNEL_OPTIONS } from '../rpc.js';
 import { secretClientInterceptors } from '../clusterSecret.js';
+import { UnavailableError } from '../errors.js';
 
 export const CHUNK_SIZE = 1024 * 1024;
+
+/**
+ * How long a read waits for a connection to a worker (TCP and the HTTP/2 handshake); as Alluxio's
+ * alluxio.network.connection.health.check.timeout (5 s). grpc-js has no connect timeout: a call
+ * to a host that is gone, or to a frozen worker, would wait until the OS gives up (minutes).
+ */
+export const WORKER_CONNECT_TIMEOUT_MS = 5000;
 
 /** A client stream that sends a header then data chunks and resolves with the response. */
 export class UploadStream {
@@ -68,7 +76,24 @@ export class WorkerClient {
     return this.download('ReadUfsBlock', { ufsPath, blockId, offsetInFile, blockLength, cache });
   }
 
+  /**
+   * Resolve once the channel is connected; UnavailableError at once when the connection fails
+   * (refused, unreachable) and after WORKER_CONNECT_TIMEOUT_MS when it neither fails nor succeeds.
+   */
+  private async connected(): Promise<void> {
+    const ch = this.client.getChannel();
+    const deadline = Date.now() + WORKER_CONNECT_TIMEOUT_MS;
+    for (let state = ch.getConnectivityState(true); state !== grpc.connectivityState.READY; state = ch.getConnectivityState(true)) {
+      if (state === grpc.connectivityState.TRANSIENT_FAILURE || state === grpc.connectivityState.SHUTDOWN) {
+        throw new UnavailableError(`${this.address} is unavailable: the connection failed`);
+      }
+      const changed = await new Promise<boolean>((r) => ch.watchConnectivityState(state, deadline, (err) => r(!err)));
+      if (!changed) throw new UnavailableError(`${this.address} is unavailable: no connection within ${WORKER_CONNECT_TIMEOUT_MS} ms`);
+    }
+  }
+
   private async *download(method: string, req: unknown): AsyncIterable<Buffer> {
+    await this.connected();
     const call: grpc.ClientReadableStream<any> = (this.client as any)[method](req);
     try {
       for await (const msg of call) yield msg.data as Buffer;

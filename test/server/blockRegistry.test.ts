@@ -272,3 +272,24 @@ describe('BlockRegistry.capacity', () => {
     assert.deepEqual(r.capacity(), { capacityBytes: 1000, usedBytes: 750, tiers: [{ alias: 'MEM', capacityBytes: 1000, usedBytes: 750 }] });
   });
 });
+
+describe('BlockRegistry.lostLocationsOf', () => {
+  test('a LOST worker\'s blocks move from locationsOf to lostLocationsOf and back when it re-registers', () => {
+    const c = clock(1_000);
+    const r = new BlockRegistry(c.now);
+    const a = r.register(addr('h1'), 0, tiers([1000, 0]), [{ blockId: 10, alias: 'MEM' }], 0);
+    const b = r.register(addr('h2'), 0, tiers([1000, 0]), [{ blockId: 10, alias: 'MEM' }, { blockId: 11, alias: 'MEM' }], 0);
+    const lost = (blockId: number) => r.lostLocationsOf(blockId).map((l) => [l.worker.id, l.alias]);
+    assert.deepEqual(lost(10), []);
+    c.t += 5_000;
+    b.lastContactMs = c.t; // b heartbeats, a does not
+    assert.deepEqual(r.detectLost(3_000).map((w) => w.id), [a.id]);
+    assert.deepEqual(locs(r, 10), [[b.id, 'MEM']]);
+    assert.deepEqual(lost(10), [[a.id, 'MEM']]);
+    assert.deepEqual(lost(11), []);
+    const again = r.register(addr('h1'), 0, tiers([1000, 0]), [{ blockId: 10, alias: 'MEM' }], 0);
+    assert.equal(again.id, a.id, 'same address: same id');
+    assert.deepEqual(lost(10), []);
+    assert.deepEqual(locs(r, 10), [[a.id, 'MEM'], [b.id, 'MEM']]);
+  });
+});

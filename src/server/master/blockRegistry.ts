@@ -72,10 +72,22 @@ export class BlockRegistry {
 
   /** Live workers holding `blockId`, with the tier each holds it in. */
   locationsOf(blockId: number): { worker: WorkerRecord; alias: string }[] {
+    return this.holders(blockId, 'LIVE');
+  }
+
+  /**
+   * LOST workers that held `blockId` when last heard of: their copy is unreachable but may come
+   * back (a restarted worker re-registers with its blocks). Clients name them in the error.
+   */
+  lostLocationsOf(blockId: number): { worker: WorkerRecord; alias: string }[] {
+    return this.holders(blockId, 'LOST');
+  }
+
+  private holders(blockId: number, state: WorkerRecord['state']): { worker: WorkerRecord; alias: string }[] {
     const out: { worker: WorkerRecord; alias: string }[] = [];
     for (const id of this.locations.get(blockId) ?? []) {
       const w = this.workers.get(id);
-      if (w && w.state === 'LIVE') out.push({ worker: w, alias: w.blocks.get(blockId) ?? '' });
+      if (w && w.state === state) out.push({ worker: w, alias: w.blocks.get(blockId) ?? '' });
     }
     return out;
   }

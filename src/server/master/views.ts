@@ -17,7 +17,7 @@ export function fileInfo(m: AlluxioMaster, n: Inode, path: string): any {
     const length = m.ns.blockLengths.get(b) ?? 0;
     const locations = blockLocations(m, b);
     if (locations.length) cached += length;
-    return { offset: i * n.blockSize, blockInfo: { blockId: b, length, locations } };
+    return { offset: i * n.blockSize, blockInfo: { blockId: b, length, locations, lostLocations: blockLocations(m, b, true) } };
   });
   const v = m.access.view(n);
   return {
@@ -29,9 +29,12 @@ export function fileInfo(m: AlluxioMaster, n: Inode, path: string): any {
   };
 }
 
-/** Live locations of a block, as the BlockLocation message. */
-export function blockLocations(m: AlluxioMaster, blockId: number): { workerId: number; workerAddress: unknown; tierAlias: string }[] {
-  return m.registry.locationsOf(blockId).map((l) => ({ workerId: l.worker.id, workerAddress: l.worker.address, tierAlias: l.alias }));
+/**
+ * Live locations of a block, as the BlockLocation message; with `lost`, those on LOST workers
+ * instead (unreachable; the copy comes back when the worker restarts with its storage).
+ */
+export function blockLocations(m: AlluxioMaster, blockId: number, lost = false): { workerId: number; workerAddress: unknown; tierAlias: string }[] {
+  return (lost ? m.registry.lostLocationsOf(blockId) : m.registry.locationsOf(blockId)).map((l) => ({ workerId: l.worker.id, workerAddress: l.worker.address, tierAlias: l.alias }));
 }
 
 /** A WorkerInfo message. */
