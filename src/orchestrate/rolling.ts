@@ -27,7 +27,7 @@ import { showDiffs, type HostDiff } from './diffConf.js';
 import { replyError } from './protocol.js';
 import * as b from './builders/remote.js';
 import { askMasterInfo } from '../commands/report.js';
-import { MasterClient, masterRpcAddresses, retryPolicy } from '../client/masterClient.js';
+import { MasterClient, loginUser, masterRpcAddresses, retryPolicy } from '../client/masterClient.js';
 import type { WorkerInfo } from '../client/fileSystem.js';
 import type { HostResult, HostStatus } from './runner.js';
 
@@ -254,7 +254,7 @@ async function waitBackAndLeaderCommit(s: ClusterSession, rpcAddress: string, de
 }
 
 function leaderClient(s: ClusterSession, maxDurationMs: number): MasterClient {
-  return new MasterClient(masterRpcAddresses(s.conf), { ...retryPolicy(s.conf), maxDurationMs });
+  return new MasterClient(masterRpcAddresses(s.conf), { ...retryPolicy(s.conf), maxDurationMs }, loginUser(s.conf));
 }
 
 async function workersOf(s: ClusterSession): Promise<WorkerInfo[]> {
