@@ -3,6 +3,7 @@
  * journal (one host, one journal port each) and a worker. A MASTER key changed in conf/: every
  * master restarts one at a time (leader last) and runs the new value; the worker, which does not
  * read the key, keeps its pid; what was written before and after reads back; one leader at the end.
+ * Then a WORKER key: the worker restarts, registers again with its id, the masters keep their pids.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { freePort } from '../harness/cluster.js';
 import { cli, freePortPair, killFromPidFiles, makeCliEnv, pidOf, whyOf } from '../orchestrate/helpers.js';
 
 const TIMEOUT = 'alluxio.master.worker.timeout';
+const HB = 'alluxio.worker.block.heartbeat.interval';
 
 async function masterJson(webPort: number, what: 'config' | 'info'): Promise<any> {
   const r = await fetch(`http://localhost:${webPort}/api/v1/master/${what}`);
@@ -82,4 +84,20 @@ test('rollingRestart all: three local masters and a worker, a MASTER key changed
   r = await cli(e, ['rollingRestart', 'all']);
   assert.equal(r.code, 0, why(r));
   assert.match(r.stdout, /Nothing to restart/, why(r));
+
+  // A WORKER key: the worker restarts and registers again with its id; the masters are kept.
+  const mastersNow = journal.map((p) => pidOf(e.runDir, `master-${p}`));
+  fs.appendFileSync(path.join(e.confDir, 'alluxio-site.properties'), `${HB}=2sec\n`);
+  r = await cli(e, ['rollingRestart', 'workers', '--json']);
+  assert.equal(r.code, 0, why(r));
+  const wdoc = JSON.parse(r.stdout) as { steps: { kind: string; status: string; detail: string }[] };
+  assert.deepEqual(wdoc.steps.map((s) => [s.kind, s.status]), [['restartWorkers', 'done']], why(r));
+  assert.match(wdoc.steps[0]!.detail, /registered again \(id 1\)/, why(r));
+  assert.notEqual(pidOf(e.runDir, 'worker'), workerPid);
+  const wc = await (await fetch(`http://localhost:${e.ports.workerWeb}/api/v1/worker/config`)).json() as { properties: Record<string, string> };
+  assert.equal(wc.properties[HB], '2sec');
+  assert.deepEqual(journal.map((p) => pidOf(e.runDir, `master-${p}`)), mastersNow);
+  r = await cli(e, ['fs', 'cat', '/after']);
+  assert.equal(r.code, 0, why(r));
+  assert.equal(r.stdout, 'after\n');
 });

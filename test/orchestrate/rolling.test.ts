@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UnavailableError } from '../../src/errors.js';
+import { parseStopArgs } from '../../src/commands/stop.js';
 import type { HostDiff, ProcessDiff } from '../../src/orchestrate/diffConf.js';
 import { scopeProcess } from '../../src/orchestrate/diffConf.js';
 import { applyRolling, describeStep, planRolling, resumeMessage, type MasterState, type RollingOps, type RollingStep } from '../../src/orchestrate/rolling.js';
@@ -117,4 +118,10 @@ test('apply: stops at the first failing step, says where and how to resume', asy
   assert.match(msg, /^Stopped at step 2 of 6 \(restart standby master master-3 on m \(m:3\)/);
   assert.match(msg, /1 step\(s\) completed before it/);
   assert.match(msg, /To resume, fix the cause and rerun: alluxio rollingRestart all/);
+});
+
+test('stop master --port: one master of a host (what a rolling restart stops); only with master', () => {
+  assert.deepEqual(parseStopArgs(['master', '--port', '19201']), { action: 'master', soft: false, port: 19201 });
+  assert.deepEqual(parseStopArgs(['worker', '--port', '19201']), { error: 'Option --port (one master of this host) applies to master, not worker' });
+  assert.deepEqual(parseStopArgs(['master', '--port', 'x']), { error: 'Option --port needs an embedded journal port: --port <1-65535>' });
 });
