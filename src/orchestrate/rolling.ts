@@ -363,12 +363,12 @@ export async function clusterRollingRestart(s: ClusterSession, what: Targets, o:
       if (p.refusal) s.rep.warn(p.refusal.message);
       p.steps.forEach((st, i) => s.rep.info(`${i + 1}. ${describeStep(st)}`));
       if (!p.steps.length && !p.refusal) s.rep.info('nothing to restart');
-      return s.rep.finish({ dryRun: true, plan: planJson(p) });
+      return s.rep.finish({ dryRun: true, hosts: diffs, plan: planJson(p) });
     }
     if (p.refusal) throw p.refusal;
     if (!p.steps.length) {
       s.rep.info('Nothing to restart: every running process already uses what conf/ gives it (or only keys it does not read differ)');
-      return s.rep.finish({ steps: [] });
+      return s.rep.finish({ hosts: diffs, steps: [] });
     }
     // Push the conf where it differs (configProbe needed the install current already).
     const hosts = [...new Set(diffs.map((h) => h.host))];
@@ -382,7 +382,7 @@ export async function clusterRollingRestart(s: ClusterSession, what: Targets, o:
     s.rep.record('rolling restart', rows);
     const resume = resumeMessage(result, what);
     if (resume) for (const l of resume.split('\n')) s.rep.warn(l);
-    return s.rep.finish({ steps: result.outcomes.map((oc) => ({ ...oc.step, status: oc.status, detail: oc.detail, ms: oc.ms })), ...(resume ? { stoppedAt: result.stoppedAt! + 1, resume } : {}) });
+    return s.rep.finish({ hosts: diffs, steps: result.outcomes.map((oc) => ({ ...oc.step, status: oc.status, detail: oc.detail, ms: oc.ms })), ...(resume ? { stoppedAt: result.stoppedAt! + 1, resume } : {}) });
   } finally {
     await s.unlock();
   }

@@ -9,8 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../harness/cluster.js';
-import { cli, freePortPair, killFromPidFiles, makeCliEnv, pidOf, whyOf } from '../orchestrate/helpers.js';
+import { cli, killFromPidFiles, pidOf, threeLocalMastersEnv, whyOf } from '../orchestrate/helpers.js';
 
 const TIMEOUT = 'alluxio.master.worker.timeout';
 const HB = 'alluxio.worker.block.heartbeat.interval';
@@ -22,13 +21,7 @@ async function masterJson(webPort: number, what: 'config' | 'info'): Promise<any
 }
 
 test('rollingRestart all: three local masters and a worker, a MASTER key changed', { timeout: 300_000 }, async (t) => {
-  const journal = [await freePort(), await freePort(), await freePort()];
-  const rpc: number[] = [];
-  for (let i = 0; i < 3; i++) rpc.push(await freePortPair([...journal, ...rpc, ...rpc.map((p) => p + 1)]));
-  const e = await makeCliEnv({
-    'alluxio.master.embedded.journal.addresses': journal.map((p) => `localhost:${p}`).join(','),
-    'alluxio.master.rpc.addresses': rpc.map((p) => `localhost:${p}`).join(','),
-  });
+  const { e, journal, rpc } = await threeLocalMastersEnv();
   t.after(() => killFromPidFiles(e));
   const why = whyOf(e);
   for (const args of [['format'], ['start', 'all', 'NoMount']]) {
