@@ -4,6 +4,7 @@
  * master restarts one at a time (leader last) and runs the new value; the worker, which does not
  * read the key, keeps its pid; what was written before and after reads back; one leader at the end.
  * Then a WORKER key: the worker restarts, registers again with its id, the masters keep their pids.
+ * Last, with one master stopped, a change is refused and nothing restarts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -93,4 +94,15 @@ test('rollingRestart all: three local masters and a worker, a MASTER key changed
   r = await cli(e, ['fs', 'cat', '/after']);
   assert.equal(r.code, 0, why(r));
   assert.equal(r.stdout, 'after\n');
+
+  // One master stopped (by its journal port: the others keep running): a change is refused, nothing restarts.
+  r = await cli(e, ['stop', 'master', '--port', String(journal[2])]);
+  assert.equal(r.code, 0, why(r));
+  const left = journal.slice(0, 2).map((p) => pidOf(e.runDir, `master-${p}`));
+  fs.appendFileSync(path.join(e.confDir, 'alluxio-site.properties'), `${TIMEOUT}=11min\n`);
+  r = await cli(e, ['rollingRestart', 'masters']);
+  assert.equal(r.code, 1, why(r));
+  assert.match(r.stderr, /the cluster is not healthy enough for a rolling restart; nothing was restarted/, why(r));
+  assert.match(r.stderr, new RegExp(`master master-${journal[2]} on localhost is not running`), why(r));
+  assert.deepEqual(journal.slice(0, 2).map((p) => pidOf(e.runDir, `master-${p}`)), left);
 });
