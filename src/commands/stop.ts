@@ -26,6 +26,8 @@ Where component is one of:
   all, masters and workers reach each host over SSH (this machine directly) and report every
   host; a failing host never stops the others.
 
+--port P  (master) Stop only the master of this host whose embedded journal port is P (a host
+          running several masters of one embedded journal; rollingRestart uses it).
 -c cache  (worker, local) Save the contents of each MEM tier directory to <cache>/<that
     directory> (e.g. -c /var/lib/alluxio/ramcache saves /mnt/ramdisk to
     /var/lib/alluxio/ramcache/mnt/ramdisk), replacing what was saved there before; restore it
@@ -54,6 +56,8 @@ Examples:
 export interface StopArgs {
   action?: StopAction;
   soft: boolean;
+  /** `--port P` (stop master): only the master of this host with embedded journal port P (used by rollingRestart). */
+  port?: number;
   /** `-c <dir>`: save the ramdisk to this cache directory (worker, local). */
   cache?: string;
 }
@@ -63,9 +67,15 @@ export function parseStopArgs(args: readonly string[]): StopArgs | { error: stri
   let action: StopAction | undefined;
   let soft = false;
   let cache: string | undefined;
+  let port: number | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === '-s') { soft = true; continue; }
+    if (a === '--port') {
+      port = Number(args[++i]);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) return { error: `Option --port needs an embedded journal port: --port <1-65535>` };
+      continue;
+    }
     if (a === '-c') {
       cache = args[++i];
       if (cache === undefined || cache === '') return { error: 'Option -c needs a cache directory: -c <dir>' };
@@ -81,7 +91,9 @@ export function parseStopArgs(args: readonly string[]): StopArgs | { error: stri
   if (cache !== undefined && action !== 'worker' && action !== 'local') {
     return { error: `Option -c (save the ramdisk to a cache directory) applies to worker and local${action ? `, not ${action}` : ''}` };
   }
+  if (port !== undefined && action !== 'master') return { error: `Option --port (one master of this host) applies to master${action ? `, not ${action}` : ''}` };
   const out: StopArgs = { soft };
+  if (port !== undefined) out.port = port;
   if (action !== undefined) out.action = action;
   if (cache !== undefined) out.cache = cache;
   return out;
@@ -123,7 +135,7 @@ export function register(program: Command, ctx: CliContext): void {
         const save = parsed.cache === undefined ? undefined : planRamCacheSave(parsed.cache, memTierPaths(conf), io);
         let processes;
         try {
-          processes = await stopHere(conf, kinds, { soft: parsed.soft }, io);
+          processes = await stopHere(conf, kinds, { soft: parsed.soft, ...(parsed.port !== undefined ? { port: parsed.port } : {}) }, io);
         } catch (e) {
           if (save) io.err(`The ramdisk was not saved to ${save.cache}: the stop failed`);
           throw e;

@@ -69,6 +69,16 @@ export function hostLines(h: HostDiff): { head: string; keys: string[] }[] {
 }
 
 export async function clusterDiffConf(s: ClusterSession, what: Targets): Promise<number> {
+  const { diffs, restart } = await showDiffs(s, what);
+  return s.rep.finish({ hosts: diffs, restart });
+}
+
+/**
+ * Ask every host (configProbe) and print the differences per host and process; the caller
+ * finishes the report (diffConf) or goes on (rollingRestart). `restart`: "host name" of each
+ * process that must restart.
+ */
+export async function showDiffs(s: ClusterSession, what: Targets): Promise<{ diffs: HostDiff[]; restart: string[] }> {
   const r = roles(s, what);
   const hosts = union(r.masters, r.workers);
   const reachable = await s.checkHosts(hosts, { facts: () => false });
@@ -107,5 +117,5 @@ export async function clusterDiffConf(s: ClusterSession, what: Targets): Promise
   if (restart.length) s.rep.info(`Would need a restart: ${restart.join(', ')}`);
   else if (any) s.rep.info(`No restart needed${onAnswered}: only keys the running servers do not read differ (clients read the new values)`);
   else s.rep.info(failed ? `No differences${onAnswered}` : 'No differences: every running process uses what conf/ gives it');
-  return s.rep.finish({ hosts: diffs, restart });
+  return { diffs, restart };
 }

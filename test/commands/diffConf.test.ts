@@ -8,8 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePort } from '../harness/cluster.js';
-import { cli, freePortPair, killFromPidFiles, makeCliEnv, pidOf, whyOf } from '../orchestrate/helpers.js';
+import { cli, killFromPidFiles, makeCliEnv, pidOf, threeLocalMastersEnv, whyOf } from '../orchestrate/helpers.js';
 
 const TIMEOUT = 'alluxio.master.worker.timeout';
 const WRITETYPE = 'alluxio.user.file.writetype.default';
@@ -87,13 +86,7 @@ test('diffConf: bad arguments are usage errors (exit 1, the usage on stderr), be
 });
 
 test('diffConf: three masters of one embedded journal on this host are compared one by one', { timeout: 240_000 }, async (t) => {
-  const journal = [await freePort(), await freePort(), await freePort()];
-  const rpc: number[] = [];
-  for (let i = 0; i < 3; i++) rpc.push(await freePortPair([...journal, ...rpc, ...rpc.map((p) => p + 1)]));
-  const e = await makeCliEnv({
-    'alluxio.master.embedded.journal.addresses': journal.map((p) => `localhost:${p}`).join(','),
-    'alluxio.master.rpc.addresses': rpc.map((p) => `localhost:${p}`).join(','),
-  });
+  const { e, journal } = await threeLocalMastersEnv();
   t.after(() => killFromPidFiles(e));
   const why = whyOf(e);
   for (const args of [['format'], ['start', 'masters']]) {

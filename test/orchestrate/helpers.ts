@@ -195,3 +195,18 @@ export async function formatAndStartLocal(e: CliEnv): Promise<{ master: number; 
   }
   return { master: pidOf(e.runDir, 'master'), worker: pidOf(e.runDir, 'worker') };
 }
+
+/**
+ * A CliEnv whose conf/masters host (localhost) runs three masters of one embedded journal: one
+ * journal port each, and an RPC port p whose web port is p + 1.
+ */
+export async function threeLocalMastersEnv(): Promise<{ e: CliEnv; journal: number[]; rpc: number[] }> {
+  const journal = [await freePort(), await freePort(), await freePort()];
+  const rpc: number[] = [];
+  for (let i = 0; i < 3; i++) rpc.push(await freePortPair([...journal, ...rpc, ...rpc.map((p) => p + 1)]));
+  const e = await makeCliEnv({
+    'alluxio.master.embedded.journal.addresses': journal.map((p) => `localhost:${p}`).join(','),
+    'alluxio.master.rpc.addresses': rpc.map((p) => `localhost:${p}`).join(','),
+  });
+  return { e, journal, rpc };
+}

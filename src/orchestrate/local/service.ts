@@ -427,6 +427,8 @@ export async function precheckStart(conf: Config, kinds: readonly ProcessKind[],
 
 export interface StopAllOptions extends MatchOptions {
   soft?: boolean;
+  /** Only the master with this embedded journal port (`master-<port>`; a host's single master: `master`). */
+  port?: number;
   graceMs?: number;
 }
 
@@ -443,7 +445,8 @@ export async function stopHere(conf: Config, kinds: readonly ProcessKind[], opts
   if (opts.graceMs !== undefined) stopOpts.graceMs = opts.graceMs;
   if (opts.matches) stopOpts.matches = opts.matches;
   for (const kind of kinds) {
-    const refs = refsOf(conf, [kind]);
+    const refs = refsOf(conf, [kind]).filter((t) => opts.port === undefined || t.kind !== 'master'
+      || t.name === `master-${opts.port}` || (t.name === 'master' && conf.getPort('alluxio.master.embedded.journal.port') === opts.port));
     const pids = refs.map((t) => readPidFile(pidFile(conf, t)));
     const settled = await Promise.allSettled(refs.map((t) => stopProcess(conf, t, stopOpts)));
     settled.forEach((s, i) => {
