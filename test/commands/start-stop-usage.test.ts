@@ -191,3 +191,11 @@ test('format refuses a journal folder that is alluxio.home, deleting nothing', a
   assert.ok(fs.existsSync(path.join(e.home, 'precious')));
   assert.equal(fs.existsSync(path.join(e.ramdisk, 'alluxioworker')), false, 'worker storage untouched too');
 });
+
+test('stop master --port P naming no master of this host is a usage error that stops nothing', async () => {
+  const e = await makeCliEnv();
+  const r = await cli(e, ['stop', 'master', '--port', '12345']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /^Error: no master of this host has embedded journal port 12345; this host's masters: \d+\n/);
+  assert.doesNotMatch(r.stdout, /Killed/);
+});

@@ -441,6 +441,8 @@ export async function stopHere(conf: Config, kinds: readonly ProcessKind[], opts
   const states: ProcessState[] = [];
   let n = 0;
   const errors: unknown[] = [];
+  // One master by its journal port: a port no master of this host has is a usage error.
+  if (opts.port !== undefined && kinds.includes('master')) localMasters((await cachedMasterLayout(conf)).instances, opts.port);
   const stopOpts: StopOptions = { soft: opts.soft === true, out: (l) => io.out(l) };
   if (opts.graceMs !== undefined) stopOpts.graceMs = opts.graceMs;
   if (opts.matches) stopOpts.matches = opts.matches;
