@@ -14,6 +14,22 @@ import { discoverLeader, validHint, type ProbeAnswer } from './leaderDiscovery.j
 
 type ServiceName = 'file' | 'block' | 'blockWorker' | 'meta' | 'journal';
 
+/** How long one master may take to answer a one-off GetMasterInfo (askMasterInfo). */
+export const MASTER_PROBE_MS = 5_000;
+
+/**
+ * Ask the master at `addr` (host:rpcPort) for its MasterInfo once, on a channel of its own with
+ * its own deadline (reports and checks that ask every master, whatever its role).
+ */
+export async function askMasterInfo(addr: string, timeoutMs = MASTER_PROBE_MS): Promise<any> {
+  const meta = new (protos().meta.MetaMasterClientService)(addr, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as grpc.Client;
+  try {
+    return await callUnary<any>(meta, 'GetMasterInfo', {}, timeoutMs, addr);
+  } finally {
+    meta.close();
+  }
+}
+
 /** Master rpc addresses from the configuration, in Alluxio's order of preference. */
 export function masterRpcAddresses(conf: Config): string[] {
   const rpcPort = conf.getPort('alluxio.master.rpc.port');
@@ -243,6 +259,33 @@ export class MasterClient {
       }
     }
     throw new UnavailableError(`${method} failed on every master (${[...this.addresses, ...this.learned].join(', ')}): ${last?.message}`);
+  }
+
+  /**
+   * `fsadmin journal quorum elect`: ask the leader to hand leadership to the embedded journal
+   * member `address`, then wait until the quorum (served by the serving leader only) names it,
+   * polling every 50 ms. Errors while leadership moves are expected and retried; past
+   * `timeoutMs` a TimeoutError names the leader last seen (and the last error, if any).
+   */
+  async transferLeadership(address: string, timeoutMs: number): Promise<void> {
+    await this.call('journal', 'TransferLeadership', { address });
+    const deadline = Date.now() + timeoutMs;
+    let lastLeader = '';
+    let lastError: Error | undefined;
+    for (;;) {
+      try {
+        const q: { leader?: string } = await this.call('journal', 'GetQuorumInfo', {});
+        if (q.leader === address) return;
+        lastLeader = q.leader ?? '';
+        lastError = undefined;
+      } catch (e) {
+        lastError = e as Error;
+      }
+      if (Date.now() > deadline) {
+        throw new TimeoutError(`leadership was not transferred to ${address} within ${Math.round(timeoutMs / 1000)} s (leader: ${lastLeader || 'unknown'}${lastError ? `; last error: ${lastError.message}` : ''})`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   close(): void {

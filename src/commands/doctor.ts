@@ -18,7 +18,7 @@ import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { withFs } from './fs/shared.js';
 import { SCHEMA, consistencyOf, formatBytes, scopeIncludes, scopeOf, splitList, tryParseBytes, tryParseDuration, type PropertySpec } from '../conf/index.js';
-import { askMasterInfo } from './report.js';
+import { askMasterInfo } from '../client/masterClient.js';
 import { UsageError } from '../errors.js';
 import type { FileSystem, WorkerInfo } from '../client/fileSystem.js';
 import { describeFetchError } from '../orchestrate/local/processes.js';

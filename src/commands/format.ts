@@ -13,7 +13,7 @@ import type { FormatResult } from '../orchestrate/protocol.js';
 import { cachedMasterLayout, isHa } from '../orchestrate/local/masters.js';
 import { embeddedSetup } from '../journal/index.js';
 import { checkReseed, runningTargets, type QuorumView } from '../journal/format.js';
-import { masterRpcAddresses } from '../client/masterClient.js';
+import { askMasterInfo, masterRpcAddresses } from '../client/masterClient.js';
 import { CHANNEL_OPTIONS, callUnary, protos } from '../rpc.js';
 import { clusterFormat } from '../orchestrate/clusterOps.js';
 import { CLUSTER_OPTIONS_HELP } from '../orchestrate/cluster.js';
@@ -66,14 +66,11 @@ async function probeQuorum(conf: Config): Promise<{ quorum?: QuorumView; answeri
   const p = protos();
   const creds = grpc.credentials.createInsecure();
   const infos = await Promise.all(masterRpcAddresses(conf).map(async (addr) => {
-    const meta = new p.meta.MetaMasterClientService(addr, creds, CHANNEL_OPTIONS) as grpc.Client;
     try {
-      const info = await callUnary<{ isLeader?: boolean }>(meta, 'GetMasterInfo', {}, PROBE_MS, addr);
+      const info = await askMasterInfo(addr, PROBE_MS);
       return { addr, leader: info.isLeader === true };
     } catch {
       return undefined;
-    } finally {
-      meta.close();
     }
   }));
   const leader = infos.find((i) => i?.leader);

@@ -9,7 +9,7 @@ import { withFs, formatDate } from './fs/shared.js';
 import type { FileSystem } from '../client/fileSystem.js';
 import { formatBytes } from '../conf/index.js';
 import { uptime } from '../server/web.js';
-import { UsageError, TimeoutError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { register as registerDoctor } from './doctor.js';
 import { gatherView, renderView } from './report.js';
 
@@ -96,15 +96,8 @@ Examples:
     .requiredOption('--address <host:port>', 'embedded journal address').option('--domain <domain>', 'MASTER (optional; elect is always about the masters)')
     .action(quorumAction('elect', false, async (fs, o: { address: string; domain?: string }) => {
       try {
-        await fs.master.call('journal', 'TransferLeadership', { address: o.address });
         // Done when the new leader itself answers (quorum info is served by the serving leader only).
-        const deadline = Date.now() + fs.master.policy.maxDurationMs;
-        for (;;) {
-          const q: QuorumInfo = await fs.master.call('journal', 'GetQuorumInfo', {});
-          if (q.leader === o.address) break;
-          if (Date.now() > deadline) throw new TimeoutError(`the election was initiated but never completed (leader is ${q.leader || 'unknown'})`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
+        await fs.master.transferLeadership(o.address, fs.master.policy.maxDurationMs);
       } catch (e) {
         ctx.err(`Failed to elect ${o.address} as the new leader: ${(e as Error).message}`);
         throw e;

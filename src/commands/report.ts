@@ -14,22 +14,9 @@
  * is marked when it differs from the leader's, a worker's when it differs from the most common
  * one among the live workers.
  */
-import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS, callUnary, protos } from '../rpc.js';
+import { askMasterInfo } from '../client/masterClient.js';
 import type { FileSystem, WorkerInfo } from '../client/fileSystem.js';
 
-/** How long one master may take to answer GetMasterInfo. */
-export const MASTER_PROBE_MS = 5_000;
-
-/** Ask the master at `addr` (host:rpcPort) for its MasterInfo, with its own deadline. */
-export async function askMasterInfo(addr: string, timeoutMs = MASTER_PROBE_MS): Promise<any> {
-  const meta = new (protos().meta.MetaMasterClientService)(addr, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as grpc.Client;
-  try {
-    return await callUnary<any>(meta, 'GetMasterInfo', {}, timeoutMs, addr);
-  } finally {
-    meta.close();
-  }
-}
 
 export type MasterRole = 'LEADER' | 'STANDBY' | 'UNREACHABLE';
 

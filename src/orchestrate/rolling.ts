@@ -26,7 +26,7 @@ import { roles, type Targets } from './clusterOps.js';
 import { showDiffs, type HostDiff } from './diffConf.js';
 import { replyError } from './protocol.js';
 import * as b from './builders/remote.js';
-import { askMasterInfo } from '../commands/report.js';
+import { askMasterInfo } from '../client/masterClient.js';
 import { MasterClient, loginUser, masterRpcAddresses, retryPolicy } from '../client/masterClient.js';
 import type { WorkerInfo } from '../client/fileSystem.js';
 import type { HostResult, HostStatus } from './runner.js';
@@ -299,14 +299,7 @@ export function sessionOps(s: ClusterSession): RollingOps {
     async elect(st) {
       const c = leaderClient(s, CATCH_UP_MS);
       try {
-        await c.call('journal', 'TransferLeadership', { address: st.to });
-        const deadline = Date.now() + CATCH_UP_MS;
-        for (;;) {
-          const q = await c.call('journal', 'GetQuorumInfo', {}).catch(() => undefined);
-          if (q?.leader === st.to) break;
-          if (Date.now() > deadline) throw new TimeoutError(`leadership was not transferred to ${st.to} within ${CATCH_UP_MS / 1000} s (leader: ${q?.leader || 'unknown'})`);
-          await sleep(POLL_MS);
-        }
+        await c.transferLeadership(st.to, CATCH_UP_MS);
       } finally {
         c.close();
       }
