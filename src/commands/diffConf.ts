@@ -42,23 +42,6 @@ Examples:
 
 const CONFIG_PROBE_USAGE = 'usage: alluxio configProbe [master] [worker] --json < conf.tar.gz';
 
-function readStdin(): Buffer {
-  const chunks: Buffer[] = [];
-  const buf = Buffer.alloc(65536);
-  for (;;) {
-    let n: number;
-    try {
-      n = fs.readSync(0, buf, 0, buf.length, null);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') continue;
-      throw e;
-    }
-    if (n === 0) break;
-    chunks.push(Buffer.from(buf.subarray(0, n)));
-  }
-  return Buffer.concat(chunks);
-}
-
 export function register(program: Command, ctx: CliContext): void {
   program.command('diffConf')
     .description('compare what the running masters and workers use with what conf/ gives them (changes nothing)')
@@ -91,7 +74,8 @@ export function register(program: Command, ctx: CliContext): void {
       await stepReply(ctx, 'configProbe', machine, async () => {
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'alluxio-diffconf-'));
         try {
-          const r = spawnSync('tar', ['-x', '-z', '-C', tmp], { input: readStdin(), encoding: 'utf8' });
+          // tar reads this process's stdin itself (no copy through node, no polling of a non-blocking fd).
+          const r = spawnSync('tar', ['-x', '-z', '-C', tmp], { stdio: ['inherit', 'pipe', 'pipe'], encoding: 'utf8' });
           if (r.status !== 0) throw new ConfigError(`the conf dir sent on stdin could not be unpacked (tar exit ${r.status}): ${(r.stderr || '').trim()}`);
           const kinds = (rest.length ? rest : ['master', 'worker']) as ProcessKind[];
           return await configProbe({ hostConf: ctx.conf(), sentConfDir: tmp, kinds, flags: ctx.flags });
