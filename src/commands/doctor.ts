@@ -17,7 +17,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { withFs } from './fs/shared.js';
-import { SCHEMA, consistencyOf, formatBytes, scopeIncludes, scopeOf, splitList, tryParseBytes, tryParseDuration, type PropertySpec } from '../conf/index.js';
+import { SCHEMA, consistencyOf, formatBytes, scopeIncludes, scopeOf, splitHostPort, splitList, tryParseBytes, tryParseDuration, type PropertySpec } from '../conf/index.js';
 import { askMasterInfo } from '../client/masterClient.js';
 import { UsageError } from '../errors.js';
 import type { FileSystem, WorkerInfo } from '../client/fileSystem.js';
@@ -131,11 +131,6 @@ export function parseConfigAnswer(body: unknown): Record<string, string> | undef
   return out;
 }
 
-function hostOf(hostPort: string): string {
-  const i = hostPort.lastIndexOf(':');
-  return i < 0 ? hostPort : hostPort.slice(0, i);
-}
-
 function webUrl(host: string, port: number, path: string): string {
   const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   return `http://${h}:${port}${path}`;
@@ -164,7 +159,7 @@ async function masterConf(addr: string): Promise<ServerConf> {
   if (typeof webPort !== 'number' || !Number.isInteger(webPort) || webPort < 1 || webPort > 65535) {
     return { ...server, error: `it answered no valid web port (${String(webPort)})` };
   }
-  return fetchConf(server, webUrl(hostOf(addr), webPort, '/api/v1/master/config'));
+  return fetchConf(server, webUrl(splitHostPort(addr).host, webPort, '/api/v1/master/config'));
 }
 
 function workerName(w: WorkerInfo): string {

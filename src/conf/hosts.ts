@@ -78,3 +78,10 @@ export function hostsFiles(conf: Config): { masters: string; workers: string } {
   const dir = conf.get('alluxio.conf.dir') || conf.confDir;
   return { masters: path.join(dir, 'masters'), workers: path.join(dir, 'workers') };
 }
+
+/** `host:port` → [host, port]; `[v6]:port` keeps the brackets off. */
+export function splitHostPort(hp: string): { host: string; port: number } {
+  const i = hp.lastIndexOf(':');
+  const host = (i < 0 ? hp : hp.slice(0, i)).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: i < 0 ? NaN : Number(hp.slice(i + 1)) };
+}

@@ -8,7 +8,7 @@ export {
 export {
   parseBytes, parseDuration, tryParseBytes, tryParseDuration, formatBytes, toUnit, isValidUnit,
 } from './units.js';
-export { parseHostsFile, parseHostsText, isValidHost, hostsFiles } from './hosts.js';
+export { parseHostsFile, parseHostsText, isValidHost, hostsFiles, splitHostPort } from './hosts.js';
 export { closestKey, didYouMean, editDistance } from './suggest.js';
 export { renderPropertyTable, updateDocTable } from './docs.js';
 export { effectiveProperties, configHash, sharedConfigHash } from './effective.js';

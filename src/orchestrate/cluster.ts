@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../conf/index.js';
-import { hostsFiles, parseHostsFile } from '../conf/index.js';
+import { hostsFiles, parseHostsFile, splitHostPort } from '../conf/index.js';
 import { ConfigError, HostError, SshError, UsageError } from '../errors.js';
 import { INSTALL_ROOT } from '../conf/installRoot.js';
 import type { HostFactsJson } from './local/facts.js';
@@ -153,7 +153,7 @@ export class ClusterSession {
         { hint: `list every master in alluxio.master.embedded.journal.addresses (host:port, e.g. ${this.masters.map((h) => `${h}:19200`).join(',')}), or list one master in conf/masters` },
       );
     }
-    const hosts = new Set(voters.map((v) => v.slice(0, v.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1').toLowerCase()));
+    const hosts = new Set(voters.map((v) => splitHostPort(v).host.toLowerCase()));
     if (voters.length !== this.masters.length && hosts.size !== this.masters.length) {
       throw new ConfigError(
         `${listed}, but alluxio.master.embedded.journal.addresses lists ${voters.length} (${voters.join(', ')})`,

@@ -26,8 +26,8 @@ import { roles, type Targets } from './clusterOps.js';
 import { showDiffs, type HostDiff } from './diffConf.js';
 import { replyError } from './protocol.js';
 import * as b from './builders/remote.js';
-import { askMasterInfo } from '../client/masterClient.js';
-import { MasterClient, loginUser, masterRpcAddresses, retryPolicy } from '../client/masterClient.js';
+import { askMasterInfo, MasterClient, loginUser, masterRpcAddresses, retryPolicy } from '../client/masterClient.js';
+import { splitHostPort } from '../conf/index.js';
 import type { WorkerInfo } from '../client/fileSystem.js';
 import type { HostResult, HostStatus } from './runner.js';
 
@@ -67,7 +67,7 @@ function portOf(name: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
-const hostOf = (addr: string) => addr.slice(0, addr.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1').toLowerCase();
+const hostOf = (addr: string) => splitHostPort(addr).host.toLowerCase();
 
 /** The master state of process `name` on `host`: by journal address (host:port), else its host. */
 export function masterOf(masters: readonly MasterState[], host: string, name: string): MasterState | undefined {

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../src/conf/index.js';
+import { loadConfig, splitHostPort } from '../../src/conf/index.js';
 import { ConfigError } from '../../src/errors.js';
 import {
-  isHa, localMajority, masterLayout, masterPidNames, masterRefsFromPidFiles, splitHostPort,
+  isHa, localMajority, masterLayout, masterPidNames, masterRefsFromPidFiles,
 } from '../../src/orchestrate/local/masters.js';
 import { tmpDir } from './helpers.js';
 

@@ -19,7 +19,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Config } from '../../conf/index.js';
+import { splitHostPort, type Config } from '../../conf/index.js';
 import { ConfigError } from '../../errors.js';
 import { isLocalHost, type Resolver } from './hosts.js';
 import type { ProcessRef } from './processes.js';
@@ -55,12 +55,6 @@ export function localMajority(l: MasterLayout): boolean {
   return isHa(l) && l.localVoters * 2 > l.voters.length;
 }
 
-/** `host:port` → [host, port]; `[v6]:port` keeps the brackets off. */
-export function splitHostPort(hp: string): { host: string; port: number } {
-  const i = hp.lastIndexOf(':');
-  const host = (i < 0 ? hp : hp.slice(0, i)).replace(/^\[(.*)\]$/, '$1');
-  return { host, port: i < 0 ? NaN : Number(hp.slice(i + 1)) };
-}
 
 /** The master as configured, without overrides (today's single master). */
 function singleMaster(conf: Config, index?: number): MasterInstance {
