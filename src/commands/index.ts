@@ -18,7 +18,8 @@ import * as bootstrapConf from './bootstrapConf.js';
 import * as mount from './mount.js';
 import * as diffConf from './diffConf.js';
 import * as rollingRestart from './rollingRestart.js';
+import * as membership from './membership.js';
 
 export interface CommandModule { register(program: Command, ctx: CliContext): void }
 
-export const commandModules: readonly CommandModule[] = [version, getConf, validateConf, fs, fsadmin, runTests, format, start, stop, copyDir, validateEnv, runOn, facts, bootstrapConf, mount, diffConf, rollingRestart];
+export const commandModules: readonly CommandModule[] = [version, getConf, validateConf, fs, fsadmin, runTests, format, start, stop, copyDir, validateEnv, runOn, facts, bootstrapConf, mount, diffConf, rollingRestart, membership];

@@ -210,9 +210,11 @@ export function resumeMessage(r: RollingResult, what: Targets): string | undefin
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Every configured master's state; a standby is `lagging` when it does not reach the commit index within CATCH_UP_MS. */
-export async function gatherMasters(s: ClusterSession): Promise<MasterState[]> {
-  const addrs = masterRpcAddresses(s.conf);
+/**
+ * Every configured master's state (or those of `addrs`, rpc addresses); a standby is `lagging`
+ * when it does not reach the commit index within CATCH_UP_MS.
+ */
+export async function gatherMasters(s: ClusterSession, addrs: readonly string[] = masterRpcAddresses(s.conf)): Promise<MasterState[]> {
   const answers = await Promise.all(addrs.map((a) => askMasterInfo(a).catch((e: Error) => e)));
   const states: MasterState[] = answers.map((a, i) => (a instanceof Error
     ? { rpcAddress: addrs[i]!, isLeader: false, down: a.message }
