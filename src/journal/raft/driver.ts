@@ -184,6 +184,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
     // 3. apply
     if (rd.snapshot) {
       this.sm.restore(Buffer.from(rd.snapshot.data, 'base64'));
+      this.opts.log?.(`raft journal: installed the leader's snapshot at index ${rd.snapshot.index} (term ${rd.snapshot.term})`);
       for (const [index, p] of this.pending) if (index <= rd.snapshot.index) this.settle(index, p, new NotLeaderError(this.leaderHint()));
     }
     for (const e of rd.committedEntries) {
