@@ -125,18 +125,19 @@ function refuse(steps: MembershipPlan, e: AlluxioError): MembershipPlan {
 const ONE_TO_MANY_HINT = 'a single master runs the local journal, which has no quorum to join; see docs/orchestration.md, "Growing from one master"';
 
 /**
- * The steps to go from one master on the local journal to several (refused online: the local
- * journal cannot become a Raft log while it serves). Printed with the refusal.
+ * The steps to go from one master on the local journal to several (refused: the local journal's
+ * namespace cannot be converted into a Raft log in this version). Printed with the refusal.
  */
 export function oneToManySteps(f: Pick<MembershipFacts, 'masters' | 'addresses'>): string {
   return [
-    'Growing from one master (local journal) to an embedded journal quorum is not done online. The steps that work:',
-    '  1. alluxio-stop.sh all',
-    '  2. make sure every file you keep is persisted in the under file system (alluxio fs persist <path>), as the namespace is rebuilt',
-    `  3. list every master in conf/masters and alluxio.master.embedded.journal.addresses (now: ${f.addresses.join(',')})`,
-    '  4. alluxio format   (formats every journal and worker storage)',
-    '  5. alluxio-start.sh all, then alluxio fs loadMetadata -R / (or ls -R) to find the persisted files again',
-    'From two masters on, addMaster and removeMaster change the quorum online.',
+    'This version cannot carry the namespace of the single-master local journal over to an embedded journal quorum (online or offline). The steps that work:',
+    '  1. copy out what you keep: alluxio fs copyToLocal <path> <local dir> (files only in the under file system stay there, but the new namespace will not list them)',
+    '  2. alluxio-stop.sh all',
+    `  3. list every master (two or more) in conf/masters and their <host>:19200 in alluxio.master.embedded.journal.addresses (now: ${f.addresses.join(',') || 'empty'}), with an empty alluxio.master.mount.table.root.ufs folder`,
+    '  4. alluxio format   (formats every journal and worker storage: a new, empty namespace)',
+    '  5. alluxio-start.sh all',
+    '  6. copy the data back in: alluxio fs copyFromLocal <local dir> <path>',
+    'From two masters on, alluxio addMaster and removeMaster change the quorum online.',
   ].join('\n');
 }
 
