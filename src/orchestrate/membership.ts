@@ -28,7 +28,7 @@ import { hostsFiles, splitHostPort } from '../conf/index.js';
 import { replyError } from './protocol.js';
 import * as b from './builders/remote.js';
 import { showDiffs } from './diffConf.js';
-import { applyRolling, describeStep as describeRollingStep, gatherMasters, planRolling, sessionOps, type MasterState } from './rolling.js';
+import { applyRolling, applySteps, describeStep as describeRollingStep, gatherMasters, planRolling, sessionOps, type MasterState, type RollingResult, type StepOps, type StepOutcome } from './rolling.js';
 import { askMasterInfo, MasterClient, loginUser, masterRpcAddresses, retryPolicy } from '../client/masterClient.js';
 import type { HostResult, HostStatus } from './runner.js';
 
@@ -256,34 +256,13 @@ export function planMembership(f: MembershipFacts): MembershipPlan {
 // ---- apply ------------------------------------------------------------------------------------
 
 /** What applying needs from the hosts: the real one runs protocol steps and asks the masters. */
-export interface MembershipOps {
-  run(st: MemberStep): Promise<string>;
-  audit(st: MemberStep, outcome: string): Promise<void>;
-  progress(st: MemberStep, i: number, n: number): void;
-}
+export type MembershipOps = Omit<StepOps<MemberStep>, 'describe'>;
 
-export interface MemberOutcome { step: MemberStep; status: 'done' | 'failed' | 'not-run'; detail: string; ms: number; error?: Error }
+export type MemberOutcome = StepOutcome<MemberStep>;
 
-/** Execute the steps in order; the first failure stops the run (the rest are `not-run`). */
-export async function applyMembership(steps: readonly MemberStep[], ops: MembershipOps): Promise<{ outcomes: MemberOutcome[]; stoppedAt?: number }> {
-  const outcomes: MemberOutcome[] = [];
-  let stoppedAt: number | undefined;
-  for (const [i, st] of steps.entries()) {
-    if (stoppedAt !== undefined) { outcomes.push({ step: st, status: 'not-run', detail: 'not run (stopped earlier)', ms: 0 }); continue; }
-    ops.progress(st, i, steps.length);
-    const t0 = Date.now();
-    try {
-      const detail = await ops.run(st);
-      outcomes.push({ step: st, status: 'done', detail, ms: Date.now() - t0 });
-      await ops.audit(st, `OK ${describeMemberStep(st)}: ${detail}`);
-    } catch (e) {
-      const error = e instanceof Error ? e : new Error(String(e));
-      outcomes.push({ step: st, status: 'failed', detail: error.message, ms: Date.now() - t0, error });
-      stoppedAt = i;
-      await ops.audit(st, `FAILED ${describeMemberStep(st)}: ${error.message}`).catch(() => undefined);
-    }
-  }
-  return stoppedAt === undefined ? { outcomes } : { outcomes, stoppedAt };
+/** Execute the steps in order (rolling.ts applySteps): the first failure stops the run. */
+export function applyMembership(steps: readonly MemberStep[], ops: MembershipOps): Promise<RollingResult<MemberStep>> {
+  return applySteps(steps, { ...ops, describe: describeMemberStep });
 }
 
 // ---- the real hosts ---------------------------------------------------------------------------
@@ -442,7 +421,7 @@ export function membershipOps(s: ClusterSession, f: MembershipFacts): Membership
 }
 
 /** Where the run stopped and how to resume (undefined when it finished). */
-export function membershipResume(r: { outcomes: MemberOutcome[]; stoppedAt?: number }, op: MembershipOp, host: string): string | undefined {
+export function membershipResume(r: RollingResult<MemberStep>, op: MembershipOp, host: string): string | undefined {
   if (r.stoppedAt === undefined) return undefined;
   const o = r.outcomes[r.stoppedAt]!;
   const done = r.outcomes.filter((x) => x.status === 'done').length;

@@ -164,35 +164,51 @@ export interface RollingOps {
   progress(st: RollingStep, i: number, n: number): void;
 }
 
-export interface StepOutcome { step: RollingStep; status: 'done' | 'failed' | 'not-run'; detail: string; ms: number; error?: Error }
+export interface StepOutcome<S = RollingStep> { step: S; status: 'done' | 'failed' | 'not-run'; detail: string; ms: number; error?: Error }
 
-export interface RollingResult { outcomes: StepOutcome[]; stoppedAt?: number }
+export interface RollingResult<S = RollingStep> { outcomes: StepOutcome<S>[]; stoppedAt?: number }
 
 /** The hosts a step acts on. */
 export function stepHosts(st: RollingStep): string[] {
   return st.kind === 'restartWorkers' ? st.hosts : st.kind === 'elect' ? [hostOf(st.to)] : [st.host];
 }
 
-/** Execute the steps in order; the first failure stops the run (the rest are `not-run`). */
-export async function applyRolling(steps: readonly RollingStep[], ops: RollingOps): Promise<RollingResult> {
-  const outcomes: StepOutcome[] = [];
+/** What applying steps of any kind needs (rollingRestart's, addMaster's and removeMaster's). */
+export interface StepOps<S> {
+  run(st: S): Promise<string>;
+  audit(st: S, outcome: string): Promise<void>;
+  progress(st: S, i: number, n: number): void;
+  describe(st: S): string;
+}
+
+/** Execute the steps in order, each audited; the first failure stops the run (the rest are `not-run`). */
+export async function applySteps<S>(steps: readonly S[], ops: StepOps<S>): Promise<RollingResult<S>> {
+  const outcomes: StepOutcome<S>[] = [];
   let stoppedAt: number | undefined;
   for (const [i, st] of steps.entries()) {
     if (stoppedAt !== undefined) { outcomes.push({ step: st, status: 'not-run', detail: 'not run (stopped earlier)', ms: 0 }); continue; }
     ops.progress(st, i, steps.length);
     const t0 = Date.now();
     try {
-      const detail = st.kind === 'restartMaster' ? await ops.restartMaster(st) : st.kind === 'elect' ? await ops.elect(st) : await ops.restartWorkers(st);
+      const detail = await ops.run(st);
       outcomes.push({ step: st, status: 'done', detail, ms: Date.now() - t0 });
-      await ops.audit(st, `OK ${describeStep(st)}: ${detail}`);
+      await ops.audit(st, `OK ${ops.describe(st)}: ${detail}`);
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
       outcomes.push({ step: st, status: 'failed', detail: error.message, ms: Date.now() - t0, error });
       stoppedAt = i;
-      await ops.audit(st, `FAILED ${describeStep(st)}: ${error.message}`).catch(() => undefined);
+      await ops.audit(st, `FAILED ${ops.describe(st)}: ${error.message}`).catch(() => undefined);
     }
   }
   return stoppedAt === undefined ? { outcomes } : { outcomes, stoppedAt };
+}
+
+/** Execute the steps in order; the first failure stops the run (the rest are `not-run`). */
+export function applyRolling(steps: readonly RollingStep[], ops: RollingOps): Promise<RollingResult> {
+  return applySteps(steps, {
+    run: (st) => (st.kind === 'restartMaster' ? ops.restartMaster(st) : st.kind === 'elect' ? ops.elect(st) : ops.restartWorkers(st)),
+    audit: (st, outcome) => ops.audit(st, outcome), progress: (st, i, n) => ops.progress(st, i, n), describe: describeStep,
+  });
 }
 
 /** Where the run stopped and how to resume (undefined when it finished). */
