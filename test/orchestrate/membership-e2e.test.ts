@@ -147,6 +147,12 @@ describe('addMaster / removeMaster over SSH: 3 -> 5 -> 3 masters online', { skip
       const h4log = (await hosts.run('h4', ['cat', '/opt/alluxio/logs/master.log'])).stdout;
       assert.match(h4log, /re-seeded; rejoining the cluster as a recovering member/);
       assert.match(h4log, /installed the leader's snapshot at index \d+/, 'caught up by snapshot (the log was compacted)');
+      // A rerun resumes: h4 is a member, so nothing is formatted or added again and nothing restarts.
+      const again = await timed('addMaster h4 again (resume)', () => run(['addMaster', 'h4']));
+      await ok(again);
+      assert.match(again.stdout, /h4:19200 is a member already/);
+      assert.match(again.stdout, /roll: nothing to restart/);
+      assert.doesNotMatch(again.stdout, /formatJournal|quorumAdd/);
 
       setMasters(['h1', 'h2', 'h3', 'h4', 'h5']);
       const r5 = await timed('addMaster h5', () => run(['addMaster', 'h5', '--json']));
@@ -206,6 +212,10 @@ describe('addMaster / removeMaster over SSH: 3 -> 5 -> 3 masters online', { skip
       const r2 = await timed(`removeMaster ${second}`, () => run(['removeMaster', second]));
       await ok(r2);
       removed.push(second);
+      const again = await run(['removeMaster', second]);
+      await ok(again);
+      assert.match(again.stdout, new RegExp(`no member of the quorum runs on ${second}`));
+      assert.match(again.stdout, /stopMaster: no master was running/);
       q = await quorum();
       const left = ['h1', 'h2', 'h3', 'h4', 'h5'].filter((h) => !removed.includes(h));
       assert.deepEqual(q.members.map((m) => m.address).sort(), left.map((h) => `${h}:19200`));
