@@ -28,7 +28,7 @@ import { hostsFiles, splitHostPort } from '../conf/index.js';
 import { replyError } from './protocol.js';
 import * as b from './builders/remote.js';
 import { showDiffs } from './diffConf.js';
-import { applyRolling, applySteps, describeStep as describeRollingStep, gatherMasters, planRolling, sessionOps, type MasterState, type RollingResult, type StepOps, type StepOutcome } from './rolling.js';
+import { CATCH_UP_MS, applyRolling, applySteps, describeStep as describeRollingStep, gatherMasters, planRolling, sessionOps, type MasterState, type RollingResult, type StepOps, type StepOutcome } from './rolling.js';
 import { askMasterInfo, MasterClient, loginUser, masterRpcAddresses, retryPolicy } from '../client/masterClient.js';
 import type { HostResult, HostStatus } from './runner.js';
 
@@ -141,6 +141,12 @@ export function oneToManySteps(f: Pick<MembershipFacts, 'masters' | 'addresses'>
   ].join('\n');
 }
 
+function lagRefusal(lagging: readonly string[]): UnavailableError {
+  return new UnavailableError(`master ${lagging.join(', ')} is lagging: it did not apply the leader's commit index within ${CATCH_UP_MS / 1000} s; nothing was changed`, {
+    hint: 'wait until alluxio fsadmin report shows no lag, then rerun',
+  });
+}
+
 /** The plan (pure). */
 export function planMembership(f: MembershipFacts): MembershipPlan {
   const none: MembershipPlan = { steps: [] };
@@ -197,13 +203,14 @@ export function planMembership(f: MembershipFacts): MembershipPlan {
     }
     const n = members.length;
     const ok = q.members.filter(healthy);
-    if (ok.length < quorumOf(n + 1) || f.lagging.length) {
+    if (ok.length < quorumOf(n + 1)) {
       return refuse({ steps: [], address }, new UnavailableError(
         `adding ${address} would leave the quorum unable to commit while it catches up: ${n + 1} members need ${quorumOf(n + 1)} up to date, `
         + `and ${ok.length} of the ${n} running members are (${describeUnhealthy(q.members) || 'none unhealthy'} not counting); nothing was changed`,
         { hint: 'bring every master back (alluxio-start.sh masters), wait until alluxio fsadmin journal quorum info -domain MASTER shows them AVAILABLE with no lag, then rerun' },
       ));
     }
+    if (f.lagging.length) return refuse({ steps: [], address }, lagRefusal(f.lagging));
     return {
       address,
       steps: [
@@ -244,9 +251,8 @@ export function planMembership(f: MembershipFacts): MembershipPlan {
       { hint: 'bring the other masters back (alluxio-start.sh masters) and wait until alluxio fsadmin journal quorum info -domain MASTER shows them AVAILABLE with no lag, then rerun' },
     ));
   }
-  if (f.lagging.some((a) => a !== address)) {
-    return refuse({ steps: [], address }, new UnavailableError(`master ${f.lagging.filter((a) => a !== address).join(', ')} is lagging: it did not apply the leader's commit index in time; nothing was changed`, { hint: 'wait until alluxio fsadmin report shows no lag, then rerun' }));
-  }
+  const lag = f.lagging.filter((a) => a !== address);
+  if (lag.length) return refuse({ steps: [], address }, lagRefusal(lag));
   const steps: MemberStep[] = [];
   if (q.leader === address) steps.push({ kind: 'elect', from: address, to: ok[0]!.address });
   steps.push({ kind: 'quorumRemove', address }, stop, ...push, { kind: 'roll' });
