@@ -59,6 +59,8 @@ export interface MembershipFacts {
   lagging: readonly string[];
   /** A master process runs on `host` (its pid file). */
   hostRunsMaster: boolean;
+  /** Why `host` could not be checked (SSH, node), when it could not. */
+  hostUnreachable?: string;
   /** Hosts whose install or conf differs from this machine's. */
   stale: readonly { host: string; install: boolean; conf: boolean }[];
   /** The rpc address of a journal address (GetMasterInfo's). */
@@ -192,6 +194,9 @@ export function planMembership(f: MembershipFacts): MembershipPlan {
         hint: 'list exactly the running members plus the new master, run addMaster, then make the next change',
       }));
     }
+    if (f.hostUnreachable !== undefined) {
+      return refuse({ steps: [], address }, new HostError(f.host, `${f.host} could not be checked (${f.hostUnreachable}); nothing was changed`, { hint: `check that ssh ${f.host} works (see its row above), then rerun` }));
+    }
     const rpcAddress = f.rpcOf[address] ?? address;
     const push: MemberStep[] = f.stale.length ? [{ kind: 'push', hosts: [...f.stale] }] : [];
     if (members.includes(address)) {
@@ -318,12 +323,14 @@ export async function gatherMembershipFacts(s: ClusterSession, op: MembershipOp,
     for (const st of states) if (st.lagging && st.journalAddress) lagging.push(st.journalAddress);
   }
   const servers = s.basics.get(host)?.servers ?? [];
+  const unreachable = s.rep.phases.find((ph) => ph.phase === 'check')?.results.find((r) => r.host === host && r.status === 'failed');
   const stale = s.allHosts.filter((h) => s.basics.has(h) && !(s.installCurrent(h) && s.confCurrent(h)))
     .map((h) => ({ host: h, install: !s.installCurrent(h), conf: !s.confCurrent(h) }));
   return {
     op, host, mastersFile: hostsFiles(s.conf).masters, masters: s.masters, addresses: s.conf.getList('alluxio.master.embedded.journal.addresses'),
     journalType: s.conf.getEnum('alluxio.master.journal.type'), ...(quorum ? { quorum } : {}), ...(localJournal ? { localJournal } : {}),
     lagging, hostRunsMaster: servers.some((p) => p.kind === 'master' && p.running), stale, rpcOf,
+    ...(s.basics.has(host) ? {} : { hostUnreachable: unreachable?.error?.message ?? unreachable?.detail ?? 'no answer' }),
     journalFolder: s.conf.get('alluxio.master.journal.folder'),
   };
 }

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, FailedPreconditionError, UnavailableError } from '../../src/errors.js';
+import { ConfigError, FailedPreconditionError, HostError, UnavailableError } from '../../src/errors.js';
 import { applyMembership, describeMemberStep, membershipResume, planMembership, quorumOf, type MemberStep, type MembershipFacts, type QuorumMember } from '../../src/orchestrate/membership.js';
 
 const J = (h: string) => `${h}:19200`;
@@ -62,6 +62,9 @@ const cases: { name: string; f: MembershipFacts; steps?: string[]; refusal?: [Fu
   { name: 'add: the list also drops a member',
     f: facts('add', 'm4', { members: M3, listed: ['m1', 'm2', 'm4'] }),
     refusal: [ConfigError, /by more than m4:19200: drops m3:19200; one master per command/] },
+  { name: 'add: the new host cannot be reached',
+    f: { ...facts('add', 'm4', { members: M3, listed: [...M3, 'm4'] }), hostUnreachable: 'connection refused' },
+    refusal: [HostError, /m4 could not be checked \(connection refused\); nothing was changed/] },
   { name: 'add: no leader',
     f: facts('add', 'm4', { members: M3, listed: [...M3, 'm4'], noLeader: true }),
     refusal: [UnavailableError, /no master leads/] },
