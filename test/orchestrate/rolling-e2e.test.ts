@@ -1,0 +1,273 @@
+/**
+ * `alluxio rollingRestart` on SSH test hosts under a steady client load: 3 hosts, each running a
+ * master (embedded journal) and a worker, as Alluxio deployments often do. The load
+ * (test/harness/load.ts: 3 FileSystem clients writing new 2.5-block files and reading back
+ * acknowledged ones) runs in the control namespace, where the host names resolve, for the whole
+ * of each scenario:
+ *   a. a MASTER key, then a WORKER key, rolled out: zero failed client operations, every
+ *      acknowledged write readable byte-equal, the new values in getConf on every host and in the
+ *      running processes' effective config, the leader moved at most twice, unchanged processes
+ *      kept (pids);
+ *   b. a CLIENT-only key restarts nothing;
+ *   c. a rolling update interrupted by a crash of the host whose master is being restarted:
+ *      non-zero exit with the per-host report and how to resume, the cluster keeps serving,
+ *      `alluxio start masters` / `start workers` bring the host back and `--resume` finishes,
+ *      skipping what was already updated.
+ * Figures (operations, longest pause per kind, leader moves) are printed; no timing thresholds.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { TestHosts, type RunResult } from '../harness/hosts.js';
+import { CLI, ROOT, waitFor as harnessWaitFor } from '../harness/cluster.js';
+import { assertRoot, needsRoot } from '../harness/root.js';
+import type { LoadSummary, VerifyResult, OpKind } from '../harness/load.js';
+
+const NEEDS = 'network namespaces, sshd';
+const skip = needsRoot(NEEDS);
+const HOSTS = ['h1', 'h2', 'h3'];
+const LOAD_MAIN = path.join(ROOT, 'dist', 'test', 'harness', 'loadMain.js');
+
+describe('rollingRestart over SSH under client load: 3 hosts, each a master and a worker', { skip, timeout: 1_200_000 }, () => {
+  let hosts: TestHosts;
+  let confDir: string;
+  const props: Record<string, string> = {};
+  const site = () => [
+    'alluxio.home=/opt/alluxio',
+    `alluxio.master.mount.table.root.ufs=${path.join(hosts.dir, 'ufs')}`,
+    'alluxio.master.embedded.journal.addresses=h1:19200,h2:19200,h3:19200',
+    'alluxio.worker.tieredstore.level0.dirs.path=/tmp/alluxio-ramdisk',
+    'alluxio.worker.ramdisk.size=96MB',
+    'alluxio.user.block.size.bytes.default=1MB',
+    'alluxio.worker.block.heartbeat.interval=200ms',
+    'alluxio.master.worker.timeout=10s',
+    'alluxio.master.lost.worker.detection.interval=200ms',
+    ...Object.entries(props).map(([k, v]) => `${k}=${v}`),
+    '',
+  ].join('\n');
+  const writeSite = () => fs.writeFileSync(path.join(confDir, 'alluxio-site.properties'), site());
+  const run = (args: string[], timeoutMs = 300_000) =>
+    hosts.runControl([process.execPath, CLI, ...args], { env: { ALLUXIO_CONF_DIR: confDir, NO_COLOR: '1' }, timeoutMs });
+  const logs = async () => {
+    const parts: string[] = [];
+    for (const h of HOSTS) {
+      for (const f of ['master.log', 'worker.log']) parts.push(`--- ${h} ${f}\n${(await hosts.run(h, ['sh', '-c', `tail -n 30 /opt/alluxio/logs/${f} 2>/dev/null`])).stdout}`);
+    }
+    return parts.join('\n');
+  };
+  const ok = async (r: RunResult, code = 0) => {
+    if (r.code !== code) assert.fail(`exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}\n${await logs()}`);
+  };
+  const getJson = async (h: string, port: number, p: string) => {
+    const res = await fetch(`http://${hosts.host(h).ip}:${port}${p}`, { signal: AbortSignal.timeout(2000) });
+    return (await res.json()) as any;
+  };
+  const masterInfo = (h: string) => getJson(h, 19999, '/api/v1/master/info');
+  const workerInfo = (h: string) => getJson(h, 30000, '/api/v1/worker/info');
+  const leaderNow = async () => {
+    for (const h of HOSTS) {
+      try { if ((await masterInfo(h)).isLeader) return h; } catch { /* down */ }
+    }
+    return undefined;
+  };
+  const waitFor = <T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> =>
+    harnessWaitFor(what, fn, ms, 200).catch(async (e: Error) => assert.fail(`${e.message}\n${await logs()}`));
+  /** Every process's pid: `h1 master` -> pid. */
+  const pids = async () => {
+    const out: Record<string, number> = {};
+    for (const h of HOSTS) {
+      out[`${h} master`] = (await masterInfo(h)).pid;
+      out[`${h} worker`] = (await workerInfo(h)).pid;
+    }
+    return out;
+  };
+
+  /** Watches who leads every 100 ms; `moves` counts changes of the leader seen (gaps ignored). */
+  const watchLeader = () => {
+    const seen: string[] = [];
+    let stop = false;
+    const loop = (async () => {
+      for (let i = 0; !stop && i < 100_000; i++) {
+        const l = await leaderNow();
+        if (l && seen[seen.length - 1] !== l) seen.push(l);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    return { seen, async stop() { stop = true; await loop; return Math.max(0, seen.length - 1); } };
+  };
+
+  /** The load, running in the control namespace until its stop file appears. */
+  const startLoad = (name: string) => {
+    const dir = path.join(hosts.dir, `load-${name}`);
+    fs.mkdirSync(dir);
+    const f = (x: string) => path.join(dir, x);
+    const done = hosts.runControl([process.execPath, LOAD_MAIN, 'run', '--clients', '3', '--prefix', `/load/${name}`, '--out', f('summary.json'),
+      '--status', f('status.json'), '--stop-file', f('stop'), '--write-pace', '500', '--read-pace', '50'],
+    { env: { ALLUXIO_CONF_DIR: confDir }, timeoutMs: 1_100_000 });
+    const status = () => { try { return JSON.parse(fs.readFileSync(f('status.json'), 'utf8')) as { ops: number; failed: number; acked: number }; } catch { return undefined; } };
+    return {
+      status,
+      async stop(): Promise<LoadSummary> {
+        fs.writeFileSync(f('stop'), '');
+        const r = await done;
+        if (r.code !== 0) assert.fail(`the load exited ${r.code}: ${r.stderr}`);
+        return JSON.parse(fs.readFileSync(f('summary.json'), 'utf8')) as LoadSummary;
+      },
+      async verify(): Promise<VerifyResult> {
+        const r = await hosts.runControl([process.execPath, LOAD_MAIN, 'verify', '--in', f('summary.json'), '--out', f('verify.json')], { env: { ALLUXIO_CONF_DIR: confDir }, timeoutMs: 300_000 });
+        if (r.code !== 0) assert.fail(`the verification exited ${r.code}: ${r.stderr}`);
+        return JSON.parse(fs.readFileSync(f('verify.json'), 'utf8')) as VerifyResult;
+      },
+    };
+  };
+  const figures = (what: string, s: LoadSummary) => {
+    const k = (x: OpKind) => `${x} ${s.kinds[x].ops} ops, ${s.kinds[x].failed} failed, longest pause ${s.kinds[x].longestPauseMs} ms (median gap ${s.kinds[x].medianGapMs} ms), longest op ${s.kinds[x].longestOpMs} ms, p50/p99 ${s.kinds[x].p50Ms}/${s.kinds[x].p99Ms} ms`;
+    console.log(`[${what}] ${s.ops} operations in ${((s.stoppedAt - s.startedAt) / 1000).toFixed(1)} s, ${s.failed} failed, ${s.acked.length} writes acknowledged\n  ${(['write', 'read', 'stat'] as const).map(k).join('\n  ')}`);
+    for (const f of s.failures.slice(0, 20)) console.log(`  FAILED ${f.kind} ${f.path} at +${f.start - s.startedAt} ms after ${f.ms} ms: ${f.error}`);
+  };
+
+  let load: ReturnType<typeof startLoad>;
+
+  before(async () => {
+    assertRoot(NEEDS);
+    hosts = await TestHosts.create(HOSTS.length);
+    confDir = path.join(hosts.dir, 'conf');
+    fs.mkdirSync(confDir);
+    fs.mkdirSync(path.join(hosts.dir, 'ufs'));
+    writeSite();
+    fs.writeFileSync(path.join(confDir, 'masters'), `${HOSTS.join('\n')}\n`);
+    fs.writeFileSync(path.join(confDir, 'workers'), `${HOSTS.join('\n')}\n`);
+  });
+
+  after(async () => {
+    if (hosts) {
+      await run(['stop', 'all'], 120_000).catch(() => undefined);
+      await hosts.destroy();
+    }
+  });
+
+  test('format, start all: 3 masters, one leads, 3 live workers; the load starts', async () => {
+    await ok(await run(['format']));
+    await ok(await run(['start', 'all']));
+    const leader = await waitFor('a leader', leaderNow);
+    await waitFor('3 live workers', async () => ((await masterInfo(leader)).liveWorkers.length === 3 ? true : undefined));
+    load = startLoad('ab');
+    await waitFor('the load to acknowledge 5 writes', async () => ((load.status()?.acked ?? 0) >= 5 ? true : undefined), 120_000);
+  });
+
+  test('a: rolling MASTER update, then WORKER update, under load: new values everywhere, only what changed restarted, leader moved at most twice', async () => {
+    const before = await pids();
+    // MASTER key.
+    props['alluxio.master.worker.timeout'] = '12s';
+    writeSite();
+    const dry = await run(['rollingRestart', 'masters', '--dry-run']);
+    await ok(dry);
+    assert.match(dry.stdout, /alluxio\.master\.worker\.timeout: 10s -> 12s/);
+    const watch = watchLeader();
+    const t0 = Date.now();
+    const r = await run(['rollingRestart', 'masters']);
+    const masterMs = Date.now() - t0;
+    const moves = await watch.stop();
+    await ok(r);
+    console.log(`[a] rollingRestart masters: ${masterMs} ms; leader ${watch.seen.join(' -> ')} (${moves} move(s))`);
+    assert.ok(moves <= 2, `the leader moved ${moves} times: ${watch.seen.join(' -> ')}`);
+    const mid = await pids();
+    for (const h of HOSTS) {
+      assert.notEqual(mid[`${h} master`], before[`${h} master`], `${h}'s master was restarted`);
+      assert.equal(mid[`${h} worker`], before[`${h} worker`], `${h}'s worker was kept`);
+      const g = await hosts.run(h, ['/opt/alluxio/bin/alluxio', 'getConf', 'alluxio.master.worker.timeout']);
+      assert.equal(g.stdout.trim(), '12s', `getConf on ${h}: ${g.stdout}${g.stderr}`);
+      assert.equal((await getJson(h, 19999, '/api/v1/master/config')).properties['alluxio.master.worker.timeout'], '12s', `${h}'s running master`);
+    }
+
+    // WORKER key.
+    props['alluxio.worker.block.heartbeat.interval'] = '250ms';
+    writeSite();
+    const t1 = Date.now();
+    const w = await run(['rollingRestart', 'workers']);
+    console.log(`[a] rollingRestart workers: ${Date.now() - t1} ms`);
+    await ok(w);
+    const after = await pids();
+    for (const h of HOSTS) {
+      assert.notEqual(after[`${h} worker`], mid[`${h} worker`], `${h}'s worker was restarted`);
+      assert.equal(after[`${h} master`], mid[`${h} master`], `${h}'s master was kept`);
+      const g = await hosts.run(h, ['/opt/alluxio/bin/alluxio', 'getConf', 'alluxio.worker.block.heartbeat.interval']);
+      assert.equal(g.stdout.trim(), '250ms', `getConf on ${h}: ${g.stdout}${g.stderr}`);
+      assert.equal((await getJson(h, 30000, '/api/v1/worker/config')).properties['alluxio.worker.block.heartbeat.interval'], '250ms', `${h}'s running worker`);
+    }
+  });
+
+  test('b: a CLIENT-only key change restarts nothing', async () => {
+    const before = await pids();
+    props['alluxio.user.file.readtype.default'] = 'NO_CACHE';
+    writeSite();
+    const r = await run(['rollingRestart']);
+    await ok(r);
+    assert.match(r.stdout, /Nothing to restart/);
+    assert.deepEqual(await pids(), before);
+  });
+
+  test('a+b under load: zero failed client operations, every acknowledged write readable byte-equal', async () => {
+    const s = await load.stop();
+    figures('a+b', s);
+    const v = await load.verify();
+    console.log(`[a+b] verified ${v.ok} of ${v.checked} acknowledged writes`);
+    assert.ok(s.acked.length > 0);
+    assert.deepEqual(v.bad, []);
+    assert.deepEqual(s.failures.map((f) => `${f.kind} ${f.path}: ${f.error}`), []);
+  });
+
+  test('c: a rolling update interrupted by a host crash stops with a per-host report; the cluster serves; recovery and --resume finish', async () => {
+    load = startLoad('c');
+    await waitFor('the load to acknowledge 5 writes', async () => ((load.status()?.acked ?? 0) >= 5 ? true : undefined), 120_000);
+    const before = await pids();
+    const leader = await waitFor('a leader', leaderNow);
+    const standbys = HOSTS.filter((h) => h !== leader);
+    props['alluxio.master.worker.timeout'] = '14s';
+    writeSite();
+    const rolling = run(['rollingRestart', 'masters']);
+    // The first standby is restarted and back; crash the second while its master restarts.
+    const pidOf = async (h: string) => { try { return (await masterInfo(h)).pid as number; } catch { return undefined; } };
+    await waitFor(`${standbys[0]}'s master restarted`, async () => { const p = await pidOf(standbys[0]!); return p !== undefined && p !== before[`${standbys[0]} master`] ? true : undefined; }, 120_000);
+    const victim = standbys[1]!;
+    await harnessWaitFor(`${victim}'s master to stop or restart`, async () => { const p = await pidOf(victim); return p === undefined || p !== before[`${victim} master`]; }, 120_000, 50);
+    const crashedAt = Date.now();
+    await hosts.crash(victim);
+    const r = await rolling;
+    console.log(`[c] crashed ${victim} at its master's restart; rollingRestart exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+    assert.notEqual(r.code, 0);
+    const out = r.stdout + r.stderr;
+    assert.match(out, new RegExp(`^${victim}\\s+rolling restart\\s+failed`, 'm'));
+    assert.match(out, new RegExp(`^${standbys[0]}\\s+rolling restart\\s+changed`, 'm'));
+    assert.match(out, /Stopped at step 2 of 4/);
+    assert.match(out, /To resume, fix the cause and rerun: alluxio rollingRestart masters --resume/);
+
+    // The cluster still serves: the load keeps completing operations.
+    const at = load.status()!.ops;
+    await waitFor('the load to go on after the crash', async () => (load.status()!.ops > at + 20 ? true : undefined));
+    const fsl = await run(['fs', 'leader']);
+    await ok(fsl);
+
+    // Recovery: start what is not running on the crashed host, then resume.
+    await ok(await run(['start', 'masters']));
+    await ok(await run(['start', 'workers']));
+    await waitFor(`${victim}'s master and worker to answer`, async () => ((await masterInfo(victim)) && (await workerInfo(victim)) ? true : undefined));
+    const recovered = await pids();
+    const resumed = await run(['rollingRestart', 'masters', '--resume']);
+    console.log(`[c] rollingRestart masters --resume exited ${resumed.code}\n${resumed.stdout}`);
+    await ok(resumed);
+    const after = await pids();
+    assert.equal(after[`${standbys[0]} master`], recovered[`${standbys[0]} master`], 'the master updated before the crash was skipped');
+    assert.equal(after[`${victim} master`], recovered[`${victim} master`], 'the master started with the new conf after the crash was skipped');
+    assert.notEqual(after[`${leader} master`], before[`${leader} master`], 'the old leader was updated');
+    for (const h of HOSTS) assert.equal((await getJson(h, 19999, '/api/v1/master/config')).properties['alluxio.master.worker.timeout'], '14s');
+
+    const s = await load.stop();
+    figures('c', s);
+    console.log(`[c] ${s.failures.filter((f) => f.start >= crashedAt).length} operation(s) failed after the crash (the crashed host's worker held blocks and streams)`);
+    const v = await load.verify();
+    console.log(`[c] verified ${v.ok} of ${v.checked} acknowledged writes${v.bad.length ? `; unreadable: ${v.bad.slice(0, 10).map((b) => `${b.path}: ${b.error}`).join('; ')}` : ''}`);
+    assert.deepEqual(v.bad, []);
+  });
+});
