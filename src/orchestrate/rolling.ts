@@ -273,13 +273,15 @@ function workerOn(s: ClusterSession, ws: readonly WorkerInfo[], host: string): W
 /**
  * Whether the worker of `host` is back after its restart (pure): 'waiting' until it is LIVE again
  * with its previous id and the expected config hash; then a HostError naming it when it
- * registered with fewer blocks than the master listed for it before the stop (blocks went
- * missing: its storage was not kept), else 'ok'.
+ * registered with fewer blocks than the master listed for it once it had stopped (blocks went
+ * missing: its storage was not kept), else 'ok'. Counts, not block ids: a block the worker
+ * evicted just before it stopped (not yet reported in a heartbeat) or a file deleted while it
+ * restarted also lowers the count, and then stops the run with this error too (rerun).
  */
 export function registrationCheck(host: string, was: { id?: number; blocks?: number }, now: WorkerInfo | undefined, expectedHash?: string): 'ok' | 'waiting' | HostError {
   if (!now || now.state !== 'LIVE' || (was.id !== undefined && now.id !== was.id) || (expectedHash && now.configHash && now.configHash !== expectedHash)) return 'waiting';
   if (was.blocks !== undefined && now.blockCount < was.blocks) {
-    return new HostError(host, `the worker on ${host} (id ${now.id}) registered again with ${now.blockCount} block(s), but held ${was.blocks} before its restart: ${was.blocks - now.blockCount} block(s) went missing`, {
+    return new HostError(host, `the worker on ${host} (id ${now.id}) registered again with ${now.blockCount} block(s), but held ${was.blocks} when it stopped: ${was.blocks - now.blockCount} block(s) went missing`, {
       hint: `check its tiered storage on ${host} (alluxio.worker.tieredstore.level0.dirs.path survives a restart only on a kept mount or disk) and alluxio fsadmin report; the rolling restart stopped before the next worker`,
     });
   }
@@ -325,12 +327,15 @@ export function sessionOps(s: ClusterSession): RollingOps {
       return detail;
     },
     async restartWorkers(st) {
-      const before = await workersOf(s);
-      const was = new Map(st.hosts.map((h) => { const w = workerOn(s, before, h); return [h, w ? { id: w.id, blocks: w.blockCount } : {}] as const; }));
-      await Promise.all(st.hosts.map(async (h) => {
-        ok(h, await s.runStep(h, 'stop', ['stop', 'worker']));
-        ok(h, await s.runStep(h, 'start', ['start', 'worker', 'NoMount']));
-      }));
+      const ids = new Map(st.hosts.map((h) => [h, undefined as number | undefined]));
+      for (const w of await workersOf(s)) for (const h of st.hosts) if (workerOn(s, [w], h)) ids.set(h, w.id);
+      await Promise.all(st.hosts.map(async (h) => ok(h, await s.runStep(h, 'stop', ['stop', 'worker']))));
+      // The blocks the master lists for each stopped worker (still LIVE in it until
+      // alluxio.master.worker.timeout): counted after the stop, so that the writes the stop cut
+      // short, which their clients abandon and delete, are no longer among them.
+      const stopped = await workersOf(s);
+      const was = new Map(st.hosts.map((h) => { const w = workerOn(s, stopped, h); return [h, { ...(ids.get(h) !== undefined ? { id: ids.get(h)! } : {}), ...(w && w.id === ids.get(h) ? { blocks: w.blockCount } : {}) }] as const; }));
+      await Promise.all(st.hosts.map(async (h) => ok(h, await s.runStep(h, 'start', ['start', 'worker', 'NoMount']))));
       const deadline = Date.now() + REGISTER_MS;
       for (;;) {
         const now = await workersOf(s).catch(() => [] as WorkerInfo[]);
@@ -342,7 +347,7 @@ export function sessionOps(s: ClusterSession): RollingOps {
         if (Date.now() > deadline) throw new TimeoutError(`worker on ${missing.join(', ')} did not register again with its previous id and the expected config within ${REGISTER_MS / 1000} s`);
         await sleep(POLL_MS);
       }
-      const detail = `worker${st.hosts.length > 1 ? 's' : ''} restarted and registered again (${st.hosts.map((h) => `id ${was.get(h)!.id ?? '?'}, ${was.get(h)!.blocks ?? '?'} block(s) before`).join('; ')})`;
+      const detail = `worker${st.hosts.length > 1 ? 's' : ''} restarted and registered again (${st.hosts.map((h) => `id ${was.get(h)!.id ?? '?'}, ${was.get(h)!.blocks ?? '?'} block(s) when stopped`).join('; ')})`;
       for (const h of st.hosts) s.rep.host(h, detail);
       return detail;
     },

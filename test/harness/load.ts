@@ -19,9 +19,13 @@
  * (loadMain.ts is the runnable script; tests start it with TestHosts.runControl).
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Config } from '../../src/conf/index.js';
 import { FileSystem } from '../../src/client/fileSystem.js';
 import { sleep } from './wait.js';
+import type { TestHosts } from './hosts.js';
+import { ROOT } from './cluster.js';
 
 export type OpKind = 'write' | 'read' | 'stat';
 export const OP_KINDS: readonly OpKind[] = ['write', 'read', 'stat'];
@@ -204,4 +208,55 @@ export async function verifyAcked(conf: Config, acked: readonly Acked[]): Promis
     fs.close();
   }
   return { checked: acked.length, ok: acked.length - bad.length, bad };
+}
+
+// ---- on test hosts ------------------------------------------------------------------------------
+
+export const LOAD_MAIN = path.join(ROOT, 'dist', 'test', 'harness', 'loadMain.js');
+
+export interface HostLoad {
+  /** The counts so far (undefined before the first status file). */
+  status(): { ops: number; failed: number; acked: number } | undefined;
+  /** Stop it (operations in flight complete) and return its summary. */
+  stop(): Promise<LoadSummary>;
+  /** Read back every acknowledged write (after stop). */
+  verify(): Promise<VerifyResult>;
+}
+
+/**
+ * Start loadMain in the control namespace of `hosts` (where the host names resolve), with the conf
+ * of `confDir`, writing under /load/<name>; its files go to <hosts.dir>/load-<name>/.
+ */
+export function startHostLoad(hosts: TestHosts, confDir: string, name: string, o: { clients?: number; writePaceMs?: number; readPaceMs?: number } = {}): HostLoad {
+  const dir = path.join(hosts.dir, `load-${name}`);
+  fs.mkdirSync(dir);
+  const f = (x: string) => path.join(dir, x);
+  const env = { ALLUXIO_CONF_DIR: confDir };
+  const done = hosts.runControl([process.execPath, LOAD_MAIN, 'run', '--clients', String(o.clients ?? 3), '--prefix', `/load/${name}`, '--out', f('summary.json'),
+    '--status', f('status.json'), '--stop-file', f('stop'), '--write-pace', String(o.writePaceMs ?? 500), '--read-pace', String(o.readPaceMs ?? 50)],
+  { env, timeoutMs: 3_600_000 });
+  return {
+    status() { try { return JSON.parse(fs.readFileSync(f('status.json'), 'utf8')); } catch { return undefined; } },
+    async stop() {
+      fs.writeFileSync(f('stop'), '');
+      const r = await done;
+      if (r.code !== 0) throw new Error(`the load exited ${r.code}: ${r.stderr}`);
+      return JSON.parse(fs.readFileSync(f('summary.json'), 'utf8')) as LoadSummary;
+    },
+    async verify() {
+      const r = await hosts.runControl([process.execPath, LOAD_MAIN, 'verify', '--in', f('summary.json'), '--out', f('verify.json')], { env, timeoutMs: 600_000 });
+      if (r.code !== 0) throw new Error(`the verification exited ${r.code}: ${r.stderr}`);
+      return JSON.parse(fs.readFileSync(f('verify.json'), 'utf8')) as VerifyResult;
+    },
+  };
+}
+
+/** The figures of a summary, for people: one line per kind, then the first failures. */
+export function describeSummary(what: string, s: LoadSummary, maxFailures = 20): string {
+  const k = (x: OpKind) => { const v = s.kinds[x]; return `${x}: ${v.ops} ops, ${v.failed} failed, longest pause ${v.longestPauseMs} ms at +${((v.longestPauseAt - s.startedAt) / 1000).toFixed(1)} s (median gap ${v.medianGapMs} ms), longest op ${v.longestOpMs} ms, p50/p90/p99 ${v.p50Ms}/${v.p90Ms}/${v.p99Ms} ms`; };
+  return [
+    `[${what}] ${s.ops} operations by ${s.clients} clients in ${((s.stoppedAt - s.startedAt) / 1000).toFixed(1)} s, ${s.failed} failed, ${s.acked.length} writes acknowledged`,
+    ...OP_KINDS.map((x) => `  ${k(x)}`),
+    ...s.failures.slice(0, maxFailures).map((x) => `  FAILED ${x.kind} ${x.path} at +${x.start - s.startedAt} ms after ${x.ms} ms: ${x.error}`),
+  ].join('\n');
 }

@@ -20,14 +20,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TestHosts, type RunResult } from '../harness/hosts.js';
-import { CLI, ROOT, waitFor as harnessWaitFor } from '../harness/cluster.js';
+import { CLI, waitFor as harnessWaitFor } from '../harness/cluster.js';
+import { giveUp } from '../harness/wait.js';
 import { assertRoot, needsRoot } from '../harness/root.js';
-import type { LoadSummary, VerifyResult, OpKind } from '../harness/load.js';
+import { describeSummary, startHostLoad, type HostLoad, type LoadSummary } from '../harness/load.js';
 
 const NEEDS = 'network namespaces, sshd';
 const skip = needsRoot(NEEDS);
 const HOSTS = ['h1', 'h2', 'h3'];
-const LOAD_MAIN = path.join(ROOT, 'dist', 'test', 'harness', 'loadMain.js');
 
 describe('rollingRestart over SSH under client load: 3 hosts, each a master and a worker', { skip, timeout: 1_200_000 }, () => {
   let hosts: TestHosts;
@@ -38,7 +38,7 @@ describe('rollingRestart over SSH under client load: 3 hosts, each a master and 
     `alluxio.master.mount.table.root.ufs=${path.join(hosts.dir, 'ufs')}`,
     'alluxio.master.embedded.journal.addresses=h1:19200,h2:19200,h3:19200',
     'alluxio.worker.tieredstore.level0.dirs.path=/tmp/alluxio-ramdisk',
-    'alluxio.worker.ramdisk.size=96MB',
+    'alluxio.worker.ramdisk.size=1GB',
     'alluxio.user.block.size.bytes.default=1MB',
     'alluxio.worker.block.heartbeat.interval=200ms',
     'alluxio.master.worker.timeout=10s',
@@ -97,37 +97,10 @@ describe('rollingRestart over SSH under client load: 3 hosts, each a master and 
     return { seen, async stop() { stop = true; await loop; return Math.max(0, seen.length - 1); } };
   };
 
-  /** The load, running in the control namespace until its stop file appears. */
-  const startLoad = (name: string) => {
-    const dir = path.join(hosts.dir, `load-${name}`);
-    fs.mkdirSync(dir);
-    const f = (x: string) => path.join(dir, x);
-    const done = hosts.runControl([process.execPath, LOAD_MAIN, 'run', '--clients', '3', '--prefix', `/load/${name}`, '--out', f('summary.json'),
-      '--status', f('status.json'), '--stop-file', f('stop'), '--write-pace', '500', '--read-pace', '50'],
-    { env: { ALLUXIO_CONF_DIR: confDir }, timeoutMs: 1_100_000 });
-    const status = () => { try { return JSON.parse(fs.readFileSync(f('status.json'), 'utf8')) as { ops: number; failed: number; acked: number }; } catch { return undefined; } };
-    return {
-      status,
-      async stop(): Promise<LoadSummary> {
-        fs.writeFileSync(f('stop'), '');
-        const r = await done;
-        if (r.code !== 0) assert.fail(`the load exited ${r.code}: ${r.stderr}`);
-        return JSON.parse(fs.readFileSync(f('summary.json'), 'utf8')) as LoadSummary;
-      },
-      async verify(): Promise<VerifyResult> {
-        const r = await hosts.runControl([process.execPath, LOAD_MAIN, 'verify', '--in', f('summary.json'), '--out', f('verify.json')], { env: { ALLUXIO_CONF_DIR: confDir }, timeoutMs: 300_000 });
-        if (r.code !== 0) assert.fail(`the verification exited ${r.code}: ${r.stderr}`);
-        return JSON.parse(fs.readFileSync(f('verify.json'), 'utf8')) as VerifyResult;
-      },
-    };
-  };
-  const figures = (what: string, s: LoadSummary) => {
-    const k = (x: OpKind) => `${x} ${s.kinds[x].ops} ops, ${s.kinds[x].failed} failed, longest pause ${s.kinds[x].longestPauseMs} ms (median gap ${s.kinds[x].medianGapMs} ms), longest op ${s.kinds[x].longestOpMs} ms, p50/p99 ${s.kinds[x].p50Ms}/${s.kinds[x].p99Ms} ms`;
-    console.log(`[${what}] ${s.ops} operations in ${((s.stoppedAt - s.startedAt) / 1000).toFixed(1)} s, ${s.failed} failed, ${s.acked.length} writes acknowledged\n  ${(['write', 'read', 'stat'] as const).map(k).join('\n  ')}`);
-    for (const f of s.failures.slice(0, 20)) console.log(`  FAILED ${f.kind} ${f.path} at +${f.start - s.startedAt} ms after ${f.ms} ms: ${f.error}`);
-  };
+  const startLoad = (name: string) => startHostLoad(hosts, confDir, name);
+  const figures = (what: string, s: LoadSummary) => console.log(describeSummary(what, s));
 
-  let load: ReturnType<typeof startLoad>;
+  let load: HostLoad;
 
   before(async () => {
     assertRoot(NEEDS);
@@ -226,12 +199,14 @@ describe('rollingRestart over SSH under client load: 3 hosts, each a master and 
     const standbys = HOSTS.filter((h) => h !== leader);
     props['alluxio.master.worker.timeout'] = '14s';
     writeSite();
-    const rolling = run(['rollingRestart', 'masters']);
+    let finished: RunResult | undefined;
+    const rolling = run(['rollingRestart', 'masters']).then((x) => (finished = x));
+    const notFinished = () => { if (finished) giveUp(`rollingRestart finished first (exit ${finished.code}):\n${finished.stdout}\n${finished.stderr}`); };
     // The first standby is restarted and back; crash the second while its master restarts.
     const pidOf = async (h: string) => { try { return (await masterInfo(h)).pid as number; } catch { return undefined; } };
-    await waitFor(`${standbys[0]}'s master restarted`, async () => { const p = await pidOf(standbys[0]!); return p !== undefined && p !== before[`${standbys[0]} master`] ? true : undefined; }, 120_000);
+    await waitFor(`${standbys[0]}'s master restarted`, async () => { notFinished(); const p = await pidOf(standbys[0]!); return p !== undefined && p !== before[`${standbys[0]} master`] ? true : undefined; }, 120_000);
     const victim = standbys[1]!;
-    await harnessWaitFor(`${victim}'s master to stop or restart`, async () => { const p = await pidOf(victim); return p === undefined || p !== before[`${victim} master`]; }, 120_000, 50);
+    await harnessWaitFor(`${victim}'s master to stop or restart`, async () => { notFinished(); const p = await pidOf(victim); return p === undefined || p !== before[`${victim} master`]; }, 120_000, 50);
     const crashedAt = Date.now();
     await hosts.crash(victim);
     const r = await rolling;

@@ -153,5 +153,5 @@ test('a restarted worker: waited for until LIVE with its id and hash; fewer bloc
   const e = registrationCheck('w1', was, w({ blockCount: 9 }), 'new');
   assert.ok(e instanceof HostError);
   assert.equal(e.host, 'w1');
-  assert.match(e.message, /the worker on w1 \(id 4\) registered again with 9 block\(s\), but held 12 before its restart: 3 block\(s\) went missing/);
+  assert.match(e.message, /the worker on w1 \(id 4\) registered again with 9 block\(s\), but held 12 when it stopped: 3 block\(s\) went missing/);
 });
