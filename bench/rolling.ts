@@ -46,6 +46,11 @@ try {
     const t0 = performance.now();
     const r = await hosts.runControl([process.execPath, CLI, ...args], { env: { ALLUXIO_CONF_DIR: conf, NO_COLOR: '1' }, timeoutMs: 600_000 });
     if (r.code !== 0) throw new Error(`alluxio ${args.join(' ')} failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`);
+    if (args.includes('--json')) {
+      for (const st of (JSON.parse(r.stdout) as { steps: { kind: string; host?: string; hosts?: string[]; to?: string; ms: number }[] }).steps) {
+        console.log(`  step ${st.kind} ${st.host ?? st.hosts?.join(',') ?? st.to}: ${st.ms} ms`);
+      }
+    }
     return performance.now() - t0;
   };
   const info = async (h: string) => (await (await fetch(`http://${hosts.host(h).ip}:19999/api/v1/master/info`, { signal: AbortSignal.timeout(2000) })).json()) as any;
@@ -61,8 +66,10 @@ try {
     await waitFor('the load to acknowledge 5 writes', async () => ((load.status()?.acked ?? 0) >= 5 ? true : undefined), 120_000, 100);
     await sleep(SETTLE_MS);
     const seen: string[] = [];
+    const at: number[] = [];
     let watching = true;
-    const watcher = (async () => { for (let i = 0; watching && i < 100_000; i++) { const l = await leaderNow(); if (l && seen[seen.length - 1] !== l) seen.push(l); await sleep(100); } })();
+    const watcher = (async () => { for (let i = 0; watching && i < 100_000; i++) { const l = await leaderNow(); if (l && seen[seen.length - 1] !== l) { seen.push(l); at.push(Date.now()); } await sleep(100); } })();
+    const started = Date.now();
     const t0 = performance.now();
     for (const a of args) await cli(a);
     await ready();
@@ -71,9 +78,13 @@ try {
     watching = false;
     await watcher;
     const s = await load.stop();
-    console.log(`${what}: ${ms.toFixed(0)} ms; leader ${seen.join(' -> ')}`);
+    const rel = (t: number) => `+${((t - s.startedAt) / 1000).toFixed(1)} s`;
+    console.log(`${what}: ${ms.toFixed(0)} ms from ${rel(started)} of the load; leader ${seen.map((l, i) => `${l} (seen ${rel(at[i]!)})`).join(' -> ')}`);
     console.log(describeSummary(what, s, 10));
     rows.push({ what, ms, s, moves: `${Math.max(0, seen.length - 1)}` });
+    if (process.env.BENCH_LOGS) {
+      for (const h of HOSTS) console.log(`--- ${h} master.log\n${(await hosts.run(h, ['sh', '-c', 'tail -n 25 /opt/alluxio/logs/master.log'])).stdout}`);
+    }
   };
 
   await cli(['format']);
@@ -83,10 +94,10 @@ try {
 
   timeout++;
   writeSite();
-  await underLoad('rollingRestart masters (a MASTER key)', 'm', [['rollingRestart', 'masters']]);
+  await underLoad('rollingRestart masters (a MASTER key)', 'm', [['rollingRestart', 'masters', '--json']]);
   hb += 50;
   writeSite();
-  await underLoad('rollingRestart workers (a WORKER key)', 'w', [['rollingRestart', 'workers']]);
+  await underLoad('rollingRestart workers (a WORKER key)', 'w', [['rollingRestart', 'workers', '--json']]);
   timeout++; hb += 50;
   writeSite();
   await underLoad('stop all + start all (baseline)', 'b', [['stop', 'all'], ['start', 'all']]);

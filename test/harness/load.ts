@@ -8,8 +8,8 @@
  * Every operation is recorded (kind, path, start, duration, ok or the error) and every
  * acknowledged write (path, length, sha256). The summary gives per kind: the count, the
  * failures, the longest client-visible pause (the longest time between two successive successful
- * completions of that kind across all clients, the gap before the first and after the last
- * included) and the longest single operation, and latency percentiles.
+ * completions of that kind across all clients) and the longest single operation, and latency
+ * percentiles.
  *
  * Clients are FileSystem objects in one process rather than CLI processes: a CLI process per
  * operation would spend most of its time starting Node (hundreds of ms on these 2 cores), which
@@ -48,7 +48,12 @@ export interface LoadOptions {
 export interface KindSummary {
   ops: number;
   failed: number;
-  /** Longest time between two successive successful completions (all clients), start and stop of the run included. */
+  /**
+   * Longest time between two successive successful completions (all clients). The ramp-up before
+   * the first and the wind-down after the last are left out: callers start the load before and
+   * stop it after what they measure (a cluster that stops serving shows as failures or as a gap
+   * that ends when it serves again).
+   */
   longestPauseMs: number;
   /** When that pause started (epoch ms). */
   longestPauseAt: number;
@@ -86,13 +91,12 @@ export function summarize(records: readonly OpRecord[], acked: readonly Acked[],
   for (const k of OP_KINDS) {
     const mine = records.filter((r) => r.kind === k);
     const ends = mine.filter((r) => r.ok).map((r) => r.start + r.ms).sort((a, b) => a - b);
-    const marks = [o.startedAt, ...ends, o.stoppedAt];
     let longest = 0, at = o.startedAt;
     const gaps: number[] = [];
-    for (let i = 1; i < marks.length; i++) {
-      const g = marks[i]! - marks[i - 1]!;
-      if (i > 1 && i < marks.length - 1) gaps.push(g);
-      if (g > longest) { longest = g; at = marks[i - 1]!; }
+    for (let i = 1; i < ends.length; i++) {
+      const g = ends[i]! - ends[i - 1]!;
+      gaps.push(g);
+      if (g > longest) { longest = g; at = ends[i - 1]!; }
     }
     const ms = mine.map((r) => r.ms);
     kinds[k] = {
