@@ -5,7 +5,8 @@
  * sshd). 3 hosts, each running a master (embedded journal) and a worker.
  *
  * The load (test/harness/load.ts): 3 FileSystem clients, each writing a new 2.5-block file (1MB
- * blocks) every 500 ms and reading back an acknowledged one (or its status) every 50 ms, started
+ * blocks) every 500 ms, reading back an acknowledged one every 100 ms and asking the master for
+ * the status of one every 50 ms (each in its own loop), started
  * a few seconds before each operation and stopped a few seconds after it. Per operation: total
  * time of the command, and per client operation kind the longest client-visible pause (the
  * longest time between two successive successful completions), the longest single operation and

@@ -1,9 +1,10 @@
 /**
  * Steady client load for rolling-restart tests and bench:rolling: N concurrent clients, each its
  * own FileSystem (its own master connection, leader discovery and worker channels, as N
- * applications would have), each running a writer loop (a new file of a few blocks, default
- * write type) and a reader loop (read back a file already acknowledged and compare its hash, or
- * ask the master for its status), for the whole run.
+ * applications would have), each running three loops for the whole run: a writer (a new file of
+ * a few blocks, default write type), a reader (read back a file already acknowledged and compare
+ * its hash) and a stat loop (ask the master for an acknowledged file's status: the master-only
+ * operation, whose pauses are the masters' alone).
  *
  * Every operation is recorded (kind, path, start, duration, ok or the error) and every
  * acknowledged write (path, length, sha256). The summary gives per kind: the count, the
@@ -41,8 +42,10 @@ export interface LoadOptions {
   fileBytes?: number;
   /** Pause of each writer between two writes (default 200 ms). */
   writePaceMs?: number;
-  /** Pause of each reader between two reads or stats (default 20 ms). */
+  /** Pause of each client between two reads (default 100 ms). */
   readPaceMs?: number;
+  /** Pause of each client between two stats (default 50 ms). */
+  statPaceMs?: number;
 }
 
 export interface KindSummary {
@@ -127,7 +130,7 @@ export class Load {
     for (let i = 0; i < this.o.clients; i++) {
       const fs = new FileSystem(this.conf);
       this.clients.push(fs);
-      this.loops.push(this.writer(i, fs), this.reader(i, fs));
+      this.loops.push(this.writer(i, fs), this.reader(i, fs, 'read'), this.reader(i, fs, 'stat'));
     }
     return this;
   }
@@ -165,11 +168,16 @@ export class Load {
     }
   }
 
-  private async reader(client: number, fs: FileSystem): Promise<void> {
-    for (let n = 0; !this.stopping; n++) {
+  /**
+   * Reads (`kind` read: the whole file from a worker, compared with its hash) or stats (master
+   * only) of acknowledged files, in a loop of their own: a slow read never hides how soon the
+   * master answers again.
+   */
+  private async reader(client: number, fs: FileSystem, kind: 'read' | 'stat'): Promise<void> {
+    while (!this.stopping) {
       const a = this.acked.length ? this.acked[crypto.randomInt(this.acked.length)]! : undefined;
       if (!a) { await sleep(20); continue; }
-      if (n % 3 === 0) {
+      if (kind === 'read') {
         await this.op(client, 'read', a.path, async () => {
           const got = await fs.readAll(a.path);
           if (got.length !== a.bytes || sha256(got) !== a.sha256) throw new Error(`read ${got.length} bytes with sha256 ${sha256(got).slice(0, 12)}, acknowledged ${a.bytes} bytes with ${a.sha256.slice(0, 12)}`);
@@ -180,7 +188,7 @@ export class Load {
           if (!st.completed || st.length !== a.bytes) throw new Error(`status says length ${st.length}, completed ${st.completed}; acknowledged ${a.bytes} bytes`);
         });
       }
-      if (!this.stopping) await sleep(this.o.readPaceMs ?? 20);
+      if (!this.stopping) await sleep(kind === 'read' ? this.o.readPaceMs ?? 100 : this.o.statPaceMs ?? 50);
     }
   }
 
@@ -231,13 +239,13 @@ export interface HostLoad {
  * Start loadMain in the control namespace of `hosts` (where the host names resolve), with the conf
  * of `confDir`, writing under /load/<name>; its files go to <hosts.dir>/load-<name>/.
  */
-export function startHostLoad(hosts: TestHosts, confDir: string, name: string, o: { clients?: number; writePaceMs?: number; readPaceMs?: number } = {}): HostLoad {
+export function startHostLoad(hosts: TestHosts, confDir: string, name: string, o: { clients?: number; writePaceMs?: number; readPaceMs?: number; statPaceMs?: number } = {}): HostLoad {
   const dir = path.join(hosts.dir, `load-${name}`);
   fs.mkdirSync(dir);
   const f = (x: string) => path.join(dir, x);
   const env = { ALLUXIO_CONF_DIR: confDir };
   const done = hosts.runControl([process.execPath, LOAD_MAIN, 'run', '--clients', String(o.clients ?? 3), '--prefix', `/load/${name}`, '--out', f('summary.json'),
-    '--status', f('status.json'), '--stop-file', f('stop'), '--write-pace', String(o.writePaceMs ?? 500), '--read-pace', String(o.readPaceMs ?? 50)],
+    '--status', f('status.json'), '--stop-file', f('stop'), '--write-pace', String(o.writePaceMs ?? 500), '--read-pace', String(o.readPaceMs ?? 100), '--stat-pace', String(o.statPaceMs ?? 50)],
   { env, timeoutMs: 3_600_000 });
   return {
     status() { try { return JSON.parse(fs.readFileSync(f('status.json'), 'utf8')); } catch { return undefined; } },

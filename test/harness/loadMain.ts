@@ -3,7 +3,7 @@
  * resolve (TestHosts.runControl). The conf is the usual one (ALLUXIO_CONF_DIR, alluxio.home).
  *
  *   node dist/test/harness/loadMain.js run --clients N --prefix /load/run1 --out summary.json
- *        [--status status.json] [--stop-file F] [--duration MS] [--write-pace MS] [--read-pace MS]
+ *        [--status status.json] [--stop-file F] [--duration MS] [--write-pace MS] [--read-pace MS] [--stat-pace MS]
  *   node dist/test/harness/loadMain.js verify --in summary.json --out verify.json
  *
  * `run` stops when the stop file exists, on SIGTERM or SIGINT, or after --duration; operations in
@@ -22,7 +22,7 @@ const { positionals, values } = parseArgs({
   options: {
     clients: { type: 'string', default: '3' }, prefix: { type: 'string' }, out: { type: 'string' }, in: { type: 'string' },
     status: { type: 'string' }, 'stop-file': { type: 'string' }, duration: { type: 'string' },
-    'write-pace': { type: 'string' }, 'read-pace': { type: 'string' },
+    'write-pace': { type: 'string' }, 'read-pace': { type: 'string' }, 'stat-pace': { type: 'string' },
   },
 });
 const fail = (msg: string): never => { process.stderr.write(`loadMain: ${msg}\n`); process.exit(2); };
@@ -44,6 +44,7 @@ if (positionals[0] === 'verify') {
     clients: num(values.clients, 'clients')!, prefix: values.prefix ?? fail('--prefix PATH is required'),
     ...(values['write-pace'] !== undefined ? { writePaceMs: num(values['write-pace'], 'write-pace')! } : {}),
     ...(values['read-pace'] !== undefined ? { readPaceMs: num(values['read-pace'], 'read-pace')! } : {}),
+    ...(values['stat-pace'] !== undefined ? { statPaceMs: num(values['stat-pace'], 'stat-pace')! } : {}),
   }).start();
   const duration = num(values.duration, 'duration');
   const until = duration !== undefined ? Date.now() + duration : Infinity;
