@@ -101,6 +101,8 @@ describe('rollingRestart over SSH under client load: 3 hosts, each a master and 
   const figures = (what: string, s: LoadSummary) => console.log(describeSummary(what, s));
 
   let load: HostLoad;
+  /** When the rolling master update of test a ran (epoch ms). */
+  let masterPhase: { from: number; to: number } | undefined;
 
   before(async () => {
     assertRoot(NEEDS);
@@ -141,6 +143,7 @@ describe('rollingRestart over SSH under client load: 3 hosts, each a master and 
     const t0 = Date.now();
     const r = await run(['rollingRestart', 'masters']);
     const masterMs = Date.now() - t0;
+    masterPhase = { from: t0, to: Date.now() };
     const moves = await watch.stop();
     await ok(r);
     console.log(`[a] rollingRestart masters: ${masterMs} ms; leader ${watch.seen.join(' -> ')} (${moves} move(s))`);
@@ -188,6 +191,10 @@ describe('rollingRestart over SSH under client load: 3 hosts, each a master and 
     console.log(`[a+b] verified ${v.ok} of ${v.checked} acknowledged writes`);
     assert.ok(s.acked.length > 0);
     assert.deepEqual(v.bad, []);
+    // The master phase on its own first (the masters' share), then the whole run.
+    assert.ok(masterPhase);
+    const inMasterPhase = s.failures.filter((f) => f.start + f.ms >= masterPhase!.from && f.start <= masterPhase!.to);
+    assert.deepEqual(inMasterPhase.map((f) => `${f.kind} ${f.path}: ${f.error}`), [], 'failed operations during the rolling master update');
     assert.deepEqual(s.failures.map((f) => `${f.kind} ${f.path}: ${f.error}`), []);
   });
 
