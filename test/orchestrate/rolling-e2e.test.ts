@@ -23,7 +23,7 @@ import { TestHosts, type RunResult } from '../harness/hosts.js';
 import { CLI, waitFor as harnessWaitFor } from '../harness/cluster.js';
 import { giveUp } from '../harness/wait.js';
 import { assertRoot, needsRoot } from '../harness/root.js';
-import { describeSummary, startHostLoad, type HostLoad, type LoadSummary } from '../harness/load.js';
+import { describeSummary, startHostLoad, type HostLoad, type LoadSummary, type VerifyResult } from '../harness/load.js';
 
 const NEEDS = 'network namespaces, sshd';
 const skip = needsRoot(NEEDS);
@@ -99,6 +99,19 @@ describe('rollingRestart over SSH under client load: 3 hosts, each a master and 
 
   const startLoad = (name: string) => startHostLoad(hosts, confDir, name);
   const figures = (what: string, s: LoadSummary) => console.log(describeSummary(what, s));
+  /** For an unreadable acknowledged file: the leader's view of it and where its block files are on the hosts. */
+  const explainBad = async (v: VerifyResult) => {
+    for (const b of v.bad.slice(0, 3)) {
+      const st = await run(['fs', 'stat', b.path], 60_000);
+      console.log(`[unreadable] ${b.path}: ${b.error}\n${st.stdout}${st.stderr}`);
+      for (const id of new Set([...b.error.matchAll(/Block (\d+)/g)].map((m) => m[1]!))) {
+        for (const h of HOSTS) {
+          const f = await hosts.run(h, ['sh', '-c', `find /tmp/alluxio-ramdisk -name '${id}' 2>/dev/null; grep -h '${id}' /opt/alluxio/logs/master.log /opt/alluxio/logs/worker.log 2>/dev/null | tail -n 5`]);
+          console.log(`[unreadable] block ${id} on ${h}: ${f.stdout.trim() || '(no file, no log line)'}`);
+        }
+      }
+    }
+  };
 
   let load: HostLoad;
   /** When the rolling master update of test a ran (epoch ms). */
@@ -189,6 +202,7 @@ describe('rollingRestart over SSH under client load: 3 hosts, each a master and 
     figures('a+b', s);
     const v = await load.verify();
     console.log(`[a+b] verified ${v.ok} of ${v.checked} acknowledged writes`);
+    await explainBad(v);
     assert.ok(s.acked.length > 0);
     assert.deepEqual(v.bad, []);
     // The master phase on its own first (the masters' share), then the whole run.
@@ -250,6 +264,7 @@ describe('rollingRestart over SSH under client load: 3 hosts, each a master and 
     console.log(`[c] ${s.failures.filter((f) => f.start >= crashedAt).length} operation(s) failed after the crash (the crashed host's worker held blocks and streams)`);
     const v = await load.verify();
     console.log(`[c] verified ${v.ok} of ${v.checked} acknowledged writes${v.bad.length ? `; unreadable: ${v.bad.slice(0, 10).map((b) => `${b.path}: ${b.error}`).join('; ')}` : ''}`);
+    await explainBad(v);
     assert.deepEqual(v.bad, []);
   });
 });
