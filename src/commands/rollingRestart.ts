@@ -9,7 +9,7 @@ import { DEFAULT_PARALLEL, parseClusterOptions } from '../orchestrate/cluster.js
 import { CATCH_UP_MS, REGISTER_MS, clusterRollingRestart } from '../orchestrate/rolling.js';
 import { usageFailure } from './errorOutput.js';
 
-export const ROLLING_USAGE = `Usage: alluxio rollingRestart [-h] [masters|workers|all] [--batch N]
+export const ROLLING_USAGE = `Usage: alluxio rollingRestart [-h] [masters|workers|all] [--batch N] [--resume]
 Where the component is one of:
   masters   The masters of conf/masters.
   workers   The workers of conf/workers.
@@ -23,12 +23,14 @@ only clients read restarts nothing):
   - workers one at a time (or N at once), each until it registered again with the leader with
     its previous worker id (at most ${REGISTER_MS / 1000} s).
 Refuses (restarting nothing) when no master leads, a master is down or lagging. Stops at the
-first failing step, the rest of the cluster still serving, and says where; rerun the same
-command to resume: processes already updated run the expected config and are skipped.
+first failing step, the rest of the cluster still serving, and says where; to resume, fix the
+cause and rerun with --resume (the same as rerunning the command: processes already updated run
+the expected config hash and are skipped; the health checks run again first).
 Every step is appended to the audit log (alluxio.logs.dir/audit.log) of the hosts it touches.
 -h  Show this help.
 Options:
   --batch N                workers restarted at once (default 1)
+  --resume                 continue a run that stopped (as a rerun: what is updated is skipped)
   --dry-run                print the steps; change nothing (no push, no restart)
   --json                   the per-step, per-host results (or the --dry-run plan) as JSON
   --parallel N             hosts asked at once (default ${DEFAULT_PARALLEL})
@@ -40,28 +42,34 @@ Examples:
 export function register(program: Command, ctx: CliContext): void {
   program.command('rollingRestart')
     .description('restart, one at a time and without downtime, the processes whose configuration conf/ changes')
-    .usage('[-h] [masters|workers|all] [--batch N]')
+    .usage('[-h] [masters|workers|all] [--batch N] [--resume]')
     .argument('[args...]', 'masters, workers or all (default), see below')
     .allowUnknownOption()
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', `\n${ROLLING_USAGE.split('\n').slice(1).join('\n')}`)
     .action(async (args: string[]) => {
       const { rest } = parseClusterOptions(args);
-      let batch = 1;
-      const bi = rest.findIndex((a) => a === '--batch' || a.startsWith('--batch='));
-      if (bi >= 0) {
-        const a = rest[bi]!;
-        const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : rest[bi + 1];
-        batch = Number(v);
-        if (!Number.isInteger(batch) || batch < 1) { usageFailure(ctx, `--batch ${v ?? ''}: expected a whole number of workers, 1 or more`, ROLLING_USAGE); return; }
-        rest.splice(bi, a.includes('=') ? 1 : 2);
-      }
-      if (rest.length > 1 || (rest.length === 1 && !['masters', 'workers', 'all'].includes(rest[0]!))) {
-        usageFailure(ctx, `Invalid arguments: ${rest.join(' ')}`, ROLLING_USAGE);
-        return;
-      }
-
-      const what = (rest[0] ?? 'all') as 'masters' | 'workers' | 'all';
-      await withCluster(ctx, args, 'rollingRestart', (session) => clusterRollingRestart(session, what, { batch }));
+      const parsed = parseRollingArgs(rest);
+      if ('error' in parsed) { usageFailure(ctx, parsed.error, ROLLING_USAGE); return; }
+      await withCluster(ctx, args, 'rollingRestart', (session) => clusterRollingRestart(session, parsed.what, { batch: parsed.batch, resume: parsed.resume }));
     });
+}
+
+/** The arguments left after the cluster options: [masters|workers|all] [--batch N] [--resume]. */
+export function parseRollingArgs(args: readonly string[]): { what: 'masters' | 'workers' | 'all'; batch: number; resume: boolean } | { error: string } {
+  const rest = [...args];
+  let batch = 1;
+  const bi = rest.findIndex((a) => a === '--batch' || a.startsWith('--batch='));
+  if (bi >= 0) {
+    const a = rest[bi]!;
+    const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : rest[bi + 1];
+    batch = Number(v);
+    if (!Number.isInteger(batch) || batch < 1) return { error: `--batch ${v ?? ''}: expected a whole number of workers, 1 or more` };
+    rest.splice(bi, a.includes('=') ? 1 : 2);
+  }
+  const ri = rest.indexOf('--resume');
+  const resume = ri >= 0;
+  if (resume) rest.splice(ri, 1);
+  if (rest.length > 1 || (rest.length === 1 && !['masters', 'workers', 'all'].includes(rest[0]!))) return { error: `Invalid arguments: ${rest.join(' ')}` };
+  return { what: (rest[0] ?? 'all') as 'masters' | 'workers' | 'all', batch, resume };
 }

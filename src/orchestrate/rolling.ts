@@ -14,8 +14,9 @@
  * - apply (`applyRolling`, through `RollingOps` so that tests can fake the hosts): each step in
  *   order; the first failure stops the run there (the cluster keeps serving: at most one master
  *   or one batch of workers is down at that moment) and the summary says which step stopped and
- *   how to resume: rerun the same command; what was updated already runs the expected config
- *   hash, so diffConf finds nothing to restart there.
+ *   how to resume: `--resume`, the same as rerunning the command: what was updated already runs
+ *   the expected config hash, so diffConf finds nothing to restart there (the health checks run
+ *   again first, so a host still down is refused before anything restarts).
  */
 
 import os from 'node:os';
@@ -218,7 +219,7 @@ export function resumeMessage(r: RollingResult, what: Targets): string | undefin
   const done = r.outcomes.filter((x) => x.status === 'done').length;
   return `Stopped at step ${r.stoppedAt + 1} of ${r.outcomes.length} (${describeStep(o.step)}): ${o.detail}\n`
     + `${done} step(s) completed before it; the steps after it were not run. The other processes kept serving.\n`
-    + `To resume, fix the cause and rerun: alluxio rollingRestart ${what}\n`
+    + `To resume, fix the cause and rerun: alluxio rollingRestart ${what} --resume\n`
     + '(processes already updated run the expected config hash, so they are skipped)';
 }
 
@@ -287,6 +288,24 @@ function workerOn(s: ClusterSession, ws: readonly WorkerInfo[], host: string): W
   return s.exec.isLocal(host) ? ws.find((w) => ['localhost', '127.0.0.1', os.hostname()].includes(w.address.host)) : undefined;
 }
 
+/**
+ * Whether the worker of `host` is back after its restart (pure): 'waiting' until it is LIVE again
+ * with its previous id and the expected config hash; then a HostError naming it when it
+ * registered with fewer blocks than the master listed for it once it had stopped (blocks went
+ * missing: its storage was not kept), else 'ok'. Counts, not block ids: a block the worker
+ * evicted just before it stopped (not yet reported in a heartbeat) or a file deleted while it
+ * restarted also lowers the count, and then stops the run with this error too (rerun).
+ */
+export function registrationCheck(host: string, was: { id?: number; blocks?: number }, now: WorkerInfo | undefined, expectedHash?: string): 'ok' | 'waiting' | HostError {
+  if (!now || now.state !== 'LIVE' || (was.id !== undefined && now.id !== was.id) || (expectedHash && now.configHash && now.configHash !== expectedHash)) return 'waiting';
+  if (was.blocks !== undefined && now.blockCount < was.blocks) {
+    return new HostError(host, `the worker on ${host} (id ${now.id}) registered again with ${now.blockCount} block(s), but held ${was.blocks} when it stopped: ${was.blocks - now.blockCount} block(s) went missing`, {
+      hint: `check its tiered storage on ${host} (alluxio.worker.tieredstore.level0.dirs.path survives a restart only on a kept mount or disk) and alluxio fsadmin report; the rolling restart stopped before the next worker`,
+    });
+  }
+  return 'ok';
+}
+
 /** The RollingOps of a session: protocol steps on the hosts, GetMasterInfo and the quorum admin. */
 export function sessionOps(s: ClusterSession): RollingOps {
   const logFile = path.posix.join(s.conf.get('alluxio.logs.dir'), 'audit.log');
@@ -326,24 +345,27 @@ export function sessionOps(s: ClusterSession): RollingOps {
       return detail;
     },
     async restartWorkers(st) {
-      const before = await workersOf(s);
-      const ids = new Map(st.hosts.map((h) => [h, workerOn(s, before, h)?.id]));
-      await Promise.all(st.hosts.map(async (h) => {
-        ok(h, await s.runStep(h, 'stop', ['stop', 'worker']));
-        ok(h, await s.runStep(h, 'start', ['start', 'worker', 'NoMount']));
-      }));
+      const ids = new Map(st.hosts.map((h) => [h, undefined as number | undefined]));
+      for (const w of await workersOf(s)) for (const h of st.hosts) if (workerOn(s, [w], h)) ids.set(h, w.id);
+      await Promise.all(st.hosts.map(async (h) => ok(h, await s.runStep(h, 'stop', ['stop', 'worker']))));
+      // The blocks the master lists for each stopped worker (still LIVE in it until
+      // alluxio.master.worker.timeout): counted after the stop, so that the writes the stop cut
+      // short, which their clients abandon and delete, are no longer among them.
+      const stopped = await workersOf(s);
+      const was = new Map(st.hosts.map((h) => { const w = workerOn(s, stopped, h); return [h, { ...(ids.get(h) !== undefined ? { id: ids.get(h)! } : {}), ...(w && w.id === ids.get(h) ? { blocks: w.blockCount } : {}) }] as const; }));
+      await Promise.all(st.hosts.map(async (h) => ok(h, await s.runStep(h, 'start', ['start', 'worker', 'NoMount']))));
       const deadline = Date.now() + REGISTER_MS;
       for (;;) {
         const now = await workersOf(s).catch(() => [] as WorkerInfo[]);
-        const missing = st.hosts.filter((h) => {
-          const w = workerOn(s, now, h);
-          return !w || w.state !== 'LIVE' || (ids.get(h) !== undefined && w.id !== ids.get(h)) || (st.expectedHash[h] && w.configHash && w.configHash !== st.expectedHash[h]);
-        });
+        const checks = st.hosts.map((h) => ({ h, c: registrationCheck(h, was.get(h)!, workerOn(s, now, h), st.expectedHash[h]) }));
+        const lost = checks.find((x) => x.c instanceof HostError);
+        if (lost) throw lost.c as HostError;
+        const missing = checks.filter((x) => x.c === 'waiting').map((x) => x.h);
         if (!missing.length) break;
         if (Date.now() > deadline) throw new TimeoutError(`worker on ${missing.join(', ')} did not register again with its previous id and the expected config within ${REGISTER_MS / 1000} s`);
         await sleep(POLL_MS);
       }
-      const detail = `worker${st.hosts.length > 1 ? 's' : ''} restarted and registered again (id ${st.hosts.map((h) => ids.get(h) ?? '?').join(', ')})`;
+      const detail = `worker${st.hosts.length > 1 ? 's' : ''} restarted and registered again (${st.hosts.map((h) => `id ${was.get(h)!.id ?? '?'}, ${was.get(h)!.blocks ?? '?'} block(s) when stopped`).join('; ')})`;
       for (const h of st.hosts) s.rep.host(h, detail);
       return detail;
     },
@@ -359,7 +381,7 @@ function planJson(p: RollingPlan): unknown {
 }
 
 /** `alluxio rollingRestart [masters|workers|all]`. */
-export async function clusterRollingRestart(s: ClusterSession, what: Targets, o: { batch: number; ops?: RollingOps }): Promise<number> {
+export async function clusterRollingRestart(s: ClusterSession, what: Targets, o: { batch: number; ops?: RollingOps; resume?: boolean }): Promise<number> {
   const r = roles(s, what);
   if (r.masters.length) s.requireSupportedMasters();
   await s.lock();
@@ -378,13 +400,14 @@ export async function clusterRollingRestart(s: ClusterSession, what: Targets, o:
     }
     if (p.refusal) throw p.refusal;
     if (!p.steps.length) {
-      s.rep.info('Nothing to restart: every running process already uses what conf/ gives it (or only keys it does not read differ)');
+      s.rep.info(`Nothing ${o.resume ? 'left ' : ''}to restart: every running process already uses what conf/ gives it (or only keys it does not read differ)`);
       return s.rep.finish({ hosts: diffs, steps: [] });
     }
     // Push the conf where it differs (configProbe needed the install current already).
     const hosts = [...new Set(diffs.map((h) => h.host))];
     const failed = await s.push(hosts.filter((h) => !s.confCurrent(h)).map((host) => ({ host, install: false, conf: true })));
     if (failed.size) throw new HostError([...failed][0]!, `the conf could not be pushed to ${[...failed].join(', ')}; nothing was restarted`);
+    if (o.resume && p.unchanged.length) s.rep.info(`Resuming: ${p.unchanged.length} process(es) already run what conf/ gives them and are skipped`);
     const result = await applyRolling(p.steps, o.ops ?? sessionOps(s));
     const rows: HostResult[] = result.outcomes.flatMap((oc) => stepHosts(oc.step).map((host) => ({
       host, status: (oc.status === 'done' ? 'changed' : oc.status === 'failed' ? 'failed' : 'skipped') as HostStatus,

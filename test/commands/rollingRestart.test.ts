@@ -86,7 +86,7 @@ test('rollingRestart all: three local masters and a worker, a MASTER key changed
   assert.equal(r.code, 0, why(r));
   const wdoc = JSON.parse(r.stdout) as { steps: { kind: string; status: string; detail: string }[] };
   assert.deepEqual(wdoc.steps.map((s) => [s.kind, s.status]), [['restartWorkers', 'done']], why(r));
-  assert.match(wdoc.steps[0]!.detail, /registered again \(id 1\)/, why(r));
+  assert.match(wdoc.steps[0]!.detail, /registered again \(id 1, \d+ block\(s\) when stopped\)/, why(r));
   assert.notEqual(pidOf(e.runDir, 'worker'), workerPid);
   const wc = await (await fetch(`http://localhost:${e.ports.workerWeb}/api/v1/worker/config`)).json() as { properties: Record<string, string> };
   assert.equal(wc.properties[HB], '2sec');

@@ -9,7 +9,10 @@ import { UnavailableError } from '../../src/errors.js';
 import { parseStopArgs } from '../../src/commands/stop.js';
 import type { HostDiff, ProcessDiff } from '../../src/orchestrate/diffConf.js';
 import { scopeProcess } from '../../src/orchestrate/diffConf.js';
-import { applyRolling, describeStep, planRolling, resumeMessage, type MasterState, type RollingOps, type RollingStep } from '../../src/orchestrate/rolling.js';
+import { applyRolling, describeStep, planRolling, registrationCheck, resumeMessage, type MasterState, type RollingOps, type RollingStep } from '../../src/orchestrate/rolling.js';
+import { HostError } from '../../src/errors.js';
+import { parseRollingArgs } from '../../src/commands/rollingRestart.js';
+import type { WorkerInfo } from '../../src/client/fileSystem.js';
 
 const TIMEOUT = { key: 'alluxio.master.worker.timeout', old: '5min', new: '10min' };
 const WRITETYPE = { key: 'alluxio.user.file.writetype.default', old: 'ASYNC_THROUGH', new: 'CACHE_THROUGH' };
@@ -117,11 +120,38 @@ test('apply: stops at the first failing step, says where and how to resume', asy
   const msg = resumeMessage(r, 'all')!;
   assert.match(msg, /^Stopped at step 2 of 6 \(restart standby master master-3 on m \(m:3\)/);
   assert.match(msg, /1 step\(s\) completed before it/);
-  assert.match(msg, /To resume, fix the cause and rerun: alluxio rollingRestart all/);
+  assert.match(msg, /To resume, fix the cause and rerun: alluxio rollingRestart all --resume$/m);
 });
 
 test('stop master --port: one master of a host (what a rolling restart stops); only with master', () => {
   assert.deepEqual(parseStopArgs(['master', '--port', '19201']), { action: 'master', soft: false, port: 19201 });
   assert.deepEqual(parseStopArgs(['worker', '--port', '19201']), { error: 'Option --port (one master of this host) applies to master, not worker' });
   assert.deepEqual(parseStopArgs(['master', '--port', 'x']), { error: 'Option --port needs an embedded journal port: --port <1-65535>' });
+});
+
+test('--resume (as a rerun), --batch and the component parse; bad values are usage errors', () => {
+  assert.deepEqual(parseRollingArgs([]), { what: 'all', batch: 1, resume: false });
+  assert.deepEqual(parseRollingArgs(['masters', '--resume']), { what: 'masters', batch: 1, resume: true });
+  assert.deepEqual(parseRollingArgs(['--resume', 'workers', '--batch=2']), { what: 'workers', batch: 2, resume: true });
+  assert.deepEqual(parseRollingArgs(['--batch', '0']), { error: '--batch 0: expected a whole number of workers, 1 or more' });
+  assert.deepEqual(parseRollingArgs(['masters', 'x']), { error: 'Invalid arguments: masters x' });
+});
+
+test('a restarted worker: waited for until LIVE with its id and hash; fewer blocks than before fails naming it', () => {
+  const w = (o: Partial<WorkerInfo>): WorkerInfo => ({
+    id: 4, address: { host: 'w1', rpcPort: 29999, webPort: 30000 }, capacityBytes: 1, usedBytes: 0, state: 'LIVE', lastContactSec: 0,
+    startTimeMs: 0, blockCount: 12, tiers: [], configHash: 'new', ...o,
+  });
+  const was = { id: 4, blocks: 12 };
+  assert.equal(registrationCheck('w1', was, undefined, 'new'), 'waiting');
+  assert.equal(registrationCheck('w1', was, w({ state: 'LOST' }), 'new'), 'waiting');
+  assert.equal(registrationCheck('w1', was, w({ id: 5 }), 'new'), 'waiting');
+  assert.equal(registrationCheck('w1', was, w({ configHash: 'old' }), 'new'), 'waiting');
+  assert.equal(registrationCheck('w1', was, w({}), 'new'), 'ok');
+  assert.equal(registrationCheck('w1', was, w({ blockCount: 15 }), 'new'), 'ok', 'new blocks written since are fine');
+  assert.equal(registrationCheck('w1', {}, w({ blockCount: 0 }), undefined), 'ok', 'a worker the master did not list before');
+  const e = registrationCheck('w1', was, w({ blockCount: 9 }), 'new');
+  assert.ok(e instanceof HostError);
+  assert.equal(e.host, 'w1');
+  assert.match(e.message, /the worker on w1 \(id 4\) registered again with 9 block\(s\), but held 12 when it stopped: 3 block\(s\) went missing/);
 });

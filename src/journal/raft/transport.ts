@@ -217,6 +217,13 @@ export class GrpcTransport implements Transport {
     this.streams.clear();
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
-    await new Promise<void>((r) => this.server.tryShutdown(() => r()));
+    // The leader's stream to this member never ends while the leader runs: do not wait for it.
+    await new Promise<void>((r) => {
+      const force = setTimeout(() => { this.server.forceShutdown(); r(); }, CLOSE_GRACE_MS);
+      this.server.tryShutdown(() => { clearTimeout(force); r(); });
+    });
   }
 }
+
+/** How long closing lets incoming journal messages finish before it drops the connections. */
+const CLOSE_GRACE_MS = 500;

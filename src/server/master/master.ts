@@ -27,6 +27,9 @@ import { masterServices } from './services.js';
 import * as views from './views.js';
 import type { Server as HttpServer } from 'node:http';
 
+/** How long a stopping master lets calls in flight finish before it closes every connection. */
+export const SHUTDOWN_GRACE_MS = 1000;
+
 export class AlluxioMaster {
   readonly ns = new Namespace();
   readonly registry = new BlockRegistry();
@@ -97,7 +100,14 @@ export class AlluxioMaster {
   async stop(): Promise<void> {
     if (this.lostTimer) clearInterval(this.lostTimer);
     this.ufsSync.stop();
-    await new Promise<void>((r) => (this.grpcServer ? this.grpcServer.tryShutdown(() => r()) : r()));
+    // Calls in flight get SHUTDOWN_GRACE_MS to finish; clients' multiplexed call streams (mux.ts)
+    // stay open for the life of the client and would hold tryShutdown forever: then force.
+    await new Promise<void>((r) => {
+      const srv = this.grpcServer;
+      if (!srv) { r(); return; }
+      const force = setTimeout(() => { srv.forceShutdown(); r(); }, SHUTDOWN_GRACE_MS);
+      srv.tryShutdown(() => { clearTimeout(force); r(); });
+    });
     await new Promise<void>((r) => (this.web ? this.web.close(() => r()) : r()));
     this.web?.closeAllConnections?.();
     await this.journal.close();

@@ -240,8 +240,10 @@ function blockWorkerService(m: AlluxioMaster): grpc.UntypedServiceImplementation
       return { command: freeBlockIds.length || persistFiles.length || unpinBlockIds.length ? 'Work' : 'Nothing', freeBlockIds, persistFiles, unpinBlockIds };
     }),
     CommitBlock: unary(async (r: any) => {
-      const w = m.registry.get(r.workerId);
       if (m.ns.blockLengths.get(r.blockId) !== r.length) await m.propose({ type: 'commitBlock', blockId: r.blockId, length: r.length });
+      // The worker's record as it is now: it may have (re-)registered while the commit was
+      // journaled, listing this block as still pending.
+      const w = m.registry.get(r.workerId);
       if (w) m.registry.addLocation(w, r.blockId, r.tierAlias);
       return {};
     }),
