@@ -80,7 +80,7 @@ export class WorkerClient {
    * Resolve once the channel is connected; UnavailableError at once when the connection fails
    * (refused, unreachable) and after WORKER_CONNECT_TIMEOUT_MS when it neither fails nor succeeds.
    */
-  private async connected(): Promise<void> {
+  async connected(): Promise<void> {
     const ch = this.client.getChannel();
     const deadline = Date.now() + WORKER_CONNECT_TIMEOUT_MS;
     for (let state = ch.getConnectivityState(true); state !== grpc.connectivityState.READY; state = ch.getConnectivityState(true)) {

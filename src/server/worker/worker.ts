@@ -270,6 +270,8 @@ export class AlluxioWorker {
                 tb.written += msg.chunk.length;
               }
             }
+            // A cancelled call (client gone, or this worker's drain bound passed) must never commit a partial block.
+            if (call.cancelled) throw new FailedPreconditionError('WriteBlock: the call was cancelled before the block was complete');
             if (!tb || !fh) throw new FailedPreconditionError('WriteBlock: no header');
             await fh.close(); fh = undefined;
             const meta = await this.store.commit(tb);
@@ -296,6 +298,7 @@ export class AlluxioWorker {
                 length += msg.chunk.length;
               }
             }
+            if (call.cancelled) throw new FailedPreconditionError('WriteUfsFile: the call was cancelled before the file was complete');
             if (!fh) throw new FailedPreconditionError('WriteUfsFile: no header');
             await fh.sync();
             await fh.close(); fh = undefined;
