@@ -1,0 +1,149 @@
+/**
+ * Worker restarts cost clients nothing (issue #12), real processes: 1 master, 2 workers.
+ * (a) Under a steady load of 4 clients writing small multi-block files (default write type,
+ *     MUST_CACHE, CACHE_THROUGH, THROUGH) and reading them back, one worker is restarted twice
+ *     (SIGTERM, wait for its exit, start it again with its storage): no operation fails, every
+ *     acknowledged write reads back byte-equal, the worker comes back with its id.
+ * (b) A write to a worker that was SIGKILLed but is still LIVE in the master lands on the other one.
+ * (c) A block of a file that is not persisted, whose only holder is restarting, is read once the
+ *     holder is back (no BlockLostError).
+ * The longest pause a client saw, per kind of operation, is printed (no thresholds).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { TestCluster, waitFor, ROOT } from '../harness/cluster.js';
+import { loadConfig } from '../../src/conf/index.js';
+import { FileSystem, type WriteType } from '../../src/client/fileSystem.js';
+
+const BLOCK = 64 * 1024;
+const SIZE = 2 * BLOCK + 24 * 1024; // three blocks, the last one partial
+const CHUNK = 40 * 1024; // written in pieces: a block stream is open across several writes
+
+/** Deterministic bytes for (client, file). */
+function content(seed: number, size = SIZE): Buffer {
+  const b = Buffer.alloc(size);
+  for (let off = 0, x = seed * 7919 + 1; off < size; off += 4) { x = (x * 1103515245 + 12345) >>> 0; b.writeUInt32LE(x, off); }
+  return b;
+}
+
+// The master keeps a stopped worker LIVE for alluxio.master.worker.timeout (5 min by default): a
+// restart takes seconds, well within it, as in production.
+const c = new TestCluster({ workers: 2, blockSize: '64KB', props: { 'alluxio.master.worker.timeout': '60s' } });
+const clients: FileSystem[] = [];
+const newClient = () => { const f = new FileSystem(loadConfig({ env: c.env, home: ROOT })); clients.push(f); return f; };
+
+before(async () => { await (await c.setup()).start(); });
+after(async () => { for (const f of clients) f.close(); await c.stop(); });
+
+async function write(afs: FileSystem, p: string, data: Buffer, writeType?: WriteType): Promise<void> {
+  const out = await afs.createFile(p, { recursive: true, ...(writeType ? { writeType } : {}) });
+  for (let off = 0; off < data.length; off += CHUNK) await out.write(data.subarray(off, off + CHUNK));
+  await out.close();
+}
+
+/** The worker index serving rpc port `port`. */
+const indexOf = (port: number) => c.workerPorts.findIndex((p) => p.rpc === port);
+
+async function workerIds(afs: FileSystem): Promise<Map<number, { id: number; state: string }>> {
+  return new Map((await afs.workerInfoList(true)).map((w) => [w.address.rpcPort, { id: w.id, state: w.state }]));
+}
+
+/** Longest client-visible time of each kind of operation, printed at the end. */
+const longest = new Map<string, number>();
+async function timed<T>(kind: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  try { return await fn(); } finally { longest.set(kind, Math.max(longest.get(kind) ?? 0, Date.now() - t0)); }
+}
+
+test('(a) two restarts of a worker under a steady load of 4 clients: no failed operation, every write reads back', async () => {
+  const types: (WriteType | undefined)[] = [undefined, 'MUST_CACHE', 'CACHE_THROUGH', 'THROUGH'];
+  const acked: { path: string; data: Buffer }[] = [];
+  const failures: string[] = [];
+  /** [start, end] of each restart (SIGTERM to registered again), and ops that overlapped one. */
+  const windows: { from: number; to: number }[] = [];
+  let overlapping = 0;
+  let stop = false;
+  const load = async (k: number) => {
+    const afs = newClient();
+    for (let i = 0; !stop && i < 10_000; i++) {
+      const type = types[(k + i) % types.length];
+      const p = `/load/c${k}/f${i}-${type ?? 'default'}`;
+      const data = content(k * 100_000 + i);
+      const t0 = Date.now();
+      try {
+        await timed(`write ${type ?? 'default (ASYNC_THROUGH)'}`, () => write(afs, p, data, type));
+        acked.push({ path: p, data });
+        const back = await timed('read', () => afs.readAll(p));
+        if (!back.equals(data)) failures.push(`${p}: read back ${back.length} bytes, not the ${data.length} written`);
+      } catch (e) {
+        failures.push(`${p}: ${(e as Error).constructor.name}: ${(e as Error).message}`);
+      }
+      const t1 = Date.now();
+      if (windows.some((w) => t0 <= (w.to || Infinity) && t1 >= w.from)) overlapping++;
+    }
+  };
+  const admin = newClient();
+  const port = c.workerPorts[0]!.rpc;
+  const id = (await workerIds(admin)).get(port)!.id;
+  const running = [0, 1, 2, 3].map(load);
+  try {
+    for (let round = 0; round < 2; round++) {
+      const before = acked.length;
+      await waitFor('the clients to write a few files', () => acked.length >= before + 8, 60_000);
+      const w = { from: Date.now(), to: 0 };
+      windows.push(w);
+      await c.kill('worker', 0, 'SIGTERM'); // resolves once the process exited
+      await c.startWorker(0); // same storage, same ports; resolves once registered
+      w.to = Date.now();
+      assert.deepEqual((await workerIds(admin)).get(port), { id, state: 'LIVE' }, 'the worker came back with its id');
+      console.log(`restart ${round + 1}: ${w.to - w.from} ms from SIGTERM to registered again`);
+    }
+    const after = acked.length;
+    await waitFor('the clients to write a few more files', () => acked.length >= after + 8, 60_000);
+  } finally {
+    stop = true;
+    await Promise.all(running);
+  }
+  assert.deepEqual(failures, [], `failed operations:\n${failures.join('\n')}\n${c.logs()}`);
+  assert.ok(overlapping > 0, 'some operations ran while the worker restarted');
+  for (const { path, data } of acked) assert.ok((await admin.readAll(path)).equals(data), `${path} reads back byte-equal`);
+  assert.deepEqual(c.unexpectedExits, []);
+  console.log(`${acked.length} files written and read back by 4 clients, ${overlapping} operations overlapped a restart`);
+  for (const [kind, ms] of [...longest].sort()) console.log(`longest client-visible ${kind}: ${ms} ms`);
+});
+
+test('(b) a write to a worker that was SIGKILLed but is still LIVE in the master lands on the other worker', async () => {
+  const afs = newClient(); // a client that has not seen the worker fail
+  for (const type of ['MUST_CACHE', 'CACHE_THROUGH'] as const) {
+    const target = await afs.pickWorker(); // the worker this write would go to
+    const dead = indexOf(target.address.rpcPort), other = c.workerPorts[1 - dead]!.rpc;
+    await c.kill('worker', dead, 'SIGKILL');
+    const data = content(7 + (type === 'MUST_CACHE' ? 0 : 1));
+    const p = `/killed/${type}`;
+    await timed(`write to a killed worker (${type})`, () => write(afs, p, data, type));
+    const st = await afs.getStatus(p);
+    assert.deepEqual(st.fileBlockInfos.map((f) => f.blockInfo.locations.map((l) => l.workerAddress.rpcPort)), [[other], [other], [other]], `${p}: every block on the live worker`);
+    assert.equal((await workerIds(afs)).get(target.address.rpcPort)?.state, 'LIVE', 'the killed worker was still LIVE in the master');
+    assert.ok((await afs.readAll(p)).equals(data));
+    await c.startWorker(dead);
+  }
+  for (const [kind, ms] of [...longest].filter(([k]) => k.startsWith('write to a killed'))) console.log(`longest client-visible ${kind}: ${ms} ms`);
+});
+
+test('(c) a block that is not persisted, whose only holder is restarting, is read once the holder is back', async () => {
+  const afs = newClient();
+  const data = content(99);
+  await write(afs, '/restarting/must', data, 'MUST_CACHE');
+  const holders = new Set((await afs.getStatus('/restarting/must')).fileBlockInfos.flatMap((f) => f.blockInfo.locations.map((l) => l.workerAddress.rpcPort)));
+  assert.equal(holders.size, 1, 'one worker holds every block');
+  const holder = indexOf([...holders][0]!);
+  await c.kill('worker', holder, 'SIGTERM');
+  const t0 = Date.now();
+  const reading = afs.readAll('/restarting/must'); // starts while the only holder is down
+  reading.catch(() => {}); // awaited below
+  await c.startWorker(holder);
+  const back = await reading;
+  assert.ok(back.equals(data), 'read back byte-equal');
+  console.log(`read of a block whose only holder was restarting: ${Date.now() - t0} ms`);
+  assert.deepEqual(c.unexpectedExits, []);
+});
