@@ -98,11 +98,16 @@ export class FileSystem {
     return false;
   }
 
-  /** An open block or UFS stream on `w`, once connected (UnavailableError after WORKER_CONNECT_TIMEOUT_MS at most). */
+  /**
+   * A block or UFS stream on `w`, once the worker accepted it (a worker shutting down refuses it
+   * here; one that does not answer fails after WORKER_CONNECT_TIMEOUT_MS at most).
+   */
   async openStream(w: WorkerInfo, open: (c: WorkerClient) => UploadStream): Promise<UploadStream> {
     const c = this.worker(w.address);
     await c.connected();
-    return open(c);
+    const s = open(c);
+    try { await s.accepted; } catch (e) { s.cancel(); throw e; }
+    return s;
   }
 
   // ------------------------------------------------------------- namespace
@@ -342,6 +347,8 @@ export class FileOutStream {
   private readonly through: boolean;
   /** host:rpcPort of the workers that failed a stream of this file. */
   private readonly failed = new Set<string>();
+  /** The failure being retried (named when it cannot be). */
+  private lastFailure: Error | undefined;
 
   /** `worker`: where new streams go; it changes when a worker fails one. */
   constructor(private fs: FileSystem, readonly info: FileInfo, readonly writeType: WriteType, private worker: WorkerInfo) {
@@ -405,6 +412,7 @@ export class FileOutStream {
         return;
       } catch (e) {
         const bad = on();
+        this.lastFailure = e as Error;
         if (blamed.has(addrKey(bad.address))) throw e; // no worker was left to try: the failure is not a worker's
         blamed.add(addrKey(bad.address));
         this.fs.writeFailed(bad, e);
@@ -463,8 +471,8 @@ export class FileOutStream {
   private async ufsReplay(): Promise<Buffer[]> {
     if (this.ufsBytes) return this.ufsBytes;
     if (!this.cache) {
-      throw new UnavailableError(`the UFS write of "${this.info.path}" through worker ${addrKey(this.ufsWorker.address)} failed after more than one block (${this.info.blockSizeBytes} bytes): a THROUGH write is replayed on another worker only within its first block`, {
-        hint: 'write the file again; CACHE_THROUGH writes are replayed from the cached blocks',
+      throw new UnavailableError(`the UFS write of "${this.info.path}" through worker ${addrKey(this.ufsWorker.address)} failed after more than one block (${this.info.blockSizeBytes} bytes): ${this.lastFailure?.message}; a THROUGH write is replayed on another worker only within its first block`, {
+        hint: 'write the file again; CACHE_THROUGH writes are replayed from the cached blocks', cause: this.lastFailure,
       });
     }
     const parts: Buffer[] = [];

@@ -7,6 +7,8 @@
  * (b) A write to a worker that was SIGKILLed but is still LIVE in the master lands on the other one.
  * (c) A block of a file that is not persisted, whose only holder is restarting, is read once the
  *     holder is back (no BlockLostError).
+ * (d) The drain itself: on SIGTERM a worker refuses a new stream with WorkerShuttingDownError at
+ *     once and lets the block write in flight finish before it exits.
  * The longest pause a client saw, per kind of operation, is printed (no thresholds).
  */
 import { test, before, after } from 'node:test';
@@ -14,6 +16,7 @@ import assert from 'node:assert/strict';
 import { TestCluster, waitFor, ROOT } from '../harness/cluster.js';
 import { loadConfig } from '../../src/conf/index.js';
 import { FileSystem, type WriteType } from '../../src/client/fileSystem.js';
+import { WorkerShuttingDownError } from '../../src/errors.js';
 
 const BLOCK = 64 * 1024;
 const SIZE = 2 * BLOCK + 24 * 1024; // three blocks, the last one partial
@@ -146,4 +149,38 @@ test('(c) a block that is not persisted, whose only holder is restarting, is rea
   assert.ok(back.equals(data), 'read back byte-equal');
   console.log(`read of a block whose only holder was restarting: ${Date.now() - t0} ms`);
   assert.deepEqual(c.unexpectedExits, []);
+});
+
+test('(d) SIGTERM: a new stream is refused as shutting down, the block write in flight finishes', async () => {
+  const afs = newClient();
+  const out = await afs.createFile('/drain/inflight', { writeType: 'MUST_CACHE' });
+  const { blockId } = await afs.master.call('file', 'GetNewBlockIdForFile', { path: out.info.path, opId: 'drain-test' });
+  const w0 = { host: 'localhost', rpcPort: c.workerPorts[0]!.rpc };
+  const data = content(5, BLOCK);
+  const inflight = afs.worker(w0).writeBlock(blockId, BLOCK, '', true);
+  await inflight.accepted;
+  await inflight.write(data.subarray(0, BLOCK / 2));
+  const draining = () => c.logOf('worker', 0).split('Shutting down: refusing new streams').length - 1;
+  const drainsBefore = draining();
+  const pid = c.pid('worker', 0)!;
+  const exited = c.kill('worker', 0, 'SIGTERM');
+  await waitFor('the worker to start draining', () => draining() > drainsBefore, 10_000);
+  const t0 = Date.now();
+  await assert.rejects(afs.worker(w0).readBlock(blockId, 0, 0, false)[Symbol.asyncIterator]().next(), (e: unknown) => {
+    assert.ok(e instanceof WorkerShuttingDownError, String(e));
+    assert.match((e as Error).message, new RegExp(`^worker localhost:${w0.rpcPort} is shutting down: block read refused`));
+    return true;
+  });
+  console.log(`refusal of a new stream while draining: ${Date.now() - t0} ms`);
+  assert.ok(c.running('worker', 0), `the worker (pid ${pid}) waits for the write in flight`);
+  await inflight.write(data.subarray(BLOCK / 2));
+  assert.equal((await inflight.close()).length, BLOCK, 'the write in flight was acknowledged');
+  await exited;
+  await c.startWorker(0);
+  const st = await afs.master.call('block', 'GetBlockInfo', { blockId });
+  assert.equal(st.length, BLOCK);
+  const parts: Buffer[] = [];
+  for await (const b of newClient().worker(w0).readBlock(blockId, 0, BLOCK, false)) parts.push(b);
+  assert.ok(Buffer.concat(parts).equals(data), 'the drained block is on the restarted worker');
+  assert.match(c.logOf('worker', 0), /Shutting down: streams in flight finished in \d+ ms/);
 });

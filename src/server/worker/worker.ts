@@ -12,7 +12,7 @@ import type { Server as HttpServer } from 'node:http';
 import { type Config, parseBytes } from '../../conf/index.js';
 import { protos, bindServer, CHANNEL_OPTIONS, toServiceError } from '../../rpc.js';
 import { MasterClient, heartbeatCallTimeoutMs } from '../../client/masterClient.js';
-import { CHUNK_SIZE } from '../../client/workerClient.js';
+import { CHUNK_SIZE, STREAM_ACCEPTED_KEY } from '../../client/workerClient.js';
 import { InvalidPathError, FailedPreconditionError, InvalidArgumentError, WorkerShuttingDownError } from '../../errors.js';
 import { requestObject, nonNegativeInt, boundedString, clientPath } from '../validate.js';
 import { createLogger, type Logger } from '../../log.js';
@@ -251,6 +251,7 @@ export class AlluxioWorker {
     return {
       WriteBlock: (call: grpc.ServerReadableStream<any, any>, cb: grpc.sendUnaryData<any>) => {
         this.serve('block write', (e) => cb(toServiceError(e) as grpc.ServiceError), async () => {
+          call.sendMetadata(acceptedMetadata()); // the client may go on: the drain waits for this stream
           let tb: TempBlock | undefined;
           let fh: fs.FileHandle | undefined;
           try {
@@ -286,6 +287,7 @@ export class AlluxioWorker {
       },
       WriteUfsFile: (call: grpc.ServerReadableStream<any, any>, cb: grpc.sendUnaryData<any>) => {
         this.serve('UFS write', (e) => cb(toServiceError(e) as grpc.ServiceError), async () => {
+          call.sendMetadata(acceptedMetadata()); // the client may go on: the drain waits for this stream
           let fh: fs.FileHandle | undefined, tmp = '', length = 0;
           try {
             for await (const msg of call) {
@@ -371,6 +373,12 @@ export class AlluxioWorker {
       },
     };
   }
+}
+
+function acceptedMetadata(): grpc.Metadata {
+  const md = new grpc.Metadata();
+  md.set(STREAM_ACCEPTED_KEY, '1');
+  return md;
 }
 
 /** Stream bytes [start, end) of a file to a gRPC server stream as Chunk messages. */
