@@ -17,6 +17,8 @@ import { TestCluster, waitFor, ROOT } from '../harness/cluster.js';
 import { loadConfig } from '../../src/conf/index.js';
 import { FileSystem, type WriteType } from '../../src/client/fileSystem.js';
 import { WorkerShuttingDownError } from '../../src/errors.js';
+import { stopGraceMs } from '../../src/orchestrate/local/service.js';
+import { STOP_MARGIN_MS } from '../../src/server/main.js';
 
 const BLOCK = 64 * 1024;
 const SIZE = 2 * BLOCK + 24 * 1024; // three blocks, the last one partial
@@ -183,4 +185,13 @@ test('(d) SIGTERM: a new stream is refused as shutting down, the block write in 
   for await (const b of newClient().worker(w0).readBlock(blockId, 0, BLOCK, false)) parts.push(b);
   assert.ok(Buffer.concat(parts).equals(data), 'the drained block is on the restarted worker');
   assert.match(c.logOf('worker', 0), /Shutting down: streams in flight finished in \d+ ms/);
+});
+
+test('stop worker sends SIGKILL only after the drain bound and the worker\'s own forced exit have passed', () => {
+  for (const timeout of ['15sec', '2min']) {
+    const conf = loadConfig({ env: c.env, home: ROOT, flags: { 'alluxio.worker.network.shutdown.timeout': timeout } });
+    const drain = conf.getMs('alluxio.worker.network.shutdown.timeout');
+    assert.ok(stopGraceMs(conf, 'worker') > drain + STOP_MARGIN_MS, `${timeout}: grace ${stopGraceMs(conf, 'worker')} ms`);
+    assert.equal(stopGraceMs(conf, 'master'), stopGraceMs(loadConfig({ env: c.env, home: ROOT }), 'master'), 'masters keep their grace');
+  }
 });

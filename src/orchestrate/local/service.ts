@@ -451,7 +451,7 @@ export async function stopHere(conf: Config, kinds: readonly ProcessKind[], opts
     const refs = refsOf(conf, [kind]).filter((t) => opts.port === undefined || t.kind !== 'master'
       || t.name === `master-${opts.port}` || (t.name === 'master' && conf.getPort('alluxio.master.embedded.journal.port') === opts.port));
     const pids = refs.map((t) => readPidFile(pidFile(conf, t)));
-    const settled = await Promise.allSettled(refs.map((t) => stopProcess(conf, t, { ...stopOpts, ...graceFor(conf, kind, opts) })));
+    const settled = await Promise.allSettled(refs.map((t) => stopProcess(conf, t, { graceMs: stopGraceMs(conf, kind), ...stopOpts })));
     settled.forEach((s, i) => {
       if (s.status === 'rejected') { errors.push(s.reason); return; }
       const { kind: k, name } = refs[i]!;
@@ -471,9 +471,9 @@ export async function stopHere(conf: Config, kinds: readonly ProcessKind[], opts
  * A worker drains on SIGTERM for up to alluxio.worker.network.shutdown.timeout and exits by itself
  * at most STOP_MARGIN_MS later: SIGKILL comes only after both (and never sooner than the default).
  */
-function graceFor(conf: Config, kind: ProcessKind, opts: StopAllOptions): { graceMs?: number } {
-  if (opts.graceMs !== undefined || kind !== 'worker') return {};
-  return { graceMs: Math.max(DEFAULT_STOP_GRACE_MS, conf.getMs('alluxio.worker.network.shutdown.timeout') + STOP_MARGIN_MS + 5_000) };
+export function stopGraceMs(conf: Pick<Config, 'getMs'>, kind: ProcessKind): number {
+  if (kind !== 'worker') return DEFAULT_STOP_GRACE_MS;
+  return Math.max(DEFAULT_STOP_GRACE_MS, conf.getMs('alluxio.worker.network.shutdown.timeout') + STOP_MARGIN_MS + 5_000);
 }
 
 /** The processes a local ACTION concerns on this host, in start order. */
