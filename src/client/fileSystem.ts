@@ -255,8 +255,10 @@ export class FileSystem {
       if (!waitable || Date.now() + sleep > deadline) throw blockLostError(info, blockId, failed, lostLocations ?? []);
       await new Promise((r) => setTimeout(r, sleep));
       sleep = Math.min(2 * sleep, sleepMax);
-      const now = (await this.getStatus(info.path)).fileBlockInfos.find((b) => b.blockInfo.blockId === blockId);
+      const fresh = await this.getStatus(info.path);
+      const now = fresh.fileBlockInfos.find((b) => b.blockInfo.blockId === blockId);
       if (!now) throw new FailedPreconditionError(`block ${blockId} is no longer part of "${info.path}" (the file was replaced while being read)`);
+      if (fresh.persisted) { yield* this.readUfsBlock(fresh, now, sent, readType, []); return; } // ASYNC_THROUGH persisted meanwhile
       ({ locations, lostLocations } = now.blockInfo);
       if (!locations.length) throw blockLostError(info, blockId, [], lostLocations ?? []); // the master marked its holders LOST
     }

@@ -35,7 +35,7 @@ export class AlluxioWorker {
   private stopped = false;
   /** SIGTERM received: new streams are refused, those in flight finish (stop()). */
   private draining = false;
-  /** Streams being served (block and UFS, both directions); stop() waits for them. */
+  /** Streams being served (block and UFS, both directions) and persists running; stop() waits for them. */
   private inFlight = 0;
   private onIdle: (() => void) | undefined;
   workerId = 0;
@@ -97,6 +97,8 @@ export class AlluxioWorker {
     }
     this.stopped = true;
     if (this.hbTimer) clearTimeout(this.hbTimer);
+    // Persists finished while draining are reported now (else the master hands them out again later).
+    if (this.registered && this.persistResults.length) await this.heartbeat().catch((e) => this.log.warn(`Last heartbeat failed: ${(e as Error).message}`));
     await new Promise<void>((r) => {
       if (!this.grpcServer) { r(); return; }
       if (this.inFlight > 0) { this.grpcServer.forceShutdown(); r(); } else this.grpcServer.tryShutdown(() => r());
@@ -193,7 +195,7 @@ export class AlluxioWorker {
     if (res.command === 'Register') { this.registered = false; await this.register(); return; }
     for (const b of res.freeBlockIds) await this.store.remove(b);
     await this.store.unpin(res.unpinBlockIds ?? []);
-    for (const p of res.persistFiles) void this.persist(p);
+    if (!this.draining) for (const p of res.persistFiles) void this.persist(p); // else handed out again when it re-registers
   }
 
   /** A new temp file in the UFS temp folder for `fileId`, created empty; the caller writes it. */
@@ -212,6 +214,7 @@ export class AlluxioWorker {
   private async persist(p: { fileId: number; blockIds: number[] }): Promise<void> {
     if (this.persisting.has(p.fileId)) return;
     this.persisting.add(p.fileId);
+    this.inFlight++; // the drain waits for it too
     let temp = '';
     try {
       const out = await this.openUfsTemp(p.fileId);
@@ -231,6 +234,7 @@ export class AlluxioWorker {
       this.log.warn(`Failed to persist file ${p.fileId}: ${error}`);
     } finally {
       this.persisting.delete(p.fileId);
+      if (--this.inFlight === 0) this.onIdle?.();
     }
   }
 
