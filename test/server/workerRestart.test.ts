@@ -123,14 +123,17 @@ test('(b) a write to a worker that was SIGKILLed but is still LIVE in the master
     const target = await afs.pickWorker(); // the worker this write would go to
     const dead = indexOf(target.address.rpcPort), other = c.workerPorts[1 - dead]!.rpc;
     await c.kill('worker', dead, 'SIGKILL');
-    const data = content(7 + (type === 'MUST_CACHE' ? 0 : 1));
-    const p = `/killed/${type}`;
-    await timed(`write to a killed worker (${type})`, () => write(afs, p, data, type));
-    const st = await afs.getStatus(p);
-    assert.deepEqual(st.fileBlockInfos.map((f) => f.blockInfo.locations.map((l) => l.workerAddress.rpcPort)), [[other], [other], [other]], `${p}: every block on the live worker`);
-    assert.equal((await workerIds(afs)).get(target.address.rpcPort)?.state, 'LIVE', 'the killed worker was still LIVE in the master');
-    assert.ok((await afs.readAll(p)).equals(data));
-    await c.startWorker(dead);
+    try {
+      const data = content(7 + (type === 'MUST_CACHE' ? 0 : 1));
+      const p = `/killed/${type}`;
+      await timed(`write to a killed worker (${type})`, () => write(afs, p, data, type));
+      const st = await afs.getStatus(p);
+      assert.deepEqual(st.fileBlockInfos.map((f) => f.blockInfo.locations.map((l) => l.workerAddress.rpcPort)), [[other], [other], [other]], `${p}: every block on the live worker`);
+      assert.equal((await workerIds(afs)).get(target.address.rpcPort)?.state, 'LIVE', 'the killed worker was still LIVE in the master');
+      assert.ok((await afs.readAll(p)).equals(data));
+    } finally {
+      await c.startWorker(dead); // the next tests need both workers
+    }
   }
   for (const [kind, ms] of [...longest].filter(([k]) => k.startsWith('write to a killed'))) console.log(`longest client-visible ${kind}: ${ms} ms`);
 });
