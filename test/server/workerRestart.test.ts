@@ -114,6 +114,7 @@ test('(a) two restarts of a worker under a steady load of 4 clients: no failed o
   for (const { path, data } of acked) assert.ok((await admin.readAll(path)).equals(data), `${path} reads back byte-equal`);
   assert.deepEqual(c.unexpectedExits, []);
   console.log(`${acked.length} files written and read back by 4 clients, ${overlapping} operations overlapped a restart`);
+  for (const line of c.logOf('worker', 0).match(/Shutting down: .*/g) ?? []) console.log(`worker 0: ${line}`);
   for (const [kind, ms] of [...longest].sort()) console.log(`longest client-visible ${kind}: ${ms} ms`);
 });
 
