@@ -344,6 +344,7 @@ export class FileOutStream {
   private ufsWorker: WorkerInfo;
   /** THROUGH: everything the UFS stream carried, while that is at most one block; undefined past that. */
   private ufsBytes: Buffer[] | undefined;
+  private ufsHeld = 0;
   private closed = false;
   private readonly cache: boolean;
   private readonly through: boolean;
@@ -442,10 +443,11 @@ export class FileOutStream {
 
   // ----------------------------------------------------------- the UFS stream
   private async ufsWrite(data: Buffer): Promise<void> {
-    const copy = Buffer.from(data);
+    let copy = data;
     if (this.ufsBytes) {
-      const held = this.ufsBytes.reduce((n, x) => n + x.length, 0);
-      this.ufsBytes = held + copy.length <= this.info.blockSizeBytes ? [...this.ufsBytes, copy] : undefined;
+      this.ufsHeld += data.length;
+      if (this.ufsHeld <= this.info.blockSizeBytes) this.ufsBytes.push(copy = Buffer.from(data)); // a copy: the caller may reuse its buffer
+      else this.ufsBytes = undefined;
     }
     // The data is part of the replay when it was kept (ufsBytes); else it follows the replay.
     let replayed = false;
