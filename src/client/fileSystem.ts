@@ -361,6 +361,9 @@ export class FileOutStream {
     if (writeType === 'THROUGH') this.ufsBytes = [];
   }
 
+  /** The worker this file's new streams go to (it changes when a worker fails one). */
+  get currentWorker(): WorkerInfo { return this.worker; }
+
   async write(data: Buffer): Promise<void> {
     if (this.closed) throw new FailedPreconditionError(`stream for ${this.info.path} is closed`);
     if (this.through) await this.ufsWrite(data);

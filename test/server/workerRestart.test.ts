@@ -9,10 +9,15 @@
  *     holder is back (no BlockLostError).
  * (d) The drain itself: on SIGTERM a worker refuses a new stream with WorkerShuttingDownError at
  *     once and lets the block write in flight finish before it exits.
+ * (e) A file kept open across its worker's restart, past the drain bound: its streams are cut and
+ *     replayed on the other worker (CACHE_THROUGH from the cached blocks, THROUGH within its first
+ *     block); a THROUGH file past its first block fails and says why.
  * The longest pause a client saw, per kind of operation, is printed (no thresholds).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { TestCluster, waitFor, ROOT } from '../harness/cluster.js';
 import { loadConfig } from '../../src/conf/index.js';
 import { FileSystem, type WriteType } from '../../src/client/fileSystem.js';
@@ -33,7 +38,8 @@ function content(seed: number, size = SIZE): Buffer {
 
 // The master keeps a stopped worker LIVE for alluxio.master.worker.timeout (5 min by default): a
 // restart takes seconds, well within it, as in production.
-const c = new TestCluster({ workers: 2, blockSize: '64KB', props: { 'alluxio.master.worker.timeout': '60s' } });
+// A short drain bound (3sec, default 15sec) lets test (e) outlast it.
+const c = new TestCluster({ workers: 2, blockSize: '64KB', props: { 'alluxio.master.worker.timeout': '60s', 'alluxio.worker.network.shutdown.timeout': '3sec' } });
 const clients: FileSystem[] = [];
 const newClient = () => { const f = new FileSystem(loadConfig({ env: c.env, home: ROOT })); clients.push(f); return f; };
 
@@ -198,4 +204,46 @@ test('stop worker sends SIGKILL only after the drain bound and the worker\'s own
     assert.ok(stopGraceMs(conf, 'worker') > drain + STOP_MARGIN_MS, `${timeout}: grace ${stopGraceMs(conf, 'worker')} ms`);
     assert.equal(stopGraceMs(conf, 'master'), stopGraceMs(loadConfig({ env: c.env, home: ROOT }), 'master'), 'masters keep their grace');
   }
+});
+
+test('(e) a file open while its worker restarts past the drain bound: the cut streams are replayed on the other worker', async () => {
+  const afs = newClient();
+  const drainCuts = () => c.logOf('worker', 0).split('still in flight after').length + c.logOf('worker', 1).split('still in flight after').length;
+  /** Write `first` bytes, restart the worker the file writes to (its drain bound passes), then the rest. */
+  const cutWrite = async (name: string, type: WriteType, data: Buffer, first: number) => {
+    const out = await afs.createFile(`/cut/${name}`, { writeType: type });
+    await out.write(data.subarray(0, first));
+    const x = indexOf(out.currentWorker.address.rpcPort);
+    const cutsBefore = drainCuts();
+    await c.kill('worker', x, 'SIGTERM'); // the file's streams stay open: the drain waits 3 s, then cancels them
+    assert.equal(drainCuts(), cutsBefore + 1, 'the drain bound passed with the streams open');
+    await c.startWorker(x); // back: a CACHE_THROUGH replay reads the completed blocks from it
+    try {
+      const t0 = Date.now();
+      await out.write(data.subarray(first));
+      await out.close();
+      console.log(`${name}: rest of the write and close after the cut: ${Date.now() - t0} ms, now on worker ${indexOf(out.currentWorker.address.rpcPort)} (was ${x})`);
+      assert.notEqual(indexOf(out.currentWorker.address.rpcPort), x, 'the file moved to the other worker');
+    } catch (e) {
+      await out.cancel();
+      throw e;
+    }
+  };
+  const ct = content(42);
+  await cutWrite('cache-through', 'CACHE_THROUGH', ct, BLOCK + BLOCK / 2);
+  assert.ok(fs.readFileSync(path.join(c.ufsDir, 'cut', 'cache-through')).equals(ct), 'the UFS file is whole');
+  assert.ok((await afs.readAll('/cut/cache-through')).equals(ct));
+
+  const th = content(43, BLOCK / 2 + 1000);
+  await cutWrite('through', 'THROUGH', th, BLOCK / 4);
+  assert.ok(fs.readFileSync(path.join(c.ufsDir, 'cut', 'through')).equals(th), 'the UFS file is whole');
+
+  // THROUGH past its first block: nothing to replay from; the write fails and says why, nothing is left.
+  const long = content(44);
+  await assert.rejects(cutWrite('through-long', 'THROUGH', long, BLOCK + BLOCK / 2), (e: unknown) => {
+    assert.match((e as Error).message, /^the UFS write of "\/cut\/through-long" through worker localhost:\d+ failed after more than one block \(65536 bytes\): .*; a THROUGH write is replayed on another worker only within its first block$/);
+    return true;
+  });
+  assert.equal(await afs.exists('/cut/through-long'), false);
+  assert.deepEqual(c.unexpectedExits, []);
 });
