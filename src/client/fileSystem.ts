@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../conf/index.js';
 import { MasterClient } from './masterClient.js';
 import { clusterSecret } from '../clusterSecret.js';
-import { WorkerClient, UploadStream } from './workerClient.js';
+import { WorkerClient, UploadStream, WORKER_CONNECT_TIMEOUT_MS } from './workerClient.js';
 import { UnavailableError, FailedPreconditionError, ResourceExhaustedError, BlockLostError, WorkerShuttingDownError, InternalError } from '../errors.js';
 
 import type { WriteType, ReadType } from './types.js';
@@ -100,13 +100,18 @@ export class FileSystem {
 
   /**
    * A block or UFS stream on `w`, once the worker accepted it (a worker shutting down refuses it
-   * here; one that does not answer fails after WORKER_CONNECT_TIMEOUT_MS at most).
+   * here; one that does not answer, or a frozen one, fails after WORKER_CONNECT_TIMEOUT_MS at most
+   * for the connection and as much for the acceptance).
    */
   async openStream(w: WorkerInfo, open: (c: WorkerClient) => UploadStream): Promise<UploadStream> {
     const c = this.worker(w.address);
     await c.connected();
     const s = open(c);
-    try { await s.accepted; } catch (e) { s.cancel(); throw e; }
+    let timer: NodeJS.Timeout | undefined;
+    const frozen = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new UnavailableError(`${addrKey(w.address)} is unavailable: it did not accept a stream within ${WORKER_CONNECT_TIMEOUT_MS} ms`)), WORKER_CONNECT_TIMEOUT_MS);
+    });
+    try { await Promise.race([s.accepted, frozen]); } catch (e) { s.cancel(); throw e; } finally { clearTimeout(timer); }
     return s;
   }
 
