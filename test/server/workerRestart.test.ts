@@ -4,7 +4,8 @@
  *     MUST_CACHE, CACHE_THROUGH, THROUGH) and reading them back, one worker is restarted twice
  *     (SIGTERM, wait for its exit, start it again with its storage): no operation fails, every
  *     acknowledged write reads back byte-equal, the worker comes back with its id.
- * (b) A write to a worker that was SIGKILLed but is still LIVE in the master lands on the other one.
+ * (b) A write to a worker that was SIGKILLed (or is frozen) but is still LIVE in the master lands on
+ *     the other one.
  * (c) A block of a file that is not persisted, whose only holder is restarting, is read once the
  *     holder is back (no BlockLostError).
  * (d) The drain itself: on SIGTERM a worker refuses a new stream with WorkerShuttingDownError at
@@ -142,7 +143,21 @@ test('(b) a write to a worker that was SIGKILLed but is still LIVE in the master
       await c.startWorker(dead); // the next tests need both workers
     }
   }
-  for (const [kind, ms] of [...longest].filter(([k]) => k.startsWith('write to a killed'))) console.log(`longest client-visible ${kind}: ${ms} ms`);
+  // A frozen worker (SIGSTOP: it holds connections and never answers) is left the same way, after
+  // WORKER_CONNECT_TIMEOUT_MS for the connection or the stream's acceptance.
+  const target = await afs.pickWorker();
+  const frozen = indexOf(target.address.rpcPort), other = c.workerPorts[1 - frozen]!.rpc;
+  await c.kill('worker', frozen, 'SIGSTOP');
+  try {
+    const data = content(9);
+    await timed('write to a frozen worker (MUST_CACHE)', () => write(afs, '/killed/frozen', data, 'MUST_CACHE'));
+    const st = await afs.getStatus('/killed/frozen');
+    assert.deepEqual(st.fileBlockInfos.map((f) => f.blockInfo.locations.map((l) => l.workerAddress.rpcPort)), [[other], [other], [other]], 'every block on the live worker');
+    assert.ok((await afs.readAll('/killed/frozen')).equals(data));
+  } finally {
+    await c.kill('worker', frozen, 'SIGCONT');
+  }
+  for (const [kind, ms] of [...longest].filter(([k]) => /^write to a (killed|frozen)/.test(k))) console.log(`longest client-visible ${kind}: ${ms} ms`);
 });
 
 test('(c) a block that is not persisted, whose only holder is restarting, is read once the holder is back', async () => {
