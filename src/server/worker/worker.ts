@@ -94,6 +94,8 @@ export class AlluxioWorker {
       this.onIdle = undefined;
       if (this.inFlight > 0) this.log.warn(`Shutting down: ${this.inFlight} stream(s) still in flight after ${bound} ms, cancelling them (their clients retry elsewhere)`);
       else this.log.info(`Shutting down: streams in flight finished in ${Date.now() - t0} ms`);
+    } else {
+      this.log.info('Shutting down: no stream in flight');
     }
     this.stopped = true;
     if (this.hbTimer) clearTimeout(this.hbTimer);
@@ -122,9 +124,9 @@ export class AlluxioWorker {
       return;
     }
     this.inFlight++;
-    void body().finally(() => {
-      if (--this.inFlight === 0) this.onIdle?.();
-    });
+    void body()
+      .catch((e) => this.log.error(`${what}: ${(e as Error)?.stack ?? e}`)) // the handlers answer their own errors: a bug
+      .finally(() => { if (--this.inFlight === 0) this.onIdle?.(); });
   }
 
   private address() { return { host: this.hostname, rpcPort: this.rpcPort, webPort: this.webPort }; }
