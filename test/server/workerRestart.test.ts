@@ -13,6 +13,7 @@
  * (e) A file kept open across its worker's restart, past the drain bound: its streams are cut and
  *     replayed on the other worker (CACHE_THROUGH from the cached blocks, THROUGH within its first
  *     block); a THROUGH file past its first block fails and says why.
+ * (f) A read cut mid-block by its worker's restart resumes where it was once the worker is back.
  * The longest pause a client saw, per kind of operation, is printed (no thresholds).
  */
 import { test, before, after } from 'node:test';
@@ -261,4 +262,24 @@ test('(e) a file open while its worker restarts past the drain bound: the cut st
   });
   assert.equal(await afs.exists('/cut/through-long'), false);
   assert.deepEqual(c.unexpectedExits, []);
+});
+
+test('(f) a read cut mid-block by its worker\'s restart resumes at the bytes already handed out', async () => {
+  const afs = newClient();
+  const big = 32 * 1024 * 1024; // one block of 32 chunks (CHUNK_SIZE 1 MB): more than the transport buffers
+  const data = content(77, big);
+  const out = await afs.createFile('/cut/read', { writeType: 'MUST_CACHE', blockSize: big });
+  await out.write(data);
+  await out.close();
+  const holder = indexOf((await afs.getStatus('/cut/read')).fileBlockInfos[0]!.blockInfo.locations[0]!.workerAddress.rpcPort);
+  const it = afs.read('/cut/read')[Symbol.asyncIterator]();
+  const parts: Buffer[] = [];
+  const first = await it.next(); // the worker's stream stays open: the reader holds it
+  assert.ok(!first.done);
+  parts.push(first.value);
+  await c.kill('worker', holder, 'SIGTERM'); // the drain waits 3 s for the read, then cancels it
+  await c.startWorker(holder);
+  for (let r = await it.next(); !r.done; r = await it.next()) parts.push(r.value);
+  assert.ok(Buffer.concat(parts).equals(data), `read back ${Buffer.concat(parts).length} bytes byte-equal`);
+  assert.match(c.logOf('worker', holder), /still in flight after 3000 ms/);
 });
