@@ -73,7 +73,16 @@ export class InternalError extends AlluxioError {
 
 /** Remote process unavailable (connection refused, no master answering). */
 export class UnavailableError extends AlluxioError {
-  readonly code = 'UNAVAILABLE';
+  readonly code: string = 'UNAVAILABLE';
+}
+
+/**
+ * A worker refused a new block or UFS stream because it is shutting down (draining after SIGTERM).
+ * It answered, so its connection is fine (streams still on it finish); the client goes to another
+ * worker at once, or for a read waits until it is back (docs/reliability.md, Worker restarts).
+ */
+export class WorkerShuttingDownError extends UnavailableError {
+  override readonly code: string = 'WORKER_SHUTTING_DOWN';
 }
 
 // ---- File system errors (namespace semantics; carried across gRPC by code) ----
@@ -140,7 +149,7 @@ export function errorFromCode(code: string, message: string, extra: Record<strin
     default: {
       const table: Record<string, Ctor> = {
         CONFIG: ConfigError, USAGE: UsageError, TIMEOUT: TimeoutError, JOURNAL_CORRUPT: JournalCorruptError,
-        UNAVAILABLE: UnavailableError, INVALID_PATH: InvalidPathError, FAILED_PRECONDITION: FailedPreconditionError,
+        UNAVAILABLE: UnavailableError, WORKER_SHUTTING_DOWN: WorkerShuttingDownError, INVALID_PATH: InvalidPathError, FAILED_PRECONDITION: FailedPreconditionError,
         RESOURCE_EXHAUSTED: ResourceExhaustedError, BLOCK_DOES_NOT_EXIST: BlockDoesNotExistError, BLOCK_LOST: BlockLostError,
         INVALID_ARGUMENT: InvalidArgumentError, UNAUTHENTICATED: AuthenticationError,
       };

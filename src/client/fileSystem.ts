@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../conf/index.js';
 import { MasterClient } from './masterClient.js';
 import { clusterSecret } from '../clusterSecret.js';
-import { WorkerClient, UploadStream } from './workerClient.js';
-import { UnavailableError, FailedPreconditionError, ResourceExhaustedError, BlockLostError } from '../errors.js';
+import { WorkerClient, UploadStream, WORKER_CONNECT_TIMEOUT_MS } from './workerClient.js';
+import { UnavailableError, FailedPreconditionError, ResourceExhaustedError, BlockLostError, WorkerShuttingDownError, InternalError } from '../errors.js';
 
 import type { WriteType, ReadType } from './types.js';
 
@@ -37,6 +37,13 @@ const localNames = new Set(['localhost', '127.0.0.1', os.hostname()]);
 export class FileSystem {
   readonly master: MasterClient;
   private workers = new Map<string, WorkerClient>();
+  /**
+   * Workers a write just failed on (down or shutting down, while the master may still list them
+   * LIVE), by host:rpcPort, with the start time the master gave for that process: pickWorker skips
+   * them until they re-register as a new process or alluxio.master.worker.timeout passes (by then
+   * the master has marked a dead one LOST).
+   */
+  private avoided = new Map<string, { startTimeMs: number; until: number }>();
 
   /** The cluster secret, when this user may read it: workers accept only callers that send it. */
   private readonly secret: string | undefined;
@@ -67,6 +74,45 @@ export class FileSystem {
     const key = addrKey(addr);
     this.workers.get(key)?.close();
     this.workers.delete(key);
+  }
+
+  /**
+   * A stream to this worker failed: a connection that failed is dropped (a refusal because it is
+   * shutting down came over a working connection, which other streams still use).
+   */
+  private streamFailed(addr: { host: string; rpcPort: number }, e: unknown): void {
+    if (e instanceof UnavailableError && !(e instanceof WorkerShuttingDownError)) this.forgetWorker(addr);
+  }
+
+  /** A write failed on `w`: drop a broken connection; one down or shutting down is skipped by pickWorker (see `avoided`). */
+  writeFailed(w: WorkerInfo, e: unknown): void {
+    this.streamFailed(w.address, e);
+    if (e instanceof UnavailableError) this.avoided.set(addrKey(w.address), { startTimeMs: w.startTimeMs, until: Date.now() + this.conf.getMs('alluxio.master.worker.timeout') });
+  }
+
+  private isAvoided(w: WorkerInfo): boolean {
+    const a = this.avoided.get(addrKey(w.address));
+    if (!a) return false;
+    if (a.startTimeMs === w.startTimeMs && Date.now() < a.until) return true;
+    this.avoided.delete(addrKey(w.address));
+    return false;
+  }
+
+  /**
+   * A block or UFS stream on `w`, once the worker accepted it (a worker shutting down refuses it
+   * here; one that does not answer, or a frozen one, fails after WORKER_CONNECT_TIMEOUT_MS at most
+   * for the connection and as much for the acceptance).
+   */
+  async openStream(w: WorkerInfo, open: (c: WorkerClient) => UploadStream): Promise<UploadStream> {
+    const c = this.worker(w.address);
+    await c.connected();
+    const s = open(c);
+    let timer: NodeJS.Timeout | undefined;
+    const frozen = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new UnavailableError(`${addrKey(w.address)} is unavailable: it did not accept a stream within ${WORKER_CONNECT_TIMEOUT_MS} ms`)), WORKER_CONNECT_TIMEOUT_MS);
+    });
+    try { await Promise.race([s.accepted, frozen]); } catch (e) { s.cancel(); throw e; } finally { clearTimeout(timer); }
+    return s;
   }
 
   // ------------------------------------------------------------- namespace
@@ -126,16 +172,21 @@ export class FileSystem {
 
   /**
    * Local worker first (as Alluxio's LocalFirstPolicy), else the one with most free space.
-   * `exclude`: host:rpcPort of workers that just failed to answer (down but still LIVE in the master).
+   * `exclude`: host:rpcPort of workers that failed this file's writes; workers that failed a recent
+   * write of this client (down or shutting down but still LIVE in the master) are skipped too.
+   * `wait: false`: undefined at once when no such worker is there (a write moving on).
    */
-  async pickWorker(exclude: ReadonlySet<string> = new Set()): Promise<WorkerInfo> {
-    const live = async () => (await this.workerInfoList()).filter((w) => w.state === 'LIVE' && !exclude.has(addrKey(w.address)));
+  async pickWorker(exclude?: ReadonlySet<string>): Promise<WorkerInfo>;
+  async pickWorker(exclude: ReadonlySet<string>, wait: false): Promise<WorkerInfo | undefined>;
+  async pickWorker(exclude: ReadonlySet<string> = new Set(), wait = true): Promise<WorkerInfo | undefined> {
+    const live = async () => (await this.workerInfoList()).filter((w) => w.state === 'LIVE' && !exclude.has(addrKey(w.address)) && !this.isAvoided(w));
     let workers = await live();
-    for (const deadline = Date.now() + this.workerWaitMs(); !workers.length && Date.now() < deadline;) {
+    for (const deadline = Date.now() + this.workerWaitMs(); wait && !workers.length && Date.now() < deadline;) {
       await new Promise((r) => setTimeout(r, 100));
       workers = await live();
     }
     if (!workers.length) {
+      if (!wait) return undefined;
       throw new UnavailableError('No live worker is registered with the master', { hint: 'start workers with alluxio-start.sh workers (or worker) and check alluxio fsadmin report' });
     }
     const local = workers.filter((w) => localNames.has(w.address.host));
@@ -164,34 +215,83 @@ export class FileSystem {
     return Buffer.concat(parts);
   }
 
+  /** One whole block of a file (its bytes, NO_CACHE), with the retries of a read. */
+  async readBlockBytes(info: FileInfo, fbi: FileInfo['fileBlockInfos'][number]): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const b of this.readBlock(info, fbi, 'NO_CACHE')) parts.push(b);
+    return Buffer.concat(parts);
+  }
+
   /**
-   * One block: from a worker that caches it (local first); when none answers, a persisted file
-   * is read from the UFS through another live worker (cached there again unless NO_CACHE), and
-   * a file that is not persisted fails at once with BlockLostError naming the workers that hold
-   * its only copy (LOST in the master, or not answering while still LIVE).
+   * One block: from a worker that caches it (local first). When none serves it: a persisted
+   * file is read from the UFS through another live worker (cached there again unless NO_CACHE); a
+   * file that is not persisted waits and retries with back-off (alluxio.user.block.read.retry.*)
+   * while its holders refuse (shutting down) or do not answer and the master still lists them:
+   * a restarting worker comes back with the block on its disk. It fails with BlockLostError naming
+   * the workers that hold its only copy at once when the master marks them LOST, or when the
+   * bound passes. A read cut after handing out bytes resumes from there.
    */
   private async *readBlock(info: FileInfo, fbi: FileInfo['fileBlockInfos'][number], readType: ReadType): AsyncIterable<Buffer> {
     const { blockId, length } = fbi.blockInfo;
-    const locs = [...fbi.blockInfo.locations].sort((a, b) => Number(localNames.has(b.workerAddress.host)) - Number(localNames.has(a.workerAddress.host)));
-    const failed: { loc: BlockLocation; err: Error }[] = [];
-    for (const loc of locs) {
-      let sent = 0;
+    let { locations, lostLocations } = fbi.blockInfo;
+    let sent = 0;
+    const deadline = Date.now() + this.conf.getMs('alluxio.user.block.read.retry.max.duration');
+    let sleep = this.conf.getMs('alluxio.user.block.read.retry.sleep.base');
+    const sleepMax = this.conf.getMs('alluxio.user.block.read.retry.sleep.max');
+    for (;;) {
+      const locs = [...locations].sort((a, b) => Number(localNames.has(b.workerAddress.host)) - Number(localNames.has(a.workerAddress.host)));
+      const failed: { loc: BlockLocation; err: Error }[] = [];
+      for (const loc of locs) {
+        try {
+          for await (const chunk of this.worker(loc.workerAddress).readBlock(blockId, sent, length - sent, readType === 'CACHE_PROMOTE')) {
+            sent += chunk.length;
+            yield chunk;
+          }
+          if (sent !== length) throw new FailedPreconditionError(`block ${blockId}: got ${sent} of ${length} bytes`);
+          return;
+        } catch (e) {
+          this.streamFailed(loc.workerAddress, e);
+          failed.push({ loc, err: e as Error });
+        }
+      }
+      if (info.persisted) { yield* this.readUfsBlock(info, fbi, sent, readType, failed.map((f) => f.loc)); return; }
+      // Only workers that refuse or do not answer are waited for; a holder failing otherwise, or the bound, ends it.
+      const waitable = failed.length > 0 && failed.every((f) => f.err instanceof UnavailableError);
+      if (!waitable || Date.now() + sleep > deadline) throw blockLostError(info, blockId, failed, lostLocations ?? []);
+      await new Promise((r) => setTimeout(r, sleep));
+      sleep = Math.min(2 * sleep, sleepMax);
+      const fresh = await this.getStatus(info.path);
+      const now = fresh.fileBlockInfos.find((b) => b.blockInfo.blockId === blockId);
+      if (!now) throw new FailedPreconditionError(`block ${blockId} is no longer part of "${info.path}" (the file was replaced while being read)`);
+      if (fresh.persisted) { yield* this.readUfsBlock(fresh, now, sent, readType, []); return; } // ASYNC_THROUGH persisted meanwhile
+      ({ locations, lostLocations } = now.blockInfo);
+      if (!locations.length) throw blockLostError(info, blockId, [], lostLocations ?? []); // the master marked its holders LOST
+    }
+  }
+
+  /**
+   * Bytes [from, length) of a persisted file's block, read from the UFS through a live worker
+   * other than `skip`; a worker refusing or not answering is left for another (each once). Cached
+   * on that worker only when the whole block is read (a partial block must never be cached).
+   */
+  private async *readUfsBlock(info: FileInfo, fbi: FileInfo['fileBlockInfos'][number], from: number, readType: ReadType, skip: BlockLocation[]): AsyncIterable<Buffer> {
+    const { blockId, length } = fbi.blockInfo;
+    const exclude = new Set(skip.map((l) => addrKey(l.workerAddress)));
+    let sent = from;
+    for (;;) {
+      const worker = await this.pickWorker(exclude);
       try {
-        for await (const chunk of this.worker(loc.workerAddress).readBlock(blockId, 0, length, readType === 'CACHE_PROMOTE')) {
+        for await (const chunk of this.worker(worker.address).readUfsBlock(info.ufsPath, blockId, fbi.offset + sent, length - sent, readType !== 'NO_CACHE' && sent === 0)) {
           sent += chunk.length;
           yield chunk;
         }
-        if (sent !== length) throw new FailedPreconditionError(`block ${blockId}: got ${sent} of ${length} bytes`);
         return;
       } catch (e) {
-        if (e instanceof UnavailableError) this.forgetWorker(loc.workerAddress);
-        if (sent > 0) throw e; // partial data was already handed out
-        failed.push({ loc, err: e as Error });
+        this.streamFailed(worker.address, e);
+        if (!(e instanceof UnavailableError)) throw e;
+        exclude.add(addrKey(worker.address));
       }
     }
-    if (!info.persisted) throw blockLostError(info, blockId, failed, fbi.blockInfo.lostLocations ?? []);
-    const worker = await this.pickWorker(new Set(failed.map((f) => addrKey(f.loc.workerAddress))));
-    yield* this.worker(worker.address).readUfsBlock(info.ufsPath, blockId, fbi.offset, length, readType !== 'NO_CACHE');
   }
 }
 
@@ -222,52 +322,182 @@ function blockLostError(info: FileInfo, blockId: number, failed: { loc: BlockLoc
   });
 }
 
-/** Writes a file block by block to one worker (and/or the UFS), then completes it on the master. */
+/**
+ * Writes a file block by block to one worker (and/or the UFS, through a worker), then completes
+ * it on the master. A worker that refuses or fails a stream before the block is acknowledged
+ * (shutting down, down but still LIVE in the master, out of space) is left for another LIVE
+ * worker, which then takes the rest of the file: the block is written there again, with the same
+ * block id, from the bytes kept until the acknowledgement (up to one block of memory per open
+ * file). The block is committed in the master only by a worker that received all of it, so a retry
+ * never leaves a partial block; a worker that committed it but whose answer was lost holds the
+ * same bytes under the same id (one more location, no duplicate data).
+ *
+ * The UFS stream (THROUGH, CACHE_THROUGH) writes one temp file per attempt; it is written again on
+ * another worker when it fails and everything it carried can be replayed: the bytes kept while
+ * the file is at most one block long, else (CACHE_THROUGH) the completed blocks read back from the
+ * workers plus the current block's bytes. A THROUGH file longer than a block whose UFS stream
+ * fails cannot be replayed and fails as before (docs/reliability.md, Worker restarts).
+ */
 export class FileOutStream {
   private length = 0;
-  private block: { stream: UploadStream; written: number } | undefined;
+  /** The block being written: its id, its stream and worker, and its bytes until the worker acknowledges it. */
+  private block: { id: number; stream: UploadStream; worker: WorkerInfo; bytes: Buffer[]; written: number } | undefined;
+  /** Acknowledged blocks, in order (for replaying the UFS stream of a CACHE_THROUGH file). */
+  private readonly done: { id: number; length: number }[] = [];
   private ufs: UploadStream | undefined;
+  /** The worker the UFS stream goes through (set before it is opened: a failed open blames it). */
+  private ufsWorker: WorkerInfo;
+  /** THROUGH: everything the UFS stream carried, while that is at most one block; undefined past that. */
+  private ufsBytes: Buffer[] | undefined;
+  private ufsHeld = 0;
   private closed = false;
   private readonly cache: boolean;
   private readonly through: boolean;
+  /** host:rpcPort of the workers that failed a stream of this file. */
+  private readonly failed = new Set<string>();
+  /** The failure being retried (named when it cannot be). */
+  private lastFailure: Error | undefined;
 
+  /** `worker`: where new streams go; it changes when a worker fails one. */
   constructor(private fs: FileSystem, readonly info: FileInfo, readonly writeType: WriteType, private worker: WorkerInfo) {
     this.cache = writeType !== 'THROUGH';
     this.through = writeType === 'THROUGH' || writeType === 'CACHE_THROUGH';
-    if (this.through) this.ufs = fs.worker(worker.address).writeUfsFile(info.fileId);
+    this.ufsWorker = worker;
+    if (writeType === 'THROUGH') this.ufsBytes = [];
   }
+
+  /** The worker this file's new streams go to (it changes when a worker fails one). */
+  get currentWorker(): WorkerInfo { return this.worker; }
 
   async write(data: Buffer): Promise<void> {
     if (this.closed) throw new FailedPreconditionError(`stream for ${this.info.path} is closed`);
-    if (this.ufs) await this.ufs.write(data);
+    if (this.through) await this.ufsWrite(data);
     if (this.cache) {
       let off = 0;
       while (off < data.length) {
         if (!this.block) {
           const { blockId } = await this.fs.master.call('file', 'GetNewBlockIdForFile', { path: this.info.path, opId: randomUUID() });
-          const pinned = this.writeType === 'MUST_CACHE' || this.writeType === 'ASYNC_THROUGH';
-          this.block = { stream: this.fs.worker(this.worker.address).writeBlock(blockId, this.info.blockSizeBytes, '', pinned), written: 0 };
+          const b = { id: blockId, bytes: [] as Buffer[], written: 0 };
+          await this.retrying(() => this.worker, async () => { this.block = { ...b, worker: this.worker, stream: await this.openBlock(blockId) }; });
         }
-        const n = Math.min(data.length - off, this.info.blockSizeBytes - this.block.written);
-        await this.block.stream.write(data.subarray(off, off + n));
-        this.block.written += n;
+        const b = this.block!;
+        const n = Math.min(data.length - off, this.info.blockSizeBytes - b.written);
+        const piece = Buffer.from(data.subarray(off, off + n)); // a copy: the caller may reuse its buffer
+        b.bytes.push(piece);
+        b.written += n;
+        let resent = false; // a reopened block stream already carries `piece`
+        await this.retrying(() => b.worker, async () => { if (!resent) await b.stream.write(piece); }, async () => { await this.reopenBlock(); resent = true; });
         off += n;
-        if (this.block.written === this.info.blockSizeBytes) await this.finishBlock();
+        if (b.written === this.info.blockSizeBytes) await this.finishBlock();
       }
     }
     this.length += data.length;
   }
 
+  private openBlock(blockId: number): Promise<UploadStream> {
+    const pinned = this.writeType === 'MUST_CACHE' || this.writeType === 'ASYNC_THROUGH';
+    return this.fs.openStream(this.worker, (c) => c.writeBlock(blockId, this.info.blockSizeBytes, '', pinned));
+  }
+
+  /** The current block again from its first byte, on the current worker. */
+  private async reopenBlock(): Promise<void> {
+    const b = this.block!;
+    b.stream.cancel();
+    b.worker = this.worker;
+    b.stream = await this.openBlock(b.id);
+    await b.stream.write(Buffer.concat(b.bytes));
+  }
+
+  /**
+   * Run `op`; when it fails, `on()` (the worker it ran on) is left for another LIVE worker that
+   * has not failed this file, which takes the file's new streams; `redo` opens there again what
+   * the failed worker lost, then `op` runs again. Each worker fails a file at most once: when none
+   * is left, the last error is thrown.
+   */
+  private async retrying(on: () => WorkerInfo, op: () => Promise<void>, redo?: () => Promise<void>): Promise<void> {
+    const blamed = new Set<string>();
+    for (let first = true; ; first = false) {
+      try {
+        if (!first && redo) await redo();
+        await op();
+        return;
+      } catch (e) {
+        const bad = on();
+        this.lastFailure = e as Error;
+        if (blamed.has(addrKey(bad.address))) throw e; // no worker was left to try: the failure is not a worker's
+        blamed.add(addrKey(bad.address));
+        this.fs.writeFailed(bad, e);
+        this.failed.add(addrKey(bad.address));
+        const next = await this.fs.pickWorker(this.failed, false);
+        if (!next) {
+          if (e instanceof ResourceExhaustedError) e.message = `worker ${addrKey(bad.address)} is out of space: ${e.message}`;
+          throw e;
+        }
+        this.worker = next;
+      }
+    }
+  }
+
   private async finishBlock(): Promise<void> {
     const b = this.block;
-    this.block = undefined;
     if (!b) return;
-    try {
-      await b.stream.close();
-    } catch (e) {
-      if (e instanceof ResourceExhaustedError) e.message = `worker ${this.worker.address.host}:${this.worker.address.rpcPort} is out of space: ${e.message}`;
-      throw e;
+    await this.retrying(() => b.worker, async () => {
+      const res = await b.stream.close();
+      if (Number(res?.length) !== b.written) throw new InternalError(`worker ${addrKey(b.worker.address)} acknowledged ${res?.length} bytes of block ${b.id}, ${b.written} were sent`);
+    }, () => this.reopenBlock());
+    this.block = undefined;
+    this.done.push({ id: b.id, length: b.written });
+  }
+
+  // ----------------------------------------------------------- the UFS stream
+  private async ufsWrite(data: Buffer): Promise<void> {
+    let copy = data;
+    if (this.ufsBytes) {
+      this.ufsHeld += data.length;
+      if (this.ufsHeld <= this.info.blockSizeBytes) this.ufsBytes.push(copy = Buffer.from(data)); // a copy: the caller may reuse its buffer
+      else this.ufsBytes = undefined;
     }
+    // The data is part of the replay when it was kept (ufsBytes); else it follows the replay.
+    let replayed = false;
+    if (!this.ufs) await this.retrying(() => this.worker, () => this.startUfs(false));
+    await this.retrying(() => this.ufsWorker, async () => { if (!replayed) await this.ufs!.write(copy); }, async () => {
+      replayed = !!this.ufsBytes;
+      await this.startUfs(true);
+    });
+  }
+
+  /** The UFS stream (again) on the current worker; `replay`: with every byte it carried so far. */
+  private async startUfs(replay: boolean): Promise<void> {
+    const parts = replay ? await this.ufsReplay() : []; // failing here blames no new worker
+    this.ufs?.cancel();
+    this.ufs = undefined;
+    this.ufsWorker = this.worker;
+    this.ufs = await this.fs.openStream(this.ufsWorker, (c) => c.writeUfsFile(this.info.fileId));
+    for (const part of parts) await this.ufs.write(part);
+  }
+
+  /**
+   * What the UFS stream carried: the kept bytes (THROUGH), or (CACHE_THROUGH) the completed blocks
+   * read back from the workers plus the current block's bytes. Throws when neither is possible.
+   */
+  private async ufsReplay(): Promise<Buffer[]> {
+    if (this.ufsBytes) return this.ufsBytes;
+    if (!this.cache) {
+      throw new UnavailableError(`the UFS write of "${this.info.path}" through worker ${addrKey(this.ufsWorker.address)} failed after more than one block (${this.info.blockSizeBytes} bytes): ${this.lastFailure?.message}; a THROUGH write is replayed on another worker only within its first block`, {
+        hint: 'write the file again; CACHE_THROUGH writes are replayed from the cached blocks', cause: this.lastFailure,
+      });
+    }
+    const parts: Buffer[] = [];
+    if (this.done.length) {
+      const st = await this.fs.getStatus(this.info.path); // fresh locations
+      for (const d of this.done) {
+        const fbi = st.fileBlockInfos.find((f) => f.blockInfo.blockId === d.id);
+        if (!fbi) throw new InternalError(`block ${d.id} of "${this.info.path}" is not in the master`);
+        parts.push(await this.fs.readBlockBytes(st, fbi));
+      }
+    }
+    if (this.block) parts.push(...this.block.bytes);
+    return parts;
   }
 
   async close(): Promise<FileInfo> {
@@ -276,8 +506,12 @@ export class FileOutStream {
     let tempUfsPath = '';
     try {
       await this.finishBlock();
-      if (this.ufs) tempUfsPath = (await this.ufs.close()).tempUfsPath;
+      if (this.through) {
+        if (!this.ufs) await this.retrying(() => this.worker, () => this.startUfs(false)); // an empty file
+        await this.retrying(() => this.ufsWorker, async () => { tempUfsPath = (await this.ufs!.close()).tempUfsPath; }, () => this.startUfs(true));
+      }
     } catch (e) {
+      this.block?.stream.cancel();
       this.ufs?.cancel();
       await this.fs.delete(this.info.path).catch(() => {});
       throw e;

@@ -13,9 +13,18 @@ export const CHUNK_SIZE = 1024 * 1024;
  */
 export const WORKER_CONNECT_TIMEOUT_MS = 5000;
 
+/**
+ * Response metadata a worker sends as soon as it accepts a block or UFS write stream: from then on
+ * its drain waits for the stream (docs/reliability.md, Worker restarts). A refused stream gets
+ * only an error status.
+ */
+export const STREAM_ACCEPTED_KEY = 'alluxio-stream-accepted';
+
 /** A client stream that sends a header then data chunks and resolves with the response. */
 export class UploadStream {
   private done: Promise<any>;
+  /** Resolves once the worker accepted the stream; rejects with its refusal or failure. */
+  readonly accepted: Promise<void>;
   private stream: grpc.ClientWritableStream<any>;
   private failure: Error | undefined;
 
@@ -26,6 +35,11 @@ export class UploadStream {
     this.stream = (client as any)[method]((err: grpc.ServiceError | null, res: any) => {
       if (err) { this.failure = fromServiceError(err, target); reject(this.failure); } else resolve(res);
     });
+    this.accepted = new Promise<void>((res, rej) => {
+      this.stream.once('metadata', (md: grpc.Metadata) => { if (md.get(STREAM_ACCEPTED_KEY).length) res(); });
+      this.done.then(() => res(), rej);
+    });
+    this.accepted.catch(() => { /* surfaced by the caller's await, or by write/close */ });
     this.stream.write({ header });
   }
 
@@ -80,7 +94,7 @@ export class WorkerClient {
    * Resolve once the channel is connected; UnavailableError at once when the connection fails
    * (refused, unreachable) and after WORKER_CONNECT_TIMEOUT_MS when it neither fails nor succeeds.
    */
-  private async connected(): Promise<void> {
+  async connected(): Promise<void> {
     const ch = this.client.getChannel();
     const deadline = Date.now() + WORKER_CONNECT_TIMEOUT_MS;
     for (let state = ch.getConnectivityState(true); state !== grpc.connectivityState.READY; state = ch.getConnectivityState(true)) {

@@ -220,6 +220,8 @@ export const SCHEMA: readonly PropertySpec[] = Object.freeze([
     doc: 'A worker that cannot heartbeat for this long exits.' },
   { key: 'alluxio.worker.master.connect.retry.timeout', type: 'duration', scope: 'WORKER', default: '1hour', check: positiveDuration,
     doc: 'How long a worker keeps trying to reach a master before it gives up.' },
+  { key: 'alluxio.worker.network.shutdown.timeout', type: 'duration', scope: 'WORKER', default: '15sec', check: positiveDuration,
+    doc: 'On SIGTERM a worker drains: it refuses new block and UFS streams at once (clients go to another worker, or wait for it to come back for a read), lets the streams in flight finish for at most this long, then exits. `alluxio-stop.sh worker` waits this long plus a margin before it sends SIGKILL.' },
 
   // ---- clients
   { key: 'alluxio.user.file.writetype.default', type: 'enum', scope: 'CLIENT', values: ['MUST_CACHE', 'CACHE_THROUGH', 'THROUGH', 'ASYNC_THROUGH'], default: 'ASYNC_THROUGH',
@@ -230,6 +232,12 @@ export const SCHEMA: readonly PropertySpec[] = Object.freeze([
   { key: 'alluxio.user.rpc.retry.base.sleep', type: 'duration', scope: 'CLIENT', default: '50ms', doc: 'First back-off between client RPC retries.' },
   { key: 'alluxio.user.rpc.retry.max.sleep', type: 'duration', scope: 'CLIENT', default: '3sec', doc: 'Longest back-off between client RPC retries.' },
   { key: 'alluxio.user.rpc.retry.max.duration', type: 'duration', scope: 'CLIENT', default: '2min', doc: 'How long a client keeps retrying an RPC in total.' },
+  { key: 'alluxio.user.block.read.retry.sleep.base', type: 'duration', scope: 'CLIENT', default: '250ms', check: positiveDuration,
+    doc: 'First back-off of a read of a block of a file not persisted whose workers refuse (shutting down) or do not answer while the master lists them LIVE; it doubles up to sleep.max.' },
+  { key: 'alluxio.user.block.read.retry.sleep.max', type: 'duration', scope: 'CLIENT', default: '2sec', check: positiveDuration,
+    doc: 'Longest back-off between such block read retries.' },
+  { key: 'alluxio.user.block.read.retry.max.duration', type: 'duration', scope: 'CLIENT', default: '2min', check: positiveDuration,
+    doc: 'How long such a read waits for a holder of the block to serve it again (a restarting worker) before it fails with BlockLostError; a holder the master marks LOST ends the wait at once.' },
   { key: 'alluxio.user.master.polling.timeout', type: 'duration', scope: 'CLIENT', default: '30sec', check: positiveDuration,
     doc: 'How long a client polls the masters for the leader before it gives up.' },
 

@@ -8,7 +8,15 @@ import { loadConfig, type Config } from '../conf/index.js';
 import { AlluxioError } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
 
-export interface Server { start(): Promise<void>; stop(): Promise<void> }
+export interface Server {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** How long stop() may drain on purpose (a worker: alluxio.worker.network.shutdown.timeout). */
+  stopBoundMs?(): number;
+}
+
+/** How long a stopping server may take beyond its drain bound before it exits anyway (exit code 1). */
+export const STOP_MARGIN_MS = 10_000;
 
 /** The words the safety net logs with; tests look for them (none may ever appear). */
 export const UNHANDLED_REJECTION = 'Unhandled rejection (a bug; still serving)';
@@ -42,7 +50,7 @@ export function runServer(name: string, make: (conf: Config, log: Logger) => Ser
     if (stopping) return;
     stopping = true;
     log.info(`Received ${sig}, stopping`);
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const force = setTimeout(() => process.exit(1), STOP_MARGIN_MS + (server?.stopBoundMs?.() ?? 0));
     force.unref();
     try { await server?.stop(); } catch (e) { log.error(`Error while stopping: ${(e as Error).message}`); }
     log.info('Stopped');

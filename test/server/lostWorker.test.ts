@@ -23,8 +23,13 @@ function content(i: number, size: number): Buffer {
 const SIZE = 1024 * 1024 + 4096; // two blocks of the harness's 1 MB block size
 
 // The timeout leaves the checks made while the stopped worker is still LIVE ample time (they are
-// a few calls); the test checks afterwards that it was indeed still LIVE.
-const c = new TestCluster({ workers: 2, props: { 'alluxio.master.worker.timeout': '10s', 'alluxio.master.lost.worker.detection.interval': '200ms' } });
+// a few calls); the test checks afterwards that it was indeed still LIVE. A read of a block whose
+// holder does not answer waits for it to come back (a restart) for at most
+// alluxio.user.block.read.retry.max.duration, then fails naming it: 1s here, well within the 10s.
+const c = new TestCluster({
+  workers: 2,
+  props: { 'alluxio.master.worker.timeout': '10s', 'alluxio.master.lost.worker.detection.interval': '200ms', 'alluxio.user.block.read.retry.max.duration': '1s' },
+});
 let afs: FileSystem;
 
 before(async () => {

@@ -14,6 +14,7 @@ import type { FormatResult, ProcessState } from '../protocol.js';
 import { formatWhileRunning, journalFormat, startUnformatted } from '../refusals.js';
 import { journalCheck } from './journalState.js';
 import { formatWorkerStorage, planWorkerFormat } from '../../server/worker/format.js';
+import { STOP_MARGIN_MS } from '../../server/main.js';
 import { journalFolder } from '../../journal/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkMountPrerequisites, memTierPaths, mountRamdisk, type MountMode } from './mount.js';
@@ -22,7 +23,7 @@ import {
   cachedMasterLayout, isHa, localMajority, masterRefsFromPidFiles, type MasterInstance, type MasterLayout,
 } from './masters.js';
 import {
-  acquireStartLock, cmdlineMatches, DEFAULT_READY_TIMEOUT_MS, defaultFetchJson, describeFetchError, isAlive, launch,
+  acquireStartLock, cmdlineMatches, DEFAULT_READY_TIMEOUT_MS, DEFAULT_STOP_GRACE_MS, defaultFetchJson, describeFetchError, isAlive, launch,
   logFile, logTail, pidFile, POLL_INTERVAL_MS, procRef, readinessUrl, seconds, status, stopProcess, waitReady,
   readPidFile, type MatchOptions, type ProcessKind, type ProcessRef, type ProcessTarget, type StopOptions,
 } from './processes.js';
@@ -450,7 +451,7 @@ export async function stopHere(conf: Config, kinds: readonly ProcessKind[], opts
     const refs = refsOf(conf, [kind]).filter((t) => opts.port === undefined || t.kind !== 'master'
       || t.name === `master-${opts.port}` || (t.name === 'master' && conf.getPort('alluxio.master.embedded.journal.port') === opts.port));
     const pids = refs.map((t) => readPidFile(pidFile(conf, t)));
-    const settled = await Promise.allSettled(refs.map((t) => stopProcess(conf, t, stopOpts)));
+    const settled = await Promise.allSettled(refs.map((t) => stopProcess(conf, t, { graceMs: stopGraceMs(conf, kind), ...stopOpts })));
     settled.forEach((s, i) => {
       if (s.status === 'rejected') { errors.push(s.reason); return; }
       const { kind: k, name } = refs[i]!;
@@ -464,6 +465,15 @@ export async function stopHere(conf: Config, kinds: readonly ProcessKind[], opts
     throw errors[0];
   }
   return states;
+}
+
+/**
+ * A worker drains on SIGTERM for up to alluxio.worker.network.shutdown.timeout and exits by itself
+ * at most STOP_MARGIN_MS later: SIGKILL comes only after both (and never sooner than the default).
+ */
+export function stopGraceMs(conf: Pick<Config, 'getMs'>, kind: ProcessKind): number {
+  if (kind !== 'worker') return DEFAULT_STOP_GRACE_MS;
+  return Math.max(DEFAULT_STOP_GRACE_MS, conf.getMs('alluxio.worker.network.shutdown.timeout') + STOP_MARGIN_MS + 5_000);
 }
 
 /** The processes a local ACTION concerns on this host, in start order. */

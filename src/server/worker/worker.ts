@@ -12,8 +12,8 @@ import type { Server as HttpServer } from 'node:http';
 import { type Config, parseBytes } from '../../conf/index.js';
 import { protos, bindServer, CHANNEL_OPTIONS, toServiceError } from '../../rpc.js';
 import { MasterClient, heartbeatCallTimeoutMs } from '../../client/masterClient.js';
-import { CHUNK_SIZE } from '../../client/workerClient.js';
-import { InvalidPathError, FailedPreconditionError, InvalidArgumentError } from '../../errors.js';
+import { CHUNK_SIZE, STREAM_ACCEPTED_KEY } from '../../client/workerClient.js';
+import { InvalidPathError, FailedPreconditionError, InvalidArgumentError, WorkerShuttingDownError } from '../../errors.js';
 import { requestObject, nonNegativeInt, boundedString, clientPath } from '../validate.js';
 import { createLogger, type Logger } from '../../log.js';
 import { BlockStore, tierSpecsFromConf, type TempBlock } from './blockStore.js';
@@ -33,6 +33,11 @@ export class AlluxioWorker {
   private web?: HttpServer;
   private hbTimer?: NodeJS.Timeout;
   private stopped = false;
+  /** SIGTERM received: new streams are refused, those in flight finish (stop()). */
+  private draining = false;
+  /** Streams being served (block and UFS, both directions) and persists running; stop() waits for them. */
+  private inFlight = 0;
+  private onIdle: (() => void) | undefined;
   workerId = 0;
   registered = false;
   lastHeartbeatMs = 0;
@@ -70,12 +75,58 @@ export class AlluxioWorker {
     void this.heartbeatLoop();
   }
 
+  /**
+   * Graceful shutdown (SIGTERM): refuse new block and UFS streams at once with
+   * WorkerShuttingDownError (clients move on without waiting), let the streams in flight finish
+   * for at most alluxio.worker.network.shutdown.timeout, then close the servers. Heartbeats go on
+   * while draining, so the master keeps the worker LIVE and learns every block committed meanwhile;
+   * the worker comes back with the same id and its blocks (docs/reliability.md, Worker restarts).
+   */
   async stop(): Promise<void> {
+    this.draining = true;
+    const bound = this.conf.getMs('alluxio.worker.network.shutdown.timeout');
+    if (this.inFlight > 0) {
+      this.log.info(`Shutting down: refusing new streams, waiting up to ${bound} ms for ${this.inFlight} in flight (alluxio.worker.network.shutdown.timeout)`);
+      const t0 = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((r) => { this.onIdle = r; timer = setTimeout(r, bound); });
+      clearTimeout(timer);
+      this.onIdle = undefined;
+      if (this.inFlight > 0) this.log.warn(`Shutting down: ${this.inFlight} stream(s) still in flight after ${bound} ms, cancelling them (their clients retry elsewhere)`);
+      else this.log.info(`Shutting down: streams in flight finished in ${Date.now() - t0} ms`);
+    } else {
+      this.log.info('Shutting down: no stream in flight');
+    }
     this.stopped = true;
     if (this.hbTimer) clearTimeout(this.hbTimer);
-    await new Promise<void>((r) => (this.grpcServer ? this.grpcServer.tryShutdown(() => r()) : r()));
+    // Persists finished while draining are reported now (else the master hands them out again later).
+    if (this.registered && this.persistResults.length) await this.heartbeat().catch((e) => this.log.warn(`Last heartbeat failed: ${(e as Error).message}`));
+    await new Promise<void>((r) => {
+      if (!this.grpcServer) { r(); return; }
+      if (this.inFlight > 0) { this.grpcServer.forceShutdown(); r(); } else this.grpcServer.tryShutdown(() => r());
+    });
     await new Promise<void>((r) => (this.web ? this.web.close(() => r()) : r()));
     this.master.close();
+  }
+
+  /** The longest stop() takes: the process's forced exit must not come sooner (runServer). */
+  stopBoundMs(): number { return this.conf.getMs('alluxio.worker.network.shutdown.timeout'); }
+
+  /**
+   * Serve one stream unless draining: refused with WorkerShuttingDownError, counted while it runs.
+   * `refuse` reports the refusal the way the call's kind needs (callback or stream error).
+   */
+  private serve(what: string, refuse: (e: WorkerShuttingDownError) => void, body: () => Promise<void>): void {
+    if (this.draining) {
+      refuse(new WorkerShuttingDownError(`worker ${this.hostname}:${this.rpcPort} is shutting down: ${what} refused, use another worker`, {
+        hint: 'the worker drains on SIGTERM (alluxio-stop.sh worker, rollingRestart); it takes streams again once restarted',
+      }));
+      return;
+    }
+    this.inFlight++;
+    void body()
+      .catch((e) => this.log.error(`${what}: ${(e as Error)?.stack ?? e}`)) // the handlers answer their own errors: a bug
+      .finally(() => { if (--this.inFlight === 0) this.onIdle?.(); });
   }
 
   private address() { return { host: this.hostname, rpcPort: this.rpcPort, webPort: this.webPort }; }
@@ -146,7 +197,7 @@ export class AlluxioWorker {
     if (res.command === 'Register') { this.registered = false; await this.register(); return; }
     for (const b of res.freeBlockIds) await this.store.remove(b);
     await this.store.unpin(res.unpinBlockIds ?? []);
-    for (const p of res.persistFiles) void this.persist(p);
+    if (!this.draining) for (const p of res.persistFiles) void this.persist(p); // else handed out again when it re-registers
   }
 
   /** A new temp file in the UFS temp folder for `fileId`, created empty; the caller writes it. */
@@ -165,6 +216,7 @@ export class AlluxioWorker {
   private async persist(p: { fileId: number; blockIds: number[] }): Promise<void> {
     if (this.persisting.has(p.fileId)) return;
     this.persisting.add(p.fileId);
+    this.inFlight++; // the drain waits for it too
     let temp = '';
     try {
       const out = await this.openUfsTemp(p.fileId);
@@ -184,6 +236,7 @@ export class AlluxioWorker {
       this.log.warn(`Failed to persist file ${p.fileId}: ${error}`);
     } finally {
       this.persisting.delete(p.fileId);
+      if (--this.inFlight === 0) this.onIdle?.();
     }
   }
 
@@ -203,7 +256,8 @@ export class AlluxioWorker {
   private service(): grpc.UntypedServiceImplementation {
     return {
       WriteBlock: (call: grpc.ServerReadableStream<any, any>, cb: grpc.sendUnaryData<any>) => {
-        void (async () => {
+        this.serve('block write', (e) => cb(toServiceError(e) as grpc.ServiceError), async () => {
+          call.sendMetadata(acceptedMetadata()); // the client may go on: the drain waits for this stream
           let tb: TempBlock | undefined;
           let fh: fs.FileHandle | undefined;
           try {
@@ -223,6 +277,8 @@ export class AlluxioWorker {
                 tb.written += msg.chunk.length;
               }
             }
+            // A cancelled call (client gone, or this worker's drain bound passed) must never commit a partial block.
+            if (call.cancelled) throw new FailedPreconditionError('WriteBlock: the call was cancelled before the block was complete');
             if (!tb || !fh) throw new FailedPreconditionError('WriteBlock: no header');
             await fh.close(); fh = undefined;
             const meta = await this.store.commit(tb);
@@ -233,10 +289,11 @@ export class AlluxioWorker {
             if (tb) await this.store.abort(tb).catch(() => {});
             cb(toServiceError(e) as grpc.ServiceError);
           }
-        })();
+        });
       },
       WriteUfsFile: (call: grpc.ServerReadableStream<any, any>, cb: grpc.sendUnaryData<any>) => {
-        void (async () => {
+        this.serve('UFS write', (e) => cb(toServiceError(e) as grpc.ServiceError), async () => {
+          call.sendMetadata(acceptedMetadata()); // the client may go on: the drain waits for this stream
           let fh: fs.FileHandle | undefined, tmp = '', length = 0;
           try {
             for await (const msg of call) {
@@ -249,6 +306,7 @@ export class AlluxioWorker {
                 length += msg.chunk.length;
               }
             }
+            if (call.cancelled) throw new FailedPreconditionError('WriteUfsFile: the call was cancelled before the file was complete');
             if (!fh) throw new FailedPreconditionError('WriteUfsFile: no header');
             await fh.sync();
             await fh.close(); fh = undefined;
@@ -259,10 +317,10 @@ export class AlluxioWorker {
             if (tmp) await fs.rm(tmp, { force: true }).catch(() => {});
             cb(toServiceError(e) as grpc.ServiceError);
           }
-        })();
+        });
       },
       ReadBlock: (call: grpc.ServerWritableStream<any, any>) => {
-        void (async () => {
+        this.serve('block read', (e) => call.emit('error', toServiceError(e)), async () => {
           try {
             const q = requestObject(call.request, 'ReadBlock');
             const r = { blockId: nonNegativeInt(q.blockId, 'ReadBlock blockId'), offset: nonNegativeInt(q.offset, 'ReadBlock offset'), length: nonNegativeInt(q.length, 'ReadBlock length'), promote: q.promote === true };
@@ -276,10 +334,10 @@ export class AlluxioWorker {
           } catch (e) {
             call.emit('error', toServiceError(e)); // grpc-js: sets the status and ends the call
           }
-        })();
+        });
       },
       ReadUfsBlock: (call: grpc.ServerWritableStream<any, any>) => {
-        void (async () => {
+        this.serve('UFS read', (e) => call.emit('error', toServiceError(e)), async () => {
           let tb: TempBlock | undefined;
           try {
             const q = requestObject(call.request, 'ReadUfsBlock');
@@ -317,10 +375,16 @@ export class AlluxioWorker {
             if (tb) await this.store.abort(tb).catch(() => {});
             call.emit('error', toServiceError(e)); // grpc-js: sets the status and ends the call
           }
-        })();
+        });
       },
     };
   }
+}
+
+function acceptedMetadata(): grpc.Metadata {
+  const md = new grpc.Metadata();
+  md.set(STREAM_ACCEPTED_KEY, '1');
+  return md;
 }
 
 /** Stream bytes [start, end) of a file to a gRPC server stream as Chunk messages. */
