@@ -17,6 +17,10 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../src/conf/index.js';
 import { Load, verifyAcked, type LoadSummary } from './load.js';
 
+// `node --test dist/test/` runs every .js file below a directory named test, this script too
+// (without arguments): under the test runner it is not a test and does nothing.
+if (process.env.NODE_TEST_CONTEXT !== undefined && process.argv.length <= 2) process.exit(0);
+
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {

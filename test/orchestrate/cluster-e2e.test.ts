@@ -213,6 +213,52 @@ describe('seed workflow over SSH: 1 master, 3 workers', { skip, timeout: 600_000
     }
   });
 
+  test('add a worker (conf/workers, start workers starts only it, it takes blocks); remove it (stop: LOST after the timeout, persisted data read from the UFS, MUST_CACHE data fails naming it)', async () => {
+    const workersFile = path.join(confDir, 'workers');
+    ok(await run(['stop', 'all']), 0);
+    fs.writeFileSync(workersFile, 'h2\nh3\n');
+    try {
+      ok(await run(['start', 'all', 'SudoMount']));
+      await waitLive(2);
+
+      // Adding: list it, then start workers from here: only the new one starts.
+      fs.writeFileSync(workersFile, 'h2\nh3\nh4\n');
+      const add = await run(['start', 'workers', 'SudoMount']);
+      ok(add);
+      assert.match(add.stdout, /^h2\s+start worker\s+ok\s+worker already running \(pid \d+\)$/m);
+      assert.match(add.stdout, /^h3\s+start worker\s+ok\s+worker already running \(pid \d+\)$/m);
+      assert.match(add.stdout, /^h4\s+start worker\s+changed\s+worker started$/m);
+      await waitLive(3);
+
+      // It takes blocks: a client on h4 writes to its local worker first.
+      const alluxioOn4 = (args: string[]) => hosts.run('h4', ['/opt/alluxio/bin/alluxio', ...args], { timeoutMs: 120_000 });
+      const data = 'data on the added worker\n';
+      ok(await hosts.run('h4', ['sh', '-c', `printf '%s' '${data}' > /tmp/added.txt`]));
+      for (const [file, type] of [['/added-must', 'MUST_CACHE'], ['/added-through', 'CACHE_THROUGH']]) {
+        ok(await alluxioOn4(['fs', 'copyFromLocal', '--writeType', type!, '/tmp/added.txt', file!]));
+        const st = await run(['fs', 'stat', file!]);
+        ok(st);
+        assert.match(st.stdout, /locations=\[h4:29999 /, `${file} is cached on h4\n${st.stdout}`);
+      }
+
+      // Removing: stop it on its host and take it out of conf/workers.
+      ok(await hosts.run('h4', ['/opt/alluxio/bin/alluxio-stop.sh', 'worker'], { timeoutMs: 120_000 }));
+      fs.writeFileSync(workersFile, 'h2\nh3\n');
+      await waitLive(2);
+      const report = await run(['fsadmin', 'report']);
+      ok(report);
+      assert.match(report.stdout, /^ {4}Lost Workers: 1$/m);
+      const through = await run(['fs', 'cat', '/added-through']);
+      ok(through);
+      assert.equal(through.stdout, data, 'a persisted file is read from the UFS through a live worker');
+      const must = await run(['fs', 'cat', '/added-must']);
+      ok(must, 1);
+      assert.match(must.stderr, /\/added-must.*not persisted.*only copy is on worker h4:29999 .*marked LOST/s);
+    } finally {
+      fs.writeFileSync(workersFile, '# workers\nh2\nh3\nh4\n');
+    }
+  });
+
   test('the cluster lock names its holder', async () => {
     await hosts.run('h1', ['sh', '-c', 'mkdir -p /opt/alluxio/run/cluster.lock && echo "bob@elsewhere pid 1 since 2026-01-01: alluxio start all" > /opt/alluxio/run/cluster.lock/owner']);
     try {
