@@ -155,6 +155,11 @@ export interface ClusterOptions {
   masters?: number; workers?: number; props?: Record<string, string>; ramdiskSize?: string; blockSize?: string;
   /** Put each master's journal folder on its own tmpfs of this size (needs root): disk-full tests. */
   journalTmpfs?: string;
+  /**
+   * Every master uses one journal folder (the ZooKeeper mode's shared UFS journal, formatted
+   * once), and no embedded journal addresses are written; the test's props choose the mode.
+   */
+  sharedJournal?: boolean;
 }
 
 export class TestCluster {
@@ -178,7 +183,7 @@ export class TestCluster {
   get masterRpc(): number { return this.masterPorts[0]!.rpc; }
   get masterWeb(): number { return this.masterPorts[0]!.web; }
   get journalDir(): string { return this.journalDirOf(0); }
-  journalDirOf(i: number): string { return path.join(this.dir, i === 0 ? 'journal' : `journal${i}`); }
+  journalDirOf(i: number): string { return path.join(this.dir, i === 0 || this.opts.sharedJournal ? 'journal' : `journal${i}`); }
   get ufsDir(): string { return path.join(this.dir, 'ufs'); }
   get env(): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = { ...process.env, ALLUXIO_CONF_DIR: this.confDir, NO_COLOR: '1' };
@@ -218,8 +223,8 @@ export class TestCluster {
       'alluxio.master.worker.timeout': '3s',
       'alluxio.master.lost.worker.detection.interval': '200ms',
       'alluxio.worker.block.heartbeat.interval': '200ms',
-      ...(m > 1 ? {
-        'alluxio.master.rpc.addresses': this.masterPorts.map((p) => `localhost:${p.rpc}`).join(','),
+      ...(m > 1 ? { 'alluxio.master.rpc.addresses': this.masterPorts.map((p) => `localhost:${p.rpc}`).join(',') } : {}),
+      ...(m > 1 && !this.opts.sharedJournal ? {
         'alluxio.master.embedded.journal.addresses': this.masterPorts.map((p) => `localhost:${p.journal}`).join(','),
       } : {}),
       ...this.opts.props,
@@ -229,7 +234,8 @@ export class TestCluster {
   }
 
   private formatJournals(): void {
-    for (let i = 0; i < this.masterPorts.length; i++) formatJournal(this.journalDirOf(i), { protectedPaths: [{ path: ROOT, label: 'alluxio.home' }] });
+    const n = this.opts.sharedJournal ? 1 : this.masterPorts.length;
+    for (let i = 0; i < n; i++) formatJournal(this.journalDirOf(i), { protectedPaths: [{ path: ROOT, label: 'alluxio.home' }] });
   }
 
   private masterFlags(i: number): string[] {
