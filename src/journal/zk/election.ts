@@ -111,13 +111,19 @@ export class ZkElection implements LeaderElection {
   private readonly timers: NodeJS.Timeout[] = [];
   private connectTimer: NodeJS.Timeout | undefined;
   private lastError: string | undefined;
+  /** The session timeout ZooKeeper granted (it clamps the requested one to its [min, max]). */
+  private sessionMs: number;
   private readonly log: (msg: string) => void;
   /** Election steps run (a watch that fires runs one): tests count them to see who was woken. */
   checks = 0;
 
   constructor(readonly o: ZkElectionOptions) {
     this.log = o.log ?? (() => undefined);
+    this.sessionMs = o.sessionTimeoutMs;
   }
+
+  /** The session timeout in force: the one ZooKeeper granted, else the one configured. */
+  sessionTimeoutMs(): number { return this.sessionMs; }
 
   /** The ensemble as shown in messages. */
   private get where(): string {
@@ -126,13 +132,16 @@ export class ZkElection implements LeaderElection {
 
   /** A call's deadline: the connection timeout, at most the session timeout. */
   private get callMs(): number {
-    return Math.max(500, Math.min(this.o.connectionTimeoutMs, this.o.sessionTimeoutMs));
+    return Math.max(500, Math.min(this.o.connectionTimeoutMs, this.sessionMs));
   }
 
   async start(): Promise<void> {
     if (this.closed) throw new Error('the ZooKeeper election was closed');
-    const beat = Math.max(100, Math.floor(this.o.sessionTimeoutMs / 4));
-    this.timers.push(setInterval(() => void this.heartbeat(), beat).unref());
+    const beat = () => {
+      const t = setTimeout(() => { void this.heartbeat(); if (!this.closed) beat(); }, Math.max(100, Math.floor(this.sessionMs / 4))).unref();
+      this.timers[0] = t;
+    };
+    beat();
     this.timers.push(setInterval(() => this.watchdog(), Math.max(50, Math.min(250, Math.floor(this.o.sessionTimeoutMs / 10)))).unref());
     this.newSession();
     // Wait for the first session up to the connection timeout; past it, report and go on
@@ -188,6 +197,11 @@ export class ZkElection implements LeaderElection {
       const wasDown = this.disconnectedAt !== undefined;
       this.connected = true;
       this.lastOkAt = Date.now();
+      const granted = c.getSessionTimeout();
+      if (granted > 0 && granted !== this.sessionMs) {
+        this.log(`${granted < this.o.sessionTimeoutMs ? 'WARN' : 'INFO'} ZooKeeper election: ${this.where} granted a session timeout of ${granted} ms instead of alluxio.zookeeper.session.timeout=${this.o.sessionTimeoutMs} ms (the servers' minSessionTimeout/maxSessionTimeout, by default 2 and 20 tickTime)`);
+        this.sessionMs = granted;
+      }
       if (wasDown) this.log(`INFO ZooKeeper election: connected to ${this.where} again after ${Date.now() - this.disconnectedAt!} ms (same session)`);
       this.disconnectedAt = undefined;
       this.lastError = undefined;
@@ -220,7 +234,7 @@ export class ZkElection implements LeaderElection {
     const gen = this.gen;
     const sent = Date.now();
     try {
-      await zkCall('heartbeat', this.o.sessionTimeoutMs, (cb) => c.exists(epochPath(this.o.electionPath), cb));
+      await zkCall('heartbeat', this.sessionMs, (cb) => c.exists(epochPath(this.o.electionPath), cb));
       if (gen === this.gen) this.lastOkAt = Math.max(this.lastOkAt, sent);
     } catch (e) {
       this.lastError = `heartbeat to ${this.where} failed: ${(e as Error).message}`;
@@ -231,9 +245,9 @@ export class ZkElection implements LeaderElection {
   private watchdog(): void {
     if (!this.leading) return;
     const silent = Date.now() - this.lastOkAt;
-    if (silent > this.o.sessionTimeoutMs - stepDownMargin(this.o.sessionTimeoutMs)) {
+    if (silent > this.sessionMs - stepDownMargin(this.sessionMs)) {
       this.recheck = true;
-      this.stepDown(`no answer from ${this.where} for ${silent} ms: the session (alluxio.zookeeper.session.timeout=${this.o.sessionTimeoutMs} ms) may have expired`);
+      this.stepDown(`no answer from ${this.where} for ${silent} ms: the session (timeout ${this.sessionMs} ms) may have expired`);
     }
   }
 
@@ -389,7 +403,7 @@ export class ZkElection implements LeaderElection {
     const wasLeading = this.leading;
     this.stepDown('the master left the election');
     this.closed = true;
-    for (const t of this.timers) clearInterval(t);
+    for (const t of this.timers) { clearTimeout(t); clearInterval(t); }
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.firstConnect?.();
     this.gen++;

@@ -177,3 +177,33 @@ test('3-member ensemble: the election survives losing one ZooKeeper server', { s
     await z3.destroy();
   }
 });
+
+test('the session timeout ZooKeeper grants (clamped to 20 ticks) is the one the step-down timer uses', { skip }, async () => {
+  const a = candidate('a:1', root(), zk.connectString(), { sessionTimeoutMs: 60_000 });
+  try {
+    await a.e.start();
+    await waitFor('a leads', () => a.e.isLeader());
+    assert.equal(a.e.sessionTimeoutMs(), 20 * zk.tickMs);
+    assert.ok(a.logs.some((l) => l.includes(`granted a session timeout of ${20 * zk.tickMs} ms instead of alluxio.zookeeper.session.timeout=60000 ms`)), a.logs.join('\n'));
+  } finally { await a.e.close(); }
+});
+
+test('a leader cut off from ZooKeeper for good steps down before another master leads (no zombie)', { skip }, async () => {
+  const r = root();
+  const proxy = await TcpProxy.start(zk.connectString());
+  const a = candidate('a:1', r, proxy.address, { sessionTimeoutMs: 2000 });
+  const b = candidate('b:1', r, zk.connectString(), { sessionTimeoutMs: 2000 });
+  let aDown = 0, bUp = 0;
+  a.e.onChange((ev) => { if (!ev.leader) aDown = Date.now(); });
+  b.e.onChange((ev) => { if (ev.leader) bUp = Date.now(); });
+  try {
+    await a.e.start(); await waitFor('a leads', () => a.e.isLeader());
+    await b.e.start();
+    const cut = Date.now();
+    proxy.cut();
+    await waitFor('b leads', () => bUp > 0, 30_000);
+    console.log(`# cut at 0: a stepped down at ${aDown - cut} ms, b led at ${bUp - cut} ms (session timeout 2000 ms)`);
+    assert.ok(aDown > 0 && aDown <= bUp, 'a stepped down before b led');
+    assert.ok(b.e.epoch()! > (a.events[0] as { epoch: number }).epoch);
+  } finally { await a.e.close(); await b.e.close(); await proxy.close(); }
+});
