@@ -199,7 +199,7 @@ export class ZkElection implements LeaderElection {
       this.lastOkAt = Date.now();
       const granted = c.getSessionTimeout();
       if (granted > 0 && granted !== this.sessionMs) {
-        this.log(`${granted < this.o.sessionTimeoutMs ? 'WARN' : 'INFO'} ZooKeeper election: ${this.where} granted a session timeout of ${granted} ms instead of alluxio.zookeeper.session.timeout=${this.o.sessionTimeoutMs} ms (the servers' minSessionTimeout/maxSessionTimeout, by default 2 and 20 tickTime)`);
+        this.log(`INFO ZooKeeper election: ${this.where} granted a session timeout of ${granted} ms instead of alluxio.zookeeper.session.timeout=${this.o.sessionTimeoutMs} ms (the servers' minSessionTimeout/maxSessionTimeout, by default 2 and 20 tickTime)`);
         this.sessionMs = granted;
       }
       if (wasDown) this.log(`INFO ZooKeeper election: connected to ${this.where} again after ${Date.now() - this.disconnectedAt!} ms (same session)`);
