@@ -207,3 +207,18 @@ test('a leader cut off from ZooKeeper for good steps down before another master 
     assert.ok(b.e.epoch()! > (a.events[0] as { epoch: number }).epoch);
   } finally { await a.e.close(); await b.e.close(); await proxy.close(); }
 });
+
+test('started while ZooKeeper is down: start() returns after the connection timeout naming the ensemble; ZooKeeper up: it leads, no restart', { skip }, async () => {
+  await zk.stopAll();
+  const a = candidate('a:1', root(), zk.connectString(), { sessionTimeoutMs: 2000 });
+  try {
+    const t0 = Date.now();
+    await a.e.start();
+    console.log(`# start() returned after ${Date.now() - t0} ms with ZooKeeper down (connection timeout 1500 ms)`);
+    assert.equal(a.e.isLeader(), false);
+    await waitFor('the error naming the ensemble', () => a.logs.some((l) => l.includes(`cannot reach ZooKeeper ${zk.connectString()} (alluxio.zookeeper.address) within alluxio.zookeeper.connection.timeout=1500 ms`)), 20_000);
+    assert.match(a.e.status(), new RegExp(`ZooKeeper ${zk.connectString().replace(/\./g, '\\.')} .*not connected`));
+    await zk.startAll();
+    await waitFor('a leads', () => a.e.isLeader(), 60_000);
+  } finally { await a.e.close(); }
+});
