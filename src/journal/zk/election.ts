@@ -110,6 +110,8 @@ export class ZkElection implements LeaderElection {
   private readonly listeners: ((e: ElectionEvent) => void)[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private connectTimer: NodeJS.Timeout | undefined;
+  /** Resolves start()'s wait at the first session. */
+  private firstConnect: (() => void) | undefined;
   private lastError: string | undefined;
   /** The session timeout ZooKeeper granted (it clamps the requested one to its [min, max]). */
   private sessionMs: number;
@@ -154,8 +156,6 @@ export class ZkElection implements LeaderElection {
     });
     this.firstConnect = undefined;
   }
-
-  private firstConnect: (() => void) | undefined;
 
   isLeader(): boolean { return this.leading !== undefined; }
   epoch(): number | undefined { return this.leading?.epoch; }
