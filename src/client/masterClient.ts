@@ -11,6 +11,7 @@ import { protos, callUnary, fromServiceError, CHANNEL_OPTIONS, USER_KEY } from '
 import { NotLeaderError, UnavailableError, TimeoutError, AlluxioError, InternalError } from '../errors.js';
 import { MuxChannel } from '../mux.js';
 import { discoverLeader, validHint, type ProbeAnswer } from './leaderDiscovery.js';
+import { ZkLeaderWatcher } from './zkLeader.js';
 
 type ServiceName = 'file' | 'block' | 'blockWorker' | 'meta' | 'journal';
 
@@ -126,12 +127,28 @@ export class MasterClient {
   /** Sent with every call (as gRPC metadata): the login user. */
   private readonly metadata = new grpc.Metadata();
 
-  constructor(readonly addresses: readonly string[], readonly policy: RetryPolicy, readonly user = '') {
+  /**
+   * `zk`: in ZooKeeper mode, the leader ZooKeeper publishes is asked first (with the configured
+   * masters); when ZooKeeper cannot be reached the configured masters are asked alone and the
+   * final error says why ZooKeeper did not help (naming the ensemble).
+   */
+  constructor(readonly addresses: readonly string[], readonly policy: RetryPolicy, readonly user = '', private readonly zk?: ZkLeaderWatcher) {
     if (user) this.metadata.set(USER_KEY, user);
   }
 
   static fromConf(conf: Config, addresses = masterRpcAddresses(conf)): MasterClient {
-    return new MasterClient(addresses, retryPolicy(conf), loginUser(conf));
+    return new MasterClient(addresses, retryPolicy(conf), loginUser(conf), ZkLeaderWatcher.fromConf(conf));
+  }
+
+  /** The leader ZooKeeper names (as an extra candidate), or why it names none. */
+  private async askZooKeeper(deadline: number): Promise<{ leader?: string; note?: string }> {
+    if (!this.zk) return {};
+    try {
+      const leader = validHint(await this.zk.leader(Math.max(100, Math.min(this.zk.timeoutMs, deadline - Date.now()))));
+      return leader ? { leader } : { note: `ZooKeeper ${this.zk.ensemble} names no leader at ${this.zk.leaderPath}` };
+    } catch (e) {
+      return { note: (e as Error).message };
+    }
   }
 
   private stubs(addr: string): Record<ServiceName, grpc.Client> {
@@ -201,7 +218,8 @@ export class MasterClient {
    * asked at once, again every 50 ms at most while none leads; the first that says it leads wins.
    */
   async findLeader(deadline = Date.now() + this.policy.maxDurationMs, extra: readonly string[] = []): Promise<string> {
-    const initial = [...new Set([...this.addresses, ...this.learned, ...extra])];
+    const zk = await this.askZooKeeper(deadline);
+    const initial = [...new Set([...(zk.leader ? [zk.leader] : []), ...this.addresses, ...this.learned, ...extra])];
     const { leader, tried } = await discoverLeader(initial, (a, t, s) => this.probe(a, t, s), {
       deadline,
       pollMs: Math.max(1, Math.min(this.policy.baseSleepMs, this.policy.maxSleepMs, LEADER_POLL_MAX_MS)),
@@ -211,6 +229,7 @@ export class MasterClient {
       signal: this.closing.signal,
     });
     if (this.closing.signal.aborted) throw new UnavailableError('the master client was closed');
+    if (zk.leader && leader !== zk.leader) this.zk?.invalidate();
     if (leader !== undefined) {
       this.leader = leader;
       if (!this.addresses.includes(leader) && !this.learned.includes(leader)) {
@@ -220,8 +239,8 @@ export class MasterClient {
       return leader;
     }
     throw new UnavailableError(
-      `Failed to find the leading master after ${Math.round(this.policy.maxDurationMs / 1000)}s; tried ${[...tried].map(([a, why]) => `${a} (${why})`).join(', ')}`,
-      { hint: 'check that the masters are running (alluxio-start.sh masters) and that alluxio.master.hostname / alluxio.master.rpc.addresses name them' },
+      `Failed to find the leading master after ${Math.round(this.policy.maxDurationMs / 1000)}s; ${zk.note ? `${zk.note}; ` : ''}tried ${[...tried].map(([a, why]) => `${a} (${why})`).join(', ')}`,
+      { hint: this.zk ? `check that ZooKeeper (${this.zk.ensemble}) and the masters are running and that a master leads` : 'check that the masters are running (alluxio-start.sh masters) and that alluxio.master.hostname / alluxio.master.rpc.addresses name them' },
     );
   }
 
@@ -290,6 +309,7 @@ export class MasterClient {
 
   close(): void {
     this.closing.abort();
+    this.zk?.close();
     for (const m of this.muxes.values()) m.close();
     this.muxes.clear();
     for (const s of this.clients.values()) s.file.close();

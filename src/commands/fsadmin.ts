@@ -58,10 +58,23 @@ function domainOption(verb: string, o: { domain?: string }, required: boolean): 
   }
 }
 
+/** `journal quorum` is about the embedded journal: with the shared (UFS) journal and ZooKeeper election there is no quorum. */
+function embeddedJournalOnly(ctx: CliContext, verb: string): void {
+  const conf = ctx.conf();
+  const type = conf.get('alluxio.master.journal.type').toUpperCase();
+  if (type === 'EMBEDDED') return;
+  const zk = conf.getBool('alluxio.zookeeper.enabled');
+  throw new UsageError(`fsadmin journal quorum ${verb} applies to the embedded journal only (alluxio.master.journal.type=EMBEDDED); this cluster uses alluxio.master.journal.type=${type}${zk ? ` with ZooKeeper election (${conf.getList('alluxio.zookeeper.address').join(',')})` : ''}`, {
+    hint: zk
+      ? 'the leader is whoever ZooKeeper elected: see it with alluxio fs leader or alluxio fsadmin report; to move leadership, stop the leading master (the next candidate takes over)'
+      : 'there is no journal quorum to administer with this journal type',
+  });
+}
+
 export function register(program: Command, ctx: CliContext): void {
   /** A quorum subcommand: -domain is checked first (a usage error needs no master), then `fn` runs. */
   const quorumAction = <O extends { domain?: string }>(verb: string, domainRequired: boolean, fn: (fs: FileSystem, o: O) => Promise<void>) =>
-    async (o: O) => { domainOption(verb, o, domainRequired); await withFs(ctx, [], (fs) => fn(fs, o)); };
+    async (o: O) => { domainOption(verb, o, domainRequired); embeddedJournalOnly(ctx, verb); await withFs(ctx, [], (fs) => fn(fs, o)); };
   const fsadmin = program.command('fsadmin').description('administration: cluster report, journal quorum');
   registerDoctor(fsadmin, ctx);
   const quorum = fsadmin.command('journal').description('embedded journal administration').command('quorum')

@@ -427,11 +427,13 @@ function crossKeyRules(
   const ZK = 'alluxio.zookeeper.enabled';
   if (ok(ZK) && val(ZK).toLowerCase() === 'true') {
     if (ok('alluxio.zookeeper.address') && splitList(val('alluxio.zookeeper.address')).length === 0) {
-      add(`${ZK}=true requires alluxio.zookeeper.address to be set${from(ZK)}`);
+      add(`${ZK}=true requires alluxio.zookeeper.address to be set${from(ZK)}; name the ensemble, e.g. alluxio.zookeeper.address=zk1:2181,zk2:2181,zk3:2181`);
     }
     const JT = 'alluxio.master.journal.type';
     if (ok(JT) && val(JT).toUpperCase() !== 'UFS') {
-      add(`${ZK}=true requires ${JT}=UFS, but it is ${val(JT).toUpperCase()}${from(ZK, JT)}`);
+      add(`${ZK}=true requires ${JT}=UFS, but it is ${val(JT).toUpperCase()}${from(ZK, JT)}; ${val(JT).toUpperCase() === 'EMBEDDED'
+        ? 'ZooKeeper election and the embedded journal cannot work together (the embedded journal elects its leader itself by Raft)'
+        : 'a new leader elected by ZooKeeper must replay the journal its predecessor wrote'}: set ${JT}=UFS with an alluxio.master.journal.folder every master shares, or ${ZK}=false`);
     }
   }
 

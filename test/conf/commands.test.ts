@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import type { CliContext } from '../../src/commands/context.js';
 import * as getConf from '../../src/commands/getConf.js';
 import * as validateConf from '../../src/commands/validateConf.js';
+import * as fsadmin from '../../src/commands/fsadmin.js';
 import { loadConfig, type Config } from '../../src/conf/index.js';
 import { ConfigError, UsageError } from '../../src/errors.js';
 import { makeHome } from './helpers.js';
@@ -25,6 +26,7 @@ async function run(args: string[], site?: string, flags: Record<string, string> 
   program.configureOutput({ writeOut: () => {}, writeErr: () => {} });
   getConf.register(program, ctx);
   validateConf.register(program, ctx);
+  fsadmin.register(program, ctx);
   for (const c of program.commands) c.exitOverride();
   try { await program.parseAsync(args, { from: 'user' }); } catch (e) { r.error = e; }
   return { ...r, file: h.file, home: h.home };
@@ -130,4 +132,15 @@ test('validateConf: invalid lists every problem and exits 1', async () => {
   ]);
   assert.equal(r.exitCode, 1);
   assert.equal(r.error, undefined);
+});
+
+test('fsadmin journal quorum: with the UFS journal it says it applies to the embedded journal only (no master asked)', async () => {
+  const site = 'alluxio.master.journal.type=UFS\nalluxio.zookeeper.enabled=true\nalluxio.zookeeper.address=zk1:2181,zk2:2181\n';
+  for (const args of [['info', '--domain', 'MASTER'], ['elect', '--address', 'm2:19200'], ['add', '--domain', 'MASTER', '--address', 'm4:19200']]) {
+    const r = await run(['fsadmin', 'journal', 'quorum', ...args], site);
+    assert.ok(r.error instanceof UsageError, String(r.error));
+    assert.equal((r.error as UsageError).message,
+      `fsadmin journal quorum ${args[0]} applies to the embedded journal only (alluxio.master.journal.type=EMBEDDED); this cluster uses alluxio.master.journal.type=UFS with ZooKeeper election (zk1:2181,zk2:2181)`);
+    assert.match((r.error as UsageError).hint ?? '', /stop the leading master/);
+  }
 });

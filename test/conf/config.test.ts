@@ -367,9 +367,23 @@ const VALIDATION: Array<[name: string, site: string, problems: string[]]> = [
     'alluxio.worker.tieredstore.level0.watermark.low.ratio=0.96 must be less than alluxio.worker.tieredstore.level0.watermark.high.ratio=0.95 (from {file}:1 and DEFAULT)',
   ]],
   ['ZooKeeper needs an address and the UFS journal', 'alluxio.zookeeper.enabled=true', [
-    'alluxio.zookeeper.enabled=true requires alluxio.zookeeper.address to be set (from {file}:1)',
-    'alluxio.zookeeper.enabled=true requires alluxio.master.journal.type=UFS, but it is EMBEDDED (from {file}:1 and DEFAULT)',
+    'alluxio.zookeeper.enabled=true requires alluxio.zookeeper.address to be set (from {file}:1); name the ensemble, e.g. alluxio.zookeeper.address=zk1:2181,zk2:2181,zk3:2181',
+    'alluxio.zookeeper.enabled=true requires alluxio.master.journal.type=UFS, but it is EMBEDDED (from {file}:1 and DEFAULT); ZooKeeper election and the embedded journal cannot work together (the embedded journal elects its leader itself by Raft): set alluxio.master.journal.type=UFS with an alluxio.master.journal.folder every master shares, or alluxio.zookeeper.enabled=false',
   ]],
+  ['ZooKeeper with a NOOP journal', 'alluxio.zookeeper.enabled=true\nalluxio.zookeeper.address=zk1:2181\nalluxio.master.journal.type=NOOP', [
+    'alluxio.zookeeper.enabled=true requires alluxio.master.journal.type=UFS, but it is NOOP (from {file}:1 and {file}:3); a new leader elected by ZooKeeper must replay the journal its predecessor wrote: set alluxio.master.journal.type=UFS with an alluxio.master.journal.folder every master shares, or alluxio.zookeeper.enabled=false',
+  ]],
+  ['ZooKeeper address: a server without a port', 'alluxio.zookeeper.address=zk1:2181,zk2', [
+    '{file}:1: alluxio.zookeeper.address: "zk1:2181,zk2" is not a list of host:port',
+  ]],
+  ['ZooKeeper address: an empty entry is skipped (as in every list)', 'alluxio.zookeeper.address=zk1:2181,,zk2:2181', []],
+  ['ZooKeeper address: only separators', 'alluxio.zookeeper.enabled=true\nalluxio.zookeeper.address=,\nalluxio.master.journal.type=UFS', [
+    '{file}:2: alluxio.zookeeper.address: "," is not a list of host:port',
+  ]],
+  ['ZooKeeper address: empty', 'alluxio.zookeeper.enabled=true\nalluxio.zookeeper.address=\nalluxio.master.journal.type=UFS', [
+    'alluxio.zookeeper.enabled=true requires alluxio.zookeeper.address to be set (from {file}:1); name the ensemble, e.g. alluxio.zookeeper.address=zk1:2181,zk2:2181,zk3:2181',
+  ]],
+  ['ZooKeeper address: ";" separated is accepted', 'alluxio.zookeeper.enabled=true\nalluxio.zookeeper.address=zk1:2181;zk2:2181\nalluxio.master.journal.type=UFS', []],
   ['ZooKeeper mode complete', 'alluxio.zookeeper.enabled=true\nalluxio.zookeeper.address=zk1:2181,zk2:2181\nalluxio.master.journal.type=UFS', []],
   ['tier levels need paths', 'alluxio.worker.tieredstore.levels=3\nalluxio.worker.tieredstore.level1.dirs.path=/ssd', [
     'alluxio.worker.tieredstore.levels=3 requires alluxio.worker.tieredstore.level2.dirs.path to be set (from {file}:1 and DEFAULT)',
@@ -395,8 +409,8 @@ const VALIDATION: Array<[name: string, site: string, problems: string[]]> = [
     '{file}:3: unknown property "alluxio.worker.hostnme" (did you mean "alluxio.worker.hostname"?)',
     '{file}:4: alluxio.user.file.readtype.default: "NOPE" is not one of NO_CACHE, CACHE, CACHE_PROMOTE',
     'alluxio.master.embedded.journal.election.timeout.min=300ms must be less than alluxio.master.embedded.journal.election.timeout.max=100ms (from DEFAULT and {file}:5)',
-    'alluxio.zookeeper.enabled=true requires alluxio.zookeeper.address to be set (from {file}:1)',
-    'alluxio.zookeeper.enabled=true requires alluxio.master.journal.type=UFS, but it is EMBEDDED (from {file}:1 and DEFAULT)',
+    'alluxio.zookeeper.enabled=true requires alluxio.zookeeper.address to be set (from {file}:1); name the ensemble, e.g. alluxio.zookeeper.address=zk1:2181,zk2:2181,zk3:2181',
+    'alluxio.zookeeper.enabled=true requires alluxio.master.journal.type=UFS, but it is EMBEDDED (from {file}:1 and DEFAULT); ZooKeeper election and the embedded journal cannot work together (the embedded journal elects its leader itself by Raft): set alluxio.master.journal.type=UFS with an alluxio.master.journal.folder every master shares, or alluxio.zookeeper.enabled=false',
   ]],
 ];
 for (const [name, site, want] of VALIDATION) {
