@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
-import { TestCluster, waitFor, getJson, startNode, writeProgress, CLI } from '../harness/cluster.js';
+import { TestCluster, waitFor, getJson } from '../harness/cluster.js';
+import { killLeaderUnderWrites } from '../harness/failover.js';
 
 const c = new TestCluster({ masters: 3, workers: 1, props: { 'alluxio.user.rpc.retry.max.duration': '15s' } });
 before(async () => { await c.setup(); await c.start(); });
@@ -38,57 +39,8 @@ test('one leader serves; standbys say so and name it; the CLI follows the leader
 });
 
 test('kill -9 of the leader under writes, 10 times in a row: a new leader serves each time, no acknowledged write is lost, old leaders rejoin as standbys', async () => {
-  const script = path.join(c.dir, 'ha-writer.mjs');
-  const stopFile = path.join(c.dir, 'ha-writer.stop');
-  const mod = (m: string) => JSON.stringify(path.join(path.dirname(CLI), ...m.split('/')));
-  // Four clients write until told to stop (bounded in time and count); each path goes to stdout
-  // as "sent <path>" before its call, then alone once acknowledged; every failure to stderr.
-  fs.writeFileSync(script, `
-    import fs from 'node:fs';
-    import { loadConfig } from ${mod('conf/index.js')};
-    import { FileSystem } from ${mod('client/fileSystem.js')};
-    const afs = new FileSystem(loadConfig({ env: process.env, home: process.cwd() }));
-    const deadline = Date.now() + 150_000;
-    await Promise.all(Array.from({ length: 4 }, async (_, w) => {
-      for (let i = 0; i < 100_000 && Date.now() < deadline && !fs.existsSync(${JSON.stringify(stopFile)}); i++) {
-        const p = '/ha/w' + w + '_' + i;
-        process.stdout.write('sent ' + p + '\\n');
-        try { await afs.createDirectory(p, { recursive: true, writeType: 'MUST_CACHE' }); process.stdout.write(p + '\\n'); }
-        catch (e) { process.stderr.write(p + ' ' + e.message + '\\n'); }
-      }
-    }));
-    afs.close();`);
-  const writer = startNode([script], c.env, 180_000);
-  const rounds: string[] = [];
-  try {
-    for (let round = 0; round < 10; round++) {
-      const leader = await c.waitLeader();
-      // Kill once this leader acknowledged a write and another is in flight (sent, not answered).
-      const ackedBefore = writeProgress(writer).acked.length;
-      await waitFor(`a write acknowledged by master ${leader} and another in flight`, (observe) => {
-        const now = writeProgress(writer);
-        observe({ ackedThisRound: now.acked.length - ackedBefore, inFlight: now.inFlight, writerExit: writer.child.exitCode });
-        return now.acked.length > ackedBefore && now.inFlight > 0;
-      }, 30_000, 10);
-      const t0 = Date.now();
-      await c.kill('master', leader, 'SIGKILL');
-      const next = await c.waitLeader();
-      assert.notEqual(next, leader);
-      rounds.push(`round ${round + 1}: killed ${leader}, ${next} leads after ${Date.now() - t0} ms`);
-      // Back as a standby that has caught up, so that the next kill leaves a quorum.
-      await c.startMaster(leader);
-      await waitFor(`master ${leader} caught up as a standby`, async () => {
-        const i = await getJson(`http://127.0.0.1:${c.masterPorts[leader]!.web}/api/v1/master/info`);
-        const l = await getJson(`http://127.0.0.1:${c.masterPorts[next]!.web}/api/v1/master/info`);
-        return !i.isLeader && i.leaderAddress === `localhost:${c.masterPorts[next]!.rpc}` && i.journalLastIndex >= l.journalLastIndex - 50;
-      }, 20_000);
-    }
-  } finally {
-    fs.writeFileSync(stopFile, '');
-  }
-  const out = await writer.done;
-  const acked = writeProgress(writer).acked;
-  assert.ok(acked.length > 200, `only ${acked.length} acknowledged:\n${out.stderr}`);
+  const { acked, rounds, writerErrors } = await killLeaderUnderWrites(c, { dir: '/ha', rounds: 10 });
+  assert.ok(acked.length > 200, `only ${acked.length} acknowledged:\n${writerErrors}`);
   const ls = await c.cli(['fs', 'ls', '/ha']);
   ok(ls);
   const present = new Set(ls.stdout.trim().split('\n').map((l) => l.split(/\s+/).at(-1)));
