@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { Config } from '../conf/index.js';
 import type { AnyEntry, Journal, JournalEntry } from './types.js';
 import { LocalJournal } from './local/journal.js';
+import { createUfsJournal } from './ufs/index.js';
+import type { LeaderElection } from './election.js';
 import { RaftJournal } from './raft/driver.js';
 import { GrpcTransport } from './raft/transport.js';
 import { isJournalFormatted, readJournalMarker, RAFT_MEMBER_STAMP } from './format.js';
@@ -53,11 +55,26 @@ export interface JournalHooks {
   clusterId?(): string;
 }
 
+/**
+ * The ZooKeeper election of this master (alluxio.zookeeper.enabled with the UFS journal). The one
+ * spot where the shared journal gets its LeaderElection: journal/zk/election.ts (createZkElection)
+ * is merged separately; until then this mode refuses to start instead of running unfenced.
+ */
+function zookeeperElection(conf: Config, _hooks: JournalHooks): LeaderElection {
+  throw new ConfigError(`alluxio.zookeeper.enabled is set (alluxio.zookeeper.address=${conf.get('alluxio.zookeeper.address')}) but this build has no ZooKeeper election`, {
+    hint: 'unset alluxio.zookeeper.enabled to run a single master on the UFS journal folder',
+  });
+}
+
 /** The journal this configuration asks for, over entries of type `E` (the state machine's). */
 export async function createJournal<E extends JournalEntry = AnyEntry>(conf: Config, hooks: JournalHooks): Promise<Journal<E>> {
   const folder = journalFolder(conf);
+  if (conf.getEnum('alluxio.master.journal.type') === 'UFS' && conf.getBool('alluxio.zookeeper.enabled')) {
+    return createUfsJournal<E>(conf, zookeeperElection(conf, hooks), hooks);
+  }
   const setup = embeddedSetup(conf);
   if (!setup) {
+    // Also UFS without ZooKeeper: a single master writes the folder as its local journal.
     return new LocalJournal<E>({
       folder, checkpointPeriodEntries: conf.getInt('alluxio.master.journal.checkpoint.period.entries'), log: hooks.log,
       who: `${conf.get('alluxio.master.hostname') || os.hostname()}:${conf.getPort('alluxio.master.rpc.port')}`,
