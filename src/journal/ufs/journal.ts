@@ -169,7 +169,7 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
     this.state = 'running';
     try {
       this.reload();
-      this.replayedEntries = this.catchUp(false) + this.applied;
+      this.replayedEntries = this.catchUp(false);
     } catch (e) {
       this.state = 'closed';
       throw e;
@@ -236,7 +236,7 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
           break; // nothing after `applied` yet
         }
       }
-      const r = readEpoch(this.folder, link, this.pos, link.end, strict && link.end === Infinity, (payload, index, file) => {
+      const r = readEpoch(this.folder, link, this.pos, this.applied + 1, link.end, strict && link.end === Infinity, (payload, index, file) => {
         let entry: E;
         try {
           entry = sm.decode(JSON.parse(payload.toString('utf8')));
@@ -255,6 +255,12 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
       break;
     }
     return this.applied - before + extra;
+  }
+
+  /** Read what the leader appended, now, as a standby (the timer does this every pollMs); resolves once read. */
+  poll(): Promise<void> {
+    this.schedulePoll();
+    return this.ops;
   }
 
   private schedulePoll(): void {

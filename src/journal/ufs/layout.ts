@@ -156,21 +156,20 @@ export type ReadOutcome =
 const CHUNK = 1 << 20;
 
 /**
- * Read records of `link`'s epoch from `pos` (or from its start when undefined: position at
- * link.base + 1), handing each one with index <= `upTo` to `onRecord`. Read-only: never repairs.
+ * Read records of `link`'s epoch from `pos` (when undefined: from index `from`, searching the
+ * segment holding it), handing each one with index in [from, upTo] to `onRecord`. Read-only: never repairs.
  * A segment followed by another one of the same epoch must be complete; the last segment's
  * reading stops at the first record that is not (yet) valid: a write in flight, a torn tail.
  * `strict`: the caller seals here, so damage followed by a valid record is corruption (as in the
  * local journal's recovery).
  */
 export function readEpoch(
-  folder: string, link: ChainLink, pos: ReadPosition | undefined, upTo: number, strict: boolean,
+  folder: string, link: ChainLink, pos: ReadPosition | undefined, from: number, upTo: number, strict: boolean,
   onRecord: (payload: Buffer, index: number, file: string) => void,
 ): ReadOutcome {
   const dir = epochLogDir(folder, link.epoch);
   const firsts = Wal.listSegments(dir);
-  const next = pos?.next ?? link.base + 1;
-  const from = next;
+  const next = pos?.next ?? from;
   if (next > upTo) return { kind: 'ok', pos: pos ?? { epoch: link.epoch, segFirst: next, offset: SEGMENT_HEADER_BYTES, next } };
   // The segment holding `next`: the last one starting at or before it.
   let si = -1;
