@@ -5,6 +5,7 @@ import type { Config } from '../conf/index.js';
 import type { AnyEntry, Journal, JournalEntry } from './types.js';
 import { LocalJournal } from './local/journal.js';
 import { createUfsJournal } from './ufs/index.js';
+import { newestEpoch } from './ufs/layout.js';
 import type { LeaderElection } from './election.js';
 import { RaftJournal } from './raft/driver.js';
 import { GrpcTransport } from './raft/transport.js';
@@ -74,7 +75,13 @@ export async function createJournal<E extends JournalEntry = AnyEntry>(conf: Con
   }
   const setup = embeddedSetup(conf);
   if (!setup) {
-    // Also UFS without ZooKeeper: a single master writes the folder as its local journal.
+    // Also UFS without ZooKeeper: a single master writes the folder as its local journal; it
+    // reads only log/*.log, so a folder the shared journal wrote (epochs/) is refused.
+    if (newestEpoch(folder) > 0) {
+      throw new ConfigError(`journal folder ${folder} was written by masters in ZooKeeper mode (shared journal epochs in ${path.join(folder, 'epochs')}); a single master without ZooKeeper would not read those entries`, {
+        hint: 'set alluxio.zookeeper.enabled=true (with alluxio.master.journal.type=UFS), or back up and reformat the journal',
+      });
+    }
     return new LocalJournal<E>({
       folder, checkpointPeriodEntries: conf.getInt('alluxio.master.journal.checkpoint.period.entries'), log: hooks.log,
       who: `${conf.get('alluxio.master.hostname') || os.hostname()}:${conf.getPort('alluxio.master.rpc.port')}`,

@@ -53,7 +53,7 @@ import { isJournalFormatted } from '../format.js';
 import type { AnyEntry, Journal, JournalEntry, JournalStats, StateMachine } from '../types.js';
 import type { Role } from '../raft/types.js';
 import { loadNewestCheckpoint, pruneCheckpoints, removeCheckpointTemps, writeCheckpoint } from '../local/checkpoint.js';
-import { MAX_RECORD_BYTES, Wal } from '../local/wal.js';
+import { MAX_RECORD_BYTES, Wal, segmentFileName } from '../local/wal.js';
 import {
   CHECKPOINTS_DIR, EPOCHS_DIR, LOG_DIR, epochLogDir, historyChain, linkFor, listEpochLogDirs, newestEpoch, readEpoch,
   writeClaim, writeMark, type ChainLink, type ReadPosition,
@@ -297,8 +297,11 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
   private async takeOver(epoch: number): Promise<void> {
     if (this.state !== 'running' || this.role === 'leader') return;
     const newest = newestEpoch(this.folder);
-    if (newest >= epoch) {
-      this.log(`journal: not taking over as epoch ${epoch}: the folder already has epoch ${newest}`);
+    if (newest >= epoch || epoch < 1) {
+      // A stale event (a later leader already claimed), or an election whose epochs went
+      // backwards (a new ZooKeeper ensemble, a wiped election path): never write under it.
+      this.log(`journal: not taking over the shared journal ${this.folder} as epoch ${epoch}: the folder already has epoch ${newest}` +
+        ' (if no master leads: the election\'s epoch counter was reset; restore it above this value, or reformat the journal)');
       return;
     }
     this.role = 'takingOver';
@@ -498,6 +501,12 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
     const chain = historyChain(this.folder);
     const onChain = new Map(chain.map((l) => [l.epoch, l]));
     const dropped: number[] = [];
+    const root = onChain.get(0);
+    if (root !== undefined && root.end <= index) {
+      // Epoch 0 (the local journal's segments in log/ itself): its files, not the directory.
+      for (const first of Wal.listSegments(epochLogDir(this.folder, 0))) fs.rmSync(path.join(epochLogDir(this.folder, 0), segmentFileName(first)), { force: true });
+      dropped.push(0);
+    }
     for (const e of listEpochLogDirs(this.folder)) {
       if (e >= epoch) continue;
       const link = onChain.get(e);

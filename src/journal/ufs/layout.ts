@@ -7,6 +7,7 @@
  * <folder>/epochs/<20-digit E>.claim         leader of epoch E started taking over (empty file)
  * <folder>/epochs/<20-digit E>.mark          JSON {epoch, prev, base}: epoch E's records start at base+1
  * <folder>/log/<20-digit E>/<first>.log      epoch E's segments (local/wal.ts format, CRC per record)
+ * <folder>/log/<first>.log                   "epoch 0": what the local journal wrote (single master, before)
  * <folder>/checkpoints/<index>.ckpt          checkpoints (local/checkpoint.ts format)
  * ```
  *
@@ -41,8 +42,12 @@ export interface EpochMark {
   readonly base: number;
 }
 
+/**
+ * Epoch E's segments. Epoch 0 is the log the local journal wrote in `log/` itself (the folder was
+ * used by a single master before ZooKeeper was enabled): the root of the history.
+ */
 export function epochLogDir(folder: string, epoch: number): string {
-  return path.join(folder, LOG_DIR, pad(epoch));
+  return epoch === 0 ? path.join(folder, LOG_DIR) : path.join(folder, LOG_DIR, pad(epoch));
 }
 
 /** Epochs that have a log directory. */
@@ -117,14 +122,18 @@ export interface ChainLink {
 /** The history's epochs, oldest first (see the file comment). Empty when nothing was ever marked. */
 export function historyChain(folder: string): ChainLink[] {
   const marks = readMarks(folder);
-  if (marks.size === 0) return [];
+  const local = Wal.listSegments(epochLogDir(folder, 0)).length > 0;
+  if (marks.size === 0) return local ? [{ epoch: 0, base: 0, end: Infinity }] : [];
   const links: ChainLink[] = [];
   let cur: EpochMark | undefined = marks.get(Math.max(...marks.keys()));
   let end = Infinity;
   while (cur) {
     links.push({ epoch: cur.epoch, base: cur.base, end });
     end = cur.base;
-    if (cur.prev === 0) break;
+    if (cur.prev === 0) {
+      if (local && cur.base > 0) links.push({ epoch: 0, base: 0, end: cur.base });
+      break;
+    }
     const prev = marks.get(cur.prev);
     // The leader that compacted removed marks whose ranges lie below the checkpoint (see compact).
     if (!prev) break;

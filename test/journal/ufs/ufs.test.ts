@@ -12,6 +12,10 @@ import { crc32 } from 'node:zlib';
 import { InternalError, NotLeaderError } from '../../../src/errors.js';
 import { formatJournal, writeSameStorageProbe, checkSameStorage, removeSameStorageProbe } from '../../../src/journal/format.js';
 import { UfsJournal, type UfsJournalOptions } from '../../../src/journal/ufs/journal.js';
+import { createUfsJournal } from '../../../src/journal/ufs/index.js';
+import { createJournal } from '../../../src/journal/index.js';
+import { LocalJournal } from '../../../src/journal/local/journal.js';
+import { loadConfig } from '../../../src/conf/index.js';
 import { epochLogDir, historyChain } from '../../../src/journal/ufs/layout.js';
 import { RECORD_HEADER_BYTES, Wal, segmentFileName } from '../../../src/journal/local/wal.js';
 import type { AnyEntry, StateMachine } from '../../../src/journal/types.js';
@@ -361,4 +365,41 @@ test('same-storage probe: visible in the same folder, a clear error in another o
   assert.throws(() => checkSameStorage(other, token, 'm1:19998', 'm2'), /journal folder .* on m2 is not the storage m1:19998 writes/);
   removeSameStorageProbe(folder, token);
   assert.throws(() => checkSameStorage(folder, token, 'm1:19998'));
+});
+
+test('a folder the local journal wrote (one master) becomes epoch 0 of the shared journal', async () => {
+  const folder = sharedFolder();
+  const local = new LocalJournal({ folder, log: () => undefined });
+  const lkv = new KV();
+  await local.start(lkv);
+  await Promise.all(Array.from({ length: 30 }, (_, i) => local.propose({ type: 'put', k: `l${i}`, v: i })));
+  await local.close();
+  const svc = new FakeElectionService();
+  const a = await master(folder, svc, 'a:1');
+  const b = await master(folder, svc, 'b:1');
+  assert.equal(a.j.stats().replayedEntries, 30);
+  assert.equal(a.kv.dump(), lkv.dump());
+  await lead(svc, a);
+  assert.deepEqual(historyChain(folder).map((l) => [l.epoch, l.base, l.end]), [[0, 0, 30], [1, 30, Infinity]]);
+  await puts(a.j, 'u', 10);
+  await converged(a, b);
+  await a.j.checkpoint();
+  assert.deepEqual(Wal.listSegments(epochLogDir(folder, 0)), [], 'the local segments were compacted');
+  const fresh = await replayFresh(folder);
+  assert.equal(fresh.kv.dump(), a.kv.dump());
+});
+
+test('createJournal: UFS with ZooKeeper asks for the election; without it, a single master refuses a shared folder', async () => {
+  const folder = sharedFolder();
+  const conf = (extra: Record<string, string>) => loadConfig({ home: path.dirname(folder), env: {}, flags: { 'alluxio.master.journal.type': 'UFS', 'alluxio.master.journal.folder': folder, ...extra } });
+  await assert.rejects(createJournal(conf({ 'alluxio.zookeeper.enabled': 'true', 'alluxio.zookeeper.address': 'zk1:2181' }), { log: () => undefined }), /alluxio.zookeeper.enabled .* no ZooKeeper election/);
+  const single = await createJournal(conf({}), { log: () => undefined });
+  assert.equal(single.elected, false, 'UFS without ZooKeeper: the local journal on the folder');
+  const svc = new FakeElectionService();
+  const a = await master(folder, svc, 'a:1');
+  await lead(svc, a);
+  await puts(a.j, 'z', 3);
+  await assert.rejects(createJournal(conf({}), { log: () => undefined }), /written by masters in ZooKeeper mode/);
+  const ufs = createUfsJournal(conf({ 'alluxio.master.journal.tailer.sleep.time': '250ms' }), svc.member('c:1'), { log: () => undefined });
+  assert.equal(ufs.elected, true);
 });
