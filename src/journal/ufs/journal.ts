@@ -193,7 +193,15 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
       const firsts = Wal.listSegments(epochLogDir(this.folder, l.epoch)).filter((f) => f > l.base && f <= l.end);
       if (firsts.length) { firstLog = Math.max(firsts[0]!, l.base + 1); break; }
     }
-    const ck = loadNewestCheckpoint(this.ckptDir, firstLog);
+    let ck: ReturnType<typeof loadNewestCheckpoint> | undefined;
+    for (let attempt = 1; ck === undefined; attempt++) {
+      try {
+        ck = loadNewestCheckpoint(this.ckptDir, firstLog);
+      } catch (e) {
+        // The leader pruned the checkpoint between the listing and the read: list again.
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw e;
+      }
+    }
     for (const w of ck.warnings) this.log(w);
     sm.restore(ck.data ?? this.emptySnapshot!);
     this.applied = ck.index;
