@@ -54,6 +54,7 @@ import type { AnyEntry, Journal, JournalEntry, JournalStats, StateMachine } from
 import type { Role } from '../raft/types.js';
 import { loadNewestCheckpoint, pruneCheckpoints, removeCheckpointTemps, writeCheckpoint } from '../local/checkpoint.js';
 import { MAX_RECORD_BYTES, Wal, segmentFileName } from '../local/wal.js';
+import { applyProposals, batchLength, replayRecord } from '../local/journal.js';
 import {
   CHECKPOINTS_DIR, EPOCHS_DIR, LOG_DIR, epochLogDir, historyChain, linkFor, listEpochLogDirs, newestEpoch, readEpoch,
   writeClaim, writeMark, type ChainLink, type ReadPosition,
@@ -97,8 +98,6 @@ interface Pending {
 }
 
 const CHECKPOINTS_KEPT = 2;
-const MAX_BATCH_ENTRIES = 32_768;
-const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 /** Reloads one catch-up may do before it gives up (a leader compacting faster than we read). */
 const MAX_RELOADS = 5;
 
@@ -178,7 +177,13 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
     this.election.onChange((e) => this.onElection(e));
     this.timer = setInterval(() => this.schedulePoll(), this.pollMs);
     this.timer.unref();
-    await this.election.start();
+    try {
+      await this.election.start();
+    } catch (e) {
+      clearInterval(this.timer);
+      this.state = 'closed';
+      throw e;
+    }
   }
 
   // ------------------------------------------------------------------ reading (standby, takeover)
@@ -245,16 +250,7 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
         }
       }
       const r = readEpoch(this.folder, link, this.pos, this.applied + 1, link.end, strict && link.end === Infinity, (payload, index, file) => {
-        let entry: E;
-        try {
-          entry = sm.decode(JSON.parse(payload.toString('utf8')));
-        } catch (e) {
-          const what = e instanceof SyntaxError ? 'is not valid JSON' : 'is not an entry this master knows';
-          throw new JournalCorruptError(`journal entry ${index} in ${file} ${what}: ${(e as Error).message}`, {
-            hint: 'restore the journal folder from a checkpoint/backup (or run the version of Alluxio that wrote it)', cause: e,
-          });
-        }
-        try { sm.apply(entry, index); } catch { /* deterministic rejection, as when it was proposed */ }
+        replayRecord(sm, payload, index, file);
         this.applied = index;
       });
       if (r.kind === 'gone') { reloadOrFail(`the segment holding entry ${this.applied + 1} of epoch ${link.epoch} is gone (compacted)`); continue; }
@@ -440,29 +436,11 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
   }
 
   private takeBatch(): Pending[] {
-    let n = 0;
-    let bytes = 0;
-    while (n < this.queue.length && n < MAX_BATCH_ENTRIES && (n === 0 || bytes + this.queue[n]!.payload.length <= MAX_BATCH_BYTES)) {
-      bytes += this.queue[n]!.payload.length;
-      n++;
-    }
-    return this.queue.splice(0, n);
+    return this.queue.splice(0, batchLength(this.queue));
   }
 
   private applyBatch(batch: Pending[], first: number): void {
-    const sm = this.sm!;
-    for (let i = 0; i < batch.length; i++) {
-      const p = batch[i]!;
-      this.applied = first + i;
-      let result: unknown;
-      try {
-        result = sm.apply(JSON.parse(p.json) as E, first + i);
-      } catch (e) {
-        p.reject(e);
-        continue;
-      }
-      p.resolve(result);
-    }
+    applyProposals(this.sm!, batch, first, (index) => { this.applied = index; });
   }
 
   private rejectAll(items: Pending[], err: Error): void {
