@@ -67,6 +67,15 @@ async function master(folder: string, svc: FakeElectionService, name: string, ex
   return { j, kv, el, logs };
 }
 
+/** A formatted shared folder, an election, and one started master per `extra` (named a:1, b:1, ...). */
+async function cluster(...extra: Partial<UfsJournalOptions>[]): Promise<{ folder: string; svc: FakeElectionService; ms: Master[] }> {
+  const folder = sharedFolder();
+  const svc = new FakeElectionService();
+  const ms: Master[] = [];
+  for (const [i, x] of extra.entries()) ms.push(await master(folder, svc, `${String.fromCharCode(97 + i)}:1`, x));
+  return { folder, svc, ms };
+}
+
 async function lead(svc: FakeElectionService, m: Master): Promise<number> {
   const epoch = svc.elect(m.el);
   await waitFor(`${m.el.address} to lead epoch ${epoch}`, (o) => { o({ stats: m.j.stats(), logs: m.logs }); return m.j.isLeader() && m.j.stats().epoch === epoch; }, 10_000, 5);
@@ -122,21 +131,28 @@ function lastSegment(folder: string, epoch: number): string {
 test('a leader writes; two standbys tail and converge to the same state', async () => {
   const folder = sharedFolder();
   const svc = new FakeElectionService();
-  const [a, b, c] = [await master(folder, svc, 'a:1'), await master(folder, svc, 'b:1'), await master(folder, svc, 'c:1')];
+  // Small segments: the standbys tail across segment rolls.
+  const [a, b, c] = [await master(folder, svc, 'a:1', { segmentBytes: 8192 }), await master(folder, svc, 'b:1'), await master(folder, svc, 'c:1')];
   assert.equal(b.j.isLeader(), false);
   await assert.rejects(b.j.propose({ type: 'put', k: 'x', v: 1 }), NotLeaderError);
   await assert.rejects(b.j.readBarrier(), NotLeaderError);
   await lead(svc, a);
   await a.j.readBarrier();
   const t0 = Date.now();
-  for (let r = 0; r < 5; r++) await puts(a.j, `r${r}-`, 100);
+  const lags: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    await puts(a.j, `r${r}-`, 100);
+    const acked = Date.now();
+    await converged(a, b, c);
+    lags.push(Date.now() - acked);
+  }
   const writeMs = Date.now() - t0;
-  await converged(a, b, c);
+  assert.ok(Wal.listSegments(epochLogDir(folder, 1)).length > 2, 'the leader rolled segments');
   const s = a.j.stats();
   assert.equal(s.lastIndex, 500);
   assert.equal(s.type, 'UFS');
   assert.ok(s.fsyncs < 500, `group commit: ${s.fsyncs} durable writes for 500 entries`);
-  console.log(`500 puts in ${writeMs} ms with ${s.fsyncs} durable writes; standbys tailed ${b.j.stats().tailedEntries} and ${c.j.stats().tailedEntries}`);
+  console.log(`500 puts (5 rounds) in ${writeMs} ms with ${s.fsyncs} durable writes; standby lag after each round (poll 20 ms): ${lags.join(', ')} ms; tailed ${b.j.stats().tailedEntries} and ${c.j.stats().tailedEntries}`);
   // Only the leader checkpoints.
   await assert.rejects(b.j.checkpoint(), NotLeaderError);
 });
@@ -172,10 +188,7 @@ test('failover: the new leader replays only the tail; the old leader tails the n
 });
 
 test('fencing: a paused leader that still believes it leads appends nothing and acknowledges nothing', async () => {
-  const folder = sharedFolder();
-  const svc = new FakeElectionService();
-  const a = await master(folder, svc, 'a:1');
-  const b = await master(folder, svc, 'b:1');
+  const { folder, svc, ms: [a, b] } = await cluster({}, {});
   await lead(svc, a);
   await puts(a.j, 'a', 30);
   await converged(a, b);
@@ -202,11 +215,7 @@ test('fencing: a paused leader that still believes it leads appends nothing and 
 });
 
 test('fencing: a leader whose write is in flight during the takeover never acknowledges it', async () => {
-  const folder = sharedFolder();
-  const svc = new FakeElectionService();
-  const a = await master(folder, svc, 'a:1');
-  const b = await master(folder, svc, 'b:1');
-  const c = await master(folder, svc, 'c:1');
+  const { folder, svc, ms: [a, b, c] } = await cluster({}, {}, {});
   await lead(svc, a);
   await puts(a.j, 'a', 10);
   a.el.deaf = true;
@@ -229,11 +238,7 @@ test('fencing: a leader whose write is in flight during the takeover never ackno
 });
 
 test('a record appended to a sealed segment past its seal is ignored by every reader', async () => {
-  const folder = sharedFolder();
-  const svc = new FakeElectionService();
-  const a = await master(folder, svc, 'a:1');
-  const b = await master(folder, svc, 'b:1');
-  const c = await master(folder, svc, 'c:1');
+  const { folder, svc, ms: [a, b, c] } = await cluster({}, {}, {});
   await lead(svc, a);
   await puts(a.j, 'a', 40);
   await converged(a, b, c);
@@ -326,10 +331,7 @@ test('checkpoint and compaction while a standby tails: the standby reloads from 
 });
 
 test('a torn last record (crash mid-write) ends the history; damage followed by a valid record refuses the takeover', async () => {
-  const folder = sharedFolder();
-  const svc = new FakeElectionService();
-  const a = await master(folder, svc, 'a:1');
-  const b = await master(folder, svc, 'b:1');
+  const { folder, svc, ms: [a, b] } = await cluster({}, {});
   await lead(svc, a);
   await puts(a.j, 'a', 25);
   await converged(a, b);
