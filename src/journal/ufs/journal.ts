@@ -373,57 +373,66 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
       this.queue.push({ json, payload, resolve, reject });
       if (this.flusherActive) return;
       this.flusherActive = true;
-      this.flusherDone = new Promise<void>((done) => setImmediate(() => void this.flushLoop().finally(() => { this.flusherActive = false; done(); })));
+      this.flusherDone = new Promise<void>((done) => setImmediate(() => void this.flushLoop().finally(done)));
     });
   }
 
+  /**
+   * The single flusher. flusherActive is cleared in the same turn as the queue is found empty
+   * (a `finally` right after the loop, no await in between), so a proposal made by a settled
+   * caller's continuation always finds a flusher or starts one.
+   */
   private async flushLoop(): Promise<void> {
-    while (this.queue.length > 0) {
-      const epoch = this.epoch;
-      const wal = this.wal;
-      if (this.role !== 'leader' || epoch === undefined || wal === undefined || this.failure) {
-        this.rejectAll(this.queue.splice(0), this.failure ?? new NotLeaderError(undefined));
-        return;
+    try {
+      while (this.queue.length > 0) {
+        const epoch = this.epoch;
+        const wal = this.wal;
+        if (this.role !== 'leader' || epoch === undefined || wal === undefined || this.failure) {
+          this.rejectAll(this.queue.splice(0), this.failure ?? new NotLeaderError(undefined));
+          return;
+        }
+        const batch = this.takeBatch();
+        // (a) Fence before appending.
+        const before = newestEpoch(this.folder);
+        if (before > epoch) {
+          this.fenced(batch, epoch, `epoch ${before} took over the journal folder`);
+          return;
+        }
+        // (b) One durable write.
+        let first: number;
+        try {
+          first = await wal.append(batch.map((p) => p.payload));
+        } catch (e) {
+          this.failure = new InternalError(`shared journal write to ${this.folder} failed (${(e as Error).message}); this master leaves the election so another one takes over`, {
+            cause: e, hint: 'check the shared storage (space, permissions, mount) and restart the master; acknowledged entries are safe',
+          });
+          this.log(this.failure.message);
+          this.rejectAll(batch, this.failure);
+          this.rejectAll(this.queue.splice(0), this.failure);
+          void this.election.close().catch(() => undefined);
+          return;
+        }
+        // (c) Confirm, and re-check the folder, after the write is durable and before acknowledging.
+        let confirmed = false;
+        let why = '';
+        try {
+          confirmed = await this.election.confirm(epoch);
+          if (!confirmed) why = 'the election no longer confirms it';
+        } catch (e) {
+          why = `confirming it failed: ${(e as Error).message}`;
+        }
+        const after = newestEpoch(this.folder);
+        if (confirmed && after > epoch) { confirmed = false; why = `epoch ${after} claimed the journal folder`; }
+        if (confirmed && this.epoch !== epoch) { confirmed = false; why = 'this master stepped down meanwhile'; }
+        if (!confirmed) {
+          this.fenced(batch, epoch, why);
+          return;
+        }
+        this.applyBatch(batch, first);
+        this.maybeCheckpoint();
       }
-      const batch = this.takeBatch();
-      // (a) Fence before appending.
-      const before = newestEpoch(this.folder);
-      if (before > epoch) {
-        this.fenced(batch, epoch, `epoch ${before} took over the journal folder`);
-        return;
-      }
-      // (b) One durable write.
-      let first: number;
-      try {
-        first = await wal.append(batch.map((p) => p.payload));
-      } catch (e) {
-        this.failure = new InternalError(`shared journal write to ${this.folder} failed (${(e as Error).message}); this master leaves the election so another one takes over`, {
-          cause: e, hint: 'check the shared storage (space, permissions, mount) and restart the master; acknowledged entries are safe',
-        });
-        this.log(this.failure.message);
-        this.rejectAll(batch, this.failure);
-        this.rejectAll(this.queue.splice(0), this.failure);
-        void this.election.close().catch(() => undefined);
-        return;
-      }
-      // (c) Confirm, and re-check the folder, after the write is durable and before acknowledging.
-      let confirmed = false;
-      let why = '';
-      try {
-        confirmed = await this.election.confirm(epoch);
-        if (!confirmed) why = 'the election no longer confirms it';
-      } catch (e) {
-        why = `confirming it failed: ${(e as Error).message}`;
-      }
-      const after = newestEpoch(this.folder);
-      if (confirmed && after > epoch) { confirmed = false; why = `epoch ${after} claimed the journal folder`; }
-      if (confirmed && this.epoch !== epoch) { confirmed = false; why = 'this master stepped down meanwhile'; }
-      if (!confirmed) {
-        this.fenced(batch, epoch, why);
-        return;
-      }
-      this.applyBatch(batch, first);
-      this.maybeCheckpoint();
+    } finally {
+      this.flusherActive = false;
     }
   }
 

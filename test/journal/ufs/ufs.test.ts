@@ -157,6 +157,17 @@ test('a leader writes; two standbys tail and converge to the same state', async 
   await assert.rejects(b.j.checkpoint(), NotLeaderError);
 });
 
+test('proposals made one after the other, each from the previous one\'s continuation, are all written', async () => {
+  // Regression: the flusher cleared its flag a turn after it found the queue empty, so a proposal
+  // made in between waited forever.
+  const { svc, ms: [a] } = await cluster({});
+  await lead(svc, a!);
+  let done = 0;
+  void (async () => { for (let i = 0; i < 200; i++) { await a!.j.propose({ type: 'put', k: `s${i}`, v: i }); done++; } })();
+  await waitFor('200 sequential proposals', (o) => { o(done); return done === 200; }, 10_000, 10);
+  assert.equal(a!.j.stats().lastIndex, 200);
+});
+
 test('failover: the new leader replays only the tail; the old leader tails the new one', async () => {
   const folder = sharedFolder();
   const svc = new FakeElectionService();
