@@ -276,12 +276,21 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
       try {
         this.tailedEntries += this.catchUp(false);
         this.lastTailError = '';
+        this.announceLeader();
       } catch (e) {
         const msg = `journal: tailing ${this.folder} failed: ${(e as Error).message}`;
         if (msg !== this.lastTailError) this.log(msg);
         this.lastTailError = msg;
       }
     });
+  }
+
+  /** As a standby: a newer epoch's mark names its leader; announce it as the Raft journal announces a new leader. */
+  private announceLeader(): void {
+    const newest = historyChain(this.folder).at(-1);
+    if (newest === undefined || newest.epoch <= this.lastEpoch || this.role !== 'standby') return;
+    this.lastEpoch = newest.epoch;
+    this.opts.onRoleChange?.('follower', newest.leader ?? '', newest.epoch);
   }
 
   private enqueue(op: () => Promise<void>): Promise<void> {
@@ -317,7 +326,7 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
       if (newestEpoch(this.folder) > epoch) throw new NotLeaderError(undefined, `epoch ${newestEpoch(this.folder)} took over while epoch ${epoch} was catching up`);
       const dir = epochLogDir(this.folder, epoch);
       if (Wal.listSegments(dir).length > 0) throw new InternalError(`journal log directory ${dir} of the new epoch ${epoch} is not empty: the election gave an epoch twice`);
-      writeMark(this.folder, { epoch, prev, base: this.applied });
+      writeMark(this.folder, { epoch, prev, base: this.applied, leader: this.opts.who });
       const { wal } = Wal.open({
         dir, fsync: this.fsync, coveredIndex: this.applied,
         ...(this.opts.segmentBytes !== undefined ? { segmentBytes: this.opts.segmentBytes } : {}),

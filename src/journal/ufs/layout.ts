@@ -40,6 +40,8 @@ export interface EpochMark {
   readonly prev: number;
   /** The seal: the last index of the history before this epoch; this epoch's records start at base + 1. */
   readonly base: number;
+  /** The address of the master that leads this epoch (standbys announce it). */
+  readonly leader?: string;
 }
 
 /**
@@ -117,6 +119,8 @@ export interface ChainLink {
   readonly base: number;
   /** Infinity for the newest epoch (still being written). */
   readonly end: number;
+  /** Who led it (from its mark). */
+  readonly leader?: string;
 }
 
 /** The history's epochs, oldest first (see the file comment). Empty when nothing was ever marked. */
@@ -128,7 +132,7 @@ export function historyChain(folder: string): ChainLink[] {
   let cur: EpochMark | undefined = marks.get(Math.max(...marks.keys()));
   let end = Infinity;
   while (cur) {
-    links.push({ epoch: cur.epoch, base: cur.base, end });
+    links.push({ epoch: cur.epoch, base: cur.base, end, ...(cur.leader !== undefined ? { leader: cur.leader } : {}) });
     end = cur.base;
     if (cur.prev === 0) {
       if (local && cur.base > 0) links.push({ epoch: 0, base: 0, end: cur.base });
