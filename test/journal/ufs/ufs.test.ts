@@ -342,6 +342,17 @@ test('checkpoint and compaction while a standby tails: the standby reloads from 
   assert.equal(historyChain(folder).length, 1);
 });
 
+test('standbys tailing continuously while the leader rolls segments and checkpoints automatically converge', async () => {
+  const { folder, svc, ms: [a, b, c] } = await cluster({ segmentBytes: 4096, checkpointPeriodEntries: 150 }, { pollMs: 5 }, { pollMs: 5 });
+  await lead(svc, a!);
+  for (let r = 0; r < 30; r++) await puts(a!.j, `r${r}-`, 50);
+  await converged(a!, b!, c!);
+  assert.ok(a!.j.stats().checkpointIndex >= 150, `automatic checkpoints (at ${a!.j.stats().checkpointIndex})`);
+  console.log(`1500 entries, checkpoint at ${a!.j.stats().checkpointIndex}, ${Wal.listSegments(epochLogDir(folder, 1)).length} segments left; standby reloads: ${b!.j.stats().reloads}, ${c!.j.stats().reloads}`);
+  const fresh = await replayFresh(folder);
+  assert.equal(fresh.kv.dump(), a!.kv.dump());
+});
+
 test('a torn last record (crash mid-write) ends the history; damage followed by a valid record refuses the takeover', async () => {
   const { folder, svc, ms: [a, b] } = await cluster({}, {});
   await lead(svc, a);
