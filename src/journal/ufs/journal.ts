@@ -257,6 +257,13 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
       if (r.kind === 'gone') { reloadOrFail(`the segment holding entry ${this.applied + 1} of epoch ${link.epoch} is gone (compacted)`); continue; }
       this.pos = r.pos;
       if (this.applied === link.end) { this.pos = undefined; continue; }
+      if (link.end !== Infinity) {
+        // Everything up to a seal was durable before the seal was written: a sealed range that
+        // cannot be read to its end has lost records.
+        throw new JournalCorruptError(`shared journal ${this.folder}: epoch ${link.epoch} is sealed at entry ${link.end} but its log (${epochLogDir(this.folder, link.epoch)}) ends at entry ${this.applied}`, {
+          hint: 'restore the journal folder from a backup; nothing was deleted',
+        });
+      }
       break;
     }
     return this.applied - before + extra;

@@ -266,6 +266,11 @@ test('a record appended to a sealed segment past its seal is ignored by every re
   assert.equal(fresh.kv.map.has('stray'), false);
   assert.equal(fresh.kv.dump(), b.kv.dump());
   assert.equal(fresh.j.stats().appliedIndex, 50);
+  // Records lost inside a sealed range (zeroed from the 31st on) are damage, not a tail.
+  let off = 16;
+  for (let i = 0; i < 30; i++) off += RECORD_HEADER_BYTES + fs.readFileSync(seg).readUInt32LE(off);
+  writeAt(seg, off, Buffer.alloc(dataLength(seg) - off));
+  await assert.rejects(replayFresh(folder), /epoch 1 is sealed at entry 40 but its log .* ends at entry 30/);
 });
 
 test('a standby never applies past a seal; one that applied a record a later seal leaves out reloads', async () => {
