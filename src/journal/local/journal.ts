@@ -62,6 +62,24 @@ interface Pending {
   readonly reject: (err: unknown) => void;
 }
 
+/**
+ * Check a proposal with the state machine's decode (what replay decodes was accepted here) and
+ * encode it as a record payload. Throws the decode error, or InternalError when it cannot be
+ * serialized or is larger than a record may be.
+ */
+export function encodeProposal<E extends JournalEntry>(sm: StateMachine<E>, entry: E): { json: string; payload: Buffer } {
+  sm.decode(entry);
+  let json: string;
+  try {
+    json = JSON.stringify(entry);
+  } catch (e) {
+    throw new InternalError(`journal entry of type ${entry.type} cannot be serialized: ${(e as Error).message}`, { cause: e });
+  }
+  const payload = Buffer.from(json, 'utf8');
+  if (payload.length > MAX_RECORD_BYTES) throw new InternalError(`journal entry of type ${entry.type} is too large (${payload.length} bytes)`);
+  return { json, payload };
+}
+
 /** How many of the queued proposals the next group-commit batch takes (bounded in entries and bytes). */
 export function batchLength(queue: readonly { readonly payload: Buffer }[]): number {
   let n = 0;
@@ -225,20 +243,11 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
       ));
     }
     let json: string;
+    let payload: Buffer;
     try {
-      // Checked before it is written: what replay decodes was accepted here.
-      this.sm!.decode(entry);
+      ({ json, payload } = encodeProposal(this.sm!, entry));
     } catch (e) {
       return Promise.reject(e);
-    }
-    try {
-      json = JSON.stringify(entry);
-    } catch (e) {
-      return Promise.reject(new InternalError(`journal entry of type ${entry.type} cannot be serialized: ${(e as Error).message}`, { cause: e }));
-    }
-    const payload = Buffer.from(json, 'utf8');
-    if (payload.length > MAX_RECORD_BYTES) {
-      return Promise.reject(new InternalError(`journal entry of type ${entry.type} is too large (${payload.length} bytes)`));
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ json, payload, resolve, reject });

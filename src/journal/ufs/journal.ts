@@ -54,8 +54,8 @@ import { isJournalFormatted } from '../format.js';
 import type { AnyEntry, Journal, JournalEntry, JournalStats, StateMachine } from '../types.js';
 import type { Role } from '../raft/types.js';
 import { loadNewestCheckpoint, pruneCheckpoints, removeCheckpointTemps, writeCheckpoint } from '../local/checkpoint.js';
-import { MAX_RECORD_BYTES, Wal, segmentFileName } from '../local/wal.js';
-import { applyProposals, batchLength, replayRecord } from '../local/journal.js';
+import { Wal, segmentFileName } from '../local/wal.js';
+import { applyProposals, batchLength, encodeProposal, replayRecord } from '../local/journal.js';
 import {
   CHECKPOINTS_DIR, EPOCHS_DIR, LOG_DIR, epochLogDir, historyChain, linkFor, listEpochLogDirs, newestEpoch, readEpoch,
   writeClaim, writeMark, type ChainLink, type ReadPosition,
@@ -378,14 +378,12 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
     if (this.state !== 'running') return Promise.reject(new InternalError(`journal ${this.folder} is ${this.state === 'new' ? 'not started' : 'closed'}`));
     if (this.role !== 'leader') return Promise.reject(new NotLeaderError(undefined));
     let json: string;
+    let payload: Buffer;
     try {
-      this.sm!.decode(entry);
-      json = JSON.stringify(entry);
+      ({ json, payload } = encodeProposal(this.sm!, entry));
     } catch (e) {
       return Promise.reject(e);
     }
-    const payload = Buffer.from(json, 'utf8');
-    if (payload.length > MAX_RECORD_BYTES) return Promise.reject(new InternalError(`journal entry of type ${entry.type} is too large (${payload.length} bytes)`));
     return new Promise((resolve, reject) => {
       this.queue.push({ json, payload, resolve, reject });
       if (this.flusherActive) return;
