@@ -27,9 +27,11 @@
  *   a. before appending: the newest epoch claimed or marked in the folder is E, else step down
  *      and append nothing (a master waking from a long pause stops here);
  *   b. append with one durable write (O_DSYNC, as the local journal);
- *   c. `election.confirm(E)` (a round trip) and again the newest epoch in the folder: a failed
- *      confirm or a newer claim fails the whole batch with NotLeaderError and steps down; only
- *      then are the entries applied and acknowledged.
+ *   c. `election.confirm(E)` (a round trip) and again the newest epoch in the folder: a newer
+ *      claim fails the whole batch with NotLeaderError and steps down; a failed confirm with no
+ *      newer claim fails it too, but applies it (durable before any claim, it is history for
+ *      every later leader) and steps down unless the election still says this master leads E
+ *      (a transient failure to ask); only a confirmed batch is acknowledged.
  * What remains: a pause between (a) and (b) lets an old leader physically append records after
  * the new leader's claim. Either the new leader's catch-up (2) read them, and they are part of the
  * history but were never acknowledged (the check in c sees the claim), the ambiguous outcome a
@@ -410,7 +412,7 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
         // (a) Fence before appending.
         const before = newestEpoch(this.folder);
         if (before > epoch) {
-          this.fenced(batch, epoch, `epoch ${before} took over the journal folder`);
+          this.fenced(batch, epoch, `epoch ${before} took over the journal folder`, false);
           return;
         }
         // (b) One durable write.
@@ -437,11 +439,23 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
           why = `confirming it failed: ${(e as Error).message}`;
         }
         const after = newestEpoch(this.folder);
-        if (confirmed && after > epoch) { confirmed = false; why = `epoch ${after} claimed the journal folder`; }
-        if (confirmed && this.epoch !== epoch) { confirmed = false; why = 'this master stepped down meanwhile'; }
-        if (!confirmed) {
-          this.fenced(batch, epoch, why);
+        if (after > epoch || this.epoch !== epoch) {
+          // The batch may lie past the next seal or inside it: step down and let the history decide.
+          this.fenced(batch, epoch, after > epoch ? `epoch ${after} claimed the journal folder` : 'this master stepped down meanwhile');
           return;
+        }
+        if (!confirmed) {
+          // No newer claim after the write: the batch was durable before any, so whoever leads
+          // next reads it (it is history). Apply it, so this state stays that of the log, but do
+          // not acknowledge it; stay leader only if the election still says so (a transient
+          // failure to ask, e.g. a ZooKeeper connection that comes back with its session).
+          const err = new NotLeaderError(undefined, `leadership of journal epoch ${epoch} could not be confirmed (${why}); the write was not acknowledged (it is in the journal)`);
+          applyProposals(this.sm!, batch.map((p) => ({ json: p.json, resolve: () => p.reject(err), reject: () => p.reject(err) })), first, (index) => { this.applied = index; });
+          if (!(this.election.isLeader() && this.election.epoch() === epoch)) {
+            this.fenced([], epoch, why);
+            return;
+          }
+          continue;
         }
         this.applyBatch(batch, first);
         this.maybeCheckpoint();
@@ -452,8 +466,9 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
   }
 
   /** Fail `batch` (and everything queued) unacknowledged and step down. */
-  private fenced(batch: Pending[], epoch: number, why: string): void {
-    const err = new NotLeaderError(undefined, `leadership of journal epoch ${epoch} was lost (${why}); the write was not acknowledged and may or may not be in the journal`);
+  private fenced(batch: Pending[], epoch: number, why: string, written = true): void {
+    const err = new NotLeaderError(undefined, `leadership of journal epoch ${epoch} was lost (${why}); the write was not acknowledged` +
+      (written ? ' and may or may not be in the journal' : ' and nothing was written'));
     this.rejectAll(batch, err);
     this.rejectAll(this.queue.splice(0), err);
     void this.enqueue(() => this.stepDown(why));

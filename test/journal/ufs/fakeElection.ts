@@ -44,9 +44,13 @@ export class FakeElection implements LeaderElection {
   epoch(): number | undefined { return this.view; }
   onChange(listener: (e: ElectionEvent) => void): void { this.listeners.push(listener); }
 
+  /** The next `n` confirms fail with an error (a connection loss that keeps the session). */
+  failConfirms = 0;
+
   async confirm(epoch: number): Promise<boolean> {
     this.service.confirms++;
     if (this.hold) await this.hold;
+    if (this.failConfirms > 0) { this.failConfirms--; throw new Error('connection loss (test)'); }
     return this.service.leader === this && this.service.epoch === epoch;
   }
 
@@ -60,6 +64,12 @@ export class FakeElection implements LeaderElection {
     this.started = false;
     if (this.service.leader === this) this.service.leader = undefined;
     this.view = undefined;
+  }
+
+  /** The session expired and the listener was not told yet: isLeader() is false, no event. */
+  forget(): void {
+    this.view = undefined;
+    if (this.service.leader === this) this.service.leader = undefined;
   }
 
   win(epoch: number): void {

@@ -249,6 +249,28 @@ test('fencing: a leader whose write is in flight during the takeover never ackno
   assert.equal(fresh.kv.dump(), b.kv.dump());
 });
 
+test('a failed confirm with no newer epoch: the batch is not acknowledged but stays history; the leader goes on', async () => {
+  const { folder, svc, ms: [a, b] } = await cluster({}, {});
+  await lead(svc, a!);
+  await puts(a!.j, 'a', 10);
+  a!.el.failConfirms = 1;
+  await assert.rejects(a!.j.propose({ type: 'put', k: 'unconfirmed', v: 1 }), (e: unknown) => e instanceof NotLeaderError && /could not be confirmed .*it is in the journal/.test(e.message));
+  assert.equal(a!.j.isLeader(), true, 'the election still says a leads epoch 1');
+  await puts(a!.j, 'after', 5);
+  await converged(a!, b!);
+  assert.equal(a!.kv.map.get('unconfirmed'), 1);
+  const fresh = await replayFresh(folder);
+  assert.equal(fresh.kv.dump(), a!.kv.dump());
+  // The same with an election that no longer says a leads: a steps down, b takes over with it in history.
+  a!.el.failConfirms = 1;
+  a!.el.forget();
+  await assert.rejects(a!.j.propose({ type: 'put', k: 'unconfirmed2', v: 2 }), NotLeaderError);
+  await waitFor('a to stand down', () => !a!.j.isLeader(), 5_000, 5);
+  await lead(svc, b!);
+  assert.equal(b!.kv.map.get('unconfirmed2'), 2);
+  assert.equal(b!.kv.dump(), a!.kv.dump());
+});
+
 test('a record appended to a sealed segment past its seal is ignored by every reader', async () => {
   const { folder, svc, ms: [a, b, c] } = await cluster({}, {}, {});
   await lead(svc, a);
