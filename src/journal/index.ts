@@ -61,17 +61,24 @@ export interface JournalHooks {
  * spot where the shared journal gets its LeaderElection: journal/zk/election.ts (createZkElection)
  * is merged separately; until then this mode refuses to start instead of running unfenced.
  */
-function zookeeperElection(conf: Config, _hooks: JournalHooks): LeaderElection {
+function zookeeperElection(conf: Config, publishedAddress: string, _log: (msg: string) => void): LeaderElection {
+  // After the merge: return createZkElection(conf, publishedAddress, log);
+  void publishedAddress;
   throw new ConfigError(`alluxio.zookeeper.enabled is set (alluxio.zookeeper.address=${conf.get('alluxio.zookeeper.address')}) but this build has no ZooKeeper election`, {
     hint: 'unset alluxio.zookeeper.enabled to run a single master on the UFS journal folder',
   });
+}
+
+/** This master's rpc address as configured (what a leader publishes and names in messages). */
+function masterAddress(conf: Config): string {
+  return `${conf.get('alluxio.master.hostname') || os.hostname()}:${conf.getPort('alluxio.master.rpc.port')}`;
 }
 
 /** The journal this configuration asks for, over entries of type `E` (the state machine's). */
 export async function createJournal<E extends JournalEntry = AnyEntry>(conf: Config, hooks: JournalHooks): Promise<Journal<E>> {
   const folder = journalFolder(conf);
   if (conf.getEnum('alluxio.master.journal.type') === 'UFS' && conf.getBool('alluxio.zookeeper.enabled')) {
-    return createUfsJournal<E>(conf, zookeeperElection(conf, hooks), hooks);
+    return createUfsJournal<E>(conf, zookeeperElection(conf, masterAddress(conf), hooks.log), hooks);
   }
   const setup = embeddedSetup(conf);
   if (!setup) {
@@ -84,7 +91,7 @@ export async function createJournal<E extends JournalEntry = AnyEntry>(conf: Con
     }
     return new LocalJournal<E>({
       folder, checkpointPeriodEntries: conf.getInt('alluxio.master.journal.checkpoint.period.entries'), log: hooks.log,
-      who: `${conf.get('alluxio.master.hostname') || os.hostname()}:${conf.getPort('alluxio.master.rpc.port')}`,
+      who: masterAddress(conf),
     });
   }
   if (!isJournalFormatted(folder)) {
@@ -103,6 +110,6 @@ export async function createJournal<E extends JournalEntry = AnyEntry>(conf: Con
     writeTimeoutMs: conf.getMs('alluxio.master.embedded.journal.write.timeout'),
     memberStamp: path.join(folder, RAFT_MEMBER_STAMP), rejoin: readJournalMarker(folder)?.rejoin === true,
     log: hooks.log, ...(hooks.onRoleChange ? { onRoleChange: hooks.onRoleChange } : {}),
-    who: `${conf.get('alluxio.master.hostname') || os.hostname()}:${conf.getPort('alluxio.master.rpc.port')}`,
+    who: masterAddress(conf),
   });
 }

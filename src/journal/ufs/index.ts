@@ -22,7 +22,7 @@ export function createUfsJournal<E extends JournalEntry = AnyEntry>(conf: Config
   return new UfsJournal<E>({
     folder: conf.get('alluxio.master.journal.folder'),
     election,
-    who: `${conf.get('alluxio.master.hostname') || os.hostname()}:${conf.getPort('alluxio.master.rpc.port')}`,
+    who: `${conf.get('alluxio.master.hostname') || os.hostname()}:${conf.getPort('alluxio.master.rpc.port')}`, // as journal/index.ts masterAddress
     pollMs: conf.getMs('alluxio.master.journal.tailer.sleep.time'),
     checkpointPeriodEntries: conf.getInt('alluxio.master.journal.checkpoint.period.entries'),
     log: hooks.log,
