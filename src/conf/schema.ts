@@ -171,6 +171,8 @@ export const SCHEMA: readonly PropertySpec[] = Object.freeze([
     doc: 'Journal entries written between two checkpoints (snapshots).' },
   { key: 'alluxio.master.journal.flush.batch.time', type: 'duration', scope: 'MASTER', default: '5ms',
     doc: 'Longest time a journal write waits so that concurrent writes are committed together.' },
+  { key: 'alluxio.master.journal.tailer.sleep.time', type: 'duration', scope: 'MASTER', default: '1sec', check: positiveDuration,
+    doc: 'UFS journal: how often a standby master reads what the leader appended to the shared journal (its lag bound).' },
 
   // ---- namespace and workers, seen from the master
   { key: 'alluxio.master.mount.table.root.ufs', type: 'path', scope: 'SERVER', consistency: 'ENFORCE', default: '${alluxio.work.dir}/underFSStorage', aliases: ['alluxio.underfs.address'],

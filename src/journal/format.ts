@@ -216,3 +216,49 @@ export function checkReseed(targets: readonly string[], quorum: QuorumView | und
   }
   return true;
 }
+
+/**
+ * The "same storage" check of a shared (UFS) journal folder: every master must see the very
+ * same folder (a shared mount), not a local directory of the same name. One master writes a
+ * probe with a random token (`writeSameStorageProbe`); each of the others checks it sees that
+ * token (`checkSameStorage`, run on that master's host); the writer then removes the probe.
+ * Wiring into validateEnv / start is the orchestrator's (not done here yet).
+ */
+export const SAME_STORAGE_PROBE_PREFIX = '.alluxio-same-storage-';
+
+/** Write a probe into `folder` (durably, atomically); returns its token. */
+export function writeSameStorageProbe(folder: string, who: string): string {
+  const token = randomUUID();
+  const name = SAME_STORAGE_PROBE_PREFIX + token;
+  const tmp = path.join(folder, `${name}.tmp`);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeFileSync(fd, JSON.stringify({ token, who, writtenAt: new Date().toISOString() }) + '\n');
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, path.join(folder, name));
+  fsyncDir(folder);
+  return token;
+}
+
+/** Throws ConfigError unless `folder` holds the probe `token` that `writer` wrote (see writeSameStorageProbe). */
+export function checkSameStorage(folder: string, token: string, writer: string, here = os.hostname()): void {
+  let seen: { token?: string } | undefined;
+  try {
+    seen = JSON.parse(fs.readFileSync(path.join(folder, SAME_STORAGE_PROBE_PREFIX + token), 'utf8')) as { token?: string };
+  } catch {
+    seen = undefined;
+  }
+  if (seen?.token !== token) {
+    throw new ConfigError(`the journal folder ${folder} on ${here} is not the storage ${writer} writes: a marker ${writer} wrote there is not visible here`, {
+      hint: 'with alluxio.master.journal.type=UFS every master needs alluxio.master.journal.folder on storage all of them share (the same NFS/cluster mount)',
+    });
+  }
+}
+
+/** Remove a probe (the writer, once every master checked it). */
+export function removeSameStorageProbe(folder: string, token: string): void {
+  fs.rmSync(path.join(folder, SAME_STORAGE_PROBE_PREFIX + token), { force: true });
+}

@@ -4,6 +4,9 @@ import path from 'node:path';
 import type { Config } from '../conf/index.js';
 import type { AnyEntry, Journal, JournalEntry } from './types.js';
 import { LocalJournal } from './local/journal.js';
+import { createUfsJournal } from './ufs/index.js';
+import { newestEpoch } from './ufs/layout.js';
+import type { LeaderElection } from './election.js';
 import { RaftJournal } from './raft/driver.js';
 import { GrpcTransport } from './raft/transport.js';
 import { isJournalFormatted, readJournalMarker, RAFT_MEMBER_STAMP } from './format.js';
@@ -53,14 +56,42 @@ export interface JournalHooks {
   clusterId?(): string;
 }
 
+/**
+ * The ZooKeeper election of this master (alluxio.zookeeper.enabled with the UFS journal). The one
+ * spot where the shared journal gets its LeaderElection: journal/zk/election.ts (createZkElection)
+ * is merged separately; until then this mode refuses to start instead of running unfenced.
+ */
+function zookeeperElection(conf: Config, publishedAddress: string, _log: (msg: string) => void): LeaderElection {
+  // After the merge: return createZkElection(conf, publishedAddress, log);
+  void publishedAddress;
+  throw new ConfigError(`alluxio.zookeeper.enabled is set (alluxio.zookeeper.address=${conf.get('alluxio.zookeeper.address')}) but this build has no ZooKeeper election`, {
+    hint: 'unset alluxio.zookeeper.enabled to run a single master on the UFS journal folder',
+  });
+}
+
+/** This master's rpc address as configured (what a leader publishes and names in messages). */
+function masterAddress(conf: Config): string {
+  return `${conf.get('alluxio.master.hostname') || os.hostname()}:${conf.getPort('alluxio.master.rpc.port')}`;
+}
+
 /** The journal this configuration asks for, over entries of type `E` (the state machine's). */
 export async function createJournal<E extends JournalEntry = AnyEntry>(conf: Config, hooks: JournalHooks): Promise<Journal<E>> {
   const folder = journalFolder(conf);
+  if (conf.getEnum('alluxio.master.journal.type') === 'UFS' && conf.getBool('alluxio.zookeeper.enabled')) {
+    return createUfsJournal<E>(conf, zookeeperElection(conf, masterAddress(conf), hooks.log), hooks);
+  }
   const setup = embeddedSetup(conf);
   if (!setup) {
+    // Also UFS without ZooKeeper: a single master writes the folder as its local journal; it
+    // reads only log/*.log, so a folder the shared journal wrote (epochs/) is refused.
+    if (newestEpoch(folder) > 0) {
+      throw new ConfigError(`journal folder ${folder} was written by masters in ZooKeeper mode (shared journal epochs in ${path.join(folder, 'epochs')}); a single master without ZooKeeper would not read those entries`, {
+        hint: 'set alluxio.zookeeper.enabled=true (with alluxio.master.journal.type=UFS), or back up and reformat the journal',
+      });
+    }
     return new LocalJournal<E>({
       folder, checkpointPeriodEntries: conf.getInt('alluxio.master.journal.checkpoint.period.entries'), log: hooks.log,
-      who: `${conf.get('alluxio.master.hostname') || os.hostname()}:${conf.getPort('alluxio.master.rpc.port')}`,
+      who: masterAddress(conf),
     });
   }
   if (!isJournalFormatted(folder)) {
@@ -79,6 +110,6 @@ export async function createJournal<E extends JournalEntry = AnyEntry>(conf: Con
     writeTimeoutMs: conf.getMs('alluxio.master.embedded.journal.write.timeout'),
     memberStamp: path.join(folder, RAFT_MEMBER_STAMP), rejoin: readJournalMarker(folder)?.rejoin === true,
     log: hooks.log, ...(hooks.onRoleChange ? { onRoleChange: hooks.onRoleChange } : {}),
-    who: `${conf.get('alluxio.master.hostname') || os.hostname()}:${conf.getPort('alluxio.master.rpc.port')}`,
+    who: masterAddress(conf),
   });
 }

@@ -62,6 +62,79 @@ interface Pending {
   readonly reject: (err: unknown) => void;
 }
 
+/**
+ * Check a proposal with the state machine's decode (what replay decodes was accepted here) and
+ * encode it as a record payload. Throws the decode error, or InternalError when it cannot be
+ * serialized or is larger than a record may be.
+ */
+export function encodeProposal<E extends JournalEntry>(sm: StateMachine<E>, entry: E): { json: string; payload: Buffer } {
+  sm.decode(entry);
+  let json: string;
+  try {
+    json = JSON.stringify(entry);
+  } catch (e) {
+    throw new InternalError(`journal entry of type ${entry.type} cannot be serialized: ${(e as Error).message}`, { cause: e });
+  }
+  const payload = Buffer.from(json, 'utf8');
+  if (payload.length > MAX_RECORD_BYTES) throw new InternalError(`journal entry of type ${entry.type} is too large (${payload.length} bytes)`);
+  return { json, payload };
+}
+
+/** How many of the queued proposals the next group-commit batch takes (bounded in entries and bytes). */
+export function batchLength(queue: readonly { readonly payload: Buffer }[]): number {
+  let n = 0;
+  let bytes = 0;
+  while (n < queue.length && n < MAX_BATCH_ENTRIES && (n === 0 || bytes + queue[n]!.payload.length <= MAX_BATCH_BYTES)) {
+    bytes += queue[n]!.payload.length;
+    n++;
+  }
+  return n;
+}
+
+/** Decode and apply one record read back from the log (replay); a record that does not decode is JournalCorruptError. */
+export function replayRecord<E extends JournalEntry>(sm: StateMachine<E>, payload: Buffer, index: number, file: string): void {
+  let entry: E;
+  try {
+    entry = sm.decode(JSON.parse(payload.toString('utf8')));
+  } catch (e) {
+    // The checksum matched, so these bytes were written like this: not a torn write.
+    const what = e instanceof SyntaxError ? 'is not valid JSON' : 'is not an entry this master knows';
+    throw new JournalCorruptError(`journal entry ${index} in ${file} ${what}: ${(e as Error).message}`, {
+      hint: 'restore the journal folder from a checkpoint/backup (or run the version of Alluxio that wrote it)', cause: e,
+    });
+  }
+  try {
+    sm.apply(entry, index);
+  } catch {
+    // Deterministic rejection: apply threw for this entry when it was proposed, too.
+  }
+}
+
+/**
+ * Apply a durable batch of proposals in index order (`first` on) and settle each with apply's
+ * result or error; `onIndex` is told each index before it is applied.
+ */
+export function applyProposals<E extends JournalEntry>(
+  sm: StateMachine<E>, batch: readonly { readonly json: string; resolve(v: unknown): void; reject(e: unknown): void }[], first: number,
+  onIndex: (index: number) => void,
+): void {
+  for (let i = 0; i < batch.length; i++) {
+    const p = batch[i]!;
+    const index = first + i;
+    onIndex(index);
+    // Apply the decoded form, exactly what replay will see, so live state and replayed state
+    // cannot diverge on values JSON does not round-trip (undefined, Date, Buffer, ...).
+    let result: unknown;
+    try {
+      result = sm.apply(JSON.parse(p.json) as E, index);
+    } catch (e) {
+      p.reject(e);
+      continue;
+    }
+    p.resolve(result);
+  }
+}
+
 type State = 'new' | 'starting' | 'running' | 'closing' | 'closed';
 
 export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<E> {
@@ -144,21 +217,7 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
       coveredIndex: ck.index,
       ...(this.segmentBytes !== undefined ? { segmentBytes: this.segmentBytes } : {}),
       onRecord: (payload, index, file) => {
-        let entry: E;
-        try {
-          entry = sm.decode(JSON.parse(payload.toString('utf8')));
-        } catch (e) {
-          // The checksum matched, so these bytes were written like this: not a torn write.
-          const what = e instanceof SyntaxError ? 'is not valid JSON' : 'is not an entry this master knows';
-          throw new JournalCorruptError(`journal entry ${index} in ${file} ${what}: ${(e as Error).message}`, {
-            hint: 'restore the journal folder from a checkpoint/backup (or run the version of Alluxio that wrote it)', cause: e,
-          });
-        }
-        try {
-          sm.apply(entry, index);
-        } catch {
-          // Deterministic rejection: apply threw for this entry when it was proposed, too.
-        }
+        replayRecord(sm, payload, index, file);
         replayed++;
       },
     });
@@ -184,20 +243,11 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
       ));
     }
     let json: string;
+    let payload: Buffer;
     try {
-      // Checked before it is written: what replay decodes was accepted here.
-      this.sm!.decode(entry);
+      ({ json, payload } = encodeProposal(this.sm!, entry));
     } catch (e) {
       return Promise.reject(e);
-    }
-    try {
-      json = JSON.stringify(entry);
-    } catch (e) {
-      return Promise.reject(new InternalError(`journal entry of type ${entry.type} cannot be serialized: ${(e as Error).message}`, { cause: e }));
-    }
-    const payload = Buffer.from(json, 'utf8');
-    if (payload.length > MAX_RECORD_BYTES) {
-      return Promise.reject(new InternalError(`journal entry of type ${entry.type} is too large (${payload.length} bytes)`));
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ json, payload, resolve, reject });
@@ -244,12 +294,7 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
   }
 
   private takeBatch(): Pending[] {
-    let n = 0;
-    let bytes = 0;
-    while (n < this.queue.length && n < MAX_BATCH_ENTRIES && (n === 0 || bytes + this.queue[n]!.payload.length <= MAX_BATCH_BYTES)) {
-      bytes += this.queue[n]!.payload.length;
-      n++;
-    }
+    const n = batchLength(this.queue);
     if (n === this.queue.length) {
       const all = this.queue;
       this.queue = [];
@@ -260,22 +305,7 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
 
   /** Apply a durable batch in index order and settle each proposal with apply's result or error. */
   private applyBatch(batch: Pending[], first: number): void {
-    const sm = this.sm!;
-    for (let i = 0; i < batch.length; i++) {
-      const p = batch[i]!;
-      const index = first + i;
-      this.applied = index;
-      // Apply the decoded form, exactly what replay will see, so live state and replayed state
-      // cannot diverge on values JSON does not round-trip (undefined, Date, Buffer, ...).
-      let result: unknown;
-      try {
-        result = sm.apply(JSON.parse(p.json) as E, index);
-      } catch (e) {
-        p.reject(e);
-        continue;
-      }
-      p.resolve(result);
-    }
+    applyProposals(this.sm!, batch, first, (index) => { this.applied = index; });
   }
 
   private failStop(cause: unknown, batch: Pending[]): void {

@@ -72,7 +72,7 @@ export interface WalOpenOptions {
 }
 
 /** Why a record at a given offset is not valid, or null when a valid record starts there. */
-function recordProblem(buf: Buffer, off: number): string | null {
+export function recordProblem(buf: Buffer, off: number): string | null {
   const left = buf.length - off;
   if (left < RECORD_HEADER_BYTES) return `incomplete record header (${left} of ${RECORD_HEADER_BYTES} bytes)`;
   const len = buf.readUInt32LE(off);
@@ -89,7 +89,7 @@ function recordProblem(buf: Buffer, off: number): string | null {
  * valid follows the damage) from corruption in the middle. Cheap per offset: most offsets fail the
  * length plausibility test before any checksum is computed.
  */
-function validRecordAfter(buf: Buffer, from: number, dataEnd: number): number | undefined {
+export function validRecordAfter(buf: Buffer, from: number, dataEnd: number): number | undefined {
   // A record starts with a non-zero length, so none starts at or after `dataEnd`.
   const end = Math.min(buf.length - RECORD_HEADER_BYTES, dataEnd - 1);
   for (let off = from + 1; off <= end; off++) {
@@ -103,7 +103,7 @@ function validRecordAfter(buf: Buffer, from: number, dataEnd: number): number | 
 const ZEROS = Buffer.alloc(64 * 1024);
 
 /** Offset just past the last non-zero byte of `buf` at or after `from` (`from` when none). */
-function endOfData(buf: Buffer, from: number): number {
+export function endOfData(buf: Buffer, from: number): number {
   let end = buf.length;
   while (end > from) {
     const start = Math.max(from, end - ZEROS.length);
