@@ -8,6 +8,7 @@ import zookeeper from 'node-zookeeper-client';
 import { UnavailableError } from '../errors.js';
 import { decodeLeader } from '../journal/zk/election.js';
 import type { Config } from '../conf/index.js';
+import { createZkClient } from '../journal/zk/client.js';
 
 export class ZkLeaderWatcher {
   private client: zookeeper.Client | undefined;
@@ -27,7 +28,7 @@ export class ZkLeaderWatcher {
   private connect(timeoutMs: number): Promise<zookeeper.Client> {
     if (this.client && this.connected) return Promise.resolve(this.client);
     this.client?.close();
-    const c = zookeeper.createClient(this.ensemble, { sessionTimeout: 30_000, spinDelay: 200, retries: 0 });
+    const c = createZkClient(this.ensemble, { sessionTimeout: 30_000, spinDelay: 200, retries: 0 });
     this.client = c;
     c.on('disconnected', () => { if (this.client === c) { this.connected = false; this.cached = undefined; } });
     c.on('expired', () => { if (this.client === c) { this.connected = false; this.cached = undefined; c.close(); this.client = undefined; } });

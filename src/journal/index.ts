@@ -6,7 +6,7 @@ import type { AnyEntry, Journal, JournalEntry } from './types.js';
 import { LocalJournal } from './local/journal.js';
 import { createUfsJournal } from './ufs/index.js';
 import { newestEpoch } from './ufs/layout.js';
-import type { LeaderElection } from './election.js';
+import { createZkElection } from './zk/election.js';
 import { RaftJournal } from './raft/driver.js';
 import { GrpcTransport } from './raft/transport.js';
 import { isJournalFormatted, readJournalMarker, RAFT_MEMBER_STAMP } from './format.js';
@@ -56,19 +56,6 @@ export interface JournalHooks {
   clusterId?(): string;
 }
 
-/**
- * The ZooKeeper election of this master (alluxio.zookeeper.enabled with the UFS journal). The one
- * spot where the shared journal gets its LeaderElection: journal/zk/election.ts (createZkElection)
- * is merged separately; until then this mode refuses to start instead of running unfenced.
- */
-function zookeeperElection(conf: Config, publishedAddress: string, _log: (msg: string) => void): LeaderElection {
-  // After the merge: return createZkElection(conf, publishedAddress, log);
-  void publishedAddress;
-  throw new ConfigError(`alluxio.zookeeper.enabled is set (alluxio.zookeeper.address=${conf.get('alluxio.zookeeper.address')}) but this build has no ZooKeeper election`, {
-    hint: 'unset alluxio.zookeeper.enabled to run a single master on the UFS journal folder',
-  });
-}
-
 /** This master's rpc address as configured (what a leader publishes and names in messages). */
 function masterAddress(conf: Config): string {
   return `${conf.get('alluxio.master.hostname') || os.hostname()}:${conf.getPort('alluxio.master.rpc.port')}`;
@@ -78,7 +65,9 @@ function masterAddress(conf: Config): string {
 export async function createJournal<E extends JournalEntry = AnyEntry>(conf: Config, hooks: JournalHooks): Promise<Journal<E>> {
   const folder = journalFolder(conf);
   if (conf.getEnum('alluxio.master.journal.type') === 'UFS' && conf.getBool('alluxio.zookeeper.enabled')) {
-    return createUfsJournal<E>(conf, zookeeperElection(conf, masterAddress(conf), hooks.log), hooks);
+    // The leader publishes its rpc address (clients) and web address (the UI's redirects).
+    const web = `${conf.get('alluxio.master.hostname') || os.hostname()}:${conf.getPort('alluxio.master.web.port')}`;
+    return createUfsJournal<E>(conf, createZkElection(conf, masterAddress(conf), hooks.log, { webAddress: web }), hooks);
   }
   const setup = embeddedSetup(conf);
   if (!setup) {

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CLI, getJson, startNode, writeProgress, type TestCluster } from './cluster.js';
-import { waitFor } from './wait.js';
+import { giveUp, waitFor } from './wait.js';
 
 export interface FailoverRounds {
   /** Paths the writer saw acknowledged. */
@@ -60,7 +60,8 @@ export async function killLeaderUnderWrites(c: TestCluster, o: { dir: string; ro
       const ackedBefore = writeProgress(writer).acked.length;
       await waitFor(`a write acknowledged by master ${leader} and another in flight`, (observe) => {
         const now = writeProgress(writer);
-        observe({ ackedThisRound: now.acked.length - ackedBefore, inFlight: now.inFlight, writerExit: writer.child.exitCode });
+        if (writer.child.exitCode !== null) giveUp(`the writer exited with ${writer.child.exitCode}:\n${writer.stderr().slice(-3000)}`);
+        observe({ ackedThisRound: now.acked.length - ackedBefore, inFlight: now.inFlight });
         return now.acked.length > ackedBefore && now.inFlight > 0;
       }, 30_000, 10);
       const t0 = Date.now();

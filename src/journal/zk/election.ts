@@ -32,6 +32,7 @@ import zookeeper from 'node-zookeeper-client';
 import type { Config } from '../../conf/index.js';
 import { UnavailableError } from '../../errors.js';
 import type { ElectionEvent, LeaderElection } from '../election.js';
+import { createZkClient } from './client.js';
 
 export type ConnectionErrorPolicy = 'SESSION' | 'STANDARD';
 
@@ -179,7 +180,7 @@ export class ZkElection implements LeaderElection {
     this.connected = false;
     this.candidate = undefined;
     this.recheck = false;
-    const c = zookeeper.createClient(this.o.ensemble, { sessionTimeout: this.o.sessionTimeoutMs, spinDelay: Math.min(1000, Math.max(100, Math.floor(this.o.connectionTimeoutMs / 10))), retries: 0 });
+    const c = createZkClient(this.o.ensemble, { sessionTimeout: this.o.sessionTimeoutMs, spinDelay: Math.min(1000, Math.max(100, Math.floor(this.o.connectionTimeoutMs / 10))), retries: 0 });
     this.client = c;
     const armConnectTimer = () => {
       if (this.connectTimer) clearTimeout(this.connectTimer);

@@ -13,8 +13,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { formatJournal } from '../../../src/journal/format.js';
 import { UfsJournal } from '../../../src/journal/ufs/journal.js';
-import { epochLogDir, historyChain } from '../../../src/journal/ufs/layout.js';
-import { RECORD_HEADER_BYTES, Wal, segmentFileName } from '../../../src/journal/local/wal.js';
+import { historyChain } from '../../../src/journal/ufs/layout.js';
+import { recordsIn } from '../../harness/ufsJournal.js';
 import type { AnyEntry, StateMachine } from '../../../src/journal/types.js';
 import { waitFor } from '../../harness/wait.js';
 import { FakeElectionService } from './fakeElection.js';
@@ -29,17 +29,6 @@ class KV implements StateMachine {
 
 const cleanup: (() => Promise<void> | void)[] = [];
 after(async () => { for (const c of cleanup.reverse()) await c(); });
-
-function recordsIn(folder: string, epoch: number): number {
-  let n = 0;
-  const dir = epochLogDir(folder, epoch);
-  for (const first of Wal.listSegments(dir)) {
-    const b = fs.readFileSync(path.join(dir, segmentFileName(first)));
-    let off = 16;
-    while (off + RECORD_HEADER_BYTES <= b.length && b.readUInt32LE(off) > 0) { off += RECORD_HEADER_BYTES + b.readUInt32LE(off); n++; }
-  }
-  return n;
-}
 
 test('a SIGSTOPped leader process that still believes it leads is fenced by the folder when it wakes', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ufsj-proc-'));
