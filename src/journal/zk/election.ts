@@ -101,6 +101,8 @@ export class ZkElection implements LeaderElection {
   private connected = false;
   private everConnected = false;
   private candidate: string | undefined;
+  /** This candidate's node under the election path, once created (undefined before, and after a session loss). */
+  candidateNode(): string | undefined { return this.candidate; }
   private leading: { epoch: number; version: number } | undefined;
   /** Send time of the newest request ZooKeeper answered in this session. */
   private lastOkAt = 0;

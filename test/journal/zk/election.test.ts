@@ -37,7 +37,12 @@ test('three candidates: one leader, predecessor watching, failover, strictly inc
   const r = root();
   const cs = [candidate('m1:19998', r), candidate('m2:19998', r), candidate('m3:19998', r), candidate('m4:19998', r)];
   try {
-    for (const c of cs) await c.e.start(); // in order: m1 leads
+    // In order, each candidate node created before the next starts (start() may return before
+    // it exists): m1 leads, each other watches the one before it.
+    for (const c of cs) {
+      await c.e.start();
+      await waitFor(`${c.name}'s candidate node`, () => c.e.candidateNode() !== undefined);
+    }
     const first = await waitFor('a leader', () => leaders(cs).length === 1 && leaders(cs)[0]);
     assert.equal(first.name, 'm1:19998');
     assert.equal(await cs[2]!.e.leaderAddress(), 'm1:19998');
@@ -219,6 +224,6 @@ test('started while ZooKeeper is down: start() returns after the connection time
     await waitFor('the error naming the ensemble', () => a.logs.some((l) => l.includes(`cannot reach ZooKeeper ${zk.connectString()} (alluxio.zookeeper.address) within alluxio.zookeeper.connection.timeout=1500 ms`)), 20_000);
     assert.match(a.e.status(), new RegExp(`ZooKeeper ${zk.connectString().replace(/\./g, '\\.')} .*not connected`));
     await zk.startAll();
-    await waitFor('a leads', () => a.e.isLeader(), 60_000);
+    await waitFor('a leads', () => a.e.isLeader(), 60_000).catch((e: Error) => assert.fail(`${e.message}\n${a.logs.join('\n')}\n${a.e.status()}`));
   } finally { await a.e.close(); }
 });
