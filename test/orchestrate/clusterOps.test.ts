@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { loadConfig } from '../../src/conf/index.js';
 import { INSTALL_ROOT } from '../../src/conf/installRoot.js';
-import { ConfigError, HostError, TimeoutError, type AlluxioError } from '../../src/errors.js';
+import { ConfigError, HostError, TimeoutError, UsageError, type AlluxioError } from '../../src/errors.js';
 import { ClusterSession, type ClusterCliOptions } from '../../src/orchestrate/cluster.js';
 import { clusterFormat, clusterStart, clusterStop } from '../../src/orchestrate/clusterOps.js';
 import type { Executor, ExecResult, RunOptions } from '../../src/orchestrate/executor.js';
@@ -250,4 +250,61 @@ test('controller: start reads no worker facts (the pid files say whether it runs
   assert.equal(await clusterStop(stop.s, 'all', { soft: false }), 0);
   assert.deepEqual(stop.exec.steps, [[W, ['stop', 'worker']], [M, ['stop', 'master']]]);
   assert.deepEqual([...stop.exec.factsRuns], []);
+});
+
+// ---- ZooKeeper mode (alluxio.zookeeper.enabled, alluxio.master.journal.type=UFS): one shared journal folder
+
+const ZM = ['m1.invalid', 'm2.invalid', 'm3.invalid'];
+
+async function zkSession(answers: Record<string, Answer>, opts: Partial<ClusterCliOptions> = {}, site = 'alluxio.zookeeper.enabled=true\nalluxio.zookeeper.address=zk1:2181\nalluxio.master.journal.type=UFS\nalluxio.master.journal.folder=/shared/journal\n') {
+  const dir = tmpDir();
+  const conf = path.join(dir, 'conf');
+  fs.mkdirSync(conf);
+  fs.writeFileSync(path.join(conf, 'alluxio-site.properties'), `alluxio.home=/opt/alluxio\nalluxio.work.dir=${dir}/work\n${site}`);
+  fs.writeFileSync(path.join(conf, 'masters'), `${ZM.join('\n')}\n`);
+  fs.writeFileSync(path.join(conf, 'workers'), `${W}\n`);
+  const c = loadConfig({ flags: {}, env: { ALLUXIO_CONF_DIR: conf }, home: INSTALL_ROOT });
+  const exec = new FakeExecutor(new Map(Object.entries(answers)), { install: installHash(INSTALL_ROOT), conf: confHash(conf) });
+  const out: string[] = [];
+  const s = await ClusterSession.open(c, { parallel: 4, dryRun: false, json: true, acceptNewHostKeys: false, ...opts }, 'alluxio test', {}, { out: (l) => out.push(l), err: (l) => out.push(l) }, exec);
+  return { s, exec, out };
+}
+
+const zkFacts = (h: string, over: Partial<HostFactsJson> = {}) => facts(h, { journal: { folder: '/shared/journal', formatted: true }, ...over });
+const zkHealthy = (over: (h: string) => Partial<HostFactsJson> = () => ({})): Record<string, Answer> => Object.fromEntries([...ZM, W].map((h) => [h, healthy(h, zkFacts(h, over(h)))]));
+
+test('ZooKeeper mode: format formats the shared journal once (on the first master), the other masters say so', async () => {
+  const { s, exec } = await zkSession(zkHealthy());
+  assert.equal(await clusterFormat(s, { onlyUnformatted: false }), 0);
+  assert.deepEqual(exec.steps.filter(([, a]) => a[0] === 'formatJournal'), [[ZM[0], ['formatJournal']]]);
+  assert.deepEqual(exec.steps.filter(([, a]) => a[0] === 'formatWorker'), [[W, ['formatWorker']]]);
+  for (const h of ZM.slice(1)) assert.equal(row(s, 'format journal', h).detail, `shared journal /shared/journal: formatted once, by ${ZM[0]}`);
+});
+
+test('ZooKeeper mode: format is refused as a whole while a master runs on any host, or when a master host cannot be checked', async () => {
+  const running = await zkSession(zkHealthy((h) => (h === ZM[2] ? { master: { running: true, pid: 9 }, masters: [{ name: 'master', journalPort: 19200, running: true, pid: 9 }] } : {})));
+  await assert.rejects(clusterFormat(running.s, { onlyUnformatted: false }), (e: unknown) => e instanceof HostError && /cannot format while master on m3.invalid \(pid 9\) is running; nothing was formatted/.test(e.message));
+  assert.deepEqual(running.exec.steps, []);
+  const answers = zkHealthy();
+  answers[ZM[1]!] = failing(ZM[1]!, zkFacts(ZM[1]!), 'facts', garbage);
+  const down = await zkSession(answers);
+  await assert.rejects(clusterFormat(down.s, { onlyUnformatted: false }), (e: unknown) => e instanceof HostError
+    && e.message === `[${ZM[1]}] cannot format the shared journal (ZooKeeper mode) while master host ${ZM[1]} could not be checked: a master there may use it; nothing was formatted`);
+  assert.deepEqual(down.exec.steps, []);
+});
+
+test('ZooKeeper mode: start all starts every master without waiting on its own, then waits for a leader; start -f is refused (the shared journal is formatted once)', async () => {
+  const dry = await zkSession(zkHealthy(), { dryRun: true });
+  assert.equal(await clusterStart(dry.s, 'all', { async: false, format: false, mountMode: 'NoMount' }), 0);
+  const printed = JSON.parse(dry.out.join('\n')).plan as { phases: { phase: string; steps: { kind: string; host?: string; args?: string[] }[] }[] };
+  assert.deepEqual(printed.phases.map((p) => p.phase), ['start master', 'leader', 'start worker']);
+  assert.deepEqual(printed.phases[0]!.steps.map((st) => [st.host, st.args]), ZM.map((h) => [h, ['start', 'master', '--no-leader-wait']]));
+  const f = await zkSession(zkHealthy());
+  await assert.rejects(clusterStart(f.s, 'all', { async: false, format: true, mountMode: 'NoMount' }), (e: unknown) => e instanceof UsageError && /start -f/.test(e.message));
+  assert.deepEqual(f.exec.steps, []);
+});
+
+test('several masters with a UFS journal but no ZooKeeper: a ConfigError naming both', async () => {
+  const { s } = await zkSession(zkHealthy(), {}, 'alluxio.master.journal.type=UFS\n');
+  await assert.rejects(clusterFormat(s, { onlyUnformatted: false }), (e: unknown) => e instanceof ConfigError && /alluxio.master.journal.type=UFS without alluxio.zookeeper.enabled=true/.test(e.message));
 });
