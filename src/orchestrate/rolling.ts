@@ -85,7 +85,9 @@ export function masterOf(masters: readonly MasterState[], host: string, name: st
 export function describeStep(st: RollingStep): string {
   switch (st.kind) {
     case 'restartMaster':
-      return `restart ${st.role} master ${st.name} on ${st.host} (${st.journalAddress ?? st.rpcAddress}): stop, start, wait until it applied the leader's commit index (at most ${CATCH_UP_MS / 1000} s)`;
+      // ZooKeeper mode (no journal address, no quorum to elect through): the leader's clean stop
+      // leaves the election (its ZooKeeper nodes are removed), so a standby takes over at once.
+      return `restart ${st.role} master ${st.name} on ${st.host} (${st.journalAddress ?? st.rpcAddress}): stop${st.role === 'leader' && !st.journalAddress ? ' (it leaves the ZooKeeper election: an updated standby takes over)' : ''}, start, wait until it applied the leader's commit index (at most ${CATCH_UP_MS / 1000} s)`;
     case 'elect':
       return `transfer leadership from ${st.from} to the updated standby ${st.to} (quorum elect)`;
     case 'restartWorkers':
