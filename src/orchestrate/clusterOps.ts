@@ -17,6 +17,7 @@ import { plan as makePlan, renderPlan, stepHost, type HostInput, type Plan, type
 import type { MountMode } from './local/mount.js';
 import { replyError, type FormatResult, type HostReply, type ProcessState, type StepName } from './protocol.js';
 import { MasterClient, retryPolicy } from '../client/masterClient.js';
+import { checkZkMode } from './validate.js';
 
 export type Targets = 'all' | 'masters' | 'workers';
 
@@ -127,13 +128,24 @@ const NO_LEADER = 'no master leads, so no worker could register';
  * out of the later ones; workers that need a leader are skipped when none leads. Throws the
  * plan's refusal before anything runs.
  */
-export async function apply(s: ClusterSession, p: Plan): Promise<void> {
+export async function apply(s: ClusterSession, p: Plan, o: { beforeMasters?: (hosts: string[]) => Promise<boolean> } = {}): Promise<void> {
   if (p.refusal) throw p.refusal;
   const failed = new Set<string>();
   let leads: boolean | undefined;
   for (const ph of p.phases) {
     const steps = ph.steps.filter((st) => { const h = stepHost(st); return h === undefined || !failed.has(h); });
     if (!steps.length) continue;
+    if (ph.name === 'start master' && o.beforeMasters) {
+      // A check of every master host before any starts (ZooKeeper mode: checkZkMode): when it
+      // fails, no master starts (and so no worker).
+      const hosts = steps.filter((st) => st.kind !== 'refuse').map((st) => stepHost(st)!);
+      if (steps.some((st) => st.kind === 'start') && !(await o.beforeMasters(hosts))) {
+        s.rep.record('start master', hosts.map((host) => ({ host, status: 'skipped', detail: 'not started: the ZooKeeper-mode checks above failed', ms: 0 })));
+        for (const h of hosts) failed.add(h);
+        leads = false;
+        continue;
+      }
+    }
     if (ph.name === 'push') {
       for (const h of await s.push(steps.flatMap((st) => (st.kind === 'push' ? [st] : []))).then((x) => [...x])) failed.add(h);
       continue;
@@ -180,7 +192,8 @@ export async function clusterStart(s: ClusterSession, what: Targets, o: { async:
     const opts: PlanOptions = { async: o.async, mountMode: o.mountMode, electsLeader: s.electsLeader, workersNeedLeader: what === 'all' && r.masters.length > 0 };
     const p = makePlan(o.format ? 'format+start' : 'start', await hostInputs(s, reachable, r, needed), opts);
     if (s.opts.dryRun) return printPlan(s, p, hosts);
-    await apply(s, p);
+    // ZooKeeper mode with several masters: ZooKeeper answers from each, the journal folder is shared.
+    await apply(s, p, s.zkHa && s.masters.length > 1 ? { beforeMasters: (h) => checkZkMode(s, h) } : {});
     await s.audit(reachable);
   } finally {
     await s.unlock();

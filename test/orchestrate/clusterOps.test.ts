@@ -308,3 +308,42 @@ test('several masters with a UFS journal but no ZooKeeper: a ConfigError naming 
   const { s } = await zkSession(zkHealthy(), {}, 'alluxio.master.journal.type=UFS\n');
   await assert.rejects(clusterFormat(s, { onlyUnformatted: false }), (e: unknown) => e instanceof ConfigError && /alluxio.master.journal.type=UFS without alluxio.zookeeper.enabled=true/.test(e.message));
 });
+
+/** A ZooKeeper-mode master host answering the sharedJournal step: ZooKeeper members, the marker (seen or not). */
+function zkHost(h: string, o: { sees?: boolean; zkOk?: boolean } = {}): Answer {
+  const ok = healthy(h, zkFacts(h));
+  return (args) => {
+    if (args[0] !== 'sharedJournal') return ok(args);
+    const folder = '/shared/journal';
+    switch (args[1]) {
+      case 'zk': return { stdout: json(okReply('sharedJournal', h, { action: 'zk', folder, members: [{ address: 'zk1:2181', ok: o.zkOk !== false, ms: 3, ...(o.zkOk === false ? { error: 'no ZooKeeper session within 10000 ms' } : {}) }] })) };
+      case 'write': return { stdout: json(okReply('sharedJournal', h, { action: 'write', folder, token: 't1' })) };
+      case 'check': return o.sees === false
+        ? { code: 1, stdout: json(errorReply('sharedJournal', h, new ConfigError(`the journal folder ${folder} on ${h} is not the storage ${args[3]} writes: a marker ${args[3]} wrote there is not visible here`))) }
+        : { stdout: json(okReply('sharedJournal', h, { action: 'check', folder, token: args[2]! })) };
+      default: return { stdout: json(okReply('sharedJournal', h, { action: 'remove', folder, token: args[2]! })) };
+    }
+  };
+}
+
+test('ZooKeeper mode: start checks ZooKeeper from every master host and the shared folder, then starts the masters', async () => {
+  const { s, exec } = await zkSession({ ...Object.fromEntries(ZM.map((h) => [h, zkHost(h)])), [W]: healthy(W, zkFacts(W)) });
+  // -a: no leader wait (the fake masters answer no GetMasterInfo).
+  assert.equal(await clusterStart(s, 'masters', { async: true, format: false, mountMode: 'NoMount' }), 0);
+  assert.deepEqual(exec.steps.map(([h, a]) => `${h} ${a.join(' ')}`), [
+    ...ZM.map((h) => `${h} sharedJournal zk`), `${ZM[0]} sharedJournal write`, `${ZM[1]} sharedJournal check t1 ${ZM[0]}`, `${ZM[2]} sharedJournal check t1 ${ZM[0]}`, `${ZM[0]} sharedJournal remove t1`,
+    ...ZM.map((h) => `${h} start -a master --no-leader-wait`),
+  ]);
+});
+
+test('ZooKeeper mode: a folder that is not shared, or ZooKeeper not answering, starts no master and no worker', async () => {
+  for (const bad of [{ sees: false }, { zkOk: false }]) {
+    const { s, exec } = await zkSession({ [ZM[0]!]: zkHost(ZM[0]!), [ZM[1]!]: zkHost(ZM[1]!), [ZM[2]!]: zkHost(ZM[2]!, bad), [W]: healthy(W, zkFacts(W)) });
+    assert.equal(await clusterStart(s, 'all', { async: false, format: false, mountMode: 'NoMount' }), 1);
+    assert.deepEqual(exec.steps.filter(([, a]) => a[0] === 'start'), []);
+    const failedRow = bad.sees === false ? row(s, 'journal.shared', ZM[2]!) : row(s, 'zookeeper', ZM[2]!);
+    assert.equal(failedRow.status, 'failed');
+    assert.match(failedRow.error!.message, bad.sees === false ? /the journal folder \/shared\/journal on m3.invalid is not the storage m1.invalid writes/ : /ZooKeeper \(alluxio.zookeeper.address=zk1:2181\) does not answer from m3.invalid: zk1:2181: no ZooKeeper session/);
+    assert.equal(row(s, 'start worker', W).status, 'skipped');
+  }
+});
