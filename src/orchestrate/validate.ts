@@ -82,7 +82,7 @@ export async function validateEnv(s: ClusterSession, what: 'all' | 'masters' | '
     return { detail: 'checked' };
   }).then((res) => { const failed = res.filter((r) => r.status === 'failed'); if (failed.length) s.rep.record('env.checks', failed); });
   for (const [name, results] of checks) s.rep.record(name, results);
-  await checkZkMode(s, masters.filter((h) => reachable.includes(h)), { skip: masters.filter((h) => reachable.includes(h) && !(s.installCurrent(h) && s.confCurrent(h))) });
+  await checkZkMode(s, masters.filter((h) => reachable.includes(h)), { skip: masters.filter((h) => reachable.includes(h) && !s.installCurrent(h)) });
   return s.rep.finish();
 }
 
@@ -90,7 +90,9 @@ export async function validateEnv(s: ClusterSession, what: 'all' | 'masters' | '
 
 /** The reply of a sharedJournal step, or its typed error thrown. */
 async function sharedStep(s: ClusterSession, host: string, args: string[]): Promise<SharedJournalResult> {
-  const reply = await s.runStep(host, 'sharedJournal', ['sharedJournal', ...args], 60_000);
+  // The keys the step reads, as this machine's conf/ says (the host's conf may not be pushed yet).
+  const keys = ['alluxio.master.journal.folder', 'alluxio.zookeeper.address', 'alluxio.zookeeper.connection.timeout'];
+  const reply = await s.runStep(host, 'sharedJournal', ['sharedJournal', ...args, ...keys.map((k) => `-D${k}=${s.conf.get(k)}`)], 60_000);
   if (!reply.ok) throw replyError(reply.error, host);
   return reply.result;
 }
@@ -109,7 +111,7 @@ export async function checkZkMode(s: ClusterSession, masters: readonly string[],
   if (!s.zkHa || !masters.length) return true;
   const skip = new Set(o.skip ?? []);
   const hosts = masters.filter((h) => !skip.has(h));
-  const skipped: HostResult[] = [...skip].filter((h) => masters.includes(h)).map((host) => ({ host, status: 'skipped', detail: 'its install is not this one (alluxio-start.sh pushes it and checks again)', ms: 0 }));
+  const skipped: HostResult[] = [...skip].filter((h) => masters.includes(h)).map((host) => ({ host, status: 'skipped', detail: 'its install is not this one: the check is its CLI\'s (alluxio format or alluxio-start.sh pushes it; start checks again)', ms: 0 }));
   const ensemble = s.conf.getList('alluxio.zookeeper.address').join(',');
   s.rep.phase(`Checking ZooKeeper (${ensemble}) from every master host`);
   const zk = await fanOut(hosts, s.opts.parallel, async (host) => {
