@@ -145,9 +145,18 @@ describe('ZooKeeper mode over SSH: 3 masters sharing a journal folder, 1 worker'
     const tests = await run(['runTests']);
     await ok(tests);
     assert.equal(passed(tests.stdout), 24);
+    // formatJournal on a host without a master (h4) while the masters run: refused, the shared folder is theirs.
+    const fj = await hosts.run('h4', ['/opt/alluxio/bin/alluxio', 'formatJournal'], { timeoutMs: 60_000 });
+    assert.notEqual(fj.code, 0, fj.stdout + fj.stderr);
+    assert.match(fj.stderr, /refusing to format the shared journal folder .*: masters are running in ZooKeeper mode \(h1:19998, h2:19998, h3:19998\)/);
+    assert.ok(fs.existsSync(path.join(hosts.dir, 'journal', '.alluxio-journal')), 'the shared journal is still formatted');
     const rep = await run(['fsadmin', 'report']);
     await ok(rep);
     assert.match(rep.stdout, /Zookeeper Enabled: true/);
+    // Every master of the election is listed (no alluxio.master.rpc.addresses in this conf).
+    for (const h of MASTERS) assert.match(rep.stdout, new RegExp(`^    ${h}:19998\\s+(LEADER|STANDBY)\\s`, 'm'), rep.stdout);
+    const doc = await run(['fsadmin', 'doctor', 'configuration']);
+    await ok(doc);
   });
 
   test('kill -9 of the leader host: a new leader after the session timeout, runTests passes, start masters brings it back', async () => {
