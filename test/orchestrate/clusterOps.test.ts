@@ -104,12 +104,12 @@ class FakeExecutor implements Executor {
   async close(): Promise<void> { /* nothing to close */ }
 }
 
-async function session(answers: Record<string, Answer>, opts: Partial<ClusterCliOptions> = {}) {
+async function session(answers: Record<string, Answer>, opts: Partial<ClusterCliOptions> = {}, o: { masters?: string[]; site?: string } = {}) {
   const dir = tmpDir();
   const conf = path.join(dir, 'conf');
   fs.mkdirSync(conf);
-  fs.writeFileSync(path.join(conf, 'alluxio-site.properties'), `alluxio.home=/opt/alluxio\nalluxio.work.dir=${dir}/work\n`);
-  fs.writeFileSync(path.join(conf, 'masters'), `${M}\n`);
+  fs.writeFileSync(path.join(conf, 'alluxio-site.properties'), `alluxio.home=/opt/alluxio\nalluxio.work.dir=${dir}/work\n${o.site ?? ''}`);
+  fs.writeFileSync(path.join(conf, 'masters'), `${(o.masters ?? [M]).join('\n')}\n`);
   fs.writeFileSync(path.join(conf, 'workers'), `${W}\n`);
   const c = loadConfig({ flags: {}, env: { ALLUXIO_CONF_DIR: conf }, home: INSTALL_ROOT });
   const exec = new FakeExecutor(new Map(Object.entries(answers)), { install: installHash(INSTALL_ROOT), conf: confHash(conf) });
@@ -256,19 +256,8 @@ test('controller: start reads no worker facts (the pid files say whether it runs
 
 const ZM = ['m1.invalid', 'm2.invalid', 'm3.invalid'];
 
-async function zkSession(answers: Record<string, Answer>, opts: Partial<ClusterCliOptions> = {}, site = 'alluxio.zookeeper.enabled=true\nalluxio.zookeeper.address=zk1:2181\nalluxio.master.journal.type=UFS\nalluxio.master.journal.folder=/shared/journal\n') {
-  const dir = tmpDir();
-  const conf = path.join(dir, 'conf');
-  fs.mkdirSync(conf);
-  fs.writeFileSync(path.join(conf, 'alluxio-site.properties'), `alluxio.home=/opt/alluxio\nalluxio.work.dir=${dir}/work\n${site}`);
-  fs.writeFileSync(path.join(conf, 'masters'), `${ZM.join('\n')}\n`);
-  fs.writeFileSync(path.join(conf, 'workers'), `${W}\n`);
-  const c = loadConfig({ flags: {}, env: { ALLUXIO_CONF_DIR: conf }, home: INSTALL_ROOT });
-  const exec = new FakeExecutor(new Map(Object.entries(answers)), { install: installHash(INSTALL_ROOT), conf: confHash(conf) });
-  const out: string[] = [];
-  const s = await ClusterSession.open(c, { parallel: 4, dryRun: false, json: true, acceptNewHostKeys: false, ...opts }, 'alluxio test', {}, { out: (l) => out.push(l), err: (l) => out.push(l) }, exec);
-  return { s, exec, out };
-}
+const ZK_SITE = 'alluxio.zookeeper.enabled=true\nalluxio.zookeeper.address=zk1:2181\nalluxio.master.journal.type=UFS\nalluxio.master.journal.folder=/shared/journal\n';
+const zkSession = (answers: Record<string, Answer>, opts: Partial<ClusterCliOptions> = {}, site = ZK_SITE) => session(answers, opts, { masters: ZM, site });
 
 const zkFacts = (h: string, over: Partial<HostFactsJson> = {}) => facts(h, { journal: { folder: '/shared/journal', formatted: true }, ...over });
 const zkHealthy = (over: (h: string) => Partial<HostFactsJson> = () => ({})): Record<string, Answer> => Object.fromEntries([...ZM, W].map((h) => [h, healthy(h, zkFacts(h, over(h)))]));
