@@ -9,6 +9,11 @@ import type { Config } from '../conf/index.js';
 import { UnavailableError } from '../errors.js';
 import { createZkClient } from '../journal/zk/client.js';
 
+/** ZooKeeper mode: alluxio.zookeeper.enabled with alluxio.master.journal.type=UFS (as createJournal decides). */
+export function isZooKeeperMode(conf: Config): boolean {
+  return conf.getEnum('alluxio.master.journal.type') === 'UFS' && conf.getBool('alluxio.zookeeper.enabled');
+}
+
 function call<T>(what: string, ms: number, fn: (cb: (err: unknown, v: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new UnavailableError(`ZooKeeper did not answer ${what} within ${ms} ms`)), ms);
@@ -43,8 +48,7 @@ export async function zkCandidateAddresses(conf: Config, timeoutMs = Math.min(10
  * candidate ZooKeeper knows (the configured list when it knows none).
  */
 export async function mastersToAsk(conf: Config, configured: readonly string[]): Promise<string[]> {
-  const zk = conf.getEnum('alluxio.master.journal.type') === 'UFS' && conf.getBool('alluxio.zookeeper.enabled');
-  if (!zk || conf.getList('alluxio.master.rpc.addresses').length) return [...configured];
+  if (!isZooKeeperMode(conf) || conf.getList('alluxio.master.rpc.addresses').length) return [...configured];
   const found = await zkCandidateAddresses(conf);
   return found.length ? found : [...configured];
 }

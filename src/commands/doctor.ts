@@ -2,11 +2,11 @@
  * `alluxio fsadmin doctor [configuration|storage]`, as Alluxio's DoctorCommand.
  *
  * configuration: every master (the configured master rpc addresses, or in ZooKeeper mode without
- * them every candidate of the election; each tells its web port in GetMasterInfo) and every live worker of the leader's list (host and web port) is asked for its
- * effective configuration (/api/v1/<kind>/config). A key is compared across the servers it applies
- * to (its scope); the keys whose values differ are errors (consistency ENFORCE) or warnings (WARN);
- * IGNORE keys (hostnames, ports, local paths, sizes) may differ. A server that cannot be asked is
- * named.
+ * them every candidate of the election; each tells its web port in GetMasterInfo) and every live
+ * worker of the leader's list (host and web port) is asked for its effective configuration
+ * (/api/v1/<kind>/config). A key is compared across the servers it applies to (its scope); the
+ * keys whose values differ are errors (consistency ENFORCE) or warnings (WARN); IGNORE keys
+ * (hostnames, ports, local paths, sizes) may differ. A server that cannot be asked is named.
  *
  * storage: from the leader's worker list, the workers that are lost (their storage with them),
  * tiers that some live workers have and others lack, and tiers without capacity.

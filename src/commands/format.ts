@@ -8,8 +8,8 @@ import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import type { Config } from '../conf/index.js';
 import { FailedPreconditionError, UsageError } from '../errors.js';
-import { zkCandidateAddresses } from '../client/zkMasters.js';
-import { formatHere, localMasters, refuseWhileRunning, zkMode, type Io } from '../orchestrate/local/service.js';
+import { isZooKeeperMode, zkCandidateAddresses } from '../client/zkMasters.js';
+import { formatHere, localMasters, refuseWhileRunning, type Io } from '../orchestrate/local/service.js';
 import type { FormatResult } from '../orchestrate/protocol.js';
 import { cachedMasterLayout, isHa } from '../orchestrate/local/masters.js';
 import { embeddedSetup } from '../journal/index.js';
@@ -100,7 +100,7 @@ async function formatJournalCommand(ctx: CliContext, args: readonly string[], io
   const layout = await cachedMasterLayout(conf);
   // A master running on this host is named by its pid at once, before asking the cluster.
   refuseWhileRunning(conf, ['master'], io);
-  if (zkMode(conf)) await refuseWhileZkMastersRun(conf, io);
+  if (isZooKeeperMode(conf)) await refuseWhileZkMastersRun(conf, io);
   if (isHa(layout)) {
     // Each local master's own configuration names its journal id (several masters on this host).
     const targets = localMasters(layout.instances, journalPort).flatMap((m) => embeddedSetup(m.conf)?.id ?? []);

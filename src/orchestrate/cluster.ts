@@ -20,6 +20,7 @@ import * as b from './builders/remote.js';
 import { confHash, installHash, tarBuffer, INSTALL_ENTRIES } from './install.js';
 import { resolveReal } from '../fsutil.js';
 import { masterRpcAddresses } from '../client/masterClient.js';
+import { isZooKeeperMode } from '../client/zkMasters.js';
 import type { Ora } from 'ora';
 
 export interface ClusterCliOptions {
@@ -136,7 +137,7 @@ export class ClusterSession {
    * masters elect a leader through ZooKeeper and share one journal folder (formatted once).
    */
   get zkHa(): boolean {
-    return this.conf.getEnum('alluxio.master.journal.type') === 'UFS' && this.conf.getBool('alluxio.zookeeper.enabled');
+    return isZooKeeperMode(this.conf);
   }
 
   /** Several masters elect a leader (embedded journal or ZooKeeper): start waits for one. */

@@ -136,10 +136,10 @@ export async function apply(s: ClusterSession, p: Plan, o: { beforeMasters?: (ho
     const steps = ph.steps.filter((st) => { const h = stepHost(st); return h === undefined || !failed.has(h); });
     if (!steps.length) continue;
     if (ph.name === 'start master' && o.beforeMasters) {
-      // A check of every master host before any starts (ZooKeeper mode: checkZkMode): when it
-      // fails, no master starts (and so no worker).
-      // Every master host, refused ones too (an unformatted journal on one host while the first
-      // master's is formatted is what a folder that is not shared looks like).
+      // A check of every master host before any starts (ZooKeeper mode: checkZkMode), refused
+      // ones too (an unformatted journal on one host while the first master's is formatted is
+      // what a folder that is not shared looks like); when it fails, no master starts (and so
+      // no worker).
       const hosts = steps.map((st) => stepHost(st)!);
       if (steps.some((st) => st.kind === 'start') && !(await o.beforeMasters(hosts))) {
         s.rep.record('start master', hosts.map((host) => ({ host, status: 'skipped', detail: 'not started: the ZooKeeper-mode checks above failed', ms: 0 })));

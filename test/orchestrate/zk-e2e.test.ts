@@ -182,10 +182,22 @@ describe('ZooKeeper mode over SSH: 3 masters sharing a journal folder, 1 worker'
     for (const h of MASTERS) pids.set(h, (await info(h)).pid);
     props['alluxio.master.worker.timeout'] = '3s';
     writeSite();
+    // Watch the leadership meanwhile (bounded by the run): the longest time no master led.
+    let running = true;
+    let noLeaderSince: number | undefined;
+    let longestGap = 0;
+    const watch = (async () => {
+      while (running) {
+        const now = Date.now();
+        if (await leaderNow()) { if (noLeaderSince !== undefined) longestGap = Math.max(longestGap, now - noLeaderSince); noLeaderSince = undefined; } else noLeaderSince ??= now;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    })();
     const t0 = Date.now();
-    const r = await run(['rollingRestart', 'masters']);
+    const r = await run(['rollingRestart', 'masters']).finally(() => { running = false; });
+    await watch;
     await ok(r);
-    console.log(`rollingRestart masters (ZooKeeper mode): ${Date.now() - t0} ms`);
+    console.log(`rollingRestart masters (ZooKeeper mode): ${Date.now() - t0} ms; longest time without a leader (the old leader's clean stop): ${longestGap} ms (session timeout ${SESSION_MS} ms)`);
     const order = [...r.stdout.matchAll(/^Step \d+\/\d+: restart (standby|leader) master master on (h\d)/gm)].map((m) => `${m[1]} ${m[2]}`);
     assert.equal(order.length, 3, r.stdout);
     assert.equal(order[2], `leader ${leader}`, r.stdout);

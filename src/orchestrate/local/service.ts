@@ -27,6 +27,7 @@ import {
   logFile, logTail, pidFile, POLL_INTERVAL_MS, procRef, readinessUrl, seconds, status, stopProcess, waitReady,
   readPidFile, type MatchOptions, type Readiness, type ProcessKind, type ProcessRef, type ProcessTarget, type StopOptions,
 } from './processes.js';
+import { isZooKeeperMode } from '../../client/zkMasters.js';
 
 export interface Io {
   out(line: string): void;
@@ -263,10 +264,6 @@ async function waitServing(conf: Config, l: Launched, opts: StartOptions, io: Io
   return processState(conf, l, readiness === 'answer' ? 'answering' : 'serving', info);
 }
 
-/** ZooKeeper mode: the masters elect a leader through ZooKeeper and share the journal folder. */
-export function zkMode(conf: Config): boolean {
-  return conf.getEnum('alluxio.master.journal.type') === 'UFS' && conf.getBool('alluxio.zookeeper.enabled');
-}
 
 /**
  * Start the masters of this host (or say they already run), then, unless `async`, wait:
@@ -287,7 +284,7 @@ export async function startMaster(conf: Config, opts: StartOptions, io: Io): Pro
     });
     // ZooKeeper mode: a standby never leads while another master does; it is ready once it
     // names the leader (or, with --no-leader-wait, once it answers: the orchestrator waits).
-    const readiness: Readiness = !zkMode(m.conf) ? 'serving' : opts.noLeaderWait ? 'answer' : 'leader-known';
+    const readiness: Readiness = !isZooKeeperMode(m.conf) ? 'serving' : opts.noLeaderWait ? 'answer' : 'leader-known';
     return withFormat([opts.async ? processState(m.conf, r, 'not-waited') : await waitServing(m.conf, r, opts, io, readiness)]);
   }
   const notRunning = layout.instances.filter((m) => !status(m.conf, m, matchOnly(opts)).running);
