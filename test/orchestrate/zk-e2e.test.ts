@@ -14,9 +14,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TestHosts } from '../harness/hosts.js';
-import { CLI, waitFor as harnessWaitFor } from '../harness/cluster.js';
 import { assertRoot, needsRoot } from '../harness/root.js';
 import { ZooKeeperServers, zooKeeperSkipReason } from '../harness/zookeeper.js';
+import { hostsCli } from './hostsCli.js';
 
 const NEEDS = 'network namespaces, sshd';
 const skip = needsRoot(NEEDS) || zooKeeperSkipReason();
@@ -30,28 +30,7 @@ describe('ZooKeeper mode over SSH: 3 masters sharing a journal folder, 1 worker'
   let confDir: string;
   const props: Record<string, string> = {};
   const writeSite = () => fs.writeFileSync(path.join(confDir, 'alluxio-site.properties'), `${Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
-  const run = (args: string[], timeoutMs = 240_000) =>
-    hosts.runControl([process.execPath, CLI, ...args], { env: { ALLUXIO_CONF_DIR: confDir, NO_COLOR: '1' }, timeoutMs });
-  const masterLogs = async () => {
-    const parts: string[] = [];
-    for (const h of MASTERS) parts.push(`--- ${h} master.log\n${(await hosts.run(h, ['sh', '-c', 'tail -n 40 /opt/alluxio/logs/master.log 2>/dev/null'])).stdout}`);
-    return parts.join('\n');
-  };
-  const ok = async (r: { code: number; stdout: string; stderr: string }, code = 0) => {
-    if (r.code !== code) assert.fail(`exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}\n${await masterLogs()}\n--- zookeeper\n${zk.log(0).slice(-3000)}\n--- hosts\n${hosts.logs()}`);
-  };
-  const info = async (h: string) => {
-    const res = await fetch(`http://${hosts.host(h).ip}:19999/api/v1/master/info`, { signal: AbortSignal.timeout(2000) });
-    return (await res.json()) as { isLeader: boolean; liveWorkers: unknown[]; leaderAddress: string; pid?: number };
-  };
-  const leaderNow = async (among = MASTERS) => {
-    for (const h of among) {
-      try { if ((await info(h)).isLeader) return h; } catch { /* down */ }
-    }
-    return undefined;
-  };
-  const waitFor = <T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> =>
-    harnessWaitFor(what, fn, ms, 100).catch(async (e: Error) => assert.fail(`${e.message}\n${await masterLogs()}`));
+  const { run, ok, info, leaderNow, waitFor } = hostsCli(() => ({ hosts, confDir }), MASTERS, { everyMs: 100, extraLogs: () => `--- zookeeper\n${zk.log(0).slice(-3000)}\n` });
   const passed = (out: string) => (out.match(/^Passed the test!$/gm) ?? []).length;
 
   before(async () => {
