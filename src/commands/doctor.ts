@@ -1,12 +1,12 @@
 /**
  * `alluxio fsadmin doctor [configuration|storage]`, as Alluxio's DoctorCommand.
  *
- * configuration: every master (the configured master rpc addresses; each tells its web port in
- * GetMasterInfo) and every live worker of the leader's list (host and web port) is asked for its
- * effective configuration (/api/v1/<kind>/config). A key is compared across the servers it applies
- * to (its scope); the keys whose values differ are errors (consistency ENFORCE) or warnings (WARN);
- * IGNORE keys (hostnames, ports, local paths, sizes) may differ. A server that cannot be asked is
- * named.
+ * configuration: every master (the configured master rpc addresses, or in ZooKeeper mode without
+ * them every candidate of the election; each tells its web port in GetMasterInfo) and every live
+ * worker of the leader's list (host and web port) is asked for its effective configuration
+ * (/api/v1/<kind>/config). A key is compared across the servers it applies to (its scope); the
+ * keys whose values differ are errors (consistency ENFORCE) or warnings (WARN); IGNORE keys
+ * (hostnames, ports, local paths, sizes) may differ. A server that cannot be asked is named.
  *
  * storage: from the leader's worker list, the workers that are lost (their storage with them),
  * tiers that some live workers have and others lack, and tiers without capacity.
@@ -19,6 +19,7 @@ import type { CliContext } from './context.js';
 import { withFs } from './fs/shared.js';
 import { SCHEMA, consistencyOf, formatBytes, scopeIncludes, scopeOf, splitHostPort, splitList, tryParseBytes, tryParseDuration, type PropertySpec } from '../conf/index.js';
 import { askMasterInfo } from '../client/masterClient.js';
+import { mastersToAsk } from '../client/zkMasters.js';
 import { UsageError } from '../errors.js';
 import type { FileSystem, WorkerInfo } from '../client/fileSystem.js';
 import { describeFetchError } from '../orchestrate/local/processes.js';
@@ -168,8 +169,10 @@ function workerName(w: WorkerInfo): string {
 
 /** Every master's and every live worker's configuration (in parallel), masters first. */
 export async function gatherConfigs(fs: FileSystem, workers: readonly WorkerInfo[]): Promise<ServerConf[]> {
+  // ZooKeeper mode: every master of the election unless alluxio.master.rpc.addresses names them.
+  const masters = await mastersToAsk(fs.conf, fs.master.addresses);
   return Promise.all([
-    ...fs.master.addresses.map(masterConf),
+    ...masters.map(masterConf),
     ...workers.filter((w) => w.state !== 'LOST').map((w) =>
       fetchConf({ kind: 'worker', name: `worker ${workerName(w)}` }, webUrl(w.address.host, w.address.webPort, '/api/v1/worker/config'))),
   ]);

@@ -7,7 +7,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import type { Config } from '../conf/index.js';
-import { UsageError } from '../errors.js';
+import { FailedPreconditionError, UsageError } from '../errors.js';
+import { isZooKeeperMode, zkCandidateAddresses } from '../client/zkMasters.js';
 import { formatHere, localMasters, refuseWhileRunning, type Io } from '../orchestrate/local/service.js';
 import type { FormatResult } from '../orchestrate/protocol.js';
 import { cachedMasterLayout, isHa } from '../orchestrate/local/masters.js';
@@ -99,6 +100,7 @@ async function formatJournalCommand(ctx: CliContext, args: readonly string[], io
   const layout = await cachedMasterLayout(conf);
   // A master running on this host is named by its pid at once, before asking the cluster.
   refuseWhileRunning(conf, ['master'], io);
+  if (isZooKeeperMode(conf)) await refuseWhileZkMastersRun(conf, io);
   if (isHa(layout)) {
     // Each local master's own configuration names its journal id (several masters on this host).
     const targets = localMasters(layout.instances, journalPort).flatMap((m) => embeddedSetup(m.conf)?.id ?? []);
@@ -118,6 +120,28 @@ async function formatJournalCommand(ctx: CliContext, args: readonly string[], io
     io.out('Start the master: it rejoins the quorum as RECOVERING (no vote) and catches up from the leader; check with: alluxio fsadmin journal quorum info -domain MASTER');
   }
   return result;
+}
+
+/**
+ * ZooKeeper mode: the journal folder is shared by every master, so formatting it on this host
+ * while a master runs anywhere would wipe the journal under it. Every running master is a
+ * candidate of the election (its node names its rpc address): refused while there is one. When
+ * ZooKeeper cannot be asked, a warning (this host's own masters were checked already; `alluxio
+ * format` checks every master host).
+ */
+async function refuseWhileZkMastersRun(conf: Config, io: Io): Promise<void> {
+  let running: string[];
+  try {
+    running = await zkCandidateAddresses(conf);
+  } catch (e) {
+    io.err(`WARNING: could not ask ZooKeeper which masters run (${(e as Error).message}); formatting the shared journal folder anyway (no master runs on this host)`);
+    return;
+  }
+  if (running.length) {
+    throw new FailedPreconditionError(`refusing to format the shared journal folder ${conf.get('alluxio.master.journal.folder')}: ${running.length === 1 ? 'a master is' : 'masters are'} running in ZooKeeper mode (${running.join(', ')}) and use it`, {
+      hint: 'stop every master first: alluxio-stop.sh masters (then alluxio format, which formats the shared journal once)',
+    });
+  }
 }
 
 const SAFETY = `

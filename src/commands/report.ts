@@ -15,6 +15,7 @@
  * one among the live workers.
  */
 import { askMasterInfo } from '../client/masterClient.js';
+import { mastersToAsk } from '../client/zkMasters.js';
 import type { FileSystem, WorkerInfo } from '../client/fileSystem.js';
 
 
@@ -134,7 +135,9 @@ export function workerRows(workers: readonly WorkerInfo[]): WorkerRow[] {
 
 /** Ask every configured master and the leader's quorum; `leader` is the serving leader's MasterInfo. */
 export async function gatherView(fs: FileSystem, leader: any, workers: readonly WorkerInfo[]): Promise<RollingView> {
-  const answers = await Promise.all(fs.master.addresses.map((a) => askMasterInfo(a).catch((e: Error) => e)));
+  // ZooKeeper mode: every master of the election unless alluxio.master.rpc.addresses names them.
+  const addresses = await mastersToAsk(fs.conf, fs.master.addresses).catch(() => [...fs.master.addresses]);
+  const answers = await Promise.all(addresses.map((a) => askMasterInfo(a).catch((e: Error) => e)));
   // With the local journal the leader has no quorum (GetQuorumInfo refuses): one master, nothing to add.
   let members: QuorumMember[] | undefined;
   let quorumError: string | undefined;
@@ -146,7 +149,7 @@ export async function gatherView(fs: FileSystem, leader: any, workers: readonly 
     }
   }
   const journalAddresses = fs.conf.isSet('alluxio.master.embedded.journal.addresses') ? fs.conf.getList('alluxio.master.embedded.journal.addresses') : [];
-  const view = buildView(leader, fs.master.addresses, answers, members, journalAddresses, workers);
+  const view = buildView(leader, addresses, answers, members, journalAddresses, workers);
   return quorumError ? { ...view, quorumError } : view;
 }
 

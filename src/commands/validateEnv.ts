@@ -5,7 +5,8 @@ import { UsageError } from '../errors.js';
 import { CLUSTER_OPTIONS_HELP, parseClusterOptions } from '../orchestrate/cluster.js';
 import { CHECKS, validateEnv } from '../orchestrate/validate.js';
 import { parseMountMode } from '../orchestrate/local/mount.js';
-import { withCluster } from './cluster.js';
+import { machineMode, stepReply, withCluster } from './cluster.js';
+import { sharedJournalStep } from '../orchestrate/local/sharedJournal.js';
 
 const TARGETS = ['all', 'masters', 'workers', 'list'] as const;
 
@@ -43,5 +44,14 @@ Examples:
       const mountMode = mount === undefined ? undefined : parseMountMode(mount);
       await withCluster(ctx, args, 'validateEnv', (session) =>
         validateEnv(session, target as 'all' | 'masters' | 'workers', mountMode ? { mountMode } : {}));
+    });
+
+  program.command('sharedJournal', { hidden: true })
+    .description('internal: ZooKeeper-mode checks of this master host (zk | write | check <token> <writer> | remove <token>) as a protocol reply')
+    .argument('[args...]')
+    .allowUnknownOption()
+    .action(async (args: string[]) => {
+      const { machine, rest } = machineMode(args);
+      await stepReply(ctx, 'sharedJournal', machine, () => sharedJournalStep(ctx.conf(), rest));
     });
 }

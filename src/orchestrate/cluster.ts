@@ -19,6 +19,8 @@ import { Reporter } from './report.js';
 import * as b from './builders/remote.js';
 import { confHash, installHash, tarBuffer, INSTALL_ENTRIES } from './install.js';
 import { resolveReal } from '../fsutil.js';
+import { masterRpcAddresses } from '../client/masterClient.js';
+import { isZooKeeperMode } from '../client/zkMasters.js';
 import type { Ora } from 'ora';
 
 export interface ClusterCliOptions {
@@ -131,19 +133,54 @@ export class ClusterSession {
   }
 
   /**
-   * Several hosts in conf/masters need the embedded journal listing them all:
-   * alluxio.master.journal.type=EMBEDDED and alluxio.master.embedded.journal.addresses with as many
-   * entries (or as many distinct hosts) as conf/masters. Otherwise a ConfigError naming both.
+   * True in ZooKeeper mode: alluxio.zookeeper.enabled with alluxio.master.journal.type=UFS. The
+   * masters elect a leader through ZooKeeper and share one journal folder (formatted once).
+   */
+  get zkHa(): boolean {
+    return isZooKeeperMode(this.conf);
+  }
+
+  /** Several masters elect a leader (embedded journal or ZooKeeper): start waits for one. */
+  get electsLeader(): boolean {
+    return this.embeddedHa || (this.zkHa && this.masters.length > 1);
+  }
+
+  /**
+   * The masters' rpc addresses: alluxio.master.rpc.addresses, or those derived from the embedded
+   * journal addresses; in ZooKeeper mode without either, every host of conf/masters at
+   * alluxio.master.rpc.port (clients find the leader through ZooKeeper, the orchestrator asks each).
+   */
+  masterAddresses(): string[] {
+    if (this.zkHa && !this.conf.getList('alluxio.master.rpc.addresses').length && this.masters.length > 1) {
+      const port = this.conf.getPort('alluxio.master.rpc.port');
+      return this.masters.map((h) => `${h}:${port}`);
+    }
+    return masterRpcAddresses(this.conf);
+  }
+
+  /**
+   * Several hosts in conf/masters need the embedded journal listing them all
+   * (alluxio.master.journal.type=EMBEDDED and alluxio.master.embedded.journal.addresses with as
+   * many entries, or as many distinct hosts, as conf/masters), or ZooKeeper mode
+   * (alluxio.zookeeper.enabled with alluxio.master.journal.type=UFS). Otherwise a ConfigError
+   * naming both.
    */
   requireSupportedMasters(): void {
     if (this.masters.length <= 1) return;
     const file = hostsFiles(this.conf).masters;
     const type = this.conf.getEnum('alluxio.master.journal.type');
     const listed = `${file} lists ${this.masters.length} masters (${this.masters.join(', ')})`;
+    if (this.zkHa) return;
+    if (type === 'UFS') {
+      throw new ConfigError(
+        `${listed}, but alluxio.master.journal.type=UFS without alluxio.zookeeper.enabled=true serves one master (nothing would elect a leader among them)`,
+        { hint: 'set alluxio.zookeeper.enabled=true and alluxio.zookeeper.address (ZooKeeper mode, with alluxio.master.journal.folder on storage every master shares), or use alluxio.master.journal.type=EMBEDDED, or list one master in conf/masters' },
+      );
+    }
     if (type !== 'EMBEDDED') {
       throw new ConfigError(
         `${listed}, but alluxio.master.journal.type=${type} serves one master in this version`,
-        { hint: 'use alluxio.master.journal.type=EMBEDDED with alluxio.master.embedded.journal.addresses listing every master (host:port), or list one master in conf/masters' },
+        { hint: 'use alluxio.master.journal.type=EMBEDDED with alluxio.master.embedded.journal.addresses listing every master (host:port), or ZooKeeper mode (alluxio.zookeeper.enabled=true with alluxio.master.journal.type=UFS), or list one master in conf/masters' },
       );
     }
     const voters = this.conf.getList('alluxio.master.embedded.journal.addresses');

@@ -16,7 +16,8 @@ import { tarBuffer } from './install.js';
 import { plan as makePlan, renderPlan, stepHost, type HostInput, type Plan, type PlanOptions, type Step, type Verb } from './plan.js';
 import type { MountMode } from './local/mount.js';
 import { replyError, type FormatResult, type HostReply, type ProcessState, type StepName } from './protocol.js';
-import { MasterClient, masterRpcAddresses, retryPolicy } from '../client/masterClient.js';
+import { MasterClient, retryPolicy } from '../client/masterClient.js';
+import { checkZkMode } from './validate.js';
 
 export type Targets = 'all' | 'masters' | 'workers';
 
@@ -127,13 +128,26 @@ const NO_LEADER = 'no master leads, so no worker could register';
  * out of the later ones; workers that need a leader are skipped when none leads. Throws the
  * plan's refusal before anything runs.
  */
-export async function apply(s: ClusterSession, p: Plan): Promise<void> {
+export async function apply(s: ClusterSession, p: Plan, o: { beforeMasters?: (hosts: string[]) => Promise<boolean> } = {}): Promise<void> {
   if (p.refusal) throw p.refusal;
   const failed = new Set<string>();
   let leads: boolean | undefined;
   for (const ph of p.phases) {
     const steps = ph.steps.filter((st) => { const h = stepHost(st); return h === undefined || !failed.has(h); });
     if (!steps.length) continue;
+    if (ph.name === 'start master' && o.beforeMasters) {
+      // A check of every master host before any starts (ZooKeeper mode: checkZkMode), refused
+      // ones too (an unformatted journal on one host while the first master's is formatted is
+      // what a folder that is not shared looks like); when it fails, no master starts (and so
+      // no worker).
+      const hosts = steps.map((st) => stepHost(st)!);
+      if (steps.some((st) => st.kind === 'start') && !(await o.beforeMasters(hosts))) {
+        s.rep.record('start master', hosts.map((host) => ({ host, status: 'skipped', detail: 'not started: the ZooKeeper-mode checks above failed', ms: 0 })));
+        for (const h of hosts) failed.add(h);
+        leads = false;
+        continue;
+      }
+    }
     if (ph.name === 'push') {
       for (const h of await s.push(steps.flatMap((st) => (st.kind === 'push' ? [st] : []))).then((x) => [...x])) failed.add(h);
       continue;
@@ -166,16 +180,22 @@ export async function apply(s: ClusterSession, p: Plan): Promise<void> {
 export async function clusterStart(s: ClusterSession, what: Targets, o: { async: boolean; format: boolean; mountMode: MountMode }): Promise<number> {
   const r = roles(s, what);
   if (r.masters.length) s.requireSupportedMasters();
+  if (o.format && s.zkHa && r.masters.length > 1) {
+    throw new UsageError('start -f formats the journal on every master host, but in ZooKeeper mode the masters share one journal folder, which is formatted once', {
+      hint: 'run alluxio format (it formats the shared journal once, on the first master), then alluxio-start.sh all',
+    });
+  }
   const hosts = union(r.masters, r.workers);
   // Facts where the pid files are not enough: masters (is the journal formatted?), and -f.
   const needed = { facts: (h: string) => o.format || r.masters.includes(h) };
   const reachable = await s.checkHosts(hosts, needed);
   await s.lock();
   try {
-    const opts: PlanOptions = { async: o.async, mountMode: o.mountMode, embeddedHa: s.embeddedHa, workersNeedLeader: what === 'all' && r.masters.length > 0 };
+    const opts: PlanOptions = { async: o.async, mountMode: o.mountMode, electsLeader: s.electsLeader, workersNeedLeader: what === 'all' && r.masters.length > 0 };
     const p = makePlan(o.format ? 'format+start' : 'start', await hostInputs(s, reachable, r, needed), opts);
     if (s.opts.dryRun) return printPlan(s, p, hosts);
-    await apply(s, p);
+    // ZooKeeper mode with several masters: ZooKeeper answers from each, the journal folder is shared.
+    await apply(s, p, s.zkHa && s.masters.length > 1 ? { beforeMasters: (h) => checkZkMode(s, h) } : {});
     await s.audit(reachable);
   } finally {
     await s.unlock();
@@ -194,7 +214,7 @@ export const LEADER_WAIT_MS = 60_000;
 async function waitForLeader(s: ClusterSession, started: readonly string[]): Promise<boolean> {
   s.rep.phase('Waiting for a leader');
   const t0 = Date.now();
-  const client = new MasterClient(masterRpcAddresses(s.conf), { ...retryPolicy(s.conf), maxDurationMs: LEADER_WAIT_MS });
+  const client = new MasterClient(s.masterAddresses(), { ...retryPolicy(s.conf), maxDurationMs: LEADER_WAIT_MS });
   try {
     const addr = await client.findLeader();
     const host = addr.slice(0, addr.lastIndexOf(':'));
@@ -204,7 +224,10 @@ async function waitForLeader(s: ClusterSession, started: readonly string[]): Pro
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
     const detail = `no master became the leader: ${err.message}`;
-    const error = new HostError(started[0]!, detail, { hint: 'a leader needs a majority of alluxio.master.embedded.journal.addresses running and reachable on their journal ports; read the master logs (alluxio.logs.dir) on each master host' });
+    const hint = s.zkHa
+      ? `in ZooKeeper mode a leader needs ZooKeeper (${s.conf.get('alluxio.zookeeper.address')}) reachable from the masters and the shared journal folder (alluxio.master.journal.folder) readable by them; read the master logs (alluxio.logs.dir) on each master host`
+      : 'a leader needs a majority of alluxio.master.embedded.journal.addresses running and reachable on their journal ports; read the master logs (alluxio.logs.dir) on each master host';
+    const error = new HostError(started[0]!, detail, { hint });
     s.rep.record('leader', started.map((host) => ({ host, status: 'failed', detail, error, ms: Date.now() - t0 })));
     return false;
   } finally {
@@ -249,7 +272,8 @@ export async function clusterFormat(s: ClusterSession, o: { onlyUnformatted: boo
   const verb: Verb = o.onlyUnformatted ? 'format -s' : 'format';
   await s.lock();
   try {
-    if (s.opts.dryRun) return printPlan(s, makePlan(verb, await hostInputs(s, reachable, r)), hosts);
+    const shared: PlanOptions = s.zkHa && r.masters.length ? { sharedJournal: true, masters: r.masters } : {};
+    if (s.opts.dryRun) return printPlan(s, makePlan(verb, await hostInputs(s, reachable, r), shared), hosts);
     const pushed = makePlan(verb, reachable.map((host) => ({
       host, master: false, worker: false, installCurrent: s.installCurrent(host), confCurrent: s.confCurrent(host), installed: s.installed(host),
     })));
@@ -259,7 +283,7 @@ export async function clusterFormat(s: ClusterSession, o: { onlyUnformatted: boo
     const ready = reachable.filter((h) => !s.rep.failedHosts().includes(h));
     const inputs = await hostInputs(s, ready, r);
     const known = new Set(inputs.map((h) => h.host));
-    const p = makePlan(verb, inputs, { pushed: true });
+    const p = makePlan(verb, inputs, { ...shared, pushed: true });
     const unreachable = hosts.filter((h) => !known.has(h));
     if (unreachable.length && !p.refusal) s.rep.warn(`not formatted (unreachable or failed checks): ${unreachable.join(', ')}; run alluxio format -s once they are back`);
     await apply(s, p);

@@ -73,10 +73,17 @@ export interface PlanOptions {
   mountMode?: MountMode;
   /** stop: -s. */
   soft?: boolean;
-  /** Masters elect a leader through the embedded journal: start waits for one before the workers. */
-  embeddedHa?: boolean;
+  /** Several masters elect a leader (embedded journal or ZooKeeper): start waits for one before the workers. */
+  electsLeader?: boolean;
+  /**
+   * ZooKeeper mode: every master uses the same journal folder (shared storage), so format formats
+   * it once, on the first master host, and only when every master host could be checked.
+   */
+  sharedJournal?: boolean;
   /** start all: workers are started only once a master leads. */
   workersNeedLeader?: boolean;
+  /** format with sharedJournal: every host of conf/masters (one not among the checked hosts may run a master on the shared folder). */
+  masters?: readonly string[];
   /** Pushing is already done (format pushes before it plans): no push steps. */
   pushed?: boolean;
 }
@@ -115,7 +122,7 @@ export function plan(verb: Verb, hosts: readonly HostInput[], o: PlanOptions = {
 function startPhases(verb: 'start' | 'format+start', hosts: readonly HostInput[], o: PlanOptions): Phase[] {
   const format = verb === 'format+start';
   const masterSteps = hosts.filter((h) => h.master).map((h): Step => {
-    const args = ['start', ...(o.async ? ['-a'] : []), 'master', ...(format ? ['-f'] : []), ...(o.embeddedHa ? ['--no-leader-wait'] : [])];
+    const args = ['start', ...(o.async ? ['-a'] : []), 'master', ...(format ? ['-f'] : []), ...(o.electsLeader ? ['--no-leader-wait'] : [])];
     const f = h.facts;
     if (!f) return { kind: 'start', host: h.host, role: 'master', args };
     const masters = mastersOf(f);
@@ -159,7 +166,7 @@ function startPhases(verb: 'start' | 'format+start', hosts: readonly HostInput[]
   });
   const phases: Phase[] = [];
   if (masterSteps.length) phases.push({ name: 'start master', title: 'Starting masters', steps: masterSteps });
-  if (o.embeddedHa && !o.async && masterSteps.length) {
+  if (o.electsLeader && !o.async && masterSteps.length) {
     phases.push({ name: 'leader', title: 'Waiting for a leader', steps: [{ kind: 'waitLeader', hosts: masterSteps.map((s) => (s as { host: string }).host) }] });
   }
   if (workerSteps.length) phases.push({ name: 'start worker', title: 'Starting workers', steps: workerSteps });
@@ -217,7 +224,13 @@ function formatPlan(verb: 'format' | 'format -s', hosts: readonly HostInput[], o
   const running = known.flatMap((h) => runningOn(h, [...(h.master ? ['master' as const] : []), ...(h.worker ? ['worker' as const] : [])]));
   const runningRefusal = formatWhileRunning('cluster', running);
   const unsafe: { host: string; reason: string }[] = [];
-  const journalSteps = hosts.filter((h) => h.master).map((h): Step => {
+  const masterHosts = hosts.filter((h) => h.master);
+  // ZooKeeper mode: the shared folder is formatted once, by the first master host (see sharedFormat).
+  const formatter = o.sharedJournal ? masterHosts[0]?.host : undefined;
+  const journalSteps = masterHosts.map((h): Step => {
+    if (formatter !== undefined && h.host !== formatter) {
+      return { kind: 'skip', host: h.host, phase: 'format journal', status: 'ok', reason: `shared journal ${h.facts ? journalsOf(h.facts)[0]!.folder : '(alluxio.master.journal.folder)'}: formatted once, by ${formatter}` };
+    }
     const f = h.facts;
     if (!f) return { kind: 'formatJournal', host: h.host, args: ['formatJournal', ...args] };
     const r = runningOn(h, ['master']);
@@ -251,8 +264,21 @@ function formatPlan(verb: 'format' | 'format -s', hosts: readonly HostInput[], o
   const phases: Phase[] = [...pushPhase(hosts, o)];
   if (journalSteps.length) phases.push({ name: 'format journal', title: 'Formatting masters', steps: journalSteps });
   if (workerSteps.length) phases.push({ name: 'format worker', title: 'Formatting workers', steps: workerSteps });
-  const refusal = runningRefusal ?? formatPathRefusals(unsafe);
+  const refusal = runningRefusal ?? formatPathRefusals(unsafe) ?? (o.sharedJournal ? sharedFormatRefusal(masterHosts, o.masters ?? []) : undefined);
   return refusal ? { verb, phases, refusal } : { verb, phases };
+}
+
+/**
+ * ZooKeeper mode: the shared journal folder is used by every master, so it is formatted only when
+ * every master host was checked (a master host that could not be reached may run a master on it).
+ */
+function sharedFormatRefusal(checked: readonly HostInput[], masters: readonly string[]): AlluxioError | undefined {
+  const known = new Set(checked.filter((h) => h.facts).map((h) => h.host));
+  const unknown = masters.filter((m) => !known.has(m));
+  if (!unknown.length) return undefined;
+  return new HostError(unknown[0]!, `cannot format the shared journal (ZooKeeper mode) while master host${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} could not be checked: a master there may use it; nothing was formatted`, {
+    hint: 'bring the host back (or remove it from conf/masters), then rerun alluxio format',
+  });
 }
 
 // ---- rendering (--dry-run) ----------------------------------------------------------------------

@@ -15,7 +15,7 @@ import type { HostFactsJson } from './local/facts.js';
 /** The schema's name and version; a change that old readers cannot read bumps it. */
 export const PROTOCOL = 'alluxio-host/1';
 
-export type StepName = 'probe' | 'start' | 'stop' | 'formatJournal' | 'formatWorker' | 'facts' | 'configProbe';
+export type StepName = 'probe' | 'start' | 'stop' | 'formatJournal' | 'formatWorker' | 'facts' | 'configProbe' | 'sharedJournal';
 
 export type ProcessKind = 'master' | 'worker';
 
@@ -99,6 +99,15 @@ export interface ConfigProcess {
 /** configProbe: the host's server processes (masters of its layout, its worker) compared with the conf sent on stdin. */
 export interface ConfigProbeResult { processes: ConfigProcess[] }
 
+/** One ZooKeeper member asked from a host (sharedJournal zk): answered (a session opened) or why not. */
+export interface ZkMemberAnswer { address: string; ok: boolean; ms: number; error?: string }
+
+/**
+ * sharedJournal (ZooKeeper mode, local/sharedJournal.ts): `zk` the ensemble's members as this
+ * host sees them; `write` the same-storage probe's token; `check` / `remove` that token.
+ */
+export interface SharedJournalResult { action: 'zk' | 'write' | 'check' | 'remove'; folder: string; token?: string; members?: ZkMemberAnswer[] }
+
 export interface StepResults {
   probe: ProbeResult;
   start: StartResult;
@@ -107,6 +116,7 @@ export interface StepResults {
   formatWorker: FormatResult;
   facts: HostFactsJson;
   configProbe: ConfigProbeResult;
+  sharedJournal: SharedJournalResult;
 }
 
 /** A typed error as it crosses the protocol: the class name, its code, message and hint. */
@@ -274,6 +284,18 @@ export function checkResult(step: StepName, r: Record<string, unknown>): string 
         if (bad) return `processes[${i}]${bad}`;
       }
       return undefined;
+    case 'sharedJournal': {
+      if (!['zk', 'write', 'check', 'remove'].includes(r.action as string)) return 'action';
+      if (typeof r.folder !== 'string') return 'folder';
+      if (r.action !== 'zk' && typeof r.token !== 'string') return 'token';
+      if (r.action === 'zk') {
+        if (!Array.isArray(r.members)) return 'members';
+        for (const [i, m] of r.members.entries()) {
+          if (!isObject(m) || typeof m.address !== 'string' || typeof m.ok !== 'boolean' || typeof m.ms !== 'number' || (m.error !== undefined && typeof m.error !== 'string')) return `members[${i}]`;
+        }
+      }
+      return undefined;
+    }
     case 'facts':
       return typeof r.hostname === 'string' && isObject(r.master) && isObject(r.worker) && isObject(r.journal) ? undefined : 'facts';
   }

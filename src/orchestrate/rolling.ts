@@ -27,7 +27,7 @@ import { roles, type Targets } from './clusterOps.js';
 import { showDiffs, type HostDiff } from './diffConf.js';
 import { replyError } from './protocol.js';
 import * as b from './builders/remote.js';
-import { askMasterInfo, MasterClient, loginUser, masterRpcAddresses, retryPolicy } from '../client/masterClient.js';
+import { askMasterInfo, MasterClient, loginUser, retryPolicy } from '../client/masterClient.js';
 import { splitHostPort } from '../conf/index.js';
 import type { WorkerInfo } from '../client/fileSystem.js';
 import type { HostResult, HostStatus } from './runner.js';
@@ -85,7 +85,9 @@ export function masterOf(masters: readonly MasterState[], host: string, name: st
 export function describeStep(st: RollingStep): string {
   switch (st.kind) {
     case 'restartMaster':
-      return `restart ${st.role} master ${st.name} on ${st.host} (${st.journalAddress ?? st.rpcAddress}): stop, start, wait until it applied the leader's commit index (at most ${CATCH_UP_MS / 1000} s)`;
+      // ZooKeeper mode (no journal address, no quorum to elect through): the leader's clean stop
+      // leaves the election (its ZooKeeper nodes are removed), so a standby takes over at once.
+      return `restart ${st.role} master ${st.name} on ${st.host} (${st.journalAddress ?? st.rpcAddress}): stop${st.role === 'leader' && !st.journalAddress ? ' (it leaves the ZooKeeper election: an updated standby takes over)' : ''}, start, wait until it applied the leader's commit index (at most ${CATCH_UP_MS / 1000} s)`;
     case 'elect':
       return `transfer leadership from ${st.from} to the updated standby ${st.to} (quorum elect)`;
     case 'restartWorkers':
@@ -231,7 +233,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Every configured master's state (or those of `addrs`, rpc addresses); a standby is `lagging`
  * when it does not reach the commit index within CATCH_UP_MS.
  */
-export async function gatherMasters(s: ClusterSession, addrs: readonly string[] = masterRpcAddresses(s.conf)): Promise<MasterState[]> {
+export async function gatherMasters(s: ClusterSession, addrs: readonly string[] = s.masterAddresses()): Promise<MasterState[]> {
   const answers = await Promise.all(addrs.map((a) => askMasterInfo(a).catch((e: Error) => e)));
   const states: MasterState[] = answers.map((a, i) => (a instanceof Error
     ? { rpcAddress: addrs[i]!, isLeader: false, down: a.message }
@@ -263,7 +265,7 @@ async function waitBackAndLeaderCommit(s: ClusterSession, rpcAddress: string, de
   for (;;) {
     const mine = await askMasterInfo(rpcAddress).catch(() => undefined);
     if (mine) {
-      const infos = await Promise.all(masterRpcAddresses(s.conf).map((a) => askMasterInfo(a).catch(() => undefined)));
+      const infos = await Promise.all(s.masterAddresses().map((a) => askMasterInfo(a).catch(() => undefined)));
       const leader = infos.find((x) => x?.isLeader);
       if (leader) return Number(leader.journalCommitIndex ?? 0);
     }
@@ -273,7 +275,7 @@ async function waitBackAndLeaderCommit(s: ClusterSession, rpcAddress: string, de
 }
 
 function leaderClient(s: ClusterSession, maxDurationMs: number): MasterClient {
-  return new MasterClient(masterRpcAddresses(s.conf), { ...retryPolicy(s.conf), maxDurationMs }, loginUser(s.conf));
+  return new MasterClient(s.masterAddresses(), { ...retryPolicy(s.conf), maxDurationMs }, loginUser(s.conf));
 }
 
 async function workersOf(s: ClusterSession): Promise<WorkerInfo[]> {
@@ -322,7 +324,7 @@ export function sessionOps(s: ClusterSession): RollingOps {
     async restartMaster(st) {
       ok(st.host, await s.runStep(st.host, 'stop', ['stop', 'master', ...(st.port !== undefined ? ['--port', String(st.port)] : [])]));
       s.rep.host(st.host, `${st.name} stopped`);
-      ok(st.host, await s.runStep(st.host, 'start', ['start', 'master', ...(s.embeddedHa ? ['--no-leader-wait'] : [])]));
+      ok(st.host, await s.runStep(st.host, 'start', ['start', 'master', ...(s.electsLeader ? ['--no-leader-wait'] : [])]));
       const deadline = Date.now() + CATCH_UP_MS;
       const commit = await waitBackAndLeaderCommit(s, st.rpcAddress, deadline);
       const info = await waitApplied(st.rpcAddress, commit, deadline);

@@ -43,6 +43,11 @@ export interface ZooKeeperOptions {
   tickMs?: number;
   /** Default tickTime-based ZooKeeper settings (the benchmark's "default ZooKeeper"): tickTime=2000, initLimit=10, syncLimit=5. */
   defaults?: boolean;
+  /**
+   * The address clients connect to (clientPortAddress). Default 127.0.0.1; test hosts
+   * (test/harness/hosts.ts) reach the root namespace at their subnet's .1 address.
+   */
+  bindAddress?: string;
 }
 
 interface Member { id: number; client: number; peer: number; election: number; dir: string; proc?: ChildProcess }
@@ -64,7 +69,7 @@ export class ZooKeeperServers {
 
   /** Start the servers and wait until every member serves (standalone, leader or follower). */
   static async start(opts: ZooKeeperOptions = {}): Promise<ZooKeeperServers> {
-    const z = new ZooKeeperServers({ members: opts.members ?? 1, tickMs: opts.tickMs ?? 200, defaults: opts.defaults ?? false });
+    const z = new ZooKeeperServers({ members: opts.members ?? 1, tickMs: opts.tickMs ?? 200, defaults: opts.defaults ?? false, bindAddress: opts.bindAddress ?? '127.0.0.1' });
     if (!exitHook) { process.on('exit', killAllOnExit); exitHook = true; }
     for (let i = 0; i < z.o.members; i++) {
       const dir = path.join(z.dir, `zk${i + 1}`);
@@ -76,7 +81,7 @@ export class ZooKeeperServers {
       fs.mkdirSync(m.dir, { recursive: true });
       fs.writeFileSync(path.join(m.dir, 'myid'), `${m.id}\n`);
       fs.writeFileSync(path.join(m.dir, 'zoo.cfg'), [
-        `tickTime=${z.tickMs}`, ...limits, `dataDir=${m.dir}`, `clientPort=${m.client}`, 'clientPortAddress=127.0.0.1',
+        `tickTime=${z.tickMs}`, ...limits, `dataDir=${m.dir}`, `clientPort=${m.client}`, `clientPortAddress=${z.o.bindAddress}`,
         'admin.enableServer=false', '4lw.commands.whitelist=srvr,ruok', ...ensemble, '',
       ].join('\n'));
     }
@@ -92,7 +97,7 @@ export class ZooKeeperServers {
 
   /** The client connect string of every member (or of member `only`). */
   connectString(only?: number): string {
-    return this.members.filter((_, i) => only === undefined || i === only).map((m) => `127.0.0.1:${m.client}`).join(',');
+    return this.members.filter((_, i) => only === undefined || i === only).map((m) => `${this.o.bindAddress}:${m.client}`).join(',');
   }
 
   /** Start member `i` again (same ports and data); does not wait (waitServing). */
@@ -133,7 +138,7 @@ export class ZooKeeperServers {
   srvr(i: number): Promise<string> {
     return new Promise<string>((resolve) => {
       let buf = '';
-      const s = net.connect(this.members[i]!.client, '127.0.0.1', () => s.end('srvr'));
+      const s = net.connect(this.members[i]!.client, this.o.bindAddress, () => s.end('srvr'));
       s.setTimeout(2000, () => s.destroy());
       s.on('data', (d) => { buf += d.toString(); });
       s.on('close', () => resolve(buf));
@@ -150,7 +155,7 @@ export class ZooKeeperServers {
   /** Wait until every running member serves clients (bounded: 60 s). */
   async waitServing(timeoutMs = 60_000): Promise<void> {
     const running = this.members.map((m, i) => ({ m, i })).filter(({ m }) => m.proc && m.proc.exitCode === null && m.proc.signalCode === null);
-    await waitFor(`ZooKeeper members ${running.map(({ m }) => `127.0.0.1:${m.client}`).join(', ')} to serve`, async (observe) => {
+    await waitFor(`ZooKeeper members ${running.map(({ m }) => `${this.o.bindAddress}:${m.client}`).join(', ')} to serve`, async (observe) => {
       const modes = await Promise.all(running.map(async ({ m, i }) => {
         if (m.proc!.exitCode !== null) throw new Error(`ZooKeeper member ${m.id} exited (${m.proc!.exitCode}); log: ${this.log(i).slice(-2000)}`);
         return /Mode: (\w+)/.exec(await this.srvr(i))?.[1] ?? 'down';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { loadConfig } from '../../src/conf/index.js';
 import { INSTALL_ROOT } from '../../src/conf/installRoot.js';
-import { ConfigError, HostError, TimeoutError, type AlluxioError } from '../../src/errors.js';
+import { ConfigError, HostError, TimeoutError, UsageError, type AlluxioError } from '../../src/errors.js';
 import { ClusterSession, type ClusterCliOptions } from '../../src/orchestrate/cluster.js';
 import { clusterFormat, clusterStart, clusterStop } from '../../src/orchestrate/clusterOps.js';
 import type { Executor, ExecResult, RunOptions } from '../../src/orchestrate/executor.js';
@@ -104,12 +104,12 @@ class FakeExecutor implements Executor {
   async close(): Promise<void> { /* nothing to close */ }
 }
 
-async function session(answers: Record<string, Answer>, opts: Partial<ClusterCliOptions> = {}) {
+async function session(answers: Record<string, Answer>, opts: Partial<ClusterCliOptions> = {}, o: { masters?: string[]; site?: string } = {}) {
   const dir = tmpDir();
   const conf = path.join(dir, 'conf');
   fs.mkdirSync(conf);
-  fs.writeFileSync(path.join(conf, 'alluxio-site.properties'), `alluxio.home=/opt/alluxio\nalluxio.work.dir=${dir}/work\n`);
-  fs.writeFileSync(path.join(conf, 'masters'), `${M}\n`);
+  fs.writeFileSync(path.join(conf, 'alluxio-site.properties'), `alluxio.home=/opt/alluxio\nalluxio.work.dir=${dir}/work\n${o.site ?? ''}`);
+  fs.writeFileSync(path.join(conf, 'masters'), `${(o.masters ?? [M]).join('\n')}\n`);
   fs.writeFileSync(path.join(conf, 'workers'), `${W}\n`);
   const c = loadConfig({ flags: {}, env: { ALLUXIO_CONF_DIR: conf }, home: INSTALL_ROOT });
   const exec = new FakeExecutor(new Map(Object.entries(answers)), { install: installHash(INSTALL_ROOT), conf: confHash(conf) });
@@ -250,4 +250,89 @@ test('controller: start reads no worker facts (the pid files say whether it runs
   assert.equal(await clusterStop(stop.s, 'all', { soft: false }), 0);
   assert.deepEqual(stop.exec.steps, [[W, ['stop', 'worker']], [M, ['stop', 'master']]]);
   assert.deepEqual([...stop.exec.factsRuns], []);
+});
+
+// ---- ZooKeeper mode (alluxio.zookeeper.enabled, alluxio.master.journal.type=UFS): one shared journal folder
+
+const ZM = ['m1.invalid', 'm2.invalid', 'm3.invalid'];
+
+const ZK_SITE = 'alluxio.zookeeper.enabled=true\nalluxio.zookeeper.address=zk1:2181\nalluxio.master.journal.type=UFS\nalluxio.master.journal.folder=/shared/journal\n';
+const zkSession = (answers: Record<string, Answer>, opts: Partial<ClusterCliOptions> = {}, site = ZK_SITE) => session(answers, opts, { masters: ZM, site });
+
+const zkFacts = (h: string, over: Partial<HostFactsJson> = {}) => facts(h, { journal: { folder: '/shared/journal', formatted: true }, ...over });
+const zkHealthy = (over: (h: string) => Partial<HostFactsJson> = () => ({})): Record<string, Answer> => Object.fromEntries([...ZM, W].map((h) => [h, healthy(h, zkFacts(h, over(h)))]));
+
+test('ZooKeeper mode: format formats the shared journal once (on the first master), the other masters say so', async () => {
+  const { s, exec } = await zkSession(zkHealthy());
+  assert.equal(await clusterFormat(s, { onlyUnformatted: false }), 0);
+  assert.deepEqual(exec.steps.filter(([, a]) => a[0] === 'formatJournal'), [[ZM[0], ['formatJournal']]]);
+  assert.deepEqual(exec.steps.filter(([, a]) => a[0] === 'formatWorker'), [[W, ['formatWorker']]]);
+  for (const h of ZM.slice(1)) assert.equal(row(s, 'format journal', h).detail, `shared journal /shared/journal: formatted once, by ${ZM[0]}`);
+});
+
+test('ZooKeeper mode: format is refused as a whole while a master runs on any host, or when a master host cannot be checked', async () => {
+  const running = await zkSession(zkHealthy((h) => (h === ZM[2] ? { master: { running: true, pid: 9 }, masters: [{ name: 'master', journalPort: 19200, running: true, pid: 9 }] } : {})));
+  await assert.rejects(clusterFormat(running.s, { onlyUnformatted: false }), (e: unknown) => e instanceof HostError && /cannot format while master on m3.invalid \(pid 9\) is running; nothing was formatted/.test(e.message));
+  assert.deepEqual(running.exec.steps, []);
+  const answers = zkHealthy();
+  answers[ZM[1]!] = failing(ZM[1]!, zkFacts(ZM[1]!), 'facts', garbage);
+  const down = await zkSession(answers);
+  await assert.rejects(clusterFormat(down.s, { onlyUnformatted: false }), (e: unknown) => e instanceof HostError
+    && e.message === `[${ZM[1]}] cannot format the shared journal (ZooKeeper mode) while master host ${ZM[1]} could not be checked: a master there may use it; nothing was formatted`);
+  assert.deepEqual(down.exec.steps, []);
+});
+
+test('ZooKeeper mode: start all starts every master without waiting on its own, then waits for a leader; start -f is refused (the shared journal is formatted once)', async () => {
+  const dry = await zkSession(zkHealthy(), { dryRun: true });
+  assert.equal(await clusterStart(dry.s, 'all', { async: false, format: false, mountMode: 'NoMount' }), 0);
+  const printed = JSON.parse(dry.out.join('\n')).plan as { phases: { phase: string; steps: { kind: string; host?: string; args?: string[] }[] }[] };
+  assert.deepEqual(printed.phases.map((p) => p.phase), ['start master', 'leader', 'start worker']);
+  assert.deepEqual(printed.phases[0]!.steps.map((st) => [st.host, st.args]), ZM.map((h) => [h, ['start', 'master', '--no-leader-wait']]));
+  const f = await zkSession(zkHealthy());
+  await assert.rejects(clusterStart(f.s, 'all', { async: false, format: true, mountMode: 'NoMount' }), (e: unknown) => e instanceof UsageError && /start -f/.test(e.message));
+  assert.deepEqual(f.exec.steps, []);
+});
+
+test('several masters with a UFS journal but no ZooKeeper: a ConfigError naming both', async () => {
+  const { s } = await zkSession(zkHealthy(), {}, 'alluxio.master.journal.type=UFS\n');
+  await assert.rejects(clusterFormat(s, { onlyUnformatted: false }), (e: unknown) => e instanceof ConfigError && /alluxio.master.journal.type=UFS without alluxio.zookeeper.enabled=true/.test(e.message));
+});
+
+/** A ZooKeeper-mode master host answering the sharedJournal step: ZooKeeper members, the marker (seen or not). */
+function zkHost(h: string, o: { sees?: boolean; zkOk?: boolean } = {}): Answer {
+  const ok = healthy(h, zkFacts(h));
+  return (args) => {
+    if (args[0] !== 'sharedJournal') return ok(args);
+    const folder = '/shared/journal';
+    switch (args[1]) {
+      case 'zk': return { stdout: json(okReply('sharedJournal', h, { action: 'zk', folder, members: [{ address: 'zk1:2181', ok: o.zkOk !== false, ms: 3, ...(o.zkOk === false ? { error: 'no ZooKeeper session within 10000 ms' } : {}) }] })) };
+      case 'write': return { stdout: json(okReply('sharedJournal', h, { action: 'write', folder, token: 't1' })) };
+      case 'check': return o.sees === false
+        ? { code: 1, stdout: json(errorReply('sharedJournal', h, new ConfigError(`the journal folder ${folder} on ${h} is not the storage ${args[3]} writes: a marker ${args[3]} wrote there is not visible here`))) }
+        : { stdout: json(okReply('sharedJournal', h, { action: 'check', folder, token: args[2]! })) };
+      default: return { stdout: json(okReply('sharedJournal', h, { action: 'remove', folder, token: args[2]! })) };
+    }
+  };
+}
+
+test('ZooKeeper mode: start checks ZooKeeper from every master host and the shared folder, then starts the masters', async () => {
+  const { s, exec } = await zkSession({ ...Object.fromEntries(ZM.map((h) => [h, zkHost(h)])), [W]: healthy(W, zkFacts(W)) });
+  // -a: no leader wait (the fake masters answer no GetMasterInfo).
+  assert.equal(await clusterStart(s, 'masters', { async: true, format: false, mountMode: 'NoMount' }), 0);
+  assert.deepEqual(exec.steps.map(([h, a]) => `${h} ${a.join(' ')}`), [
+    ...ZM.map((h) => `${h} sharedJournal zk`), `${ZM[0]} sharedJournal write`, `${ZM[1]} sharedJournal check t1 ${ZM[0]}`, `${ZM[2]} sharedJournal check t1 ${ZM[0]}`, `${ZM[0]} sharedJournal remove t1`,
+    ...ZM.map((h) => `${h} start -a master --no-leader-wait`),
+  ]);
+});
+
+test('ZooKeeper mode: a folder that is not shared, or ZooKeeper not answering, starts no master and no worker', async () => {
+  for (const bad of [{ sees: false }, { zkOk: false }]) {
+    const { s, exec } = await zkSession({ [ZM[0]!]: zkHost(ZM[0]!), [ZM[1]!]: zkHost(ZM[1]!), [ZM[2]!]: zkHost(ZM[2]!, bad), [W]: healthy(W, zkFacts(W)) });
+    assert.equal(await clusterStart(s, 'all', { async: false, format: false, mountMode: 'NoMount' }), 1);
+    assert.deepEqual(exec.steps.filter(([, a]) => a[0] === 'start'), []);
+    const failedRow = bad.sees === false ? row(s, 'journal.shared', ZM[2]!) : row(s, 'zookeeper', ZM[2]!);
+    assert.equal(failedRow.status, 'failed');
+    assert.match(failedRow.error!.message, bad.sees === false ? /the journal folder \/shared\/journal on m3.invalid is not the storage m1.invalid writes/ : /ZooKeeper \(alluxio.zookeeper.address=zk1:2181\) does not answer from m3.invalid: zk1:2181: no ZooKeeper session/);
+    assert.equal(row(s, 'start worker', W).status, 'skipped');
+  }
 });

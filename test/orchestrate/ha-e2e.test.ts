@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TestHosts } from '../harness/hosts.js';
-import { CLI, waitFor as harnessWaitFor } from '../harness/cluster.js';
+import { hostsCli } from './hostsCli.js';
 import { assertRoot, needsRoot } from '../harness/root.js';
 
 const NEEDS = 'network namespaces, sshd';
@@ -35,30 +35,7 @@ describe('HA over SSH: 3 masters (embedded journal), 2 workers', { skip, timeout
     ...extra,
     '',
   ].join('\n');
-  const run = (args: string[], timeoutMs = 240_000) =>
-    hosts.runControl([process.execPath, CLI, ...args], { env: { ALLUXIO_CONF_DIR: confDir, NO_COLOR: '1' }, timeoutMs });
-  const masterLogs = async () => {
-    const parts: string[] = [];
-    for (const h of MASTERS) parts.push(`--- ${h} master.log\n${(await hosts.run(h, ['sh', '-c', 'tail -n 40 /opt/alluxio/logs/master.log 2>/dev/null'])).stdout}`);
-    return parts.join('\n');
-  };
-  const ok = async (r: { code: number; stdout: string; stderr: string }, code = 0) => {
-    if (r.code !== code) assert.fail(`exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}\n${await masterLogs()}\n--- hosts\n${hosts.logs()}`);
-  };
-  const info = async (h: string) => {
-    const res = await fetch(`http://${hosts.host(h).ip}:19999/api/v1/master/info`, { signal: AbortSignal.timeout(2000) });
-    return (await res.json()) as { isLeader: boolean; liveWorkers: unknown[]; leaderAddress: string };
-  };
-  /** The master that leads now, asked directly (undefined when none answers as leader). */
-  const leaderNow = async (among = MASTERS) => {
-    for (const h of among) {
-      try { if ((await info(h)).isLeader) return h; } catch { /* down */ }
-    }
-    return undefined;
-  };
-  /** The harness waitFor (every 200 ms); a time-out adds the masters' logs. */
-  const waitFor = <T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> =>
-    harnessWaitFor(what, fn, ms, 200).catch(async (e: Error) => assert.fail(`${e.message}\n${await masterLogs()}`));
+  const { run, ok, info, leaderNow, waitFor } = hostsCli(() => ({ hosts, confDir }), MASTERS);
 
   before(async () => {
     assertRoot(NEEDS);
@@ -88,7 +65,7 @@ describe('HA over SSH: 3 masters (embedded journal), 2 workers', { skip, timeout
       fs.writeFileSync(path.join(confDir, 'alluxio-site.properties'), site(['alluxio.master.journal.type=UFS', `alluxio.master.journal.folder=${path.join(hosts.dir, 'journal')}`]));
       r = await run(['format']);
       await ok(r, 1);
-      assert.match(r.stderr, /masters lists 3 masters \(h1, h2, h3\), but alluxio\.master\.journal\.type=UFS serves one master in this version/);
+      assert.match(r.stderr, /masters lists 3 masters \(h1, h2, h3\), but alluxio\.master\.journal\.type=UFS without alluxio\.zookeeper\.enabled=true serves one master/);
     } finally {
       fs.writeFileSync(path.join(confDir, 'alluxio-site.properties'), site());
     }

@@ -31,7 +31,7 @@ const rows: [string, Verb, HostInput, string[], PlanOptions?][] = [
   ['format+start refused while the master runs', 'format+start', { ...base, worker: true, facts: facts({ master: { running: true, pid: 5 } }) }, ['REFUSED: [h1] cannot format while the master (pid 5) is running on this host; format worker storage /mnt/ramdisk/alluxioworker; start worker']],
   ['start worker and master on one host', 'start', { ...base, worker: true }, ['start master; start worker']],
   ['start -a SudoMount: the arguments', 'start', { ...base, worker: true }, ['start master; start worker'], { async: true, mountMode: 'SudoMount' }],
-  ['start with the embedded journal waits for a leader', 'start', base, ['start master', 'then wait until one of h1 leads'], { embeddedHa: true }],
+  ['start with the embedded journal waits for a leader', 'start', base, ['start master', 'then wait until one of h1 leads'], { electsLeader: true }],
   ['stop running worker', 'stop', { ...base, master: false, worker: true, facts: facts({ worker: { running: true, pid: 9 } }) }, ['stop worker (pid 9)']],
   ['stop, nothing running', 'stop', base, ['stop master: no master was running']],
   ['stop from the probe\'s pid files (no facts): a running worker', 'stop', { ...base, master: false, worker: true, facts: undefined, servers: [
@@ -77,7 +77,7 @@ for (const [name, verb, input, steps, o] of rows) {
 }
 
 test('plan: the steps carry the exact remote arguments', () => {
-  const p = plan('start', [{ ...base, worker: true }], { async: true, mountMode: 'SudoMount', embeddedHa: true, workersNeedLeader: true });
+  const p = plan('start', [{ ...base, worker: true }], { async: true, mountMode: 'SudoMount', electsLeader: true, workersNeedLeader: true });
   assert.deepEqual(p.phases.map((ph) => ph.name), ['start master', 'start worker']);
   assert.deepEqual(p.phases[0]!.steps, [{ kind: 'start', host: 'h1', role: 'master', args: ['start', '-a', 'master', '--no-leader-wait'], names: ['master'], running: [] }]);
   assert.deepEqual(p.phases[1]!.steps, [{ kind: 'start', host: 'h1', role: 'worker', args: ['start', '-a', 'worker', 'SudoMount'], needsLeader: true, names: ['worker'] }]);

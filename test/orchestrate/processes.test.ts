@@ -175,6 +175,10 @@ test('readinessUrl and isReadyInfo', () => {
   assert.equal(isReadyInfo('worker', { registered: true }), true);
   assert.equal(isReadyInfo('worker', { registered: 'true' }), false);
   assert.equal(isReadyInfo('worker', null), false);
+  // ZooKeeper mode: a standby that names the leader is ready; one that knows none is not.
+  assert.equal(isReadyInfo('master', { isLeader: false, leaderAddress: 'm1:19998' }, 'leader-known'), true);
+  assert.equal(isReadyInfo('master', { isLeader: false, leaderAddress: '' }, 'leader-known'), false);
+  assert.equal(isReadyInfo('master', { isLeader: true }, 'leader-known'), true);
 });
 
 test('a named process (one of several masters) has its own pid file, log and start lock', () => {

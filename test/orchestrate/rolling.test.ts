@@ -155,3 +155,13 @@ test('a restarted worker: waited for until LIVE with its id and hash; fewer bloc
   assert.equal(e.host, 'w1');
   assert.match(e.message, /the worker on w1 \(id 4\) registered again with 9 block\(s\), but held 12 when it stopped: 3 block\(s\) went missing/);
 });
+
+test('plan, ZooKeeper mode (masters have no journal address): standbys first, the leader last, no quorum elect', () => {
+  const diffs: HostDiff[] = ['m1', 'm2', 'm3'].map((h) => ({ host: h, processes: [proc('master', 'master', [TIMEOUT])] }));
+  const masters: MasterState[] = ['m1', 'm2', 'm3'].map((h) => ({ rpcAddress: `${h}:19998`, isLeader: h === 'm1', appliedIndex: 10 }));
+  const p = planRolling(diffs, masters, { batch: 1 });
+  assert.equal(p.refusal, undefined);
+  assert.deepEqual(p.steps.map(brief), ['standby master', 'standby master', 'leader master']);
+  assert.deepEqual(p.steps.map((st) => (st.kind === 'restartMaster' ? st.host : '')), ['m2', 'm3', 'm1']);
+  assert.match(describeStep(p.steps[2]!), /^restart leader master master on m1 \(m1:19998\): stop \(it leaves the ZooKeeper election: an updated standby takes over\), start/);
+});

@@ -335,15 +335,18 @@ export function readinessUrl(conf: ProcessConf, kind: ProcessKind): string {
 
 /**
  * What `waitReady` waits for: `serving` (the default) is a leading master or a registered worker;
- * `answer` is any info answer at all (a master of an embedded journal that may be a standby).
+ * `answer` is any info answer at all (a master of an embedded journal that may be a standby);
+ * `leader-known` is a master that leads or names the leader (ZooKeeper mode: a standby follows
+ * the leader ZooKeeper elected).
  */
-export type Readiness = 'serving' | 'answer';
+export type Readiness = 'serving' | 'answer' | 'leader-known';
 
 /** Whether the info JSON of `kind` says it is ready: a leading master, a registered worker. */
 export function isReadyInfo(kind: ProcessKind, info: unknown, readiness: Readiness = 'serving'): boolean {
   if (typeof info !== 'object' || info === null) return false;
   if (readiness === 'answer') return true;
   const o = info as Record<string, unknown>;
+  if (kind === 'master' && readiness === 'leader-known') return o.isLeader === true || (typeof o.leaderAddress === 'string' && o.leaderAddress !== '');
   return kind === 'master' ? o.isLeader === true : o.registered === true;
 }
 
@@ -443,7 +446,7 @@ export async function waitReady(conf: ProcessConf, t: ProcessTarget, opts: WaitR
       if (answersAsStarted(info, started)) {
         foreign = undefined;
         if (isReadyInfo(kind, info, readiness)) return info;
-        last = kind === 'master' ? 'it answers but is not the leader yet' : 'it answers but has not registered with the master yet';
+        last = kind === 'master' ? (readiness === 'leader-known' ? 'it answers but neither leads nor knows a leader yet' : 'it answers but is not the leader yet') : 'it answers but has not registered with the master yet';
       } else {
         const otherPid = (info as { pid?: unknown } | null)?.pid;
         foreign ??= { pid: typeof otherPid === 'number' ? String(otherPid) : 'unknown', since: Date.now() };

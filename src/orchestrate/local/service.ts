@@ -25,8 +25,9 @@ import {
 import {
   acquireStartLock, cmdlineMatches, DEFAULT_READY_TIMEOUT_MS, DEFAULT_STOP_GRACE_MS, defaultFetchJson, describeFetchError, isAlive, launch,
   logFile, logTail, pidFile, POLL_INTERVAL_MS, procRef, readinessUrl, seconds, status, stopProcess, waitReady,
-  readPidFile, type MatchOptions, type ProcessKind, type ProcessRef, type ProcessTarget, type StopOptions,
+  readPidFile, type MatchOptions, type Readiness, type ProcessKind, type ProcessRef, type ProcessTarget, type StopOptions,
 } from './processes.js';
+import { isZooKeeperMode } from '../../client/zkMasters.js';
 
 export interface Io {
   out(line: string): void;
@@ -243,20 +244,26 @@ async function launchOne(conf: Config, t: ProcessRef, flags: Readonly<Record<str
   }
 }
 
-/** Wait until `t` serves (a leading master, a registered worker); `[ OK ]` or `[ FAILED ]`. */
-async function waitServing(conf: Config, l: Launched, opts: StartOptions, io: Io): Promise<ProcessState> {
+/**
+ * Wait until `t` serves (a leading master, a registered worker; `readiness` otherwise, see
+ * Readiness); `[ OK ]` or `[ FAILED ]`.
+ */
+async function waitServing(conf: Config, l: Launched, opts: StartOptions, io: Io, readiness: Readiness = 'serving'): Promise<ProcessState> {
   const host = hostname();
   const t = l.ref;
   let info: unknown;
   try {
-    info = await waitReady(conf, t, { ...matchOnly(opts), pid: l.pid, timeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS });
+    info = await waitReady(conf, t, { ...matchOnly(opts), pid: l.pid, timeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS, readiness });
   } catch (e) {
     io.err(`--- [ FAILED ] The ${t.name} @ ${host} is not serving requests.`);
     throw e;
   }
-  io.out(`--- [ OK ] The ${t.name} service @ ${host} is in a healthy state.`);
-  return processState(conf, l, 'serving', info);
+  const o = info as MasterInfoJson;
+  const role = readiness === 'serving' ? '' : o.isLeader ? ': it leads' : o.leaderAddress ? `: standby (${o.leaderAddress} leads)` : ': it answers';
+  io.out(`--- [ OK ] The ${t.name} service @ ${host} is in a healthy state${role}.`);
+  return processState(conf, l, readiness === 'answer' ? 'answering' : 'serving', info);
 }
+
 
 /**
  * Start the masters of this host (or say they already run), then, unless `async`, wait:
@@ -275,7 +282,10 @@ export async function startMaster(conf: Config, opts: StartOptions, io: Io): Pro
       if (opts.format) formatted = await formatHere(conf, ['master'], io, matchOnly(opts));
       else requireFormattedJournal(m.conf);
     });
-    return withFormat([opts.async ? processState(m.conf, r, 'not-waited') : await waitServing(m.conf, r, opts, io)]);
+    // ZooKeeper mode: a standby never leads while another master does; it is ready once it
+    // names the leader (or, with --no-leader-wait, once it answers: the orchestrator waits).
+    const readiness: Readiness = !isZooKeeperMode(m.conf) ? 'serving' : opts.noLeaderWait ? 'answer' : 'leader-known';
+    return withFormat([opts.async ? processState(m.conf, r, 'not-waited') : await waitServing(m.conf, r, opts, io, readiness)]);
   }
   const notRunning = layout.instances.filter((m) => !status(m.conf, m, matchOnly(opts)).running);
   if (notRunning.length && opts.format) formatted = await formatHere(conf, ['master'], io, matchOnly(opts));
