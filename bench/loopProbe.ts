@@ -1,14 +1,14 @@
 /**
  * Loaded into master processes by bench:meta --loop-probe (NODE_OPTIONS=--import): measures how
  * long the process's event loop is blocked (perf_hooks monitorEventLoopDelay, 10 ms resolution)
- * and writes the figures every second to $ALLUXIO_BENCH_LOOP_PROBE/<pid>.json. A stall delays the
+ * and writes the figures every second to $BENCH_LOOP_PROBE_DIR/<pid>.json. A stall delays the
  * master's ZooKeeper pings and heartbeats: the longest one bounds a safe session timeout from below.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
-const dir = process.env.ALLUXIO_BENCH_LOOP_PROBE;
+const dir = process.env.BENCH_LOOP_PROBE_DIR;
 if (dir && /master/.test(process.argv[1] ?? '')) {
   const h = monitorEventLoopDelay({ resolution: 10 });
   h.enable();

@@ -37,8 +37,8 @@ const FLIGHT = [1, 64];
 const UFS = process.argv.some((a) => a.toUpperCase() === '--JOURNAL=UFS');
 const PROBE_DIR = process.argv.includes('--loop-probe') ? fs.mkdtempSync(path.join(os.tmpdir(), 'alluxio-loop-probe-')) : undefined;
 if (PROBE_DIR) {
-  // Inherited by the master processes (TestCluster passes process.env on).
-  process.env.ALLUXIO_BENCH_LOOP_PROBE = PROBE_DIR;
+  // Inherited by the master processes (TestCluster passes process.env on, without ALLUXIO_* keys).
+  process.env.BENCH_LOOP_PROBE_DIR = PROBE_DIR;
   process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import ${new URL('./loopProbe.js', import.meta.url).href}`.trim();
 }
 
