@@ -11,8 +11,7 @@
  * one fresh cluster per session timeout in --sessions (default 2s,5s and the schema's default).
  * Same write load (20 sequential writes, kill, one write), same client (FileSystem, default retry
  * settings, 2 min of retries: it finds the leader through ZooKeeper instead of the masters'
- * addresses), same
- * rounds; plus BENCH_TERM_ROUNDS (default 10) rounds of SIGTERM (a clean stop closes the session
+ * addresses), same rounds; plus BENCH_TERM_ROUNDS (default 10) rounds of SIGTERM (a clean stop closes the session
  * at once, so the next candidate need not wait for it to expire). `--journal=UFS --only` skips
  * the embedded journal and etcd.
  */

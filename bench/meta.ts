@@ -21,11 +21,11 @@
  *  (bench/loopProbe.ts) and the longest stalls are printed at the end (the lower bound of a safe
  *  alluxio.zookeeper.session.timeout: a stalled master sends no ZooKeeper ping).
  */
-import { TestCluster } from '../test/harness/cluster.js';
-import { loadConfig } from '../src/conf/index.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { TestCluster } from '../test/harness/cluster.js';
+import { loadConfig } from '../src/conf/index.js';
 import { MasterClient } from '../src/client/masterClient.js';
 import { EtcdCluster, ensureEtcd } from './etcd.js';
 import { ZooKeeperEnsemble, ensureZooKeeper, zkCreate } from './zookeeper.js';
