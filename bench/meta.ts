@@ -13,7 +13,17 @@
  *     requests taking the sessions in turn, so even 1 request in flight sees leader and followers
  *     in their usual 1:2 mix rather than wherever one session happened to land), which is the
  *     goal's reference, and with every session on the leader, for information.
+ *  3. With --journal=UFS, the ZooKeeper mode in the same rounds: 3 masters on one shared journal
+ *     folder (fsync per group commit, as the embedded journal's), elected through the same
+ *     ZooKeeper ensemble (3 members, stock settings) the ZooKeeper figures come from; its client
+ *     finds the leader through ZooKeeper. For information next to the embedded journal.
+ *  --loop-probe: every master process measures how long its event loop is blocked
+ *  (bench/loopProbe.ts) and the longest stalls are printed at the end (the lower bound of a safe
+ *  alluxio.zookeeper.session.timeout: a stalled master sends no ZooKeeper ping).
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { TestCluster } from '../test/harness/cluster.js';
 import { loadConfig } from '../src/conf/index.js';
 import { MasterClient } from '../src/client/masterClient.js';
@@ -24,6 +34,13 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const WARM = Math.max(0, Number(process.env.BENCH_WARM ?? 5));
 const FLIGHT = [1, 64];
+const UFS = process.argv.some((a) => a.toUpperCase() === '--JOURNAL=UFS');
+const PROBE_DIR = process.argv.includes('--loop-probe') ? fs.mkdtempSync(path.join(os.tmpdir(), 'alluxio-loop-probe-')) : undefined;
+if (PROBE_DIR) {
+  // Inherited by the master processes (TestCluster passes process.env on, without ALLUXIO_* keys).
+  process.env.BENCH_LOOP_PROBE_DIR = PROBE_DIR;
+  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import ${new URL('./loopProbe.js', import.meta.url).href}`.trim();
+}
 
 async function measure(label: string | undefined, concurrency: number, op: (worker: number, i: number) => Promise<unknown>, seconds = SECONDS): Promise<number> {
   const deadline = Date.now() + seconds * 1000;
@@ -50,12 +67,20 @@ interface System {
   stop(): Promise<void>;
 }
 
-async function oursWithMasters(n: number): Promise<System & { clients: MasterClient[] }> {
-  const c = await (await new TestCluster({ masters: n, workers: 0 }).setup()).start();
+/** Cluster folder name -> what it runs (for the --loop-probe figures). */
+const clusterNames = new Map<string, string>();
+
+/** `n` masters with the embedded journal, or (zkAddress) 3 masters in the ZooKeeper mode on a shared journal. */
+async function oursWithMasters(n: number, zkAddress?: string): Promise<System & { clients: MasterClient[] }> {
+  const c = await (await new TestCluster(zkAddress === undefined ? { masters: n, workers: 0 } : {
+    masters: n, workers: 0, sharedJournal: true,
+    props: { 'alluxio.master.journal.type': 'UFS', 'alluxio.zookeeper.enabled': 'true', 'alluxio.zookeeper.address': zkAddress },
+  }).setup()).start();
   const conf = loadConfig({ env: c.env, home: process.cwd() });
   const clients = Array.from({ length: 32 }, () => MasterClient.fromConf(conf));
+  clusterNames.set(path.basename(c.dir), zkAddress !== undefined ? 'ZooKeeper + UFS journal' : `${n} master(s), ${n === 1 ? 'local' : 'embedded'} journal`);
   return {
-    name: n === 1 ? 'createFile, 1 master' : `createFile, ${n} masters`,
+    name: zkAddress !== undefined ? `createFile, ${n} masters ZK+UFS` : n === 1 ? 'createFile, 1 master' : `createFile, ${n} masters`,
     goal: true,
     clients,
     op: (tag, w, i) => clients[w % clients.length]!.call('file', 'CreateFile', {
@@ -74,7 +99,7 @@ async function etcdSystem(): Promise<System | undefined> {
 }
 
 /** The ZooKeeper ensemble as two systems: 9 sessions spread evenly over the servers, 8 on the leader. */
-async function zkSystems(): Promise<{ systems: System[]; stop(): Promise<void> } | undefined> {
+async function zkSystems(): Promise<{ systems: System[]; connectString: string; stop(): Promise<void> } | undefined> {
   if (!ensureZooKeeper()) { console.log('ZooKeeper: not installed (apt-get install zookeeper)'); return undefined; }
   const z = await ZooKeeperEnsemble.start(3);
   const leader = await z.leaderIndex();
@@ -91,7 +116,7 @@ async function zkSystems(): Promise<{ systems: System[]; stop(): Promise<void> }
   });
   const systems = [system('ZooKeeper create (spread)', true, spread, 's')];
   if (onLeader.length) systems.push(system('ZooKeeper create (on leader)', false, onLeader, 'l'));
-  return { systems, stop: () => z.stop() };
+  return { systems, connectString: z.connectString(), stop: () => z.stop() };
 }
 
 console.log(`bench:meta — fsync on, ${SECONDS}s per case, everything on loopback`);
@@ -112,6 +137,8 @@ try {
   if (etcd) systems.push(etcd);
   zk = await zkSystems();
   if (zk) systems.push(...zk.systems);
+  if (UFS && zk) systems.push({ ...await oursWithMasters(3, zk.connectString), goal: false });
+  else if (UFS) console.log('ZooKeeper mode: ZooKeeper not installed (apt-get install zookeeper)');
   const rates = new Map<string, number[][]>(systems.map((s) => [s.name, FLIGHT.map(() => [])]));
   for (let f = 0; f < FLIGHT.length; f++) {
     const k = FLIGHT[f]!;
@@ -134,7 +161,7 @@ try {
   for (let f = 0; f < FLIGHT.length; f++) {
     const med = (name: string) => median(rates.get(name)![f]!);
     const mine = median(ours[f]!);
-    const others = systems.slice(1).map((s) => ({ name: s.name.replace(/ (put|create)/, ''), goal: s.goal, rate: med(s.name) }));
+    const others = systems.slice(1).map((s) => ({ name: s.name.replace(/ (put|create)|createFile, /, ''), goal: s.goal, rate: med(s.name) }));
     const best = Math.max(0, ...others.filter((o) => o.goal).map((o) => o.rate));
     console.log(`${FLIGHT[f]} in flight (median of ${ROUNDS}): ours ${Math.round(mine)}/s` +
       others.map((o) => `, ${o.name} ${Math.round(o.rate)}/s (${(mine / o.rate).toFixed(2)}x)`).join('') +
@@ -143,4 +170,13 @@ try {
 } finally {
   for (const s of systems) await s.stop().catch(() => undefined);
   await zk?.stop().catch(() => undefined);
+}
+if (PROBE_DIR) {
+  // Each master's event-loop delay over its whole life (the 1-master run, then the 3-master runs).
+  const probes = fs.readdirSync(PROBE_DIR).map((f) => JSON.parse(fs.readFileSync(path.join(PROBE_DIR, f), 'utf8')) as { pid: number; cluster: string; samples: number; p50: number; p99: number; p999: number; max: number });
+  console.log(`\nevent-loop delay of each master process over its life (10 ms resolution):`);
+  for (const cl of [...new Set(probes.map((p) => p.cluster))]) {
+    console.log(`  ${clusterNames.get(cl) ?? cl}: ` + probes.filter((p) => p.cluster === cl).map((p) => `pid ${p.pid} p99 ${p.p99} ms, p99.9 ${p.p999} ms, max ${p.max} ms`).join('; '));
+  }
+  fs.rmSync(PROBE_DIR, { recursive: true, force: true });
 }
