@@ -156,6 +156,15 @@ export function planMembership(f: MembershipFacts): MembershipPlan {
   const inFile = f.masters.some((m) => m.toLowerCase() === host);
   const key = 'alluxio.master.embedded.journal.addresses';
   const onHost = f.addresses.filter((a) => hostOf(a) === host);
+  if (f.journalType === 'UFS') {
+    // ZooKeeper mode: the masters share one journal folder and ZooKeeper elects among whoever runs.
+    const what = f.op === 'add' ? 'addMaster' : 'removeMaster';
+    return refuse(none, new ConfigError(`alluxio.master.journal.type=UFS: the masters share one journal folder and ZooKeeper elects the leader, so there is no quorum for ${what} to change`, {
+      hint: f.op === 'add'
+        ? `list ${f.host} in ${f.mastersFile}, then run alluxio-start.sh masters (it starts only the masters not running; start checks that ${f.host} sees the shared journal folder and reaches ZooKeeper)`
+        : `run alluxio-stop.sh master on ${f.host} (a clean stop hands leadership over at once), then remove it from ${f.mastersFile}`,
+    }));
+  }
   if (f.journalType !== 'EMBEDDED') {
     return refuse(none, new ConfigError(`alluxio.master.journal.type=${f.journalType}: ${f.op === 'add' ? 'addMaster' : 'removeMaster'} changes the embedded journal's quorum`, { hint: 'set alluxio.master.journal.type=EMBEDDED' }));
   }

@@ -118,6 +118,15 @@ for (const c of cases) {
   });
 }
 
+test('ZooKeeper mode (UFS journal): no quorum to change; the refusal says what to do instead', () => {
+  for (const op of ['add', 'remove'] as const) {
+    const p = planMembership({ ...facts(op, 'm4', { members: M3, listed: op === 'add' ? [...M3, 'm4'] : M3 }), journalType: 'UFS' });
+    assert.deepEqual(p.steps, []);
+    assert.match(p.refusal!.message, /journal\.type=UFS: the masters share one journal folder and ZooKeeper elects the leader/);
+    assert.match(p.refusal!.hint!, op === 'add' ? /alluxio-start\.sh masters/ : /alluxio-stop\.sh master on m4/);
+  }
+});
+
 test('apply: steps in order, audited; the first failure stops the run and says how to resume', async () => {
   const p = planMembership(facts('add', 'm4', { members: M3, listed: [...M3, 'm4'] }));
   const ran: string[] = [];
