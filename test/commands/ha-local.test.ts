@@ -247,7 +247,7 @@ test('several hosts in conf/masters need the embedded journal listing them: Conf
   const hosts = { masters: 'localhost\n127.0.0.1\n', workers: 'localhost\n' };
   const cases: [Record<string, string>, RegExp][] = [
     [{}, /masters lists 2 masters \(localhost, 127\.0\.0\.1\), but alluxio\.master\.journal\.type=EMBEDDED is served by the single-master local journal while alluxio\.master\.embedded\.journal\.addresses lists no master\n/],
-    [{ 'alluxio.master.journal.type': 'UFS' }, /masters lists 2 masters \(localhost, 127\.0\.0\.1\), but alluxio\.master\.journal\.type=UFS serves one master in this version\nHint: use alluxio\.master\.journal\.type=EMBEDDED/],
+    [{ 'alluxio.master.journal.type': 'UFS' }, /masters lists 2 masters \(localhost, 127\.0\.0\.1\), but alluxio\.master\.journal\.type=UFS without alluxio\.zookeeper\.enabled=true serves one master \(nothing would elect a leader among them\)\nHint: set alluxio\.zookeeper\.enabled=true and alluxio\.zookeeper\.address .*or use alluxio\.master\.journal\.type=EMBEDDED, or list one master in conf\/masters/],
     [{ 'alluxio.master.embedded.journal.addresses': 'localhost:19200,localhost:19201,localhost:19202' },
       /masters lists 2 masters \(localhost, 127\.0\.0\.1\), but alluxio\.master\.embedded\.journal\.addresses lists 3 \(localhost:19200, localhost:19201, localhost:19202\)\nHint: conf\/masters and alluxio\.master\.embedded\.journal\.addresses must name the same masters/],
   ];
