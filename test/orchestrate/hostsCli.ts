@@ -10,12 +10,26 @@ import type { TestHosts } from '../harness/hosts.js';
 
 export interface MasterInfoJson { isLeader: boolean; liveWorkers: unknown[]; leaderAddress: string; pid?: number }
 
-export function hostsCli(get: () => { hosts: TestHosts; confDir: string }, masters: readonly string[], o: { everyMs?: number; extraLogs?: () => string } = {}) {
-  const run = (args: string[], timeoutMs = 240_000) =>
+export interface HostsCliOptions {
+  /** waitFor's polling interval (default 200 ms). */
+  everyMs?: number;
+  /** More text for failure messages (e.g. ZooKeeper's log). */
+  extraLogs?: () => string;
+  /** Logs under /opt/alluxio/logs printed (their last 40 lines) per host on failure (default master.log). */
+  logFiles?: readonly string[];
+  /** run()'s default time-out (default 240 s). */
+  runTimeoutMs?: number;
+}
+
+/** `masters`: the hosts whose logs a failure prints, and leaderNow's default candidates. */
+export function hostsCli(get: () => { hosts: TestHosts; confDir: string }, masters: readonly string[], o: HostsCliOptions = {}) {
+  const run = (args: string[], timeoutMs = o.runTimeoutMs ?? 240_000) =>
     get().hosts.runControl([process.execPath, CLI, ...args], { env: { ALLUXIO_CONF_DIR: get().confDir, NO_COLOR: '1' }, timeoutMs });
   const masterLogs = async () => {
     const parts: string[] = [];
-    for (const h of masters) parts.push(`--- ${h} master.log\n${(await get().hosts.run(h, ['sh', '-c', 'tail -n 40 /opt/alluxio/logs/master.log 2>/dev/null'])).stdout}`);
+    for (const h of masters) {
+      for (const f of o.logFiles ?? ['master.log']) parts.push(`--- ${h} ${f}\n${(await get().hosts.run(h, ['sh', '-c', `tail -n 40 /opt/alluxio/logs/${f} 2>/dev/null`])).stdout}`);
+    }
     return parts.join('\n');
   };
   const ok = async (r: { code: number; stdout: string; stderr: string }, code = 0) => {

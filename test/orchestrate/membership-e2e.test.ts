@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TestHosts } from '../harness/hosts.js';
-import { CLI, waitFor as harnessWaitFor } from '../harness/cluster.js';
+import { hostsCli } from './hostsCli.js';
 import { assertRoot, needsRoot } from '../harness/root.js';
 
 const NEEDS = 'network namespaces, sshd';
@@ -45,18 +45,7 @@ describe('addMaster / removeMaster over SSH: 3 -> 5 -> 3 masters online', { skip
     fs.writeFileSync(path.join(confDir, 'alluxio-site.properties'), site());
     fs.writeFileSync(path.join(confDir, 'masters'), `${list.join('\n')}\n`);
   };
-  const run = (args: string[], timeoutMs = 400_000) =>
-    hosts.runControl([process.execPath, CLI, ...args], { env: { ALLUXIO_CONF_DIR: confDir, NO_COLOR: '1' }, timeoutMs });
-  const logsOf = async (list: string[]) => {
-    const parts: string[] = [];
-    for (const h of list) parts.push(`--- ${h} master.log\n${(await hosts.run(h, ['sh', '-c', 'tail -n 40 /opt/alluxio/logs/master.log 2>/dev/null'])).stdout}`);
-    return parts.join('\n');
-  };
-  const ok = async (r: { code: number; stdout: string; stderr: string }, code = 0) => {
-    if (r.code !== code) assert.fail(`exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}\n${await logsOf(['h1', 'h2', 'h3', 'h4', 'h5'])}`);
-  };
-  const waitFor = <T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> =>
-    harnessWaitFor(what, fn, ms, 200).catch(async (e: Error) => assert.fail(`${e.message}\n${await logsOf(['h1', 'h2', 'h3', 'h4', 'h5'])}`));
+  const { run, ok, waitFor } = hostsCli(() => ({ hosts, confDir }), ['h1', 'h2', 'h3', 'h4', 'h5'], { runTimeoutMs: 400_000 });
   const quorum = async (): Promise<Quorum> => {
     const r = await run(['fsadmin', 'journal', 'quorum', 'info', '-domain', 'MASTER', '--json'], 60_000);
     await ok(r);

@@ -20,7 +20,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { TestHosts, type RunResult } from '../harness/hosts.js';
-import { CLI, waitFor as harnessWaitFor } from '../harness/cluster.js';
+import { waitFor as harnessWaitFor } from '../harness/cluster.js';
+import { hostsCli } from './hostsCli.js';
 import { giveUp } from '../harness/wait.js';
 import { assertRoot, needsRoot } from '../harness/root.js';
 import { describeSummary, startHostLoad, type HostLoad, type LoadSummary, type VerifyResult } from '../harness/load.js';
@@ -47,18 +48,7 @@ describe('rollingRestart over SSH under client load: 3 hosts, each a master and 
     '',
   ].join('\n');
   const writeSite = () => fs.writeFileSync(path.join(confDir, 'alluxio-site.properties'), site());
-  const run = (args: string[], timeoutMs = 300_000) =>
-    hosts.runControl([process.execPath, CLI, ...args], { env: { ALLUXIO_CONF_DIR: confDir, NO_COLOR: '1' }, timeoutMs });
-  const logs = async () => {
-    const parts: string[] = [];
-    for (const h of HOSTS) {
-      for (const f of ['master.log', 'worker.log']) parts.push(`--- ${h} ${f}\n${(await hosts.run(h, ['sh', '-c', `tail -n 30 /opt/alluxio/logs/${f} 2>/dev/null`])).stdout}`);
-    }
-    return parts.join('\n');
-  };
-  const ok = async (r: RunResult, code = 0) => {
-    if (r.code !== code) assert.fail(`exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}\n${await logs()}`);
-  };
+  const { run, ok, waitFor } = hostsCli(() => ({ hosts, confDir }), HOSTS, { logFiles: ['master.log', 'worker.log'], runTimeoutMs: 300_000 });
   const getJson = async (h: string, port: number, p: string) => {
     const res = await fetch(`http://${hosts.host(h).ip}:${port}${p}`, { signal: AbortSignal.timeout(2000) });
     return (await res.json()) as any;
@@ -71,8 +61,6 @@ describe('rollingRestart over SSH under client load: 3 hosts, each a master and 
     }
     return undefined;
   };
-  const waitFor = <T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> =>
-    harnessWaitFor(what, fn, ms, 200).catch(async (e: Error) => assert.fail(`${e.message}\n${await logs()}`));
   /** Every process's pid: `h1 master` -> pid. */
   const pids = async () => {
     const out: Record<string, number> = {};
