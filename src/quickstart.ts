@@ -3,6 +3,9 @@
  * worker), then the smoke tests. Everything lives in .quickstart/ (its own conf dir), so the
  * repo's conf/ is untouched. It uses only the public CLI, exactly as an operator would.
  *
+ * `npm run quickstart -- --stop` stops that cluster (no path to type); it is what the output's
+ * "Stop:" line says.
+ *
  * Ports: the first master keeps Alluxio's defaults (journal 19200, rpc 19998, web 19999); the
  * others are 1000 apart (rpc 20998 / 21998, web = rpc + 1) so that no master touches another's or
  * the worker's (29999, 30000).
@@ -23,8 +26,14 @@ const RPC = ['localhost:19998', 'localhost:20998', 'localhost:21998'];
 const MARKER = '# Written by npm run quickstart: a one-host HA cluster (3 masters, 1 worker) under .quickstart/';
 const OLD_MARKER = '# Written by npm run quickstart: a one-host cluster under .quickstart/';
 
+/** The conf dir as the user should type it here: relative when under the current directory. */
+function shown(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? p : rel;
+}
+
 function run(args: string[], allowFail = false): number {
-  console.log(`\n$ ALLUXIO_CONF_DIR=${path.relative(process.cwd(), confDir) || '.'} bin/alluxio ${args.join(' ')}`);
+  console.log(`\n$ ALLUXIO_CONF_DIR=${shown(confDir)} bin/alluxio ${args.join(' ')}`);
   const r = spawnSync(alluxio, args, { env, stdio: 'inherit' });
   const code = r.status ?? 1;
   if (code !== 0 && !allowFail) {
@@ -54,9 +63,22 @@ function writeSite(file: string): void {
   ].join('\n'));
 }
 
+const site = path.join(confDir, 'alluxio-site.properties');
+const args = process.argv.slice(2);
+if (args.length > 0) {
+  if (args.length !== 1 || args[0] !== '--stop') {
+    console.error(`Error: unknown argument ${JSON.stringify(args.find((a) => a !== '--stop') ?? args[1])}\nUsage: npm run quickstart [-- --stop]`);
+    process.exit(2);
+  }
+  if (!fs.existsSync(site)) {
+    console.log(`No quickstart cluster in ${dir} (no ${site}): nothing to stop.`);
+    process.exit(0);
+  }
+  process.exit(run(['stop', 'local'], true));
+}
+
 // Stop a previous quickstart cluster first (pid files say what runs, whatever the conf says).
 fs.mkdirSync(confDir, { recursive: true });
-const site = path.join(confDir, 'alluxio-site.properties');
 if (fs.existsSync(site)) run(['stop', 'local'], true);
 const existing = fs.existsSync(site) ? fs.readFileSync(site, 'utf8') : undefined;
 if (existing === undefined || existing.startsWith(OLD_MARKER)) {
@@ -91,7 +113,8 @@ console.log(`
 Master web UIs:
 ${webs.map((w, i) => `  http://${w}/  (${roles[i]})`).join('\n')}
 Leader: ${leader ? `the master with web UI http://${leader}/ (rpc ${rpc.length > 1 ? rpc[webs.indexOf(leader)] : 'localhost'})` : 'none answers as leader right now'}
-Try:    ALLUXIO_CONF_DIR=${confDir} bin/alluxio fs ls -R /
-        ALLUXIO_CONF_DIR=${confDir} bin/alluxio fs leader
-Stop:   ALLUXIO_CONF_DIR=${confDir} bin/alluxio-stop.sh local`);
+Try:    ALLUXIO_CONF_DIR=${shown(confDir)} bin/alluxio fs ls -R /
+        ALLUXIO_CONF_DIR=${shown(confDir)} bin/alluxio fs leader
+Stop:   npm run quickstart -- --stop
+        (or ALLUXIO_CONF_DIR=${shown(confDir)} bin/alluxio-stop.sh local)`);
 process.exit(failed);

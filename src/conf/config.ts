@@ -62,6 +62,8 @@ export interface LoadOptions {
   overrides?: Readonly<Record<string, string>>;
   /** Source name shown for `overrides` (default URI_AUTHORITY). */
   overridesSource?: string;
+  /** Directory relative local paths from the environment and -D are resolved against (default process.cwd()). */
+  cwd?: string;
 }
 
 /** One environment variable the loader reads, for docs and `validateConf`. */
@@ -176,6 +178,23 @@ function flagInputs(flags: Readonly<Record<string, string>>): Input[] {
   }));
 }
 
+/**
+ * A relative value of a local-path key (schema `localPath`) from the environment or -D, resolved
+ * against `cwd` as a shell user expects (each item of a list). Values starting with `${` (absolute
+ * once expanded) and URIs stay as written; in the site file a relative path stays a problem.
+ */
+function resolveLocalPaths(inputs: Input[], cwd: string): Input[] {
+  const one = (v: string): string =>
+    v === '' || v.startsWith('/') || v.startsWith('${') || /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(v) ? v : path.resolve(cwd, v);
+  return inputs.map((i) => {
+    const spec = findSpec(i.key);
+    if (!spec?.localPath) return i;
+    if (spec.type !== 'list') { const value = one(i.value); return value === i.value ? i : { ...i, value }; }
+    const items = splitList(i.value);
+    return items.every((v) => one(v) === v) ? i : { ...i, value: items.map(one).join(',') };
+  });
+}
+
 function overrideInputs(values: Readonly<Record<string, string>>, sourceName: string, layer: number): Input[] {
   return Object.entries(values).map(([key, value], i) => ({
     key, value: value.trim(),
@@ -199,8 +218,9 @@ export function loadConfig(opts: LoadOptions): Config {
   const env = opts.env ?? process.env;
   const warnings: string[] = [];
   const problems: Problem[] = [];
-  const envIn = envInputs(env, warnings);
-  const flagIn = flagInputs(opts.flags ?? {});
+  const cwd = opts.cwd ?? process.cwd();
+  const envIn = resolveLocalPaths(envInputs(env, warnings), cwd);
+  const flagIn = resolveLocalPaths(flagInputs(opts.flags ?? {}), cwd);
   const early = [...envIn, ...flagIn];
 
   // alluxio.home and the conf dir, from everything except the site file

@@ -41,6 +41,12 @@ export interface PropertySpec {
   readonly scope?: PropertyScope;
   /** How much servers must agree on it; WARN when absent (Alluxio: IGNORE). See {@link consistencyOf}. */
   readonly consistency?: ConsistencyLevel;
+  /**
+   * The value names local directories (a list: each item): a relative one given in the environment
+   * or with -D is resolved against the current directory, as a shell user expects. Not set for
+   * paths that are not on the local disk (ZooKeeper nodes) or relative to something else.
+   */
+  readonly localPath?: boolean;
 }
 
 export function scopeOf(spec: PropertySpec): PropertyScope {
@@ -108,7 +114,7 @@ function tierLevel(n: 0 | 1 | 2): PropertySpec[] {
   return [
     { key: `${p}.alias`, type: 'string', scope: 'WORKER', default: TIER_ALIASES[n],
       doc: `Storage class name of tier ${n} (e.g. MEM, SSD, HDD); tiers in use must have distinct aliases.` },
-    { key: `${p}.dirs.path`, type: 'list', scope: 'WORKER', consistency: 'IGNORE', default: TIER_DEFAULT_PATHS[n],
+    { key: `${p}.dirs.path`, type: 'list', localPath: true, scope: 'WORKER', consistency: 'IGNORE', default: TIER_DEFAULT_PATHS[n],
       doc: n === 0
         ? 'Comma-separated directories of tier 0 on each worker. Alluxio uses /Volumes/ramdisk on macOS; we use /mnt/ramdisk everywhere.'
         : `Comma-separated directories of tier ${n}; required when alluxio.worker.tieredstore.levels > ${n}.` },
@@ -125,15 +131,15 @@ function tierLevel(n: 0 | 1 | 2): PropertySpec[] {
 
 export const SCHEMA: readonly PropertySpec[] = Object.freeze([
   // ---- installation and directories
-  { key: 'alluxio.home', type: 'path', consistency: 'IGNORE', default: '/opt/alluxio', displayDefault: 'the installation root',
+  { key: 'alluxio.home', type: 'path', localPath: true, consistency: 'IGNORE', default: '/opt/alluxio', displayDefault: 'the installation root',
     doc: 'Installation directory. Alluxio defaults to /opt/alluxio; our CLI uses the directory it runs from (ALLUXIO_HOME or -Dalluxio.home override it).' },
-  { key: 'alluxio.work.dir', type: 'path', consistency: 'IGNORE', default: '${alluxio.home}',
+  { key: 'alluxio.work.dir', type: 'path', localPath: true, consistency: 'IGNORE', default: '${alluxio.home}',
     doc: 'Base directory for the journal, logs, run files and the default under storage.' },
-  { key: 'alluxio.conf.dir', type: 'path', consistency: 'IGNORE', default: '${alluxio.home}/conf',
+  { key: 'alluxio.conf.dir', type: 'path', localPath: true, consistency: 'IGNORE', default: '${alluxio.home}/conf',
     doc: 'Directory holding alluxio-site.properties, masters and workers. Set with ALLUXIO_CONF_DIR or -Dalluxio.conf.dir; not accepted in alluxio-site.properties.' },
-  { key: 'alluxio.logs.dir', type: 'path', consistency: 'IGNORE', default: '${alluxio.work.dir}/logs', doc: 'Directory for server logs.' },
-  { key: 'alluxio.user.logs.dir', type: 'path', scope: 'CLIENT', consistency: 'IGNORE', default: '${alluxio.logs.dir}/user', doc: 'Directory for logs of CLI and client processes.' },
-  { key: 'alluxio.run.dir', type: 'path', scope: 'SERVER', consistency: 'IGNORE', default: '${alluxio.work.dir}/run',
+  { key: 'alluxio.logs.dir', type: 'path', localPath: true, consistency: 'IGNORE', default: '${alluxio.work.dir}/logs', doc: 'Directory for server logs.' },
+  { key: 'alluxio.user.logs.dir', type: 'path', localPath: true, scope: 'CLIENT', consistency: 'IGNORE', default: '${alluxio.logs.dir}/user', doc: 'Directory for logs of CLI and client processes.' },
+  { key: 'alluxio.run.dir', type: 'path', localPath: true, scope: 'SERVER', consistency: 'IGNORE', default: '${alluxio.work.dir}/run',
     doc: 'Our extension (not in Alluxio): directory for pid files, which we use instead of finding processes by class name.' },
   { key: 'alluxio.web.refresh.interval', type: 'duration', scope: 'SERVER', default: '15s', doc: 'How often the web UI refreshes its pages.' },
 
@@ -165,7 +171,7 @@ export const SCHEMA: readonly PropertySpec[] = Object.freeze([
   // ---- journal
   { key: 'alluxio.master.journal.type', type: 'enum', scope: 'MASTER', consistency: 'ENFORCE', values: ['EMBEDDED', 'UFS', 'NOOP'], default: 'EMBEDDED',
     doc: 'EMBEDDED: Raft among the masters. UFS: a shared folder with ZooKeeper leader election. NOOP: no journal (tests only).' },
-  { key: 'alluxio.master.journal.folder', type: 'path', scope: 'MASTER', consistency: 'IGNORE', default: '${alluxio.work.dir}/journal',
+  { key: 'alluxio.master.journal.folder', type: 'path', localPath: true, scope: 'MASTER', consistency: 'IGNORE', default: '${alluxio.work.dir}/journal',
     doc: 'Journal directory: local to each master for EMBEDDED; shared by all masters for UFS.' },
   { key: 'alluxio.master.journal.checkpoint.period.entries', type: 'int', scope: 'MASTER', default: '2000000', check: positiveInt,
     doc: 'Journal entries written between two checkpoints (snapshots).' },
@@ -175,7 +181,7 @@ export const SCHEMA: readonly PropertySpec[] = Object.freeze([
     doc: 'UFS journal: how often a standby master reads what the leader appended to the shared journal (its lag bound).' },
 
   // ---- namespace and workers, seen from the master
-  { key: 'alluxio.master.mount.table.root.ufs', type: 'path', scope: 'SERVER', consistency: 'ENFORCE', default: '${alluxio.work.dir}/underFSStorage', aliases: ['alluxio.underfs.address'],
+  { key: 'alluxio.master.mount.table.root.ufs', type: 'path', localPath: true, scope: 'SERVER', consistency: 'ENFORCE', default: '${alluxio.work.dir}/underFSStorage', aliases: ['alluxio.underfs.address'],
     doc: 'Under storage mounted at the Alluxio root: a shared directory or URI every master and worker can reach.' },
   { key: 'alluxio.master.worker.timeout', type: 'duration', scope: 'MASTER', default: '5min', check: positiveDuration,
     doc: 'A worker that has not sent a heartbeat for this long is marked lost.' },

@@ -212,6 +212,47 @@ test('conf dir: an explicit conf dir that does not exist is a problem; a missing
   assert.equal(loadConfig({ home: h.home, env: {} }).get('alluxio.master.rpc.port'), '19998');
 });
 
+// A relative local path from the environment or -D is resolved against the current directory
+// (issue #16: `ALLUXIO_CONF_DIR=.quickstart/conf bin/alluxio-stop.sh local` failed); in the site
+// file it stays a problem (a server's current directory is not the operator's), and paths that are
+// not local directories (ZooKeeper nodes, the worker's data folder under each tier dir) are not touched.
+const RELATIVE: Array<[name: string, opts: (cwd: string) => { env?: Record<string, string>; flags?: Record<string, string> }, key: string, want: (cwd: string) => string]> = [
+  ['ALLUXIO_CONF_DIR', () => ({ env: { ALLUXIO_CONF_DIR: 'conf' } }), 'alluxio.conf.dir', (cwd) => path.join(cwd, 'conf')],
+  ['ALLUXIO_CONF_DIR ./x/../conf', () => ({ env: { ALLUXIO_CONF_DIR: './x/../conf' } }), 'alluxio.conf.dir', (cwd) => path.join(cwd, 'conf')],
+  ['-Dalluxio.conf.dir', () => ({ flags: { 'alluxio.conf.dir': 'conf' } }), 'alluxio.conf.dir', (cwd) => path.join(cwd, 'conf')],
+  ['ALLUXIO_LOGS_DIR', () => ({ env: { ALLUXIO_LOGS_DIR: 'logs' } }), 'alluxio.logs.dir', (cwd) => path.join(cwd, 'logs')],
+  ['ALLUXIO_JAVA_OPTS -Dalluxio.work.dir', () => ({ env: { ALLUXIO_JAVA_OPTS: '-Dalluxio.work.dir=work' } }), 'alluxio.work.dir', (cwd) => path.join(cwd, 'work')],
+  ['-D journal folder', () => ({ flags: { 'alluxio.master.journal.folder': 'j' } }), 'alluxio.master.journal.folder', (cwd) => path.join(cwd, 'j')],
+  ['ALLUXIO_RAM_FOLDER', () => ({ env: { ALLUXIO_RAM_FOLDER: 'ram' } }), 'alluxio.worker.tieredstore.level0.dirs.path', (cwd) => path.join(cwd, 'ram')],
+  ['-D tier dirs, each item', () => ({ flags: { 'alluxio.worker.tieredstore.level0.dirs.path': 'a,/abs/b' } }), 'alluxio.worker.tieredstore.level0.dirs.path', (cwd) => `${path.join(cwd, 'a')},/abs/b`],
+  ['absolute stays', () => ({ env: { ALLUXIO_LOGS_DIR: '/var/log/alluxio' } }), 'alluxio.logs.dir', () => '/var/log/alluxio'],
+  ['${...} stays', () => ({ flags: { 'alluxio.logs.dir': '${alluxio.work.dir}/l' } }), 'alluxio.logs.dir', (cwd) => path.join(cwd, 'l')], // home = cwd here
+  ['URI stays', () => ({ flags: { 'alluxio.master.mount.table.root.ufs': 'file:///data/ufs' } }), 'alluxio.master.mount.table.root.ufs', () => 'file:///data/ufs'],
+  ['ZooKeeper node path stays', () => ({ flags: { 'alluxio.zookeeper.leader.path': '/alluxio/l' } }), 'alluxio.zookeeper.leader.path', () => '/alluxio/l'],
+];
+for (const [name, opts, key, want] of RELATIVE) {
+  test(`relative paths: ${name}`, () => {
+    const h = makeHome();
+    const { conf } = load(undefined, { ...opts(h.home), cwd: h.home, home: h.home });
+    assert.equal(conf.get(key), want(h.home));
+  });
+}
+
+test('relative paths: the conf dir found through a relative ALLUXIO_CONF_DIR is read, and named absolute', () => {
+  const other = makeHome('alluxio.master.hostname=rel\n');
+  const cwd = path.dirname(other.home);
+  const { conf } = load(undefined, { env: { ALLUXIO_CONF_DIR: path.join(path.basename(other.home), 'conf') }, cwd });
+  assert.deepEqual([conf.get(HOST), conf.confDir, conf.get('alluxio.conf.dir')], ['rel', other.confDir, other.confDir]);
+});
+
+test('relative paths: still a problem in the site file and for keys that are not local paths', () => {
+  const { problems, file } = loadProblems('alluxio.logs.dir=logs\n', { flags: { 'alluxio.zookeeper.leader.path': 'leader' }, cwd: '/tmp' });
+  assert.deepEqual(problems, [
+    `${file}:1: alluxio.logs.dir: "logs" is not an absolute path`,
+    '-Dalluxio.zookeeper.leader.path: alluxio.zookeeper.leader.path: "leader" is not an absolute path',
+  ]);
+});
+
 test('conf dir: a missing site file means defaults', () => {
   const { conf } = load(undefined);
   assert.equal(conf.siteFile, undefined);
