@@ -42,6 +42,9 @@ class Session {
   /** Set when the stream is over (worker error, end, cancel): no lock or reservation is held any more. */
   failure: Error | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
+  private overNow!: () => void;
+  /** Resolves when the stream is over. */
+  readonly over$ = new Promise<void>((r) => { this.overNow = r; });
 
   constructor(private readonly call: grpc.ClientDuplexStream<any, any>, private readonly target: string, what: string) {
     call.on('data', (msg: any) => {
@@ -53,6 +56,7 @@ class Session {
 
   private over(e: Error): void {
     this.failure ??= e;
+    this.overNow();
     clearInterval(this.keepAliveTimer);
     if (this.waiting) { const w = this.waiting; this.waiting = undefined; w.reject(this.failure); }
   }
@@ -165,7 +169,12 @@ export class ShortCircuit {
       const r = await s.next(`a short-circuit write of block ${blockId}`);
       s.keepAlive(r.sessionTimeoutMs, { keepAlive: true });
       let fh: fsp.FileHandle;
-      try { fh = await fsp.open(String(r.path), 'r+'); } catch (e) { throw this.markUnusable(c.address, `temp block file ${r.path}`, e); }
+      try { fh = await fsp.open(String(r.path), 'r+'); } catch (e) {
+        // The worker aborts the block before the caller writes it again through the data stream (same id).
+        s.send({ abort: true });
+        await Promise.race([s.over$, new Promise((res) => setTimeout(res, WORKER_CONNECT_TIMEOUT_MS).unref())]);
+        throw this.markUnusable(c.address, `temp block file ${r.path}`, e);
+      }
       this.log.debug(`short-circuit write of block ${blockId} to ${r.path}`);
       return new LocalBlockWriter(s, fh, blockId, blockSize, Number(r.reserved), c.address);
     } catch (e) {

@@ -57,7 +57,8 @@ export class LocalSessions {
    * once, last. Resolves when the session is over.
    */
   private run(call: grpc.ServerDuplexStream<any, any>, what: () => string, h: {
-    onRequest(msg: any, first: boolean): Promise<void>;
+    /** `end()` ends the session normally (after cleanup). */
+    onRequest(msg: any, first: boolean, end: () => void): Promise<void>;
     onClientEnd(): Promise<void>;
     cleanup(): Promise<void>;
   }): Promise<void> {
@@ -96,7 +97,7 @@ export class LocalSessions {
         alive();
         const isFirst = first;
         first = false;
-        step(() => h.onRequest(msg, isFirst));
+        step(() => h.onRequest(msg, isFirst, () => finish()));
       });
       call.on('end', () => step(async () => { await h.onClientEnd(); finish(); }));
       call.on('cancelled', () => finish()); // the client cancelled, or its connection reset: nothing to answer
@@ -130,7 +131,7 @@ export class LocalSessions {
     let what = 'short-circuit write';
     const { store } = this.deps;
     return this.run(call, () => what, {
-      onRequest: async (msg, first) => {
+      onRequest: async (msg, first, end) => {
         const q = requestObject(msg, 'CreateLocalBlock');
         if (first) {
           const blockId = nonNegativeInt(q.blockId, 'CreateLocalBlock blockId');
@@ -140,6 +141,9 @@ export class LocalSessions {
           this.deps.checkRegistered();
           tb = await store.createTemp(blockId, space || DEFAULT_RESERVE, alias, q.pinned === true);
           if (!call.cancelled) call.write({ path: tb.file, reserved: tb.reserved, sessionTimeoutMs: this.deps.sessionTimeoutMs });
+        } else if (q.abort === true) {
+          if (tb) { const b = tb; tb = undefined; this.stats.aborted++; await store.abort(b); }
+          end();
         } else if (q.keepAlive !== true) {
           if (!tb) throw new FailedPreconditionError('CreateLocalBlock: no block');
           const more = nonNegativeInt(q.spaceToReserve, 'CreateLocalBlock spaceToReserve');
