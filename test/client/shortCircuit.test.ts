@@ -191,16 +191,24 @@ describe('short-circuit I/O', () => {
     await waitFor('the released block removed', async () => !fs.existsSync(held!) && (await stats()).lockedBlocks === 0);
   });
 
-  /** A client process holding a short-circuit read lock (inside the first block of a 3-block file). */
-  async function holder(p: string) {
+  /**
+   * A client process holding a short-circuit session: a read lock inside the first block of file
+   * `p`, or (`write`) a block of new file `p` half written.
+   */
+  async function holder(p: string, write = false) {
     const mod = (m: string) => JSON.stringify(path.join(path.dirname(CLI), ...m.split('/')));
     const script = path.join(local, 'holder.mjs');
     fs.writeFileSync(script, `
       import { loadConfig } from ${mod('conf/index.js')};
       import { FileSystem } from ${mod('client/fileSystem.js')};
       const fs = new FileSystem(loadConfig({ env: process.env, home: process.cwd() }));
-      const it = fs.read(${JSON.stringify(p)}, 'NO_CACHE')[Symbol.asyncIterator]();
-      await it.next();
+      if (${write}) {
+        const out = await fs.createFile(${JSON.stringify(p)}, { writeType: 'MUST_CACHE' });
+        await out.write(Buffer.alloc(${MiB / 2}, 7));
+      } else {
+        const it = fs.read(${JSON.stringify(p)}, 'NO_CACHE')[Symbol.asyncIterator]();
+        await it.next();
+      }
       process.stdout.write('HOLDING\\n');
       setInterval(() => {}, 1000);`);
     const run = startNode([script], c.env, 120_000);
@@ -238,6 +246,23 @@ describe('short-circuit I/O', () => {
       await frozen.done;
     }
   });
+
+  test('a client killed in the middle of a short-circuit block write: the block is aborted, never committed', async () => {
+    const s0 = await stats();
+    const writer = await holder('/killed/w', true);
+    await waitFor('the half-written temp block', () => fs.readdirSync(tempDir()).length === 1);
+    writer.child.kill('SIGKILL');
+    await writer.done;
+    await waitFor('the session over', async () => (await stats()).open === 0);
+    const s1 = await stats();
+    assert.deepEqual({ aborted: s1.aborted - s0.aborted, writes: s1.writes - s0.writes }, { aborted: 1, writes: 0 });
+    assert.deepEqual(fs.readdirSync(tempDir()), [], 'the temp block file is gone');
+    const info = await client.getStatus('/killed/w');
+    assert.equal(info.completed, false);
+    // The block id was allocated, never committed: no location, no length.
+    assert.deepEqual(info.fileBlockInfos.map((b) => [b.blockInfo.length, b.blockInfo.locations.length]), [[0, 0]], 'no block committed to the master');
+  });
+  const tempDir = () => path.join(c.dir, 'ramdisk0', 'alluxioworker', '.tmp');
 });
 
 /** The path of a file named `name` under `dir` (recursively), or undefined. */
