@@ -8,6 +8,7 @@ import type { Config } from '../conf/index.js';
 import { MasterClient } from './masterClient.js';
 import { clusterSecret } from '../clusterSecret.js';
 import { WorkerClient, UploadStream, WORKER_CONNECT_TIMEOUT_MS } from './workerClient.js';
+import { ShortCircuit, LocalFileUnusableError, type LocalBlockWriter } from './shortCircuit.js';
 import { UnavailableError, FailedPreconditionError, ResourceExhaustedError, BlockLostError, WorkerShuttingDownError, InternalError } from '../errors.js';
 
 import type { WriteType, ReadType } from './types.js';
@@ -48,9 +49,13 @@ export class FileSystem {
   /** The cluster secret, when this user may read it: workers accept only callers that send it. */
   private readonly secret: string | undefined;
 
+  /** Short-circuit I/O with workers on this host (alluxio.user.short.circuit.enabled). */
+  readonly shortCircuit: ShortCircuit;
+
   constructor(readonly conf: Config, master?: MasterClient) {
     this.secret = clusterSecret(conf);
     this.master = master ?? MasterClient.fromConf(conf);
+    this.shortCircuit = new ShortCircuit(conf);
   }
 
   close(): void {
@@ -234,7 +239,8 @@ export class FileSystem {
   private async *readBlock(info: FileInfo, fbi: FileInfo['fileBlockInfos'][number], readType: ReadType): AsyncIterable<Buffer> {
     const { blockId, length } = fbi.blockInfo;
     let { locations, lostLocations } = fbi.blockInfo;
-    let sent = 0;
+    let sent = yield* this.readBlockShortCircuit(blockId, length, locations, readType);
+    if (sent === length) return;
     const deadline = Date.now() + this.conf.getMs('alluxio.user.block.read.retry.max.duration');
     let sleep = this.conf.getMs('alluxio.user.block.read.retry.sleep.base');
     const sleepMax = this.conf.getMs('alluxio.user.block.read.retry.sleep.max');
@@ -293,6 +299,48 @@ export class FileSystem {
       }
     }
   }
+
+  // ------------------------------------------------------------- short-circuit
+  /**
+   * Short-circuit read (docs/architecture.md, Short-circuit I/O): the block straight from its file
+   * when a worker holding it is on this host; returns how many bytes it yielded (the data stream
+   * takes the rest: all of it when short-circuit is off, no holder is local, or the file cannot be
+   * opened; the remainder when the read failed midway).
+   */
+  private async *readBlockShortCircuit(blockId: number, length: number, locations: BlockLocation[], readType: ReadType): AsyncGenerator<Buffer, number> {
+    let sent = 0;
+    for (const loc of locations) {
+      if (!(await this.shortCircuit.usable(loc.workerAddress))) continue;
+      try {
+        for await (const chunk of this.shortCircuit.read(this.worker(loc.workerAddress), blockId, 0, length, readType === 'CACHE_PROMOTE')) {
+          sent += chunk.length;
+          yield chunk;
+        }
+      } catch (e) {
+        if (!(e instanceof LocalFileUnusableError)) {
+          this.shortCircuit.log.debug(`short-circuit read of block ${blockId} from ${addrKey(loc.workerAddress)} failed after ${sent} bytes (${(e as Error).message}): reading the rest through the data stream`);
+          this.streamFailed(loc.workerAddress, e);
+        }
+      }
+      break;
+    }
+    return sent;
+  }
+
+  /**
+   * A block writer on worker `w`: straight into the worker's temp block file when it is on this
+   * host (short-circuit), else the worker's data stream (also when the temp file cannot be opened).
+   */
+  async openBlockWriter(w: WorkerInfo, blockId: number, blockSize: number, pinned: boolean): Promise<UploadStream | LocalBlockWriter> {
+    if (await this.shortCircuit.usable(w.address)) {
+      try {
+        return await this.shortCircuit.create(this.worker(w.address), blockId, blockSize, pinned);
+      } catch (e) {
+        if (!(e instanceof LocalFileUnusableError)) throw e;
+      }
+    }
+    return this.openStream(w, (c) => c.writeBlock(blockId, blockSize, '', pinned));
+  }
 }
 
 const addrKey = (a: { host: string; rpcPort: number }) => `${a.host}:${a.rpcPort}`;
@@ -341,7 +389,7 @@ function blockLostError(info: FileInfo, blockId: number, failed: { loc: BlockLoc
 export class FileOutStream {
   private length = 0;
   /** The block being written: its id, its stream and worker, and its bytes until the worker acknowledges it. */
-  private block: { id: number; stream: UploadStream; worker: WorkerInfo; bytes: Buffer[]; written: number } | undefined;
+  private block: { id: number; stream: UploadStream | LocalBlockWriter; worker: WorkerInfo; bytes: Buffer[]; written: number } | undefined;
   /** Acknowledged blocks, in order (for replaying the UFS stream of a CACHE_THROUGH file). */
   private readonly done: { id: number; length: number }[] = [];
   private ufs: UploadStream | undefined;
@@ -394,9 +442,9 @@ export class FileOutStream {
     this.length += data.length;
   }
 
-  private openBlock(blockId: number): Promise<UploadStream> {
+  private openBlock(blockId: number): Promise<UploadStream | LocalBlockWriter> {
     const pinned = this.writeType === 'MUST_CACHE' || this.writeType === 'ASYNC_THROUGH';
-    return this.fs.openStream(this.worker, (c) => c.writeBlock(blockId, this.info.blockSizeBytes, '', pinned));
+    return this.fs.openBlockWriter(this.worker, blockId, this.info.blockSizeBytes, pinned);
   }
 
   /** The current block again from its first byte, on the current worker. */

@@ -120,4 +120,16 @@ export class WorkerClient {
   }
 
   close(): void { this.client.close(); }
+
+  /** A short-circuit read session stream (src/client/shortCircuit.ts speaks its protocol), once connected. */
+  async openLocalBlock(): Promise<grpc.ClientDuplexStream<any, any>> {
+    await this.connected();
+    return (this.client as any).OpenLocalBlock();
+  }
+
+  /** A short-circuit write session stream (src/client/shortCircuit.ts), once connected. */
+  async createLocalBlock(): Promise<grpc.ClientDuplexStream<any, any>> {
+    await this.connected();
+    return (this.client as any).CreateLocalBlock();
+  }
 }

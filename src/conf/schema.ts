@@ -231,6 +231,9 @@ export const SCHEMA: readonly PropertySpec[] = Object.freeze([
   { key: 'alluxio.worker.network.shutdown.timeout', type: 'duration', scope: 'WORKER', default: '15sec', check: positiveDuration,
     doc: 'On SIGTERM a worker drains: it refuses new block and UFS streams at once (clients go to another worker, or wait for it to come back for a read), lets the streams in flight finish for at most this long, then exits. `alluxio-stop.sh worker` waits this long plus a margin before it sends SIGKILL.' },
 
+  { key: 'alluxio.worker.session.timeout', type: 'duration', scope: 'WORKER', default: '1min', check: positiveDuration,
+    doc: 'A short-circuit session (a local client reading a block file or writing a temp block file directly) that sends no keep-alive for this long is ended: its block lock is released, its unfinished temp block aborted. A client that dies releases at once (its connection resets); this bounds a frozen one.' },
+
   // ---- clients
   { key: 'alluxio.user.file.writetype.default', type: 'enum', scope: 'CLIENT', values: ['MUST_CACHE', 'CACHE_THROUGH', 'THROUGH', 'ASYNC_THROUGH'], default: 'ASYNC_THROUGH',
     doc: 'Default write type: MUST_CACHE (workers only), CACHE_THROUGH (workers and under storage, synchronously), THROUGH (under storage only), ASYNC_THROUGH (workers, then under storage in the background).' },
@@ -240,6 +243,8 @@ export const SCHEMA: readonly PropertySpec[] = Object.freeze([
   { key: 'alluxio.user.rpc.retry.base.sleep', type: 'duration', scope: 'CLIENT', default: '50ms', doc: 'First back-off between client RPC retries.' },
   { key: 'alluxio.user.rpc.retry.max.sleep', type: 'duration', scope: 'CLIENT', default: '3sec', doc: 'Longest back-off between client RPC retries.' },
   { key: 'alluxio.user.rpc.retry.max.duration', type: 'duration', scope: 'CLIENT', default: '2min', doc: 'How long a client keeps retrying an RPC in total.' },
+  { key: 'alluxio.user.short.circuit.enabled', type: 'bool', scope: 'CLIENT', default: 'true',
+    doc: 'A client on the same host as a worker reads its block files and writes its temp block files directly (the worker locks, reserves and commits; docs/architecture.md, Short-circuit I/O); it falls back to the worker\'s data stream when it cannot open the file. false: always the data stream.' },
   { key: 'alluxio.user.block.read.retry.sleep.base', type: 'duration', scope: 'CLIENT', default: '250ms', check: positiveDuration,
     doc: 'First back-off of a read of a block of a file not persisted whose workers refuse (shutting down) or do not answer while the master lists them LIVE; it doubles up to sleep.max.' },
   { key: 'alluxio.user.block.read.retry.sleep.max', type: 'duration', scope: 'CLIENT', default: '2sec', check: positiveDuration,

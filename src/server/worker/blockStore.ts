@@ -9,6 +9,11 @@
  * need their space fails with "worker storage full of unpersisted data". A pin is an empty
  * marker file `<dir>/<data folder>/.pinned/<blockId>` beside the block (so it survives a restart
  * and moves with the block); the master lifts it once the file is persisted.
+ *
+ * Read locks (lockForRead) keep a block's file where it is: a locked block is never moved or
+ * evicted, and a remove (the master freeing it, a delete) while it is locked takes it out of the
+ * store at once but deletes its file, and frees its space, only when the last reader releases it.
+ * Short-circuit readers read the file by its path, so the path must stay valid while they hold it.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -19,7 +24,11 @@ export interface TierSpec { alias: string; dirs: { path: string; quota: number }
 export interface StoreDir { tier: Tier; root: string; dataDir: string; capacity: number; used: number }
 export interface Tier { alias: string; level: number; dirs: StoreDir[] }
 
-export interface BlockMeta { id: number; length: number; dir: StoreDir; lastAccess: number; readers: number; pinned: boolean }
+export interface BlockMeta {
+  id: number; length: number; dir: StoreDir; lastAccess: number; readers: number; pinned: boolean;
+  /** Being moved to another tier: lockForReadSettled waits for it. */
+  moving?: Promise<void>;
+}
 
 export interface TempBlock { blockId: number; dir: StoreDir; file: string; reserved: number; written: number; pinned: boolean }
 
@@ -34,6 +43,8 @@ export class BlockStore {
   /** Changes since the last drain, reported to the master with the next heartbeat. */
   private added = new Map<number, BlockMeta>();
   private removed = new Set<number>();
+  /** Blocks removed while read-locked: their files go when the last reader releases them. */
+  private removing = new Map<number, BlockMeta>();
 
   constructor(specs: TierSpec[], dataFolder: string) {
     this.tiers = specs.map((s, level) => {
@@ -101,6 +112,7 @@ export class BlockStore {
   /** A new block being written; `pinned`: it will be the only copy of unpersisted data. */
   async createTemp(blockId: number, initialReserve: number, preferredAlias = '', pinned = false): Promise<TempBlock> {
     if (this.blocks.has(blockId) || this.temps.has(blockId)) throw new FailedPreconditionError(`block ${blockId} already exists on this worker`);
+    if (this.removing.has(blockId)) throw new FailedPreconditionError(`block ${blockId} is being removed from this worker (a reader still holds it)`);
     const start = Math.max(0, this.tiers.findIndex((t) => t.alias === preferredAlias));
     let dir: StoreDir | undefined;
     for (let i = start; i < this.tiers.length && !dir; i++) dir = await this.makeRoom(this.tiers[i]!, initialReserve);
@@ -160,14 +172,41 @@ export class BlockStore {
   }
 
   // ----------------------------------------------------------- reading
-  /** Pin a block for reading; call the returned release() when done. */
+  /**
+   * Lock a block for reading: it is not moved, evicted or deleted until the returned release()
+   * (a remove meanwhile is carried out then).
+   */
   lockForRead(id: number): { meta: BlockMeta; release: () => void } {
     const m = this.blocks.get(id);
     if (!m) throw new BlockDoesNotExistError(`block ${id} is not on this worker`);
     m.readers++;
     m.lastAccess = ++this.clock;
     let done = false;
-    return { meta: m, release: () => { if (!done) { done = true; m.readers--; } } };
+    return {
+      meta: m,
+      release: () => {
+        if (done) return;
+        done = true;
+        if (--m.readers === 0 && this.removing.get(id) === m) void this.dropRemoved(m);
+      },
+    };
+  }
+
+  /** lockForRead once the block is not moving between tiers (its path is then stable while locked). */
+  async lockForReadSettled(id: number): Promise<{ meta: BlockMeta; release: () => void }> {
+    for (let i = 0; i < 100; i++) {
+      const moving = this.blocks.get(id)?.moving;
+      if (!moving) return this.lockForRead(id);
+      await moving.catch(() => {});
+    }
+    throw new FailedPreconditionError(`block ${id} keeps moving between tiers`);
+  }
+
+  /** Read locks held now (blocks, not counting how many readers each). */
+  lockedBlocks(): number {
+    let n = 0;
+    for (const m of this.blocks.values()) if (m.readers > 0) n++;
+    return n + this.removing.size;
   }
 
   /** Move a block to the top tier (CACHE_PROMOTE); no-op when already there or no room. */
@@ -175,19 +214,35 @@ export class BlockStore {
     const m = this.blocks.get(id);
     if (!m || m.dir.tier.level === 0 || m.readers > 0) return;
     const dir = await this.makeRoom(this.tiers[0]!, m.length);
-    if (dir) await this.moveTo(m, dir);
+    if (dir && m.readers === 0 && this.blocks.get(id) === m) await this.moveTo(m, dir); // locked or removed meanwhile: stays
   }
 
+  /**
+   * Remove a block. A read-locked one leaves the store now (no new reader, reported removed) but
+   * keeps its file and its space until the last reader releases it.
+   */
   async remove(id: number): Promise<boolean> {
     const m = this.blocks.get(id);
     if (!m) return false;
     this.blocks.delete(id);
-    m.dir.used -= m.length;
     this.removed.add(id);
     this.added.delete(id);
-    await fs.rm(this.blockPath(m), { force: true });
-    if (m.pinned) await fs.rm(pinFile(m.dir, id), { force: true });
+    if (m.readers > 0) { this.removing.set(id, m); return true; }
+    await this.dropFiles(m);
     return true;
+  }
+
+  private async dropFiles(m: BlockMeta): Promise<void> {
+    m.dir.used -= m.length;
+    await fs.rm(this.blockPath(m), { force: true });
+    if (m.pinned) await fs.rm(pinFile(m.dir, m.id), { force: true });
+  }
+
+  /** The last reader of a block removed meanwhile released it. */
+  private async dropRemoved(m: BlockMeta): Promise<void> {
+    try { await this.dropFiles(m); } catch { /* a file left behind is dropped by open() at the next start: no block without its pin */ } finally {
+      if (this.removing.get(m.id) === m) this.removing.delete(m.id);
+    }
   }
 
   // ----------------------------------------------------------- space management
@@ -219,14 +274,24 @@ export class BlockStore {
       freed += m.length;
     }
     if (freed < bytes) return false;
+    // A block locked or removed since the plan was made (the moves await) is left alone.
+    let done = 0;
     for (const { m, target } of plan) {
+      if (m.readers > 0 || this.blocks.get(m.id) !== m) continue;
       if (target) await this.moveTo(m, target);
       else await this.remove(m.id);
+      done += m.length;
     }
-    return true;
+    return done >= bytes;
   }
 
   private async moveTo(m: BlockMeta, dir: StoreDir): Promise<void> {
+    let moved!: () => void;
+    m.moving = new Promise<void>((r) => { moved = r; });
+    try { await this.move(m, dir); } finally { m.moving = undefined; moved(); }
+  }
+
+  private async move(m: BlockMeta, dir: StoreDir): Promise<void> {
     const from = this.blockPath(m);
     const to = path.join(dir.dataDir, String(m.id));
     dir.used += m.length;

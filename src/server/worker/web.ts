@@ -24,6 +24,7 @@ export function workerOverview(w: AlluxioWorker) {
     usageOnTiers: usage,
     tiers,
     blockCount: w.store.all().length,
+    shortCircuit: { ...w.localSessions.stats, lockedBlocks: w.store.lockedBlocks() },
   };
 }
 

@@ -17,6 +17,7 @@ import { InvalidPathError, FailedPreconditionError, InvalidArgumentError, Worker
 import { requestObject, nonNegativeInt, boundedString, clientPath } from '../validate.js';
 import { createLogger, type Logger } from '../../log.js';
 import { BlockStore, tierSpecsFromConf, type TempBlock } from './blockStore.js';
+import { LocalSessions } from './localSessions.js';
 import { ufsRootDir, ufsTempDir, ufsTempName, type PersistReport } from '../ufs.js';
 import { startWorkerWeb } from './web.js';
 import { processIdentity } from '../web.js';
@@ -48,6 +49,8 @@ export class AlluxioWorker {
   private persisting = new Set<number>();
   /** alluxio.underfs.persistence.async.temp.dir under the root UFS. */
   private readonly ufsTemp: string;
+  /** Short-circuit read and write sessions of clients on this host (OpenLocalBlock, CreateLocalBlock). */
+  readonly localSessions: LocalSessions;
 
   constructor(readonly conf: Config, logger?: Logger) {
     this.log = logger ?? createLogger('AlluxioWorker');
@@ -56,6 +59,11 @@ export class AlluxioWorker {
     this.ufsTemp = ufsTempDir(this.ufsRoot, conf.get('alluxio.underfs.persistence.async.temp.dir'));
     this.store = new BlockStore(tierSpecsFromConf(conf, parseBytes), conf.get('alluxio.worker.data.folder'));
     this.master = MasterClient.fromConf(conf);
+    this.localSessions = new LocalSessions({
+      store: this.store, log: this.log, sessionTimeoutMs: conf.getMs('alluxio.worker.session.timeout'),
+      checkRegistered: () => { if (!this.registered) throw new FailedPreconditionError('worker is not registered with a master yet'); },
+      commitToMaster: (m) => this.commitToMaster(m.id, m.length, m.dir.tier.alias),
+    });
   }
 
   async start(): Promise<void> {
@@ -335,6 +343,13 @@ export class AlluxioWorker {
             call.emit('error', toServiceError(e)); // grpc-js: sets the status and ends the call
           }
         });
+      },
+      // Short-circuit sessions (localSessions.ts); counted by the drain like the other streams.
+      OpenLocalBlock: (call: grpc.ServerDuplexStream<any, any>) => {
+        this.serve('short-circuit read', (e) => call.emit('error', toServiceError(e)), () => this.localSessions.read(call));
+      },
+      CreateLocalBlock: (call: grpc.ServerDuplexStream<any, any>) => {
+        this.serve('short-circuit write', (e) => call.emit('error', toServiceError(e)), () => this.localSessions.write(call));
       },
       ReadUfsBlock: (call: grpc.ServerWritableStream<any, any>) => {
         this.serve('UFS read', (e) => call.emit('error', toServiceError(e)), async () => {
