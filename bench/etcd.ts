@@ -79,7 +79,19 @@ export class EtcdCluster {
     ];
     // nsenter execs etcd (no fork without a pid namespace): the child's pid is etcd's.
     const full = m.netns ? ['nsenter', `--net=/run/netns/${m.netns}`, '--', ...argv] : argv;
-    m.proc = spawn(full[0]!, full.slice(1), { stdio: 'ignore' });
+    const fd = fs.openSync(this.logFile(i), 'a');
+    try { m.proc = spawn(full[0]!, full.slice(1), { stdio: ['ignore', fd, fd] }); } finally { fs.closeSync(fd); }
+  }
+
+  /** Member i's log (etcd's errors only: --log-level error). */
+  logFile(i: number): string { return path.join(this.dir, `${this.members[i]!.name}.log`); }
+
+  private logs(): string {
+    return this.members.map((m, i) => {
+      let t = '';
+      try { t = fs.readFileSync(this.logFile(i), 'utf8').split('\n').slice(-10).join('\n'); } catch { /* none */ }
+      return `--- ${m.name} (${this.addr(i)}) ---\n${t}`;
+    }).join('\n');
   }
 
   /** POST to member `i`'s JSON gateway; rejects on an error reply, HTTP error or time-out. */
@@ -100,6 +112,7 @@ export class EtcdCluster {
   async waitLeader(timeoutMs = 15_000): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (let t = 0; t < 1000 && Date.now() < deadline; t++) {
+      if (this.members.every((_, i) => this.pid(i) === undefined)) throw new Error(`etcd: every member exited; member logs:\n${this.logs()}`);
       for (let i = 0; i < this.members.length; i++) {
         if (this.pid(i) === undefined) continue;
         try {
@@ -109,7 +122,7 @@ export class EtcdCluster {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`etcd: no leader within ${timeoutMs} ms`);
+    throw new Error(`etcd: no leader within ${timeoutMs} ms; member logs:\n${this.logs()}`);
   }
 
   /**

@@ -14,8 +14,8 @@
  *
  * Peers (`--systems=ours,etcd-defaults,etcd-ours`): ours (embedded journal, default Raft
  * settings: election timeout 300–600 ms, heartbeat 100 ms); etcd with its defaults (1 s election
- * timeout, 100 ms heartbeat); etcd with our timeouts (--election-timeout=300
- * --heartbeat-interval=100). One client behaviour for all: our FileSystem with the bench's
+ * timeout, 100 ms heartbeat); etcd with our election timeout (--election-timeout=300
+ * --heartbeat-interval=60: etcd refuses a heartbeat above a fifth of the election timeout). One client behaviour for all: our FileSystem with the bench's
  * client settings (per-attempt deadline --attempt-timeout, default 500ms, as
  * alluxio.user.master.polling.timeout; retry sleeps and leader polling at their defaults), and
  * for etcd EtcdPollingClient (bench/etcd.ts), which runs our client's own leader discovery with
@@ -83,7 +83,10 @@ const CLIENT = { 'alluxio.user.rpc.retry.max.duration': '2min' };
 const HOST_CLIENT = { 'alluxio.user.master.polling.timeout': ATTEMPT, 'alluxio.user.rpc.retry.max.duration': '30s' };
 const ETCD_FLAGS: Record<'etcd-defaults' | 'etcd-ours', string[]> = {
   'etcd-defaults': [],
-  'etcd-ours': ['--election-timeout=300', '--heartbeat-interval=100'],
+  // etcd refuses an election timeout below 5 heartbeats ("--election-timeout[300ms] should be at
+  // least as 5 times as --heartbeat-interval[100ms]"): our election timeout with a 60 ms heartbeat.
+  // etcd counts in heartbeat ticks and randomizes over [5, 10) ticks: 300–540 ms, ours 300–600 ms.
+  'etcd-ours': ['--election-timeout=300', '--heartbeat-interval=60'],
 };
 const LABEL: Record<(typeof SYSTEMS)[number], string> = { 'ours': 'ours (embedded journal)', 'etcd-defaults': 'etcd defaults', 'etcd-ours': 'etcd, our timeouts' };
 const CASE_LABEL: Record<(typeof CASES)[number], string> = { process: 'kill -9 leader process', host: 'leader host cut off' };
@@ -225,6 +228,7 @@ process.on('exit', () => {
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
 const results: string[] = [];
+const zkResults: string[] = [];
 const samples: string[] = [];
 if (!ONLY) {
   const hosts = await TestHosts.create(3, { prefix: 'fo' });
@@ -260,7 +264,7 @@ if (!ONLY) {
 
 if (UFS) {
   if (!ensureZooKeeper()) {
-    results.push('ZooKeeper mode: ZooKeeper not installed (apt-get install zookeeper)');
+    zkResults.push('ZooKeeper mode: ZooKeeper not installed (apt-get install zookeeper)');
   } else {
     const zk = await ZooKeeperServers.start({ members: 3, tickMs: TICK_MS });
     try {
@@ -287,8 +291,8 @@ if (UFS) {
           const kill = await stopLeaderRounds(c, fs, label, ROUNDS, 'SIGKILL', 4 * sessionMs + 20_000);
           const term = await stopLeaderRounds(c, fs, label, TERM_ROUNDS, 'SIGTERM', 4 * sessionMs + 20_000);
           const p50 = pct(kill, 50);
-          results.push(line(`UFS ${session} kill -9`, kill) + `  (p50 - session ${(p50 - sessionMs).toFixed(0)} ms; goal p50 <= session + 500)`);
-          results.push(line(`UFS ${session} SIGTERM`, term));
+          zkResults.push(line(`UFS ${session} kill -9`, kill) + `  (p50 - session ${(p50 - sessionMs).toFixed(0)} ms; goal p50 <= session + 500)`);
+          zkResults.push(line(`UFS ${session} SIGTERM`, term));
         } finally {
           fs.close();
           await c.stop();
@@ -302,9 +306,12 @@ if (UFS) {
 if (!ONLY) {
   console.log(`\nbench:failover — 3 members each on 3 test hosts (network namespaces), ${ROUNDS} rounds per case: the fault, then the time to the first acknowledged write.`);
   console.log(`Client (ours and etcd alike): per-attempt deadline ${ATTEMPT}, retry sleep 50 ms, leader polled every 50 ms (every member at once, first deadline min(1 s, ${ATTEMPT})).`);
-  console.log('Ours: election timeout 300-600 ms, heartbeat 100 ms, pre-vote and check-quorum on. etcd 3.4: defaults = election 1000 ms (randomized 1000-2000), heartbeat 100 ms; our timeouts = election 300 ms (300-600), heartbeat 100 ms; pre-vote off (etcd 3.4 default), check-quorum on; client through its v3 JSON gateway (HTTP/1.1), ours over gRPC.');
+  console.log('Ours: election timeout 300-600 ms, heartbeat 100 ms, pre-vote and check-quorum on. etcd 3.4: defaults = election 1000 ms (randomized 1000-2000), heartbeat 100 ms; our timeouts = election 300 ms (300-540 in 60 ms ticks), heartbeat 60 ms (etcd refuses 300/100: it wants election >= 5 heartbeats); pre-vote off (etcd 3.4 default), check-quorum on; client through its v3 JSON gateway (HTTP/1.1), ours over gRPC.');
   console.log('Samples (ms, in round order):');
   for (const s of samples) console.log(`  ${s}`);
+  for (const r of results) console.log(r);
 }
-if (UFS) console.log(`\nZooKeeper mode (loopback): 3 members, tickTime ${TICK_MS} ms, ${ROUNDS} rounds`);
-for (const r of results) console.log(r);
+if (UFS) {
+  console.log(`\nZooKeeper mode (loopback): 3 masters, 3-member ZooKeeper, tickTime ${TICK_MS} ms, ${ROUNDS} rounds`);
+  for (const r of zkResults) console.log(r);
+}
