@@ -123,6 +123,8 @@ interface Peer {
   /** Start member i again and wait until it serves as a follower that knows the leader. */
   restart(i: number): Promise<void>;
   stop(): Promise<void>;
+  /** Ours only: after a round, when the new leader `i` won its election and served, in ms after `sinceMs` (epoch). */
+  explain?(i: number, sinceMs: number): { elected?: number; serving?: number };
 }
 
 async function oursPeer(hosts: TestHosts): Promise<Peer & { m: HostMasters; fs: FileSystem }> {
@@ -142,6 +144,10 @@ async function oursPeer(hosts: TestHosts): Promise<Peer & { m: HostMasters; fs: 
     kill: (i) => m.kill(i),
     restart: async (i) => { await m.start(i); await m.waitStandby(i); },
     stop: async () => { fs.close(); await m.stop(); },
+    explain: (i, since) => {
+      const e = m.leaderEvents(i, since);
+      return { ...(e.elected !== undefined ? { elected: e.elected - since } : {}), ...(e.serving !== undefined ? { serving: e.serving - since } : {}) };
+    },
   };
 }
 
@@ -164,12 +170,13 @@ async function etcdPeer(hosts: TestHosts, kind: 'etcd-defaults' | 'etcd-ours', p
 }
 
 /** `ROUNDS` rounds of one fault on one peer; returns the times from the fault to the first acknowledged write. */
-async function faultRounds(hosts: TestHosts, p: Peer, system: string, fault: (typeof CASES)[number]): Promise<number[]> {
-  const times: number[] = [];
+async function faultRounds(hosts: TestHosts, p: Peer, system: string, fault: (typeof CASES)[number]): Promise<{ times: number[]; elected: number[]; serving: number[] }> {
+  const times: number[] = [], elected: number[] = [], serving: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const leader = await p.leader();
     const host = hosts.hosts[leader]!.name;
     for (let i = 0; i < 20; i++) await p.write(`/f/${fault}/r${round}/pre${i}`);
+    const wall0 = Date.now();
     const t0 = performance.now();
     if (fault === 'process') await p.kill(leader);
     else await hosts.cut(host);
@@ -179,10 +186,18 @@ async function faultRounds(hosts: TestHosts, p: Peer, system: string, fault: (ty
     } finally {
       if (fault === 'host') { await p.kill(leader); await hosts.heal(host); }
     }
-    console.log(`${LABEL[system as keyof typeof LABEL]}, ${CASE_LABEL[fault]}, round ${round + 1}: leader on ${host}; first write acknowledged after ${times.at(-1)!.toFixed(0)} ms`);
+    let why = '';
+    if (p.explain) {
+      const next = await p.leader();
+      const e = p.explain(next, wall0);
+      if (e.elected !== undefined) elected.push(e.elected);
+      if (e.serving !== undefined) serving.push(e.serving);
+      why = ` (${hosts.hosts[next]!.name} elected after ${e.elected ?? '?'} ms, serving after ${e.serving ?? '?'} ms)`;
+    }
+    console.log(`${LABEL[system as keyof typeof LABEL]}, ${CASE_LABEL[fault]}, round ${round + 1}: leader on ${host}; first write acknowledged after ${times.at(-1)!.toFixed(0)} ms${why}`);
     await p.restart(leader);
   }
-  return times;
+  return { times, elected, serving };
 }
 
 /** quorum elect on ours: the longest gap between acknowledged writes while leadership moves, per transfer. */
@@ -233,7 +248,7 @@ const samples: string[] = [];
 if (!ONLY) {
   const hosts = await TestHosts.create(3, { prefix: 'fo' });
   const policy = retryPolicy(loadConfig({ env: {}, home: process.cwd(), confDir: hosts.dir, flags: HOST_CLIENT }));
-  const table: { system: string; fault: string; times: number[] }[] = [];
+  const table: { system: string; fault: string; times: number[]; elected: number[]; serving: number[] }[] = [];
   let gaps: number[] = [];
   try {
     const etcd = SYSTEMS.some((s) => s.startsWith('etcd')) && ensureEtcd();
@@ -241,7 +256,7 @@ if (!ONLY) {
       if (system !== 'ours' && !etcd) { results.push(`${LABEL[system]}: etcd not installed (apt-get install etcd-server)`); continue; }
       const p: Peer & { m?: HostMasters; fs?: FileSystem } = system === 'ours' ? await oursPeer(hosts) : await etcdPeer(hosts, system, policy);
       try {
-        for (const fault of CASES) table.push({ system, fault, times: await faultRounds(hosts, p, system, fault) });
+        for (const fault of CASES) table.push({ system, fault, ...(await faultRounds(hosts, p, system, fault)) });
         if (p.m && p.fs) gaps = await electGaps(p.m, p.fs, Math.min(10, ROUNDS));
       } finally {
         await p.stop();
@@ -257,6 +272,7 @@ if (!ONLY) {
       const vs = ours && r !== ours ? `  (ours/this p50 ${(pct(ours.times, 50) / pct(r.times, 50)).toFixed(2)}x)` : '';
       results.push(`  ${line(LABEL[r.system as keyof typeof LABEL], r.times)}${vs}`);
       samples.push(`${LABEL[r.system as keyof typeof LABEL]}, ${CASE_LABEL[fault]}: ${r.times.map((t) => t.toFixed(0)).join(' ')}`);
+      if (r.elected.length) results.push(`    where the time goes (new leader's log, ms after the fault): elected p50 ${pct(r.elected, 50).toFixed(0)} (max ${Math.max(...r.elected)}), serving p50 ${r.serving.length ? pct(r.serving, 50).toFixed(0) : '?'} (max ${r.serving.length ? Math.max(...r.serving) : '?'})`);
     }
   }
   if (gaps.length) results.push(`quorum elect (ours): longest gap between acknowledged writes p50 ${pct(gaps, 50).toFixed(0)} ms, max ${Math.max(...gaps).toFixed(0)} ms  (goal <= 200 ms)`);

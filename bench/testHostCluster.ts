@@ -106,6 +106,27 @@ export class HostMasters {
     }, timeoutMs, 50);
   }
 
+  /**
+   * When master i's log says it won an election ("Became the leader") and then served ("Serving
+   * as the leader"), the first of each at or after `sinceMs` (epoch ms; the log's stamps are local
+   * time with ms). Undefined when the log has no such line.
+   */
+  leaderEvents(i: number, sinceMs: number): { elected?: number; serving?: number } {
+    let text = '';
+    try { text = fs.readFileSync(this.logFile(i), 'utf8'); } catch { return {}; }
+    const out: { elected?: number; serving?: number } = {};
+    for (const l of text.split('\n')) {
+      const m = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d),(\d{3}) /.exec(l);
+      if (!m) continue;
+      const [y, mo, d, h, mi, se, ms] = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
+      const t = new Date(y, mo - 1, d, h, mi, se, ms).getTime();
+      if (t < sinceMs) continue;
+      if (out.elected === undefined && l.includes('Became the leader')) out.elected = t;
+      else if (out.elected !== undefined && out.serving === undefined && l.includes('Serving as the leader')) out.serving = t;
+    }
+    return out;
+  }
+
   /** kill -9 master i (by pid) and wait for its exit. */
   async kill(i: number): Promise<void> {
     const p = this.procs[i];
