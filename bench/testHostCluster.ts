@@ -74,12 +74,16 @@ export class HostMasters {
         `-Dalluxio.run.dir=${path.join(this.dir, `run${i}`)}`], { env: this.env, stdio: ['ignore', fd, fd] });
     } finally { fs.closeSync(fd); }
     this.procs[i] = p;
-    await waitFor(`master ${i} on ${h.name} to answer`, async (observe) => {
-      if (p.exitCode !== null || p.signalCode !== null) giveUp(`master ${i} exited with ${p.exitCode ?? p.signalCode}:\n${tail(this.logFile(i))}`);
-      const info = await this.info(i);
-      observe(info);
-      return info.pid === undefined || info.pid === p.pid;
-    }, 30_000);
+    try {
+      await waitFor(`master ${i} on ${h.name} to answer`, async (observe) => {
+        if (p.exitCode !== null || p.signalCode !== null) giveUp(`master ${i} exited with ${p.exitCode ?? p.signalCode}:\n${tail(this.logFile(i))}`);
+        const info = await this.info(i);
+        observe(info);
+        return info.pid === undefined || info.pid === p.pid;
+      }, 30_000);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n--- ${this.logFile(i)} ---\n${tail(this.logFile(i))}`, { cause: e });
+    }
   }
 
   async startAll(): Promise<void> {
