@@ -16,6 +16,7 @@ import { freePort } from '../test/harness/cluster.js';
 import { discoverLeader, type ProbeAnswer } from '../src/client/leaderDiscovery.js';
 import { LEADER_POLL_MAX_MS, LEADER_PROBE_TIMEOUT_MS, nextSleep, type RetryPolicy } from '../src/client/masterClient.js';
 import { TimeoutError } from '../src/errors.js';
+import { killChild } from './testHostCluster.js';
 
 export function ensureEtcd(): boolean {
   if (spawnSync('etcd', ['--version']).status === 0) return true;
@@ -142,12 +143,8 @@ export class EtcdCluster {
     throw new Error('etcd: put never acknowledged');
   }
 
-  async kill(i: number): Promise<void> {
-    const p = this.members[i]!.proc;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    const exited = new Promise((r) => p.once('exit', r));
-    p.kill('SIGKILL');
-    await exited;
+  kill(i: number): Promise<void> {
+    return killChild(this.members[i]!.proc);
   }
 
   async restart(i: number): Promise<void> {

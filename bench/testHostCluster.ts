@@ -132,17 +132,21 @@ export class HostMasters {
   }
 
   /** kill -9 master i (by pid) and wait for its exit. */
-  async kill(i: number): Promise<void> {
-    const p = this.procs[i];
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    const exited = new Promise((r) => p.once('exit', r));
-    p.kill('SIGKILL');
-    await exited;
+  kill(i: number): Promise<void> {
+    return killChild(this.procs[i]);
   }
 
   async stop(): Promise<void> {
     for (let i = 0; i < this.procs.length; i++) await this.kill(i);
   }
+}
+
+/** SIGKILL a child process (by its pid) unless it already exited; resolves once it exited. */
+export async function killChild(p: ChildProcess | undefined): Promise<void> {
+  if (!p || p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill('SIGKILL');
+  await exited;
 }
 
 function tail(file: string, lines = 30): string {
