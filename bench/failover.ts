@@ -71,7 +71,11 @@ const SESSIONS = (arg('sessions') ?? `2s,5s,${DEFAULT_SESSION}`).split(',').filt
 const CASES = listArg('cases', ['process', 'host'] as const);
 const SYSTEMS = listArg('systems', ['ours', 'etcd-defaults', 'etcd-ours'] as const);
 const ATTEMPT = arg('attempt-timeout') ?? '500ms';
-if (!(parseDuration(ATTEMPT) > 0)) { console.error(`bench:failover: --attempt-timeout must be a duration such as 500ms, got ${JSON.stringify(ATTEMPT)}`); process.exit(2); }
+{
+  let ms = NaN;
+  try { ms = parseDuration(ATTEMPT); } catch { /* reported below */ }
+  if (!(ms > 0)) { console.error(`bench:failover: --attempt-timeout must be a positive duration such as 500ms, got ${JSON.stringify(ATTEMPT)}`); process.exit(2); }
+}
 
 /** The client's retry settings of the ZooKeeper mode: Alluxio's defaults (the harness's 20 s would end a wait for a 20 s session). */
 const CLIENT = { 'alluxio.user.rpc.retry.max.duration': '2min' };
