@@ -132,7 +132,7 @@ export function parseConfigAnswer(body: unknown): Record<string, string> | undef
   return out;
 }
 
-function webUrl(host: string, port: number, path: string): string {
+export function webUrl(host: string, port: number, path: string): string {
   const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   return `http://${h}:${port}${path}`;
 }
@@ -148,19 +148,25 @@ async function fetchConf(server: Omit<ServerConf, 'properties' | 'error'>, url: 
   }
 }
 
+/** The URL of `path` on the web port of the master at rpc address `addr` (it tells its web port in GetMasterInfo). */
+export async function masterWebUrl(addr: string, path: string, timeoutMs = DOCTOR_PROBE_MS): Promise<string> {
+  const webPort: unknown = (await askMasterInfo(addr, timeoutMs)).webPort;
+  if (typeof webPort !== 'number' || !Number.isInteger(webPort) || webPort < 1 || webPort > 65535) {
+    throw new Error(`it answered no valid web port (${String(webPort)})`);
+  }
+  return webUrl(splitHostPort(addr).host, webPort, path);
+}
+
 /** Ask one master (rpc address) for its web port, then for its configuration. */
 async function masterConf(addr: string): Promise<ServerConf> {
   const server = { kind: 'master' as const, name: `master ${addr}` };
-  let webPort: unknown;
+  let url: string;
   try {
-    webPort = (await askMasterInfo(addr, DOCTOR_PROBE_MS)).webPort;
+    url = await masterWebUrl(addr, '/api/v1/master/config');
   } catch (e) {
     return { ...server, error: (e as Error).message };
   }
-  if (typeof webPort !== 'number' || !Number.isInteger(webPort) || webPort < 1 || webPort > 65535) {
-    return { ...server, error: `it answered no valid web port (${String(webPort)})` };
-  }
-  return fetchConf(server, webUrl(splitHostPort(addr).host, webPort, '/api/v1/master/config'));
+  return fetchConf(server, url);
 }
 
 function workerName(w: WorkerInfo): string {

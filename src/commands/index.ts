@@ -19,7 +19,8 @@ import * as mount from './mount.js';
 import * as diffConf from './diffConf.js';
 import * as rollingRestart from './rollingRestart.js';
 import * as membership from './membership.js';
+import * as logLevel from './logLevel.js';
 
 export interface CommandModule { register(program: Command, ctx: CliContext): void }
 
-export const commandModules: readonly CommandModule[] = [version, getConf, validateConf, fs, fsadmin, runTests, format, start, stop, copyDir, validateEnv, runOn, facts, bootstrapConf, mount, diffConf, rollingRestart, membership];
+export const commandModules: readonly CommandModule[] = [version, getConf, validateConf, fs, fsadmin, runTests, format, start, stop, copyDir, validateEnv, runOn, facts, bootstrapConf, mount, diffConf, rollingRestart, membership, logLevel];

@@ -6,7 +6,9 @@ import { extractDefines } from '../conf/defines.js';
 import { INSTALL_ROOT } from '../conf/installRoot.js';
 import { loadConfig, type Config } from '../conf/index.js';
 import { AlluxioError } from '../errors.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, LOG_FILE_ENV, RollingFile, setLevel, setSink, type Logger } from '../log.js';
+import { DEFAULT_MAX_BACKUPS, DEFAULT_MAX_FILE_BYTES, loadLogConf, type Appender } from './logConf.js';
+
 
 export interface Server {
   start(): Promise<void>;
@@ -41,7 +43,21 @@ export function installSafetyNet(log: Logger): void {
   process.on('uncaughtException', (err, origin) => report(`${UNCAUGHT_EXCEPTION} (${origin})`, err));
 }
 
-export function runServer(name: string, make: (conf: Config, log: Logger) => Server): void {
+/**
+ * Run a server: log to ALLUXIO_LOG_FILE when set, load the configuration and the log settings
+ * of `appender` (conf/log4j.properties), start, and stop cleanly on SIGTERM/SIGINT.
+ */
+export function runServer(name: string, make: (conf: Config, log: Logger) => Server, appender: Appender = 'MASTER_LOGGER'): void {
+  const logFile = process.env[LOG_FILE_ENV];
+  let rolling: RollingFile | undefined;
+  if (logFile) {
+    try {
+      rolling = new RollingFile(logFile, DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_BACKUPS);
+      setSink(rolling);
+    } catch (e) {
+      process.stdout.write(`Cannot open the log file ${logFile} (${(e as NodeJS.ErrnoException).code ?? e}); logging to stdout\n`);
+    }
+  }
   const log = createLogger(name);
   const { flags } = extractDefines(process.argv.slice(2));
   let server: Server | undefined;
@@ -62,6 +78,10 @@ export function runServer(name: string, make: (conf: Config, log: Logger) => Ser
   (async () => {
     const conf = loadConfig({ flags, env: process.env, home: INSTALL_ROOT });
     for (const w of conf.warnings) log.warn(w);
+    const logConf = loadLogConf(conf.confDir, appender);
+    if (logConf.rootLevel && !process.env.ALLUXIO_DEBUG) setLevel('root', logConf.rootLevel);
+    for (const [n, l] of Object.entries(logConf.levels)) setLevel(n, l);
+    rolling?.setLimits(logConf.maxFileBytes, logConf.maxBackups);
     server = make(conf, log);
     await server.start();
   })().catch((e) => {

@@ -1,6 +1,7 @@
 /** Small HTTP helpers shared by the master and worker web UIs. */
 import http from 'node:http';
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { effectiveLevel, parseLevel, setLevel } from '../log.js';
 import { configHash, effectiveProperties, formatBytes, sharedConfigHash, type Config } from '../conf/index.js';
 
 /**
@@ -49,11 +50,12 @@ export function requestPath(target: string | undefined): string | undefined {
 }
 
 /**
- * Serve `routes` (exact paths, GET and HEAD only). Every byte is hostile: an unparsable target is
- * a 400, another method a 405, an unknown path a 404, a route that throws a 500 with its message
- * (never a stack); nothing a client sends can throw out of the handler.
+ * Serve `routes` (exact paths, GET and HEAD) and `posts` (exact paths, POST: actions, which check
+ * their caller themselves). Every byte is hostile: an unparsable target is a 400, another method
+ * a 405, an unknown path a 404, a route that throws a 500 with its message (never a stack);
+ * nothing a client sends can throw out of the handler.
  */
-export function startWeb(host: string, port: number, routes: Record<string, Route>): Promise<{ server: http.Server; port: number }> {
+export function startWeb(host: string, port: number, routes: Record<string, Route>, posts: Record<string, Route> = {}): Promise<{ server: http.Server; port: number }> {
   const send = (res: http.ServerResponse, status: number, type: string, body: string) => {
     if (res.headersSent) { res.destroy(); return; }
     res.writeHead(status, { 'content-type': type });
@@ -63,8 +65,11 @@ export function startWeb(host: string, port: number, routes: Record<string, Rout
     try {
       const p = requestPath(req.url);
       if (p === undefined) { send(res, 400, 'text/plain', 'bad request target\n'); return; }
-      if (req.method !== 'GET' && req.method !== 'HEAD') { res.setHeader('allow', 'GET, HEAD'); send(res, 405, 'text/plain', 'method not allowed\n'); return; }
-      const route = Object.hasOwn(routes, p) ? routes[p] : undefined;
+      const isPost = Object.hasOwn(posts, p);
+      const allowed = isPost ? req.method === 'POST' : req.method === 'GET' || req.method === 'HEAD';
+      if (!allowed) { res.setHeader('allow', isPost ? 'POST' : 'GET, HEAD'); send(res, 405, 'text/plain', 'method not allowed\n'); return; }
+      req.resume(); // a body is never read: drain it
+      const route = isPost ? posts[p] : Object.hasOwn(routes, p) ? routes[p] : undefined;
       let out;
       try { out = route?.(req); } catch (e) { out = { status: 500, type: 'json' as const, body: { error: String((e as Error)?.message ?? e) } }; }
       if (!out) { send(res, 404, 'text/plain', 'not found\n'); return; }
@@ -84,6 +89,40 @@ export function startWeb(host: string, port: number, routes: Record<string, Rout
       resolve({ server, port: (server.address() as any).port });
     });
   });
+}
+
+/** The header through which the CLI presents the cluster secret to a web action (alluxio logLevel). */
+export const SECRET_HEADER = 'x-alluxio-cluster-secret';
+
+/** A logger name as `alluxio logLevel --logName` takes it: dotted words, at most 256 characters. */
+const LOG_NAME = /^[A-Za-z0-9_$.-]{1,256}$/;
+
+/**
+ * POST `?logName=<name>[&level=<LEVEL>]`: set the level of logger `name` (and of the loggers below
+ * it) in this process, or with no level only say what it is, as Alluxio's logLevel REST call does.
+ * With a cluster secret, the caller must present it (SECRET_HEADER): changing what a server logs
+ * is an action, not a page.
+ */
+export function logLevelRoute(secret: string | undefined): Route {
+  return (req) => {
+    if (secret !== undefined) {
+      const given = Buffer.from(String(req.headers[SECRET_HEADER] ?? ''));
+      const want = Buffer.from(secret);
+      if (given.length !== want.length || !timingSafeEqual(given, want)) {
+        return { status: 403, type: 'json', body: { error: `the cluster secret is missing or wrong (header ${SECRET_HEADER}); alluxio logLevel sends the one of conf/alluxio-cluster.secret` } };
+      }
+    }
+    const q = new URL(req.url ?? '/', 'http://x').searchParams;
+    const logName = q.get('logName') ?? '';
+    if (!LOG_NAME.test(logName)) return { status: 400, type: 'json', body: { error: `logName ${JSON.stringify(logName.slice(0, 300))} is not a logger name (letters, digits, . _ $ -; at most 256)` } };
+    const levelText = q.get('level');
+    if (levelText !== null) {
+      const level = parseLevel(levelText);
+      if (!level) return { status: 400, type: 'json', body: { error: `level ${JSON.stringify(levelText.slice(0, 50))} is not one of TRACE, DEBUG, INFO, WARN, ERROR, OFF` } };
+      setLevel(logName, level);
+    }
+    return { type: 'json', body: { logName, level: effectiveLevel(logName) } };
+  };
 }
 
 export function esc(s: unknown): string {

@@ -171,7 +171,7 @@ export function isOurServer(pid: number, kind: string): boolean {
 /** The last 40 lines of every .log file in `logsDir`, for assertion messages. */
 export function logsOf(logsDir: string): string {
   if (!fs.existsSync(logsDir)) return '(no logs dir)';
-  return fs.readdirSync(logsDir).filter((f) => f.endsWith('.log'))
+  return fs.readdirSync(logsDir).filter((f) => f.endsWith('.log') || f.endsWith('.out'))
     .map((f) => `--- ${f}\n${fs.readFileSync(path.join(logsDir, f), 'utf8').split('\n').slice(-40).join('\n')}`).join('\n');
 }
 

@@ -6,7 +6,9 @@
  * signalling) that pid we check that `/proc/<pid>/cmdline` really is our server entry point. A pid
  * file whose process is gone or was reused by something else is stale: it is removed and reported.
  *
- * Server output (stdout and stderr) is appended to `${alluxio.logs.dir}/<name>.log`.
+ * A server writes its log lines to `${alluxio.logs.dir}/<name>.log` itself and rolls it by size
+ * (conf/log4j.properties, src/server/logConf.ts); its stdout and stderr (a crash of node itself)
+ * are appended to `<name>.out`, as Alluxio's are.
  *
  * `<name>` is the kind (`master`, `worker`), or `master-<journal port>` when several masters of
  * one embedded journal run on this host (see masters.ts).
@@ -19,6 +21,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { INSTALL_ROOT } from '../../conf/installRoot.js';
 import { HostError, InternalError, TimeoutError } from '../../errors.js';
+import { LOG_FILE_ENV } from '../../log.js';
 
 export type ProcessKind = 'master' | 'worker';
 export const PROCESS_KINDS: readonly ProcessKind[] = ['master', 'worker'];
@@ -70,6 +73,19 @@ export function pidFile(conf: ProcessConf, t: ProcessTarget): string {
 
 export function logFile(conf: ProcessConf, t: ProcessTarget): string {
   return path.join(conf.get('alluxio.logs.dir'), `${procRef(t).name}.log`);
+}
+
+/** Where the process's stdout and stderr go (what is not a log line). */
+export function outFile(conf: ProcessConf, t: ProcessTarget): string {
+  return path.join(conf.get('alluxio.logs.dir'), `${procRef(t).name}.out`);
+}
+
+/** The last lines of the process's log, then of its .out file when that has anything (for failure messages). */
+export function logTails(conf: ProcessConf, t: ProcessTarget): string {
+  const out = outFile(conf, t);
+  let outSize = 0;
+  try { outSize = fs.statSync(out).size; } catch { /* none */ }
+  return logTail(logFile(conf, t)) + (outSize > 0 ? `\n${logTail(out, 10)}` : '');
 }
 
 /** The server entry point a process of `kind` runs. */
@@ -273,14 +289,16 @@ export function launch(conf: ProcessConf, t: ProcessTarget, flags: Readonly<Reco
   fs.mkdirSync(path.dirname(pidPath), { recursive: true });
   const args = [script, ...defineArgs(flags)];
   const instanceId = randomUUID();
-  const fd = fs.openSync(log, 'a');
+  const banner = `----- ${new Date().toISOString()} launching ${name} (instance ${instanceId}): ${process.execPath} ${args.join(' ')}\n`;
+  fs.appendFileSync(log, banner);
+  const fd = fs.openSync(outFile(conf, t), 'a');
   let pid: number | undefined;
   try {
-    fs.writeSync(fd, `----- ${new Date().toISOString()} launching ${name} (instance ${instanceId}): ${process.execPath} ${args.join(' ')}\n`);
+    fs.writeSync(fd, banner);
     const child = spawn(process.execPath, args, {
       detached: true,
       stdio: ['ignore', fd, fd],
-      env: { ...process.env, [INSTANCE_ID_ENV]: instanceId },
+      env: { ...process.env, [INSTANCE_ID_ENV]: instanceId, [LOG_FILE_ENV]: log },
     });
     child.on('error', () => { /* reported below through the missing pid */ });
     pid = child.pid;
@@ -420,6 +438,7 @@ export async function waitReady(conf: ProcessConf, t: ProcessTarget, opts: WaitR
   const url = readinessUrl(conf, kind);
   const port = webPortOf(conf, kind);
   const log = logFile(conf, t);
+  const tails = () => logTails(conf, t);
   const deadline = Date.now() + timeoutMs;
   const pidText = opts.pid !== undefined ? ` (pid ${opts.pid})` : '';
   let last = 'not polled yet';
@@ -430,7 +449,7 @@ export async function waitReady(conf: ProcessConf, t: ProcessTarget, opts: WaitR
     const what = exited ? `the ${name} process${pidText} exited before it was ready; ${other}` : `${other}, not the ${name} that was started${pidText}`;
     const ports = kind === 'master' ? 'alluxio.master.web.port, alluxio.master.rpc.port' : 'alluxio.worker.web.port, alluxio.worker.rpc.port';
     const leftover = exited ? '' : `; the ${name} that was started keeps running and cannot serve there: stop it with alluxio-stop.sh ${kind} (same conf)`;
-    return new HostError(os.hostname(), `${what}\n${logTail(log)}`, {
+    return new HostError(os.hostname(), `${what}\n${tails()}`, {
       hint: `another ${kind} (or another program) uses port ${port}: stop it, or give this ${kind} other ports (${ports})${leftover}`,
     });
   };
@@ -455,7 +474,7 @@ export async function waitReady(conf: ProcessConf, t: ProcessTarget, opts: WaitR
       }
     }
     if (!alive) {
-      throw new HostError(os.hostname(), `the ${name} process${pidText} exited before it was ready\n${logTail(log)}`, {
+      throw new HostError(os.hostname(), `the ${name} process${pidText} exited before it was ready\n${tails()}`, {
         hint: `read ${log}; fix the cause, then start it again`,
       });
     }
@@ -463,7 +482,7 @@ export async function waitReady(conf: ProcessConf, t: ProcessTarget, opts: WaitR
     await sleep(Math.min(interval, Math.max(0, deadline - Date.now())));
   }
   throw new TimeoutError(
-    `the ${name}${pidText} was not ready after ${seconds(timeoutMs)} s (${url}: ${last})\n${logTail(log)}`,
+    `the ${name}${pidText} was not ready after ${seconds(timeoutMs)} s (${url}: ${last})\n${tails()}`,
     {
       hint: kind === 'worker'
         ? 'a worker is ready once it has registered with the leading master: check that the master runs and that alluxio.master.hostname names it'

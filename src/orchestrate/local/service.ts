@@ -24,7 +24,7 @@ import {
 } from './masters.js';
 import {
   acquireStartLock, cmdlineMatches, DEFAULT_READY_TIMEOUT_MS, DEFAULT_STOP_GRACE_MS, defaultFetchJson, describeFetchError, isAlive, launch,
-  logFile, logTail, pidFile, POLL_INTERVAL_MS, procRef, readinessUrl, seconds, status, stopProcess, waitReady,
+  logTails, pidFile, POLL_INTERVAL_MS, procRef, readinessUrl, seconds, status, stopProcess, waitReady,
   readPidFile, type MatchOptions, type Readiness, type ProcessKind, type ProcessRef, type ProcessTarget, type StopOptions,
 } from './processes.js';
 import { isZooKeeperMode } from '../../client/zkMasters.js';
@@ -347,7 +347,7 @@ async function waitLeader(layout: MasterLayout, started: readonly Launched[], op
   const matches = opts.matches ?? cmdlineMatches;
   const deadline = Date.now() + timeoutMs;
   const states = new Map<string, string>();
-  const tails = () => layout.instances.map((m) => logTail(logFile(m.conf, m))).join('\n');
+  const tails = () => layout.instances.map((m) => logTails(m.conf, m)).join('\n');
   const fail = (e: Error): never => {
     io.err(`--- [ FAILED ] The masters @ ${host} have no leader.`);
     throw e;

@@ -7,7 +7,8 @@
  * every master whatever its role: readiness, the orchestrator and `fsadmin doctor` ask standbys too.
  */
 import type { AlluxioMaster } from './master.js';
-import { startWeb, page, table, uptime, formatBytes, esc, processIdentity, confSummary, type Route } from '../web.js';
+import { startWeb, page, table, uptime, formatBytes, esc, processIdentity, confSummary, logLevelRoute, type Route } from '../web.js';
+import { clusterSecret } from '../../clusterSecret.js';
 
 export function masterOverview(m: AlluxioMaster) {
   const info = m.masterInfo();
@@ -80,5 +81,5 @@ ${o.isLeader ? '' : `<p><b>This master is a standby.</b> ${o.leaderWebAddress ? 
 <p><a href="/api/v1/master/info">JSON</a></p>`;
       return { type: 'html', body: page(`Alluxio Master ${esc(o.masterAddress)}`, body) };
     }),
-  });
+  }, { '/api/v1/master/logLevel': logLevelRoute(clusterSecret(m.conf)) });
 }

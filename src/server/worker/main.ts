@@ -2,4 +2,4 @@
 import { runServer } from '../main.js';
 import { AlluxioWorker } from './worker.js';
 
-runServer('AlluxioWorker', (conf, log) => new AlluxioWorker(conf, log));
+runServer('AlluxioWorker', (conf, log) => new AlluxioWorker(conf, log), 'WORKER_LOGGER');

@@ -3,7 +3,8 @@
  * effective configuration at /api/v1/worker/config.
  */
 import type { AlluxioWorker } from './worker.js';
-import { startWeb, page, table, uptime, formatBytes, esc, processIdentity, confSummary } from '../web.js';
+import { startWeb, page, table, uptime, formatBytes, esc, processIdentity, confSummary, logLevelRoute } from '../web.js';
+import { clusterSecret } from '../../clusterSecret.js';
 
 export function workerOverview(w: AlluxioWorker) {
   const tiers = w.store.tiers.map((t) => ({
@@ -45,5 +46,5 @@ ${table(['Tier', 'Path', 'Capacity', 'Used'], o.tiers.flatMap((t) => t.dirs.map(
 <p><a href="/api/v1/worker/info">JSON</a></p>`;
       return { type: 'html', body: page(`Alluxio Worker ${esc(o.address)}`, body) };
     },
-  });
+  }, { '/api/v1/worker/logLevel': logLevelRoute(clusterSecret(w.conf)) });
 }

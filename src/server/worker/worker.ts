@@ -202,6 +202,7 @@ export class AlluxioWorker {
       this.persistResults.push(...results);
       throw e;
     }
+    this.log.debug(`Heartbeat: ${changes.added.length} block(s) added, ${changes.removed.length} removed, ${results.length} persist result(s); master says ${res.command || 'nothing'}, ${res.freeBlockIds.length} to free, ${res.persistFiles.length} to persist`);
     if (res.command === 'Register') { this.registered = false; await this.register(); return; }
     for (const b of res.freeBlockIds) await this.store.remove(b);
     await this.store.unpin(res.unpinBlockIds ?? []);
