@@ -19,7 +19,7 @@ import { Reporter } from './report.js';
 import * as b from './builders/remote.js';
 import { confHash, installHash, tarBuffer, INSTALL_ENTRIES } from './install.js';
 import { resolveReal } from '../fsutil.js';
-import { masterRpcAddresses } from '../client/masterClient.js';
+import { masterRpcAddresses } from '../client/masterAddresses.js';
 import { isZooKeeperMode } from '../client/zkMasters.js';
 import type { Ora } from 'ora';
 
