@@ -17,7 +17,7 @@ import { ClusterExecutor, type Executor, type ExecResult } from './executor.js';
 import { fanOut, type HostStatus } from './runner.js';
 import { Reporter } from './report.js';
 import * as b from './builders/remote.js';
-import { confHash, installHash, tarBuffer, INSTALL_ENTRIES } from './install.js';
+import { confHash, installHash, tarBuffer, installEntries } from './install.js';
 import { resolveReal } from '../fsutil.js';
 import { masterRpcAddresses } from '../client/masterAddresses.js';
 import { isZooKeeperMode } from '../client/zkMasters.js';
@@ -75,7 +75,7 @@ export function tail(r: ExecResult, lines = 12): string {
 export class ClusterSession {
   readonly rep: Reporter;
   readonly home: string;
-  readonly localHash: string;
+  private localHashMemo: string | undefined;
   readonly localConfHash: string;
   readonly basics = new Map<string, Basics>();
   readonly facts = new Map<string, HostFactsJson>();
@@ -98,7 +98,6 @@ export class ClusterSession {
   ) {
     this.rep = new Reporter({ json: opts.json, out, err, spinner });
     this.home = conf.get('alluxio.home');
-    this.localHash = installHash(INSTALL_ROOT);
     this.localConfHash = confHash(conf.confDir);
     this.rep.setHosts([...masters, ...workers]);
   }
@@ -110,8 +109,9 @@ export class ClusterSession {
     const files = hostsFiles(conf);
     const masters = parseHostsFile(files.masters);
     const workers = parseHostsFile(files.workers);
-    const local = new Set<string>();
-    for (const h of new Set([...masters, ...workers])) if (await isLocalHost(h)) local.add(h);
+    const all = [...new Set([...masters, ...workers])];
+    const isLocal = await Promise.all(all.map((h) => isLocalHost(h)));
+    const local = new Set(all.filter((_, i) => isLocal[i]));
     const executor = exec ?? new ClusterExecutor(local, { hostKeyPolicy: opts.acceptNewHostKeys ? 'accept-new' : 'strict' });
     let spinner: ((text: string) => Ora) | undefined;
     if (process.stdout.isTTY && !opts.json) {
@@ -119,6 +119,11 @@ export class ClusterSession {
       spinner = (text) => ora({ text, discardStdin: false });
     }
     return new ClusterSession(conf, masters, workers, executor, opts, command, flags, io.out, io.err, spinner);
+  }
+
+  /** Hash of this install (reads every file of it: computed only by verbs that check or push). */
+  get localHash(): string {
+    return this.localHashMemo ??= installHash(INSTALL_ROOT);
   }
 
   get allHosts(): string[] { return [...new Set([...this.masters, ...this.workers])]; }
@@ -268,7 +273,7 @@ export class ClusterSession {
       const st = byHost.get(host)!;
       const did: string[] = [];
       if (st.install) {
-        this.installTar ??= tarBuffer(INSTALL_ROOT, INSTALL_ENTRIES);
+        this.installTar ??= tarBuffer(INSTALL_ROOT, installEntries(INSTALL_ROOT));
         const r = await this.exec.runWithInput(host, b.unpackInstall(this.home, this.localHash), await this.installTar, { timeoutMs: 300_000 });
         if (r.code !== 0) throw new HostError(host, `unpacking the install into ${this.home} failed (exit ${r.code}): ${tail(r)}`, { hint: `check that ${this.home} (alluxio.home) is writable on ${host}` });
         did.push(`install → ${this.home}`);
