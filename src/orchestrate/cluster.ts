@@ -72,6 +72,18 @@ export function tail(r: ExecResult, lines = 12): string {
   return text.slice(-lines).join('\n');
 }
 
+/**
+ * How far a host's clock is provably off: it was read (timeMs) somewhere between t0, when the
+ * probe was sent, and t0 + rtt, when its answer came; the distance outside that window (0 inside).
+ * The window holds the SSH set-up and node's start-up on the host, which take seconds with 64
+ * hosts on a loaded machine: measuring from its middle blamed that wait on the clock.
+ */
+export function clockSkew(timeMs: number, t0: number, rttMs: number): number {
+  if (timeMs < t0) return timeMs - t0;
+  if (timeMs > t0 + rttMs) return timeMs - (t0 + rttMs);
+  return 0;
+}
+
 export class ClusterSession {
   readonly rep: Reporter;
   readonly home: string;
@@ -230,7 +242,7 @@ export class ClusterSession {
       const major = nodeMajor(j.node);
       if (major < MIN_NODE_MAJOR) throw new HostError(host, `node ${j.node} is too old; ${MIN_NODE_MAJOR} or newer is needed`, { hint: `upgrade Node.js on ${host}` });
       if (facts) this.facts.set(host, facts);
-      const basics: Basics = { ...j, rttMs: rtt, skewMs: j.timeMs - (t0 + rtt / 2) };
+      const basics: Basics = { ...j, rttMs: rtt, skewMs: clockSkew(j.timeMs, t0, rtt) };
       this.basics.set(host, basics);
       return { detail: `node ${j.node}, ${this.installCurrent(host) ? 'install current' : 'install stale'}` };
     });
