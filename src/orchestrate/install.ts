@@ -1,7 +1,7 @@
 /**
- * What `push` sends to a host: the built installation (dist/src, the CLI bundle dist/cli,
- * bin/, proto/, package files, node_modules/) and the conf dir, identified by a content hash so that a host is only pushed to
- * when its copy differs (a fact probed first).
+ * What `push` sends to a host: the built installation (dist/src, the CLI bundle dist/cli, bin/,
+ * proto/, package files, node_modules/) and the conf dir, identified by a content hash so that a
+ * host is only pushed to when its copy differs (a fact probed first).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -28,6 +28,7 @@ function bundleCurrent(root: string): boolean {
 export function installEntries(root: string): readonly string[] {
   return bundleCurrent(root) ? INSTALL_ENTRIES : INSTALL_ENTRIES.filter((e) => e !== 'dist/cli');
 }
+
 /** File written last by a push: its content is the hash of what was pushed. */
 export const INSTALL_HASH_FILE = '.install-hash';
 
