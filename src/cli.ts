@@ -8,9 +8,10 @@ import { extractDefines } from './conf/defines.js';
 import { editDistance } from './conf/suggest.js';
 import { LocalFileError, isSystemError, describeSystemError } from './errors.js';
 import { describeError } from './commands/errorOutput.js';
-import { commandModules } from './commands/index.js';
+import { commandModules, type CommandModule } from './commands/index.js';
 
-export function buildProgram(ctx: CliContext): Command {
+/** The program with `modules` registered (commands/index.ts: every module, or just the verb's). */
+export function buildProgram(ctx: CliContext, modules: readonly CommandModule[]): Command {
   const program = new Command('alluxio')
     .description('Alluxio-compatible HA data cluster: configuration, file system shell, process management')
     .usage('COMMAND [GENERIC_COMMAND_OPTIONS] [COMMAND_ARGS]')
@@ -29,7 +30,7 @@ Examples:
     .showSuggestionAfterError(true)
     .exitOverride();
   program.configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
-  for (const m of commandModules) m.register(program, ctx);
+  for (const m of modules) m.register(program, ctx);
   return program;
 }
 
@@ -40,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   const { argv: defined, flags } = extractDefines(argv);
   const rest = defined.map((a) => (SINGLE_DASH_LONG.has(a) ? `-${a}` : a));
   const ctx = createContext(flags);
-  const program = buildProgram(ctx);
+  const program = buildProgram(ctx, await commandModules(rest[0]));
   if (rest.length === 0) {
     process.stderr.write(program.helpInformation());
     return 1;

@@ -12,6 +12,7 @@ import { NotLeaderError, UnavailableError, TimeoutError, AlluxioError, InternalE
 import { MuxChannel } from '../mux.js';
 import { discoverLeader, validHint, type ProbeAnswer } from './leaderDiscovery.js';
 import { ZkLeaderWatcher } from './zkLeader.js';
+import { masterRpcAddresses } from './masterAddresses.js';
 
 type ServiceName = 'file' | 'block' | 'blockWorker' | 'meta' | 'journal';
 
@@ -31,22 +32,7 @@ export async function askMasterInfo(addr: string, timeoutMs = MASTER_PROBE_MS): 
   }
 }
 
-/** Master rpc addresses from the configuration, in Alluxio's order of preference. */
-export function masterRpcAddresses(conf: Config): string[] {
-  const rpcPort = conf.getPort('alluxio.master.rpc.port');
-  const explicit = conf.getList('alluxio.master.rpc.addresses');
-  if (explicit.length) return explicit;
-  if (conf.isSet('alluxio.master.embedded.journal.addresses')) {
-    const ej = conf.getList('alluxio.master.embedded.journal.addresses');
-    if (ej.length > 1) return ej.map((a) => `${hostOf(a)}:${rpcPort}`);
-  }
-  return [`${conf.get('alluxio.master.hostname') || 'localhost'}:${rpcPort}`];
-}
-
-function hostOf(hostPort: string): string {
-  const i = hostPort.lastIndexOf(':');
-  return i < 0 ? hostPort : hostPort.slice(0, i);
-}
+export { masterRpcAddresses };
 
 /**
  * The user this client acts as: alluxio.security.login.username, else the OS user running it

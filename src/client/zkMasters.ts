@@ -7,7 +7,6 @@
 import type zookeeper from 'node-zookeeper-client';
 import type { Config } from '../conf/index.js';
 import { UnavailableError } from '../errors.js';
-import { createZkClient } from '../journal/zk/client.js';
 
 /** ZooKeeper mode: alluxio.zookeeper.enabled with alluxio.master.journal.type=UFS (as createJournal decides). */
 export function isZooKeeperMode(conf: Config): boolean {
@@ -25,6 +24,8 @@ function call<T>(what: string, ms: number, fn: (cb: (err: unknown, v: T) => void
 export async function zkCandidateAddresses(conf: Config, timeoutMs = Math.min(10_000, conf.getMs('alluxio.zookeeper.connection.timeout'))): Promise<string[]> {
   const ensemble = conf.getList('alluxio.zookeeper.address').join(',');
   const electionPath = conf.get('alluxio.zookeeper.election.path');
+  // Loaded here: the orchestrator imports this module for isZooKeeperMode alone.
+  const { createZkClient } = await import('../journal/zk/client.js');
   const c: zookeeper.Client = createZkClient(ensemble, { sessionTimeout: 30_000, spinDelay: 200, retries: 0 });
   try {
     await new Promise<void>((resolve, reject) => {

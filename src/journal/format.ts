@@ -15,8 +15,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import type { Config } from '../conf/index.js';
 import { ConfigError, FailedPreconditionError } from '../errors.js';
 import { resolveReal, fsyncDir, protectedPathReason, type ProtectedPath } from '../fsutil.js';
+
+/** The journal's folder (alluxio.master.journal.folder). Here, not in index.ts, so that the
+ * per-host steps (orchestrate/local/service.ts) need not load the journals, Raft's gRPC transport
+ * and the ZooKeeper client to find it. */
+export function journalFolder(conf: Config): string {
+  return conf.get('alluxio.master.journal.folder');
+}
 
 export { resolveReal };
 

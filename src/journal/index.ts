@@ -9,16 +9,14 @@ import { newestEpoch } from './ufs/layout.js';
 import { createZkElection } from './zk/election.js';
 import { RaftJournal } from './raft/driver.js';
 import { GrpcTransport } from './raft/transport.js';
-import { isJournalFormatted, readJournalMarker, RAFT_MEMBER_STAMP } from './format.js';
+import { isJournalFormatted, journalFolder, readJournalMarker, RAFT_MEMBER_STAMP } from './format.js';
 import type { Role } from './raft/types.js';
 import { ConfigError } from '../errors.js';
 import { clusterSecret } from '../clusterSecret.js';
 
 export type { Journal, JournalEntry, AnyEntry, StateMachine, JournalStats, QuorumAdmin, QuorumInfo } from './types.js';
 
-export function journalFolder(conf: Config): string {
-  return conf.get('alluxio.master.journal.folder');
-}
+export { journalFolder };
 
 /** Milliseconds per Raft tick; timeouts are whole numbers of ticks. */
 export const RAFT_TICK_MS = 50;

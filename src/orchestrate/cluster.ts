@@ -17,9 +17,9 @@ import { ClusterExecutor, type Executor, type ExecResult } from './executor.js';
 import { fanOut, type HostStatus } from './runner.js';
 import { Reporter } from './report.js';
 import * as b from './builders/remote.js';
-import { confHash, installHash, tarBuffer, INSTALL_ENTRIES } from './install.js';
+import { confHash, installHash, tarBuffer, installEntries } from './install.js';
 import { resolveReal } from '../fsutil.js';
-import { masterRpcAddresses } from '../client/masterClient.js';
+import { masterRpcAddresses } from '../client/masterAddresses.js';
 import { isZooKeeperMode } from '../client/zkMasters.js';
 import type { Ora } from 'ora';
 
@@ -72,10 +72,22 @@ export function tail(r: ExecResult, lines = 12): string {
   return text.slice(-lines).join('\n');
 }
 
+/**
+ * How far a host's clock is provably off: it was read (timeMs) somewhere between t0, when the
+ * probe was sent, and t0 + rtt, when its answer came; the distance outside that window (0 inside).
+ * The window holds the SSH set-up and node's start-up on the host, which take seconds with 64
+ * hosts on a loaded machine: measuring from its middle blamed that wait on the clock.
+ */
+export function clockSkew(timeMs: number, t0: number, rttMs: number): number {
+  if (timeMs < t0) return timeMs - t0;
+  if (timeMs > t0 + rttMs) return timeMs - (t0 + rttMs);
+  return 0;
+}
+
 export class ClusterSession {
   readonly rep: Reporter;
   readonly home: string;
-  readonly localHash: string;
+  private localHashMemo: string | undefined;
   readonly localConfHash: string;
   readonly basics = new Map<string, Basics>();
   readonly facts = new Map<string, HostFactsJson>();
@@ -98,7 +110,6 @@ export class ClusterSession {
   ) {
     this.rep = new Reporter({ json: opts.json, out, err, spinner });
     this.home = conf.get('alluxio.home');
-    this.localHash = installHash(INSTALL_ROOT);
     this.localConfHash = confHash(conf.confDir);
     this.rep.setHosts([...masters, ...workers]);
   }
@@ -110,8 +121,9 @@ export class ClusterSession {
     const files = hostsFiles(conf);
     const masters = parseHostsFile(files.masters);
     const workers = parseHostsFile(files.workers);
-    const local = new Set<string>();
-    for (const h of new Set([...masters, ...workers])) if (await isLocalHost(h)) local.add(h);
+    const all = [...new Set([...masters, ...workers])];
+    const isLocal = await Promise.all(all.map((h) => isLocalHost(h)));
+    const local = new Set(all.filter((_, i) => isLocal[i]));
     const executor = exec ?? new ClusterExecutor(local, { hostKeyPolicy: opts.acceptNewHostKeys ? 'accept-new' : 'strict' });
     let spinner: ((text: string) => Ora) | undefined;
     if (process.stdout.isTTY && !opts.json) {
@@ -119,6 +131,11 @@ export class ClusterSession {
       spinner = (text) => ora({ text, discardStdin: false });
     }
     return new ClusterSession(conf, masters, workers, executor, opts, command, flags, io.out, io.err, spinner);
+  }
+
+  /** Hash of this install (reads every file of it: computed only by verbs that check or push). */
+  get localHash(): string {
+    return this.localHashMemo ??= installHash(INSTALL_ROOT);
   }
 
   get allHosts(): string[] { return [...new Set([...this.masters, ...this.workers])]; }
@@ -225,7 +242,7 @@ export class ClusterSession {
       const major = nodeMajor(j.node);
       if (major < MIN_NODE_MAJOR) throw new HostError(host, `node ${j.node} is too old; ${MIN_NODE_MAJOR} or newer is needed`, { hint: `upgrade Node.js on ${host}` });
       if (facts) this.facts.set(host, facts);
-      const basics: Basics = { ...j, rttMs: rtt, skewMs: j.timeMs - (t0 + rtt / 2) };
+      const basics: Basics = { ...j, rttMs: rtt, skewMs: clockSkew(j.timeMs, t0, rtt) };
       this.basics.set(host, basics);
       return { detail: `node ${j.node}, ${this.installCurrent(host) ? 'install current' : 'install stale'}` };
     });
@@ -268,7 +285,7 @@ export class ClusterSession {
       const st = byHost.get(host)!;
       const did: string[] = [];
       if (st.install) {
-        this.installTar ??= tarBuffer(INSTALL_ROOT, INSTALL_ENTRIES);
+        this.installTar ??= tarBuffer(INSTALL_ROOT, installEntries(INSTALL_ROOT));
         const r = await this.exec.runWithInput(host, b.unpackInstall(this.home, this.localHash), await this.installTar, { timeoutMs: 300_000 });
         if (r.code !== 0) throw new HostError(host, `unpacking the install into ${this.home} failed (exit ${r.code}): ${tail(r)}`, { hint: `check that ${this.home} (alluxio.home) is writable on ${host}` });
         did.push(`install → ${this.home}`);

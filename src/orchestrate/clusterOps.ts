@@ -16,7 +16,6 @@ import { tarBuffer } from './install.js';
 import { plan as makePlan, renderPlan, stepHost, type HostInput, type Plan, type PlanOptions, type Step, type Verb } from './plan.js';
 import type { MountMode } from './local/mount.js';
 import { replyError, type FormatResult, type HostReply, type ProcessState, type StepName } from './protocol.js';
-import { MasterClient, retryPolicy } from '../client/masterClient.js';
 import { checkZkMode } from './validate.js';
 
 export type Targets = 'all' | 'masters' | 'workers';
@@ -132,6 +131,9 @@ export async function apply(s: ClusterSession, p: Plan, o: { beforeMasters?: (ho
   if (p.refusal) throw p.refusal;
   const failed = new Set<string>();
   let leads: boolean | undefined;
+  // gRPC (the master client) only for a plan that waits for a leader, loaded while masters start.
+  const client = p.phases.some((ph) => ph.steps.some((st) => st.kind === 'waitLeader')) ? import('../client/masterClient.js') : undefined;
+  client?.catch(() => { /* awaited (and reported) by waitForLeader */ });
   for (const ph of p.phases) {
     const steps = ph.steps.filter((st) => { const h = stepHost(st); return h === undefined || !failed.has(h); });
     if (!steps.length) continue;
@@ -154,7 +156,7 @@ export async function apply(s: ClusterSession, p: Plan, o: { beforeMasters?: (ho
     }
     const wait = steps.find((st) => st.kind === 'waitLeader');
     if (wait) {
-      if (wait.kind === 'waitLeader' && wait.hosts.some((h) => !failed.has(h))) leads = await waitForLeader(s, wait.hosts.filter((h) => !failed.has(h)));
+      if (wait.kind === 'waitLeader' && wait.hosts.some((h) => !failed.has(h))) leads = await waitForLeader(s, wait.hosts.filter((h) => !failed.has(h)), await client!);
       else leads = false;
       continue;
     }
@@ -211,9 +213,10 @@ export const LEADER_WAIT_MS = 60_000;
  * embedded journal addresses) until one says it leads. Records one row: the leader, or a failure
  * on every master host that started. Returns whether a leader was found.
  */
-async function waitForLeader(s: ClusterSession, started: readonly string[]): Promise<boolean> {
+async function waitForLeader(s: ClusterSession, started: readonly string[], m: typeof import('../client/masterClient.js')): Promise<boolean> {
   s.rep.phase('Waiting for a leader');
   const t0 = Date.now();
+  const { MasterClient, retryPolicy } = m;
   const client = new MasterClient(s.masterAddresses(), { ...retryPolicy(s.conf), maxDurationMs: LEADER_WAIT_MS });
   try {
     const addr = await client.findLeader();

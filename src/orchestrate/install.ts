@@ -1,7 +1,7 @@
 /**
- * What `push` sends to a host: the built installation (dist/src, bin/, proto/, package files,
- * node_modules/) and the conf dir, identified by a content hash so that a host is only pushed to
- * when its copy differs (a fact probed first).
+ * What `push` sends to a host: the built installation (dist/src, the CLI bundle dist/cli, bin/,
+ * proto/, package files, node_modules/) and the conf dir, identified by a content hash so that a
+ * host is only pushed to when its copy differs (a fact probed first).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -10,8 +10,25 @@ import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 
 /** Installation entries, relative to the install root. node_modules is covered by package-lock.json. */
-export const INSTALL_ENTRIES = ['package.json', 'package-lock.json', 'bin', 'proto', 'dist/src', 'node_modules'] as const;
-const HASHED_ENTRIES = ['package.json', 'package-lock.json', 'bin', 'proto', 'dist/src'] as const;
+export const INSTALL_ENTRIES = ['package.json', 'package-lock.json', 'bin', 'proto', 'dist/src', 'dist/cli', 'node_modules'] as const;
+const HASHED_ENTRIES = ['package.json', 'package-lock.json', 'bin', 'proto', 'dist/src', 'dist/cli'] as const;
+
+/**
+ * The CLI bundle (dist/cli, scripts/bundle.mjs) is current unless dist/src was rebuilt after it
+ * (the rule bin/alluxio applies). A stale one is left out of the hash and the push: unpacked
+ * after dist/src on a host it would look newer there.
+ */
+function bundleCurrent(root: string): boolean {
+  try {
+    return fs.statSync(path.join(root, 'dist', 'src', 'cli.js')).mtimeMs <= fs.statSync(path.join(root, 'dist', 'cli', 'cli.js')).mtimeMs;
+  } catch { return false; }
+}
+
+/** What to push from `root`: INSTALL_ENTRIES, without a stale CLI bundle. */
+export function installEntries(root: string): readonly string[] {
+  return bundleCurrent(root) ? INSTALL_ENTRIES : INSTALL_ENTRIES.filter((e) => e !== 'dist/cli');
+}
+
 /** File written last by a push: its content is the hash of what was pushed. */
 export const INSTALL_HASH_FILE = '.install-hash';
 
@@ -38,7 +55,7 @@ export function treeHash(root: string, entries: readonly string[]): string {
 }
 
 export function installHash(installRoot: string): string {
-  return treeHash(installRoot, HASHED_ENTRIES);
+  return treeHash(installRoot, bundleCurrent(installRoot) ? HASHED_ENTRIES : HASHED_ENTRIES.filter((e) => e !== 'dist/cli'));
 }
 
 /** Hash of the files directly in a conf dir (alluxio-site.properties, masters, workers, ...). */

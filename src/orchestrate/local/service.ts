@@ -8,14 +8,13 @@
 import os from 'node:os';
 import type { Config } from '../../conf/index.js';
 import { HostError, TimeoutError, UsageError } from '../../errors.js';
-import { formatJournal, isJournalFormatted } from '../../journal/format.js';
+import { formatJournal, isJournalFormatted, journalFolder } from '../../journal/format.js';
 import { configHash } from '../../conf/effective.js';
 import type { FormatResult, ProcessState } from '../protocol.js';
 import { formatWhileRunning, journalFormat, startUnformatted } from '../refusals.js';
 import { journalCheck } from './journalState.js';
 import { formatWorkerStorage, planWorkerFormat } from '../../server/worker/format.js';
 import { STOP_MARGIN_MS } from '../../server/main.js';
-import { journalFolder } from '../../journal/index.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkMountPrerequisites, memTierPaths, mountRamdisk, type MountMode } from './mount.js';
 import { restoreRamCache } from './ramcache.js';

@@ -14,12 +14,13 @@ import fs from 'node:fs';
 import type { Config } from '../../conf/index.js';
 import { UsageError } from '../../errors.js';
 import { checkSameStorage, removeSameStorageProbe, writeSameStorageProbe } from '../../journal/format.js';
-import { createZkClient } from '../../journal/zk/client.js';
 import type { SharedJournalResult, ZkMemberAnswer } from '../protocol.js';
 
 /** Open a session with one ZooKeeper member and close it; its round trip, or why it failed. */
 async function askMember(address: string, timeoutMs: number): Promise<ZkMemberAnswer> {
   const t0 = Date.now();
+  // Loaded here: validateEnv, which registers this step's verb, needs no ZooKeeper client otherwise.
+  const { createZkClient } = await import('../../journal/zk/client.js');
   const client = createZkClient(address, { sessionTimeout: Math.max(2000, timeoutMs), spinDelay: 200, retries: 0 });
   try {
     return await new Promise<ZkMemberAnswer>((resolve) => {

@@ -72,19 +72,30 @@ export class Authentication {
   }
 
   private keyFile(f: string): AnyAuthMethod | undefined {
-    let data: Buffer;
-    try { data = fs.readFileSync(f); } catch (e) {
-      this.skipped.push(`${f} (${errCode(e) === 'ENOENT' ? 'not found' : `unreadable: ${(e as Error).message}`})`);
-      return undefined;
-    }
-    const k = utils.parseKey(data);
-    if (k instanceof Error) {
-      this.skipped.push(/passphrase|encrypted/i.test(k.message) ? `${f} (encrypted, no passphrase; load it into ssh-agent)` : `${f} (not a usable private key: ${k.message})`);
-      return undefined;
-    }
-    const key = Array.isArray(k) ? (k[0] as ParsedKey) : k;
-    if (!key.isPrivateKey()) { this.skipped.push(`${f} (not a private key)`); return undefined; }
+    let k = this.s.keys.get(f);
+    if (k === undefined) this.s.keys.set(f, k = loadKey(f));
+    if ('skip' in k) { this.skipped.push(k.skip); return undefined; }
     this.tried.push(f);
-    return { type: 'publickey', username: this.s.cfg.user, key };
+    return { type: 'publickey', username: this.s.cfg.user, key: k.key };
   }
+}
+
+/**
+ * An identity file read and parsed, or why it is skipped. Kept per pool (HostSettings.keys):
+ * fan-out to many hosts reads and parses each key once, not once per connection.
+ */
+export type LoadedKey = { key: ParsedKey } | { skip: string };
+
+function loadKey(f: string): LoadedKey {
+  let data: Buffer;
+  try { data = fs.readFileSync(f); } catch (e) {
+    return { skip: `${f} (${errCode(e) === 'ENOENT' ? 'not found' : `unreadable: ${(e as Error).message}`})` };
+  }
+  const k = utils.parseKey(data);
+  if (k instanceof Error) {
+    return { skip: /passphrase|encrypted/i.test(k.message) ? `${f} (encrypted, no passphrase; load it into ssh-agent)` : `${f} (not a usable private key: ${k.message})` };
+  }
+  const key = Array.isArray(k) ? (k[0] as ParsedKey) : k;
+  if (!key.isPrivateKey()) return { skip: `${f} (not a private key)` };
+  return { key };
 }

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../../errors.js';
 import { parseSshConfig, resolveHost, type HostConfig, type SshConfigFile } from '../sshConfig.js';
+import type { LoadedKey } from './auth.js';
 
 export type HostKeyPolicy = 'strict' | 'accept-new';
 
@@ -52,6 +53,8 @@ export interface HostSettings {
   agent: string | undefined;
   onHostKeyAdded: ((host: string, line: string, file: string) => void) | undefined;
   lookup(hostName: string): Promise<dns.LookupAddress[]>;
+  /** Identity files already read and parsed by this pool (ssh/auth.ts), by path. */
+  keys: Map<string, LoadedKey>;
 }
 
 export function errCode(e: unknown): string {
@@ -66,6 +69,7 @@ function localUser(): string {
 export class SshSettings {
   readonly home: string;
   private readonly resolvedCache = new Map<string, HostConfig>();
+  private readonly keys = new Map<string, LoadedKey>();
   private config: SshConfigFile | undefined | null = null; // null: not loaded yet
 
   constructor(private readonly opts: SshPoolOptions) {
@@ -98,6 +102,7 @@ export class SshSettings {
       agent: o.agent === false ? undefined : (o.agent ?? process.env.SSH_AUTH_SOCK) || undefined,
       onHostKeyAdded: o.onHostKeyAdded,
       lookup: o.lookup ?? ((h: string) => dns.promises.lookup(h, { all: true, verbatim: true })),
+      keys: this.keys,
     };
   }
 
