@@ -48,9 +48,10 @@
  * follower again. A paused, slow or partitioned leader resets nothing and keeps the normal
  * timeouts. Two details keep such a round fast: its pre-votes are sent again on every tick to
  * the voters that have not answered (a voter that ignored the first one because its own reset
- * notice came a moment later grants the next), and two pre-candidates of reset rounds for the
- * same term do not both win and split the election: each grants only the better one (more
- * up-to-date log, then lower id) and, granting, withdraws its own round.
+ * notice came a moment later grants the next; one that starts a reset round itself is asked
+ * again at once), and two pre-candidates of reset rounds for the same term do not both win and
+ * split the election: each grants only the better one (more up-to-date log, then lower id) and,
+ * granting, withdraws its own round.
  */
 import { NotLeaderError, UsageError } from '../../errors.js';
 import { configFromLog, encodeConfChange, normalizeVoters } from './config.js';
@@ -920,6 +921,8 @@ export class RaftCore {
         this.becomeFollower(this.term, ''); // still no leader, so no lease: its Vote is granted
       } else {
         this.send({ type: respType, to: m.from, reject: true });
+        // It campaigns, so it holds no lease any more: ask it again now rather than next tick.
+        if (!this.votes.has(m.from)) this.sendVoteRequest('pre-vote', m.from, this.term + 1);
       }
       return;
     }
