@@ -5,6 +5,10 @@
  */
 import { GrpcTransport } from '../../../src/journal/raft/transport.js';
 
+// `node --test dist/test/` runs every .js file below a directory named test, this one too
+// (without arguments): under the test runner it is not a test and does nothing.
+if (process.env.NODE_TEST_CONTEXT !== undefined && process.argv.length <= 2) process.exit(0);
+
 const aAddress = process.argv[2]!;
 const { transport, port } = await GrpcTransport.start('b', { host: '127.0.0.1', port: 0 }, new Map([['a', aAddress]]), { clusterId: 'c1' });
 transport.onMessage(() => {});
