@@ -51,7 +51,9 @@
  * notice came a moment later grants the next; one that starts a reset round itself is asked
  * again at once), and two pre-candidates of reset rounds for the same term do not both win and
  * split the election: each grants only the better one (more up-to-date log, then lower id) and,
- * granting, withdraws its own round.
+ * granting, withdraws its own round (and, withdrawn, still grants only candidates better than
+ * itself, so that a worse one cannot collect the withdrawn votes). Once the election timer runs
+ * out, a normal round replaces all this.
  */
 import { NotLeaderError, UsageError } from '../../errors.js';
 import { configFromLog, encodeConfChange, normalizeVoters } from './config.js';
@@ -123,6 +125,8 @@ export class RaftCore {
   private electionElapsed = 0;
   /** Pre-candidate: this round was started by peerLost (see the module comment). */
   private resetRound = false;
+  /** Follower: withdrew its reset round for a better candidate (grants only better ones). */
+  private resetWithdrawn = false;
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
   /** Leader only: the target of a leadership transfer in progress ('' when none). */
@@ -457,6 +461,7 @@ export class RaftCore {
     this.randomizedElectionTimeout = this.electionTimeout + Math.floor(this.random() * this.electionTimeout);
     this.leadTransferee = '';
     this.resetRound = false;
+    this.resetWithdrawn = false;
     this.votes.clear();
     this.prs = new Map();
     this.queuedReads = [];
@@ -914,15 +919,19 @@ export class RaftCore {
       this.send({ type: respType, to: m.from, reject: true });
       return;
     }
-    if (isPre && this.role === 'pre-candidate' && this.resetRound && m.term === this.term + 1) {
-      // Two reset rounds for the same term: only the better candidate goes on (module comment).
+    const candidate = this.role === 'pre-candidate' && this.resetRound;
+    if (isPre && (candidate || (this.role === 'follower' && this.resetWithdrawn)) && m.term === this.term + 1) {
+      // Reset rounds for the same term: only the better candidate goes on (module comment).
       if (this.betterCandidate(m)) {
         this.send({ type: respType, to: m.from, term: m.term });
-        this.becomeFollower(this.term, ''); // still no leader, so no lease: its Vote is granted
+        if (candidate) {
+          this.becomeFollower(this.term, ''); // still no leader, so no lease: its Vote is granted
+          this.resetWithdrawn = true;
+        }
       } else {
         this.send({ type: respType, to: m.from, reject: true });
         // It campaigns, so it holds no lease any more: ask it again now rather than next tick.
-        if (!this.votes.has(m.from)) this.sendVoteRequest('pre-vote', m.from, this.term + 1);
+        if (candidate && !this.votes.has(m.from)) this.sendVoteRequest('pre-vote', m.from, this.term + 1);
       }
       return;
     }
