@@ -243,6 +243,7 @@ export class MasterClient {
     let last: AlluxioError | undefined;
     let redirects = 0;
     let unknownHint: string | undefined;
+    let rediscovered = false;
     for (;;) {
       const addr = this.leader ?? (await this.findLeader(deadline, unknownHint ? [unknownHint] : []));
       unknownHint = undefined;
@@ -258,6 +259,10 @@ export class MasterClient {
         // A standby that names another master as the leader: go there (or ask it) at once (a
         // few times; after that, stale hints get the usual backoff).
         if (hint && hint !== addr && redirects++ < 3 && Date.now() < deadline) continue;
+        // The leader's connection failed (its process died: the connection was reset; or it
+        // stepped down): look for the new one at once, not after a back-off; the discovery polls
+        // at its own pace (LEADER_POLL_MAX_MS). Once per call, so a master that keeps failing gets the back-off.
+        if (e instanceof UnavailableError && !rediscovered && Date.now() < deadline) { rediscovered = true; continue; }
         if (Date.now() + sleep > deadline) break;
         await new Promise((r) => setTimeout(r, sleep));
         sleep = nextSleep(sleep, this.policy, this.leader === undefined);

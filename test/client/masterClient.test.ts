@@ -1,6 +1,7 @@
 /**
  * MasterClient retry pacing: exponential backoff, capped by max.sleep, and polled at least every
- * LEADER_POLL_MAX_MS while no leader is known; a standby's NotLeader hint is followed at once.
+ * LEADER_POLL_MAX_MS while no leader is known; a standby's NotLeader hint is followed at once; a
+ * leader whose connection fails (its process died) is looked for again at once.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { protos, unary, bindServer, CHANNEL_OPTIONS } from '../../src/rpc.js';
 import { addMuxService } from '../../src/mux.js';
 import { MasterClient, nextSleep, heartbeatCallTimeoutMs, LEADER_POLL_MAX_MS } from '../../src/client/masterClient.js';
-import { NotLeaderError } from '../../src/errors.js';
+import { NotLeaderError, UnavailableError } from '../../src/errors.js';
 
 test('nextSleep: doubles, stops at max.sleep, and at LEADER_POLL_MAX_MS while looking for a leader', () => {
   const cases: [prev: number, maxSleepMs: number, findingLeader: boolean, next: number][] = [
@@ -31,11 +32,13 @@ test("heartbeatCallTimeoutMs: two heartbeat intervals, at least 1 s, at most the
   for (const [interval, call, expected] of cases) assert.equal(heartbeatCallTimeoutMs(interval, call), expected, `${interval} ${call}`);
 });
 
-async function master(role: { leader: boolean; hint?: string }, calls: string[]): Promise<{ server: grpc.Server; addr: string }> {
+/** A fake master; `down`: every call fails UNAVAILABLE, as a dead process's connection does. */
+async function master(role: { leader: boolean; hint?: string; down?: boolean }, calls: string[]): Promise<{ server: grpc.Server; addr: string }> {
   const s = new grpc.Server(CHANNEL_OPTIONS);
   const def = protos().file.FileSystemMasterClientService.service as grpc.ServiceDefinition;
   const impl: grpc.UntypedServiceImplementation = {
     GetStatus: unary(async (r: { path: string }) => {
+      if (role.down) throw new UnavailableError('connection reset');
       calls.push(r.path);
       if (!role.leader) throw new NotLeaderError(role.hint);
       return { path: r.path };
@@ -43,7 +46,10 @@ async function master(role: { leader: boolean; hint?: string }, calls: string[])
   };
   const metaDef = protos().meta.MetaMasterClientService.service as grpc.ServiceDefinition;
   const meta: grpc.UntypedServiceImplementation = {
-    GetMasterInfo: unary(async () => ({ isLeader: role.leader, leaderMasterAddress: role.leader ? '' : role.hint ?? '' })),
+    GetMasterInfo: unary(async () => {
+      if (role.down) throw new UnavailableError('connection reset');
+      return { isLeader: role.leader, leaderMasterAddress: role.leader ? '' : role.hint ?? '' };
+    }),
   };
   s.addService(def, impl);
   s.addService(metaDef, meta);
@@ -94,3 +100,26 @@ test('only a standby configured (a URI naming one master): its hint to a leader 
     assert.deepEqual(standbyCalls, ['/y']);
     assert.deepEqual(leaderCalls, ['/x', '/y']);
   }));
+
+test('the leader dies (its connection is reset): the client looks for the new leader at once, not after its back-off', async () => {
+  const oldCalls: string[] = [];
+  const newCalls: string[] = [];
+  const oldRole = { leader: true, down: false };
+  const old = await master(oldRole, oldCalls);
+  const role = { leader: false, hint: old.addr };
+  const next = await master(role, newCalls);
+  // A back-off longer than the whole retry window: without an immediate re-discovery the call fails.
+  const mc = new MasterClient([old.addr, next.addr], { baseSleepMs: 60_000, maxSleepMs: 60_000, maxDurationMs: 5000, callTimeoutMs: 2000 });
+  try {
+    await mc.call('file', 'GetStatus', { path: '/before' });
+    oldRole.down = true; // the leader's process is gone: calls to it fail UNAVAILABLE
+    role.leader = true; // and the other master leads
+    assert.equal((await mc.call<{ path: string }>('file', 'GetStatus', { path: '/after' })).path, '/after');
+    assert.deepEqual(oldCalls, ['/before']);
+    assert.deepEqual(newCalls, ['/after']);
+  } finally {
+    mc.close();
+    next.server.forceShutdown();
+    old.server.forceShutdown();
+  }
+});

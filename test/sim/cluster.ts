@@ -7,6 +7,12 @@
  * durable state (hard state + persisted entries + snapshot via test/journal/raft/harness.ts's
  * MemStorage) and compact their logs.
  *
+ * Connection resets (issue #14): a crash is either a process crash, whose connections the kernel
+ * resets (every peer it can reach is told peerLost a few steps later, as the driver reports it),
+ * or a host crash (no reset arrives, like a partition). Spurious resets of one link to a live
+ * node (a flaky connection) also happen, and nodes pause (SIGSTOP: no tick, no processing,
+ * messages to them wait) without any reset.
+ *
  * Simulated clients issue namespace operations (mkdir, createFile, delete, rename; exists and
  * getStatus as ReadIndex reads) to the node they believe leads, follow NotLeader hints, and retry
  * timed-out attempts with the SAME opId, like src/client/masterClient.ts. Nodes behave like
@@ -97,7 +103,9 @@ interface Response { opId: string; attempt: number; reply: Reply }
 type Payload = { from: string; to: string } & (
   | { kind: 'raft'; msg: Message }
   | { kind: 'req'; req: Request }
-  | { kind: 'resp'; resp: Response });
+  | { kind: 'resp'; resp: Response }
+  /** `to`'s connections to `lost` were reset: the driver's peerLost. */
+  | { kind: 'reset'; lost: NodeId });
 /** A message in flight, deliverable from step `at`. */
 type Envelope = Payload & { at: number };
 
@@ -125,6 +133,8 @@ class SimNode {
   /** Last index applied in this incarnation (0, or the snapshot's index at restart). */
   lastApplied = 0;
   up = true;
+  /** Paused (SIGSTOP) until this step: no tick, no processing; messages to it wait. */
+  pausedUntil = 0;
   /** Probability of a tick per step: every node's clock runs at its own speed. */
   tickRate = 0.1;
 
@@ -166,6 +176,7 @@ class SimNode {
     this.leaderInfoTerm = -1;
     this.lastApplied = st.snapshot?.index ?? 0;
     this.up = true;
+    this.pausedUntil = 0;
   }
 }
 
@@ -198,6 +209,12 @@ export interface SimStats {
   retries: number;
   notLeader: number;
   applied: number;
+  /** Process crashes (resets sent to the peers), spurious one-link resets, pauses. */
+  processCrashes: number;
+  flakyResets: number;
+  pauses: number;
+  /** peerLost delivered to a follower of the lost node (it started a reset round or forfeited its lease). */
+  resetsToFollowers: number;
 }
 
 export interface SimResult {
@@ -242,6 +259,7 @@ export class NsSim {
   readonly stats: SimStats = {
     steps: 0, ops: 0, okOps: 0, errorOps: 0, unknownOps: 0, droppedOps: 0, reads: 0, leaderTerms: 0, crashes: 0, restarts: 0,
     partitions: 0, snapshotsSent: 0, compactions: 0, retries: 0, notLeader: 0, applied: 0,
+    processCrashes: 0, flakyResets: 0, pauses: 0, resetsToFollowers: 0,
   };
 
   constructor(readonly spec: SimSpec) {
@@ -281,6 +299,11 @@ export class NsSim {
     return [...this.nodes.values()].filter((n) => n.up);
   }
 
+  /** Up and not paused: its clock ticks and it handles its Readys. */
+  private running(): SimNode[] {
+    return this.alive().filter((n) => n.pausedUntil <= this.step);
+  }
+
   private linkCut(a: string, b: string): boolean {
     return this.side !== undefined && this.side.get(a) !== this.side.get(b);
   }
@@ -315,8 +338,9 @@ export class NsSim {
     for (this.step = 0; this.step < spec.steps; this.step++) this.oneStep();
     this.quiet = true;
     this.side = undefined;
-    this.note('quiet: heal, restart every node, no new operations');
+    this.note('quiet: heal, restart every node, wake paused ones, no new operations');
     for (const n of this.nodes.values()) if (!n.up) this.restartNode(n);
+    for (const n of this.nodes.values()) n.pausedUntil = 0;
     const end = spec.steps + spec.settleSteps;
     for (; this.step < end && !this.settled(); this.step++) this.oneStep();
     if (!this.settled()) this.fail(`the cluster did not settle within ${spec.settleSteps} quiet steps: ${this.describeNodes()}`);
@@ -377,11 +401,11 @@ export class NsSim {
    * network delivers what is due, a fault may strike, nodes handle their Readys, clients act.
    */
   private oneStep(): void {
-    for (const n of this.alive()) if (this.rnd() < n.tickRate) n.core.tick();
+    for (const n of this.running()) if (this.rnd() < n.tickRate) n.core.tick();
     this.deliverDue();
     if (!this.quiet) this.fault();
-    for (const n of this.alive()) this.processReady(n);
-    for (const n of this.alive()) this.maybeAnnounce(n);
+    for (const n of this.running()) this.processReady(n);
+    for (const n of this.running()) this.maybeAnnounce(n);
     for (const c of this.clients) this.clientStep(c);
     this.checkElectionSafety();
   }
@@ -421,8 +445,16 @@ export class NsSim {
     }
     const node = this.nodes.get(env.to)!;
     if (!node.up) return;
+    if (node.pausedUntil > this.step) {
+      // A paused process reads nothing: the message waits in its socket until it wakes.
+      this.bag.push({ ...env, at: node.pausedUntil });
+      return;
+    }
     if (env.kind === 'raft') node.core.step(env.msg);
-    else this.handleRequest(node, env.req);
+    else if (env.kind === 'reset') {
+      if (node.core.status().leader === env.lost && node.core.status().role === 'follower') this.stats.resetsToFollowers++;
+      node.core.peerLost(env.lost);
+    } else this.handleRequest(node, env.req);
   }
 
   private fault(): void {
@@ -451,7 +483,14 @@ export class NsSim {
       n.pending.clear();
       n.reads.clear();
       this.stats.crashes++;
-      this.note(`crash ${n.id} (${n.core.status().role}, term ${n.core.status().term})`);
+      // A process crash: the kernel resets its connections (the peers it can reach hear of it). A
+      // host crash: nothing arrives.
+      const process = this.rnd() < 0.6;
+      if (process) {
+        this.stats.processCrashes++;
+        for (const p of this.alive()) if (p !== n) this.send({ kind: 'reset', from: n.id, to: p.id, lost: n.id });
+      }
+      this.note(`crash ${n.id} (${n.core.status().role}, term ${n.core.status().term}${process ? ', process: connections reset' : ', host: no reset'})`);
     } else if (r < 24) {
       const n = this.pick([...this.nodes.values()].filter((x) => !x.up));
       if (n) this.restartNode(n);
@@ -475,6 +514,23 @@ export class NsSim {
       if (!n || to === undefined) return;
       this.note(`transfer leadership ${n.id} -> ${to}`);
       n.core.transferLeadership(to);
+    } else if (r < 37) {
+      // A flaky link: one node sees its connection to a live peer reset (often its leader).
+      const n = this.pick(this.alive());
+      const leader = n?.core.status().leader;
+      const lost = leader && this.rnd() < 0.7 ? leader : this.pick(this.ids.filter((id) => id !== n?.id));
+      if (!n || lost === undefined || lost === n.id) return;
+      this.stats.flakyResets++;
+      this.note(`flaky reset: ${n.id} sees its connections to ${lost} reset`);
+      this.send({ kind: 'reset', from: lost, to: n.id, lost });
+    } else if (r < 38) {
+      // SIGSTOP: the process stops (often the leader); its connections stay open, nothing is reset.
+      const leader = this.alive().find((x) => x.core.status().role === 'leader');
+      const n = leader && this.rnd() < 0.6 ? leader : this.pick(this.alive());
+      if (!n || n.pausedUntil > this.step) return;
+      n.pausedUntil = this.step + 20 + Math.floor(this.rnd() * 400);
+      this.stats.pauses++;
+      this.note(`pause ${n.id} (${n.core.status().role}, term ${n.core.status().term}) until step ${n.pausedUntil}`);
     }
   }
 

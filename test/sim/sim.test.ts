@@ -1,6 +1,7 @@
 /**
  * Seeded deterministic simulation of the replicated namespace (see cluster.ts): Raft safety at
- * every step, convergence after a quiet period, and linearizability of the clients' history.
+ * every step, convergence after a quiet period, and linearizability of the clients' history,
+ * with crashes that reset the peers' connections (or not), flaky one-link resets and pauses.
  *
  *   npm test            a short fixed set: seeds 1..12 (8 runs of 3 nodes x 6,000 steps, 4 runs of
  *                       5 nodes x 8,000 steps), about 2 s
@@ -81,6 +82,10 @@ test('simulation with the opId fixes modelled: Raft safety, convergence, lineari
   assert.ok(total.okOps >= n * 40 && total.errorOps >= n * 30 && total.reads >= n * 20, `too few operations: ${JSON.stringify(total)}`);
   assert.ok(total.unknownOps >= 1, `no operation with an unknown outcome: ${JSON.stringify(total)}`);
   assert.ok(total.retries >= n * 10 && total.notLeader >= n * 10, `too few retries: ${JSON.stringify(total)}`);
+  // Connection resets (issue #14): process crashes reset the peers' connections, flaky links
+  // reset one, paused leaders reset nothing; followers acted on resets of their leader.
+  assert.ok(total.processCrashes >= n && total.flakyResets >= n && total.pauses >= n, `too few resets or pauses: ${JSON.stringify(total)}`);
+  assert.ok(total.resetsToFollowers >= n, `too few resets reached a follower of the lost node: ${JSON.stringify(total)}`);
 });
 
 test('Namespace: a retried attempt of a failed operation must not run again', () => {

@@ -3,7 +3,7 @@
  * paper and thesis, not from etcd's code).
  *
  * Inputs:  tick(), step(message), propose(data), proposeConfChange(cc), transferLeadership(to),
- *          readIndex(ctx), compact(index, data), campaign().
+ *          readIndex(ctx), compact(index, data), campaign(), peerLost(peer).
  * Output:  ready() -> Ready, then advance(ready) once the driver has handled it.
  *
  * The core performs no I/O and reads no clock or random source of its own: time is the number of
@@ -34,6 +34,26 @@
  * vote for that leader (the only one it may have voted for in that term and still count) and
  * counts again. Durable (HardState.recovering) until then. This survives the loss of one
  * member's storage at a time; losing a majority's copies of an entry loses the entry.
+ *
+ * Connection-reset elections (issue #14). When a leader's process dies, the kernel resets its
+ * TCP connections at once; the driver reports that to the core as peerLost(leader) (both
+ * streams to the leader closed by the other side: reset or EOF, never a timeout or our own
+ * cancel). A follower told so forfeits its lease on that leader (it grants pre-votes from now
+ * on) and starts a pre-vote round at once instead of waiting for its election timeout. Nothing
+ * else changes: a pre-vote changes no term and no vote, and the others still ignore pre-votes
+ * while their own lease on a leader they hear holds, so the round succeeds only when a majority
+ * also saw the reset (the leader died) or stopped hearing the leader for an election timeout.
+ * A reset seen by one follower only (a flaky link to a healthy leader) therefore cannot depose
+ * the leader: the pre-candidate's round stays open until the leader's next heartbeat makes it a
+ * follower again. A paused, slow or partitioned leader resets nothing and keeps the normal
+ * timeouts. Two details keep such a round fast: its pre-votes are sent again on every tick to
+ * the voters that have not answered (a voter that ignored the first one because its own reset
+ * notice came a moment later grants the next; one that starts a reset round itself is asked
+ * again at once), and two pre-candidates of reset rounds for the same term do not both win and
+ * split the election: each grants only the better one (more up-to-date log, then lower id) and,
+ * granting, withdraws its own round (and, withdrawn, still grants only candidates better than
+ * itself, so that a worse one cannot collect the withdrawn votes). Once the election timer runs
+ * out, a normal round replaces all this.
  */
 import { NotLeaderError, UsageError } from '../../errors.js';
 import { configFromLog, encodeConfChange, normalizeVoters } from './config.js';
@@ -103,6 +123,10 @@ export class RaftCore {
   private readonly votes = new Map<NodeId, boolean>();
 
   private electionElapsed = 0;
+  /** Pre-candidate: this round was started by peerLost (see the module comment). */
+  private resetRound = false;
+  /** Follower: withdrew its reset round for a better candidate (grants only better ones). */
+  private resetWithdrawn = false;
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
   /** Leader only: the target of a leadership transfer in progress ('' when none). */
@@ -173,6 +197,22 @@ export class RaftCore {
   campaign(): void {
     if (this.role === 'leader') return;
     this.startCampaign(this.preVote ? 'pre-vote' : 'election');
+  }
+
+  /**
+   * The driver saw both connections to `peer` closed by the other side (its process died; see the
+   * module comment). For a follower of `peer`: forfeit the lease and start a pre-vote round now.
+   * Ignored otherwise, and without pre-vote (a real election could depose a healthy leader).
+   */
+  peerLost(peer: NodeId): void {
+    if (!this.preVote || this.role !== 'follower' || peer === this.id || peer !== this.lead) return;
+    // No leader, no lease: from now on we grant pre-votes. The round below lasts an election
+    // timeout; then the normal timer campaigns again, as it would have without the reset.
+    this.lead = '';
+    this.electionElapsed = 0;
+    if (!this.promotable()) return;
+    this.startCampaign('pre-vote');
+    if ((this.role as Role) === 'pre-candidate') this.resetRound = true; // (one voter: already leader)
   }
 
   /** Append `data` as a normal entry. Returns its index. Leader only. */
@@ -420,6 +460,8 @@ export class RaftCore {
     this.heartbeatElapsed = 0;
     this.randomizedElectionTimeout = this.electionTimeout + Math.floor(this.random() * this.electionTimeout);
     this.leadTransferee = '';
+    this.resetRound = false;
+    this.resetWithdrawn = false;
     this.votes.clear();
     this.prs = new Map();
     this.queuedReads = [];
@@ -460,6 +502,7 @@ export class RaftCore {
       // Ask whether we could win at term+1, without touching our term.
       this.role = 'pre-candidate';
       this.lead = '';
+      this.resetRound = false;
       this.votes.clear();
       voteTerm = this.term + 1;
     } else {
@@ -470,13 +513,13 @@ export class RaftCore {
     }
     this.votes.set(this.id, true);
     if (this.poll() !== 'pending') return; // single voter: already decided
-    const type = kind === 'pre-vote' ? 'PreVote' : 'Vote';
-    for (const to of this.voters) {
-      if (to === this.id) continue;
-      const m: Message = { type, from: this.id, to, term: voteTerm, index: this.log.lastIndex(), logTerm: this.log.lastTerm() };
-      if (kind === 'transfer') m.context = TRANSFER_CONTEXT;
-      this.msgs.push(m);
-    }
+    for (const to of this.voters) if (to !== this.id) this.sendVoteRequest(kind, to, voteTerm);
+  }
+
+  private sendVoteRequest(kind: CampaignKind, to: NodeId, voteTerm: number): void {
+    const m: Message = { type: kind === 'pre-vote' ? 'PreVote' : 'Vote', from: this.id, to, term: voteTerm, index: this.log.lastIndex(), logTerm: this.log.lastTerm() };
+    if (kind === 'transfer') m.context = TRANSFER_CONTEXT;
+    this.msgs.push(m);
   }
 
   /** Count the votes; act on a decision. */
@@ -498,6 +541,9 @@ export class RaftCore {
     if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
       this.campaign();
+    } else if (this.role === 'pre-candidate' && this.resetRound) {
+      // A reset round asks again whoever has not answered (see the module comment).
+      for (const to of this.voters) if (to !== this.id && !this.votes.has(to)) this.sendVoteRequest('pre-vote', to, this.term + 1);
     }
   }
 
@@ -873,6 +919,22 @@ export class RaftCore {
       this.send({ type: respType, to: m.from, reject: true });
       return;
     }
+    const candidate = this.role === 'pre-candidate' && this.resetRound;
+    if (isPre && (candidate || (this.role === 'follower' && this.resetWithdrawn)) && m.term === this.term + 1) {
+      // Reset rounds for the same term: only the better candidate goes on (module comment).
+      if (this.betterCandidate(m)) {
+        this.send({ type: respType, to: m.from, term: m.term });
+        if (candidate) {
+          this.becomeFollower(this.term, ''); // still no leader, so no lease: its Vote is granted
+          this.resetWithdrawn = true;
+        }
+      } else {
+        this.send({ type: respType, to: m.from, reject: true });
+        // It campaigns, so it holds no lease any more: ask it again now rather than next tick.
+        if (candidate && !this.votes.has(m.from)) this.sendVoteRequest('pre-vote', m.from, this.term + 1);
+      }
+      return;
+    }
     // We can vote for m.from if we already did, or have voted for no one and know no leader in
     // this term; a pre-vote for a future term is always possible.
     const canVote = this.vote === m.from || (this.vote === '' && this.lead === '') || (isPre && m.term > this.term);
@@ -886,6 +948,17 @@ export class RaftCore {
     } else {
       this.send({ type: respType, to: m.from, reject: true });
     }
+  }
+
+  /** A (pre-)vote request's log is more up to date than ours, or as up to date and its id lower. */
+  private betterCandidate(m: Message): boolean {
+    const lt = m.logTerm ?? 0;
+    const li = m.index ?? 0;
+    const ot = this.log.lastTerm();
+    const oi = this.log.lastIndex();
+    if (lt !== ot) return lt > ot;
+    if (li !== oi) return li > oi;
+    return m.from < this.id;
   }
 
   // ------------------------------------------------------------------ helpers

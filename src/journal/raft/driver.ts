@@ -138,6 +138,16 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
       this.core.step(m);
       this.kick();
     });
+    this.opts.transport.onPeerLost((peer) => {
+      if (this.closed) return;
+      // Both connections to the peer were closed by its side: its process is gone (transport.ts).
+      // The core starts a pre-vote at once if it was our leader (core.ts, peerLost).
+      if (this.core.roleInfo().leader === peer && this.core.roleInfo().role === 'follower') {
+        this.opts.log?.(`raft journal: the connections to leader ${peer} were reset; asking the others for a pre-vote now`);
+      }
+      this.core.peerLost(peer);
+      this.kick();
+    });
     this.ticker = setInterval(() => { if (!this.closed) { this.core.tick(); this.kick(); } }, this.opts.tickMs);
     this.kick();
   }

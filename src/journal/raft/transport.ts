@@ -5,6 +5,15 @@
  *
  * Delivery is best effort: Raft tolerates loss, duplication and reordering, so a failed send is
  * dropped (and counted), never retried here.
+ *
+ * Peer lost (issue #14): when a peer's process dies, the kernel resets its TCP connections at
+ * once. A transport reports `onPeerLost(peer)` when both streams with that peer were closed by
+ * the other side (reset or EOF) since it last heard from it: the stream this node sends on
+ * failed as UNAVAILABLE (connection dropped or refused; not our own cancel at close), and the
+ * stream the peer sends on ended or was cancelled by the peer. A paused, slow or partitioned
+ * peer resets nothing; the only other way such a stream closes is a keepalive timeout, after
+ * tens of seconds of silence, when every election timeout has long run out anyway. The core
+ * decides what a lost peer means (core.ts: peerLost).
  */
 import * as grpc from '@grpc/grpc-js';
 import { protos, bindServer, CHANNEL_OPTIONS, unary } from '../../rpc.js';
@@ -18,12 +27,15 @@ export interface Transport {
   send(messages: readonly Message[]): void;
   /** Register the receiver of messages addressed to this node. */
   onMessage(handler: (m: Message) => void): void;
+  /** Register the receiver of "both connections to `peer` closed by the other side" (see above). */
+  onPeerLost(handler: (peer: NodeId) => void): void;
   close(): Promise<void>;
 }
 
 /** In-memory network for tests: every node's transport shares one hub. */
 export class MemoryNetwork {
   private handlers = new Map<NodeId, (m: Message) => void>();
+  private lostHandlers = new Map<NodeId, (peer: NodeId) => void>();
   private cut = new Set<string>();
   /** Messages delivered / dropped, for assertions. */
   delivered = 0;
@@ -41,8 +53,19 @@ export class MemoryNetwork {
         }
       },
       onMessage: (handler) => { this.handlers.set(id, handler); },
-      close: async () => { this.handlers.delete(id); },
+      onPeerLost: (handler) => { this.lostHandlers.set(id, handler); },
+      close: async () => { this.handlers.delete(id); this.lostHandlers.delete(id); },
     };
+  }
+
+  /**
+   * `id`'s process died: it receives nothing more, and every node it is not cut off from hears
+   * that its connections to `id` were reset (a partition or a pause resets nothing).
+   */
+  kill(id: NodeId): void {
+    this.handlers.delete(id);
+    this.lostHandlers.delete(id);
+    for (const [other, h] of this.lostHandlers) if (!this.cut.has(`${id}>${other}`)) queueMicrotask(() => h(id));
   }
 
   /** Cut (both directions) between `a` and every node of `others`. */
@@ -85,6 +108,14 @@ export class GrpcTransport implements Transport {
   private clients = new Map<NodeId, grpc.Client>();
   private streams = new Map<NodeId, grpc.ClientWritableStream<unknown>>();
   private handler: ((m: Message) => void) | undefined;
+  private lostHandler: ((peer: NodeId) => void) | undefined;
+  /**
+   * Per peer, since it was last heard: the stream it sends to us (`inbound`: the latest one it
+   * sent a batch on) and the stream we send to it (`outDown`) closed by its side; `reported` once
+   * onPeerLost fired for that loss.
+   */
+  private link = new Map<NodeId, { inbound?: object; inDown: boolean; outDown: boolean; reported: boolean }>();
+  private closing = false;
   /** Cluster id each peer last sent, answered back while this node does not know its own. */
   private peerCluster = new Map<NodeId, string>();
   /** The cluster id last heard from any peer, for peers that have not sent one yet. */
@@ -115,8 +146,10 @@ export class GrpcTransport implements Transport {
       Deliver: unary(async (req: unknown, call) => { t.receive(req, call.getPeer(), true); return {}; }),
       Stream: (call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         const peer = call.getPeer();
-        call.on('data', (req: unknown) => { try { t.receive(req, peer, false); } catch (e) { t.reject(peer, e); } });
-        call.on('end', () => cb(null, {}));
+        call.on('data', (req: unknown) => { try { t.receive(req, peer, false, call); } catch (e) { t.reject(peer, e); } });
+        // Closed by the sender: EOF ('end'), or reset ('cancelled' when its connection dropped).
+        call.on('end', () => { t.inboundClosed(call); cb(null, {}); });
+        call.on('cancelled', () => t.inboundClosed(call));
         call.on('error', () => { /* the peer went away; it reconnects */ });
       },
     });
@@ -129,7 +162,7 @@ export class GrpcTransport implements Transport {
    * Never throws on a stream (a bad batch is dropped); for Deliver (`reply`) the check's error
    * goes back to the caller.
    */
-  private receive(req: unknown, peer: string, reply: boolean): void {
+  private receive(req: unknown, peer: string, reply: boolean, stream?: object): void {
     let batch: ReturnType<typeof decodeBatch>;
     try {
       batch = decodeBatch(req, this.id, this.clusterId);
@@ -143,6 +176,10 @@ export class GrpcTransport implements Transport {
       this.peerCluster.set(batch.from, batch.clusterId);
       this.heardCluster = batch.clusterId;
     }
+    // Heard from: the peer is alive, whatever closed before.
+    const l = this.linkOf(batch.from);
+    l.inDown = false; l.outDown = false; l.reported = false;
+    if (stream) l.inbound = stream;
     for (const m of batch.messages) {
       try {
         this.handler?.(m);
@@ -152,6 +189,34 @@ export class GrpcTransport implements Transport {
         return;
       }
     }
+  }
+
+  private linkOf(peer: NodeId): { inbound?: object; inDown: boolean; outDown: boolean; reported: boolean } {
+    let l = this.link.get(peer);
+    if (!l) {
+      // Senders are named by the network (wire.ts checks the name): bounded like peerCluster.
+      if (this.link.size >= MAX_PEER_CLUSTERS) this.link.clear();
+      l = { inDown: false, outDown: false, reported: false };
+      this.link.set(peer, l);
+    }
+    return l;
+  }
+
+  /** The stream a peer sends on was closed by its side (only its latest stream counts). */
+  private inboundClosed(call: object): void {
+    if (this.closing) return;
+    for (const [peer, l] of this.link) {
+      if (l.inbound !== call) continue;
+      l.inbound = undefined;
+      l.inDown = true;
+      this.maybeLost(peer, l);
+    }
+  }
+
+  private maybeLost(peer: NodeId, l: { inDown: boolean; outDown: boolean; reported: boolean }): void {
+    if (!l.inDown || !l.outDown || l.reported || this.closing) return;
+    l.reported = true;
+    this.lostHandler?.(peer);
   }
 
   /** Also used by the stream handler's last-resort catch. */
@@ -204,6 +269,12 @@ export class GrpcTransport implements Transport {
     st = (c as any).Stream((err: grpc.ServiceError | null) => {
       if (err) this.failures++;
       if (this.streams.get(to) === st) this.streams.delete(to);
+      // Connection dropped (reset, EOF) or refused: the peer's side closed it.
+      if (err?.code === grpc.status.UNAVAILABLE && !this.closing) {
+        const l = this.linkOf(to);
+        l.outDown = true;
+        this.maybeLost(to, l);
+      }
     }) as grpc.ClientWritableStream<unknown>;
     st.on('error', () => { if (this.streams.get(to) === st) this.streams.delete(to); });
     this.streams.set(to, st);
@@ -212,7 +283,10 @@ export class GrpcTransport implements Transport {
 
   onMessage(handler: (m: Message) => void): void { this.handler = handler; }
 
+  onPeerLost(handler: (peer: NodeId) => void): void { this.lostHandler = handler; }
+
   async close(): Promise<void> {
+    this.closing = true;
     for (const st of this.streams.values()) st.end();
     this.streams.clear();
     for (const c of this.clients.values()) c.close();

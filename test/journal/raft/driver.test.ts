@@ -1,7 +1,8 @@
 /**
  * RaftJournal (driver + core + storage) with three nodes on the in-memory network: one leader,
  * proposals applied everywhere in order, a follower's proposal refused with the leader's id,
- * restart from disk, failover after the leader goes away, snapshots.
+ * restart from disk, failover after the leader goes away (and at once when its process dies: the
+ * connections reset), snapshots.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,13 +35,13 @@ class Kv implements StateMachine {
 
 const ids = ['a', 'b', 'c'];
 
-async function cluster(dir: string, net: MemoryNetwork, opts: { snapshotEvery?: number } = {}) {
+async function cluster(dir: string, net: MemoryNetwork, opts: { snapshotEvery?: number; log?: (msg: string) => void } = {}) {
   const nodes = new Map<string, { j: RaftJournal; sm: Kv }>();
   for (const id of ids) nodes.set(id, await startNode(dir, net, id, opts));
   return nodes;
 }
 
-async function startNode(dir: string, net: MemoryNetwork, id: string, opts: { snapshotEvery?: number } = {}) {
+async function startNode(dir: string, net: MemoryNetwork, id: string, opts: { snapshotEvery?: number; log?: (msg: string) => void } = {}) {
   const sm = new Kv();
   const j = new RaftJournal({ id, voters: ids, dir: path.join(dir, id), transport: net.transport(id), tickMs: 10, electionTicks: 10, heartbeatTicks: 1, fsync: false, writeTimeoutMs: 5000, ...opts });
   await j.start(sm);
@@ -62,7 +63,7 @@ async function until(what: string, f: () => boolean): Promise<void> {
 }
 
 /** Three nodes on a memory network in a fresh folder; closed (and the folder removed) after `fn`. */
-async function withCluster(opts: { snapshotEvery?: number }, fn: (nodes: Map<string, { j: RaftJournal; sm: Kv }>, dir: string, net: MemoryNetwork) => Promise<void>): Promise<void> {
+async function withCluster(opts: { snapshotEvery?: number; log?: (msg: string) => void }, fn: (nodes: Map<string, { j: RaftJournal; sm: Kv }>, dir: string, net: MemoryNetwork) => Promise<void>): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'raft-driver-'));
   const net = new MemoryNetwork();
   const nodes = await cluster(dir, net, opts);
@@ -102,6 +103,24 @@ test('the leader goes away: a new one is elected and writes continue; the old on
     assert.equal(nodes.get(first)!.j.isLeader(), false);
     assert.deepEqual([...nodes.get(first)!.sm.m.keys()].sort(), [...nodes.get(second)!.sm.m.keys()].sort());
     assert.ok(fs.readdirSync(path.join(dir, first, 'snapshots')).length > 0, 'snapshots were taken');
+  });
+});
+
+test('the leader process dies (its connections reset): the followers start a pre-vote at once, elect a new leader, writes continue', async (t) => {
+  const logs: string[] = [];
+  await withCluster({ log: (m) => logs.push(m) }, async (nodes, _dir, net) => {
+    const first = await leaderOf(nodes);
+    for (let i = 0; i < 10; i++) await nodes.get(first)!.j.propose({ type: 'put', k: `a${i}`, v: '1' });
+    const t0 = performance.now();
+    net.kill(first); // the process is gone: the others hear their connections to it reset
+    await nodes.get(first)!.j.close();
+    nodes.delete(first);
+    const second = await leaderOf(nodes, first);
+    t.diagnostic(`new leader ${second} ${(performance.now() - t0).toFixed(1)} ms after the leader's process died (election timeout 100-200 ms)`);
+    const resets = logs.filter((l) => l.includes(`the connections to leader ${first} were reset; asking the others for a pre-vote now`));
+    assert.equal(resets.length, 2, logs.join('\n'));
+    for (let i = 0; i < 10; i++) await nodes.get(second)!.j.propose({ type: 'put', k: `b${i}`, v: '1' });
+    await until('all applied', () => [...nodes.values()].every((n) => n.sm.m.size === 20));
   });
 });
 

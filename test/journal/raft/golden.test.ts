@@ -23,6 +23,9 @@
  *   partition A B | C D                  cut every link between the groups (new messages dropped)
  *   heal                                 remove partitions
  *   crash ID / restart ID                lose volatile state / restart from storage
+ *   conn-reset ID [ids]                  the connections to ID were reset (its process died, or a
+ *                                        flaky link): each of ids (default: every other running
+ *                                        node) gets peerLost(ID), as the driver reports it
  *   wipe ID [recovering]                 restart with empty storage (raft/ wiped); `recovering`
  *                                        as the driver starts a member it knows lost its log
  *   status ID / log ID                   print the node's status / log and state machine
@@ -150,6 +153,12 @@ class World {
         this.node(args[0]);
         this.down.add(args[0]!);
         return 'ok';
+      case 'conn-reset': {
+        const lost = args[0]!;
+        const to = args.length > 1 ? args.slice(1) : this.ids([]).filter((id) => id !== lost);
+        for (const id of to) this.node(id).core.peerLost(lost);
+        return 'ok';
+      }
       case 'restart':
         this.nodes.get(args[0]!)!.restart();
         this.down.delete(args[0]!);

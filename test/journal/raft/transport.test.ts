@@ -1,4 +1,7 @@
-/** Raft transports: gRPC between two loopback endpoints, and the in-memory twin. */
+/**
+ * Raft transports: gRPC between two loopback endpoints, and the in-memory twin; a peer process
+ * killed (its connections reset: reported lost) or paused (nothing reset: not reported).
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GrpcTransport, MemoryNetwork, type GrpcTransportOptions } from '../../../src/journal/raft/transport.js';
@@ -6,7 +9,9 @@ import * as grpc from '@grpc/grpc-js';
 import { RaftInvariantError, type Message } from '../../../src/journal/raft/types.js';
 import { protos } from '../../../src/rpc.js';
 import { freePort } from '../../harness/cluster.js';
-import { waitFor } from '../../harness/wait.js';
+import { giveUp, sleep, waitFor } from '../../harness/wait.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 const msg = (from: string, to: string, i: number): Message => ({ type: 'App', from, to, term: 2, index: i, logTerm: 1, commit: 0, entries: [{ term: 2, index: i + 1, type: 'normal', data: `{"n":${i}}` }] });
 
@@ -133,4 +138,75 @@ test('gRPC transport: a node that does not know its cluster id yet accepts any a
     await until('b refuses', () => b.rejected === 1);
     assert.equal(atB.length, 1);
   });
+});
+
+/**
+ * Transport 'a' here and 'b' in a child process (peerMain.ts) that heartbeats 'a'; 'a' answers
+ * every message, so both streams are open. Returns the child and what 'a' saw.
+ */
+async function withPeerProcess(fn: (child: ChildProcess, a: GrpcTransport, seen: { lost: string[]; heard: number }) => Promise<void>): Promise<void> {
+  const { transport: a, port: pa } = await GrpcTransport.start('a', { host: '127.0.0.1', port: 0 }, new Map(), { clusterId: 'c1' });
+  const seen = { lost: [] as string[], heard: 0 };
+  a.onMessage((m) => { seen.heard++; a.send([{ type: 'HeartbeatResp', from: 'a', to: m.from, term: m.term }]); });
+  a.onPeerLost((peer) => seen.lost.push(peer));
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./peerMain.js', import.meta.url)), `127.0.0.1:${pa}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    const port = await waitFor('the peer process to listen', () => {
+      if (child.exitCode !== null) giveUp(`peer exited with ${child.exitCode}`);
+      return /\{"port":(\d+)\}/.exec(out)?.[1];
+    }, { timeoutMs: 15_000, everyMs: 20 });
+    a.setPeer('b', `127.0.0.1:${port}`);
+    await waitFor('heartbeats from the peer process', () => seen.heard >= 5, { timeoutMs: 15_000, everyMs: 20 });
+    await fn(child, a, seen);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) { child.kill('SIGCONT'); child.kill('SIGKILL'); }
+    await a.close();
+  }
+}
+
+test('gRPC transport: a peer process killed with SIGKILL is reported lost (both its streams reset), once', async (t) => {
+  await withPeerProcess(async (child, _a, seen) => {
+    assert.deepEqual(seen.lost, []);
+    const t0 = performance.now();
+    child.kill('SIGKILL');
+    await waitFor('peer b reported lost', () => seen.lost.length > 0, { timeoutMs: 10_000, everyMs: 2 });
+    t.diagnostic(`peer lost reported ${(performance.now() - t0).toFixed(1)} ms after SIGKILL`);
+    await new Promise((r) => child.exitCode !== null || child.signalCode !== null ? r(null) : child.once('exit', r));
+    assert.deepEqual(seen.lost, ['b']);
+  });
+});
+
+test('gRPC transport: a paused peer process (SIGSTOP) resets nothing and is not reported lost', async () => {
+  await withPeerProcess(async (child, _a, seen) => {
+    child.kill('SIGSTOP');
+    // Nothing to wait for (the point is that nothing happens): paused for 30 of its heartbeat
+    // intervals, longer than an election timeout, nothing closes.
+    const heard = seen.heard;
+    await sleep(600);
+    assert.deepEqual(seen.lost, []);
+    assert.equal(seen.heard, heard, 'a paused process sends nothing');
+    // It wakes and goes on: still not lost; killed, it is.
+    child.kill('SIGCONT');
+    await waitFor('heartbeats again after SIGCONT', () => seen.heard > heard + 5, { timeoutMs: 10_000, everyMs: 20 });
+    assert.deepEqual(seen.lost, []);
+    child.kill('SIGKILL');
+    await waitFor('peer b reported lost', () => seen.lost.length > 0, { timeoutMs: 10_000, everyMs: 5 });
+    assert.deepEqual(seen.lost, ['b']);
+  });
+});
+
+test('memory network: kill reports the lost node to the others it is not cut off from', async () => {
+  const net = new MemoryNetwork();
+  const lost = new Map<string, string[]>();
+  for (const id of ['a', 'b', 'c']) {
+    const t = net.transport(id);
+    t.onMessage(() => {});
+    t.onPeerLost((p) => lost.set(id, [...(lost.get(id) ?? []), p]));
+  }
+  net.partition('c', ['a']);
+  net.kill('a');
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(Object.fromEntries(lost), { b: ['a'] });
 });
