@@ -77,9 +77,11 @@ export function discoverLeader(initial: readonly string[], probe: Probe, o: Disc
   let timer: NodeJS.Timeout | undefined;
 
   return new Promise<DiscoveryResult>((resolve) => {
+    const onAbort = () => finish();
     const finish = (leader?: string) => {
       if (done) return;
       done = true;
+      o.signal?.removeEventListener('abort', onAbort); // the signal lives as long as the client: one search must not leave a listener
       if (timer) clearTimeout(timer);
       for (const ac of inFlight.values()) ac.abort();
       inFlight.clear();
@@ -119,7 +121,7 @@ export function discoverLeader(initial: readonly string[], probe: Probe, o: Disc
     };
 
     if (o.signal?.aborted) { finish(); return; }
-    o.signal?.addEventListener('abort', () => finish(), { once: true });
+    o.signal?.addEventListener('abort', onAbort, { once: true });
 
     const round = () => {
       timer = undefined;

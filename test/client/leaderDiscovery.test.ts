@@ -4,6 +4,7 @@
  * masters not configured, and the search ends at the deadline naming every master asked.
  */
 import { test } from 'node:test';
+import { getEventListeners } from 'node:events';
 import assert from 'node:assert/strict';
 import { discoverLeader, validHint, probeTimeout, MIN_PROBE_TIMEOUT_MS, type Probe, type DiscoveryOptions } from '../../src/client/leaderDiscovery.js';
 import { TimeoutError, UnavailableError } from '../../src/errors.js';
@@ -144,6 +145,17 @@ test('discoverLeader: an abort (the client closes) ends the search at once and a
   assert.equal(r.leader, undefined);
   assert.deepEqual(recs.get('a:1')!.ends, ['aborted']);
   assert.ok(recs.get('b:1')!.asks >= 1);
+});
+
+test('discoverLeader: a finished search leaves no listener on the client\'s long-lived signal (one per failover leaked before)', async () => {
+  const ac = new AbortController();
+  for (let i = 0; i < 20; i++) {
+    const r = await discoverLeader(['a:1', 'b:1'], fakeProbe({ 'a:1': { kind: 'standby' }, 'b:1': { kind: 'leader' } }, new Map()), {
+      deadline: Date.now() + 10_000, pollMs: 20, probeTimeoutMs: 1000, maxProbeTimeoutMs: 1000, maxCandidates: 16, signal: ac.signal,
+    });
+    assert.equal(r.leader, 'b:1');
+  }
+  assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
 });
 
 for (const c of cases) {
