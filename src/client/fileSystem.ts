@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../conf/index.js';
 import { MasterClient } from './masterClient.js';
 import { clusterSecret } from '../clusterSecret.js';
-import { WorkerClient, UploadStream, WORKER_CONNECT_TIMEOUT_MS } from './workerClient.js';
+import { WorkerClient, type BlockUpload, WORKER_CONNECT_TIMEOUT_MS } from './workerClient.js';
 import { UnavailableError, FailedPreconditionError, ResourceExhaustedError, BlockLostError, WorkerShuttingDownError, InternalError } from '../errors.js';
 
 import type { WriteType, ReadType } from './types.js';
@@ -103,7 +103,7 @@ export class FileSystem {
    * here; one that does not answer, or a frozen one, fails after WORKER_CONNECT_TIMEOUT_MS at most
    * for the connection and as much for the acceptance).
    */
-  async openStream(w: WorkerInfo, open: (c: WorkerClient) => UploadStream): Promise<UploadStream> {
+  async openStream(w: WorkerInfo, open: (c: WorkerClient) => BlockUpload): Promise<BlockUpload> {
     const c = this.worker(w.address);
     await c.connected();
     const s = open(c);
@@ -341,10 +341,10 @@ function blockLostError(info: FileInfo, blockId: number, failed: { loc: BlockLoc
 export class FileOutStream {
   private length = 0;
   /** The block being written: its id, its stream and worker, and its bytes until the worker acknowledges it. */
-  private block: { id: number; stream: UploadStream; worker: WorkerInfo; bytes: Buffer[]; written: number } | undefined;
+  private block: { id: number; stream: BlockUpload; worker: WorkerInfo; bytes: Buffer[]; written: number } | undefined;
   /** Acknowledged blocks, in order (for replaying the UFS stream of a CACHE_THROUGH file). */
   private readonly done: { id: number; length: number }[] = [];
-  private ufs: UploadStream | undefined;
+  private ufs: BlockUpload | undefined;
   /** The worker the UFS stream goes through (set before it is opened: a failed open blames it). */
   private ufsWorker: WorkerInfo;
   /** THROUGH: everything the UFS stream carried, while that is at most one block; undefined past that. */
@@ -394,7 +394,7 @@ export class FileOutStream {
     this.length += data.length;
   }
 
-  private openBlock(blockId: number): Promise<UploadStream> {
+  private openBlock(blockId: number): Promise<BlockUpload> {
     const pinned = this.writeType === 'MUST_CACHE' || this.writeType === 'ASYNC_THROUGH';
     return this.fs.openStream(this.worker, (c) => c.writeBlock(blockId, this.info.blockSizeBytes, '', pinned));
   }

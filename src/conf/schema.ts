@@ -225,6 +225,9 @@ export const SCHEMA: readonly PropertySpec[] = Object.freeze([
   { key: 'alluxio.worker.network.shutdown.timeout', type: 'duration', scope: 'WORKER', default: '15sec', check: positiveDuration,
     doc: 'On SIGTERM a worker drains: it refuses new block and UFS streams at once (clients go to another worker, or wait for it to come back for a read), lets the streams in flight finish for at most this long, then exits. `alluxio-stop.sh worker` waits this long plus a margin before it sends SIGKILL.' },
 
+  { key: 'alluxio.worker.network.keepalive.timeout', type: 'duration', scope: 'WORKER', default: '30sec', check: positiveDuration,
+    doc: 'Longest a worker\'s data channel waits for a client\'s bytes (the first bytes and HELLO of a connection, the next request, the rest of a frame, the next frame of a block write); then it closes the connection (a write in progress is aborted). An idle pooled connection is closed after it too.' },
+
   // ---- clients
   { key: 'alluxio.user.file.writetype.default', type: 'enum', scope: 'CLIENT', values: ['MUST_CACHE', 'CACHE_THROUGH', 'THROUGH', 'ASYNC_THROUGH'], default: 'ASYNC_THROUGH',
     doc: 'Default write type: MUST_CACHE (workers only), CACHE_THROUGH (workers and under storage, synchronously), THROUGH (under storage only), ASYNC_THROUGH (workers, then under storage in the background).' },
