@@ -206,7 +206,8 @@ export class FileSystem {
     }
     if (info.folder) throw new FailedPreconditionError(`Path "${path}" is a directory, not a file`);
     if (!info.completed) throw new FailedPreconditionError(`File "${path}" is not complete yet (still being written)`);
-    for (const fbi of info.fileBlockInfos) yield* this.readBlock(info, fbi, readType);
+    // Read-ahead of one block: the next block is requested while the current one streams.
+    yield* readAhead(info.fileBlockInfos.map((fbi) => () => this.readBlock(info, fbi, readType)));
   }
 
   async readAll(path: string, readType?: ReadType): Promise<Buffer> {
@@ -296,6 +297,40 @@ export class FileSystem {
 }
 
 const addrKey = (a: { host: string; rpcPort: number }) => `${a.host}:${a.rpcPort}`;
+
+/**
+ * The blocks' streams in order, each next one started (its request sent, its first chunk awaited)
+ * once the current one has delivered its first chunk: the worker sends the next block while this
+ * one is consumed. What waits is bounded by the data channel's read buffer and TCP flow control.
+ */
+async function* readAhead(blocks: (() => AsyncIterable<Buffer>)[]): AsyncIterable<Buffer> {
+  type Started = { it: AsyncIterator<Buffer>; first: Promise<IteratorResult<Buffer>> };
+  const start = (i: number): Started => {
+    const it = blocks[i]!()[Symbol.asyncIterator]();
+    const first = it.next();
+    first.catch(() => { /* thrown when its turn comes */ });
+    return { it, first };
+  };
+  let cur: Started | undefined, next: Started | undefined;
+  try {
+    for (let i = 0; i < blocks.length; i++) {
+      cur = next ?? start(i);
+      next = undefined;
+      let r = await cur.first;
+      if (i + 1 < blocks.length) next = start(i + 1);
+      while (!r.done) {
+        yield r.value;
+        r = await cur.it.next();
+      }
+      cur = undefined;
+    }
+  } finally {
+    // Abandoned (or failed): close both streams, so their connections and the worker's streams are freed.
+    const close = (s: Started | undefined) => { if (s) void s.first.then(() => s.it.return?.(), () => {}).catch(() => {}); };
+    close(cur);
+    close(next);
+  }
+}
 
 /**
  * The error for a block of a file that is not persisted and that no worker served: names the

@@ -195,6 +195,7 @@ export class DataServer {
             buf.writeUInt32BE(bytesRead, 1);
             await sending;
             sending = writeTo(s, bytesRead === n ? buf : buf.subarray(0, FRAME_HEADER_BYTES + bytesRead), what);
+            sending.catch(() => { /* awaited before the next frame; a file read failing meanwhile wins */ });
             pos += bytesRead;
           }
           await sending;
