@@ -33,7 +33,12 @@ export const DATA_FRAME_BYTES = 2 * 1024 * 1024;
 /** Bytes a FrameReader buffers before it stops reading the socket (TCP flow control takes over). */
 const READ_HIGH_WATER = 2 * MAX_DATA_BYTES + FRAME_HEADER_BYTES;
 
-export interface DataFrame { type: Frame; payload: Buffer }
+/** A received frame: its payload as the views of the socket reads it arrived in (no copy). */
+export class DataFrame {
+  constructor(readonly type: Frame, readonly parts: Buffer[], readonly length: number) {}
+  /** The payload in one buffer (a copy when it spans several reads). */
+  get payload(): Buffer { return this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.length); }
+}
 
 /** A frame's 5-byte header. */
 export function frameHeader(type: Frame, length: number): Buffer {
@@ -138,61 +143,49 @@ export class FrameReader {
   /** One whole frame off the buffer, or undefined; throws on a header no frame may have. */
   private take(): DataFrame | undefined {
     if (this.buffered < FRAME_HEADER_BYTES) return undefined;
-    const head = this.peek(FRAME_HEADER_BYTES);
+    const head = this.chunks[0]!.length >= FRAME_HEADER_BYTES ? this.chunks[0]! : Buffer.concat(this.chunks, FRAME_HEADER_BYTES);
     const type = head.readUInt8(0), length = head.readUInt32BE(1);
     if (type < Frame.HELLO || type > LAST_FRAME) throw new InvalidArgumentError(`${this.what}: unknown frame type ${type}`);
     const max = type === Frame.DATA ? MAX_DATA_BYTES : MAX_CONTROL_BYTES;
     if (length > max) throw new InvalidArgumentError(`${this.what}: a frame of type ${type} claims ${length} bytes (at most ${max})`);
     if (this.buffered < FRAME_HEADER_BYTES + length) return undefined;
     this.consume(FRAME_HEADER_BYTES);
-    const payload = this.consume(length);
+    const parts = this.consume(length);
     if (this.buffered <= READ_HIGH_WATER && this.socket.isPaused() && !this.ended) this.socket.resume();
-    return { type, payload };
+    return new DataFrame(type, parts, length);
   }
 
-  private peek(n: number): Buffer {
-    const first = this.chunks[0]!;
-    if (first.length >= n) return first.subarray(0, n);
-    return Buffer.concat(this.chunks, Math.min(this.buffered, 64)).subarray(0, n);
-  }
-
-  /** The next n bytes (a view when they lie in one chunk, else one copy). */
-  private consume(n: number): Buffer {
+  /** The next n bytes, as views of the chunks they lie in. */
+  private consume(n: number): Buffer[] {
     this.buffered -= n;
-    const first = this.chunks[0];
-    if (n === 0) return Buffer.alloc(0);
-    if (first && first.length >= n) {
-      if (first.length === n) this.chunks.shift();
-      else this.chunks[0] = first.subarray(n);
-      return first.subarray(0, n);
-    }
-    const out = Buffer.allocUnsafe(n);
-    let off = 0;
-    while (off < n) {
+    const out: Buffer[] = [];
+    while (n > 0) {
       const c = this.chunks[0]!;
-      const k = Math.min(c.length, n - off);
-      c.copy(out, off, 0, k);
-      off += k;
+      const k = Math.min(c.length, n);
+      out.push(k === c.length ? c : c.subarray(0, k));
       if (k === c.length) this.chunks.shift();
       else this.chunks[0] = c.subarray(k);
+      n -= k;
     }
+    if (!out.length) out.push(Buffer.alloc(0));
     return out;
   }
 }
 
 /**
  * Write to a socket respecting backpressure: resolves at once while the socket takes more,
- * else on 'drain'; rejects with ConnectionClosedError when the socket closes first.
+ * else on 'drain'; rejects with ConnectionClosedError when the socket closes first. `written`
+ * (one buffer only): called once the socket is done with it (the buffer may be reused).
  */
-export function writeTo(socket: Socket, buf: Buffer | Buffer[], what: string): Promise<void> {
-  if (socket.destroyed || !socket.writable) return Promise.reject(new ConnectionClosedError(`${what}: the connection is closed`));
+export function writeTo(socket: Socket, buf: Buffer | Buffer[], what: string, written?: () => void): Promise<void> {
+  if (socket.destroyed || !socket.writable) { written?.(); return Promise.reject(new ConnectionClosedError(`${what}: the connection is closed`)); }
   let ok = true;
   if (Array.isArray(buf)) {
     socket.cork();
     for (const b of buf) ok = socket.write(b);
     socket.uncork();
   } else {
-    ok = socket.write(buf);
+    ok = socket.write(buf, written && (() => written()));
   }
   if (ok) return Promise.resolve();
   return new Promise((resolve, reject) => {

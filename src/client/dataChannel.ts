@@ -149,7 +149,11 @@ export class DataChannel {
       let got = 0;
       for (;;) {
         const f = await conn.next();
-        if (f.type === Frame.DATA) { got += f.payload.length; yield f.payload; continue; }
+        if (f.type === Frame.DATA) {
+          got += f.length;
+          for (const part of f.parts) yield part; // the socket's own buffers: no copy
+          continue;
+        }
         if (f.type === Frame.END) break;
         if (f.type === Frame.ERROR) { clean = true; throw errorOfFrame(f.payload, this.target); }
         throw new InternalError(`${this.target} sent frame type ${f.type} in a block read`);

@@ -62,10 +62,10 @@ class FakeWorker implements BlockService {
     const fh = await fs.promises.open(tmp, 'w');
     let written = 0;
     return {
-      write: async (d) => {
-        if (written + d.length > this.capacity) throw new ResourceExhaustedError(`no space left for block ${h.blockId}`);
-        await fh.write(d);
-        written += d.length;
+      write: async (parts, length) => {
+        if (written + length > this.capacity) throw new ResourceExhaustedError(`no space left for block ${h.blockId}`);
+        await fh.writev(parts);
+        written += length;
       },
       commit: async () => {
         await fh.close();

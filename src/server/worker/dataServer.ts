@@ -22,7 +22,7 @@ import type { Logger } from '../../log.js';
 /** A block locked for reading: bytes [start, end) of `file`; release() when done. */
 export interface BlockReadHandle { file: string; start: number; end: number; release(): void }
 /** A block being written: write() its bytes, then commit() (its length) or abort(). */
-export interface BlockWriteHandle { write(data: Buffer): Promise<void>; commit(): Promise<number>; abort(): Promise<void> }
+export interface BlockWriteHandle { write(parts: Buffer[], length: number): Promise<void>; commit(): Promise<number>; abort(): Promise<void> }
 
 /** What the data server needs from the worker. */
 export interface BlockService {
@@ -183,18 +183,20 @@ export class DataServer {
       await writeTo(s, controlFrame(Frame.HEADER, { length: h.end - h.start }), what);
       if (h.end > h.start) {
         const fh = await fs.open(h.file, 'r');
+        // Frame buffers are reused once the socket is done with them (at most two are alive).
+        const free: Buffer[] = [];
         try {
           let pos = h.start;
           let sending: Promise<void> = Promise.resolve();
           while (pos < h.end) {
             const n = Math.min(DATA_FRAME_BYTES, h.end - pos);
-            const buf = Buffer.allocUnsafe(FRAME_HEADER_BYTES + n); // the frame header, then the file's bytes read in place
+            const buf = free.pop() ?? Buffer.allocUnsafe(FRAME_HEADER_BYTES + DATA_FRAME_BYTES); // the frame header, then the file's bytes read in place
             const { bytesRead } = await fh.read(buf, FRAME_HEADER_BYTES, n, pos);
             if (bytesRead === 0) throw new FailedPreconditionError(`block file ${h.file} is shorter than its block (${pos} < ${h.end})`);
             buf.writeUInt8(Frame.DATA, 0);
             buf.writeUInt32BE(bytesRead, 1);
             await sending;
-            sending = writeTo(s, bytesRead === n ? buf : buf.subarray(0, FRAME_HEADER_BYTES + bytesRead), what);
+            sending = writeTo(s, buf.subarray(0, FRAME_HEADER_BYTES + bytesRead), what, () => free.push(buf));
             sending.catch(() => { /* awaited before the next frame; a file read failing meanwhile wins */ });
             pos += bytesRead;
           }
@@ -229,7 +231,7 @@ export class DataServer {
         if (!d) throw new ConnectionClosedError(`${what}: the client closed the connection before the end of block ${String(q.blockId)}`);
         if (d.type === Frame.END) break;
         if (d.type !== Frame.DATA) throw new InvalidArgumentError(`${what}: frame type ${d.type} in the middle of a block write`);
-        await w.write(d.payload);
+        await w.write(d.parts, d.length);
       }
       const length = await w.commit();
       w = undefined;
