@@ -8,7 +8,7 @@
  */
 import net from 'node:net';
 import {
-  MAGIC, PROTOCOL_VERSION, Frame, FrameReader, DATA_FRAME_BYTES, type DataFrame,
+  MAGIC, PROTOCOL_VERSION, Frame, FrameReader, DATA_FRAME_BYTES, type DataFrame, readIntoSlabs,
   frameHeader, controlFrame, errorOfFrame, writeTo, ConnectionClosedError,
 } from '../dataProtocol.js';
 import { AlluxioError, FailedPreconditionError, InternalError, TimeoutError, UnavailableError } from '../errors.js';
@@ -22,19 +22,21 @@ const IDLE_MS = 10_000;
 export class DataConnection {
   readonly reader: FrameReader;
   idleSince = 0;
-  private constructor(readonly socket: net.Socket, readonly target: string) {
-    this.reader = new FrameReader(socket, `data channel to ${target}`);
+  private constructor(readonly socket: net.Socket, readonly target: string, reader: FrameReader) {
+    this.reader = reader;
     socket.on('error', () => { /* seen by the reader */ });
   }
 
   static open(host: string, port: number, target: string, secret: string | undefined, timeoutMs: number): Promise<DataConnection> {
     return new Promise((resolve, reject) => {
-      const s = net.connect({ host, port, noDelay: true });
+      let reader: FrameReader | undefined;
+      const s = net.connect({ host, port, noDelay: true, onread: readIntoSlabs((c) => { if (!reader!.push(c)) s.pause(); }) });
+      reader = new FrameReader(s, `data channel to ${target}`, undefined, true);
       const timer = setTimeout(() => { s.destroy(); reject(new UnavailableError(`${target} is unavailable: no connection within ${timeoutMs} ms`)); }, timeoutMs);
       s.once('error', (e) => { clearTimeout(timer); s.destroy(); reject(new UnavailableError(`${target} is unavailable: ${e.message}`)); });
       s.once('connect', () => {
         clearTimeout(timer);
-        const c = new DataConnection(s, target);
+        const c = new DataConnection(s, target, reader!);
         s.write(Buffer.concat([MAGIC, controlFrame(Frame.HELLO, { version: PROTOCOL_VERSION, secret: secret ?? '' })]));
         resolve(c);
       });
