@@ -13,6 +13,12 @@ import {
 } from '../dataProtocol.js';
 import { AlluxioError, FailedPreconditionError, InternalError, TimeoutError, UnavailableError } from '../errors.js';
 
+/**
+ * Longest wait for the next frame of a block read once it started (a worker frozen mid-stream,
+ * or a path that silently dropped): then UnavailableError, and the read goes elsewhere or waits
+ * as for a worker that does not answer. As the worker's alluxio.worker.network.keepalive.timeout.
+ */
+const READ_STALL_MS = 30_000;
 /** Idle connections kept per worker; more concurrent streams open more, closed when done. */
 const POOL_SIZE = 4;
 /** An idle connection older than this is closed rather than reused (the worker closes idle ones after alluxio.worker.network.keepalive.timeout, 30 s). */
@@ -126,14 +132,15 @@ export class DataChannel {
 
   /**
    * A request's first answer frame, on a pooled connection or a new one: a pooled connection the
-   * worker closed meanwhile (idle timeout, restart) is replaced once by a new one.
+   * worker closed meanwhile (idle timeout, restart) is replaced once by a new one. No answer within
+   * `answerMs` (a frozen worker) is an UnavailableError.
    */
-  private async request(type: Frame, body: unknown): Promise<{ conn: DataConnection; first: DataFrame }> {
+  private async request(type: Frame, body: unknown, answerMs = this.connectTimeoutMs): Promise<{ conn: DataConnection; first: DataFrame }> {
     for (;;) {
       const { conn, reused } = await this.acquire();
       try {
         await conn.send(type, body);
-        return { conn, first: await conn.next(this.connectTimeoutMs) };
+        return { conn, first: await conn.next(answerMs) };
       } catch (e) {
         conn.destroy();
         if (!(reused && e instanceof ConnectionClosedError)) throw e;
@@ -143,14 +150,15 @@ export class DataChannel {
 
   /** Bytes [offset, offset + length) of a block (length 0: to its end). */
   async *readBlock(blockId: number, offset: number, length: number, promote: boolean): AsyncIterable<Buffer> {
-    const { conn, first } = await this.request(Frame.READ, { blockId, offset, length, promote });
+    // A promotion moves the block between tiers before the answer: it may take longer than a connection.
+    const { conn, first } = await this.request(Frame.READ, { blockId, offset, length, promote }, promote ? READ_STALL_MS : this.connectTimeoutMs);
     let clean = false;
     try {
       if (first.type === Frame.ERROR) { clean = true; throw errorOfFrame(first.payload, this.target); }
       if (first.type !== Frame.HEADER) throw new InternalError(`${this.target} answered a block read with frame type ${first.type}`);
       let got = 0;
       for (;;) {
-        const f = await conn.next();
+        const f = await conn.next(READ_STALL_MS);
         if (f.type === Frame.DATA) {
           got += f.length;
           for (const part of f.parts) yield part; // the socket's own buffers: no copy
