@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../conf/index.js';
 import { MasterClient } from './masterClient.js';
 import { clusterSecret } from '../clusterSecret.js';
-import { WorkerClient, UploadStream, WORKER_CONNECT_TIMEOUT_MS } from './workerClient.js';
+import { WorkerClient, type BlockUpload, WORKER_CONNECT_TIMEOUT_MS } from './workerClient.js';
 import { ShortCircuit, LocalFileUnusableError, type LocalBlockWriter } from './shortCircuit.js';
 import { UnavailableError, FailedPreconditionError, ResourceExhaustedError, BlockLostError, WorkerShuttingDownError, InternalError } from '../errors.js';
 
@@ -108,7 +108,7 @@ export class FileSystem {
    * here; one that does not answer, or a frozen one, fails after WORKER_CONNECT_TIMEOUT_MS at most
    * for the connection and as much for the acceptance).
    */
-  async openStream(w: WorkerInfo, open: (c: WorkerClient) => UploadStream): Promise<UploadStream> {
+  async openStream(w: WorkerInfo, open: (c: WorkerClient) => BlockUpload): Promise<BlockUpload> {
     const c = this.worker(w.address);
     await c.connected();
     const s = open(c);
@@ -211,7 +211,8 @@ export class FileSystem {
     }
     if (info.folder) throw new FailedPreconditionError(`Path "${path}" is a directory, not a file`);
     if (!info.completed) throw new FailedPreconditionError(`File "${path}" is not complete yet (still being written)`);
-    for (const fbi of info.fileBlockInfos) yield* this.readBlock(info, fbi, readType);
+    // Read-ahead of one block: the next block is requested while the current one streams.
+    yield* readAhead(info.fileBlockInfos.map((fbi) => () => this.readBlock(info, fbi, readType)));
   }
 
   async readAll(path: string, readType?: ReadType): Promise<Buffer> {
@@ -331,7 +332,7 @@ export class FileSystem {
    * A block writer on worker `w`: straight into the worker's temp block file when it is on this
    * host (short-circuit), else the worker's data stream (also when the temp file cannot be opened).
    */
-  async openBlockWriter(w: WorkerInfo, blockId: number, blockSize: number, pinned: boolean): Promise<UploadStream | LocalBlockWriter> {
+  async openBlockWriter(w: WorkerInfo, blockId: number, blockSize: number, pinned: boolean): Promise<BlockUpload | LocalBlockWriter> {
     if (await this.shortCircuit.usable(w.address)) {
       try {
         return await this.shortCircuit.create(this.worker(w.address), blockId, blockSize, pinned);
@@ -344,6 +345,40 @@ export class FileSystem {
 }
 
 const addrKey = (a: { host: string; rpcPort: number }) => `${a.host}:${a.rpcPort}`;
+
+/**
+ * The blocks' streams in order, each next one started (its request sent, its first chunk awaited)
+ * once the current one has delivered its first chunk: the worker sends the next block while this
+ * one is consumed. What waits is bounded by the data channel's read buffer and TCP flow control.
+ */
+async function* readAhead(blocks: (() => AsyncIterable<Buffer>)[]): AsyncIterable<Buffer> {
+  type Started = { it: AsyncIterator<Buffer>; first: Promise<IteratorResult<Buffer>> };
+  const start = (i: number): Started => {
+    const it = blocks[i]!()[Symbol.asyncIterator]();
+    const first = it.next();
+    first.catch(() => { /* thrown when its turn comes */ });
+    return { it, first };
+  };
+  let cur: Started | undefined, next: Started | undefined;
+  try {
+    for (let i = 0; i < blocks.length; i++) {
+      cur = next ?? start(i);
+      next = undefined;
+      let r = await cur.first;
+      if (i + 1 < blocks.length) next = start(i + 1);
+      while (!r.done) {
+        yield r.value;
+        r = await cur.it.next();
+      }
+      cur = undefined;
+    }
+  } finally {
+    // Abandoned (or failed): close both streams, so their connections and the worker's streams are freed.
+    const close = (s: Started | undefined) => { if (s) void s.first.then(() => s.it.return?.(), () => {}).catch(() => {}); };
+    close(cur);
+    close(next);
+  }
+}
 
 /**
  * The error for a block of a file that is not persisted and that no worker served: names the
@@ -389,10 +424,10 @@ function blockLostError(info: FileInfo, blockId: number, failed: { loc: BlockLoc
 export class FileOutStream {
   private length = 0;
   /** The block being written: its id, its stream and worker, and its bytes until the worker acknowledges it. */
-  private block: { id: number; stream: UploadStream | LocalBlockWriter; worker: WorkerInfo; bytes: Buffer[]; written: number } | undefined;
+  private block: { id: number; stream: BlockUpload | LocalBlockWriter; worker: WorkerInfo; bytes: Buffer[]; written: number } | undefined;
   /** Acknowledged blocks, in order (for replaying the UFS stream of a CACHE_THROUGH file). */
   private readonly done: { id: number; length: number }[] = [];
-  private ufs: UploadStream | undefined;
+  private ufs: BlockUpload | undefined;
   /** The worker the UFS stream goes through (set before it is opened: a failed open blames it). */
   private ufsWorker: WorkerInfo;
   /** THROUGH: everything the UFS stream carried, while that is at most one block; undefined past that. */
@@ -442,7 +477,7 @@ export class FileOutStream {
     this.length += data.length;
   }
 
-  private openBlock(blockId: number): Promise<UploadStream | LocalBlockWriter> {
+  private openBlock(blockId: number): Promise<BlockUpload | LocalBlockWriter> {
     const pinned = this.writeType === 'MUST_CACHE' || this.writeType === 'ASYNC_THROUGH';
     return this.fs.openBlockWriter(this.worker, blockId, this.info.blockSizeBytes, pinned);
   }

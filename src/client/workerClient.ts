@@ -1,8 +1,11 @@
-/** Data-path client for one worker: block and UFS streams over gRPC. */
+/** Data-path client for one worker: block streams on its data channel, UFS streams over gRPC. */
 import * as grpc from '@grpc/grpc-js';
 import { protos, fromServiceError, CHANNEL_OPTIONS } from '../rpc.js';
 import { secretClientInterceptors } from '../clusterSecret.js';
 import { UnavailableError } from '../errors.js';
+import { DataChannel, type BlockUpload } from './dataChannel.js';
+
+export type { BlockUpload } from './dataChannel.js';
 
 export const CHUNK_SIZE = 1024 * 1024;
 
@@ -21,7 +24,7 @@ export const WORKER_CONNECT_TIMEOUT_MS = 5000;
 export const STREAM_ACCEPTED_KEY = 'alluxio-stream-accepted';
 
 /** A client stream that sends a header then data chunks and resolves with the response. */
-export class UploadStream {
+export class UploadStream implements BlockUpload {
   private done: Promise<any>;
   /** Resolves once the worker accepted the stream; rejects with its refusal or failure. */
   readonly accepted: Promise<void>;
@@ -66,15 +69,18 @@ export class UploadStream {
 
 export class WorkerClient {
   private client: grpc.Client;
+  /** Block reads and writes: the worker's data channel on the same port (src/dataProtocol.ts). */
+  private data: DataChannel;
   /** `secret`: the cluster secret, sent with every call (workers refuse callers without it). */
   constructor(readonly address: string, secret?: string) {
     const p = protos();
     this.client = new p.worker.BlockWorker(address, grpc.credentials.createInsecure(), { ...CHANNEL_OPTIONS, interceptors: secretClientInterceptors(secret) });
+    this.data = new DataChannel(address, secret, WORKER_CONNECT_TIMEOUT_MS);
   }
 
   /** `pinned`: the block is the only copy of unpersisted data (MUST_CACHE, ASYNC_THROUGH): never evicted. */
-  writeBlock(blockId: number, spaceToReserve: number, tierAlias = '', pinned = false): UploadStream {
-    return new UploadStream(this.client, 'WriteBlock', { blockId, spaceToReserve, tierAlias, pinned }, this.address);
+  writeBlock(blockId: number, spaceToReserve: number, tierAlias = '', pinned = false): BlockUpload {
+    return this.data.writeBlock(blockId, spaceToReserve, tierAlias, pinned);
   }
 
   /** Write file `fileId`'s data to a UFS temp file; close() resolves with { length, tempUfsPath }. */
@@ -83,7 +89,7 @@ export class WorkerClient {
   }
 
   readBlock(blockId: number, offset: number, length: number, promote: boolean): AsyncIterable<Buffer> {
-    return this.download('ReadBlock', { blockId, offset, length, promote });
+    return this.data.readBlock(blockId, offset, length, promote);
   }
 
   readUfsBlock(ufsPath: string, blockId: number, offsetInFile: number, blockLength: number, cache: boolean): AsyncIterable<Buffer> {
@@ -119,7 +125,7 @@ export class WorkerClient {
     }
   }
 
-  close(): void { this.client.close(); }
+  close(): void { this.client.close(); this.data.close(); }
 
   /** A short-circuit read session stream (src/client/shortCircuit.ts speaks its protocol), once connected. */
   async openLocalBlock(): Promise<grpc.ClientDuplexStream<any, any>> {

@@ -233,6 +233,8 @@ export const SCHEMA: readonly PropertySpec[] = Object.freeze([
 
   { key: 'alluxio.worker.session.timeout', type: 'duration', scope: 'WORKER', default: '1min', check: positiveDuration,
     doc: 'A short-circuit session (a local client reading a block file or writing a temp block file directly) that sends no keep-alive for this long is ended: its block lock is released, its unfinished temp block aborted. A client that dies releases at once (its connection resets); this bounds a frozen one.' },
+  { key: 'alluxio.worker.network.keepalive.timeout', type: 'duration', scope: 'WORKER', default: '30sec', check: positiveDuration,
+    doc: 'Longest a worker\'s data channel waits for a client\'s bytes (the first bytes and HELLO of a connection, the next request, the rest of a frame, the next frame of a block write); then it closes the connection (a write in progress is aborted). An idle pooled connection is closed after it too.' },
 
   // ---- clients
   { key: 'alluxio.user.file.writetype.default', type: 'enum', scope: 'CLIENT', values: ['MUST_CACHE', 'CACHE_THROUGH', 'THROUGH', 'ASYNC_THROUGH'], default: 'ASYNC_THROUGH',

@@ -281,7 +281,7 @@ async function framedGarbage(c: TestCluster, rnd: () => number): Promise<void> {
   for (const ports of c.workerPorts) {
     const w = new p.worker.BlockWorker(`127.0.0.1:${ports.rpc}`, grpc.credentials.createInsecure()) as grpc.Client;
     settle((done) => {
-      const st = (w as any).WriteBlock(() => { w.close(); done(); });
+      const st = (w as any).WriteUfsFile(() => { w.close(); done(); });
       st.on('error', () => {});
       st.write({ header: { blockId: -Math.floor(rnd() * 1e6), spaceToReserve: -1, tierAlias: junk(rnd), fileId: -1 } });
       st.write({ chunk: Buffer.from(junk(rnd)) });

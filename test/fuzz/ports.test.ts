@@ -78,6 +78,34 @@ function raw(port: number, data: Buffer): Promise<void> {
   });
 }
 
+/** One data channel frame: [type u8][length u32 BE][payload]. */
+function frame(type: number, payload: Buffer, claimed = payload.length): Buffer {
+  const h = Buffer.alloc(5);
+  h.writeUInt8(type & 0xff, 0);
+  h.writeUInt32BE(claimed >>> 0, 1);
+  return Buffer.concat([h, payload]);
+}
+
+/** A hostile data channel connection's bytes: MAGIC, a HELLO (often with the secret), then near-valid frames. */
+function dataChannelInput(rng: Rng): Buffer {
+  const file = path.join(c.confDir, 'alluxio-cluster.secret');
+  const secret = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '';
+  const json = (v: unknown) => Buffer.from(JSON.stringify(v));
+  const parts: Buffer[] = [Buffer.from('ALXD')];
+  if (rng.bool(0.9)) parts.push(frame(1, json({ version: rng.pick([1, 1, 1, 2, -1, 'x']), secret: rng.pick([secret, secret, '', 'f'.repeat(64)]) })));
+  for (let n = rng.int(5); n > 0; n--) {
+    const type = rng.pick([2, 3, 4, 5, 1, 6, 9, 0, 200]);
+    const body = rng.pick([
+      json({ blockId: rng.pick([1, -1, 2 ** 60, 'x', 1.5]), offset: rng.pick([0, -7, 2 ** 53]), length: rng.pick([0, 1, -1]), promote: rng.bool(0.5) }),
+      json({ blockId: rng.pick([7, -1]), spaceToReserve: rng.pick([0, -100, 2 ** 62]), tierAlias: rng.pick(['', 'MEM', 'x'.repeat(1000)]), pinned: rng.bool(0.5) }),
+      Buffer.from(JSON.stringify(randomJson(rng))), rng.bytes(rng.size(512)),
+    ]);
+    parts.push(frame(type, body, rng.bool(0.1) ? rng.pick([2 ** 32 - 1, 2 ** 26, body.length + 100]) : body.length));
+  }
+  const all = Buffer.concat(parts);
+  return rng.bool(0.2) ? all.subarray(0, rng.int(all.length + 1)) : all;
+}
+
 const id = (b: Buffer) => b;
 type Method = grpc.MethodDefinition<any, any> & { service: string; name: string };
 
@@ -216,6 +244,12 @@ test(`fuzz every port (seed ${SEED}, ${ITER} inputs per port): the servers stay 
     }
     // 4. Worker rpc: block and UFS streams with missing headers, nasty numbers and paths.
     for (const [i, wp] of c.workerPorts.entries()) counts[`worker${i} rpc grpc`] = await fuzzGrpc(wp.rpc, worker, rng);
+    // 4b. Worker rpc, data channel: MAGIC then frames (a HELLO with and without the secret, then
+    //     READ/WRITE/DATA/END with junk, huge lengths, unknown types, truncated frames).
+    for (const [i, wp] of c.workerPorts.entries()) {
+      for (let k = 0; k < ITER; k++) await raw(wp.rpc, dataChannelInput(rng));
+      counts[`worker${i} rpc data channel`] = ITER;
+    }
     // 5. Web ports: malformed HTTP requests.
     for (const { name, port } of ports.filter((x) => x.name.endsWith('web'))) {
       for (let i = 0; i < ITER; i++) await raw(port, httpRequest(rng));
@@ -274,15 +308,10 @@ test('targeted bad requests get typed errors naming the field; the servers never
   const w = c.workerPorts[0]!.rpc, leader = c.masterPorts[await c.waitLeader()]!.rpc;
   const ufs = (s: string) => path.join(c.ufsDir, s);
   const cases: [string, number, Method, unknown[], number, string, string][] = [
-    ['negative block id', w, worker.ReadBlock!, [{ blockId: -1, offset: 0, length: 0 }], grpc.status.INVALID_ARGUMENT, 'INVALID_ARGUMENT', 'ReadBlock blockId must be an integer between 0 and 9007199254740991, not -1'],
-    ['negative offset', w, worker.ReadBlock!, [{ blockId: 1, offset: -7, length: 0 }], grpc.status.INVALID_ARGUMENT, 'INVALID_ARGUMENT', 'ReadBlock offset must be an integer between 0 and 9007199254740991, not -7'],
     ['".." in a UFS path', w, worker.ReadUfsBlock!, [{ ufsPath: `${c.ufsDir}/../../etc/passwd`, blockId: 1, offsetInFile: 0, blockLength: 1 }], grpc.status.INVALID_ARGUMENT, 'INVALID_PATH', `ReadUfsBlock ufsPath "${c.ufsDir}/../../etc/passwd" has a "." or ".." component`],
     ['NUL in a UFS path', w, worker.ReadUfsBlock!, [{ ufsPath: ufs('a\u0000b'), blockId: 1, offsetInFile: 0, blockLength: 1 }], grpc.status.INVALID_ARGUMENT, 'INVALID_PATH', `ReadUfsBlock ufsPath ${JSON.stringify(ufs('a\u0000b'))} contains a NUL character`],
     ['a UFS path outside the root', w, worker.ReadUfsBlock!, [{ ufsPath: '/etc/passwd', blockId: 1, offsetInFile: 0, blockLength: 1 }], grpc.status.INVALID_ARGUMENT, 'INVALID_PATH', `UFS path /etc/passwd is outside the root UFS ${c.ufsDir}`],
-    ['huge block id in a header', w, worker.WriteBlock!, [{ header: { blockId: 2 ** 60, spaceToReserve: 0, tierAlias: '' } }], grpc.status.INVALID_ARGUMENT, 'INVALID_ARGUMENT', 'WriteBlock blockId must be an integer between 0 and 9007199254740991, not 1152921504606847000'],
-    ['negative reservation', w, worker.WriteBlock!, [{ header: { blockId: 5, spaceToReserve: -100, tierAlias: '' } }], grpc.status.INVALID_ARGUMENT, 'INVALID_ARGUMENT', 'WriteBlock spaceToReserve must be an integer between 0 and 9007199254740991, not -100'],
     ['data before the header', w, worker.WriteUfsFile!, [{ chunk: Buffer.from('x') }], grpc.status.FAILED_PRECONDITION, 'FAILED_PRECONDITION', 'WriteUfsFile: data before header'],
-    ['no header at all', w, worker.WriteBlock!, [], grpc.status.FAILED_PRECONDITION, 'FAILED_PRECONDITION', 'WriteBlock: no header'],
     ['a second header', w, worker.WriteUfsFile!, [{ header: { fileId: 123 } }, { header: { fileId: 124 } }], grpc.status.FAILED_PRECONDITION, 'FAILED_PRECONDITION', 'WriteUfsFile: a second header'],
     ['file id 0', w, worker.WriteUfsFile!, [{ header: { fileId: 0 } }], grpc.status.INVALID_ARGUMENT, 'INVALID_PATH', 'file id 0 is not valid'],
     ['a negative file id', w, worker.WriteUfsFile!, [{ header: { fileId: -4 } }], grpc.status.INVALID_ARGUMENT, 'INVALID_ARGUMENT', 'WriteUfsFile fileId must be an integer between 0 and 9007199254740991, not -4'],

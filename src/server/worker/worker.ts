@@ -4,22 +4,22 @@
  */
 import os from 'node:os';
 import fs from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Server as HttpServer } from 'node:http';
 import { type Config, parseBytes } from '../../conf/index.js';
-import { protos, bindServer, CHANNEL_OPTIONS, toServiceError } from '../../rpc.js';
+import { protos, CHANNEL_OPTIONS, toServiceError } from '../../rpc.js';
 import { MasterClient, heartbeatCallTimeoutMs } from '../../client/masterClient.js';
 import { CHUNK_SIZE, STREAM_ACCEPTED_KEY } from '../../client/workerClient.js';
 import { InvalidPathError, FailedPreconditionError, InvalidArgumentError, WorkerShuttingDownError } from '../../errors.js';
-import { requestObject, nonNegativeInt, boundedString, clientPath } from '../validate.js';
+import { requestObject, nonNegativeInt, clientPath } from '../validate.js';
 import { createLogger, type Logger } from '../../log.js';
 import { BlockStore, tierSpecsFromConf, type TempBlock } from './blockStore.js';
 import { LocalSessions } from './localSessions.js';
 import { ufsRootDir, ufsTempDir, ufsTempName, type PersistReport } from '../ufs.js';
 import { startWorkerWeb } from './web.js';
+import { DataServer, type BlockReadHandle, type BlockWriteHandle } from './dataServer.js';
 import { processIdentity } from '../web.js';
 import { clusterSecret, secretServerInterceptors } from '../../clusterSecret.js';
 
@@ -31,6 +31,8 @@ export class AlluxioWorker {
   private readonly ufsRoot: string;
   private master: MasterClient;
   private grpcServer?: grpc.Server;
+  /** The rpc port's listener: the data channel, and gRPC handed to grpcServer. */
+  private dataServer?: DataServer;
   private web?: HttpServer;
   private hbTimer?: NodeJS.Timeout;
   private stopped = false;
@@ -73,7 +75,15 @@ export class AlluxioWorker {
     if (!secret && this.conf.getEnum('alluxio.security.authentication.type') !== 'NOSASL') this.log.warn('No cluster secret (alluxio format creates one): the data port accepts any caller');
     const server = new grpc.Server({ ...CHANNEL_OPTIONS, interceptors: secretServerInterceptors(secret, `worker ${this.hostname}`) });
     server.addService(protos().worker.BlockWorker.service, this.service());
-    this.rpcPort = await bindServer(server, this.conf.get('alluxio.worker.bind.host'), this.conf.getPort('alluxio.worker.rpc.port'));
+    // One port for gRPC and the data channel (as Alluxio 2.x serves both on 29999): the data
+    // server accepts every connection and hands HTTP/2 ones to grpc-js.
+    const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    this.dataServer = new DataServer({
+      serve: (what, refuse, body) => this.serve(what, refuse, body),
+      openBlockRead: (r) => this.openBlockRead(r),
+      openBlockWrite: (h) => this.openBlockWrite(h),
+    }, { secret, timeoutMs: this.conf.getMs('alluxio.worker.network.keepalive.timeout'), name: `worker ${this.hostname}`, log: this.log, http2: (s) => injector.injectConnection(s) });
+    this.rpcPort = await this.dataServer.listen(this.conf.get('alluxio.worker.bind.host'), this.conf.getPort('alluxio.worker.rpc.port'));
     this.grpcServer = server;
     const web = await startWorkerWeb(this, this.conf.get('alluxio.worker.bind.host'), this.conf.getPort('alluxio.worker.web.port'));
     this.web = web.server;
@@ -113,6 +123,7 @@ export class AlluxioWorker {
       if (!this.grpcServer) { r(); return; }
       if (this.inFlight > 0) { this.grpcServer.forceShutdown(); r(); } else this.grpcServer.tryShutdown(() => r());
     });
+    await this.dataServer?.close();
     await new Promise<void>((r) => (this.web ? this.web.close(() => r()) : r()));
     this.master.close();
   }
@@ -261,45 +272,44 @@ export class AlluxioWorker {
     await this.master.call('blockWorker', 'CommitBlock', { workerId: this.workerId, blockId, length, tierAlias: alias }, this.heartbeatCallOptions());
   }
 
+  // --------------------------------------------------------------- block streams (data channel)
+  /** A block locked for a read of [offset, offset + length) (length 0: to its end); promoted first on request. */
+  private async openBlockRead(r: { blockId: number; offset: number; length: number; promote: boolean }): Promise<BlockReadHandle> {
+    if (r.promote) await this.store.promote(r.blockId);
+    const lock = this.store.lockForRead(r.blockId);
+    const end = r.length > 0 ? Math.min(lock.meta.length, r.offset + r.length) : lock.meta.length;
+    return { file: this.store.blockPath(lock.meta), start: Math.min(r.offset, end), end, release: lock.release };
+  }
+
+  /** A new temp block; commit() commits it here and in the master, abort() drops it (a partial block is never committed). */
+  private async openBlockWrite(h: { blockId: number; spaceToReserve: number; tierAlias: string; pinned: boolean }): Promise<BlockWriteHandle> {
+    if (!this.registered) throw new FailedPreconditionError('worker is not registered with a master yet');
+    const tb = await this.store.createTemp(h.blockId, Math.min(h.spaceToReserve || CHUNK_SIZE, 8 * CHUNK_SIZE), h.tierAlias, h.pinned);
+    let fh: fs.FileHandle | undefined;
+    try { fh = await fs.open(tb.file, 'w'); } catch (e) { await this.store.abort(tb).catch(() => {}); throw e; }
+    return {
+      write: async (parts, length) => {
+        await this.store.reserve(tb, length);
+        await writeAll(fh!, parts, length);
+        tb.written += length;
+      },
+      commit: async () => {
+        await fh!.close(); fh = undefined;
+        const meta = await this.store.commit(tb);
+        await this.commitToMaster(meta.id, meta.length, meta.dir.tier.alias);
+        return meta.length;
+      },
+      abort: async () => {
+        await fh?.close().catch(() => {});
+        fh = undefined;
+        await this.store.abort(tb);
+      },
+    };
+  }
+
   // --------------------------------------------------------------- gRPC service
   private service(): grpc.UntypedServiceImplementation {
     return {
-      WriteBlock: (call: grpc.ServerReadableStream<any, any>, cb: grpc.sendUnaryData<any>) => {
-        this.serve('block write', (e) => cb(toServiceError(e) as grpc.ServiceError), async () => {
-          call.sendMetadata(acceptedMetadata()); // the client may go on: the drain waits for this stream
-          let tb: TempBlock | undefined;
-          let fh: fs.FileHandle | undefined;
-          try {
-            for await (const msg of call) {
-              if (msg.header) {
-                if (tb) throw new FailedPreconditionError('WriteBlock: a second header');
-                const h = requestObject(msg.header, 'WriteBlock');
-                const blockId = nonNegativeInt(h.blockId, 'WriteBlock blockId'), space = nonNegativeInt(h.spaceToReserve, 'WriteBlock spaceToReserve');
-                const alias = boundedString(h.tierAlias, 'WriteBlock tierAlias');
-                if (!this.registered) throw new FailedPreconditionError('worker is not registered with a master yet');
-                tb = await this.store.createTemp(blockId, Math.min(space || CHUNK_SIZE, 8 * CHUNK_SIZE), alias, h.pinned === true);
-                fh = await fs.open(tb.file, 'w');
-              } else if (msg.chunk) {
-                if (!tb || !fh) throw new FailedPreconditionError('WriteBlock: data before header');
-                await this.store.reserve(tb, msg.chunk.length);
-                await fh.write(msg.chunk);
-                tb.written += msg.chunk.length;
-              }
-            }
-            // A cancelled call (client gone, or this worker's drain bound passed) must never commit a partial block.
-            if (call.cancelled) throw new FailedPreconditionError('WriteBlock: the call was cancelled before the block was complete');
-            if (!tb || !fh) throw new FailedPreconditionError('WriteBlock: no header');
-            await fh.close(); fh = undefined;
-            const meta = await this.store.commit(tb);
-            await this.commitToMaster(meta.id, meta.length, meta.dir.tier.alias);
-            cb(null, { length: meta.length });
-          } catch (e) {
-            await fh?.close().catch(() => {});
-            if (tb) await this.store.abort(tb).catch(() => {});
-            cb(toServiceError(e) as grpc.ServiceError);
-          }
-        });
-      },
       WriteUfsFile: (call: grpc.ServerReadableStream<any, any>, cb: grpc.sendUnaryData<any>) => {
         this.serve('UFS write', (e) => cb(toServiceError(e) as grpc.ServiceError), async () => {
           call.sendMetadata(acceptedMetadata()); // the client may go on: the drain waits for this stream
@@ -325,23 +335,6 @@ export class AlluxioWorker {
             await fh?.close().catch(() => {});
             if (tmp) await fs.rm(tmp, { force: true }).catch(() => {});
             cb(toServiceError(e) as grpc.ServiceError);
-          }
-        });
-      },
-      ReadBlock: (call: grpc.ServerWritableStream<any, any>) => {
-        this.serve('block read', (e) => call.emit('error', toServiceError(e)), async () => {
-          try {
-            const q = requestObject(call.request, 'ReadBlock');
-            const r = { blockId: nonNegativeInt(q.blockId, 'ReadBlock blockId'), offset: nonNegativeInt(q.offset, 'ReadBlock offset'), length: nonNegativeInt(q.length, 'ReadBlock length'), promote: q.promote === true };
-            if (r.promote) await this.store.promote(r.blockId);
-            const lock = this.store.lockForRead(r.blockId);
-            try {
-              const end = r.length > 0 ? Math.min(lock.meta.length, r.offset + r.length) : lock.meta.length;
-              if (end > r.offset) await pipeFile(this.store.blockPath(lock.meta), r.offset, end, call);
-            } finally { lock.release(); }
-            call.end();
-          } catch (e) {
-            call.emit('error', toServiceError(e)); // grpc-js: sets the status and ends the call
           }
         });
       },
@@ -403,10 +396,8 @@ function acceptedMetadata(): grpc.Metadata {
   return md;
 }
 
-/** Stream bytes [start, end) of a file to a gRPC server stream as Chunk messages. */
-async function pipeFile(file: string, start: number, end: number, call: grpc.ServerWritableStream<any, any>): Promise<void> {
-  const rs = createReadStream(file, { start, end: end - 1, highWaterMark: CHUNK_SIZE });
-  for await (const chunk of rs) {
-    if (!call.write({ data: chunk })) await new Promise((res) => call.once('drain', res));
-  }
+/** Write `parts` (`length` bytes in all) at the file's position, in as few writev calls as the kernel allows. */
+async function writeAll(fh: fs.FileHandle, parts: Buffer[], length: number): Promise<void> {
+  const done = (await fh.writev(parts)).bytesWritten;
+  if (done < length) await fh.write(Buffer.concat(parts, length).subarray(done)); // a short writev (rare): the rest at once
 }
