@@ -113,6 +113,8 @@ async function bench(): Promise<void> {
   const { waitFor } = await import('../test/harness/wait.js');
   const { ensureClusterSecret } = await import('../src/clusterSecret.js');
 
+  // Test hosts get private /tmp, /opt, /var, /run, /root: the checkout must be visible in them.
+  if (/^\/(tmp|opt|var|run|root)(\/|$)/.test(ROOT)) throw new Error(`bench:io runs this checkout inside test hosts, which have their own /tmp, /opt, /var, /run and /root: move it (${ROOT}) elsewhere, e.g. under /work or /home`);
   const size = parseSize(arg('size', '1g'));
   const runs = Math.max(1, Number(arg('runs', '1')));
   const iperfSeconds = Math.max(1, Number(arg('iperf-seconds', '5')));
