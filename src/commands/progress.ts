@@ -5,6 +5,7 @@
  * SHOW_BYTES in all: then from the start). Anywhere else nothing is written, so piped or
  * redirected output is exactly what it is without progress. The line is erased at the end.
  */
+import { formatBytes } from '../conf/units.js';
 
 /** A copy shows progress once it has run this long... */
 export const SHOW_AFTER_MS = 1000;
@@ -26,17 +27,7 @@ export function progressWanted(stream: NodeJS.WriteStream = process.stderr): boo
   return stream.isTTY === true;
 }
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** 1536 -> "1.5 KiB", 0 -> "0 B". */
-export function formatBytes(n: number): string {
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < UNITS.length - 1) { v /= 1024; i++; }
-  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${UNITS[i]}`;
-}
-
-/** The progress line (without \r): "512.0 MiB / 1.0 GiB (50%)  834.2 MB/s". */
+/** The progress line (without \r): "512.00MB / 1024.00MB  (50%)  834.2 MB/s" (sizes as Alluxio prints them). */
 export function progressLine(done: number, total: number, elapsedMs: number): string {
   const rate = elapsedMs > 0 ? done / 1e6 / (elapsedMs / 1000) : 0;
   const pct = total > 0 ? `  (${Math.min(100, Math.floor((done / total) * 100))}%)` : '';

@@ -52,8 +52,8 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const onPty = (c: TestCluster, shellCmd: string) => runRaw(c, ['script', '-qec', shellCmd, '/dev/null']);
 const cliCmd = (args: string[]) => [process.execPath, CLI, ...args].map(q).join(' ');
 
-/** A progress line as the pseudo-terminal shows it: "\r<done> / <total> (<n>%)  <rate> MB/s". */
-const PROGRESS = /\r[\d.]+ (B|KiB|MiB) \/ 67\.0 MiB  \(\d+%\)  [\d.]+ MB\/s/;
+/** A progress line as the pseudo-terminal shows it: "\r<done> / <total>  (<n>%)  <rate> MB/s". */
+const PROGRESS = /\r[\d.]+(B|KB|MB) \/ 67\.00MB  \(\d+%\)  [\d.]+ MB\/s/;
 
 describe('fs copyFromLocal / copyToLocal / cat: large buffers, identical data, progress on a terminal', () => {
   const c = new TestCluster({ ramdiskSize: '1GB', blockSize: '1MB' });

@@ -1,7 +1,7 @@
 /** The progress line of long copies (src/commands/progress.ts): when it is drawn, what it says, that it is erased. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startProgress, progressLine, formatBytes, SHOW_BYTES, SHOW_AFTER_MS } from '../../src/commands/progress.js';
+import { startProgress, progressLine, SHOW_BYTES, SHOW_AFTER_MS } from '../../src/commands/progress.js';
 
 /** A stand-in for process.stderr: what was written, and whether it is a terminal. */
 function fakeStderr(isTTY: boolean): NodeJS.WriteStream & { text: string } {
@@ -9,13 +9,9 @@ function fakeStderr(isTTY: boolean): NodeJS.WriteStream & { text: string } {
   return s as unknown as NodeJS.WriteStream & { text: string };
 }
 
-test('formatBytes and progressLine', () => {
-  assert.equal(formatBytes(0), '0 B');
-  assert.equal(formatBytes(1023), '1023 B');
-  assert.equal(formatBytes(1536), '1.5 KiB');
-  assert.equal(formatBytes(1024 ** 3), '1.0 GiB');
-  assert.equal(progressLine(512 * 1024 ** 2, 1024 ** 3, 1000), '512.0 MiB / 1.0 GiB  (50%)  536.9 MB/s');
-  assert.equal(progressLine(0, 0, 0), '0 B / 0 B  0.0 MB/s');
+test('progressLine: done / total (percent), rate in MB/s', () => {
+  assert.equal(progressLine(512 * 1024 ** 2, 1024 ** 3, 1000), '512.00MB / 1024.00MB  (50%)  536.9 MB/s');
+  assert.equal(progressLine(0, 0, 0), '0B / 0B  0.0 MB/s');
 });
 
 test('not a terminal: nothing is written, whatever the size or time', () => {
@@ -31,10 +27,10 @@ test('not a terminal: nothing is written, whatever the size or time', () => {
 test('a terminal and a big copy: drawn from the start with \\r, erased at the end', () => {
   const s = fakeStderr(true);
   const p = startProgress(SHOW_BYTES, s, () => 0);
-  assert.equal(s.text, `\r0 B / 64.0 MiB  (0%)  0.0 MB/s\x1b[K`);
+  assert.equal(s.text, `\r0B / 64.00MB  (0%)  0.0 MB/s\x1b[K`);
   p.end();
   p.end();
-  assert.equal(s.text, `\r0 B / 64.0 MiB  (0%)  0.0 MB/s\x1b[K\r\x1b[K`);
+  assert.equal(s.text, `\r0B / 64.00MB  (0%)  0.0 MB/s\x1b[K\r\x1b[K`);
 });
 
 test('a terminal and a small copy that ends quickly: nothing is written', () => {
@@ -54,6 +50,6 @@ test('a terminal and a small copy that runs long: drawn once it passed SHOW_AFTE
   // The line is redrawn by a timer: wait (bounded) for its first draw.
   for (let i = 0; i < 40 && s.text === ''; i++) await new Promise((r) => setTimeout(r, 50));
   p.end();
-  assert.match(s.text, /^\r512 B \/ 1\.0 KiB  \(50%\)  0\.0 MB\/s\x1b\[K/);
+  assert.match(s.text, /^\r512B \/ 1024B  \(50%\)  0\.0 MB\/s\x1b\[K/);
   assert.ok(s.text.endsWith('\r\x1b[K'));
 });
