@@ -36,10 +36,11 @@ export function progressLine(done: number, total: number, elapsedMs: number): st
 
 /**
  * Progress of a copy of `total` bytes (all files of a directory copy together). Quiet unless
- * `stream` (standard error) is a terminal.
+ * `stream` (standard error) is a terminal; quiet too when `total` is undefined (the caller
+ * decided no line is to be shown).
  */
-export function startProgress(total: number, stream: NodeJS.WriteStream = process.stderr, now: () => number = performance.now.bind(performance)): Progress {
-  if (!progressWanted(stream)) return QUIET;
+export function startProgress(total: number | undefined, stream: NodeJS.WriteStream = process.stderr, now: () => number = performance.now.bind(performance)): Progress {
+  if (total === undefined || !progressWanted(stream)) return QUIET;
   const t0 = now();
   let done = 0;
   let shown = false;
@@ -66,7 +67,7 @@ export function startProgress(total: number, stream: NodeJS.WriteStream = proces
 }
 
 /** Run a copy of `total` bytes with its progress (startProgress), erased however the copy ends. */
-export async function withProgress<T>(total: number, fn: (p: Progress) => Promise<T>): Promise<T> {
+export async function withProgress<T>(total: number | undefined, fn: (p: Progress) => Promise<T>): Promise<T> {
   const p = startProgress(total);
   try {
     return await fn(p);

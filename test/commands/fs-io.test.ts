@@ -130,6 +130,11 @@ describe('fs copyFromLocal / copyToLocal / cat: large buffers, identical data, p
       check(cat, 'cat on a pty');
       assert.match(cat.stdout, PROGRESS, `no progress line from cat:\n${JSON.stringify(cat.stdout)}`);
       assert.equal(sha(out), digest, 'the progress line went into the data');
+      // Data to the terminal itself: no progress line between it.
+      const toTty = await onPty(c, cliCmd(['fs', 'cat', '/io/big-tty']));
+      check(toTty, 'cat to the pty');
+      assert.ok(toTty.out.length >= BIG, `only ${toTty.out.length} bytes reached the pty`);
+      assert.doesNotMatch(toTty.stdout, PROGRESS, 'a progress line was mixed into the data on the terminal');
     });
 
     test('without a terminal the same copies print exactly what they did before (no progress)', async () => {

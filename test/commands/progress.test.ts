@@ -24,6 +24,16 @@ test('not a terminal: nothing is written, whatever the size or time', () => {
   assert.equal(s.text, '');
 });
 
+test('a terminal but no total (the caller shows no line): nothing is written', () => {
+  const s = fakeStderr(true);
+  let now = 0;
+  const p = startProgress(undefined, s, () => now);
+  p.add(SHOW_BYTES);
+  now += 10 * SHOW_AFTER_MS;
+  p.end();
+  assert.equal(s.text, '');
+});
+
 test('a terminal and a big copy: drawn from the start with \\r, erased at the end', () => {
   const s = fakeStderr(true);
   const p = startProgress(SHOW_BYTES, s, () => 0);

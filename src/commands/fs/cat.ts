@@ -7,8 +7,10 @@ import { withProgress, progressWanted } from '../progress.js';
 export function register(fs: Command, ctx: CliContext): void {
   fs.command('cat').description('print a file to standard output').argument('<path>')
     .action(async (p: string) => withFs(ctx, [p], async (c, [path]) => {
-      // The length is asked for only when a progress line can be shown (one more master call).
-      await withProgress(progressWanted() ? (await c.getStatus(path!)).length : 0, async (progress) => {
+      // No progress line between the data on a terminal (as curl); the length is asked for only
+      // when the line can be shown (one more master call).
+      const shown = progressWanted() && !process.stdout.isTTY;
+      await withProgress(shown ? (await c.getStatus(path!)).length : undefined, async (progress) => {
         const out = stdoutSink();
         for await (const chunk of c.read(path!)) {
           await out.write(chunk);

@@ -133,9 +133,10 @@ async function copyOut(c: FileSystem, src: string, local: string, force: boolean
   // Short and fixed-length, so that a name close to the file system's limit still fits.
   const tmp = path.join(path.dirname(local), `.alluxio-copy-${randomBytes(6).toString('hex')}.tmp`);
   let fh: fsp.FileHandle | undefined;
+  let out: FdSink | undefined;
   try {
     fh = await fsp.open(tmp, 'wx');
-    const out = new FdSink(fh.fd);
+    out = new FdSink(fh.fd);
     for await (const chunk of c.read(src)) {
       await out.write(chunk);
       progress.add(chunk.length);
@@ -154,6 +155,7 @@ async function copyOut(c: FileSystem, src: string, local: string, force: boolean
       }
     }
   } catch (e) {
+    await out?.settled(); // no write in flight on the descriptor being closed
     await fh?.close().catch(() => {});
     throw localFileError(e, local, 'write local file');
   } finally {

@@ -70,6 +70,11 @@ export class FdSink implements ByteSink {
     await this.inFlight;
     if (this.error) throw this.error;
   }
+
+  /** Wait for the write in flight, if any, without writing more (before closing the descriptor after a failure). */
+  async settled(): Promise<void> {
+    await this.inFlight;
+  }
 }
 
 /** Writes to a stream (a pipe, a socket, a terminal), waiting for 'drain' when it is full. */
