@@ -9,6 +9,8 @@ import tty from 'node:tty';
 
 /** Bytes gathered before one writev: large enough that the system call count does not matter. */
 export const BATCH_BYTES = 8 * 1024 * 1024;
+/** ...or this many buffers (IOV_MAX on Linux), whichever comes first. */
+const MAX_BUFFERS = 1024;
 
 export interface ByteSink {
   /** Queue `b`; resolves when more may be queued (backpressure), rejects with the write error. */
@@ -51,7 +53,7 @@ export class FdSink implements ByteSink {
     if (b.length === 0) return;
     this.pending.push(b);
     this.pendingBytes += b.length;
-    if (this.pendingBytes >= this.batchBytes) await this.flush();
+    if (this.pendingBytes >= this.batchBytes || this.pending.length >= MAX_BUFFERS) await this.flush();
   }
 
   /** Wait for the write in flight, then start the next with what is pending. */
