@@ -194,14 +194,24 @@ async function bench(): Promise<void> {
       await probeOn('h1', 'rm', ['--path=/bench/w']);
     }
 
-    // Reads of the cached file.
-    const cliRead = async (host: string) => {
-      const out = await run(host, ['sh', '-c', `s=$(date +%s%N); ${process.execPath} ${CLI} fs cat ${F} > /dev/null || exit 1; e=$(date +%s%N); echo $(( (e - s) / 1000 ))`], 'alluxio fs cat');
-      return size / 1e6 / (Number(out.trim()) / 1e6);
+    // The CLI's copies in h1, to and from a second tmpfs (no disk on either side).
+    const timed = async (host: string, cmd: string, what: string) => {
+      const out = await run(host, ['sh', '-c', `s=$(date +%s%N); ${cmd} || exit 1; e=$(date +%s%N); echo $(( (e - s) / 1000 ))`], what);
+      return size / 1e6 / (Number(out.trim().split('\n').pop()) / 1e6);
     };
+    const cli = `${process.execPath} ${CLI}`;
+    await run('h1', ['sh', '-c', `mkdir -p /var/alluxio/local && mount -t tmpfs -o size=${size + 64 * MiB} tmpfs /var/alluxio/local && head -c ${size} /dev/zero > /var/alluxio/local/f`], 'the local tmpfs');
+    add('write MUST_CACHE, alluxio fs copyFromLocal from tmpfs in h1 (local)', await timed('h1', `${cli} fs copyFromLocal --writeType MUST_CACHE /var/alluxio/local/f /bench/cli-w`, 'alluxio fs copyFromLocal'), 'whole process');
+    await probeOn('h1', 'rm', ['--path=/bench/cli-w']);
+    await run('h1', ['rm', '/var/alluxio/local/f'], 'rm');
+    add('read, alluxio fs copyToLocal to tmpfs in h1 (local)', await timed('h1', `${cli} fs copyToLocal ${F} /var/alluxio/local/f`, 'alluxio fs copyToLocal'), 'whole process');
+    await run('h1', ['sh', '-c', 'rm /var/alluxio/local/f && umount /var/alluxio/local'], 'umount');
+
+    // Reads of the cached file.
+    const cliRead = (host: string) => timed(host, `${cli} fs cat ${F} > /dev/null`, 'alluxio fs cat');
     for (const [host, where] of [['h1', 'local'], ['h2', 'remote']] as const) {
       add(`read, in-process client in ${host} (${where})`, await repeat(async () => mbps(await probeOn(host, 'read', [`--path=${F}`]))));
-      add(`read, alluxio fs cat > /dev/null in ${host} (${where})`, await repeat(() => cliRead(host)), 'whole process, start-up included');
+      add(`read, alluxio fs cat > /dev/null in ${host} (${where})`, await repeat(() => cliRead(host)), 'whole process');
     }
 
     // Peers: the block files themselves on h1's tmpfs, and iperf3 on both paths.
@@ -209,10 +219,7 @@ async function bench(): Promise<void> {
     for (const chunk of ['1m', '8m']) {
       add(`peer: Node reads the block files from tmpfs, ${chunk.replace('m', ' MiB')} chunks (h1)`, await repeat(async () => mbps(await probeOn('h1', 'node-read', [`--files=${files.join(',')}`, `--chunk=${chunk}`]))));
     }
-    add('peer: cat blockfiles > /dev/null (h1)', await repeat(async () => {
-      const out = await run('h1', ['sh', '-c', `s=$(date +%s%N); cat ${files.join(' ')} > /dev/null || exit 1; e=$(date +%s%N); echo $(( (e - s) / 1000 ))`], 'cat');
-      return size / 1e6 / (Number(out.trim()) / 1e6);
-    }));
+    add('peer: cat blockfiles > /dev/null (h1)', await repeat(() => timed('h1', `cat ${files.join(' ')} > /dev/null`, 'cat')));
     const iperf = async (client: string, target: string): Promise<number> => {
       const server = hosts.run('h1', ['iperf3', '-s', '-1', '-p', '5201'], { timeoutMs: (iperfSeconds + 30) * 1000 });
       try {
@@ -244,11 +251,11 @@ async function bench(): Promise<void> {
     console.log('peers configured differently');
     console.log('  Node and cat read the block files of the same file on the same tmpfs, with no lock, no master call and no copy to another process;');
     console.log('  iperf3: one TCP stream, default 128 KiB writes, no framing or checksums, sending from h1 (-R) as the worker does;');
-    console.log('  the CLI rows include the `alluxio` process start-up (the probes time only the copy).');
+    console.log('  the CLI rows ("whole process") include the `alluxio` process start-up; the probes time only the copy.');
   } finally {
     clearTimeout(overall);
     killServers();
-    await hosts.run('h1', ['umount', '-l', '/var/alluxio/ramdisk'], { timeoutMs: 10_000 }).catch(() => undefined);
+    for (const m of ['/var/alluxio/local', '/var/alluxio/ramdisk']) await hosts.run('h1', ['umount', '-l', m], { timeoutMs: 10_000 }).catch(() => undefined);
     await hosts.destroy();
   }
 }
