@@ -7,24 +7,39 @@ import { withFs } from './shared.js';
 import { UsageError, LocalFileError, localFileError, isSystemError } from '../../errors.js';
 import type { FileSystem } from '../../client/fileSystem.js';
 import { WRITE_TYPES, type WriteType } from '../../client/types.js';
+import { withProgress, type Progress } from '../progress.js';
 
-const CHUNK = 1024 * 1024;
+/** Bytes per read of the local file (and per write to the client). */
+const CHUNK = 8 * 1024 * 1024;
 
-/** Open the local file first, so an unreadable one fails before anything exists in Alluxio. */
-async function copyFile(c: FileSystem, local: string, dst: string, writeType?: WriteType): Promise<number> {
+/**
+ * Open the local file first, so an unreadable one fails before anything exists in Alluxio. The
+ * next chunk is read while the client sends the current one; each read gets a buffer of its own
+ * (the client may still hold the one it was given).
+ */
+async function copyFile(c: FileSystem, local: string, dst: string, writeType: WriteType | undefined, progress: Progress): Promise<number> {
   let fh: fsp.FileHandle;
   try { fh = await fsp.open(local, 'r'); } catch (e) { throw localFileError(e, local, 'read local file'); }
   try {
     const out = await c.createFile(dst, { writeType });
+    const readChunk = async (): Promise<Buffer | undefined> => {
+      const buf = Buffer.allocUnsafe(CHUNK);
+      let n: number;
+      try { ({ bytesRead: n } = await fh.read(buf, 0, CHUNK, null)); } catch (e) { throw localFileError(e, local, 'read local file'); }
+      return n === 0 ? undefined : buf.subarray(0, n);
+    };
+    let next = readChunk();
     try {
-      const buf = Buffer.alloc(CHUNK);
       for (;;) {
-        let n: number;
-        try { ({ bytesRead: n } = await fh.read(buf, 0, CHUNK, null)); } catch (e) { throw localFileError(e, local, 'read local file'); }
-        if (n === 0) break;
-        await out.write(Buffer.from(buf.subarray(0, n)));
+        const buf = await next;
+        if (!buf) break;
+        next = readChunk();
+        next.catch(() => {}); // awaited on the next turn; a failed write must not leave it unhandled
+        await out.write(buf);
+        progress.add(buf.length);
       }
     } catch (e) {
+      await next.catch(() => {}); // no read in flight when the handle closes
       await out.cancel();
       throw e;
     }
@@ -35,9 +50,9 @@ async function copyFile(c: FileSystem, local: string, dst: string, writeType?: W
 }
 
 /** A local directory tree, walked (and checked readable) before anything is created in Alluxio. */
-async function walkLocal(root: string, dst: string): Promise<{ dirs: string[]; files: { local: string; dst: string }[] }> {
+async function walkLocal(root: string, dst: string): Promise<{ dirs: string[]; files: { local: string; dst: string; size: number }[] }> {
   const dirs: string[] = [];
-  const files: { local: string; dst: string }[] = [];
+  const files: { local: string; dst: string; size: number }[] = [];
   const walk = async (l: string, a: string): Promise<void> => {
     dirs.push(a);
     let entries;
@@ -46,8 +61,12 @@ async function walkLocal(root: string, dst: string): Promise<{ dirs: string[]; f
       const lp = path.join(l, e.name), ap = path.posix.join(a, e.name);
       if (e.isDirectory()) await walk(lp, ap);
       else if (e.isFile()) {
-        try { await fsp.access(lp, fsConstants.R_OK); } catch (err) { throw localFileError(err, lp, 'read local file'); }
-        files.push({ local: lp, dst: ap });
+        let size: number;
+        try {
+          await fsp.access(lp, fsConstants.R_OK);
+          size = (await fsp.stat(lp)).size;
+        } catch (err) { throw localFileError(err, lp, 'read local file'); }
+        files.push({ local: lp, dst: ap, size });
       }
     }
   };
@@ -80,9 +99,11 @@ export function register(fs: Command, ctx: CliContext): void {
         if (st.isDirectory()) {
           const tree = await walkLocal(local, target);
           for (const a of tree.dirs) await c.createDirectory(a, { recursive: true, allowExists: true, writeType: wt });
-          for (const f of tree.files) await copyFile(c, f.local, f.dst, wt);
+          await withProgress(tree.files.reduce((n, f) => n + f.size, 0), async (p) => {
+            for (const f of tree.files) await copyFile(c, f.local, f.dst, wt, p);
+          });
         } else {
-          await copyFile(c, local, target, wt);
+          await withProgress(st.size, (p) => copyFile(c, local, target, wt, p));
         }
         ctx.out(`Copied file://${local} to ${target}`);
       });

@@ -14,6 +14,8 @@ import type { CliContext } from '../context.js';
 import { withFs } from './shared.js';
 import type { FileSystem, FileInfo } from '../../client/fileSystem.js';
 import { LocalFileError, FailedPreconditionError, UsageError, localFileError, isSystemError } from '../../errors.js';
+import { FdSink } from './output.js';
+import { withProgress, type Progress } from '../progress.js';
 
 type Kind = 'dir' | 'file' | 'other' | undefined;
 
@@ -71,8 +73,8 @@ function isADirectory(src: string, local: string): LocalFileError {
   });
 }
 
-/** One local directory to create or file to write, and the Alluxio path it comes from. */
-interface Copy { src: string; local: string }
+/** One local directory to create or file to write, the Alluxio path it comes from and its length. */
+interface Copy { src: string; local: string; length: number }
 
 function notRegular(local: string): LocalFileError {
   return new LocalFileError(local, 'EEXIST', `Local path ${local} is not a regular file (a device, pipe or socket)`, {
@@ -91,11 +93,11 @@ async function plan(c: FileSystem, info: FileInfo, src: string, target: string, 
     if (targetKind === 'other') throw notRegular(target);
     if (targetKind === 'file' && !force) throw existsError([target]);
     await checkParent(target);
-    return { dirs: [], files: [{ src, local: target }] };
+    return { dirs: [], files: [{ src, local: target, length: info.length }] };
   }
   if (targetKind !== undefined && targetKind !== 'dir') throw notADirectory(src, target);
   if (targetKind === undefined) await checkParent(target);
-  const dirs: Copy[] = [{ src, local: target }];
+  const dirs: Copy[] = [{ src, local: target, length: 0 }];
   const files: Copy[] = [];
   for (const i of await c.listStatus(src, true)) {
     const rel = path.posix.relative(src, i.path);
@@ -103,7 +105,7 @@ async function plan(c: FileSystem, info: FileInfo, src: string, target: string, 
     if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) {
       throw new FailedPreconditionError(`the master listed "${i.path}" under "${src}"; nothing was copied`);
     }
-    (i.folder ? dirs : files).push({ src: i.path, local: path.join(target, ...rel.split('/')) });
+    (i.folder ? dirs : files).push({ src: i.path, local: path.join(target, ...rel.split('/')), length: i.length });
   }
   if (targetKind === 'dir') {
     for (const d of dirs) {
@@ -127,13 +129,19 @@ async function plan(c: FileSystem, info: FileInfo, src: string, target: string, 
  * Write one file to a temporary name in its directory, then give it its name: with -f by rename
  * (replacing), else by link, which fails if a file appeared meanwhile (never clobbers).
  */
-async function copyOut(c: FileSystem, src: string, local: string, force: boolean): Promise<void> {
+async function copyOut(c: FileSystem, src: string, local: string, force: boolean, progress: Progress): Promise<void> {
   // Short and fixed-length, so that a name close to the file system's limit still fits.
   const tmp = path.join(path.dirname(local), `.alluxio-copy-${randomBytes(6).toString('hex')}.tmp`);
   let fh: fsp.FileHandle | undefined;
+  let out: FdSink | undefined;
   try {
     fh = await fsp.open(tmp, 'wx');
-    for await (const chunk of c.read(src)) await fh.write(chunk);
+    out = new FdSink(fh.fd);
+    for await (const chunk of c.read(src)) {
+      await out.write(chunk);
+      progress.add(chunk.length);
+    }
+    await out.end();
     await fh.close();
     fh = undefined;
     if (force) {
@@ -147,6 +155,7 @@ async function copyOut(c: FileSystem, src: string, local: string, force: boolean
       }
     }
   } catch (e) {
+    await out?.settled(); // no write in flight on the descriptor being closed
     await fh?.close().catch(() => {});
     throw localFileError(e, local, 'write local file');
   } finally {
@@ -174,7 +183,9 @@ Examples:
       for (const d of dirs) {
         try { await fsp.mkdir(d.local, { recursive: true }); } catch (e) { throw localFileError(e, d.local, 'create local directory'); }
       }
-      for (const f of files) await copyOut(c, f.src, f.local, force);
+      await withProgress(files.reduce((n, f) => n + f.length, 0), async (p) => {
+        for (const f of files) await copyOut(c, f.src, f.local, force, p);
+      });
       ctx.out(`Copied ${s} to file://${target}`);
     }));
 }

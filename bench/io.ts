@@ -1,0 +1,265 @@
+/**
+ * bench:io — the data path: sequential read of a cached file (default 1 GiB, --size=512m...)
+ * through the in-process client and through the CLI (`alluxio fs cat > /dev/null`), local (client
+ * on the worker's host: short-circuit when the client has it) and remote (client on another test
+ * host), and sequential writes (MUST_CACHE, CACHE_THROUGH); next to the peers on the same paths
+ * in the same run: Node reading the block files themselves from the worker's tmpfs (1 MiB and
+ * 8 MiB chunks), `cat blockfiles > /dev/null`, and iperf3 on loopback and between the two hosts.
+ *
+ * Layout: two test hosts (network namespaces, test/harness/hosts.ts). h1 runs one master
+ * (embedded journal) and one worker whose only tier is a tmpfs ramdisk mounted inside h1; the
+ * local client runs in h1, the remote one in h2. Every measurement runs as its own process
+ * inside its host (this file with --probe=...), so each side pays the same; a probe times only
+ * its own work (the CLI rows are timed around the whole `alluxio` process: start-up included).
+ *
+ * Options: --size=1g (k/m/g), --runs=N (each read case N times, the median is shown), --iperf-seconds=5.
+ * Bounded: every step has a time-out and the whole run stops after --timeout-min (default 20);
+ * the servers are killed by pid and the hosts destroyed on exit and on failure (also on SIGINT/TERM).
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = fileURLToPath(import.meta.url);
+const ROOT = path.resolve(path.dirname(HERE), '..', '..');
+const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
+const MAIN = (kind: 'master' | 'worker') => path.join(ROOT, 'dist', 'src', 'server', kind, 'main.js');
+const MiB = 1024 * 1024;
+const WRITE_CHUNK = 8 * MiB;
+
+function arg(name: string, def: string): string {
+  const a = process.argv.find((x) => x.startsWith(`--${name}=`));
+  return a ? a.slice(name.length + 3) : def;
+}
+
+function parseSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(s.trim());
+  if (!m) throw new Error(`--size=${s}: use a number with k, m or g (e.g. --size=1g, --size=256m)`);
+  const mult = { '': 1, k: 1024, m: MiB, g: 1024 * MiB, t: 1024 * 1024 * MiB }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  return Math.round(Number(m[1]) * mult);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Probes: one measurement, run inside a test host, printing one JSON line {bytes, ms, ...}.
+
+async function probe(kind: string): Promise<void> {
+  const out = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
+  if (kind === 'node-read') {
+    const chunk = parseSize(arg('chunk', '1m'));
+    const files = arg('files', '').split(',').filter(Boolean);
+    const buf = Buffer.allocUnsafe(chunk);
+    const t0 = performance.now();
+    let bytes = 0;
+    for (const f of files) {
+      const fh = await fsp.open(f, 'r');
+      try {
+        for (;;) {
+          const { bytesRead } = await fh.read(buf, 0, chunk, null);
+          if (bytesRead === 0) break;
+          bytes += bytesRead;
+        }
+      } finally { await fh.close(); }
+    }
+    out({ bytes, ms: performance.now() - t0 });
+    return;
+  }
+  const { loadConfig } = await import('../src/conf/index.js');
+  const { INSTALL_ROOT } = await import('../src/conf/installRoot.js');
+  const { FileSystem } = await import('../src/client/fileSystem.js');
+  const conf = loadConfig({ flags: {}, env: process.env, home: INSTALL_ROOT });
+  const c = new FileSystem(conf);
+  try {
+    const p = arg('path', '');
+    if (kind === 'read') {
+      const t0 = performance.now();
+      let bytes = 0;
+      for await (const b of c.read(p)) bytes += b.length;
+      out({ bytes, ms: performance.now() - t0 });
+    } else if (kind === 'write') {
+      const size = parseSize(arg('size', '0'));
+      const data = Buffer.allocUnsafe(WRITE_CHUNK);
+      for (let i = 0; i < data.length; i += 4) data.writeUInt32LE((i * 2654435761) >>> 0, i);
+      const t0 = performance.now();
+      const s = await c.createFile(p, { writeType: arg('writeType', 'MUST_CACHE') as 'MUST_CACHE' });
+      for (let off = 0; off < size; off += WRITE_CHUNK) await s.write(off + WRITE_CHUNK <= size ? data : data.subarray(0, size - off));
+      const info = await s.close();
+      out({ bytes: info.length, ms: performance.now() - t0 });
+    } else if (kind === 'blocks') {
+      // The block files of `path` in the worker's tier (<tier>/<data folder>/<block id>).
+      const info = await c.getStatus(p);
+      const dataDir = path.join(arg('tier', ''), conf.get('alluxio.worker.data.folder'));
+      const files = info.blockIds.map((id) => path.join(dataDir, String(id)));
+      for (const f of files) fs.statSync(f); // all there (cached, on this tier)
+      out({ files, bytes: info.length });
+    } else if (kind === 'rm') {
+      await c.delete(p);
+      out({});
+    } else {
+      throw new Error(`unknown probe ${kind}`);
+    }
+  } finally {
+    c.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Row { name: string; mbps: number; note?: string }
+
+async function bench(): Promise<void> {
+  const { TestHosts } = await import('../test/harness/hosts.js');
+  const { getJson } = await import('../test/harness/cluster.js');
+  const { waitFor } = await import('../test/harness/wait.js');
+  const { ensureClusterSecret } = await import('../src/clusterSecret.js');
+
+  // Test hosts get private /tmp, /opt, /var, /run, /root: the checkout must be visible in them.
+  if (/^\/(tmp|opt|var|run|root)(\/|$)/.test(ROOT)) throw new Error(`bench:io runs this checkout inside test hosts, which have their own /tmp, /opt, /var, /run and /root: move it (${ROOT}) elsewhere, e.g. under /work or /home`);
+  const size = parseSize(arg('size', '1g'));
+  const runs = Math.max(1, Number(arg('runs', '1')));
+  const iperfSeconds = Math.max(1, Number(arg('iperf-seconds', '5')));
+  const timeoutMin = Number(arg('timeout-min', '20'));
+  const stepMs = Math.max(120_000, (size / (5 * 1e6)) * 1000); // every step: at least 5 MB/s
+  const tierBytes = 2 * size + 256 * MiB; // the cached file + one written file at a time
+
+  const hosts = await TestHosts.create(2);
+  const started: number[] = [];
+  const killServers = () => { for (const pid of started.splice(0)) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } };
+  // The whole run is bounded: past the limit, everything is torn down and the run fails.
+  const overall = setTimeout(() => {
+    console.error(`bench:io: stopped after ${timeoutMin} min (--timeout-min)`);
+    killServers();
+    hosts.destroySync();
+    process.exit(1);
+  }, timeoutMin * 60_000);
+  overall.unref();
+
+  const h1 = hosts.host('h1'), h2 = hosts.host('h2');
+  const conf = path.join(hosts.dir, 'conf');
+  const env = { ALLUXIO_CONF_DIR: conf, NO_COLOR: '1' };
+  const run = async (host: string, argv: string[], what: string) => {
+    const r = await hosts.run(host, argv, { env, timeoutMs: stepMs });
+    if (r.code !== 0) throw new Error(`${what} on ${host} failed (exit ${r.code}${r.timedOut ? ', timed out' : ''}):\n${r.stdout}${r.stderr}\n${await serverLogs()}`);
+    return r.stdout;
+  };
+  const serverLogs = async () => (await hosts.run('h1', ['sh', '-c', 'tail -n 30 /var/alluxio/*.log'], { timeoutMs: 10_000 })).stdout;
+  const probeOn = async (host: string, kind: string, args: string[]): Promise<any> =>
+    JSON.parse((await run(host, [process.execPath, HERE, `--probe=${kind}`, ...args], `probe ${kind} ${args.join(' ')}`)).trim().split('\n').pop()!);
+  const mbps = (r: { bytes: number; ms: number }) => r.bytes / 1e6 / (r.ms / 1000);
+  const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+  const repeat = async (f: () => Promise<number>) => { const xs: number[] = []; for (let i = 0; i < runs; i++) xs.push(await f()); return median(xs); };
+
+  try {
+    fs.mkdirSync(conf);
+    fs.writeFileSync(path.join(conf, 'alluxio-site.properties'), [
+      'alluxio.master.hostname=h1',
+      'alluxio.work.dir=/var/alluxio',
+      'alluxio.worker.hostname=h1',
+      `alluxio.worker.ramdisk.size=${Math.ceil(tierBytes / MiB)}MB`,
+      'alluxio.worker.tieredstore.level0.dirs.path=/var/alluxio/ramdisk',
+      'alluxio.user.block.size.bytes.default=64MB',
+      '',
+    ].join('\n'));
+    ensureClusterSecret(path.join(conf, 'alluxio-cluster.secret'));
+    fs.writeFileSync(path.join(conf, 'masters'), 'h1\n');
+    fs.writeFileSync(path.join(conf, 'workers'), 'h1\n');
+
+    // h1: the worker's tier is a tmpfs ramdisk (mounted in h1's own mount namespace: it goes with h1).
+    await run('h1', ['sh', '-c', `mkdir -p /var/alluxio/ramdisk && mount -t tmpfs -o size=${tierBytes + 64 * MiB} tmpfs /var/alluxio/ramdisk`], 'mount the ramdisk');
+    await run('h1', [process.execPath, CLI, 'formatJournal'], 'alluxio formatJournal');
+    for (const kind of ['master', 'worker'] as const) {
+      const pid = Number((await run('h1', ['sh', '-c', `${process.execPath} ${MAIN(kind)} > /var/alluxio/${kind}.log 2>&1 & echo $!`], `start the ${kind}`)).trim());
+      started.push(pid);
+      const port = kind === 'master' ? 19999 : 30000;
+      await waitFor(`the ${kind} in h1`, async () => {
+        try { process.kill(pid, 0); } catch { throw new Error(`the ${kind} exited:\n${await serverLogs()}`); }
+        const info = await getJson(`http://${h1.ip}:${port}/api/v1/${kind}/info`);
+        return kind === 'master' ? info.isLeader : info.registered;
+      }, 60_000, 200);
+    }
+
+    const rows: Row[] = [];
+    const add = (name: string, v: number, note?: string) => { rows.push({ name, mbps: v, note }); console.error(`  ${name}: ${v.toFixed(0)} MB/s`); };
+    const F = '/bench/cached';
+
+    // Writes (the first one leaves the cached file every read case uses).
+    console.error(`bench:io: ${size} bytes, 64 MiB blocks, h1 = master + worker (tmpfs tier), h2 = remote client`);
+    add('write MUST_CACHE, client in h1 (local)', mbps(await probeOn('h1', 'write', [`--path=${F}`, `--size=${size}`, '--writeType=MUST_CACHE'])));
+    for (const [host, where] of [['h1', 'local'], ['h2', 'remote']] as const) {
+      if (host === 'h2') {
+        add('write MUST_CACHE, client in h2 (remote)', mbps(await probeOn('h2', 'write', ['--path=/bench/w', `--size=${size}`, '--writeType=MUST_CACHE'])));
+        await probeOn('h1', 'rm', ['--path=/bench/w']);
+      }
+      add(`write CACHE_THROUGH, client in ${host} (${where})`, mbps(await probeOn(host, 'write', ['--path=/bench/w', `--size=${size}`, '--writeType=CACHE_THROUGH'])));
+      await probeOn('h1', 'rm', ['--path=/bench/w']);
+    }
+
+    // The CLI's copies in h1, to and from a second tmpfs (no disk on either side).
+    const timed = async (host: string, cmd: string, what: string) => {
+      const out = await run(host, ['sh', '-c', `s=$(date +%s%N); ${cmd} || exit 1; e=$(date +%s%N); echo $(( (e - s) / 1000 ))`], what);
+      return size / 1e6 / (Number(out.trim().split('\n').pop()) / 1e6);
+    };
+    const cli = `${process.execPath} ${CLI}`;
+    await run('h1', ['sh', '-c', `mkdir -p /var/alluxio/local && mount -t tmpfs -o size=${size + 64 * MiB} tmpfs /var/alluxio/local && head -c ${size} /dev/zero > /var/alluxio/local/f`], 'the local tmpfs');
+    add('write MUST_CACHE, alluxio fs copyFromLocal from tmpfs in h1 (local)', await timed('h1', `${cli} fs copyFromLocal --writeType MUST_CACHE /var/alluxio/local/f /bench/cli-w`, 'alluxio fs copyFromLocal'), 'whole process');
+    await probeOn('h1', 'rm', ['--path=/bench/cli-w']);
+    await run('h1', ['rm', '/var/alluxio/local/f'], 'rm');
+    add('read, alluxio fs copyToLocal to tmpfs in h1 (local)', await timed('h1', `${cli} fs copyToLocal ${F} /var/alluxio/local/f`, 'alluxio fs copyToLocal'), 'whole process');
+    await run('h1', ['sh', '-c', 'rm /var/alluxio/local/f && umount /var/alluxio/local'], 'umount');
+
+    // Reads of the cached file.
+    const cliRead = (host: string) => timed(host, `${cli} fs cat ${F} > /dev/null`, 'alluxio fs cat');
+    for (const [host, where] of [['h1', 'local'], ['h2', 'remote']] as const) {
+      add(`read, in-process client in ${host} (${where})`, await repeat(async () => mbps(await probeOn(host, 'read', [`--path=${F}`]))));
+      add(`read, alluxio fs cat > /dev/null in ${host} (${where})`, await repeat(() => cliRead(host)), 'whole process');
+    }
+
+    // Peers: the block files themselves on h1's tmpfs, and iperf3 on both paths.
+    const { files } = await probeOn('h1', 'blocks', [`--path=${F}`, '--tier=/var/alluxio/ramdisk']) as { files: string[] };
+    for (const chunk of ['1m', '8m']) {
+      add(`peer: Node reads the block files from tmpfs, ${chunk.replace('m', ' MiB')} chunks (h1)`, await repeat(async () => mbps(await probeOn('h1', 'node-read', [`--files=${files.join(',')}`, `--chunk=${chunk}`]))));
+    }
+    add('peer: cat blockfiles > /dev/null (h1)', await repeat(() => timed('h1', `cat ${files.join(' ')} > /dev/null`, 'cat')));
+    const iperf = async (client: string, target: string): Promise<number> => {
+      const server = hosts.run('h1', ['iperf3', '-s', '-1', '-p', '5201'], { timeoutMs: (iperfSeconds + 30) * 1000 });
+      try {
+        await waitFor('iperf3 -s in h1', async () => (await hosts.run('h1', ['ss', '-Hltn', 'sport = :5201'], { timeoutMs: 5000 })).stdout.includes('5201'), 10_000, 50);
+        // -R: the server (h1, where the worker is) sends, as the worker does to a reading client.
+        const j = JSON.parse(await run(client, ['iperf3', '-c', target, '-p', '5201', '-R', '-t', String(iperfSeconds), '-J'], 'iperf3 -c'));
+        return j.end.sum_received.bits_per_second / 8 / 1e6;
+      } finally { await server; }
+    };
+    add('peer: iperf3 loopback in h1 (1 TCP stream, -R)', await iperf('h1', '127.0.0.1'));
+    add('peer: iperf3 h1 -> h2 (1 TCP stream, -R)', await iperf('h2', 'h1'));
+
+    // ------------------------------------------------------------------- report
+    const get = (prefix: string) => rows.find((r) => r.name.startsWith(prefix))!.mbps;
+    const nodeRead = get('peer: Node reads the block files from tmpfs, 1 MiB');
+    const loop = get('peer: iperf3 loopback'), net = get('peer: iperf3 h1 -> h2');
+    const localRead = get('read, in-process client in h1'), localCli = get('read, alluxio fs cat > /dev/null in h1');
+    const remoteRead = get('read, in-process client in h2'), remoteCli = get('read, alluxio fs cat > /dev/null in h2');
+    const mustCache = get('write MUST_CACHE, client in h1');
+    const w = Math.max(...rows.map((r) => r.name.length));
+    console.log(`bench:io — ${(size / MiB).toFixed(0)} MiB file, 64 MiB blocks, worker tier on tmpfs; ${runs} run(s) per read case (median); MB/s = 10^6 bytes/s`);
+    for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.mbps.toFixed(0).padStart(6)} MB/s${r.note ? `  (${r.note})` : ''}`);
+    const ratio = (a: number, b: number) => (a / b).toFixed(2) + 'x';
+    console.log('goals');
+    console.log(`  local cached read (client) / Node tmpfs read (1 MiB)      ${ratio(localRead, nodeRead)}  (goal >= 0.5x)   CLI: ${ratio(localCli, nodeRead)}`);
+    console.log(`  remote cached read (client) / iperf3 h1 -> h2             ${ratio(remoteRead, net)}  (goal >= 0.5x)   CLI: ${ratio(remoteCli, net)}`);
+    console.log(`  MUST_CACHE write (local) / local read goal (0.5x Node)    ${ratio(mustCache, 0.5 * nodeRead)}  (goal >= 0.5x)`);
+    console.log(`  for reference: local read / iperf3 loopback               ${ratio(localRead, loop)}`);
+    console.log('peers configured differently');
+    console.log('  Node and cat read the block files of the same file on the same tmpfs, with no lock, no master call and no copy to another process;');
+    console.log('  iperf3: one TCP stream, default 128 KiB writes, no framing or checksums, sending from h1 (-R) as the worker does;');
+    console.log('  the CLI rows ("whole process") include the `alluxio` process start-up; the probes time only the copy.');
+  } finally {
+    clearTimeout(overall);
+    killServers();
+    for (const m of ['/var/alluxio/local', '/var/alluxio/ramdisk']) await hosts.run('h1', ['umount', '-l', m], { timeoutMs: 10_000 }).catch(() => undefined);
+    await hosts.destroy();
+  }
+}
+
+const probeKind = arg('probe', '');
+if (probeKind) await probe(probeKind);
+else await bench();
