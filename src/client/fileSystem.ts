@@ -211,8 +211,11 @@ export class FileSystem {
     }
     if (info.folder) throw new FailedPreconditionError(`Path "${path}" is a directory, not a file`);
     if (!info.completed) throw new FailedPreconditionError(`File "${path}" is not complete yet (still being written)`);
-    // Read-ahead of one block: the next block is requested while the current one streams.
-    yield* readAhead(info.fileBlockInfos.map((fbi) => () => this.readBlock(info, fbi, readType)));
+    // Read-ahead of one block: the next block is requested while the current one streams, unless
+    // it is read short-circuit (a local file needs no head start, and its lock would only keep the
+    // block from being evicted or freed early).
+    const blocks = info.fileBlockInfos;
+    yield* readAhead(blocks.map((fbi) => () => this.readBlock(info, fbi, readType)), async (i) => !(await this.readsShortCircuit(blocks[i]!.blockInfo.locations)));
   }
 
   async readAll(path: string, readType?: ReadType): Promise<Buffer> {
@@ -302,6 +305,12 @@ export class FileSystem {
   }
 
   // ------------------------------------------------------------- short-circuit
+  /** Whether a block with these locations would be read short-circuit (a holder on this host that allows it). */
+  private async readsShortCircuit(locations: BlockLocation[]): Promise<boolean> {
+    for (const loc of locations) if (await this.shortCircuit.usable(loc.workerAddress)) return true;
+    return false;
+  }
+
   /**
    * Short-circuit read (docs/architecture.md, Short-circuit I/O): the block straight from its file
    * when a worker holding it is on this host; returns how many bytes it yielded (the data stream
@@ -347,11 +356,11 @@ export class FileSystem {
 const addrKey = (a: { host: string; rpcPort: number }) => `${a.host}:${a.rpcPort}`;
 
 /**
- * The blocks' streams in order, each next one started (its request sent, its first chunk awaited)
- * once the current one has delivered its first chunk: the worker sends the next block while this
+ * The blocks' streams in order, each next one for which `ahead` says so started (its request sent,
+ * its first chunk awaited) once the current one has delivered its first chunk: the worker sends the next block while this
  * one is consumed. What waits is bounded by the data channel's read buffer and TCP flow control.
  */
-async function* readAhead(blocks: (() => AsyncIterable<Buffer>)[]): AsyncIterable<Buffer> {
+async function* readAhead(blocks: (() => AsyncIterable<Buffer>)[], ahead: (i: number) => Promise<boolean>): AsyncIterable<Buffer> {
   type Started = { it: AsyncIterator<Buffer>; first: Promise<IteratorResult<Buffer>> };
   const start = (i: number): Started => {
     const it = blocks[i]!()[Symbol.asyncIterator]();
@@ -365,7 +374,7 @@ async function* readAhead(blocks: (() => AsyncIterable<Buffer>)[]): AsyncIterabl
       cur = next ?? start(i);
       next = undefined;
       let r = await cur.first;
-      if (i + 1 < blocks.length) next = start(i + 1);
+      if (i + 1 < blocks.length && await ahead(i + 1)) next = start(i + 1);
       while (!r.done) {
         yield r.value;
         r = await cur.it.next();
