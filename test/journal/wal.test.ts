@@ -4,8 +4,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Wal, ZERO_CHUNK_BYTES, SEGMENT_HEADER_BYTES } from '../../src/journal/local/wal.js';
+import { ROOT } from '../harness/cluster.js';
+import { Tmpfs } from '../harness/tmpfs.js';
+import { needsRoot } from '../harness/root.js';
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'alluxio-wal-'));
+const TMPFS_MAGIC = 0x01021994;
+// The zeros are written on disk file systems only: where the temp folder is a tmpfs, use the build folder.
+const base = fs.statfsSync(os.tmpdir()).type === TMPFS_MAGIC ? path.join(ROOT, 'dist') : os.tmpdir();
+const root = fs.mkdtempSync(path.join(base, 'alluxio-wal-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 let n = 0;
 
@@ -68,4 +74,16 @@ test('a torn tail inside the zeroed space is cut and the log goes on from there'
   assert.equal(last.records.length, 11);
   assert.equal(last.records[10], '{"i":10}');
   assert.deepEqual(last.warnings, []);
+});
+
+test('on tmpfs no zeros are written ahead (memory has no block allocation to save)', { skip: needsRoot('mounts a 4 MB tmpfs') }, async () => {
+  const disk = Tmpfs.mount('4m');
+  try {
+    const { wal } = open(path.join(disk.dir, 'wal'), true);
+    await wal.append([Buffer.from('{"first":1}')]);
+    const file = wal.segmentFiles()[0]!;
+    assert.ok(allocated(file) < ZERO_CHUNK_BYTES / 2, `${allocated(file)} bytes allocated on tmpfs`);
+    assert.equal(wal.zeroFills, 0);
+    wal.close();
+  } finally { disk.unmount(); }
 });

@@ -22,7 +22,9 @@
  * allocates the block, and that allocation is file-system metadata that the write's sync must
  * commit (an ext4 journal transaction, serialised across the whole file system) about once per
  * 4 KiB block, i.e. every ~12 records of the embedded journal; a write over blocks already
- * written is data only. Zero bytes after the last record are that unused space, not damage.
+ * written is data only. Not on tmpfs: memory has no such metadata, the zeros would only take
+ * room (and make a full tmpfs show later). Zero bytes after the last record are that unused
+ * space, not damage.
  *
  * Recovery on open (see `Wal.open`): an incomplete or damaged record at the very end of the LAST
  * segment, with no valid record anywhere after it, is a torn tail of a write that was never
@@ -110,6 +112,12 @@ const ZEROS = Buffer.alloc(64 * 1024);
 /** How much of the active segment is written with zeros ahead of the records at a time (see zeroAhead). */
 export const ZERO_CHUNK_BYTES = 1024 * 1024;
 let zeroChunk: Buffer | undefined;
+const TMPFS_MAGIC = 0x01021994;
+
+/** Whether writing zeros ahead pays off in `dir` (see the file comment): not on tmpfs. */
+function zeroFillPays(dir: string): boolean {
+  try { return fs.statfsSync(dir).type !== TMPFS_MAGIC; } catch { return true; }
+}
 
 /** Offset just past the last non-zero byte of `buf` at or after `from` (`from` when none). */
 export function endOfData(buf: Buffer, from: number): number {
@@ -146,6 +154,8 @@ export class Wal {
   private fillBroken = false;
   /** Zero fills done (test/bench hook). */
   zeroFills = 0;
+  /** Write zeros ahead of the records (durability on, not on tmpfs). */
+  private zeroFill = false;
   /** Number of durable batch writes done (test/bench hook for group commit). */
   syncs = 0;
   /** Number of batches appended. */
@@ -186,6 +196,7 @@ export class Wal {
     const warnings: string[] = [];
     const wal = new Wal(opts.dir, opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES, opts.fsync ?? true);
     fs.mkdirSync(opts.dir, { recursive: true });
+    wal.zeroFill = wal.doFsync && zeroFillPays(opts.dir);
     const covered = opts.coveredIndex;
     const firsts = Wal.listSegments(opts.dir);
     wal.segments = firsts.map((first) => ({ first, file: path.join(opts.dir, segmentFileName(first)) }));
@@ -387,7 +398,7 @@ export class Wal {
 
   /** Start filling the next chunk in the background once less than half a chunk of zeros is left. */
   private maybeZeroAhead(): void {
-    if (!this.doFsync || this.filling || this.fillBroken || this.zeroedTo >= this.segmentBytes) return;
+    if (!this.zeroFill || this.filling || this.fillBroken || this.zeroedTo >= this.segmentBytes) return;
     if (this.zeroedTo - this.size >= ZERO_CHUNK_BYTES / 2) return;
     const p: Promise<void> = this.zeroAhead(this.size).finally(() => { if (this.filling === p) this.filling = undefined; });
     this.filling = p;
@@ -425,7 +436,7 @@ export class Wal {
         p.copy(buf, off + RECORD_HEADER_BYTES);
         off += RECORD_HEADER_BYTES + p.length;
       }
-      if (this.doFsync && this.size + total > this.zeroedTo && !this.fillBroken) {
+      if (this.zeroFill && this.size + total > this.zeroedTo && !this.fillBroken) {
         // The records would reach past the zeros: finish (or do) the fill first.
         await this.filling;
         if (this.size + total > this.zeroedTo) await this.zeroAhead(this.size + total);
