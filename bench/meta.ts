@@ -172,8 +172,10 @@ console.log(`bench:meta — fsync on, ${SECONDS}s per case, everything on loopba
 {
   const one = await oursWithMasters(1);
   try {
-    for (const k of [1, 32]) await measure(one.name, k, (w, i) => one.op(`k${k}`, w, i));
-    for (const q of [1, 32]) await measure('getStatus, 1 master', q, (w, i) => one.clients[w % one.clients.length]!.call('file', 'GetStatus', { path: `/bench/k32/c${w}/f${i % 100}` }));
+    // Files each worker of the 32-client run created (getStatus reads among them; a slow run makes few).
+    const made: number[] = [];
+    for (const k of [1, 32]) await measure(one.name, k, async (w, i) => { await one.op(`k${k}`, w, i); if (k === 32) made[w] = i + 1; });
+    for (const q of [1, 32]) await measure('getStatus, 1 master', q, (w, i) => one.clients[w % one.clients.length]!.call('file', 'GetStatus', { path: `/bench/k32/c${w}/f${i % Math.min(100, made[w] ?? 1)}` }));
   } finally { await one.stop(); }
 }
 
