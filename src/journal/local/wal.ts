@@ -498,7 +498,7 @@ export class Wal {
       this.fillGen++;
       // A zero fill in flight still writes through the descriptor: close it after (never let
       // the number be reused by another file while zeros may still be written to it).
-      if (this.filling) void this.filling.finally(() => fs.closeSync(fd));
+      if (this.filling) void this.filling.then(() => { try { fs.closeSync(fd); } catch { /* nothing to close */ } });
       else fs.closeSync(fd);
     }
   }
