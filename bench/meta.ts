@@ -17,6 +17,12 @@
  *     folder (fsync per group commit, as the embedded journal's), elected through the same
  *     ZooKeeper ensemble (3 members, stock settings) the ZooKeeper figures come from; its client
  *     finds the leader through ZooKeeper. For information next to the embedded journal.
+ *  --cost: instead of the comparison, the per-request cost of createFile at 1 in flight on 3
+ *  masters (embedded journal): CPU and context switches per request of the leader, a follower and
+ *  the client (from /proc), and the ext4 journal transactions per request on the device of the
+ *  temp folder (from /proc/fs/jbd2: a durable write that allocates a block needs one). Run it
+ *  with TMPDIR on a slower file system to see a slow-disk day (ZooKeeper and etcd keep their
+ *  data under TMPDIR too, so the comparison run the same way is fair).
  *  --loop-probe: every master process measures how long its event loop is blocked
  *  (bench/loopProbe.ts) and the longest stalls are printed at the end (the lower bound of a safe
  *  alluxio.zookeeper.session.timeout: a stalled master sends no ZooKeeper ping).
@@ -119,12 +125,57 @@ async function zkSystems(): Promise<{ systems: System[]; connectString: string; 
   return { systems, connectString: z.connectString(), stop: () => z.stop() };
 }
 
+/** Ext4 journal transactions so far on the device holding `dir` (undefined when not ext4/jbd2). */
+function jbd2Transactions(dir: string): number | undefined {
+  const dev = fs.statSync(dir).dev;
+  try {
+    const name = path.basename(fs.realpathSync(`/sys/dev/block/${Math.floor(dev / 256) & 0xfff}:${(dev & 0xff) | ((dev >> 12) & 0xfff00)}`));
+    return Number(fs.readFileSync(`/proc/fs/jbd2/${name}-8/info`, 'utf8').split(' ')[0]);
+  } catch { return undefined; }
+}
+
+/** User + system CPU (ms) and context switches of every thread of `pid`. */
+function procCost(pid: number): { cpuMs: number; switches: number } {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  let switches = 0;
+  for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+    const st = fs.readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8');
+    for (const m of st.matchAll(/ctxt_switches:\s+(\d+)/g)) switches += Number(m[1]);
+  }
+  return { cpuMs: (Number(f[11]) + Number(f[12])) * 1000 / 100, switches }; // CLK_TCK 100
+}
+
+if (process.argv.includes('--cost')) {
+  const n = Number(process.env.BENCH_OPS ?? 5000);
+  const c = await (await new TestCluster({ masters: 3, workers: 0 }).setup()).start();
+  const client = MasterClient.fromConf(loadConfig({ env: c.env, home: process.cwd() }));
+  const op = (tag: string, i: number) => client.call('file', 'CreateFile', { path: `/bench/${tag}/f${i}`, recursive: true, blockSizeBytes: 1 << 20, writeType: 'MUST_CACHE', opId: `${tag}-${i}` });
+  try {
+    for (let i = 0; i < n; i++) await op('warm', i);
+    const leader = await c.leaderIndex();
+    const pids = { leader: c.pid('master', leader)!, follower: c.pid('master', leader === 0 ? 1 : 0)! };
+    const before = { leader: procCost(pids.leader), follower: procCost(pids.follower), client: procCost(process.pid), jbd2: jbd2Transactions(c.dir) };
+    const t0 = Date.now();
+    for (let i = 0; i < n; i++) await op('cost', i);
+    const ms = Date.now() - t0;
+    const after = { leader: procCost(pids.leader), follower: procCost(pids.follower), client: procCost(process.pid), jbd2: jbd2Transactions(c.dir) };
+    console.log(`createFile, 3 masters, 1 in flight, ${n} requests in ${ms} ms (${Math.round(n / (ms / 1000))}/s), temp folder ${os.tmpdir()}; per request:`);
+    for (const k of ['leader', 'follower', 'client'] as const) {
+      console.log(`  ${k.padEnd(8)} CPU ${Math.round((after[k].cpuMs - before[k].cpuMs) * 1000 / n)} µs, context switches ${((after[k].switches - before[k].switches) / n).toFixed(2)}`);
+    }
+    if (before.jbd2 !== undefined && after.jbd2 !== undefined) console.log(`  ext4 journal transactions on the temp folder's device (all 3 masters, and whatever else writes there): ${((after.jbd2 - before.jbd2) / n).toFixed(3)}`);
+  } finally { client.close(); await c.stop(); }
+  process.exit(0);
+}
+
 console.log(`bench:meta — fsync on, ${SECONDS}s per case, everything on loopback`);
 {
   const one = await oursWithMasters(1);
   try {
-    for (const k of [1, 32]) await measure(one.name, k, (w, i) => one.op(`k${k}`, w, i));
-    for (const q of [1, 32]) await measure('getStatus, 1 master', q, (w, i) => one.clients[w % one.clients.length]!.call('file', 'GetStatus', { path: `/bench/k32/c${w}/f${i % 100}` }));
+    // Files each worker of the 32-client run created (getStatus reads among them; a slow run makes few).
+    const made: number[] = [];
+    for (const k of [1, 32]) await measure(one.name, k, async (w, i) => { await one.op(`k${k}`, w, i); if (k === 32) made[w] = i + 1; });
+    for (const q of [1, 32]) await measure('getStatus, 1 master', q, (w, i) => one.clients[w % one.clients.length]!.call('file', 'GetStatus', { path: `/bench/k32/c${w}/f${i % Math.min(100, made[w] ?? 1)}` }));
   } finally { await one.stop(); }
 }
 

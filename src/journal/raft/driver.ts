@@ -182,12 +182,37 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
     // only comes out in a later Ready, taken after this one is persisted and advanced. Everyone
     // else persists first: an append or vote response promises durability.
     const leaderSends = (rd.softState?.role ?? this.role) === 'leader' && rd.messages.length > 0;
-    if (leaderSends) this.opts.transport.send(rd.messages);
-    // 1. persist
     const save: Parameters<RaftStorage['save']>[0] = { entries: rd.entries };
     if (rd.hardState) save.hardState = rd.hardState;
     if (rd.snapshot) save.snapshot = rd.snapshot;
-    await this.persist(save);
+    if (leaderSends) {
+      this.opts.transport.send(rd.messages);
+      // The transport's socket writes happen when this turn of the event loop ends (HTTP/2
+      // flushes in the check phase), and handing our own write to the thread pool first would
+      // hold them back (and contend with the pool thread for its queue): the followers' legs
+      // (network, their write, network) are the longer ones, so they start first.
+      if (rd.entries.length > 0) {
+        await new Promise<void>((r) => setImmediate(r));
+        if (this.closed) return; // closed meanwhile: the storage may be closed too
+      }
+    }
+    // Committed entries that an earlier Ready persisted here (those before this Ready's own new
+    // entries) are applied while this Ready's write is in the thread pool rather than after it:
+    // on a follower, that apply would otherwise sit between its write and its acknowledgement;
+    // on a leader, between its write and the answers. Entries persisted by this Ready are applied
+    // only once it is durable (below), and nothing is applied early next to a snapshot.
+    const firstNew = rd.entries[0]?.index ?? Infinity;
+    let early = 0;
+    if (!rd.snapshot) while (early < rd.committedEntries.length && rd.committedEntries[early]!.index < firstNew) early++;
+    // 1. persist (and apply what is already durable meanwhile)
+    const saved = this.persist(save);
+    try {
+      this.applyCommitted(rd.committedEntries, 0, early);
+    } catch (e) {
+      await saved.catch(() => undefined);
+      throw e;
+    }
+    await saved;
     if (!this.stamped) this.writeStamp();
     // 2. send
     if (!leaderSends && rd.messages.length) this.opts.transport.send(rd.messages);
@@ -197,7 +222,29 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
       this.opts.log?.(`raft journal: installed the leader's snapshot at index ${rd.snapshot.index} (term ${rd.snapshot.term})`);
       for (const [index, p] of this.pending) if (index <= rd.snapshot.index) this.settle(index, p, new NotLeaderError(this.leaderHint()));
     }
-    for (const e of rd.committedEntries) {
+    this.applyCommitted(rd.committedEntries, early, rd.committedEntries.length);
+    for (const rs of rd.readStates) this.readDone(rs.context);
+    if (rd.softState) {
+      const changed = rd.softState.role !== this.role || rd.softState.leader !== this.leader;
+      const lostQuorum = this.role === 'leader' && rd.softState.role !== 'leader' && rd.softState.leader === '';
+      this.role = rd.softState.role;
+      this.leader = rd.softState.leader;
+      if (lostQuorum) this.failPending();
+      if (changed) this.opts.onRoleChange?.(this.role, this.leader, this.core.roleInfo().term);
+    }
+    if (rd.hardState && this.recovering && !rd.hardState.recovering) {
+      this.recovering = false;
+      this.opts.log?.(`raft journal: caught up with leader ${this.leader} at index ${rd.hardState.commit}; this master votes and counts toward the quorum again`);
+    }
+    // 4. advance
+    this.core.advance(rd);
+    await this.maybeSnapshot();
+  }
+
+  /** Apply committed entries [from, to) and settle the proposals waiting for them (see fencing). */
+  private applyCommitted(entries: Ready['committedEntries'], from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      const e = entries[i]!;
       let result: unknown;
       let error: Error | undefined;
       if (e.type === 'normal' && e.data !== '') {
@@ -215,22 +262,6 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
         else { clearTimeout(p.timer); this.pending.delete(e.index); p.resolve(result); }
       }
     }
-    for (const rs of rd.readStates) this.readDone(rs.context);
-    if (rd.softState) {
-      const changed = rd.softState.role !== this.role || rd.softState.leader !== this.leader;
-      const lostQuorum = this.role === 'leader' && rd.softState.role !== 'leader' && rd.softState.leader === '';
-      this.role = rd.softState.role;
-      this.leader = rd.softState.leader;
-      if (lostQuorum) this.failPending();
-      if (changed) this.opts.onRoleChange?.(this.role, this.leader, this.core.roleInfo().term);
-    }
-    if (rd.hardState && this.recovering && !rd.hardState.recovering) {
-      this.recovering = false;
-      this.opts.log?.(`raft journal: caught up with leader ${this.leader} at index ${rd.hardState.commit}; this master votes and counts toward the quorum again`);
-    }
-    // 4. advance
-    this.core.advance(rd);
-    await this.maybeSnapshot();
   }
 
   /**
