@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../harness/cluster.js';
-import { cli, freePortPair, killFromPidFiles, makeCliEnv, type CliEnv, type CliRun, isOurServer, logsOf } from '../orchestrate/helpers.js';
+import { cli, freePortPair, killFromPidFiles, makeCliEnv, type CliEnv, type CliRun, isOurServer, logsOf, explain } from '../orchestrate/helpers.js';
 
 const HOST = os.hostname();
 
@@ -43,7 +43,7 @@ async function info(webPort: number): Promise<{ isLeader: boolean; leaderAddress
 test('three local masters + a worker: format, start local, one leader, fs leader, runTests, stop local kills 4', async (t) => {
   const { e, journal, rpc } = await haEnv();
   t.after(() => killFromPidFiles(e));
-  const why = (r: CliRun) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}\nlogs:\n${logsOf(e.logsDir)}`;
+  const why = explain(e);
   const jdir = (p: number) => path.join(e.workDir, 'journal', String(p));
 
   let r = await cli(e, ['format']);
@@ -167,7 +167,7 @@ test('a master web port (rpc port + 1) that is another master\'s rpc port is a C
 test('three local masters through start all / stop all: the masters answer, the orchestrator waits for the leader', async (t) => {
   const { e, journal } = await haEnv();
   t.after(() => killFromPidFiles(e));
-  const why = (r: CliRun) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}\nlogs:\n${logsOf(e.logsDir)}`;
+  const why = explain(e);
   let r = await cli(e, ['format']);
   assert.equal(r.code, 0, why(r));
 

@@ -18,7 +18,7 @@ import { VERSION } from '../../src/version.js';
 import { isRamMounted } from '../../src/orchestrate/local/mount.js';
 import { cachePathOf } from '../../src/orchestrate/local/ramcache.js';
 import { needsRoot } from '../harness/root.js';
-import { CLI_JS, cli, isOurServer, killFromPidFiles, logsOf, makeCliEnv, type CliEnv, type CliRun } from '../orchestrate/helpers.js';
+import { CLI_JS, cli, isOurServer, killFromPidFiles, makeCliEnv, type CliEnv, type CliRun, explain } from '../orchestrate/helpers.js';
 
 const HOST = os.hostname();
 const BIN = path.resolve(path.dirname(CLI_JS), '..', '..', 'bin');
@@ -259,7 +259,7 @@ test('alluxio-mount.sh Mount then Umount: a real tmpfs of the configured size (r
 test('stop worker -c saves the ramdisk, start worker -c restores it; restart_worker(s) start only what is down', async (t) => {
   const e = await makeCliEnv({ 'alluxio.user.file.writetype.default': 'MUST_CACHE' });
   t.after(() => killFromPidFiles(e));
-  const why = (r: CliRun) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}\nlogs:\n${logsOf(e.logsDir)}`;
+  const why = explain(e);
   const ok = async (args: string[]) => { const r = await cli(e, args); assert.equal(r.code, 0, why(r)); return r; };
   const workerPid = () => Number(fs.readFileSync(path.join(e.runDir, 'worker.pid'), 'utf8').trim());
   await ok(['format']);

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { cli, killFromPidFiles, makeCliEnv, isOurServer, logsOf } from '../orchestrate/helpers.js';
+import { cli, killFromPidFiles, makeCliEnv, isOurServer, explain } from '../orchestrate/helpers.js';
 import { parseReply } from '../../src/orchestrate/protocol.js';
 
 const HOST = os.hostname();
@@ -22,7 +22,7 @@ function pidOf(runDir: string, kind: string): number {
 test('format, start local, start again, format refused, stop local', async (t) => {
   const e = await makeCliEnv();
   t.after(() => killFromPidFiles(e));
-  const why = (r: { stdout: string; stderr: string }) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}\nlogs:\n${logsOf(e.logsDir)}`;
+  const why = explain(e);
 
   let r = await cli(e, ['format']);
   assert.equal(r.code, 0, why(r));
@@ -135,7 +135,7 @@ test('stop all with an alluxio.home that holds no install: a master started from
   // alluxio.home (e.home) is empty: the master runs from this install, its pid file in the conf's run dir.
   const e = await makeCliEnv({}, { masters: 'localhost\n', workers: 'localhost\n' });
   t.after(() => killFromPidFiles(e));
-  const why = (r: { stdout: string; stderr: string }) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}\nlogs:\n${logsOf(e.logsDir)}`;
+  const why = explain(e);
   let r = await cli(e, ['formatJournal']);
   assert.equal(r.code, 0, why(r));
   r = await cli(e, ['start', '-a', 'master']);
@@ -153,7 +153,7 @@ test('stop all with an alluxio.home that holds no install: a master started from
 test('machine mode (--json): one protocol reply on stdout, the human lines on stderr, exit code from ok', async (t) => {
   const e = await makeCliEnv();
   t.after(() => killFromPidFiles(e));
-  const why = (r: { stdout: string; stderr: string }) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}\nlogs:\n${logsOf(e.logsDir)}`;
+  const why = explain(e);
   // a refusal: the typed error crosses as a WireError, the person still reads Error/Hint on stderr
   let r = await cli(e, ['start', 'master', '--json']);
   assert.equal(r.code, 1, why(r));

@@ -169,6 +169,11 @@ export function isOurServer(pid: number, kind: string): boolean {
 }
 
 /** The last 40 lines of every .log file in `logsDir`, for assertion messages. */
+/** An assertion message for a CLI run of `e`: its output and the tail of every server log. */
+export function explain(e: { logsDir: string }): (r: { stdout: string; stderr: string }) => string {
+  return (r) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}\nlogs:\n${logsOf(e.logsDir)}`;
+}
+
 export function logsOf(logsDir: string): string {
   if (!fs.existsSync(logsDir)) return '(no logs dir)';
   return fs.readdirSync(logsDir).filter((f) => f.endsWith('.log') || f.endsWith('.out'))

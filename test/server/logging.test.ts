@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createLogger, effectiveLevel, levelsSet, RollingFile, setLevel } from '../../src/log.js';
 import { DEFAULT_MAX_BACKUPS, DEFAULT_MAX_FILE_BYTES, loadLogConf, parseLogConf } from '../../src/server/logConf.js';
 import { ConfigError } from '../../src/errors.js';
-import { cli, killFromPidFiles, makeCliEnv, logsOf } from '../orchestrate/helpers.js';
+import { cli, killFromPidFiles, makeCliEnv, logsOf, explain } from '../orchestrate/helpers.js';
 
 const LINE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (TRACE|DEBUG|INFO |WARN |ERROR) \S+ - /;
 
@@ -108,7 +108,7 @@ test('a master and a worker started by the CLI write and roll their own logs; st
     'log4j.logger.AlluxioWorker=WARN',
     'log4j.appender.MASTER_LOGGER.MaxFileSize=200B', 'log4j.appender.MASTER_LOGGER.MaxBackupIndex=2', '',
   ].join('\n'));
-  const why = (r: { stdout: string; stderr: string }) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}\nlogs:\n${logsOf(e.logsDir)}`;
+  const why = explain(e);
   let r = await cli(e, ['format']);
   assert.equal(r.code, 0, why(r));
   r = await cli(e, ['start', 'local', 'NoMount']);
@@ -148,7 +148,7 @@ test('a bad log4j.properties: the server does not start, and the error names the
 test('alluxio logLevel changes and shows a running master\'s and worker\'s levels; the web action wants the cluster secret', async (t) => {
   const e = await makeCliEnv({ 'alluxio.worker.block.heartbeat.interval': '100ms' });
   t.after(() => killFromPidFiles(e));
-  const why = (r: { stdout: string; stderr: string }) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}\nlogs:\n${logsOf(e.logsDir)}`;
+  const why = explain(e);
   let r = await cli(e, ['format']);
   assert.equal(r.code, 0, why(r));
   r = await cli(e, ['start', 'local', 'NoMount']);
