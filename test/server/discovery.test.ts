@@ -16,7 +16,9 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { TestCluster, waitFor, getJson, type CliResult } from '../harness/cluster.js';
+import { TestCluster, waitFor, getJson, ROOT, type CliResult } from '../harness/cluster.js';
+import { loadConfig } from '../../src/conf/index.js';
+import { FileSystem } from '../../src/client/fileSystem.js';
 
 const CLI_BOUND_MS = 30_000;
 const c = new TestCluster({
@@ -102,6 +104,30 @@ test('a frozen leader: a new leader serves, the worker registers with it, and a 
     ok(await timed(['fs', 'ls', '/']), 'ls');
   } finally {
     await c.kill('master', old, 'SIGCONT');
+  }
+  const leader = await c.waitLeader();
+  await followsLeader(old, leader);
+});
+
+test('a call already in flight to a leader that freezes moves to the new leader (the connection\'s keepalive notices the silence, not the 120 s call timeout)', async () => {
+  const old = await c.waitLeader();
+  const client = new FileSystem(loadConfig({ env: c.env, home: ROOT }));
+  try {
+    await client.createDirectory('/before-freeze', { recursive: true }); // connected to the leader
+    await c.kill('master', old, 'SIGSTOP');
+    const t0 = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([
+      client.createDirectory('/in-flight-at-freeze', { recursive: true }).then(() => 'created', (e: Error) => `failed: ${e.message}`),
+      new Promise<string>((r) => { timer = setTimeout(() => r(`still waiting after ${CLI_BOUND_MS} ms`), CLI_BOUND_MS); }),
+    ]);
+    clearTimeout(timer);
+    console.log(`a call sent to the frozen leader: ${outcome} after ${Date.now() - t0} ms`);
+    assert.equal(outcome, 'created', c.logs());
+    assert.ok((await client.getStatus('/in-flight-at-freeze')).folder);
+  } finally {
+    await c.kill('master', old, 'SIGCONT');
+    client.close();
   }
   const leader = await c.waitLeader();
   await followsLeader(old, leader);
