@@ -41,7 +41,11 @@ function content(seed: number, size = SIZE): Buffer {
 // The master keeps a stopped worker LIVE for alluxio.master.worker.timeout (5 min by default): a
 // restart takes seconds, well within it, as in production.
 // A short drain bound (3sec, default 15sec) lets test (e) outlast it.
-const c = new TestCluster({ workers: 2, blockSize: '64KB', props: { 'alluxio.master.worker.timeout': '60s', 'alluxio.worker.network.shutdown.timeout': '3sec' } });
+// 512MB per worker: the load writes as fast as the data path goes for the whole test, and a
+// quarter of its files (MUST_CACHE) stay pinned on the workers for good, ASYNC_THROUGH ones until
+// persisted; with short-circuit writes 64MB filled up during the restarts (out of space is then
+// the right answer, but not what this test is about).
+const c = new TestCluster({ workers: 2, blockSize: '64KB', ramdiskSize: '512MB', props: { 'alluxio.master.worker.timeout': '60s', 'alluxio.worker.network.shutdown.timeout': '3sec' } });
 const clients: FileSystem[] = [];
 const newClient = () => { const f = new FileSystem(loadConfig({ env: c.env, home: ROOT })); clients.push(f); return f; };
 
