@@ -36,6 +36,7 @@ export const VERBS: readonly CommandEntry[] = [
   { load: () => import('./rollingRestart.js'), verbs: ['rollingRestart'] },
   { load: () => import('./membership.js'), verbs: ['addMaster', 'removeMaster'] },
   { load: () => import('./logLevel.js'), verbs: ['logLevel'] },
+  { load: () => import('./completion.js'), verbs: ['completion'] },
 ];
 
 /**
