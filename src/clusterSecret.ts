@@ -55,11 +55,15 @@ export function clusterSecret(conf: Config): string | undefined {
   return text;
 }
 
+/** Is `given` (what a caller sent: a header, metadata, a field) the cluster secret? (constant time) */
+export function secretMatches(given: unknown, secret: string): boolean {
+  if (typeof given !== 'string' || given.length !== secret.length) return false;
+  return timingSafeEqual(Buffer.from(given), Buffer.from(secret));
+}
+
 /** Does `metadata` carry `secret`? (constant time) */
 export function hasSecret(metadata: grpc.Metadata, secret: string): boolean {
-  const v = metadata.get(SECRET_KEY)[0];
-  if (typeof v !== 'string' || v.length !== secret.length) return false;
-  return timingSafeEqual(Buffer.from(v), Buffer.from(secret));
+  return secretMatches(metadata.get(SECRET_KEY)[0], secret);
 }
 
 /** Server side: refuse every call whose metadata lacks the secret (none when `secret` is undefined). */

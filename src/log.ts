@@ -31,6 +31,11 @@ export interface NamedLogger extends Logger {
   debugEnabled(): boolean;
 }
 
+/** A logger name as `alluxio logLevel --logName` takes it: dotted words, at most 256 characters. */
+export function isLoggerName(s: string): boolean {
+  return /^[A-Za-z0-9_$.-]{1,256}$/.test(s);
+}
+
 /** The level name of `s` (case-insensitive), or undefined. */
 export function parseLevel(s: string): Level | undefined {
   const u = s.trim().toUpperCase();

@@ -12,10 +12,8 @@ import type { CliContext } from './context.js';
 import { UsageError } from '../errors.js';
 import { START_ACTIONS } from './start.js';
 import { STOP_ACTIONS } from './stop.js';
-
-const MOUNT_MODES = ['Mount', 'SudoMount', 'NoMount'];
-const MOUNT_ACTIONS = ['Mount', 'SudoMount', 'Umount', 'SudoUmount'];
-const MOUNT_TARGETS = ['local', 'workers'];
+import { MOUNT_ACTIONS, MOUNT_MACHINES } from './mount.js';
+import { MOUNT_MODES } from '../orchestrate/local/mount.js';
 
 /** One verb or sub-verb: its name, long flags and sub-verbs (commander's tree, hidden ones left out). */
 export interface CompletionNode { name: string; flags: string[]; subs: CompletionNode[] }
@@ -59,7 +57,7 @@ ${verbCases}
 }
 _alluxio_start() { COMPREPLY=($(compgen -W "${words([...START_ACTIONS, ...MOUNT_MODES])}" -- "\${COMP_WORDS[COMP_CWORD]}")); }
 _alluxio_stop() { COMPREPLY=($(compgen -W "${words(STOP_ACTIONS)}" -- "\${COMP_WORDS[COMP_CWORD]}")); }
-_alluxio_mount() { COMPREPLY=($(compgen -W "${words([...MOUNT_ACTIONS, ...MOUNT_TARGETS])}" -- "\${COMP_WORDS[COMP_CWORD]}")); }
+_alluxio_mount() { COMPREPLY=($(compgen -W "${words([...MOUNT_ACTIONS, ...MOUNT_MACHINES])}" -- "\${COMP_WORDS[COMP_CWORD]}")); }
 complete -F _alluxio alluxio bin/alluxio
 complete -F _alluxio_start alluxio-start.sh bin/alluxio-start.sh
 complete -F _alluxio_stop alluxio-stop.sh bin/alluxio-stop.sh

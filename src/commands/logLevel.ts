@@ -16,7 +16,7 @@ import { withFs } from './fs/shared.js';
 import { mastersToAsk } from '../client/zkMasters.js';
 import { clusterSecret } from '../clusterSecret.js';
 import { UsageError } from '../errors.js';
-import { LEVELS, parseLevel } from '../log.js';
+import { LEVELS, isLoggerName, parseLevel } from '../log.js';
 import { SECRET_HEADER } from '../server/web.js';
 import { describeFetchError } from '../orchestrate/local/processes.js';
 import { masterWebUrl, webUrl, DOCTOR_PROBE_MS } from './doctor.js';
@@ -59,7 +59,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--level <level>', `new level: ${LEVELS.join(', ')}; without it, the current level is shown`)
     .addHelpText('after', '\nExamples:\n  alluxio logLevel --logName=AlluxioMaster --target=master --level=DEBUG\n  alluxio logLevel --logName=root --target=workers\n  alluxio logLevel --logName=AlluxioWorker --target=h1:30000 --level=INFO')
     .action(async (o: { logName: string; target: string; level?: string }) => {
-      if (!/^[A-Za-z0-9_$.-]{1,256}$/.test(o.logName)) throw new UsageError(`--logName ${o.logName} is not a logger name`, { hint: 'letters, digits and . _ $ -, e.g. AlluxioMaster or root' });
+      if (!isLoggerName(o.logName)) throw new UsageError(`--logName ${o.logName} is not a logger name`, { hint: 'letters, digits and . _ $ -, e.g. AlluxioMaster or root' });
       if (o.level !== undefined && !parseLevel(o.level)) throw new UsageError(`--level ${o.level} is not a log level`, { hint: `one of ${LEVELS.join(', ')}` });
       const words = o.target.split(',').map((s) => s.trim()).filter(Boolean);
       if (words.length === 0) throw new UsageError('--target is empty', { hint: 'e.g. --target=master,workers' });

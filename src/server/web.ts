@@ -1,7 +1,8 @@
 /** Small HTTP helpers shared by the master and worker web UIs. */
 import http from 'node:http';
-import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { effectiveLevel, parseLevel, setLevel } from '../log.js';
+import { randomUUID } from 'node:crypto';
+import { effectiveLevel, isLoggerName, parseLevel, setLevel } from '../log.js';
+import { secretMatches } from '../clusterSecret.js';
 import { configHash, effectiveProperties, formatBytes, sharedConfigHash, type Config } from '../conf/index.js';
 
 /**
@@ -94,9 +95,6 @@ export function startWeb(host: string, port: number, routes: Record<string, Rout
 /** The header through which the CLI presents the cluster secret to a web action (alluxio logLevel). */
 export const SECRET_HEADER = 'x-alluxio-cluster-secret';
 
-/** A logger name as `alluxio logLevel --logName` takes it: dotted words, at most 256 characters. */
-const LOG_NAME = /^[A-Za-z0-9_$.-]{1,256}$/;
-
 /**
  * POST `?logName=<name>[&level=<LEVEL>]`: set the level of logger `name` (and of the loggers below
  * it) in this process, or with no level only say what it is, as Alluxio's logLevel REST call does.
@@ -106,15 +104,13 @@ const LOG_NAME = /^[A-Za-z0-9_$.-]{1,256}$/;
 export function logLevelRoute(secret: string | undefined): Route {
   return (req) => {
     if (secret !== undefined) {
-      const given = Buffer.from(String(req.headers[SECRET_HEADER] ?? ''));
-      const want = Buffer.from(secret);
-      if (given.length !== want.length || !timingSafeEqual(given, want)) {
+      if (!secretMatches(req.headers[SECRET_HEADER], secret)) {
         return { status: 403, type: 'json', body: { error: `the cluster secret is missing or wrong (header ${SECRET_HEADER}); alluxio logLevel sends the one of conf/alluxio-cluster.secret` } };
       }
     }
     const q = new URL(req.url ?? '/', 'http://x').searchParams;
     const logName = q.get('logName') ?? '';
-    if (!LOG_NAME.test(logName)) return { status: 400, type: 'json', body: { error: `logName ${JSON.stringify(logName.slice(0, 300))} is not a logger name (letters, digits, . _ $ -; at most 256)` } };
+    if (!isLoggerName(logName)) return { status: 400, type: 'json', body: { error: `logName ${JSON.stringify(logName.slice(0, 300))} is not a logger name (letters, digits, . _ $ -; at most 256)` } };
     const levelText = q.get('level');
     if (levelText !== null) {
       const level = parseLevel(levelText);

@@ -8,7 +8,6 @@
  */
 import net from 'node:net';
 import fs from 'node:fs/promises';
-import { timingSafeEqual } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import {
   MAGIC, HTTP2_PREFIX, PROTOCOL_VERSION, Frame, FrameReader, FRAME_HEADER_BYTES, DATA_FRAME_BYTES, type DataFrame,
@@ -16,7 +15,7 @@ import {
 } from '../../dataProtocol.js';
 import { AuthenticationError, FailedPreconditionError, InvalidArgumentError, type WorkerShuttingDownError } from '../../errors.js';
 import { nonNegativeInt, boundedString } from '../validate.js';
-import { SECRET_FILE } from '../../clusterSecret.js';
+import { SECRET_FILE, secretMatches } from '../../clusterSecret.js';
 import type { Logger } from '../../log.js';
 
 /** A block locked for reading: bytes [start, end) of `file`; release() when done. */
@@ -146,8 +145,7 @@ export class DataServer {
     }
     const secret = this.opts.secret;
     if (!secret) return;
-    const v = h.secret;
-    if (typeof v !== 'string' || v.length !== secret.length || !timingSafeEqual(Buffer.from(v), Buffer.from(secret))) {
+    if (!secretMatches(h.secret, secret)) {
       throw new AuthenticationError(`Unauthenticated: ${this.opts.name} accepts only members of this cluster (the caller did not send the cluster secret)`, {
         hint: `the caller needs ${SECRET_FILE} from alluxio.conf.dir (alluxio copyDir conf/ puts it on every host)`,
       });
