@@ -43,7 +43,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseProperties } from './properties.js';
-import { findSpec, isAlias, KEYS, SCHEMA, splitList, typeProblem, type PropertySpec } from './schema.js';
+import { findSpec, isAbsolutePathOrUri, isAlias, KEYS, SCHEMA, splitList, typeProblem, type PropertySpec } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { tryParseBytes, tryParseDuration, SIZE_HINT, DURATION_HINT } from './units.js';
 
@@ -185,7 +185,7 @@ function flagInputs(flags: Readonly<Record<string, string>>): Input[] {
  */
 function resolveLocalPaths(inputs: Input[], cwd: string): Input[] {
   const one = (v: string): string =>
-    v === '' || v.startsWith('/') || v.startsWith('${') || /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(v) ? v : path.resolve(cwd, v);
+    v === '' || v.startsWith('${') || isAbsolutePathOrUri(v) ? v : path.resolve(cwd, v);
   return inputs.map((i) => {
     const spec = findSpec(i.key);
     if (!spec?.localPath) return i;

@@ -318,6 +318,11 @@ function isPortNumber(s: string, allowZero: boolean): boolean {
 }
 
 /** `host:port` with a DNS name, IPv4 or bracketed IPv6 host and a port 1-65535. */
+/** An absolute path or a URI with a scheme (`hdfs://...`, `s3://...`): what a 'path' value must be. */
+export function isAbsolutePathOrUri(v: string): boolean {
+  return v.startsWith('/') || /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(v);
+}
+
 export function isHostPort(s: string): boolean {
   const m = /^(\[[^\]]+\]|[^:\s]+):(\d+)$/.exec(s);
   return m !== null && isValidHost(m[1]!) && isPortNumber(m[2]!, false);
@@ -354,7 +359,7 @@ export function typeProblem(spec: PropertySpec, v: string): string | undefined {
       break;
     }
     case 'path':
-      if (!v.startsWith('/') && !/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(v)) return 'is not an absolute path';
+      if (!isAbsolutePathOrUri(v)) return 'is not an absolute path';
       break;
     case 'string':
     case 'list':
