@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, killFromPidFiles, makeCliEnv, pidOf, threeLocalMastersEnv, whyOf } from '../orchestrate/helpers.js';
+import { cli, killFromPidFiles, makeCliEnv, pidOf, threeLocalMastersEnv, explain } from '../orchestrate/helpers.js';
 
 const TIMEOUT = 'alluxio.master.worker.timeout';
 const WRITETYPE = 'alluxio.user.file.writetype.default';
@@ -16,7 +16,7 @@ const WRITETYPE = 'alluxio.user.file.writetype.default';
 test('diffConf: a real local cluster, unchanged conf, then a MASTER key and a CLIENT key changed', { timeout: 240_000 }, async (t) => {
   const e = await makeCliEnv();
   t.after(() => killFromPidFiles(e));
-  const why = whyOf(e);
+  const why = explain(e);
   // `start all` pushes the install into alluxio.home, where the host's CLI answers configProbe.
   for (const args of [['format'], ['start', 'all', 'NoMount']]) {
     const r = await cli(e, args);
@@ -88,7 +88,7 @@ test('diffConf: bad arguments are usage errors (exit 1, the usage on stderr), be
 test('diffConf: three masters of one embedded journal on this host are compared one by one', { timeout: 240_000 }, async (t) => {
   const { e, journal } = await threeLocalMastersEnv();
   t.after(() => killFromPidFiles(e));
-  const why = whyOf(e);
+  const why = explain(e);
   for (const args of [['format'], ['start', 'masters']]) {
     const r = await cli(e, args);
     assert.equal(r.code, 0, `alluxio ${args.join(' ')}\n${why(r)}`);

@@ -12,7 +12,7 @@ import {
 import { SCHEMA, consistencyOf, findSpec, scopeOf } from '../../src/conf/index.js';
 import type { WorkerInfo } from '../../src/client/fileSystem.js';
 import { TestCluster, freePort } from '../harness/cluster.js';
-import { cli, formatAndStartLocal, killFromPidFiles, makeCliEnv, whyOf } from '../orchestrate/helpers.js';
+import { cli, formatAndStartLocal, killFromPidFiles, makeCliEnv, explain } from '../orchestrate/helpers.js';
 
 const m1 = (props: Record<string, string>): ServerConf => ({ kind: 'master', name: 'master m1:19998', properties: props });
 const w = (n: number, props: Record<string, string>): ServerConf => ({ kind: 'worker', name: `worker w${n}:29999`, properties: props });
@@ -106,7 +106,7 @@ test('fsadmin doctor on a real cluster: consistent, a worker with another root U
   const other = path.join(e.dir, 'other');
   const killOther = () => killFromPidFiles(e, path.join(other, 'run'));
   t.after(() => { killFromPidFiles(e); killOther(); });
-  const why = whyOf(e);
+  const why = explain(e);
   await formatAndStartLocal(e);
 
   let r = await cli(e, ['fsadmin', 'doctor']);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, formatAndStartLocal, killFromPidFiles, makeCliEnv, pidOf, whyOf } from '../orchestrate/helpers.js';
+import { cli, formatAndStartLocal, killFromPidFiles, makeCliEnv, pidOf, explain } from '../orchestrate/helpers.js';
 
 test('a second master or worker on the ports of a running one fails its start (another process answers there)', async (t) => {
   const e = await makeCliEnv();
@@ -15,7 +15,7 @@ test('a second master or worker on the ports of a running one fails its start (a
   const other = path.join(e.dir, 'other');
   const otherRun = path.join(other, 'run');
   t.after(() => { killFromPidFiles(e); killFromPidFiles(e, otherRun); });
-  const why = whyOf(e);
+  const why = explain(e);
   const { master, worker } = await formatAndStartLocal(e);
   // Their info JSON says who they are: pid, the instance id the launcher gave them, config hash.
   for (const [kind, pid, port] of [['master', master, e.ports.masterWeb], ['worker', worker, e.ports.workerWeb]] as const) {

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, killFromPidFiles, pidOf, threeLocalMastersEnv, whyOf } from '../orchestrate/helpers.js';
+import { cli, killFromPidFiles, pidOf, threeLocalMastersEnv, explain } from '../orchestrate/helpers.js';
 
 const TIMEOUT = 'alluxio.master.worker.timeout';
 const HB = 'alluxio.worker.block.heartbeat.interval';
@@ -24,7 +24,7 @@ async function masterJson(webPort: number, what: 'config' | 'info'): Promise<any
 test('rollingRestart all: three local masters and a worker, a MASTER key changed', { timeout: 300_000 }, async (t) => {
   const { e, journal, rpc } = await threeLocalMastersEnv();
   t.after(() => killFromPidFiles(e));
-  const why = whyOf(e);
+  const why = explain(e);
   for (const args of [['format'], ['start', 'all', 'NoMount']]) {
     const r = await cli(e, args);
     assert.equal(r.code, 0, `alluxio ${args.join(' ')}\n${why(r)}`);

@@ -8,16 +8,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { cli, killFromPidFiles, makeCliEnv, isOurServer, explain } from '../orchestrate/helpers.js';
+import { cli, killFromPidFiles, makeCliEnv, isOurServer, explain, pidOf } from '../orchestrate/helpers.js';
 import { parseReply } from '../../src/orchestrate/protocol.js';
 
 const HOST = os.hostname();
-
-function pidOf(runDir: string, kind: string): number {
-  return Number(fs.readFileSync(path.join(runDir, `${kind}.pid`), 'utf8').trim());
-}
-
-
 
 test('format, start local, start again, format refused, stop local', async (t) => {
   const e = await makeCliEnv();

@@ -168,12 +168,12 @@ export function isOurServer(pid: number, kind: string): boolean {
   }
 }
 
-/** The last 40 lines of every .log file in `logsDir`, for assertion messages. */
 /** An assertion message for a CLI run of `e`: its output and the tail of every server log. */
 export function explain(e: { logsDir: string }): (r: { stdout: string; stderr: string }) => string {
   return (r) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}\nlogs:\n${logsOf(e.logsDir)}`;
 }
 
+/** The last 40 lines of every .log and .out file in `logsDir`, for assertion messages. */
 export function logsOf(logsDir: string): string {
   if (!fs.existsSync(logsDir)) return '(no logs dir)';
   return fs.readdirSync(logsDir).filter((f) => f.endsWith('.log') || f.endsWith('.out'))
@@ -185,14 +185,10 @@ export function pidOf(runDir: string, name: string): number {
   return Number(fs.readFileSync(path.join(runDir, `${name}.pid`), 'utf8').trim());
 }
 
-/** An assertion message with a CLI run's output and the logs of `e`. */
-export function whyOf(e: CliEnv): (r: CliRun) => string {
-  return (r) => `stdout:\n${r.stdout}\nstderr:\n${r.stderr}\nlogs:\n${logsOf(e.logsDir)}`;
-}
 
 /** `alluxio format` then `alluxio start local NoMount` in `e` (both must succeed); the master's and worker's pids. */
 export async function formatAndStartLocal(e: CliEnv): Promise<{ master: number; worker: number }> {
-  const why = whyOf(e);
+  const why = explain(e);
   for (const args of [['format'], ['start', 'local', 'NoMount']]) {
     const r = await cli(e, args);
     if (r.code !== 0) throw new Error(`alluxio ${args.join(' ')} exited with ${r.code}\n${why(r)}`);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createLogger, effectiveLevel, levelsSet, RollingFile, setLevel } from '../../src/log.js';
 import { DEFAULT_MAX_BACKUPS, DEFAULT_MAX_FILE_BYTES, loadLogConf, parseLogConf } from '../../src/server/logConf.js';
 import { ConfigError } from '../../src/errors.js';
-import { cli, killFromPidFiles, makeCliEnv, logsOf, explain } from '../orchestrate/helpers.js';
+import { cli, formatAndStartLocal, killFromPidFiles, makeCliEnv, logsOf, explain } from '../orchestrate/helpers.js';
 
 const LINE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (TRACE|DEBUG|INFO |WARN |ERROR) \S+ - /;
 
@@ -109,11 +109,8 @@ test('a master and a worker started by the CLI write and roll their own logs; st
     'log4j.appender.MASTER_LOGGER.MaxFileSize=200B', 'log4j.appender.MASTER_LOGGER.MaxBackupIndex=2', '',
   ].join('\n'));
   const why = explain(e);
-  let r = await cli(e, ['format']);
-  assert.equal(r.code, 0, why(r));
-  r = await cli(e, ['start', 'local', 'NoMount']);
-  assert.equal(r.code, 0, why(r));
-  r = await cli(e, ['stop', 'local']);
+  await formatAndStartLocal(e);
+  const r = await cli(e, ['stop', 'local']);
   assert.equal(r.code, 0, why(r));
   const files = fs.readdirSync(e.logsDir).sort();
   const read = (f: string) => fs.readFileSync(path.join(e.logsDir, f), 'utf8');
@@ -149,15 +146,12 @@ test('alluxio logLevel changes and shows a running master\'s and worker\'s level
   const e = await makeCliEnv({ 'alluxio.worker.block.heartbeat.interval': '100ms' });
   t.after(() => killFromPidFiles(e));
   const why = explain(e);
-  let r = await cli(e, ['format']);
-  assert.equal(r.code, 0, why(r));
-  r = await cli(e, ['start', 'local', 'NoMount']);
-  assert.equal(r.code, 0, why(r));
+  await formatAndStartLocal(e);
   const workerLog = () => fs.readFileSync(path.join(e.logsDir, 'worker.log'), 'utf8');
   assert.doesNotMatch(workerLog(), / DEBUG /);
 
   // Show, set on every master and worker, show again.
-  r = await cli(e, ['logLevel', '--logName=AlluxioWorker', '--target=master,workers']);
+  let r = await cli(e, ['logLevel', '--logName=AlluxioWorker', '--target=master,workers']);
   assert.equal(r.code, 0, why(r));
   assert.deepEqual(r.stdout.split('\n').filter(Boolean).map((l) => l.replace(/ \S+:\d+:/, ' X:')).sort(), ['master X: AlluxioWorker is at level INFO', 'worker X: AlluxioWorker is at level INFO']);
   r = await cli(e, ['logLevel', '--logName=AlluxioWorker', '--level=debug']);
