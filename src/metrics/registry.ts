@@ -10,9 +10,11 @@
  * snake_case), counters end in "_total" and timers in "_seconds"; a metric registered with
  * labels (a tier, an RPC method) shares one Prometheus family with its siblings:
  *   Master.FilesCreated                -> master_files_created_total
- *   Worker.CapacityUsedTierMEM         -> worker_capacity_used{tier="MEM"}
+ *   Cluster.CapacityTotal              -> cluster_capacity_total_bytes (gauges of bytes end in "_bytes")
+ *   Worker.CapacityUsedTierMEM         -> worker_capacity_used_tier_bytes{tier="MEM"}
  *   Master.RpcLatency.CreateFile       -> master_rpc_latency_seconds{method="CreateFile"}
  */
+import { unitOf } from './format.js';
 
 export interface MetricOptions {
   /** One line about what it counts. */
@@ -100,10 +102,16 @@ export function promName(dotted: string): string {
   return /^[a-z_:]/.test(snake) ? snake : `_${snake}`;
 }
 
-/** The full Prometheus family name of a metric: promName plus "_total" (counter) or "_seconds" (timer). */
+/**
+ * The full Prometheus family name of a metric: promName plus "_total" (counter), "_seconds"
+ * (timer) or "_bytes" (a gauge of bytes: Capacity...; also keeps cluster_capacity_total from
+ * looking like a counter).
+ */
 export function promFamily(m: AnyMetric): string {
   const base = promName(m.family);
-  return m instanceof Counter ? `${base}_total` : m instanceof Timer ? `${base}_seconds` : base;
+  if (m instanceof Counter) return `${base}_total`;
+  if (m instanceof Timer) return `${base}_seconds`;
+  return unitOf(m.name) === 'bytes' ? `${base}_bytes` : base;
 }
 
 const labelValue = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');

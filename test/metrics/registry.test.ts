@@ -23,7 +23,9 @@ test('Alluxio dotted names map to snake_case Prometheus names with the type\'s s
   assert.equal(promFamily(new Counter('Master.FilesCreated', { help: 'x' })), 'master_files_created_total');
   assert.equal(promFamily(new Gauge('Master.TotalPaths', { help: 'x' }, () => 1)), 'master_total_paths');
   assert.equal(promFamily(new Timer('Master.JournalFlushTimer', { help: 'x' })), 'master_journal_flush_timer_seconds');
-  assert.equal(promFamily(new Gauge('Worker.CapacityUsedTierMEM', { help: 'x', family: 'Worker.CapacityUsedTier', labels: { tier: 'MEM' } }, () => 1)), 'worker_capacity_used_tier');
+  assert.equal(promFamily(new Gauge('Worker.CapacityUsedTierMEM', { help: 'x', family: 'Worker.CapacityUsedTier', labels: { tier: 'MEM' } }, () => 1)), 'worker_capacity_used_tier_bytes');
+  assert.equal(promFamily(new Gauge('Cluster.CapacityTotal', { help: 'x' }, () => 1)), 'cluster_capacity_total_bytes');
+  assert.equal(promFamily(new Gauge('Cluster.BytesReadLocalThroughput', { help: 'x' }, () => 1)), 'cluster_bytes_read_local_throughput');
 });
 
 function sample(): Registry {
@@ -60,10 +62,10 @@ test('the Prometheus text: one HELP and TYPE per family, labelled siblings toget
     'master_rpc_latency_seconds_bucket{method="Get\\"St\\\\atus",le="+Inf"} 0',
     'master_rpc_latency_seconds_sum{method="Get\\"St\\\\atus"} 0',
     'master_rpc_latency_seconds_count{method="Get\\"St\\\\atus"} 0',
-    '# HELP worker_capacity_used_tier used',
-    '# TYPE worker_capacity_used_tier gauge',
-    'worker_capacity_used_tier{tier="MEM"} 1024',
-    'worker_capacity_used_tier{tier="SSD"} 7',
+    '# HELP worker_capacity_used_tier_bytes used',
+    '# TYPE worker_capacity_used_tier_bytes gauge',
+    'worker_capacity_used_tier_bytes{tier="MEM"} 1024',
+    'worker_capacity_used_tier_bytes{tier="SSD"} 7',
     '',
   ].join('\n'));
 });
