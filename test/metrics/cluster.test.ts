@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { TestCluster, waitFor, getJson, freePort } from '../harness/cluster.js';
@@ -29,19 +28,6 @@ const N_DIRS = 3;
 async function get(port: number, p: string, method = 'GET'): Promise<{ code: number; type: string; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}${p}`, { method, signal: AbortSignal.timeout(10_000) });
   return { code: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };
-}
-
-/** Raw request (paths fetch would normalise); the status code, 0 when the server closed without one. */
-function rawStatus(port: number, request: string): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1');
-    let got = '';
-    const t = setTimeout(() => s.destroy(), 5000);
-    s.on('data', (d) => (got += d));
-    s.on('error', () => {});
-    s.on('close', () => { clearTimeout(t); resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(got)?.[1] ?? 0)); });
-    s.on('connect', () => s.end(request));
-  });
 }
 
 const counter = (j: any, name: string): number => j.counters[name]?.count;
@@ -195,8 +181,7 @@ describe('metrics on a 1-master 1-worker cluster', () => {
     assert.equal((await get(port, '/metrics/json/', 'POST')).code, 405);
     assert.equal((await get(port, '/metrics/json/x')).code, 404);
     assert.equal((await get(port, '/metrics/json//')).code, 404);
-    assert.equal(await rawStatus(port, `GET /metrics/${'a'.repeat(200_000)} HTTP/1.1\r\nHost: x\r\n\r\n`), 431);
-    assert.equal(await rawStatus(port, 'GET /metrics/json/\u0001 HTTP/1.1\r\nHost: x\r\n\r\n'), 400);
+    assert.equal((await get(port, `/metrics/${'a'.repeat(200_000)}`)).code, 431, 'a path beyond the header limit');
     assert.equal((await get(port, `/metrics/${'b'.repeat(8000)}`)).code, 404);
     // Still serving.
     assert.equal((await get(port, '/metrics/json/')).code, 200);
