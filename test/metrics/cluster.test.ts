@@ -90,6 +90,7 @@ describe('metrics on a 1-master 1-worker cluster', () => {
   });
 
   test('promtool check metrics accepts the master\'s and the worker\'s Prometheus text', { skip: needs(PROMTOOL) }, async () => {
+    assert.ok(fs.existsSync(PROMTOOL), `${PROMTOOL} is missing: .ci/run installs the Debian package prometheus`);
     for (const port of [c.masterWeb, c.workerPorts[0]!.web]) {
       for (const p of ['/metrics/prometheus/', '/metrics/prometheus']) {
         const r = await get(port, p);
@@ -106,6 +107,7 @@ describe('metrics on a 1-master 1-worker cluster', () => {
   });
 
   test('a real Prometheus scraping the master and the worker answers the files-created counter', { skip: needs(PROMETHEUS) }, async () => {
+    assert.ok(fs.existsSync(PROMETHEUS), `${PROMETHEUS} is missing: .ci/run installs the Debian package prometheus`);
     promDir = fs.mkdtempSync(path.join(os.tmpdir(), 'alluxio-prometheus-'));
     const port = await freePort();
     const config = [
@@ -120,6 +122,7 @@ describe('metrics on a 1-master 1-worker cluster', () => {
       `--config.file=${path.join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(promDir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
     ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    prom.on('error', (e) => (log += `could not run ${PROMETHEUS}: ${e.message}\n`));
     prom.stdout!.on('data', (d) => (log += d));
     prom.stderr!.on('data', (d) => (log += d));
     const query = async (q: string) => {
