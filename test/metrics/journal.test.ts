@@ -2,7 +2,8 @@
  * The journal's metrics on a real 3-master embedded-journal cluster: one master says it leads,
  * every master's applied index reaches the leader's commit index (apply lag 0), every master
  * times its journal flushes and writes snapshots, and a leadership transfer is counted by every
- * master; `fsadmin report metrics` follows the new leader.
+ * master; `fsadmin report metrics` follows the new leader. With
+ * alluxio.standby.master.web.enabled=false a standby serves no Metrics page but its endpoints.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,8 +15,8 @@ const metricsOf = (c: TestCluster, i: number) => getJson(`http://127.0.0.1:${c.m
 const gauge = (j: any, n: string): number => j.gauges[n]?.value;
 const counter = (j: any, n: string): number => j.counters[n]?.count;
 
-test('journal metrics on 3 masters: leader, indexes and lag, flushes, snapshots, leader changes', async (t) => {
-  const c = new TestCluster({ masters: 3, workers: 0, props: { 'alluxio.master.journal.checkpoint.period.entries': '10' } });
+test('journal metrics on 3 masters: leader, indexes and lag, flushes, snapshots, leader changes; standbys serve the endpoints, not the page', async (t) => {
+  const c = new TestCluster({ masters: 3, workers: 0, props: { 'alluxio.master.journal.checkpoint.period.entries': '10', 'alluxio.standby.master.web.enabled': 'false' } });
   t.after(() => c.stop());
   await c.setup();
   await c.start();
@@ -39,6 +40,12 @@ test('journal metrics on 3 masters: leader, indexes and lag, flushes, snapshots,
     assert.ok(j.timers['Master.JournalFlushTimer'].count > 0, `master ${i} times its flushes`);
     assert.ok(counter(j, 'Master.JournalLeaderChanges') >= 1, `master ${i} saw the first leader`);
     before.push(counter(j, 'Master.JournalLeaderChanges'));
+  }
+
+  for (let i = 0; i < 3; i++) {
+    const status = async (p: string) => (await fetch(`http://127.0.0.1:${c.masterPorts[i]!.web}${p}`, { signal: AbortSignal.timeout(10_000) })).status;
+    assert.equal(await status('/metrics'), i === leader ? 200 : 503, `master ${i}'s Metrics page`);
+    for (const p of ['/metrics/json/', '/metrics/prometheus/', '/api/v1/master/webui_metrics']) assert.equal(await status(p), 200, `master ${i} ${p}`);
   }
 
   const to = (leader + 1) % 3;
