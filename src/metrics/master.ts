@@ -8,11 +8,9 @@
 import type * as grpc from '@grpc/grpc-js';
 import { performance } from 'node:perf_hooks';
 import type { AlluxioMaster } from '../server/master/master.js';
-import { Counter, Gauge, Rates, Timer } from './registry.js';
+import { Counter, Rates, Timer, counter, gauge } from './registry.js';
 import { journalMetrics, metricsState, registry } from './index.js';
 import { CLUSTER_OF_WORKER } from './worker.js';
-
-const counter = (name: string, help: string) => new Counter(name, { help });
 
 export const masterMetrics = {
   totalRpcs: counter('Master.TotalRpcs', 'RPCs this master answered (every method, failed ones too; the mux stream\'s calls each count)'),
@@ -81,7 +79,7 @@ export class ClusterMetrics {
   readonly counters: ReadonlyMap<string, Counter>;
   private readonly last = new Map<number, Map<string, number>>();
   constructor() {
-    this.counters = new Map(Object.entries(CLUSTER_OF_WORKER).map(([w, c]) => [w, new Counter(c.name, { help: c.help })]));
+    this.counters = new Map(Object.entries(CLUSTER_OF_WORKER).map(([w, c]) => [w, counter(c.name, c.help)]));
   }
   /** One heartbeat's metrics from worker `workerId`; unknown names are ignored (a newer worker). */
   report(workerId: number, metrics: readonly { name: string; value: number }[] | undefined): void {
@@ -110,8 +108,6 @@ export const clusterMetrics = new ClusterMetrics();
 export function installMasterMetrics(m: AlluxioMaster, enabled: boolean): void {
   metricsState.enabled = enabled;
   if (!enabled) return;
-  const gauge = (name: string, help: string, read: () => number, labels?: Record<string, string>, family?: string) =>
-    new Gauge(name, { help, ...(labels ? { labels } : {}), ...(family ? { family } : {}) }, read);
   registry.add(...Object.values(masterMetrics), ...Object.values(journalMetrics), ...clusterMetrics.counters.values());
   registry.add(
     gauge('Master.TotalPaths', 'Files and directories in the namespace', () => m.ns.inodeCount),

@@ -88,6 +88,13 @@ export class Timer extends Metric {
 
 export type AnyMetric = Counter | Gauge | Timer;
 
+/** A counter with its help line. */
+export const counter = (name: string, help: string): Counter => new Counter(name, { help });
+
+/** A gauge; with `labels`, one series of the Prometheus `family` (per tier). */
+export const gauge = (name: string, help: string, read: () => number, labels?: Record<string, string>, family?: string): Gauge =>
+  new Gauge(name, { help, ...(labels ? { labels } : {}), ...(family ? { family } : {}) }, read);
+
 /** Alluxio's dotted name as a Prometheus metric name (without the type's suffix). */
 export function promName(dotted: string): string {
   const snake = dotted

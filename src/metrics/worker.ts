@@ -5,10 +5,8 @@
  * them into the Cluster.* counters (master.ts, ClusterMetrics).
  */
 import type { AlluxioWorker } from '../server/worker/worker.js';
-import { Counter, Gauge } from './registry.js';
+import { type Counter, counter, gauge } from './registry.js';
 import { metricsState, registry } from './index.js';
-
-const counter = (name: string, help: string) => new Counter(name, { help });
 
 export const workerMetrics = {
   bytesReadRemote: counter('Worker.BytesReadRemote', 'Bytes of block reads served over the data channel (port 29999), counted when the read is opened'),
@@ -49,8 +47,6 @@ export function heartbeatMetrics(): { name: string; value: number }[] {
 export function installWorkerMetrics(w: AlluxioWorker, enabled: boolean): void {
   metricsState.enabled = enabled;
   if (!enabled) return;
-  const gauge = (name: string, help: string, read: () => number, labels?: Record<string, string>, family?: string) =>
-    new Gauge(name, { help, ...(labels ? { labels } : {}), ...(family ? { family } : {}) }, read);
   registry.add(...Object.values(workerMetrics));
   registry.add(gauge('Worker.BlocksCached', 'Blocks held in this worker\'s storage', () => w.store.all().length));
   registry.onRead(() => {
