@@ -12,6 +12,7 @@ import { uptime } from '../server/web.js';
 import { UsageError } from '../errors.js';
 import { register as registerDoctor } from './doctor.js';
 import { gatherView, renderView } from './report.js';
+import { reportMetrics } from './reportMetrics.js';
 
 const TIER_ORDER = ['MEM', 'SSD', 'HDD'];
 const tierRank = (a: string) => { const i = TIER_ORDER.indexOf(a); return i < 0 ? TIER_ORDER.length : i; };
@@ -119,7 +120,7 @@ Examples:
     }));
 
   fsadmin.command('report').description('cluster summary: leader, ports, workers, capacity; every master and worker with its configuration hash')
-    .argument('[category]', 'summary (default)', 'summary')
+    .argument('[category]', 'summary (default), or metrics (the leader\'s metrics, docs/metrics.md)', 'summary')
     .option('--json', 'print as JSON: master (the leader\'s info), capacity, leaderCommitIndex, masters, workers')
     .addHelpText('after', `
 After Alluxio's summary lines: "Masters:" (each configured master and quorum member: role
@@ -129,7 +130,8 @@ keys every server should agree on (not hostnames, ports, local paths); * marks o
 from the leader's (masters) or from most workers' (workers). A master that does not answer is
 shown UNREACHABLE; the command still succeeds.`)
     .action(async (category: string, o: { json?: boolean }) => withFs(ctx, [], async (fs) => {
-      if (category !== 'summary') throw new UsageError(`report category ${category} is not supported; use summary`);
+      if (category === 'metrics') { await reportMetrics(ctx, fs, !!o.json); return; }
+      if (category !== 'summary') throw new UsageError(`report category ${category} is not supported; use summary or metrics`);
       const info = await fs.masterInfo();
       const cap = await fs.master.call('block', 'GetCapacity', {});
       const view = await gatherView(fs, info, await fs.workerInfoList(true));

@@ -205,6 +205,9 @@ export const SCHEMA: readonly PropertySpec[] = Object.freeze([
   { key: 'alluxio.standby.master.web.enabled', type: 'bool', scope: 'MASTER', default: 'true',
     doc: 'Serve the web UI pages on standby masters too; when false a standby answers them with 503 and a link to the leader, and serves them once it leads. Its /api/v1 endpoints (info, config) answer either way. Ours defaults to true (Alluxio: false) so any master URL shows which master leads.' },
 
+  { key: 'alluxio.metrics.enabled', type: 'bool', scope: 'SERVER', default: 'true',
+    doc: 'Serve metrics (/metrics/prometheus/, /metrics/json/, the Metrics page; docs/metrics.md), time the master\'s RPCs per method and send the worker\'s byte counters with its heartbeats. When false the endpoints answer 503. Ours: Alluxio has no such switch (it configures sinks in metrics.properties).' },
+
   // ---- worker
   { key: 'alluxio.worker.hostname', type: 'string', scope: 'WORKER', consistency: 'IGNORE', default: '', check: host,
     doc: 'Host name the worker advertises to the master; empty means this host\'s name.' },

@@ -127,6 +127,7 @@ export const MASTER_REQUESTS: Record<string, Record<string, Record<string, Check
       workerId: int, tiers: tierUsage, addedBlocks: list(message({ blockId: int, length: int, tierAlias: str() })),
       removedBlockIds: list(int),
       persistResults: list(message({ fileId: int, tempUfsPath: str(MAX_PATH_LENGTH), error: str(4096) }), 10_000),
+      metrics: list(message({ name: str(), value: int }), 256),
     },
     CommitBlock: { workerId: int, blockId: int, length: int, tierAlias: str() },
   },

@@ -38,7 +38,8 @@ export function confSummary(conf: Config): ConfSummary {
   return s;
 }
 
-export type Route = (req: http.IncomingMessage) => { status?: number; type: 'html' | 'json'; body: unknown } | undefined;
+/** A route's answer; `contentType` overrides the type's (the body is then sent as a string: Prometheus text, scripts). */
+export type Route = (req: http.IncomingMessage) => { status?: number; type: 'html' | 'json'; body: unknown; contentType?: string } | undefined;
 
 /**
  * The path of a request target, or undefined when it is not an origin-form path that parses
@@ -75,7 +76,7 @@ export function startWeb(host: string, port: number, routes: Record<string, Rout
       try { out = route?.(req); } catch (e) { out = { status: 500, type: 'json' as const, body: { error: String((e as Error)?.message ?? e) } }; }
       if (!out) { send(res, 404, 'text/plain', 'not found\n'); return; }
       const body = out.type === 'json' ? JSON.stringify(out.body, null, 2) + '\n' : String(out.body);
-      send(res, out.status ?? 200, out.type === 'json' ? 'application/json' : 'text/html; charset=utf-8', body);
+      send(res, out.status ?? 200, out.contentType ?? (out.type === 'json' ? 'application/json' : 'text/html; charset=utf-8'), body);
     } catch {
       // Rendering failed (or the socket is gone): close this one request, keep serving.
       try { send(res, 500, 'text/plain', 'internal error\n'); } catch { res.destroy(); }

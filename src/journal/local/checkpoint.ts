@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { JournalCorruptError } from '../../errors.js';
 import { fsyncDir, readdirOrEmpty } from '../../fsutil.js';
+import { journalMetrics } from '../../metrics/index.js';
 
 export const CHECKPOINT_MAGIC = Buffer.from('AXJLCKP1', 'latin1');
 export const CHECKPOINT_HEADER_BYTES = 32;
@@ -97,6 +98,7 @@ export async function writeCheckpoint(dir: string, index: number, data: Buffer, 
   }
   await fs.promises.rename(tmp, file);
   if (fsync) fsyncDir(dir);
+  journalMetrics.snapshots.inc();
   return file;
 }
 

@@ -37,6 +37,7 @@ import { crc32 } from 'node:zlib';
 import { promisify } from 'node:util';
 import { InternalError, JournalCorruptError } from '../../errors.js';
 import { fsyncDir, readdirOrEmpty } from '../../fsutil.js';
+import { journalMetrics } from '../../metrics/index.js';
 
 const writeAsync = promisify(fs.write);
 
@@ -443,6 +444,7 @@ export class Wal {
       }
       // A regular-file write normally completes in one call; loop in case it is short. With
       // O_DSYNC (see appendFlags) the data is durable when the write returns.
+      const t0 = performance.now();
       let done = 0;
       try {
         while (done < total) {
@@ -463,6 +465,7 @@ export class Wal {
         }
         throw e;
       }
+      journalMetrics.flush.observe(performance.now() - t0);
       if (this.doFsync) this.syncs++;
       this.batches++;
       this.size += total;

@@ -25,6 +25,8 @@ import { startMasterWeb } from './web.js';
 import { Access } from './access.js';
 import { masterServices } from './services.js';
 import * as views from './views.js';
+import { clusterMetrics, installMasterMetrics, instrumentServices } from '../../metrics/master.js';
+import { journalMetrics } from '../../metrics/index.js';
 import type { Server as HttpServer } from 'node:http';
 
 /** How long a stopping master lets calls in flight finish before it closes every connection. */
@@ -77,7 +79,8 @@ export class AlluxioMaster {
     await fs.mkdir(this.ufsRoot, { recursive: true });
 
     const server = new grpc.Server(CHANNEL_OPTIONS);
-    const services = masterServices(this);
+    installMasterMetrics(this, this.conf.getBool('alluxio.metrics.enabled'));
+    const services = instrumentServices(masterServices(this));
     for (const [def, impl] of services) server.addService(def, impl);
     addMuxService(server, services); // the same methods, multiplexed on one stream per client
     this.rpcPort = await bindServer(server, this.conf.get('alluxio.master.bind.host'), this.conf.getPort('alluxio.master.rpc.port'));
@@ -136,6 +139,7 @@ export class AlluxioMaster {
 
   /** Raft role changes: servers stay up; only what they answer changes. */
   private async onRoleChange(role: string, leader: string, term: number): Promise<void> {
+    if (leader !== this.raftLeader) journalMetrics.leaderChanges.inc();
     this.raftLeader = leader;
     const wasServing = this.serving;
     this.serving = false;
@@ -149,6 +153,7 @@ export class AlluxioMaster {
     } else if (wasServing || role === 'follower') {
       this.log.info(`Standby (term ${term}); leader is ${leader || 'unknown'}`);
       this.registry.workers.clear();
+      clusterMetrics.reset();
     }
   }
 

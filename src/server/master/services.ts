@@ -15,6 +15,7 @@ import * as perm from './permissions.js';
 import { checkName } from './access.js';
 import { blockLocations } from './views.js';
 import type { AlluxioMaster } from './master.js';
+import { clusterMetrics } from '../../metrics/master.js';
 
 /** Every service of the master, checked, with its definition. */
 export function masterServices(m: AlluxioMaster): [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][] {
@@ -221,6 +222,7 @@ function blockWorkerService(m: AlluxioMaster): grpc.UntypedServiceImplementation
       w.state = 'LIVE';
       w.lastContactMs = Date.now();
       w.tiers = r.tiers;
+      clusterMetrics.report(w.id, r.metrics);
       for (const b of r.addedBlocks) {
         // A block can be reported here before its CommitBlock is applied: only orphans are freed.
         const status = m.ns.blockStatus(b.blockId);

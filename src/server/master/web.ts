@@ -9,6 +9,7 @@
 import type { AlluxioMaster } from './master.js';
 import { startWeb, page, table, uptime, formatBytes, esc, processIdentity, confSummary, logLevelRoute, type Route } from '../web.js';
 import { clusterSecret } from '../../clusterSecret.js';
+import { masterMetricsRoutes } from '../../metrics/web.js';
 
 export function masterOverview(m: AlluxioMaster) {
   const info = m.masterInfo();
@@ -56,6 +57,7 @@ function uiPage(m: AlluxioMaster, render: Route): Route {
 
 export function startMasterWeb(m: AlluxioMaster, host: string, port: number) {
   return startWeb(host, port, {
+    ...masterMetricsRoutes(m, (r) => uiPage(m, r)),
     '/api/v1/master/info': () => ({ type: 'json', body: masterOverview(m) }),
     '/api/v1/master/config': () => ({ type: 'json', body: confSummary(m.conf) }),
     // The applied namespace's digest (O(inodes); for consistency checks across masters).

@@ -18,6 +18,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ResourceExhaustedError, BlockDoesNotExistError, FailedPreconditionError } from '../../errors.js';
+import { workerMetrics } from '../../metrics/worker.js';
 
 export interface TierSpec { alias: string; dirs: { path: string; quota: number }[] }
 
@@ -279,7 +280,7 @@ export class BlockStore {
     for (const { m, target } of plan) {
       if (m.readers > 0 || this.blocks.get(m.id) !== m) continue;
       if (target) await this.moveTo(m, target);
-      else await this.remove(m.id);
+      else if (await this.remove(m.id)) workerMetrics.blocksEvicted.inc();
       done += m.length;
     }
     return done >= bytes;

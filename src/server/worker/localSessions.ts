@@ -18,6 +18,7 @@ import { FailedPreconditionError, TimeoutError } from '../../errors.js';
 import { requestObject, nonNegativeInt, boundedString } from '../validate.js';
 import type { Logger } from '../../log.js';
 import type { BlockStore, BlockMeta, TempBlock } from './blockStore.js';
+import { blockRead, blockWritten, workerMetrics } from '../../metrics/worker.js';
 
 /** The first reservation of a short-circuit write when the client asks for none (as WriteBlock's). */
 const DEFAULT_RESERVE = 8 * 1024 * 1024;
@@ -118,6 +119,7 @@ export class LocalSessions {
         if (q.promote === true) await this.deps.store.promote(blockId);
         lock = await this.deps.store.lockForReadSettled(blockId);
         this.stats.reads++;
+        blockRead(workerMetrics.bytesReadDomain, lock.meta.length);
         if (!call.cancelled) call.write({ path: this.deps.store.blockPath(lock.meta), length: lock.meta.length, sessionTimeoutMs: this.deps.sessionTimeoutMs });
       },
       onClientEnd: async () => {},
@@ -161,6 +163,7 @@ export class LocalSessions {
         tb = undefined;
         await this.deps.commitToMaster(meta);
         this.stats.writes++;
+        blockWritten(workerMetrics.bytesWrittenDomain, meta.length);
         if (!call.cancelled) call.write({ committed: true, length: meta.length });
       },
       cleanup: async () => {

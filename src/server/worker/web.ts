@@ -5,6 +5,7 @@
 import type { AlluxioWorker } from './worker.js';
 import { startWeb, page, table, uptime, formatBytes, esc, processIdentity, confSummary, logLevelRoute } from '../web.js';
 import { clusterSecret } from '../../clusterSecret.js';
+import { workerMetricsRoutes } from '../../metrics/web.js';
 
 export function workerOverview(w: AlluxioWorker) {
   const tiers = w.store.tiers.map((t) => ({
@@ -31,6 +32,7 @@ export function workerOverview(w: AlluxioWorker) {
 
 export function startWorkerWeb(w: AlluxioWorker, host: string, port: number) {
   return startWeb(host, port, {
+    ...workerMetricsRoutes(w),
     '/api/v1/worker/info': () => ({ type: 'json', body: workerOverview(w) }),
     '/api/v1/worker/config': () => ({ type: 'json', body: confSummary(w.conf) }),
     '/': () => {

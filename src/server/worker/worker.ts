@@ -22,6 +22,7 @@ import { startWorkerWeb } from './web.js';
 import { DataServer, type BlockReadHandle, type BlockWriteHandle } from './dataServer.js';
 import { processIdentity } from '../web.js';
 import { clusterSecret, secretServerInterceptors } from '../../clusterSecret.js';
+import { blockRead, blockWritten, heartbeatMetrics, installWorkerMetrics, workerMetrics } from '../../metrics/worker.js';
 
 export class AlluxioWorker {
   readonly store: BlockStore;
@@ -85,6 +86,7 @@ export class AlluxioWorker {
     }, { secret, timeoutMs: this.conf.getMs('alluxio.worker.network.keepalive.timeout'), name: `worker ${this.hostname}`, log: this.log, http2: (s) => injector.injectConnection(s) });
     this.rpcPort = await this.dataServer.listen(this.conf.get('alluxio.worker.bind.host'), this.conf.getPort('alluxio.worker.rpc.port'));
     this.grpcServer = server;
+    installWorkerMetrics(this, this.conf.getBool('alluxio.metrics.enabled'));
     const web = await startWorkerWeb(this, this.conf.get('alluxio.worker.bind.host'), this.conf.getPort('alluxio.worker.web.port'));
     this.web = web.server;
     this.webPort = web.port;
@@ -205,7 +207,7 @@ export class AlluxioWorker {
       res = await this.master.call('blockWorker', 'BlockHeartbeat', {
         workerId: this.workerId, tiers: this.store.usage(),
         addedBlocks: changes.added.map((m) => ({ blockId: m.id, length: m.length, tierAlias: m.dir.tier.alias })),
-        removedBlockIds: changes.removed, persistResults: results,
+        removedBlockIds: changes.removed, persistResults: results, metrics: heartbeatMetrics(),
       }, this.heartbeatCallOptions());
     } catch (e) {
       // Nothing is lost: re-register with the full block list next time.
@@ -247,6 +249,7 @@ export class AlluxioWorker {
           try { await out.fh.write(await fs.readFile(this.store.blockPath(lock.meta))); } finally { lock.release(); }
         }
         await out.fh.sync();
+        workerMetrics.bytesWrittenUfs.inc((await out.fh.stat()).size);
       } finally { await out.fh.close(); }
       this.persistResults.push({ fileId: p.fileId, tempUfsPath: temp, error: '' });
     } catch (e) {
@@ -278,6 +281,7 @@ export class AlluxioWorker {
     if (r.promote) await this.store.promote(r.blockId);
     const lock = this.store.lockForRead(r.blockId);
     const end = r.length > 0 ? Math.min(lock.meta.length, r.offset + r.length) : lock.meta.length;
+    blockRead(workerMetrics.bytesReadRemote, end - Math.min(r.offset, end));
     return { file: this.store.blockPath(lock.meta), start: Math.min(r.offset, end), end, release: lock.release };
   }
 
@@ -296,6 +300,7 @@ export class AlluxioWorker {
       commit: async () => {
         await fh!.close(); fh = undefined;
         const meta = await this.store.commit(tb);
+        blockWritten(workerMetrics.bytesWrittenRemote, meta.length);
         await this.commitToMaster(meta.id, meta.length, meta.dir.tier.alias);
         return meta.length;
       },
@@ -328,6 +333,7 @@ export class AlluxioWorker {
             if (call.cancelled) throw new FailedPreconditionError('WriteUfsFile: the call was cancelled before the file was complete');
             if (!fh) throw new FailedPreconditionError('WriteUfsFile: no header');
             await fh.sync();
+            workerMetrics.bytesWrittenUfs.inc(length);
             await fh.close(); fh = undefined;
             // The master moves it to the file's path when the client completes the file.
             cb(null, { length, tempUfsPath: tmp });
@@ -374,6 +380,7 @@ export class AlluxioWorker {
                 pos += bytesRead;
               }
             } finally { await fh.close(); }
+            workerMetrics.bytesReadUfs.inc(r.blockLength);
             if (tb) {
               const meta = await this.store.commit(tb);
               tb = undefined;
