@@ -205,6 +205,11 @@ export function table2(headers: string[], rows: unknown[][]): string {
   return `<table><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${cell(c)}</td>`).join('')}</tr>`).join('')}</table>`;
 }
 
+/** A table of label/value rows (no header row); a value may be Html. */
+export function kvTable(rows: [string, unknown][]): string {
+  return `<table class="kv">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v instanceof Html ? v.html : esc(v)}</td></tr>`).join('')}</table>`;
+}
+
 /** A link: `href` is put in an attribute (escaped), `text` shown as text (escaped). */
 export function link(href: string, text: unknown): Html {
   return html(`<a href="${esc(href)}">${esc(text)}</a>`);

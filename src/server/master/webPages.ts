@@ -3,7 +3,7 @@
  * clock but the data's). Everything that comes from paths, hosts, configuration or logs goes
  * through esc (text and attributes) and encodeURIComponent (query values in links).
  */
-import { esc, formatBytes, hrefWith, html, link, pager, table2, uptime, type Html } from '../web.js';
+import { esc, formatBytes, hrefWith, html, kvTable, link, pager, table2, uptime, type Html } from '../web.js';
 import { LOG_MAX_LINES } from './webPagesData.js';
 import type { BrowseData, BrowseEntry, ConfigData, LogsData, MasterView, OverviewData, WorkersData, WorkerView } from './webPagesData.js';
 
@@ -35,7 +35,7 @@ function tiersTable(tiers: OverviewData['tiers']): string {
 
 export function renderOverview(o: OverviewData): string {
   return `
-${table2(['', ''], [
+${kvTable([
     ['Cluster Id', o.clusterId || 'unknown'], ['Master Address', o.masterAddress], ['Role', o.isLeader ? 'LEADER' : 'STANDBY'],
     ['Leader', o.leaderAddress ? (o.isLeader ? o.leaderAddress : webLink(o.leaderWebAddress, o.leaderAddress)) : 'unknown'],
     ['Started', date(o.startTimeMs)], ['Uptime', uptime(o.uptimeMs)], ['Version', o.version],
@@ -97,11 +97,11 @@ ${d.ntotalFile === 0 ? '<p>(empty directory)</p>' : ''}${pager('/browse', { path
   const locations = (ls: BrowseData['fileBlocks'][number]['locations']) => html(ls.map((l) => `${htmlOf(webLink(l.workerWebAddress, l.workerAddress))} (${esc(l.tierAlias)})`).join('<br>'));
   return `${crumbs(d)}
 <h2>File Status</h2>
-${table2(['', ''], [
+${kvTable([
     ['Path', c.absolutePath], ['Size (bytes)', c.size], ['Block Size', formatBytes(c.blockSizeBytes)], ['In Alluxio', `${c.inAlluxioPercentage}%`],
     ['Completed', c.completed ? 'yes' : 'no'], ['Persistence State', c.persistenceState], ['UFS Path', d.ufsPath],
     ['Owner', c.owner], ['Group', c.group], ['Mode', c.mode], ['Creation Time', date(c.creationTimeMs)], ['Modification Time', date(c.lastModificationTimeMs)],
-    ...(d.persistError ? [['Persist Error', d.persistError]] : []),
+    ...(d.persistError ? [['Persist Error', d.persistError] as [string, unknown]] : []),
   ])}
 <h2>Blocks (${d.fileBlocks.length})</h2>
 ${table2(['Block Id', 'Offset', 'Length (bytes)', 'Locations (worker, tier)', 'On Lost Workers'],

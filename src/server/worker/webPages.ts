@@ -3,7 +3,7 @@
  * /api/v1/worker/webui_overview, webui_blocks) and as HTML made from it (pure renderers).
  */
 import { VERSION } from '../../version.js';
-import { formatBytes, hrefWith, intParam, link, pageWindow, pager, table2, uptime } from '../web.js';
+import { formatBytes, hrefWith, intParam, kvTable, link, pageWindow, pager, table2, uptime } from '../web.js';
 import type { AlluxioWorker } from './worker.js';
 
 export interface WorkerOverviewData {
@@ -36,7 +36,7 @@ export function workerOverviewData(w: AlluxioWorker): WorkerOverviewData {
 
 export function renderWorkerOverview(o: WorkerOverviewData): string {
   return `
-${table2(['', ''], [
+${kvTable([
     ['Worker Id', o.workerId], ['Address', o.address], ['Registered', o.registered ? 'yes' : 'no'],
     ['Started', new Date(o.startTimeMs).toISOString()], ['Uptime', uptime(o.uptimeMs)], ['Version', o.version],
     ['Capacity', formatBytes(o.capacityBytes)], ['Used', formatBytes(o.usedBytes)], ['Blocks', o.blockCount],
