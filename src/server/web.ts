@@ -137,6 +137,15 @@ export function uptime(ms: number): string {
 /** A link of a navigation bar. */
 export interface NavLink { href: string; label: string }
 
+/**
+ * How often the live pages (overviews, workers) reload: alluxio.web.refresh.interval in whole
+ * seconds (at least 1). Pages a user reads or pages through (browse, configuration, logs, blocks)
+ * do not reload.
+ */
+export function refreshSec(conf: Config): number {
+  return Math.max(1, Math.ceil(conf.getMs('alluxio.web.refresh.interval') / 1000));
+}
+
 /** The master's navigation bar: every page of its web UI. */
 export const MASTER_NAV: readonly NavLink[] = [
   { href: '/', label: 'Overview' }, { href: '/browse', label: 'Browse' }, { href: '/workers', label: 'Workers' },

@@ -258,12 +258,32 @@ describe('web UI in a browser: 3 masters (embedded journal) + 1 worker', { skip 
     await shot(v, 'master-browse-missing');
     await followText(v, 'Back to /');
     assert.equal(v.status, 200);
-    // Odd query strings answer, never crash.
-    for (const q of ['path=%zz', 'path=/web&offset=99999999999999999999999999', 'path=/web&limit=0', 'offset=-1', 'path=/../x']) {
-      const r = await fetch(`${leaderUrl}/browse?${q}`);
-      assert.ok([200, 400, 404].includes(r.status), `${q}: ${r.status}`);
-    }
     await v.page.close();
+  });
+
+  test('odd query strings: every page and its JSON answers 200, 400 or 404, never 500', async () => {
+    const queries = ['path=%zz', 'path=/%zz', 'path=/web&offset=99999999999999999999999999', `path=/web&limit=${'9'.repeat(400)}`, 'path=/web&limit=0',
+      'offset=-1', 'offset=1e99', 'offset=0x10&limit=abc', 'path=/../x', 'path=', 'path=%00', 'path=//web///many/', 'lines=-5', `lines=${'9'.repeat(50)}`, '%=%&&==', 'path=/web&path=/x'];
+    const pages: [string, string[]][] = [
+      [leaderUrl, ['/', '/browse', '/workers', '/config', '/logs', '/api/v1/master/webui_overview', '/api/v1/master/webui_browse', '/api/v1/master/webui_workers', '/api/v1/master/webui_config', '/api/v1/master/webui_logs']],
+      [workerUrl, ['/', '/blocks', '/api/v1/worker/webui_overview', '/api/v1/worker/webui_blocks']],
+    ];
+    const seen = new Map<number, number>();
+    for (const [base, paths] of pages) {
+      for (const p of paths) {
+        for (const q of queries) {
+          const r = await fetch(`${base}${p}?${q}`);
+          await r.arrayBuffer();
+          seen.set(r.status, (seen.get(r.status) ?? 0) + 1);
+          assert.ok([200, 400, 404].includes(r.status), `${p}?${q}: ${r.status}`);
+        }
+      }
+    }
+    // Not vacuous: bad numbers are refused, a missing path is a 404.
+    assert.ok(seen.get(400)! > 0 && seen.get(404)! > 0, JSON.stringify([...seen]));
+    assert.equal((await fetch(`${leaderUrl}/browse?path=/web&limit=0`)).status, 200, 'limit 0 shows one entry a page');
+    assert.deepEqual((await getJson(`${leaderUrl}/api/v1/master/webui_browse?path=${encodeURIComponent('//web///many/')}&offset=${'9'.repeat(30)}`)).fileInfos, []);
+    assert.equal((await getJson(`${leaderUrl}/api/v1/master/webui_browse?path=/web/many&limit=${'9'.repeat(400)}`)).fileInfos.length, MANY);
   });
 
   test('names that are HTML show as text and run nothing', async () => {

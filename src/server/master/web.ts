@@ -11,7 +11,7 @@
  */
 import type { AlluxioMaster } from './master.js';
 import type http from 'node:http';
-import { startWeb, page, esc, processIdentity, confSummary, logLevelRoute, htmlOrJson, queryOf, MASTER_NAV, type Route } from '../web.js';
+import { startWeb, page, esc, refreshSec, processIdentity, confSummary, logLevelRoute, htmlOrJson, queryOf, MASTER_NAV, type Route } from '../web.js';
 import { browseData, configData, logsData, overviewData, workersData, type BrowseData } from './webPagesData.js';
 import { renderBrowse, renderConfig, renderLogs, renderOverview, renderWorkers } from './webPages.js';
 import { clusterSecret } from '../../clusterSecret.js';
@@ -85,8 +85,8 @@ export function startMasterWeb(m: AlluxioMaster, host: string, port: number) {
     '/api/v1/master/config': () => ({ type: 'json', body: confSummary(m.conf) }),
     // The applied namespace's digest (O(inodes); for consistency checks across masters).
     '/api/v1/master/namespace/digest': () => ({ type: 'json', body: { digest: m.ns.digest(), inodeCount: m.ns.inodeCount, journalLastIndex: m.journal.stats().lastIndex } }),
-    ...uiRoutes(m, '/', 'overview', 'Overview', () => overviewData(m), renderOverview),
-    ...uiRoutes(m, '/workers', 'workers', 'Workers', () => workersData(m), renderWorkers),
+    ...uiRoutes(m, '/', 'overview', 'Overview', () => overviewData(m), renderOverview, refreshSec(m.conf)),
+    ...uiRoutes(m, '/workers', 'workers', 'Workers', () => workersData(m), renderWorkers, refreshSec(m.conf)),
     ...uiRoutes(m, '/config', 'config', 'Configuration', () => configData(m), renderConfig, 0),
     ...uiRoutes(m, '/logs', 'logs', 'Logs', (req) => logsData(queryOf(req)), renderLogs, 0),
     '/browse': uiPage(m, browse(false)),

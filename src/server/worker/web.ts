@@ -5,7 +5,7 @@
  * configuration at /api/v1/worker/config, as before.
  */
 import type { AlluxioWorker } from './worker.js';
-import { startWeb, processIdentity, confSummary, logLevelRoute, htmlOrJson, queryOf, WORKER_NAV, type Route } from '../web.js';
+import { startWeb, refreshSec, processIdentity, confSummary, logLevelRoute, htmlOrJson, queryOf, WORKER_NAV, type Route } from '../web.js';
 import { renderWorkerBlocks, renderWorkerOverview, workerBlocksData, workerOverviewData } from './webPages.js';
 import { clusterSecret } from '../../clusterSecret.js';
 
@@ -34,7 +34,7 @@ export function workerOverview(w: AlluxioWorker) {
 
 export function startWorkerWeb(w: AlluxioWorker, host: string, port: number) {
   const title = (what: string) => `Alluxio Worker ${w.hostname}:${w.rpcPort}: ${what}`;
-  const overview = (json: boolean): Route => () => htmlOrJson(json, title('Overview'), () => workerOverviewData(w), renderWorkerOverview);
+  const overview = (json: boolean): Route => () => htmlOrJson(json, title('Overview'), () => workerOverviewData(w), renderWorkerOverview, refreshSec(w.conf));
   const blocks = (json: boolean): Route => (req) => htmlOrJson(json, title('Blocks'), () => workerBlocksData(w, queryOf(req)), renderWorkerBlocks, 0);
   return startWeb(host, port, {
     '/api/v1/worker/info': () => ({ type: 'json', body: workerOverview(w) }),
