@@ -52,9 +52,10 @@ export function requestPath(target: string | undefined): string | undefined {
 
 /**
  * Serve `routes` (exact paths, GET and HEAD) and `posts` (exact paths, POST: actions, which check
- * their caller themselves); HTML pages get `layout` (navigation bar, banner). Every byte is hostile: an unparsable target is a 400, another method
- * a 405, an unknown path a 404, a route that throws a 500 with its message (never a stack);
- * nothing a client sends can throw out of the handler.
+ * their caller themselves); HTML pages get `layout` (navigation bar, banner). Every byte is
+ * hostile: an unparsable target is a 400, another method a 405, an unknown path a 404, a route
+ * that throws a 500 with its message (never a stack); nothing a client sends can throw out of
+ * the handler.
  */
 export function startWeb(host: string, port: number, routes: Record<string, Route>, posts: Record<string, Route> = {}, layout?: WebLayout): Promise<{ server: http.Server; port: number }> {
   const send = (res: http.ServerResponse, status: number, type: string, body: string) => {
@@ -200,23 +201,20 @@ export function layoutHtml(layout: WebLayout, path: string): string {
   return `<nav><span class="brand">${esc(layout.brand)}</span>${links}</nav>${banner ? `<div class="banner">${banner}</div>` : ''}`;
 }
 
-export function table(headers: string[], rows: unknown[][]): string {
-  return `<table><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
-}
-
-/** Cell HTML that table2 puts in as it is (made with esc/link by the caller). */
+/** HTML made by its maker (with esc, link): table and kvTable put it in as it is. */
 export class Html { constructor(readonly html: string) {} }
 export const html = (s: string): Html => new Html(s);
 
-/** Like table, but a cell may be Html (a link): everything else is escaped. */
-export function table2(headers: string[], rows: unknown[][]): string {
-  const cell = (c: unknown) => (c instanceof Html ? c.html : esc(c));
+const cell = (c: unknown): string => (c instanceof Html ? c.html : esc(c));
+
+/** A table: the headers and every cell escaped, but a cell that is Html (a link). */
+export function table(headers: string[], rows: unknown[][]): string {
   return `<table><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${cell(c)}</td>`).join('')}</tr>`).join('')}</table>`;
 }
 
 /** A table of label/value rows (no header row); a value may be Html. */
 export function kvTable(rows: [string, unknown][]): string {
-  return `<table class="kv">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v instanceof Html ? v.html : esc(v)}</td></tr>`).join('')}</table>`;
+  return `<table class="kv">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${cell(v)}</td></tr>`).join('')}</table>`;
 }
 
 /** A link: `href` is put in an attribute (escaped), `text` shown as text (escaped). */

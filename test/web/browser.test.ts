@@ -85,6 +85,28 @@ async function shot(v: Visit, name: string): Promise<void> {
   shots.push(await screenshot(v, name));
 }
 
+/**
+ * From `base`'s Overview, click each link of the navigation bar in turn: a page in `present`
+ * must answer 200, the others 200 or 404 (not merged yet); a page that answers has no console
+ * error, page error, failed request or dialog; its screenshot is saved and `checks[href]` run.
+ */
+async function followEveryNavLink(v: Visit, base: string, nav: (string | null)[], present: string[], name: string, checks: Record<string, () => Promise<void>>): Promise<void> {
+  for (let i = 0; i < nav.length; i++) {
+    const href: string = nav[i] ?? '';
+    await v.page.goto(`${base}/`, { waitUntil: 'load' });
+    clear(v);
+    await follow(v, `nav a:nth-of-type(${i + 1})`);
+    assert.equal(new URL(v.page.url()).pathname, href);
+    const st: number = v.status;
+    if (present.includes(href)) assert.equal(st, 200, href);
+    else assert.ok(st === 200 || st === 404, `${href}: ${st}`);
+    if (st === 404) { console.log(`${name} page ${href}: 404 (not on this branch yet)`); continue; }
+    assert.deepEqual(problems(v), [], href);
+    await shot(v, `${name}${href === '/' ? '-overview' : href.replace(/\//g, '-')}`);
+    await checks[href]?.();
+  }
+}
+
 describe('web UI in a browser: 3 masters (embedded journal) + 1 worker', { skip }, () => {
   const c = new TestCluster({ masters: 3, workers: 1, logFiles: true, blockSize: '1MB' });
   let browser: TestBrowser;
@@ -179,23 +201,7 @@ describe('web UI in a browser: 3 masters (embedded journal) + 1 worker', { skip 
         assert.ok(shown.some((l) => /Serving as the leader/.test(l)) || file.length > 200);
       },
     };
-    for (let i = 0; i < nav.length; i++) {
-      const href: string = nav[i] ?? '';
-      await v.page.goto(`${leaderUrl}/`, { waitUntil: 'load' });
-      clear(v);
-      await follow(v, `nav a:nth-of-type(${i + 1})`);
-      assert.equal(new URL(v.page.url()).pathname, href);
-      if (MASTER_PAGES_PRESENT.includes(href)) {
-        assert.equal(v.status, 200, href);
-      } else {
-        const st: number = v.status;
-        assert.ok(st === 200 || st === 404, `${href}: ${st}`);
-        if (st === 404) { console.log(`master page ${href}: 404 (not on this branch yet)`); continue; }
-      }
-      assert.deepEqual(problems(v), [], href);
-      await shot(v, `master-leader${href === '/' ? '-overview' : href.replace(/\//g, '-')}`);
-      await checks[href]?.();
-    }
+    await followEveryNavLink(v, leaderUrl, nav, MASTER_PAGES_PRESENT, 'master-leader', checks);
     await v.page.close();
   });
 
@@ -331,22 +337,7 @@ describe('web UI in a browser: 3 masters (embedded journal) + 1 worker', { skip 
         for (const m of stat.stdout.matchAll(/BlockInfo\{id=(\d+)/g)) assert.ok(ids.has(m[1]), `block ${m[1]} of the file is listed`);
       },
     };
-    for (let i = 0; i < nav.length; i++) {
-      const href: string = nav[i] ?? '';
-      await v.page.goto(`${workerUrl}/`, { waitUntil: 'load' });
-      clear(v);
-      await follow(v, `nav a:nth-of-type(${i + 1})`);
-      if (WORKER_PAGES_PRESENT.includes(href)) {
-        assert.equal(v.status, 200, href);
-      } else {
-        const st: number = v.status;
-        assert.ok(st === 200 || st === 404, `${href}: ${st}`);
-        if (st === 404) { console.log(`worker page ${href}: 404 (not on this branch yet)`); continue; }
-      }
-      assert.deepEqual(problems(v), [], href);
-      await shot(v, `worker${href === '/' ? '-overview' : href.replace(/\//g, '-')}`);
-      await checks[href]?.();
-    }
+    await followEveryNavLink(v, workerUrl, nav, WORKER_PAGES_PRESENT, 'worker', checks);
     await v.page.close();
   });
 

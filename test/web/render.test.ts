@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BadParamError, MASTER_NAV, WORKER_NAV, esc, hrefWith, htmlOrJson, intParam, layoutHtml, link, page, pageWindow, pager, queryOf, startWeb, table2,
+  BadParamError, MASTER_NAV, WORKER_NAV, esc, hrefWith, htmlOrJson, intParam, kvTable, layoutHtml, link, page, pageWindow, pager, queryOf, startWeb, table,
 } from '../../src/server/web.js';
 import { browseHref, crumbs, renderBrowse, renderLogs, webLink } from '../../src/server/master/webPages.js';
 import { pathInfos, sortTiers, type BrowseData, type BrowseEntry } from '../../src/server/master/webPagesData.js';
@@ -141,7 +141,8 @@ test('layout: the navigation bars link exactly the pages; the active one marked;
   }
   assert.ok(layoutHtml({ brand: 'B', nav: WORKER_NAV, banner: () => 'standby <a href="http://l:1/">l</a>' }, '/')
     .endsWith('</nav><div class="banner">standby <a href="http://l:1/">l</a></div>'));
-  assert.equal(table2(['h'], [[link('/a', 'b<')], ['c<']]), '<table><tr><th>h</th></tr><tr><td><a href="/a">b&lt;</a></td></tr><tr><td>c&lt;</td></tr></table>');
+  assert.equal(table(['h'], [[link('/a', 'b<')], ['c<']]), '<table><tr><th>h</th></tr><tr><td><a href="/a">b&lt;</a></td></tr><tr><td>c&lt;</td></tr></table>');
+  assert.equal(kvTable([['k<', 'v"'], ['l', link('/x?a=1&b=2', 'x')]]), '<table class="kv"><tr><th>k&lt;</th><td>v&quot;</td></tr><tr><th>l</th><td><a href="/x?a=1&amp;b=2">x</a></td></tr></table>');
   assert.deepEqual(sortTiers([{ alias: 'HDD' }, { alias: 'ZZ' }, { alias: 'MEM' }, { alias: 'AA' }, { alias: 'SSD' }]).map((t) => t.alias), ['MEM', 'SSD', 'HDD', 'AA', 'ZZ']);
 });
 

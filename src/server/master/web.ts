@@ -68,10 +68,10 @@ export function standbyBanner(m: AlluxioMaster): string {
 }
 
 /** A page of the master's UI at `/<name>` and its JSON at /api/v1/master/webui_<name>. */
-function uiRoutes<T>(m: AlluxioMaster, htmlPath: string, name: string, title: string, data: (req: http.IncomingMessage) => T, render: (d: T) => string, refreshSec = 15): Record<string, Route> {
+function uiRoutes<T>(m: AlluxioMaster, htmlPath: string, name: string, title: string, data: (req: http.IncomingMessage) => T, render: (d: T) => string, reloadSec: number): Record<string, Route> {
   const full = `Alluxio Master ${m.address}: ${title}`;
   return {
-    [htmlPath]: uiPage(m, (req) => htmlOrJson(false, full, () => data(req), render, refreshSec)),
+    [htmlPath]: uiPage(m, (req) => htmlOrJson(false, full, () => data(req), render, reloadSec)),
     [`/api/v1/master/webui_${name}`]: (req) => htmlOrJson(true, full, () => data(req), render),
   };
 }

@@ -3,7 +3,7 @@
  * clock but the data's). Everything that comes from paths, hosts, configuration or logs goes
  * through esc (text and attributes) and encodeURIComponent (query values in links).
  */
-import { esc, formatBytes, hrefWith, html, kvTable, link, pager, table2, uptime, type Html } from '../web.js';
+import { esc, formatBytes, hrefWith, html, kvTable, link, pager, table, uptime, type Html } from '../web.js';
 import { LOG_MAX_LINES } from './webPagesData.js';
 import type { BrowseData, BrowseEntry, ConfigData, LogsData, MasterView, OverviewData, WorkersData, WorkerView } from './webPagesData.js';
 
@@ -22,7 +22,7 @@ const date = (ms: number | undefined): string => (ms ? new Date(ms).toISOString(
 const opt = (v: number | string | undefined): string | number => (v === undefined || v === '' ? 'unknown' : v);
 
 function mastersTable(masters: readonly MasterView[]): string {
-  return table2(['Master (rpc)', 'Web UI', 'Journal address', 'Role', 'Quorum', 'Applied index', 'Index held (leader\'s view)', 'Lag', 'Uptime', 'Version'],
+  return table(['Master (rpc)', 'Web UI', 'Journal address', 'Role', 'Quorum', 'Applied index', 'Index held (leader\'s view)', 'Lag', 'Uptime', 'Version'],
     masters.map((r) => [
       (r.rpcAddress || 'unknown') + (r.self ? ' (this master)' : ''), webLink(r.webAddress, r.webAddress || 'unknown'), r.journalAddress || '-', r.role,
       r.quorumState ?? '-', opt(r.appliedIndex), opt(r.matchIndex), opt(r.lag), r.uptimeMs === undefined ? 'unknown' : uptime(r.uptimeMs), opt(r.version),
@@ -30,7 +30,7 @@ function mastersTable(masters: readonly MasterView[]): string {
 }
 
 function tiersTable(tiers: OverviewData['tiers']): string {
-  return table2(['Tier', 'Capacity', 'Used', 'Free'], tiers.map((t) => [t.alias, formatBytes(t.capacityBytes), formatBytes(t.usedBytes), formatBytes(t.capacityBytes - t.usedBytes)]));
+  return table(['Tier', 'Capacity', 'Used', 'Free'], tiers.map((t) => [t.alias, formatBytes(t.capacityBytes), formatBytes(t.usedBytes), formatBytes(t.capacityBytes - t.usedBytes)]));
 }
 
 export function renderOverview(o: OverviewData): string {
@@ -55,7 +55,7 @@ ${tiersTable(o.tiers)}
 }
 
 function workersTable(list: readonly WorkerView[]): string {
-  return table2(['Id', 'Address', 'Web UI', 'State', 'Last Heartbeat (s ago)', 'Started', 'Capacity', 'Used', 'Capacity per Tier', 'Used per Tier', 'Blocks'],
+  return table(['Id', 'Address', 'Web UI', 'State', 'Last Heartbeat (s ago)', 'Started', 'Capacity', 'Used', 'Capacity per Tier', 'Used per Tier', 'Blocks'],
     list.map((w) => [
       w.id, w.address, webLink(w.webAddress), w.state, w.lastContactSec, date(w.startTimeMs), formatBytes(w.capacityBytes), formatBytes(w.usedBytes),
       w.tiers.map((t) => `${t.alias}: ${formatBytes(t.capacityBytes)}`).join(', '), w.tiers.map((t) => `${t.alias}: ${formatBytes(t.usedBytes)}`).join(', '), w.blockCount,
@@ -90,7 +90,7 @@ export function renderBrowse(d: BrowseData): string {
   const c = d.currentDirectory!;
   if (c.isDirectory) {
     return `${crumbs(d)}
-${table2(ENTRY_HEADERS, d.fileInfos.map(entryRow))}
+${table(ENTRY_HEADERS, d.fileInfos.map(entryRow))}
 ${d.ntotalFile === 0 ? '<p>(empty directory)</p>' : ''}${pager('/browse', { path: d.currentPath }, d.ntotalFile, d.offset, d.limit)}
 <p>${link(hrefWith('/api/v1/master/webui_browse', { path: d.currentPath, offset: d.offset, limit: d.limit }), 'JSON').html}</p>`;
   }
@@ -104,14 +104,14 @@ ${kvTable([
     ...(d.persistError ? [['Persist Error', d.persistError] as [string, unknown]] : []),
   ])}
 <h2>Blocks (${d.fileBlocks.length})</h2>
-${table2(['Block Id', 'Offset', 'Length (bytes)', 'Locations (worker, tier)', 'On Lost Workers'],
+${table(['Block Id', 'Offset', 'Length (bytes)', 'Locations (worker, tier)', 'On Lost Workers'],
     d.fileBlocks.map((b) => [b.blockId, b.offset, b.length, b.locations.length ? locations(b.locations) : 'not cached', b.lostLocations.length ? locations(b.lostLocations) : '']))}
 <p>${link(hrefWith('/api/v1/master/webui_browse', { path: d.currentPath }), 'JSON').html}</p>`;
 }
 
 export function renderConfig(d: ConfigData): string {
   return `<p>Every key's value and where it comes from, as <code>alluxio getConf --source</code> prints them for this master's configuration (hash ${esc(d.configHash.slice(0, 12))}).</p>
-${table2(['Property', 'Value', 'Source'], d.configuration.map((c) => [c.key, c.value, c.source]))}
+${table(['Property', 'Value', 'Source'], d.configuration.map((c) => [c.key, c.value, c.source]))}
 <p>${link('/api/v1/master/webui_config', 'JSON').html}</p>`;
 }
 

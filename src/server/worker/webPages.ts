@@ -3,7 +3,7 @@
  * /api/v1/worker/webui_overview, webui_blocks) and as HTML made from it (pure renderers).
  */
 import { VERSION } from '../../version.js';
-import { formatBytes, hrefWith, intParam, kvTable, link, pageWindow, pager, table2, uptime } from '../web.js';
+import { formatBytes, hrefWith, intParam, kvTable, link, pageWindow, pager, table, uptime } from '../web.js';
 import type { AlluxioWorker } from './worker.js';
 
 export interface WorkerOverviewData {
@@ -42,9 +42,9 @@ ${kvTable([
     ['Capacity', formatBytes(o.capacityBytes)], ['Used', formatBytes(o.usedBytes)], ['Blocks', o.blockCount],
   ])}
 <h2>Tiers</h2>
-${table2(['Tier', 'Capacity', 'Used', 'Free'], o.usageOnTiers.map((t) => [t.alias, formatBytes(t.capacityBytes), formatBytes(t.usedBytes), formatBytes(t.capacityBytes - t.usedBytes)]))}
+${table(['Tier', 'Capacity', 'Used', 'Free'], o.usageOnTiers.map((t) => [t.alias, formatBytes(t.capacityBytes), formatBytes(t.usedBytes), formatBytes(t.capacityBytes - t.usedBytes)]))}
 <h2>Storage Directories</h2>
-${table2(['Tier', 'Path', 'Capacity', 'Used'], o.tierDirs.map((d) => [d.alias, d.path, formatBytes(d.capacityBytes), formatBytes(d.usedBytes)]))}
+${table(['Tier', 'Path', 'Capacity', 'Used'], o.tierDirs.map((d) => [d.alias, d.path, formatBytes(d.capacityBytes), formatBytes(d.usedBytes)]))}
 <p>${link('/api/v1/worker/webui_overview', 'JSON').html}</p>`;
 }
 
@@ -82,9 +82,9 @@ export function workerBlocksData(w: AlluxioWorker, q: URLSearchParams): WorkerBl
 }
 
 export function renderWorkerBlocks(d: WorkerBlocksData): string {
-  return `${table2(['Tier', 'Blocks', 'Bytes'], d.tiers.map((t) => [t.alias, t.blockCount, formatBytes(t.bytes)]))}
+  return `${table(['Tier', 'Blocks', 'Bytes'], d.tiers.map((t) => [t.alias, t.blockCount, formatBytes(t.bytes)]))}
 <h2>Blocks</h2>
-${table2(['Block Id', 'Tier', 'Directory', 'Length (bytes)', 'Access Order', 'Pinned'],
+${table(['Block Id', 'Tier', 'Directory', 'Length (bytes)', 'Access Order', 'Pinned'],
     d.blocks.map((b) => [b.blockId, b.tierAlias, b.dir, b.length, b.lastAccess, b.pinned ? 'yes' : 'no']))}
 ${d.total === 0 ? '<p>(no blocks)</p>' : ''}${pager('/blocks', {}, d.total, d.offset, d.limit)}
 <p>${link(hrefWith('/api/v1/worker/webui_blocks', { offset: d.offset, limit: d.limit }), 'JSON').html}</p>`;
