@@ -362,6 +362,25 @@ describe('web UI in a browser: 3 masters (embedded journal) + 1 worker', { skip 
       await v.page.close();
     }
   });
+
+  // Last: it stops the worker.
+  test('a lost worker: in the Lost Workers table, counted as fsadmin report counts it', async () => {
+    await c.kill('worker', 0, 'SIGKILL');
+    await waitFor('the worker to be lost', async () => (await getJson(`${leaderUrl}/api/v1/master/webui_workers`)).lostWorkers.length === 1);
+    const report = parseReport((await c.cli(['fsadmin', 'report'])).stdout);
+    assert.equal(report.kv.get('Lost Workers'), '1');
+    const v = await browser.visit(`${leaderUrl}/`);
+    assert.equal(keyValues((await tables(v))[0]!).get('Lost Workers'), report.kv.get('Lost Workers'));
+    assert.equal(keyValues((await tables(v))[0]!).get('Live Workers'), report.kv.get('Live Workers'));
+    await follow(v, 'nav a[href="/workers"]');
+    const [live, lost] = await tables(v);
+    assert.equal(live!.length, 1, 'no live worker');
+    assert.deepEqual(lost!.slice(1).map((r) => [r[1], r[0], r[3]]), report.workers.map((w) => [w[0], w[1], w[2]]));
+    assert.equal(lost![1]![3], 'LOST');
+    assert.deepEqual(problems(v), []);
+    await shot(v, 'master-leader-workers-lost');
+    await v.page.close();
+  });
 });
 
 describe('web UI in a browser: alluxio.standby.master.web.enabled=false', { skip }, () => {
