@@ -64,6 +64,7 @@ export class TestBrowser {
   /** A new tab that records problems; `goto` it to a URL (or use it with `follow`). */
   async newVisit(): Promise<Visit> {
     const page = await this.browser.newPage();
+    await page.setViewport({ width: 1280, height: 800 });
     page.setDefaultTimeout(30_000);
     page.setDefaultNavigationTimeout(30_000);
     const v: Visit = { page, status: 0, consoleErrors: [], pageErrors: [], failedRequests: [], dialogs: [] };
