@@ -53,11 +53,12 @@ export function requestPath(target: string | undefined): string | undefined {
 
 /**
  * Serve `routes` (exact paths, GET and HEAD) and `posts` (exact paths, POST: actions, which check
- * their caller themselves). Every byte is hostile: an unparsable target is a 400, another method
- * a 405, an unknown path a 404, a route that throws a 500 with its message (never a stack);
- * nothing a client sends can throw out of the handler.
+ * their caller themselves); HTML pages get `layout` (navigation bar, banner). Every byte is
+ * hostile: an unparsable target is a 400, another method a 405, an unknown path a 404, a route
+ * that throws a 500 with its message (never a stack); nothing a client sends can throw out of
+ * the handler.
  */
-export function startWeb(host: string, port: number, routes: Record<string, Route>, posts: Record<string, Route> = {}): Promise<{ server: http.Server; port: number }> {
+export function startWeb(host: string, port: number, routes: Record<string, Route>, posts: Record<string, Route> = {}, layout?: WebLayout): Promise<{ server: http.Server; port: number }> {
   const send = (res: http.ServerResponse, status: number, type: string, body: string) => {
     if (res.headersSent) { res.destroy(); return; }
     res.writeHead(status, { 'content-type': type });
@@ -75,7 +76,10 @@ export function startWeb(host: string, port: number, routes: Record<string, Rout
       let out;
       try { out = route?.(req); } catch (e) { out = { status: 500, type: 'json' as const, body: { error: String((e as Error)?.message ?? e) } }; }
       if (!out) { send(res, 404, 'text/plain', 'not found\n'); return; }
-      const body = out.type === 'json' ? JSON.stringify(out.body, null, 2) + '\n' : String(out.body);
+      let body = out.type === 'json' ? JSON.stringify(out.body, null, 2) + '\n' : String(out.body);
+      // The server's navigation bar and banner, once, where page() left room (a function, so
+      // that no `$` in a banner is read as a replacement pattern).
+      if (out.type === 'html' && layout) body = body.replace(LAYOUT_MARK, () => layoutHtml(layout, p));
       send(res, out.status ?? 200, out.contentType ?? (out.type === 'json' ? 'application/json' : 'text/html; charset=utf-8'), body);
     } catch {
       // Rendering failed (or the socket is gone): close this one request, keep serving.
@@ -132,14 +136,152 @@ export function uptime(ms: number): string {
   return `${d} day(s), ${h} hour(s), ${m} minute(s), and ${s % 60} second(s)`;
 }
 
-export function page(title: string, body: string, refreshSec = 15): string {
-  return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="${refreshSec}"><title>${esc(title)}</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#eee}</style>
-</head><body><h1>${esc(title)}</h1>${body}</body></html>\n`;
+/** A link of a navigation bar. */
+export interface NavLink { href: string; label: string }
+
+/**
+ * How often the live pages (overviews, workers) reload: alluxio.web.refresh.interval in whole
+ * seconds (at least 1). Pages a user reads or pages through (browse, configuration, logs, blocks)
+ * do not reload.
+ */
+export function refreshSec(conf: Config): number {
+  return Math.max(1, Math.ceil(conf.getMs('alluxio.web.refresh.interval') / 1000));
 }
 
+/** The master's navigation bar: every page of its web UI. */
+export const MASTER_NAV: readonly NavLink[] = [
+  { href: '/', label: 'Overview' }, { href: '/browse', label: 'Browse' }, { href: '/workers', label: 'Workers' },
+  { href: '/config', label: 'Configuration' }, { href: '/metrics', label: 'Metrics' }, { href: '/journal', label: 'Journal' },
+  { href: '/logs', label: 'Logs' },
+];
+
+/** The worker's navigation bar. */
+export const WORKER_NAV: readonly NavLink[] = [
+  { href: '/', label: 'Overview' }, { href: '/blocks', label: 'Blocks' }, { href: '/metrics', label: 'Metrics' },
+];
+
+/**
+ * What startWeb puts at the top of every HTML page of one server: its name, its navigation bar
+ * and, computed per request, a banner (HTML; e.g. a standby master's link to the leader).
+ */
+export interface WebLayout { brand: string; nav: readonly NavLink[]; banner?: () => string }
+
+/**
+ * Where page() leaves room for the server's layout. Escaped text can never contain it (esc turns
+ * `<` into `&lt;`), so only page() itself writes it, once, before the title.
+ */
+const LAYOUT_MARK = '<!--alluxio-layout-->';
+
+const STYLE = `body{font-family:sans-serif;margin:0;color:#222}main{margin:1em 2em}
+nav{background:#1f3a5f;padding:0 2em;display:flex;flex-wrap:wrap;align-items:center}
+nav .brand{color:#fff;font-weight:bold;margin-right:1.5em}
+nav a{color:#dde6f0;text-decoration:none;padding:.8em .9em;display:inline-block}
+nav a:hover{background:#2d5286}nav a.active{background:#fff;color:#1f3a5f}
+.banner{background:#fff3cd;border-bottom:1px solid #e0c36c;padding:.7em 2em}
+table{border-collapse:collapse;margin-bottom:1em}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#eee}td.num{text-align:right}.error{color:#a00}
+pre{background:#f6f6f6;border:1px solid #ddd;padding:.5em;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
+.pager a,.pager span{margin-right:.8em}.crumbs a{margin:0 .2em}`;
+
+/**
+ * A whole HTML page: `title` (text, escaped here) and `body` (HTML, escaped by its maker).
+ * `refreshSec` > 0 reloads the page that often (0: never). The server's navigation bar and
+ * banner (WebLayout) are filled in by startWeb.
+ */
+export function page(title: string, body: string, refreshSec = 15): string {
+  const refresh = refreshSec > 0 ? `<meta http-equiv="refresh" content="${Math.floor(refreshSec)}">` : '';
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8">${refresh}<title>${esc(title)}</title>
+<style>${STYLE}</style>
+</head><body>${LAYOUT_MARK}<main><h1>${esc(title)}</h1>${body}</main></body></html>\n`;
+}
+
+/** The navigation bar (the link of `path` marked active) and the banner of `layout`. */
+export function layoutHtml(layout: WebLayout, path: string): string {
+  const links = layout.nav.map((l) => `<a href="${esc(l.href)}"${l.href === path || (l.href !== '/' && path.startsWith(l.href + '/')) ? ' class="active"' : ''}>${esc(l.label)}</a>`).join('');
+  const banner = layout.banner?.() ?? '';
+  return `<nav><span class="brand">${esc(layout.brand)}</span>${links}</nav>${banner ? `<div class="banner">${banner}</div>` : ''}`;
+}
+
+/** HTML made by its maker (with esc, link): table and kvTable put it in as it is. */
+export class Html { constructor(readonly html: string) {} }
+export const html = (s: string): Html => new Html(s);
+
+const cell = (c: unknown): string => (c instanceof Html ? c.html : esc(c));
+
+/** A table: the headers and every cell escaped, but a cell that is Html (a link). */
 export function table(headers: string[], rows: unknown[][]): string {
-  return `<table><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</table>`;
+  return `<table><tr>${headers.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${cell(c)}</td>`).join('')}</tr>`).join('')}</table>`;
+}
+
+/** A table of label/value rows (no header row); a value may be Html. */
+export function kvTable(rows: [string, unknown][]): string {
+  return `<table class="kv">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${cell(v)}</td></tr>`).join('')}</table>`;
+}
+
+/** A link: `href` is put in an attribute (escaped), `text` shown as text (escaped). */
+export function link(href: string, text: unknown): Html {
+  return html(`<a href="${esc(href)}">${esc(text)}</a>`);
+}
+
+/** `path?k=v&...` with every value percent-encoded (undefined values left out). */
+export function hrefWith(path: string, params: Record<string, string | number | undefined>): string {
+  const q = Object.entries(params).filter(([, v]) => v !== undefined).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  return q.length ? `${path}?${q.join('&')}` : path;
+}
+
+/** A bad query parameter: the page answers 400 with this message. */
+export class BadParamError extends Error {}
+
+/** The query parameters of a request (never throws: a bad percent-escape stays as it is). */
+export function queryOf(req: { url?: string }): URLSearchParams {
+  try { return new URL(req.url ?? '/', 'http://x').searchParams; } catch { return new URLSearchParams(); }
+}
+
+/**
+ * Whole-number parameter `name` of `q`: `def` when absent or empty, at most `max` (larger numbers,
+ * however long, are `max`); anything else (negative, fractions, words) is a BadParamError.
+ */
+export function intParam(q: URLSearchParams, name: string, def: number, max: number): number {
+  const v = (q.get(name) ?? '').trim();
+  if (v === '') return def;
+  if (!/^\d+$/.test(v)) throw new BadParamError(`${name}=${JSON.stringify(v.slice(0, 40))} is not a whole number from 0 to ${max}`);
+  const n = v.length > 15 ? Infinity : Number(v);
+  return Math.min(n, max);
+}
+
+/** The slice [offset, offset+limit) of `total` items that a page shows (offset past the end: an empty page at the end). */
+export function pageWindow(total: number, offset: number, limit: number): { start: number; end: number } {
+  const start = Math.min(offset, total);
+  return { start, end: Math.min(total, start + limit) };
+}
+
+/**
+ * The pagination links of a list of `total` items shown `limit` at a time from `offset`: first,
+ * previous, "items a-b of total", next, last (a link only where it leads elsewhere).
+ */
+export function pager(path: string, params: Record<string, string | undefined>, total: number, offset: number, limit: number): string {
+  if (total <= limit && offset === 0) return '';
+  const { start, end } = pageWindow(total, offset, limit);
+  const at = (o: number, text: string, enabled: boolean) => (enabled && limit > 0
+    ? link(hrefWith(path, { ...params, offset: o, limit }), text).html : `<span>${esc(text)}</span>`);
+  const lastOffset = limit > 0 ? Math.max(0, Math.floor((total - 1) / limit) * limit) : 0;
+  return `<p class="pager">${at(0, 'First', start > 0)}${at(Math.max(0, start - limit), 'Previous', start > 0)}`
+    + `<span>${total === 0 || start === end ? `none of ${total}` : `${start + 1}-${end} of ${total}`}</span>`
+    + `${at(end, 'Next', end < total)}${at(lastOffset, 'Last', end < total)}</p>`;
+}
+
+/**
+ * A page's answer: its data as JSON, or the HTML `render` makes of it, with the status
+ * `statusOf` gives the data (200 by default); a BadParamError is a 400 of the same kind.
+ */
+export function htmlOrJson<T>(json: boolean, title: string, data: () => T, render: (d: T) => string, refreshSec = 15, statusOf: (d: T) => number = () => 200): ReturnType<Route> {
+  let d: T;
+  try { d = data(); } catch (e) {
+    if (!(e instanceof BadParamError)) throw e;
+    return json ? { status: 400, type: 'json', body: { error: e.message } } : { status: 400, type: 'html', body: page(title, `<p class="error">${esc(e.message)}</p>`, 0) };
+  }
+  const status = statusOf(d);
+  return json ? { status, type: 'json', body: d } : { status, type: 'html', body: page(title, render(d), refreshSec) };
 }
 
 export { formatBytes };

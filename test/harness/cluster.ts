@@ -160,6 +160,8 @@ export interface ClusterOptions {
    * once), and no embedded journal addresses are written; the test's props choose the mode.
    */
   sharedJournal?: boolean;
+  /** Each process logs to logFileOf(kind, index) (ALLUXIO_LOG_FILE, as alluxio-start.sh starts it) instead of stdout. */
+  logFiles?: boolean;
 }
 
 export class TestCluster {
@@ -267,7 +269,8 @@ export class TestCluster {
   private spawnProc(kind: 'master' | 'worker', index: number, flags: string[]): Proc & { child: ChildProcess } {
     let proc = this.procs.find((p) => p.kind === kind && p.index === index);
     if (!proc) { proc = { kind, index, log: '' }; this.procs.push(proc); }
-    const child = spawn(process.execPath, [MAIN(kind), ...flags], { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = this.opts.logFiles ? { ...this.env, ALLUXIO_LOG_FILE: this.logFileOf(kind, index) } : this.env;
+    const child = spawn(process.execPath, [MAIN(kind), ...flags], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const p = proc;
     p.logStart = p.log.length;
     child.stdout!.on('data', (d) => (p.log += d));
@@ -383,9 +386,15 @@ export class TestCluster {
     return this.procs.find((x) => x.kind === kind && x.index === index)?.log ?? '';
   }
 
+  /** The log file of a process with the logFiles option. */
+  logFileOf(kind: 'master' | 'worker', index = 0): string {
+    return path.join(this.dir, `${kind}${index}.log`);
+  }
+
   /** All process logs, for assertion messages. */
   logs(): string {
-    return this.procs.map((p) => `===== ${p.kind} ${p.index} =====\n${p.log}`).join('\n');
+    const file = (p: Proc) => { try { return this.opts.logFiles ? fs.readFileSync(this.logFileOf(p.kind, p.index), 'utf8') : ''; } catch { return ''; } };
+    return this.procs.map((p) => `===== ${p.kind} ${p.index} =====\n${file(p)}${p.log}`).join('\n');
   }
 
   /** SIGKILL every process still running (marked killed: not an unexpected exit). */

@@ -27,7 +27,7 @@ test('one leader serves; standbys say so and name it; the CLI follows the leader
   for (const i of infos) assert.equal(i.leaderAddress, `localhost:${c.masterPorts[leader]!.rpc}`);
   const standby = (leader + 1) % 3;
   const html = await (await fetch(`http://127.0.0.1:${c.masterPorts[standby]!.web}/`)).text();
-  assert.match(html, /This master is a standby\./);
+  assert.match(html, /<b>This master is a standby<\/b>; the leader is <a href=/);
   assert.ok(html.includes(`href="http://localhost:${c.masterPorts[leader]!.web}/"`), html);
   const l = await c.cli(['fs', 'leader']);
   ok(l);

@@ -34,7 +34,7 @@ test('alluxio.standby.master.web.enabled=false: only the leader serves the UI; i
     assert.equal((await status(c, i, '/api/v1/master/config')).code, 200);
     if (i === old) {
       assert.equal(ui.code, 200, c.logs());
-      assert.match(ui.body, /<h2>Overview<\/h2>/);
+      assert.match(ui.body, /<h1>[^<]*: Overview<\/h1>/);
     } else {
       // A standby may not know the leader yet: wait until it names it, then look at its page.
       await waitFor(`master ${i} to know the leader`, async () => (await getJson(`http://127.0.0.1:${c.masterPorts[i]!.web}/api/v1/master/info`)).leaderWebAddress === leaderWeb);
@@ -42,7 +42,7 @@ test('alluxio.standby.master.web.enabled=false: only the leader serves the UI; i
       assert.equal(page.code, 503);
       assert.match(page.body, /This master is a standby and alluxio\.standby\.master\.web\.enabled=false: it serves no web UI\./);
       assert.ok(page.body.includes(`<a href="http://${leaderWeb}/">`), page.body);
-      assert.doesNotMatch(page.body, /<h2>Overview<\/h2>/);
+      assert.doesNotMatch(page.body, /<h1>[^<]*: Overview<\/h1>/);
     }
   }
 
@@ -68,6 +68,6 @@ test('alluxio.standby.master.web.enabled=true (the default): standbys serve the 
   const standby = 1 - leader;
   const ui = await status(c, standby, '/');
   assert.equal(ui.code, 200);
-  assert.match(ui.body, /<h2>Overview<\/h2>/);
-  assert.match(ui.body, /This master is a standby\./);
+  assert.match(ui.body, /<h1>[^<]*: Overview<\/h1>/);
+  assert.match(ui.body, /<b>This master is a standby<\/b>; the leader is <a href="http:\/\/localhost:\d+\/">/);
 });

@@ -314,10 +314,10 @@ export function launch(conf: ProcessConf, t: ProcessTarget, flags: Readonly<Reco
 }
 
 /**
- * The last `lines` lines of `file` between `>>> BEGIN <file>` and `<<< EOF` markers, or the file
- * name and `--- EMPTY ---` when it is missing or empty.
+ * The last `lines` lines of `file` (read from its last 256 KiB at most); [] when it is missing or
+ * empty. Never throws.
  */
-export function logTail(file: string, lines = LOG_TAIL_LINES): string {
+export function lastLines(file: string, lines = LOG_TAIL_LINES): string[] {
   let text = '';
   try {
     const st = fs.statSync(file);
@@ -332,8 +332,17 @@ export function logTail(file: string, lines = LOG_TAIL_LINES): string {
   }
   const all = text.split('\n');
   if (all.length > 0 && all[all.length - 1] === '') all.pop();
-  if (all.length === 0) return `>>> BEGIN ${file}\n--- EMPTY ---\n<<< EOF`;
-  return `>>> BEGIN ${file}\n${all.slice(-lines).join('\n')}\n<<< EOF`;
+  return lines > 0 ? all.slice(-lines) : [];
+}
+
+/**
+ * The last `lines` lines of `file` between `>>> BEGIN <file>` and `<<< EOF` markers, or the file
+ * name and `--- EMPTY ---` when it is missing or empty.
+ */
+export function logTail(file: string, lines = LOG_TAIL_LINES): string {
+  const tail = lastLines(file, lines);
+  if (tail.length === 0) return `>>> BEGIN ${file}\n--- EMPTY ---\n<<< EOF`;
+  return `>>> BEGIN ${file}\n${tail.join('\n')}\n<<< EOF`;
 }
 
 /** The web port of a server of `kind` (where its info JSON answers). */

@@ -1,13 +1,19 @@
 /**
- * Master web UI: an HTML overview and the same data as JSON at /api/v1/master/info; the effective
- * configuration at /api/v1/master/config.
+ * Master web UI: the pages of the navigation bar (Overview `/`, Browse `/browse`, Workers
+ * `/workers`, Configuration `/config`, Logs `/logs`; Metrics and Journal come from their own
+ * modules), each with its JSON at /api/v1/master/webui_<page>; the data a page shows is made in
+ * webPagesData.ts and rendered in webPages.ts. /api/v1/master/info (the orchestrator's readiness
+ * and fsadmin's view), /api/v1/master/config and /api/v1/master/namespace/digest stay as they are.
  *
  * With alluxio.standby.master.web.enabled=false a master serves its UI pages only while it leads:
  * a standby answers them with 503 and where the leader's UI is. The /api/v1 endpoints answer on
  * every master whatever its role: readiness, the orchestrator and `fsadmin doctor` ask standbys too.
  */
 import type { AlluxioMaster } from './master.js';
-import { startWeb, page, table, uptime, formatBytes, esc, processIdentity, confSummary, logLevelRoute, type Route } from '../web.js';
+import type http from 'node:http';
+import { startWeb, page, esc, refreshSec, processIdentity, confSummary, logLevelRoute, htmlOrJson, queryOf, MASTER_NAV, type Route } from '../web.js';
+import { browseData, configData, logsData, overviewData, workersData, type BrowseData } from './webPagesData.js';
+import { renderBrowse, renderConfig, renderLogs, renderOverview, renderWorkers } from './webPages.js';
 import { clusterSecret } from '../../clusterSecret.js';
 import { masterMetricsRoutes } from '../../metrics/web.js';
 
@@ -51,37 +57,42 @@ function uiPage(m: AlluxioMaster, render: Route): Route {
     const leader = m.leaderWebAddress();
     const body = `<p>This master is a standby and alluxio.standby.master.web.enabled=false: it serves no web UI.</p>
 <p>${leader ? `The leader's web UI: <a href="http://${esc(leader)}/">${esc(leader)}</a>.` : 'No leader is known right now.'}</p>`;
-    return { status: 503, type: 'html', body: page(`Alluxio Master ${esc(m.address)} (standby)`, body) };
+    return { status: 503, type: 'html', body: page(`Alluxio Master ${m.address} (standby)`, body) };
+  };
+}
+
+/** The banner of every page of a standby: where the leader's web UI is. */
+export function standbyBanner(m: AlluxioMaster): string {
+  if (m.isLeader()) return '';
+  const leader = m.leaderWebAddress();
+  return `<b>This master is a standby</b>; ${leader ? `the leader is <a href="http://${esc(leader)}/">${esc(leader)}</a>` : 'no leader is known right now'}.`;
+}
+
+/** A page of the master's UI at `/<name>` and its JSON at /api/v1/master/webui_<name>. */
+function uiRoutes<T>(m: AlluxioMaster, htmlPath: string, name: string, title: string, data: (req: http.IncomingMessage) => T, render: (d: T) => string, reloadSec: number): Record<string, Route> {
+  const full = `Alluxio Master ${m.address}: ${title}`;
+  return {
+    [htmlPath]: uiPage(m, (req) => htmlOrJson(false, full, () => data(req), render, reloadSec)),
+    [`/api/v1/master/webui_${name}`]: (req) => htmlOrJson(true, full, () => data(req), render),
   };
 }
 
 export function startMasterWeb(m: AlluxioMaster, host: string, port: number) {
+  // A missing path is a 404 and an invalid one a 400 (of the same kind: a page or JSON).
+  const browseStatus = (d: BrowseData) => (d.status === 'ok' ? 200 : d.status === 'notFound' ? 404 : 400);
+  const browse = (json: boolean): Route => (req) => htmlOrJson(json, `Alluxio Master ${m.address}: Browse`, () => browseData(m, queryOf(req)), renderBrowse, 0, browseStatus);
   return startWeb(host, port, {
     ...masterMetricsRoutes(m, (r) => uiPage(m, r)),
     '/api/v1/master/info': () => ({ type: 'json', body: masterOverview(m) }),
     '/api/v1/master/config': () => ({ type: 'json', body: confSummary(m.conf) }),
     // The applied namespace's digest (O(inodes); for consistency checks across masters).
     '/api/v1/master/namespace/digest': () => ({ type: 'json', body: { digest: m.ns.digest(), inodeCount: m.ns.inodeCount, journalLastIndex: m.journal.stats().lastIndex } }),
-    '/': uiPage(m, () => {
-      const o = masterOverview(m);
-      const workers = (list: any[]) => table(['Id', 'Address', 'State', 'Last heartbeat (s)', 'Capacity', 'Used', 'Blocks'],
-        list.map((w) => [w.id, w.address, w.state, w.lastContactSec, formatBytes(w.capacityBytes), formatBytes(w.usedBytes), w.blockCount]));
-      const body = `
-<h2>Overview</h2>
-${table(['', ''], [
-        ['Role', o.isLeader ? 'LEADER' : 'STANDBY'],
-        ['Cluster Id', o.clusterId], ['Master Address', o.masterAddress], ['Leader Address', o.leaderAddress || 'unknown'],
-        ['Started', new Date(o.startTimeMs).toISOString()], ['Uptime', uptime(o.uptimeMs)], ['Version', o.version],
-        ['Journal', `${o.journalType} (last index ${o.journalLastIndex})`], ['Files and directories', o.inodeCount],
-        ['Live Workers', o.liveWorkers.length], ['Lost Workers', o.lostWorkers.length],
-        ['Total Capacity', formatBytes(o.capacityBytes)], ['Used Capacity', formatBytes(o.usedBytes)], ['Free Capacity', formatBytes(o.freeBytes)],
-      ])}
-${o.journalWriteError ? `<p class="error"><b>Journal writes refused:</b> ${esc(o.journalWriteError)}</p>` : ''}
-${o.isLeader ? '' : `<p><b>This master is a standby.</b> ${o.leaderWebAddress ? `The leader is <a href="http://${esc(o.leaderWebAddress)}/">${esc(o.leaderAddress)}</a>.` : 'No leader is known right now.'}</p>`}
-<h2>Live Workers</h2>${workers(o.liveWorkers)}
-<h2>Lost Workers</h2>${workers(o.lostWorkers)}
-<p><a href="/api/v1/master/info">JSON</a></p>`;
-      return { type: 'html', body: page(`Alluxio Master ${esc(o.masterAddress)}`, body) };
-    }),
-  }, { '/api/v1/master/logLevel': logLevelRoute(clusterSecret(m.conf)) });
+    ...uiRoutes(m, '/', 'overview', 'Overview', () => overviewData(m), renderOverview, refreshSec(m.conf)),
+    ...uiRoutes(m, '/workers', 'workers', 'Workers', () => workersData(m), renderWorkers, refreshSec(m.conf)),
+    ...uiRoutes(m, '/config', 'config', 'Configuration', () => configData(m), renderConfig, 0),
+    ...uiRoutes(m, '/logs', 'logs', 'Logs', (req) => logsData(queryOf(req)), renderLogs, 0),
+    '/browse': uiPage(m, browse(false)),
+    '/api/v1/master/webui_browse': browse(true),
+  }, { '/api/v1/master/logLevel': logLevelRoute(clusterSecret(m.conf)) },
+  { brand: 'Alluxio Master', nav: MASTER_NAV, banner: () => standbyBanner(m) });
 }

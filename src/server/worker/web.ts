@@ -1,9 +1,12 @@
 /**
- * Worker web UI: capacity, usage and blocks, as HTML and as JSON at /api/v1/worker/info; the
- * effective configuration at /api/v1/worker/config.
+ * Worker web UI: the pages of its navigation bar (Overview `/`, Blocks `/blocks`; Metrics comes
+ * from its own module) with their JSON at /api/v1/worker/webui_<page> (webPages.ts); the
+ * process's info at /api/v1/worker/info (readiness, the orchestrator) and the effective
+ * configuration at /api/v1/worker/config, as before.
  */
 import type { AlluxioWorker } from './worker.js';
-import { startWeb, page, table, uptime, formatBytes, esc, processIdentity, confSummary, logLevelRoute } from '../web.js';
+import { startWeb, refreshSec, processIdentity, confSummary, logLevelRoute, htmlOrJson, queryOf, WORKER_NAV, type Route } from '../web.js';
+import { renderWorkerBlocks, renderWorkerOverview, workerBlocksData, workerOverviewData } from './webPages.js';
 import { clusterSecret } from '../../clusterSecret.js';
 import { workerMetricsRoutes } from '../../metrics/web.js';
 
@@ -31,22 +34,16 @@ export function workerOverview(w: AlluxioWorker) {
 }
 
 export function startWorkerWeb(w: AlluxioWorker, host: string, port: number) {
+  const title = (what: string) => `Alluxio Worker ${w.hostname}:${w.rpcPort}: ${what}`;
+  const overview = (json: boolean): Route => () => htmlOrJson(json, title('Overview'), () => workerOverviewData(w), renderWorkerOverview, refreshSec(w.conf));
+  const blocks = (json: boolean): Route => (req) => htmlOrJson(json, title('Blocks'), () => workerBlocksData(w, queryOf(req)), renderWorkerBlocks, 0);
   return startWeb(host, port, {
     ...workerMetricsRoutes(w),
     '/api/v1/worker/info': () => ({ type: 'json', body: workerOverview(w) }),
     '/api/v1/worker/config': () => ({ type: 'json', body: confSummary(w.conf) }),
-    '/': () => {
-      const o = workerOverview(w);
-      const body = `
-${table(['', ''], [
-        ['Worker Id', o.workerId], ['Address', o.address], ['Registered', o.registered ? 'yes' : 'no'],
-        ['Started', new Date(o.startTimeMs).toISOString()], ['Uptime', uptime(o.uptimeMs)],
-        ['Capacity', formatBytes(o.capacityBytes)], ['Used', formatBytes(o.usedBytes)], ['Blocks', o.blockCount],
-      ])}
-<h2>Storage directories</h2>
-${table(['Tier', 'Path', 'Capacity', 'Used'], o.tiers.flatMap((t) => t.dirs.map((d) => [t.alias, d.path, formatBytes(d.capacityBytes), formatBytes(d.usedBytes)])))}
-<p><a href="/api/v1/worker/info">JSON</a></p>`;
-      return { type: 'html', body: page(`Alluxio Worker ${esc(o.address)}`, body) };
-    },
-  }, { '/api/v1/worker/logLevel': logLevelRoute(clusterSecret(w.conf)) });
+    '/': overview(false),
+    '/api/v1/worker/webui_overview': overview(true),
+    '/blocks': blocks(false),
+    '/api/v1/worker/webui_blocks': blocks(true),
+  }, { '/api/v1/worker/logLevel': logLevelRoute(clusterSecret(w.conf)) }, { brand: 'Alluxio Worker', nav: WORKER_NAV });
 }
