@@ -69,6 +69,13 @@ export interface RaftJournalOptions {
 const DISK_FULL_RETRY_MS = 100;
 const DISK_FULL_RETRY_MAX_MS = 2000;
 
+/**
+ * How sure this master is of why an election started: it saw the cause itself (the leader's
+ * connections reset, a transfer), it campaigned on its own timer, or it only got another
+ * master's vote request.
+ */
+const enum CauseRank { Heard = 0, OwnTimeout = 1, Seen = 2 }
+
 interface Pending { term: number; resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }
 
 export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E> {
@@ -107,7 +114,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
   /** Leader changes, transfers, membership changes and snapshots this master saw (the Journal page). */
   readonly events = new JournalEvents();
   /** Why the next leader change happens, as far as this master saw it start (see noteCause). */
-  private cause: { reason: string; atMs: number } | undefined;
+  private cause: { reason: string; rank: CauseRank; atMs: number } | undefined;
   /** Entries up to this index were committed before this process started (their replay is no event). */
   private commitAtStart = 0;
 
@@ -154,7 +161,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
       // The core starts a pre-vote at once if it was our leader (core.ts, peerLost).
       if (this.core.roleInfo().leader === peer && this.core.roleInfo().role === 'follower') {
         this.opts.log?.(`raft journal: the connections to leader ${peer} were reset; asking the others for a pre-vote now`);
-        this.noteCause(`pre-vote after the connections to leader ${peer} were reset`, true);
+        this.noteCause(`pre-vote after the connections to leader ${peer} were reset`, CauseRank.Seen);
       }
       this.core.peerLost(peer);
       this.kick();
@@ -494,7 +501,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
     this.core.transferLeadership(to);
     const term = this.core.roleInfo().term;
     this.events.record({ kind: 'transfer', term, oldLeader: this.opts.id, newLeader: to, reason: 'requested', detail: `leadership transfer ${this.opts.id} -> ${to} requested in term ${term} (fsadmin journal quorum elect)` });
-    this.noteCause(`leadership transfer from ${this.opts.id} requested here`, true);
+    this.noteCause(`leadership transfer from ${this.opts.id} requested here`, CauseRank.Seen);
     this.kick();
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
@@ -507,12 +514,14 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
   }
 
   /**
-   * Remember why an election is starting, for the next leader change this master records:
-   * `force` replaces a reason already noted (a transfer or a reset is the real cause), otherwise
-   * only a stale or missing one is replaced. A reason older than two election timeouts is stale.
+   * Remember why an election is starting, for the next leader change this master records. A
+   * reason replaces the one noted unless that one is still fresh (younger than two election
+   * timeouts) and at least as sure (CauseRank).
    */
-  private noteCause(reason: string, force: boolean): void {
-    if (force || this.freshCause() === undefined) this.cause = { reason, atMs: Date.now() };
+  private noteCause(reason: string, rank: CauseRank): void {
+    const c = this.cause;
+    if (c && this.freshCause() !== undefined && c.rank >= rank) return;
+    this.cause = { reason, rank, atMs: Date.now() };
   }
 
   /** The noted reason if still fresh (see noteCause). */
@@ -524,17 +533,17 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
 
   /** Campaign messages from others: a transfer's vote says so (TRANSFER_CONTEXT); TimeoutNow makes this master the transferee. */
   private noteIncoming(m: Message): void {
-    if (m.type === 'TimeoutNow') this.noteCause(`leadership transfer from ${m.from}`, true);
-    else if (m.type === 'Vote' && m.context === TRANSFER_CONTEXT) this.noteCause(`leadership transfer to ${m.from}`, true);
-    else if (m.type === 'PreVote' || m.type === 'Vote') this.noteCause(`election started by ${m.from}`, false);
+    if (m.type === 'TimeoutNow') this.noteCause(`leadership transfer from ${m.from}`, CauseRank.Seen);
+    else if (m.type === 'Vote' && m.context === TRANSFER_CONTEXT) this.noteCause(`leadership transfer to ${m.from}`, CauseRank.Seen);
+    else if (m.type === 'PreVote' || m.type === 'Vote') this.noteCause(`election started by ${m.from}`, CauseRank.Heard);
   }
 
-  /** Our own campaign: without a reason noted (reset, transfer), it began on the election timeout. */
+  /** Our own campaign: unless a surer reason is noted (reset, transfer), it began on the election timeout. */
   private noteOutgoing(msgs: readonly Message[]): void {
     for (const m of msgs) {
       if (m.type !== 'PreVote' && m.type !== 'Vote') continue;
-      if (m.context === TRANSFER_CONTEXT) this.noteCause('leadership transfer (TimeoutNow)', false);
-      else this.noteCause(`election by ${this.opts.id} after the election timeout (no word from a leader)`, false);
+      if (m.context === TRANSFER_CONTEXT) this.noteCause('leadership transfer (TimeoutNow)', CauseRank.Seen);
+      else this.noteCause(`election by ${this.opts.id} after the election timeout (no word from a leader)`, CauseRank.OwnTimeout);
       return;
     }
   }

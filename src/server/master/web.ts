@@ -9,6 +9,7 @@
 import type { AlluxioMaster } from './master.js';
 import { startWeb, page, table, uptime, formatBytes, esc, processIdentity, confSummary, logLevelRoute, type Route } from '../web.js';
 import { clusterSecret } from '../../clusterSecret.js';
+import { journalRoutes } from './webJournal.js';
 
 export function masterOverview(m: AlluxioMaster) {
   const info = m.masterInfo();
@@ -59,6 +60,7 @@ export function startMasterWeb(m: AlluxioMaster, host: string, port: number) {
     '/api/v1/master/info': () => ({ type: 'json', body: masterOverview(m) }),
     '/api/v1/master/config': () => ({ type: 'json', body: confSummary(m.conf) }),
     // The applied namespace's digest (O(inodes); for consistency checks across masters).
+    ...journalRoutes(m, (render) => uiPage(m, render)),
     '/api/v1/master/namespace/digest': () => ({ type: 'json', body: { digest: m.ns.digest(), inodeCount: m.ns.inodeCount, journalLastIndex: m.journal.stats().lastIndex } }),
     '/': uiPage(m, () => {
       const o = masterOverview(m);
