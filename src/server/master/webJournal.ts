@@ -181,7 +181,7 @@ ${standbyNote}
 <p>The last ${esc(v.eventsKept)} are kept in memory${v.eventsDropped ? `; ${esc(v.eventsDropped)} older ones were dropped` : ''}.</p>
 ${events}
 <h2>Cluster command audit log</h2>
-<p>The last ${AUDIT_LINES_SHOWN} lines of <code>${esc(v.audit.file)}</code> on this host: the CLI appends one line there for each command that touched this host (start, stop, format, rolling restarts, quorum membership ...).</p>
+<p>The last lines (at most ${AUDIT_LINES_SHOWN}, oldest first) of <code>${esc(v.audit.file)}</code> on this host: the CLI appends one there for each cluster command that touched this host (start, stop, format, rolling restarts, quorum membership ...).</p>
 ${v.audit.error ? `<p class="error">Could not read it: ${esc(v.audit.error)}</p>` : ''}
 ${audit}
 <p><a href="/api/v1/master/webui_journal">JSON</a></p>`;
