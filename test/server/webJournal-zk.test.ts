@@ -4,39 +4,19 @@
  * the new leader's /api/v1/master/webui_journal shows the election it won, the leader change
  * (old and new leader by rpc address, epochs as terms) and no quorum; the page shows them.
  */
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestCluster, getJson, waitFor } from '../harness/cluster.js';
-import { ZooKeeperServers, zooKeeperSkipReason } from '../harness/zookeeper.js';
+import { ZooKeeperServers, zooKeeperModeProps, zooKeeperSkipReason } from '../harness/zookeeper.js';
 
 const skip = zooKeeperSkipReason();
-let zk: ZooKeeperServers | undefined;
-let c: TestCluster;
 
-before(async () => {
-  if (skip) return;
-  zk = await ZooKeeperServers.start({ members: 1 });
-  c = new TestCluster({
-    masters: 2, workers: 0, sharedJournal: true,
-    props: {
-      'alluxio.master.journal.type': 'UFS',
-      'alluxio.zookeeper.enabled': 'true',
-      'alluxio.zookeeper.address': zk.connectString(),
-      'alluxio.zookeeper.session.timeout': '2000ms',
-      'alluxio.zookeeper.connection.timeout': '3s',
-    },
-  });
+test('ZooKeeper mode: the new leader shows the election it won and the leader change with epochs', { skip }, async (t) => {
+  const zk = await ZooKeeperServers.start({ members: 1 });
+  const c = new TestCluster({ masters: 2, workers: 0, sharedJournal: true, props: zooKeeperModeProps(zk, 2000) });
+  t.after(async () => { await c.stop(); await zk.destroy(); });
   await c.setup();
   await c.start();
-});
-
-after(async () => {
-  if (skip) return;
-  await c?.stop();
-  await zk?.destroy();
-});
-
-test('ZooKeeper mode: the new leader shows the election it won and the leader change with epochs', { skip }, async () => {
   const rpc = (i: number) => `localhost:${c.masterPorts[i]!.rpc}`;
   const view = (i: number) => getJson(`http://127.0.0.1:${c.masterPorts[i]!.web}/api/v1/master/webui_journal`);
   const first = await c.waitLeader(20_000);

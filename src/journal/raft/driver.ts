@@ -200,7 +200,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
     // only comes out in a later Ready, taken after this one is persisted and advanced. Everyone
     // else persists first: an append or vote response promises durability.
     const leaderSends = (rd.softState?.role ?? this.role) === 'leader' && rd.messages.length > 0;
-    this.noteOutgoing(rd.messages);
+    if (!leaderSends) this.noteOutgoing(rd.messages); // a leader sends no campaign
     const save: Parameters<RaftStorage['save']>[0] = { entries: rd.entries };
     if (rd.hardState) save.hardState = rd.hardState;
     if (rd.snapshot) save.snapshot = rd.snapshot;
