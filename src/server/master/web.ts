@@ -60,8 +60,9 @@ export function startMasterWeb(m: AlluxioMaster, host: string, port: number) {
     '/api/v1/master/info': () => ({ type: 'json', body: masterOverview(m) }),
     '/api/v1/master/config': () => ({ type: 'json', body: confSummary(m.conf) }),
     // The applied namespace's digest (O(inodes); for consistency checks across masters).
-    ...journalRoutes(m, (render) => uiPage(m, render)),
     '/api/v1/master/namespace/digest': () => ({ type: 'json', body: { digest: m.ns.digest(), inodeCount: m.ns.inodeCount, journalLastIndex: m.journal.stats().lastIndex } }),
+    // The Journal/HA page and its JSON (webJournal.ts).
+    ...journalRoutes(m, (render) => uiPage(m, render)),
     '/': uiPage(m, () => {
       const o = masterOverview(m);
       const workers = (list: any[]) => table(['Id', 'Address', 'State', 'Last heartbeat (s)', 'Capacity', 'Used', 'Blocks'],
