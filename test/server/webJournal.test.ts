@@ -57,6 +57,30 @@ test('renderJournal: the exact page body, everything escaped', () => {
   assert.equal(renderJournal(FIXTURE), EXPECTED);
 });
 
+test('renderJournal: a ZooKeeper-mode standby without quorum, events or a readable audit log', () => {
+  const v: JournalView = {
+  journalType: 'UFS', journal: 'UFS', masterAddress: 'm1:19998', memberId: '', isLeader: false,
+  leader: 'm2:19998', leaderRpcAddress: 'm2:19998', leaderWebAddress: '', term: 4, commitIndex: 10, appliedIndex: 10, lastIndex: 10, checkpointIndex: 0,
+  applyLag: 0, leaderContactMs: null, members: [], events: [], eventsKept: 100, eventsDropped: 0,
+  audit: { file: '/opt/alluxio/logs/audit.log', lines: [], error: 'EACCES: permission denied, open \'/opt/alluxio/logs/audit.log\'' },
+};
+  assert.equal(renderJournal(v), `
+<h2>Journal</h2>
+<p>Leader: m2:19998</p>
+<table><tr><th></th><th></th></tr><tr><td>Role</td><td>STANDBY</td></tr><tr><td>Journal</td><td>UFS: UFS shared folder, ZooKeeper election</td></tr><tr><td>This master</td><td>m1:19998</td></tr><tr><td>Epoch</td><td>4</td></tr><tr><td>Commit index</td><td>10</td></tr><tr><td>Applied index</td><td>10</td></tr><tr><td>Last index</td><td>10</td></tr><tr><td>Checkpoint index</td><td>0</td></tr><tr><td>Committed, not yet applied</td><td>0</td></tr><tr><td>Last contact with the leader</td><td>not tracked (no quorum)</td></tr></table>
+<h2>Quorum</h2>
+<p>No quorum: this journal has no members (only the embedded journal has one).</p>
+
+<h2>Events seen by this master (newest first)</h2>
+<p>The last 100 are kept in memory.</p>
+<p>No journal event since this master started.</p>
+<h2>Cluster command audit log</h2>
+<p>The last lines (at most 50, oldest first) of <code>/opt/alluxio/logs/audit.log</code> on this host: the CLI appends one there for each cluster command that touched this host (start, stop, format, rolling restarts, quorum membership ...).</p>
+<p class="error">Could not read it: EACCES: permission denied, open &#39;/opt/alluxio/logs/audit.log&#39;</p>
+
+<p><a href="/api/v1/master/webui_journal">JSON</a></p>`);
+});
+
 test('readLastLines: the last n lines; a cut first line dropped; a missing file is no lines', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-tail-'));
   try {

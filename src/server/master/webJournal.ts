@@ -58,7 +58,7 @@ export interface JournalView {
   checkpointIndex: number;
   /** Entries this master knows committed but has not applied yet. */
   applyLag: number;
-  /** Milliseconds since this master last heard from the leader (0 on the leader; null when unknown). */
+  /** Milliseconds since this master last heard from the leader (0 on the leader; null when unknown or not tracked: no quorum). */
   leaderContactMs: number | null;
   /** The quorum (Raft only; complete on the leader, what this master saw on a standby). */
   members: JournalMemberView[];
@@ -157,7 +157,7 @@ export function renderJournal(v: JournalView): string {
     [v.journal === 'UFS' ? 'Epoch' : 'Term', orDash(v.term)],
     ['Commit index', v.commitIndex], ['Applied index', v.appliedIndex], ['Last index', v.lastIndex], ['Checkpoint index', v.checkpointIndex],
     ['Committed, not yet applied', v.applyLag],
-    ['Last contact with the leader', v.isLeader ? 'this master leads' : ago(v.leaderContactMs)],
+    ['Last contact with the leader', v.isLeader ? 'this master leads' : v.journal !== 'EMBEDDED' ? 'not tracked (no quorum)' : ago(v.leaderContactMs)],
   ]);
   const members = v.members.length
     ? table(['Member', 'RPC address', 'Role', 'Available', 'Match index', 'Lag (entries)', 'Last contact'],
@@ -169,7 +169,7 @@ export function renderJournal(v: JournalView): string {
     ? table(['Time', 'Event', 'Term', 'Old leader', 'New leader', 'Why / detail'],
       v.events.map((e) => [new Date(e.timeMs).toISOString(), e.kind, orDash(e.term), orDash(e.oldLeader), orDash(e.newLeader), e.detail]))
     : '<p>No journal event since this master started.</p>';
-  const audit = v.audit.lines.length ? `<pre>${esc(v.audit.lines.join('\n'))}</pre>` : '<p>No audit line on this host.</p>';
+  const audit = v.audit.lines.length ? `<pre>${esc(v.audit.lines.join('\n'))}</pre>` : v.audit.error ? '' : '<p>No audit line on this host.</p>';
   return `
 <h2>Journal</h2>
 <p>Leader: ${leaderLink}</p>
