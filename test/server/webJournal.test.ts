@@ -89,7 +89,7 @@ test('readLastLines: the last n lines; a cut first line dropped; a missing file 
     fs.writeFileSync(f, Array.from({ length: 10 }, (_, i) => `line ${i}`).join('\n') + '\n');
     assert.deepEqual(readLastLines(f, 3), { lines: ['line 7', 'line 8', 'line 9'] });
     assert.deepEqual(readLastLines(f, 50), { lines: Array.from({ length: 10 }, (_, i) => `line ${i}`) });
-    // 14 bytes from the end: "line 8\nline 9\n" is 14 bytes; 16 bytes cut "e 7" off, which is dropped.
+    // The last 16 bytes are "7\nline 8\nline 9\n": the cut line ("7") is dropped.
     assert.deepEqual(readLastLines(f, 50, 16), { lines: ['line 8', 'line 9'] });
     fs.appendFileSync(f, 'no newline yet');
     assert.deepEqual(readLastLines(f, 2), { lines: ['line 9', 'no newline yet'] });
