@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { AlluxioMaster } from './master.js';
 import type { JournalEvent } from '../../journal/events.js';
+import type { UfsJournalStats } from '../../journal/ufs/journal.js';
 import { esc, page, table, type Route } from '../web.js';
 
 /** Audit lines the page shows (the newest). */
@@ -103,7 +104,8 @@ export function auditLogFile(m: AlluxioMaster): string {
 }
 
 export function journalView(m: AlluxioMaster): JournalView {
-  const st = m.journal.stats() as ReturnType<AlluxioMaster['journal']['stats']> & { newestEpoch?: number };
+  const st = m.journal.stats();
+  const newestEpoch = (st as Partial<UfsJournalStats>).newestEpoch; // the shared (ZooKeeper-mode) journal's
   const q = m.journal.quorum?.info();
   const isLeader = m.isLeader();
   const memberId = st.memberId ?? '';
@@ -126,7 +128,7 @@ export function journalView(m: AlluxioMaster): JournalView {
     leader,
     leaderRpcAddress: m.leaderRpcAddress(),
     leaderWebAddress: m.leaderWebAddress(),
-    term: q ? q.term : st.newestEpoch ?? null,
+    term: q ? q.term : newestEpoch ?? null,
     commitIndex: st.commitIndex,
     appliedIndex: st.appliedIndex,
     lastIndex: st.lastIndex,
