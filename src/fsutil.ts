@@ -76,3 +76,32 @@ export function protectedPathReason(real: string, protectedPaths: readonly Prote
   }
   return undefined;
 }
+
+/**
+ * The last `n` lines of `file` (without reading more than `maxBytes` from its end). A missing
+ * file is no lines; another failure is the error's message.
+ */
+export function readLastLines(file: string, n: number, maxBytes = 256 * 1024): { lines: string[]; error?: string } {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const size = fs.fstatSync(fd).size;
+    const len = Math.min(size, maxBytes);
+    const buf = Buffer.alloc(len);
+    let got = 0;
+    while (got < len) {
+      const r = fs.readSync(fd, buf, got, len - got, size - len + got);
+      if (r === 0) break;
+      got += r;
+    }
+    const lines = buf.subarray(0, got).toString('utf8').split('\n');
+    if (len < size) lines.shift(); // the first one may be cut
+    if (lines.at(-1) === '') lines.pop();
+    return { lines: lines.slice(-n) };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [] };
+    return { lines: [], error: (e as Error).message };
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}

@@ -14,6 +14,8 @@ import type { Role } from './raft/types.js';
 import { ConfigError } from '../errors.js';
 import { clusterSecret } from '../clusterSecret.js';
 
+export type { JournalEvent, JournalEventKind } from './events.js';
+export { JournalEvents } from './events.js';
 export type { Journal, JournalEntry, AnyEntry, StateMachine, JournalStats, QuorumAdmin, QuorumInfo } from './types.js';
 
 export { journalFolder };

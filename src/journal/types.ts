@@ -14,6 +14,8 @@
  * `apply` threw, `propose` rejects with that same error. Entries are applied strictly in index
  * order, exactly once per process lifetime, also during replay at `start`.
  */
+import type { JournalEvents } from './events.js';
+
 export interface JournalEntry {
   /** Discriminator, e.g. 'mkdir', 'createFile'. */
   readonly type: string;
@@ -74,6 +76,8 @@ export interface QuorumMemberInfo {
   match?: number;
   /** The leader's last index minus match. */
   lag?: number;
+  /** Milliseconds since this master last heard from the member (0 for itself; absent when never). */
+  lastContactMs?: number;
 }
 
 export interface QuorumInfo { leader: string; term: number; members: QuorumMemberInfo[] }
@@ -112,6 +116,8 @@ export interface Journal<E extends JournalEntry = AnyEntry> {
   readBarrier(): Promise<void>;
   /** Quorum administration; absent for a journal without members (the local journal). */
   readonly quorum?: QuorumAdmin;
+  /** What this master saw happen to the journal (leader changes, transfers, snapshots...: events.ts). */
+  readonly events?: JournalEvents;
   stats(): JournalStats;
   close(): Promise<void>;
 }

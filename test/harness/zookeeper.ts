@@ -58,6 +58,20 @@ function killAllOnExit(): void {
   for (const p of live) { try { if (p.pid) process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
 }
 
+/**
+ * The ZooKeeper mode's properties for masters elected through `zk` (alluxio.zookeeper.enabled with
+ * the shared UFS journal) and the session timeout `sessionMs`.
+ */
+export function zooKeeperModeProps(zk: ZooKeeperServers, sessionMs: number): Record<string, string> {
+  return {
+    'alluxio.master.journal.type': 'UFS',
+    'alluxio.zookeeper.enabled': 'true',
+    'alluxio.zookeeper.address': zk.connectString(),
+    'alluxio.zookeeper.session.timeout': `${sessionMs}ms`,
+    'alluxio.zookeeper.connection.timeout': '3s',
+  };
+}
+
 export class ZooKeeperServers {
   readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alluxio-zk-'));
   readonly members: Member[] = [];

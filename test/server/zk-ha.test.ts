@@ -14,7 +14,7 @@ import { CLI, TestCluster, getJson, startNode, waitFor } from '../harness/cluste
 import { recordsIn } from '../harness/ufsJournal.js';
 import { newestEpoch } from '../../src/journal/ufs/layout.js';
 import { killLeaderUnderWrites } from '../harness/failover.js';
-import { ZooKeeperServers, zooKeeperSkipReason } from '../harness/zookeeper.js';
+import { ZooKeeperServers, zooKeeperModeProps, zooKeeperSkipReason } from '../harness/zookeeper.js';
 
 const skip = zooKeeperSkipReason();
 const SESSION_MS = 2000;
@@ -27,11 +27,7 @@ before(async () => {
   c = new TestCluster({
     masters: 3, workers: 1, sharedJournal: true,
     props: {
-      'alluxio.master.journal.type': 'UFS',
-      'alluxio.zookeeper.enabled': 'true',
-      'alluxio.zookeeper.address': zk.connectString(),
-      'alluxio.zookeeper.session.timeout': `${SESSION_MS}ms`,
-      'alluxio.zookeeper.connection.timeout': '3s',
+      ...zooKeeperModeProps(zk, SESSION_MS),
       'alluxio.user.rpc.retry.max.duration': '20s',
     },
   });

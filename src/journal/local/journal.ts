@@ -22,6 +22,7 @@ import { loadNewestCheckpoint, pruneCheckpoints, removeCheckpointTemps, writeChe
 import { MAX_RECORD_BYTES, Wal } from './wal.js';
 import { fsyncDir } from '../../fsutil.js';
 import { isDiskFull, DiskFullState } from '../diskFull.js';
+import { JournalEvents } from '../events.js';
 
 export interface LocalJournalOptions {
   folder: string;
@@ -139,6 +140,8 @@ type State = 'new' | 'starting' | 'running' | 'closing' | 'closed';
 
 export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<E> {
   readonly elected = false;
+  /** Checkpoints this master wrote (the Journal page). */
+  readonly events = new JournalEvents();
   private readonly folder: string;
   private readonly logDir: string;
   private readonly ckptDir: string;
@@ -352,6 +355,7 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
     const data = sm.snapshot();
     await writeCheckpoint(this.ckptDir, index, data, this.fsync);
     this.ckptIndex = index;
+    this.events.record({ kind: 'snapshot-taken', index, detail: `wrote checkpoint ${index}` });
     pruneCheckpoints(this.ckptDir, CHECKPOINTS_KEPT);
     wal.deleteCoveredSegments(index);
   }

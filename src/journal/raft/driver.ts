@@ -27,10 +27,12 @@ import type { AnyEntry, Journal, JournalEntry, JournalStats, QuorumAdmin, Quorum
 import { NotLeaderError, TimeoutError, InternalError, UnavailableError, JournalCorruptError } from '../../errors.js';
 import { fsyncDir } from '../../fsutil.js';
 import { isDiskFull, DiskFullState } from '../diskFull.js';
-import { RaftCore } from './core.js';
+import { RaftCore, TRANSFER_CONTEXT } from './core.js';
+import { decodeConfChange } from './config.js';
+import { JournalEvents } from '../events.js';
 import { RaftStorage } from './storage.js';
 import type { Transport } from './transport.js';
-import type { NodeId, Ready, Role } from './types.js';
+import type { Message, NodeId, Ready, Role } from './types.js';
 
 export interface RaftJournalOptions {
   id: NodeId;
@@ -67,6 +69,13 @@ export interface RaftJournalOptions {
 const DISK_FULL_RETRY_MS = 100;
 const DISK_FULL_RETRY_MAX_MS = 2000;
 
+/**
+ * How sure this master is of why an election started: it saw the cause itself (the leader's
+ * connections reset, a transfer), it campaigned on its own timer, or it only got another
+ * master's vote request.
+ */
+const enum CauseRank { Heard = 0, OwnTimeout = 1, Seen = 2 }
+
 interface Pending { term: number; resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }
 
 export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E> {
@@ -102,6 +111,12 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
   /** The member stamp exists (or none is kept). */
   private stamped = true;
   private recovering = false;
+  /** Leader changes, transfers, membership changes and snapshots this master saw (the Journal page). */
+  readonly events = new JournalEvents();
+  /** Why the next leader change happens, as far as this master saw it start (see noteCause). */
+  private cause: { reason: string; rank: CauseRank; atMs: number } | undefined;
+  /** Entries up to this index were committed before this process started (their replay is no event). */
+  private commitAtStart = 0;
 
   constructor(private readonly opts: RaftJournalOptions) {
     this.diskFull = new DiskFullState(opts.who ?? opts.id, path.dirname(opts.dir), (m) => opts.log?.(`raft ${m}`));
@@ -130,11 +145,13 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
       random: this.opts.random ?? Math.random, applied, recovering: lost || (empty && this.opts.rejoin === true),
     }, state);
     this.recovering = this.core.status().recovering === true;
+    this.commitAtStart = state.hardState.commit;
     this.replayMs = performance.now() - t0;
     this.opts.transport.onMessage((m) => {
       if (this.closed) return;
       // A campaign message does not show that the sender follows anyone (it may be cut off).
       if (m.type !== 'PreVote' && m.type !== 'Vote') this.lastHeard.set(m.from, Date.now());
+      this.noteIncoming(m);
       this.core.step(m);
       this.kick();
     });
@@ -144,6 +161,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
       // The core starts a pre-vote at once if it was our leader (core.ts, peerLost).
       if (this.core.roleInfo().leader === peer && this.core.roleInfo().role === 'follower') {
         this.opts.log?.(`raft journal: the connections to leader ${peer} were reset; asking the others for a pre-vote now`);
+        this.noteCause(`pre-vote after the connections to leader ${peer} were reset`, CauseRank.Seen);
       }
       this.core.peerLost(peer);
       this.kick();
@@ -182,6 +200,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
     // only comes out in a later Ready, taken after this one is persisted and advanced. Everyone
     // else persists first: an append or vote response promises durability.
     const leaderSends = (rd.softState?.role ?? this.role) === 'leader' && rd.messages.length > 0;
+    if (!leaderSends) this.noteOutgoing(rd.messages); // a leader sends no campaign
     const save: Parameters<RaftStorage['save']>[0] = { entries: rd.entries };
     if (rd.hardState) save.hardState = rd.hardState;
     if (rd.snapshot) save.snapshot = rd.snapshot;
@@ -220,6 +239,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
     if (rd.snapshot) {
       this.sm.restore(Buffer.from(rd.snapshot.data, 'base64'));
       this.opts.log?.(`raft journal: installed the leader's snapshot at index ${rd.snapshot.index} (term ${rd.snapshot.term})`);
+      this.events.record({ kind: 'snapshot-installed', index: rd.snapshot.index, term: rd.snapshot.term, detail: `installed the leader's snapshot at index ${rd.snapshot.index} (term ${rd.snapshot.term})` });
       for (const [index, p] of this.pending) if (index <= rd.snapshot.index) this.settle(index, p, new NotLeaderError(this.leaderHint()));
     }
     this.applyCommitted(rd.committedEntries, early, rd.committedEntries.length);
@@ -230,7 +250,12 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
       this.role = rd.softState.role;
       this.leader = rd.softState.leader;
       if (lostQuorum) this.failPending();
-      if (changed) this.opts.onRoleChange?.(this.role, this.leader, this.core.roleInfo().term);
+      const term = this.core.roleInfo().term;
+      if (lostQuorum) {
+        this.events.record({ kind: 'step-down', term, oldLeader: this.opts.id, reason: 'lost quorum', detail: `${this.opts.id} stepped down in term ${term}: no majority answered within an election timeout (lost quorum)` });
+      }
+      if (this.leader !== '' && this.events.leader(this.leader, term, this.freshCause()) !== undefined) this.cause = undefined;
+      if (changed) this.opts.onRoleChange?.(this.role, this.leader, term);
     }
     if (rd.hardState && this.recovering && !rd.hardState.recovering) {
       this.recovering = false;
@@ -247,6 +272,8 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
       const e = entries[i]!;
       let result: unknown;
       let error: Error | undefined;
+      // Replayed entries and the bootstrap configuration (entries 1..n of term 1) are no change seen here.
+      if (e.type === 'conf' && e.index > this.commitAtStart && !(e.term === 1 && e.index <= this.opts.voters.length)) this.noteConfChange(e.data, e.index, e.term);
       if (e.type === 'normal' && e.data !== '') {
         try { result = this.sm.apply(this.decode(e.data, e.index), e.index); } catch (err) {
           if (err instanceof JournalCorruptError) throw err; // not applied: the journal stops (see loop)
@@ -409,7 +436,10 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
     const applied = this.core.status().applied;
     const snap = this.core.compact(applied, this.sm.snapshot().toString('base64'));
     try {
-      if (snap) await this.storage.compact(snap);
+      if (snap) {
+        await this.storage.compact(snap);
+        this.events.record({ kind: 'snapshot-taken', index: snap.index, term: snap.term, detail: `took a snapshot at index ${snap.index} (term ${snap.term})` });
+      }
     } catch (e) {
       // No room for the snapshot file: the log on disk stays whole (nothing was deleted for it),
       // so this only postpones compaction to the next snapshot.
@@ -469,6 +499,9 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
     if (!this.isLeader()) throw new NotLeaderError(this.leaderHint());
     if (to === this.opts.id) return;
     this.core.transferLeadership(to);
+    const term = this.core.roleInfo().term;
+    this.events.record({ kind: 'transfer', term, oldLeader: this.opts.id, newLeader: to, reason: 'requested', detail: `leadership transfer ${this.opts.id} -> ${to} requested in term ${term} (fsadmin journal quorum elect)` });
+    this.noteCause(`leadership transfer from ${this.opts.id} requested here`, CauseRank.Seen);
     this.kick();
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
@@ -476,7 +509,50 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
       if (st.leader === to && st.role !== 'leader') return;
       await new Promise((r) => setTimeout(r, this.opts.tickMs));
     }
+    this.events.record({ kind: 'transfer', term, oldLeader: this.opts.id, newLeader: to, reason: 'timed out', detail: `leadership transfer ${this.opts.id} -> ${to} did not complete within ${timeoutMs} ms` });
     throw new TimeoutError(`leadership did not move to ${to} within ${timeoutMs} ms`);
+  }
+
+  /**
+   * Remember why an election is starting, for the next leader change this master records. A
+   * reason replaces the one noted unless that one is still fresh (younger than two election
+   * timeouts) and at least as sure (CauseRank).
+   */
+  private noteCause(reason: string, rank: CauseRank): void {
+    const c = this.cause;
+    if (c && this.freshCause() !== undefined && c.rank >= rank) return;
+    this.cause = { reason, rank, atMs: Date.now() };
+  }
+
+  /** The noted reason if still fresh (see noteCause). */
+  private freshCause(): string | undefined {
+    const c = this.cause;
+    if (!c || Date.now() - c.atMs > 2 * this.opts.tickMs * this.opts.electionTicks) return undefined;
+    return c.reason;
+  }
+
+  /** Campaign messages from others: a transfer's vote says so (TRANSFER_CONTEXT); TimeoutNow makes this master the transferee. */
+  private noteIncoming(m: Message): void {
+    if (m.type === 'TimeoutNow') this.noteCause(`leadership transfer from ${m.from}`, CauseRank.Seen);
+    else if (m.type === 'Vote' && m.context === TRANSFER_CONTEXT) this.noteCause(`leadership transfer to ${m.from}`, CauseRank.Seen);
+    else if (m.type === 'PreVote' || m.type === 'Vote') this.noteCause(`election started by ${m.from}`, CauseRank.Heard);
+  }
+
+  /** Our own campaign: unless a surer reason is noted (reset, transfer), it began on the election timeout. */
+  private noteOutgoing(msgs: readonly Message[]): void {
+    for (const m of msgs) {
+      if (m.type !== 'PreVote' && m.type !== 'Vote') continue;
+      if (m.context === TRANSFER_CONTEXT) this.noteCause('leadership transfer (TimeoutNow)', CauseRank.Seen);
+      else this.noteCause(`election by ${this.opts.id} after the election timeout (no word from a leader)`, CauseRank.OwnTimeout);
+      return;
+    }
+  }
+
+  /** A committed membership change (conf entry) as an event. */
+  private noteConfChange(data: string, index: number, term: number): void {
+    let cc;
+    try { cc = decodeConfChange(data); } catch { return; }
+    this.events.record({ kind: 'membership', op: cc.op, member: cc.node, index, term, detail: `${cc.op === 'add' ? 'added' : 'removed'} ${cc.node} ${cc.op === 'add' ? 'to' : 'from'} the quorum (entry ${index}, term ${term})` });
   }
 
   /**
@@ -500,6 +576,8 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
           recovering: id === this.opts.id ? st.recovering === true : pr?.recovering === true,
         };
         if (pr) { m.match = pr.match; m.lag = Math.max(0, st.lastIndex - pr.match); }
+        if (id === this.opts.id) m.lastContactMs = 0;
+        else if (this.lastHeard.has(id)) m.lastContactMs = now - this.lastHeard.get(id)!;
         return m;
       }),
     };

@@ -52,6 +52,7 @@ import { performance } from 'node:perf_hooks';
 import { ConfigError, InternalError, JournalCorruptError, NotLeaderError } from '../../errors.js';
 import { fsyncDir } from '../../fsutil.js';
 import type { LeaderElection, ElectionEvent } from '../election.js';
+import { JournalEvents } from '../events.js';
 import { isJournalFormatted } from '../format.js';
 import type { AnyEntry, Journal, JournalEntry, JournalStats, StateMachine } from '../types.js';
 import type { Role } from '../raft/types.js';
@@ -108,6 +109,8 @@ type RoleState = 'standby' | 'takingOver' | 'leader';
 
 export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E> {
   readonly elected = true;
+  /** Elections, leaders seen (by epoch) and checkpoints this master saw (the Journal page). */
+  readonly events = new JournalEvents();
   private readonly folder: string;
   private readonly ckptDir: string;
   private readonly election: LeaderElection;
@@ -300,6 +303,7 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
     const newest = historyChain(this.folder).at(-1);
     if (newest === undefined || newest.epoch <= this.lastEpoch || this.role !== 'standby') return;
     this.lastEpoch = newest.epoch;
+    this.events.leader(newest.leader ?? '', newest.epoch, `epoch ${newest.epoch} appeared in the shared journal`);
     this.opts.onRoleChange?.('follower', newest.leader ?? '', newest.epoch);
   }
 
@@ -313,6 +317,9 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
 
   private onElection(e: ElectionEvent): void {
     if (this.state !== 'running') return;
+    this.events.record(e.leader
+      ? { kind: 'election', term: e.epoch, newLeader: this.opts.who, reason: 'won', detail: `won the ZooKeeper election (epoch ${e.epoch})` }
+      : { kind: 'election', oldLeader: this.opts.who, reason: e.reason, detail: `lost the ZooKeeper election: ${e.reason}` });
     if (e.leader) void this.enqueue(() => this.takeOver(e.epoch));
     else void this.enqueue(() => this.stepDown(`lost the election: ${e.reason}`));
   }
@@ -351,6 +358,7 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
       this.failure = undefined;
       this.role = 'leader';
       this.log(`journal: leading epoch ${epoch} from entry ${this.applied + 1} (sealed epoch ${prev} at ${this.applied}; caught up ${tail} entries)`);
+      this.events.leader(this.opts.who, epoch, `won the ZooKeeper election; took over the shared journal after epoch ${prev}`);
     } catch (e) {
       this.role = 'standby';
       this.log(`journal: could not take over as epoch ${epoch}: ${(e as Error).message}`);
@@ -370,6 +378,7 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
     this.wal = undefined;
     this.pos = undefined;
     this.log(`journal: standing down from epoch ${epoch}: ${reason}`);
+    this.events.record({ kind: 'step-down', term: epoch, oldLeader: this.opts.who, reason, detail: `stood down from epoch ${epoch}: ${reason}` });
     this.opts.onRoleChange?.('follower', '', epoch);
   }
 
@@ -515,6 +524,7 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
     if (newestEpoch(this.folder) > epoch) return; // fenced: a later leader owns the folder
     await writeCheckpoint(this.ckptDir, index, data, this.fsync);
     this.ckptIndex = index;
+    this.events.record({ kind: 'snapshot-taken', index, term: epoch, detail: `wrote checkpoint ${index} (epoch ${epoch})` });
     if (this.epoch !== epoch || newestEpoch(this.folder) > epoch) return; // compaction is the leader's alone
     pruneCheckpoints(this.ckptDir, CHECKPOINTS_KEPT);
     this.compact(epoch, index);

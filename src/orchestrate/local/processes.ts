@@ -16,6 +16,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import { readLastLines } from '../../fsutil.js';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -314,33 +315,11 @@ export function launch(conf: ProcessConf, t: ProcessTarget, flags: Readonly<Reco
 }
 
 /**
- * The last `lines` lines of `file` (read from its last 256 KiB at most); [] when it is missing or
- * empty. Never throws.
- */
-export function lastLines(file: string, lines = LOG_TAIL_LINES): string[] {
-  let text = '';
-  try {
-    const st = fs.statSync(file);
-    // Read at most the last 256 KiB: enough for 30 lines of any sane log.
-    const len = Math.min(st.size, 256 * 1024);
-    const buf = Buffer.alloc(len);
-    const fd = fs.openSync(file, 'r');
-    try { fs.readSync(fd, buf, 0, len, st.size - len); } finally { fs.closeSync(fd); }
-    text = buf.toString('utf8');
-  } catch {
-    text = '';
-  }
-  const all = text.split('\n');
-  if (all.length > 0 && all[all.length - 1] === '') all.pop();
-  return lines > 0 ? all.slice(-lines) : [];
-}
-
-/**
  * The last `lines` lines of `file` between `>>> BEGIN <file>` and `<<< EOF` markers, or the file
  * name and `--- EMPTY ---` when it is missing or empty.
  */
 export function logTail(file: string, lines = LOG_TAIL_LINES): string {
-  const tail = lastLines(file, lines);
+  const tail = readLastLines(file, lines).lines;
   if (tail.length === 0) return `>>> BEGIN ${file}\n--- EMPTY ---\n<<< EOF`;
   return `>>> BEGIN ${file}\n${tail.join('\n')}\n<<< EOF`;
 }

@@ -16,6 +16,7 @@ import { browseData, configData, logsData, overviewData, workersData, type Brows
 import { renderBrowse, renderConfig, renderLogs, renderOverview, renderWorkers } from './webPages.js';
 import { clusterSecret } from '../../clusterSecret.js';
 import { masterMetricsRoutes } from '../../metrics/web.js';
+import { journalRoutes } from './webJournal.js';
 
 export function masterOverview(m: AlluxioMaster) {
   const info = m.masterInfo();
@@ -91,6 +92,8 @@ export function startMasterWeb(m: AlluxioMaster, host: string, port: number) {
     ...uiRoutes(m, '/workers', 'workers', 'Workers', () => workersData(m), renderWorkers, refreshSec(m.conf)),
     ...uiRoutes(m, '/config', 'config', 'Configuration', () => configData(m), renderConfig, 0),
     ...uiRoutes(m, '/logs', 'logs', 'Logs', (req) => logsData(queryOf(req)), renderLogs, 0),
+    // The Journal/HA page and its JSON (webJournal.ts).
+    ...journalRoutes(m, (render) => uiPage(m, render)),
     '/browse': uiPage(m, browse(false)),
     '/api/v1/master/webui_browse': browse(true),
   }, { '/api/v1/master/logLevel': logLevelRoute(clusterSecret(m.conf)) },

@@ -5,7 +5,7 @@
  * made from this data by webPages.ts.
  */
 import { LOG_FILE_ENV } from '../../log.js';
-import { lastLines } from '../../orchestrate/local/processes.js';
+import { readLastLines } from '../../fsutil.js';
 import { VERSION } from '../../version.js';
 import { embeddedSetup } from '../../journal/index.js';
 import { confSummary, intParam, pageWindow } from '../web.js';
@@ -278,6 +278,6 @@ export function logsData(q: URLSearchParams): LogsData {
   const lines = Math.max(1, intParam(q, 'lines', LOG_LINES, LOG_MAX_LINES));
   const logFile = process.env[LOG_FILE_ENV] ?? '';
   if (!logFile) return { logFile, lines, tail: [], note: `this master writes its log to its standard output (started without ${LOG_FILE_ENV}, not by alluxio-start.sh): no log file to show` };
-  const tail = lastLines(logFile, lines);
-  return { logFile, lines, tail, note: tail.length ? '' : 'the log file is missing or empty' };
+  const { lines: tail, error } = readLastLines(logFile, lines, 4 * 1024 * 1024);
+  return { logFile, lines, tail, note: error ? `the log file cannot be read: ${error}` : tail.length ? '' : 'the log file is missing or empty' };
 }
