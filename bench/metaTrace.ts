@@ -50,6 +50,7 @@ export function timeline(dir: string, client: [number, number][], leaderPid: num
     legs.set(name, [...(legs.get(name) ?? []), (b - a) / 1000]);
   };
   const waited = { n: 0, own: 0, late: [] as number[] };
+  const order = { n: 0, last: 0, gap: [] as number[] };
   const recv = lead.get('recv') ?? [];
   const propose = lead.get('propose') ?? [];
   let ri = 0; let pi = 0;
@@ -84,12 +85,14 @@ export function timeline(dir: string, client: [number, number][], leaderPid: num
     add('ack handed -> leader receives ack', best?.acksent, ack);
     add('leader: ack -> applied and answered', ack, apply);
     add('leader answered -> client has reply', apply, reply);
+    if (lWrite !== undefined && best?.write !== undefined) { order.n++; if (lWrite > best.write) order.last++; order.gap.push((lWrite - best.write) / 1000); }
     if (lSaved !== undefined && ack !== undefined) {
       waited.n++;
       if (lSaved > ack) { waited.own++; waited.late.push((lSaved - ack) / 1000); }
     }
   }
   const out = waited.n ? [`the leader's own write finished after the first acknowledgement in ${(100 * waited.own / waited.n).toFixed(0)}% of the requests (by ${median(waited.late).toFixed(0)} µs, median)`] : [];
+  if (order.n) out.push(`the leader's own write started after the (first acknowledging) follower's in ${(100 * order.last / order.n).toFixed(0)}% of the requests (leader's start minus follower's, median ${median(order.gap).toFixed(0)} µs)`);
   out.push(`timeline of ${legs.get('total (client send -> reply)')?.length ?? 0} createFiles (µs):`);
   for (const [name, xs] of legs) out.push(`  ${name.padEnd(44)} ${median(xs).toFixed(0).padStart(6)}  mean ${(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(0).padStart(6)}`);
   return out;
