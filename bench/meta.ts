@@ -22,7 +22,10 @@
  *  the client (from /proc), and the ext4 journal transactions per request on the device of the
  *  temp folder (from /proc/fs/jbd2: a durable write that allocates a block needs one). Run it
  *  with TMPDIR on a slower file system to see a slow-disk day (ZooKeeper and etcd keep their
- *  data under TMPDIR too, so the comparison run the same way is fair).
+ *  data under TMPDIR too, so the comparison run the same way is fair). With BENCH_TRACE=1, also
+ *  the timeline of each request through the leader and the followers (their journal traces,
+ *  src/journal/raft/trace.ts; bench/metaTrace.ts lines them up); with BENCH_STRACE=1, a second
+ *  pass under `strace -c -f` on the leader and a follower (system calls per request).
  *  --loop-probe: every master process measures how long its event loop is blocked
  *  (bench/loopProbe.ts) and the longest stalls are printed at the end (the lower bound of a safe
  *  alluxio.zookeeper.session.timeout: a stalled master sends no ZooKeeper ping).
