@@ -22,7 +22,10 @@
  *  the client (from /proc), and the ext4 journal transactions per request on the device of the
  *  temp folder (from /proc/fs/jbd2: a durable write that allocates a block needs one). Run it
  *  with TMPDIR on a slower file system to see a slow-disk day (ZooKeeper and etcd keep their
- *  data under TMPDIR too, so the comparison run the same way is fair).
+ *  data under TMPDIR too, so the comparison run the same way is fair). With BENCH_TRACE=1, also
+ *  the timeline of each request through the leader and the followers (their journal traces,
+ *  src/journal/raft/trace.ts; bench/metaTrace.ts lines them up); with BENCH_STRACE=1, a second
+ *  pass under `strace -c -f` on the leader and a follower (system calls per request).
  *  --metrics: instead of the comparison, createFile with metrics on next to metrics off
  *  (alluxio.metrics.enabled), on 1 master and on 3 masters, 1 and 64 in flight, in alternating
  *  rounds (BENCH_ROUNDS) after BENCH_WARM seconds of warm-up each; the median ratio (goal: metrics
@@ -40,6 +43,7 @@ import { loadConfig } from '../src/conf/index.js';
 import { MasterClient } from '../src/client/masterClient.js';
 import { EtcdCluster, ensureEtcd } from './etcd.js';
 import { ZooKeeperEnsemble, ensureZooKeeper, zkCreate } from './zookeeper.js';
+import { timeline, straceCount } from './metaTrace.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
@@ -152,6 +156,10 @@ function procCost(pid: number): { cpuMs: number; switches: number } {
 
 if (process.argv.includes('--cost')) {
   const n = Number(process.env.BENCH_OPS ?? 5000);
+  // The masters' journal traces (src/journal/raft/trace.ts) for the timeline; off unless asked for.
+  const traceDir = process.env.BENCH_TRACE ? fs.mkdtempSync(path.join(os.tmpdir(), 'alluxio-trace-')) : undefined;
+  if (traceDir) process.env.JOURNAL_TRACE_DIR = traceDir;
+  const stamps: [number, number][] = [];
   const c = await (await new TestCluster({ masters: 3, workers: 0 }).setup()).start();
   const client = MasterClient.fromConf(loadConfig({ env: c.env, home: process.cwd() }));
   const op = (tag: string, i: number) => client.call('file', 'CreateFile', { path: `/bench/${tag}/f${i}`, recursive: true, blockSizeBytes: 1 << 20, writeType: 'MUST_CACHE', opId: `${tag}-${i}` });
@@ -161,7 +169,11 @@ if (process.argv.includes('--cost')) {
     const pids = { leader: c.pid('master', leader)!, follower: c.pid('master', leader === 0 ? 1 : 0)! };
     const before = { leader: procCost(pids.leader), follower: procCost(pids.follower), client: procCost(process.pid), jbd2: jbd2Transactions(c.dir) };
     const t0 = Date.now();
-    for (let i = 0; i < n; i++) await op('cost', i);
+    for (let i = 0; i < n; i++) {
+      const t = Number(process.hrtime.bigint());
+      await op('cost', i);
+      stamps.push([t, Number(process.hrtime.bigint())]);
+    }
     const ms = Date.now() - t0;
     const after = { leader: procCost(pids.leader), follower: procCost(pids.follower), client: procCost(process.pid), jbd2: jbd2Transactions(c.dir) };
     console.log(`createFile, 3 masters, 1 in flight, ${n} requests in ${ms} ms (${Math.round(n / (ms / 1000))}/s), temp folder ${os.tmpdir()}; per request:`);
@@ -169,7 +181,27 @@ if (process.argv.includes('--cost')) {
       console.log(`  ${k.padEnd(8)} CPU ${Math.round((after[k].cpuMs - before[k].cpuMs) * 1000 / n)} µs, context switches ${((after[k].switches - before[k].switches) / n).toFixed(2)}`);
     }
     if (before.jbd2 !== undefined && after.jbd2 !== undefined) console.log(`  ext4 journal transactions on the temp folder's device (all 3 masters, and whatever else writes there): ${((after.jbd2 - before.jbd2) / n).toFixed(3)}`);
-  } finally { client.close(); await c.stop(); }
+    if (traceDir) {
+      await new Promise((r) => setTimeout(r, 1200)); // the masters write their traces every 500 ms
+      const followers = [0, 1, 2].filter((i) => i !== leader).map((i) => c.pid('master', i)!);
+      for (const l of timeline(traceDir, stamps, pids.leader, followers)) console.log(l);
+    }
+    if (process.env.BENCH_STRACE) {
+      // A second pass under strace (it slows every system call: counts only, no times).
+      const st = Object.entries(pids).map(([k, pid]) => ({ k, s: straceCount(pid, path.join(c.dir, `strace-${k}.txt`)) }));
+      await new Promise((r) => setTimeout(r, 500)); // attached
+      for (let i = 0; i < n; i++) await op('strace', i);
+      for (const { k, s } of st) {
+        const calls = await s?.stop();
+        if (!calls) { console.log('  strace: not installed'); break; }
+        const total = [...calls.values()].reduce((a, b) => a + b, 0);
+        console.log(`  system calls per request, ${k}: ${(total / n).toFixed(1)} (` + [...calls].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, k2]) => `${name} ${(k2 / n).toFixed(2)}`).join(', ') + ')');
+      }
+    }
+  } finally {
+    client.close(); await c.stop();
+    if (traceDir) fs.rmSync(traceDir, { recursive: true, force: true });
+  }
   process.exit(0);
 }
 

@@ -32,6 +32,7 @@ import { decodeConfChange } from './config.js';
 import { JournalEvents } from '../events.js';
 import { RaftStorage } from './storage.js';
 import type { Transport } from './transport.js';
+import { trace } from './trace.js';
 import type { Message, NodeId, Ready, Role } from './types.js';
 
 export interface RaftJournalOptions {
@@ -152,6 +153,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
       // A campaign message does not show that the sender follows anyone (it may be cut off).
       if (m.type !== 'PreVote' && m.type !== 'Vote') this.lastHeard.set(m.from, Date.now());
       this.noteIncoming(m);
+      if (trace) traceMessage(trace, m);
       this.core.step(m);
       this.kick();
     });
@@ -204,8 +206,10 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
     const save: Parameters<RaftStorage['save']>[0] = { entries: rd.entries };
     if (rd.hardState) save.hardState = rd.hardState;
     if (rd.snapshot) save.snapshot = rd.snapshot;
+    const lastNew = rd.entries.length ? rd.entries[rd.entries.length - 1]!.index : 0;
     if (leaderSends) {
       this.opts.transport.send(rd.messages);
+      if (lastNew) trace?.('send', lastNew);
       // The transport's socket writes happen when this turn of the event loop ends (HTTP/2
       // flushes in the check phase), and handing our own write to the thread pool first would
       // hold them back (and contend with the pool thread for its queue): the followers' legs
@@ -224,6 +228,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
     let early = 0;
     if (!rd.snapshot) while (early < rd.committedEntries.length && rd.committedEntries[early]!.index < firstNew) early++;
     // 1. persist (and apply what is already durable meanwhile)
+    if (lastNew) trace?.('write', lastNew);
     const saved = this.persist(save);
     try {
       this.applyCommitted(rd.committedEntries, 0, early);
@@ -232,9 +237,13 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
       throw e;
     }
     await saved;
+    if (lastNew) trace?.('saved', lastNew);
     if (!this.stamped) this.writeStamp();
     // 2. send
-    if (!leaderSends && rd.messages.length) this.opts.transport.send(rd.messages);
+    if (!leaderSends && rd.messages.length) {
+      this.opts.transport.send(rd.messages);
+      if (lastNew) trace?.('acksent', lastNew);
+    }
     // 3. apply
     if (rd.snapshot) {
       this.sm.restore(Buffer.from(rd.snapshot.data, 'base64'));
@@ -286,7 +295,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
       if (p) {
         if (p.term !== e.term) this.settle(e.index, p, new NotLeaderError(this.leaderHint(), 'leadership changed before the write committed; it was not applied'));
         else if (error) this.settle(e.index, p, error);
-        else { clearTimeout(p.timer); this.pending.delete(e.index); p.resolve(result); }
+        else { clearTimeout(p.timer); this.pending.delete(e.index); p.resolve(result); trace?.('apply', e.index); }
       }
     }
   }
@@ -461,6 +470,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
     } catch (e) {
       return Promise.reject(e);
     }
+    trace?.('propose', index);
     return this.waitApplied(index, this.core.roleInfo().term);
   }
 
@@ -612,4 +622,10 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
     await this.opts.transport.close();
     await this.storage?.close();
   }
+}
+
+/** Trace stages of an arriving message (see trace.ts): an append with entries, an acknowledgement. */
+function traceMessage(t: (stage: string, index: number) => void, m: Message): void {
+  if (m.type === 'App' && m.entries?.length) t('append', m.entries[m.entries.length - 1]!.index);
+  else if (m.type === 'AppResp' && !m.reject) t('ack', m.index ?? 0);
 }

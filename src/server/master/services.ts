@@ -16,6 +16,7 @@ import { checkName } from './access.js';
 import { blockLocations } from './views.js';
 import type { AlluxioMaster } from './master.js';
 import { clusterMetrics } from '../../metrics/master.js';
+import { trace } from '../../journal/raft/trace.js';
 
 /** Every service of the master, checked, with its definition. */
 export function masterServices(m: AlluxioMaster): [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][] {
@@ -51,6 +52,7 @@ function fileSystemService(m: AlluxioMaster): grpc.UntypedServiceImplementation 
     });
   }),
   CreateFile: unary(async (r: any, call) => {
+    trace?.('recv', 0);
     const path = normalizePath(r.path);
     return a.asCaller(call, 'createFile', path, null, async (who, check) => {
       m.ufsSync.checkNewPath(path);
