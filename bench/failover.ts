@@ -40,7 +40,7 @@ import { TestCluster } from '../test/harness/cluster.js';
 import { TestHosts } from '../test/harness/hosts.js';
 import { loadConfig } from '../src/conf/index.js';
 import { FileSystem } from '../src/client/fileSystem.js';
-import { retryPolicy, type RetryPolicy } from '../src/client/masterClient.js';
+import { retryPolicy, type RetryPolicy, type MasterClientEvent } from '../src/client/masterClient.js';
 import { parseDuration } from '../src/conf/units.js';
 import { SCHEMA } from '../src/conf/schema.js';
 import { EtcdCluster, EtcdPollingClient, ensureEtcd } from './etcd.js';
@@ -71,6 +71,9 @@ const SESSIONS = (arg('sessions') ?? `2s,5s,${DEFAULT_SESSION}`).split(',').filt
 const CASES = listArg('cases', ['process', 'host'] as const);
 const SYSTEMS = listArg('systems', ['ours', 'etcd-defaults', 'etcd-ours'] as const);
 const ATTEMPT = arg('attempt-timeout') ?? '500ms';
+/** `--trace`: print the client's attempts of every round (by default only of rounds slower than SLOW_MS). */
+const TRACE = process.argv.includes('--trace');
+const SLOW_MS: Record<(typeof CASES)[number], number> = { process: 150, host: 1000 };
 {
   let ms = NaN;
   try { ms = parseDuration(ATTEMPT); } catch { /* reported below */ }
@@ -129,6 +132,10 @@ interface Peer {
   stop(): Promise<void>;
   /** Ours only: after a round, when the new leader `i` won its election and served, in ms after `sinceMs` (epoch). */
   explain?(i: number, sinceMs: number): { elected?: number; serving?: number };
+  /** Ours only: the client's attempts (discovery questions and calls) since the last clear. */
+  events?: MasterClientEvent[];
+  /** Ours only: the client's channel to each member, its connectivity state now. */
+  channels?(): string;
 }
 
 async function oursPeer(hosts: TestHosts): Promise<Peer & { m: HostMasters; fs: FileSystem }> {
@@ -141,8 +148,11 @@ async function oursPeer(hosts: TestHosts): Promise<Peer & { m: HostMasters; fs: 
     await m.stop();
     throw e;
   }
+  const events: MasterClientEvent[] = [];
+  fs.master.onEvent = (e) => { if (events.length < 10_000) events.push(e); };
   return {
-    m, fs,
+    m, fs, events,
+    channels: () => m.hostList.map((h, i) => `${h.name} ${fs.master.channelState(m.rpcAddr(i))}`).join(', '),
     leader: () => m.waitLeader(),
     write: async (key) => { await fs.createDirectory(key, { recursive: true, writeType: 'MUST_CACHE' }); },
     kill: (i) => m.kill(i),
@@ -180,6 +190,8 @@ async function faultRounds(hosts: TestHosts, p: Peer, system: string, fault: (ty
     const leader = await p.leader();
     const host = hosts.hosts[leader]!.name;
     for (let i = 0; i < 20; i++) await p.write(`/f/${fault}/r${round}/pre${i}`);
+    p.events?.splice(0);
+    const channels = p.channels?.();
     const wall0 = Date.now();
     const t0 = performance.now();
     if (fault === 'process') await p.kill(leader);
@@ -199,9 +211,19 @@ async function faultRounds(hosts: TestHosts, p: Peer, system: string, fault: (ty
       why = ` (${hosts.hosts[next]!.name} elected after ${e.elected ?? '?'} ms, serving after ${e.serving ?? '?'} ms)`;
     }
     console.log(`${LABEL[system as keyof typeof LABEL]}, ${CASE_LABEL[fault]}, round ${round + 1}: leader on ${host}; first write acknowledged after ${times.at(-1)!.toFixed(0)} ms${why}`);
+    if (p.events && (TRACE || times.at(-1)! > SLOW_MS[fault])) console.log(`      client's channels at the fault: ${channels}\n${timeline(p.events, wall0, hosts)}`);
     await p.restart(leader);
   }
   return { times, elected, serving };
+}
+
+/**
+ * The client's attempts in one round, in ms after the fault: `+t probe|call host [channel state]
+ * -> result (ms)`, one per line, the host named as the test host (h0..h2) it runs on.
+ */
+function timeline(events: readonly MasterClientEvent[], sinceMs: number, hosts: TestHosts): string {
+  const name = (addr: string) => hosts.hosts.find((h) => addr.startsWith(`${h.ip}:`))?.name ?? addr;
+  return events.map((e) => `      +${String(e.at - sinceMs).padStart(4)} ${e.kind.padEnd(5)} ${name(e.addr).padEnd(8)} [${e.state}] -> ${e.result.slice(0, 90)} (${e.ms.toFixed(0)} ms)`).join('\n');
 }
 
 /** quorum elect on ours: the longest gap between acknowledged writes while leadership moves, per transfer. */

@@ -111,6 +111,23 @@ export function heartbeatCallTimeoutMs(heartbeatIntervalMs: number, callTimeoutM
 /** Masters learned from hints (not configured) that are remembered as candidates. */
 const MAX_LEARNED = 8;
 
+/**
+ * What the client did on the way to a master, for whoever watches (MasterClient.onEvent): the
+ * failover benchmark prints it per round, tests assert on it. `state`: the gRPC channel's
+ * connectivity state when the attempt started (NEW: no channel to that master yet); `result`:
+ * 'leader' / 'standby' for a discovery question, 'ok' for a call, else the error's message.
+ */
+export interface MasterClientEvent {
+  /** Epoch ms when the attempt started. */
+  at: number;
+  kind: 'probe' | 'call';
+  addr: string;
+  state: string;
+  /** How long the attempt took. */
+  ms: number;
+  result: string;
+}
+
 /** Options of one call. */
 export interface CallOptions {
   /** Deadline of each attempt (default: the policy's call timeout). */
@@ -125,6 +142,9 @@ export class MasterClient {
   private learned: string[] = [];
   /** Aborted by close(): a discovery in progress ends instead of opening new channels. */
   private readonly closing = new AbortController();
+
+  /** Called after every discovery question and every call attempt (see MasterClientEvent); nothing is recorded without it. */
+  onEvent: ((e: MasterClientEvent) => void) | undefined = undefined;
 
   /** Sent with every call (as gRPC metadata): the login user. */
   private readonly metadata = new grpc.Metadata();
@@ -174,6 +194,29 @@ export class MasterClient {
     return s;
   }
 
+  /** The connectivity state of the channel to `addr` (NEW when there is none yet). */
+  channelState(addr: string): string {
+    const s = this.clients.get(addr);
+    return s ? grpc.connectivityState[s.file.getChannel().getConnectivityState(false)] ?? '?' : 'NEW';
+  }
+
+  /** Run `attempt` on `addr`, telling onEvent (when set) what it found. */
+  private async observed<T>(kind: MasterClientEvent['kind'], addr: string, attempt: () => Promise<T>, describe: (r: T) => string): Promise<T> {
+    const cb = this.onEvent;
+    if (!cb) return attempt();
+    const at = Date.now();
+    const t0 = performance.now();
+    const state = this.channelState(addr);
+    try {
+      const r = await attempt();
+      cb({ at, kind, addr, state, ms: performance.now() - t0, result: describe(r) });
+      return r;
+    } catch (e) {
+      cb({ at, kind, addr, state, ms: performance.now() - t0, result: (e as Error).message });
+      throw e;
+    }
+  }
+
   private mux(addr: string): MuxChannel {
     let m = this.muxes.get(addr);
     if (!m) {
@@ -201,6 +244,10 @@ export class MasterClient {
 
   /** Ask `addr` whether it leads (GetMasterInfo), within `timeoutMs`; `signal` cancels the call. */
   private probe(addr: string, timeoutMs: number, signal: AbortSignal): Promise<ProbeAnswer> {
+    return this.observed('probe', addr, () => this.probeOnce(addr, timeoutMs, signal), (a) => (a.isLeader ? 'leader' : 'standby'));
+  }
+
+  private probeOnce(addr: string, timeoutMs: number, signal: AbortSignal): Promise<ProbeAnswer> {
     return new Promise((resolve, reject) => {
       const call = (this.stubs(addr).meta as any).GetMasterInfo({}, { deadline: new Date(Date.now() + timeoutMs) }, (err: grpc.ServiceError | null, res: any) => {
         if (err) reject(fromServiceError(err, addr));
@@ -264,7 +311,7 @@ export class MasterClient {
       const addr = this.leader ?? (await this.findLeader(deadline, unknownHint ? [unknownHint] : []));
       unknownHint = undefined;
       try {
-        return await this.callOnce<T>(addr, service, method, req, timeoutMs);
+        return await this.observed('call', addr, () => this.callOnce<T>(addr, service, method, req, timeoutMs), () => 'ok');
       } catch (e) {
         if (!(e instanceof NotLeaderError || e instanceof UnavailableError || e instanceof TimeoutError)) throw e;
         last = e;
