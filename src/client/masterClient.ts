@@ -108,6 +108,32 @@ export function heartbeatCallTimeoutMs(heartbeatIntervalMs: number, callTimeoutM
   return Math.min(callTimeoutMs, Math.max(1000, 2 * heartbeatIntervalMs));
 }
 
+const stateName = (s: grpc.connectivityState): string => grpc.connectivityState[s] ?? String(s);
+
+/** How often channels waiting to be closed (closeChannel) are looked at. */
+const RETIRED_CHECK_MS = 100;
+type AnyChannel = ReturnType<grpc.Client['getChannel']>;
+const retired = new Set<AnyChannel>();
+let retiredTimer: NodeJS.Timeout | undefined;
+
+/**
+ * Close `ch` now, or, while it is in TRANSIENT_FAILURE, as soon as it leaves it. grpc-js 1.14
+ * leaves a connection open for good when a channel is closed in TRANSIENT_FAILURE and its
+ * pending reconnect then succeeds (checked: the master's port keeps an established connection
+ * from the closed channel); closed in IDLE, CONNECTING or READY the connection goes with it. The
+ * check runs on one timer that does not keep the process alive, only while a channel waits.
+ */
+function closeChannel(ch: AnyChannel): void {
+  if (ch.getConnectivityState(false) !== grpc.connectivityState.TRANSIENT_FAILURE) { ch.close(); return; }
+  retired.add(ch);
+  retiredTimer ??= setInterval(() => {
+    for (const c of retired) {
+      if (c.getConnectivityState(false) !== grpc.connectivityState.TRANSIENT_FAILURE) { retired.delete(c); c.close(); }
+    }
+    if (retired.size === 0) { clearInterval(retiredTimer); retiredTimer = undefined; }
+  }, RETIRED_CHECK_MS).unref();
+}
+
 /** Masters learned from hints (not configured) that are remembered as candidates. */
 const MAX_LEARNED = 8;
 
@@ -173,11 +199,12 @@ export class MasterClient {
     }
   }
 
-  private stubs(addr: string): Record<ServiceName, grpc.Client> {
+  /** `fresh`: a connection of its own (not the one the process's other clients share), for a channel that replaces one in back-off. */
+  private stubs(addr: string, fresh = false): Record<ServiceName, grpc.Client> {
     let s = this.clients.get(addr);
     if (!s) {
       const p = protos();
-      const opts = MASTER_CHANNEL_OPTIONS;
+      const opts = fresh ? { ...MASTER_CHANNEL_OPTIONS, 'grpc.use_local_subchannel_pool': 1 } : MASTER_CHANNEL_OPTIONS;
       const creds = grpc.credentials.createInsecure();
       const file = new p.file.FileSystemMasterClientService(addr, creds, opts) as grpc.Client;
       const ch = file.getChannel();
@@ -197,16 +224,41 @@ export class MasterClient {
   /** The connectivity state of the channel to `addr` (NEW when there is none yet). */
   channelState(addr: string): string {
     const s = this.clients.get(addr);
-    return s ? grpc.connectivityState[s.file.getChannel().getConnectivityState(false)] ?? '?' : 'NEW';
+    return s ? stateName(s.file.getChannel().getConnectivityState(false)) : 'NEW';
+  }
+
+  /**
+   * Before an attempt on `addr`: when its channel is in TRANSIENT_FAILURE (its last connection
+   * attempt failed and grpc-js waits out its reconnect back-off, up to
+   * `grpc.max_reconnect_backoff_ms`, before it tries again), replace it by a new channel, which
+   * connects at once. In back-off a call fails at once with the last connection error, even when
+   * the master is back by now: a master restarted a moment ago (its old connection refused while
+   * it was down) stayed unreachable for up to a second after it had become the leader (measured
+   * in bench:failover). A master that is still down refuses the new connection just as fast, so
+   * the attempt still fails at once. Attempts are paced by the caller (discovery rounds, retry
+   * sleeps); a healthy channel is never replaced. Returns the state found, for onEvent.
+   */
+  private freshen(addr: string): string {
+    const s = this.clients.get(addr);
+    if (!s) return 'NEW';
+    const ch = s.file.getChannel();
+    const state = ch.getConnectivityState(false);
+    if (state !== grpc.connectivityState.TRANSIENT_FAILURE) return stateName(state);
+    // The mux's stream needs a connection: on a channel in back-off it has none and no call pending.
+    this.muxes.delete(addr);
+    this.clients.delete(addr);
+    closeChannel(ch);
+    this.stubs(addr, true);
+    return 'TRANSIENT_FAILURE, new channel';
   }
 
   /** Run `attempt` on `addr`, telling onEvent (when set) what it found. */
   private async observed<T>(kind: MasterClientEvent['kind'], addr: string, attempt: () => Promise<T>, describe: (r: T) => string): Promise<T> {
+    const at = Date.now();
+    const state = this.freshen(addr);
     const cb = this.onEvent;
     if (!cb) return attempt();
-    const at = Date.now();
     const t0 = performance.now();
-    const state = this.channelState(addr);
     try {
       const r = await attempt();
       cb({ at, kind, addr, state, ms: performance.now() - t0, result: describe(r) });
@@ -364,9 +416,13 @@ export class MasterClient {
   close(): void {
     this.closing.abort();
     this.zk?.close();
-    for (const m of this.muxes.values()) m.close();
+    for (const [addr, s] of this.clients) {
+      const ch = s.file.getChannel();
+      // MuxChannel.close ends its stream and closes the channel it runs on: only where it can have one.
+      if (ch.getConnectivityState(false) !== grpc.connectivityState.TRANSIENT_FAILURE) this.muxes.get(addr)?.close();
+      closeChannel(ch);
+    }
     this.muxes.clear();
-    for (const s of this.clients.values()) s.file.close();
     this.clients.clear();
   }
 }
