@@ -75,6 +75,24 @@ async function deadPort(port: number): Promise<{ attempts: () => number; close: 
   return { attempts: () => n, close: () => new Promise((r) => srv.close(() => r())) };
 }
 
+/** A TCP proxy on `port` to `target`, counting the connections it accepted and those still open. */
+async function proxy(port: number, target: number): Promise<{ accepted: () => number; open: () => number; close: () => Promise<void> }> {
+  let accepted = 0, open = 0;
+  const socks = new Set<net.Socket>();
+  const srv = net.createServer((sock) => {
+    accepted++; open++;
+    const up = net.connect(target, '127.0.0.1');
+    socks.add(sock); socks.add(up);
+    let closed = false;
+    const done = () => { if (!closed) { closed = true; open--; } sock.destroy(); up.destroy(); socks.delete(sock); socks.delete(up); };
+    sock.on('error', done).on('close', done);
+    up.on('error', done).on('close', done);
+    sock.pipe(up).pipe(sock);
+  });
+  await new Promise<void>((resolve, reject) => { srv.once('error', reject); srv.listen(port, '127.0.0.1', () => resolve()); });
+  return { accepted: () => accepted, open: () => open, close: () => new Promise((r) => { for (const x of socks) x.destroy(); srv.close(() => r()); }) };
+}
+
 if (process.env.FAKE_MASTER) {
   const { role, port } = JSON.parse(process.env.FAKE_MASTER) as { role: Role; port: number };
   const m = await master(role, [], port);
@@ -134,6 +152,38 @@ if (process.env.FAKE_MASTER) {
       await dead?.close();
       await kill9(a.child);
       b.server.forceShutdown();
+    }
+  });
+
+  test('a client closed while its channel to a master is in back-off leaves no connection behind when that master comes back', async () => {
+    const port = await new Promise<number>((r) => { const x = net.createServer().listen(0, '127.0.0.1', () => { const p = (x.address() as net.AddressInfo).port; x.close(() => r(p)); }); });
+    const addr = `127.0.0.1:${port}`;
+    let dead: Awaited<ReturnType<typeof deadPort>> | undefined = await deadPort(port);
+    const real = await master({ leader: true }, []);
+    let px: Awaited<ReturnType<typeof proxy>> | undefined;
+    const mc = new MasterClient([addr], { baseSleepMs: 10, maxSleepMs: 50, maxDurationMs: 300, callTimeoutMs: 200 });
+    try {
+      await assert.rejects(mc.findLeader(), /Failed to find the leading master/);
+      await waitFor('the channel to the dead master to be in back-off after 2 attempts', (observe) => {
+        observe({ attempts: dead!.attempts(), state: mc.channelState(addr) });
+        return dead!.attempts() >= 2 && mc.channelState(addr) === 'TRANSIENT_FAILURE';
+      }, { timeoutMs: 30_000, everyMs: 10 });
+      mc.close();
+      // The master comes back (behind a proxy that counts connections). grpc-js reconnects a
+      // channel closed in back-off when its back-off ends (at most 1 s here) and keeps that
+      // connection for good; the client must close it once it leaves back-off.
+      await dead.close();
+      dead = undefined;
+      px = await proxy(port, Number(real.addr.split(':')[1]));
+      // Bounded by three times the longest back-off: long enough for a reconnect to happen.
+      const reconnect = await waitFor('a reconnect from the closed channel', () => px!.accepted() > 0, { timeoutMs: 3000, everyMs: 20 }).then(() => true, () => false);
+      await waitFor('no connection left open from the closed client', (observe) => { observe({ accepted: px!.accepted(), open: px!.open() }); return px!.open() === 0; }, { timeoutMs: 10_000, everyMs: 50 });
+      console.log(`closed client: ${reconnect ? 'reconnected once after close, then closed' : 'did not reconnect'}; connections accepted ${px.accepted()}, open ${px.open()}`);
+    } finally {
+      mc.close();
+      await dead?.close();
+      await px?.close();
+      real.server.forceShutdown();
     }
   });
 }
