@@ -110,6 +110,16 @@ export function heartbeatCallTimeoutMs(heartbeatIntervalMs: number, callTimeoutM
 
 const stateName = (s: grpc.connectivityState): string => grpc.connectivityState[s] ?? String(s);
 
+/**
+ * A channel in back-off is replaced only when it is at least this old. A new channel whose first
+ * connection was refused retries on its own after 100 ms (grpc.initial_reconnect_backoff_ms);
+ * replacing it at every discovery round (50 ms) would open ~20 channels a second per client to a
+ * master that stays down (each also reconnecting once when its own back-off ends) while no leader
+ * is found. With this floor a master that is down costs a client about 5 new connections a
+ * second during a discovery, and one that came back is reached within 200 ms at the latest.
+ */
+const FRESH_CHANNEL_MIN_AGE_MS = 200;
+
 /** How often channels waiting to be closed (closeChannel) are looked at. */
 const RETIRED_CHECK_MS = 100;
 type AnyChannel = ReturnType<grpc.Client['getChannel']>;
@@ -162,6 +172,8 @@ export interface CallOptions {
 
 export class MasterClient {
   private clients = new Map<string, Record<ServiceName, grpc.Client>>();
+  /** When the channel to each master was created (performance.now()). */
+  private created = new Map<string, number>();
   private muxes = new Map<string, MuxChannel>();
   private leader: string | undefined;
   /** Leaders found through a hint that are not among `addresses`; asked too in later discoveries. */
@@ -217,6 +229,7 @@ export class MasterClient {
         journal: new p.journal.JournalMasterClientService(addr, creds, shared),
       };
       this.clients.set(addr, s);
+      this.created.set(addr, performance.now());
     }
     return s;
   }
@@ -235,8 +248,9 @@ export class MasterClient {
    * the master is back by now: a master restarted a moment ago (its old connection refused while
    * it was down) stayed unreachable for up to a second after it had become the leader (measured
    * in bench:failover). A master that is still down refuses the new connection just as fast, so
-   * the attempt still fails at once. Attempts are paced by the caller (discovery rounds, retry
-   * sleeps); a healthy channel is never replaced. Returns the state found, for onEvent.
+   * the attempt still fails at once. A channel younger than FRESH_CHANNEL_MIN_AGE_MS is kept
+   * (it retries soon on its own); a healthy channel is never replaced. Returns the state found,
+   * for onEvent.
    */
   private freshen(addr: string): string {
     const s = this.clients.get(addr);
@@ -244,6 +258,7 @@ export class MasterClient {
     const ch = s.file.getChannel();
     const state = ch.getConnectivityState(false);
     if (state !== grpc.connectivityState.TRANSIENT_FAILURE) return stateName(state);
+    if (performance.now() - (this.created.get(addr) ?? 0) < FRESH_CHANNEL_MIN_AGE_MS) return 'TRANSIENT_FAILURE, new channel kept';
     // The mux's stream needs a connection: on a channel in back-off it has none and no call pending.
     this.muxes.delete(addr);
     this.clients.delete(addr);
@@ -424,5 +439,6 @@ export class MasterClient {
     }
     this.muxes.clear();
     this.clients.clear();
+    this.created.clear();
   }
 }
