@@ -26,8 +26,8 @@
  * a round slower than 150 ms (process) / 1 s (host), or every round with `--trace`, is followed by
  * the client's own account (MasterClient.onEvent): its channel to each member at the fault, then
  * every discovery question and call attempt with the target, the channel's connectivity state and
- * the outcome, in ms after the fault. Also `quorum elect` on ours: the longest gap between acknowledged writes while
- * leadership is transferred. Needs root (network namespaces); every namespace and process is
+ * the outcome, in ms after the fault. Also `quorum elect` on ours: the longest gap between
+ * acknowledged writes while leadership is transferred. Needs root (network namespaces); every namespace and process is
  * removed on exit, error or Ctrl-C (TestHosts kills whatever runs in its namespaces, by pid).
  *
  * `--journal=UFS` adds the ZooKeeper mode in the same run, on loopback, after the above: 3 masters
@@ -223,7 +223,7 @@ async function faultRounds(hosts: TestHosts, p: Peer, system: string, fault: (ty
 
 /**
  * The client's attempts in one round, in ms after the fault: `+t probe|call host [channel state]
- * -> result (ms)`, one per line, the host named as the test host (h0..h2) it runs on.
+ * -> result (ms)`, one per line, each master named by its test host.
  */
 function timeline(events: readonly MasterClientEvent[], sinceMs: number, hosts: TestHosts): string {
   const name = (addr: string) => hosts.hosts.find((h) => addr.startsWith(`${h.ip}:`))?.name ?? addr;
