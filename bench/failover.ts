@@ -22,8 +22,12 @@
  * the same RetryPolicy. Each round: 20 writes, the fault, one write timed until acknowledged;
  * then the member comes back and the next round waits for a leader. `--rounds=N` (or
  * BENCH_ROUNDS, default 20) per case, `--cases=process,host`. Prints every sample and p50, p99,
- * max. Also `quorum elect` on ours: the longest gap between acknowledged writes while
- * leadership is transferred. Needs root (network namespaces); every namespace and process is
+ * max. For ours, each round also names when the new leader's log says it was elected and served;
+ * a round slower than 150 ms (process) / 1 s (host), or every round with `--trace`, is followed by
+ * the client's own account (MasterClient.onEvent): its channel to each member at the fault, then
+ * every discovery question and call attempt with the target, the channel's connectivity state and
+ * the outcome, in ms after the fault. Also `quorum elect` on ours: the longest gap between
+ * acknowledged writes while leadership is transferred. Needs root (network namespaces); every namespace and process is
  * removed on exit, error or Ctrl-C (TestHosts kills whatever runs in its namespaces, by pid).
  *
  * `--journal=UFS` adds the ZooKeeper mode in the same run, on loopback, after the above: 3 masters
@@ -40,7 +44,7 @@ import { TestCluster } from '../test/harness/cluster.js';
 import { TestHosts } from '../test/harness/hosts.js';
 import { loadConfig } from '../src/conf/index.js';
 import { FileSystem } from '../src/client/fileSystem.js';
-import { retryPolicy, type RetryPolicy } from '../src/client/masterClient.js';
+import { retryPolicy, type RetryPolicy, type MasterClientEvent } from '../src/client/masterClient.js';
 import { parseDuration } from '../src/conf/units.js';
 import { SCHEMA } from '../src/conf/schema.js';
 import { EtcdCluster, EtcdPollingClient, ensureEtcd } from './etcd.js';
@@ -71,6 +75,9 @@ const SESSIONS = (arg('sessions') ?? `2s,5s,${DEFAULT_SESSION}`).split(',').filt
 const CASES = listArg('cases', ['process', 'host'] as const);
 const SYSTEMS = listArg('systems', ['ours', 'etcd-defaults', 'etcd-ours'] as const);
 const ATTEMPT = arg('attempt-timeout') ?? '500ms';
+/** `--trace`: print the client's attempts of every round (by default only of rounds slower than SLOW_MS). */
+const TRACE = process.argv.includes('--trace');
+const SLOW_MS: Record<(typeof CASES)[number], number> = { process: 150, host: 1000 };
 {
   let ms = NaN;
   try { ms = parseDuration(ATTEMPT); } catch { /* reported below */ }
@@ -129,6 +136,10 @@ interface Peer {
   stop(): Promise<void>;
   /** Ours only: after a round, when the new leader `i` won its election and served, in ms after `sinceMs` (epoch). */
   explain?(i: number, sinceMs: number): { elected?: number; serving?: number };
+  /** Ours only: the client's attempts (discovery questions and calls) since the last clear. */
+  events?: MasterClientEvent[];
+  /** Ours only: the client's channel to each member, its connectivity state now. */
+  channels?(): string;
 }
 
 async function oursPeer(hosts: TestHosts): Promise<Peer & { m: HostMasters; fs: FileSystem }> {
@@ -141,8 +152,11 @@ async function oursPeer(hosts: TestHosts): Promise<Peer & { m: HostMasters; fs: 
     await m.stop();
     throw e;
   }
+  const events: MasterClientEvent[] = [];
+  fs.master.onEvent = (e) => { if (events.length < 10_000) events.push(e); };
   return {
-    m, fs,
+    m, fs, events,
+    channels: () => m.hostList.map((h, i) => `${h.name} ${fs.master.channelState(m.rpcAddr(i))}`).join(', '),
     leader: () => m.waitLeader(),
     write: async (key) => { await fs.createDirectory(key, { recursive: true, writeType: 'MUST_CACHE' }); },
     kill: (i) => m.kill(i),
@@ -174,12 +188,14 @@ async function etcdPeer(hosts: TestHosts, kind: 'etcd-defaults' | 'etcd-ours', p
 }
 
 /** `ROUNDS` rounds of one fault on one peer; returns the times from the fault to the first acknowledged write. */
-async function faultRounds(hosts: TestHosts, p: Peer, system: string, fault: (typeof CASES)[number]): Promise<{ times: number[]; elected: number[]; serving: number[] }> {
-  const times: number[] = [], elected: number[] = [], serving: number[] = [];
+async function faultRounds(hosts: TestHosts, p: Peer, system: string, fault: (typeof CASES)[number]): Promise<{ times: number[]; elected: number[]; serving: number[]; client: number[] }> {
+  const times: number[] = [], elected: number[] = [], serving: number[] = [], client: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const leader = await p.leader();
     const host = hosts.hosts[leader]!.name;
     for (let i = 0; i < 20; i++) await p.write(`/f/${fault}/r${round}/pre${i}`);
+    p.events?.splice(0);
+    const channels = p.channels?.();
     const wall0 = Date.now();
     const t0 = performance.now();
     if (fault === 'process') await p.kill(leader);
@@ -195,13 +211,23 @@ async function faultRounds(hosts: TestHosts, p: Peer, system: string, fault: (ty
       const next = await p.leader();
       const e = p.explain(next, wall0);
       if (e.elected !== undefined) elected.push(e.elected);
-      if (e.serving !== undefined) serving.push(e.serving);
+      if (e.serving !== undefined) { serving.push(e.serving); client.push(Math.round(times.at(-1)! - e.serving)); }
       why = ` (${hosts.hosts[next]!.name} elected after ${e.elected ?? '?'} ms, serving after ${e.serving ?? '?'} ms)`;
     }
     console.log(`${LABEL[system as keyof typeof LABEL]}, ${CASE_LABEL[fault]}, round ${round + 1}: leader on ${host}; first write acknowledged after ${times.at(-1)!.toFixed(0)} ms${why}`);
+    if (p.events && (TRACE || times.at(-1)! > SLOW_MS[fault])) console.log(`      client's channels at the fault: ${channels}\n${timeline(p.events, wall0, hosts)}`);
     await p.restart(leader);
   }
-  return { times, elected, serving };
+  return { times, elected, serving, client };
+}
+
+/**
+ * The client's attempts in one round, in ms after the fault: `+t probe|call host [channel state]
+ * -> result (ms)`, one per line, each master named by its test host.
+ */
+function timeline(events: readonly MasterClientEvent[], sinceMs: number, hosts: TestHosts): string {
+  const name = (addr: string) => hosts.hosts.find((h) => addr.startsWith(`${h.ip}:`))?.name ?? addr;
+  return events.map((e) => `      +${String(e.at - sinceMs).padStart(4)} ${e.kind.padEnd(5)} ${name(e.addr).padEnd(8)} [${e.state}] -> ${e.result.slice(0, 90)} (${e.ms.toFixed(0)} ms)`).join('\n');
 }
 
 /** quorum elect on ours: the longest gap between acknowledged writes while leadership moves, per transfer. */
@@ -252,7 +278,7 @@ const samples: string[] = [];
 if (!ONLY) {
   const hosts = await TestHosts.create(3, { prefix: 'fo' });
   const policy = retryPolicy(loadConfig({ env: {}, home: process.cwd(), confDir: hosts.dir, flags: HOST_CLIENT }));
-  const table: { system: string; fault: string; times: number[]; elected: number[]; serving: number[] }[] = [];
+  const table: { system: string; fault: string; times: number[]; elected: number[]; serving: number[]; client: number[] }[] = [];
   let gaps: number[] = [];
   try {
     const etcd = SYSTEMS.some((s) => s.startsWith('etcd')) && ensureEtcd();
@@ -276,7 +302,7 @@ if (!ONLY) {
       const vs = ours && r !== ours ? `  (ours/this p50 ${(pct(ours.times, 50) / pct(r.times, 50)).toFixed(2)}x)` : '';
       results.push(`  ${line(LABEL[r.system as keyof typeof LABEL], r.times)}${vs}`);
       samples.push(`${LABEL[r.system as keyof typeof LABEL]}, ${CASE_LABEL[fault]}: ${r.times.map((t) => t.toFixed(0)).join(' ')}`);
-      if (r.elected.length) results.push(`    where the time goes (new leader's log, ms after the fault): elected p50 ${pct(r.elected, 50).toFixed(0)} (max ${Math.max(...r.elected)}), serving p50 ${r.serving.length ? pct(r.serving, 50).toFixed(0) : '?'} (max ${r.serving.length ? Math.max(...r.serving) : '?'})`);
+      if (r.elected.length) results.push(`    where the time goes (new leader's log, ms after the fault): elected p50 ${pct(r.elected, 50).toFixed(0)} (max ${Math.max(...r.elected)}), serving p50 ${r.serving.length ? pct(r.serving, 50).toFixed(0) : '?'} (max ${r.serving.length ? Math.max(...r.serving) : '?'})${r.client.length ? `; acknowledged after serving: p50 ${pct(r.client, 50)}, max ${Math.max(...r.client)} (the client's share)` : ''}`);
     }
   }
   if (gaps.length) results.push(`quorum elect (ours): longest gap between acknowledged writes p50 ${pct(gaps, 50).toFixed(0)} ms, max ${Math.max(...gaps).toFixed(0)} ms  (goal <= 200 ms)`);

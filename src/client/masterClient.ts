@@ -108,8 +108,61 @@ export function heartbeatCallTimeoutMs(heartbeatIntervalMs: number, callTimeoutM
   return Math.min(callTimeoutMs, Math.max(1000, 2 * heartbeatIntervalMs));
 }
 
+const stateName = (s: grpc.connectivityState): string => grpc.connectivityState[s] ?? String(s);
+
+/**
+ * A channel in back-off is replaced only when it is at least this old. A new channel whose first
+ * connection was refused retries on its own after 100 ms (grpc.initial_reconnect_backoff_ms);
+ * replacing it at every discovery round (50 ms) would open ~20 channels a second per client to a
+ * master that stays down (each also reconnecting once when its own back-off ends) while no leader
+ * is found. With this floor a master that is down costs a client about 5 new connections a
+ * second during a discovery, and one that came back is reached within 200 ms at the latest.
+ */
+const FRESH_CHANNEL_MIN_AGE_MS = 200;
+
+/** How often channels waiting to be closed (closeChannel) are looked at. */
+const RETIRED_CHECK_MS = 100;
+type AnyChannel = ReturnType<grpc.Client['getChannel']>;
+const retired = new Set<AnyChannel>();
+let retiredTimer: NodeJS.Timeout | undefined;
+
+/**
+ * Close `ch` now, or, while it is in TRANSIENT_FAILURE, as soon as it leaves it. grpc-js 1.14
+ * leaves a connection open for good when a channel is closed in TRANSIENT_FAILURE and its
+ * pending reconnect then succeeds (checked: the master's port keeps an established connection
+ * from the closed channel); closed in IDLE, CONNECTING or READY the connection goes with it. The
+ * check runs on one timer that does not keep the process alive, only while a channel waits.
+ */
+function closeChannel(ch: AnyChannel): void {
+  if (ch.getConnectivityState(false) !== grpc.connectivityState.TRANSIENT_FAILURE) { ch.close(); return; }
+  retired.add(ch);
+  retiredTimer ??= setInterval(() => {
+    for (const c of retired) {
+      if (c.getConnectivityState(false) !== grpc.connectivityState.TRANSIENT_FAILURE) { retired.delete(c); c.close(); }
+    }
+    if (retired.size === 0) { clearInterval(retiredTimer); retiredTimer = undefined; }
+  }, RETIRED_CHECK_MS).unref();
+}
+
 /** Masters learned from hints (not configured) that are remembered as candidates. */
 const MAX_LEARNED = 8;
+
+/**
+ * What the client did on the way to a master, for whoever watches (MasterClient.onEvent): the
+ * failover benchmark prints it per round, tests assert on it. `state`: the gRPC channel's
+ * connectivity state when the attempt started (NEW: no channel to that master yet); `result`:
+ * 'leader' / 'standby' for a discovery question, 'ok' for a call, else the error's message.
+ */
+export interface MasterClientEvent {
+  /** Epoch ms when the attempt started. */
+  at: number;
+  kind: 'probe' | 'call';
+  addr: string;
+  state: string;
+  /** How long the attempt took. */
+  ms: number;
+  result: string;
+}
 
 /** Options of one call. */
 export interface CallOptions {
@@ -119,12 +172,17 @@ export interface CallOptions {
 
 export class MasterClient {
   private clients = new Map<string, Record<ServiceName, grpc.Client>>();
+  /** When the channel to each master was created (performance.now()). */
+  private created = new Map<string, number>();
   private muxes = new Map<string, MuxChannel>();
   private leader: string | undefined;
   /** Leaders found through a hint that are not among `addresses`; asked too in later discoveries. */
   private learned: string[] = [];
   /** Aborted by close(): a discovery in progress ends instead of opening new channels. */
   private readonly closing = new AbortController();
+
+  /** Called after every discovery question and every call attempt (see MasterClientEvent); nothing is recorded without it. */
+  onEvent: ((e: MasterClientEvent) => void) | undefined = undefined;
 
   /** Sent with every call (as gRPC metadata): the login user. */
   private readonly metadata = new grpc.Metadata();
@@ -153,11 +211,12 @@ export class MasterClient {
     }
   }
 
-  private stubs(addr: string): Record<ServiceName, grpc.Client> {
+  /** `fresh`: a connection of its own (not the one the process's other clients share), for a channel that replaces one in back-off. */
+  private stubs(addr: string, fresh = false): Record<ServiceName, grpc.Client> {
     let s = this.clients.get(addr);
     if (!s) {
       const p = protos();
-      const opts = MASTER_CHANNEL_OPTIONS;
+      const opts = fresh ? { ...MASTER_CHANNEL_OPTIONS, 'grpc.use_local_subchannel_pool': 1 } : MASTER_CHANNEL_OPTIONS;
       const creds = grpc.credentials.createInsecure();
       const file = new p.file.FileSystemMasterClientService(addr, creds, opts) as grpc.Client;
       const ch = file.getChannel();
@@ -170,8 +229,59 @@ export class MasterClient {
         journal: new p.journal.JournalMasterClientService(addr, creds, shared),
       };
       this.clients.set(addr, s);
+      this.created.set(addr, performance.now());
     }
     return s;
+  }
+
+  /** The connectivity state of the channel to `addr` (NEW when there is none yet). */
+  channelState(addr: string): string {
+    const s = this.clients.get(addr);
+    return s ? stateName(s.file.getChannel().getConnectivityState(false)) : 'NEW';
+  }
+
+  /**
+   * Before an attempt on `addr`: when its channel is in TRANSIENT_FAILURE (its last connection
+   * attempt failed and grpc-js waits out its reconnect back-off, up to
+   * `grpc.max_reconnect_backoff_ms`, before it tries again), replace it by a new channel, which
+   * connects at once. In back-off a call fails at once with the last connection error, even when
+   * the master is back by now: a master restarted a moment ago (its old connection refused while
+   * it was down) stayed unreachable for up to a second after it had become the leader (measured
+   * in bench:failover). A master that is still down refuses the new connection just as fast, so
+   * the attempt still fails at once. A channel younger than FRESH_CHANNEL_MIN_AGE_MS is kept
+   * (it retries soon on its own); a healthy channel is never replaced. Returns the state found,
+   * for onEvent.
+   */
+  private freshen(addr: string): string {
+    const s = this.clients.get(addr);
+    if (!s) return 'NEW';
+    const ch = s.file.getChannel();
+    const state = ch.getConnectivityState(false);
+    if (state !== grpc.connectivityState.TRANSIENT_FAILURE) return stateName(state);
+    if (performance.now() - (this.created.get(addr) ?? 0) < FRESH_CHANNEL_MIN_AGE_MS) return 'TRANSIENT_FAILURE, new channel kept';
+    // The mux's stream needs a connection: on a channel in back-off it has none and no call pending.
+    this.muxes.delete(addr);
+    this.clients.delete(addr);
+    closeChannel(ch);
+    this.stubs(addr, true);
+    return 'TRANSIENT_FAILURE, new channel';
+  }
+
+  /** Run `attempt` on `addr`, telling onEvent (when set) what it found. */
+  private async observed<T>(kind: MasterClientEvent['kind'], addr: string, attempt: () => Promise<T>, describe: (r: T) => string): Promise<T> {
+    const at = Date.now();
+    const state = this.freshen(addr);
+    const cb = this.onEvent;
+    if (!cb) return attempt();
+    const t0 = performance.now();
+    try {
+      const r = await attempt();
+      cb({ at, kind, addr, state, ms: performance.now() - t0, result: describe(r) });
+      return r;
+    } catch (e) {
+      cb({ at, kind, addr, state, ms: performance.now() - t0, result: (e as Error).message });
+      throw e;
+    }
   }
 
   private mux(addr: string): MuxChannel {
@@ -201,6 +311,10 @@ export class MasterClient {
 
   /** Ask `addr` whether it leads (GetMasterInfo), within `timeoutMs`; `signal` cancels the call. */
   private probe(addr: string, timeoutMs: number, signal: AbortSignal): Promise<ProbeAnswer> {
+    return this.observed('probe', addr, () => this.probeOnce(addr, timeoutMs, signal), (a) => (a.isLeader ? 'leader' : 'standby'));
+  }
+
+  private probeOnce(addr: string, timeoutMs: number, signal: AbortSignal): Promise<ProbeAnswer> {
     return new Promise((resolve, reject) => {
       const call = (this.stubs(addr).meta as any).GetMasterInfo({}, { deadline: new Date(Date.now() + timeoutMs) }, (err: grpc.ServiceError | null, res: any) => {
         if (err) reject(fromServiceError(err, addr));
@@ -264,7 +378,7 @@ export class MasterClient {
       const addr = this.leader ?? (await this.findLeader(deadline, unknownHint ? [unknownHint] : []));
       unknownHint = undefined;
       try {
-        return await this.callOnce<T>(addr, service, method, req, timeoutMs);
+        return await this.observed('call', addr, () => this.callOnce<T>(addr, service, method, req, timeoutMs), () => 'ok');
       } catch (e) {
         if (!(e instanceof NotLeaderError || e instanceof UnavailableError || e instanceof TimeoutError)) throw e;
         last = e;
@@ -317,9 +431,14 @@ export class MasterClient {
   close(): void {
     this.closing.abort();
     this.zk?.close();
-    for (const m of this.muxes.values()) m.close();
+    for (const [addr, s] of this.clients) {
+      const ch = s.file.getChannel();
+      // MuxChannel.close ends its stream and closes the channel it runs on: only where it can have one.
+      if (ch.getConnectivityState(false) !== grpc.connectivityState.TRANSIENT_FAILURE) this.muxes.get(addr)?.close();
+      closeChannel(ch);
+    }
     this.muxes.clear();
-    for (const s of this.clients.values()) s.file.close();
     this.clients.clear();
+    this.created.clear();
   }
 }
