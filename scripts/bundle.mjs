@@ -65,6 +65,15 @@ await esbuild.build({
   external: ['@grpc/*', '@grpc/proto-loader', 'node-zookeeper-client', 'ora'],
   plugins: [metaUrl, nodeModules],
 });
+// V8 code caches lose the host's import() callback (Node 20), so the bundle must not call import():
+// the external ESM packages it imports on demand (ora) come through the loader's __import instead.
+const bundleFile = path.join(outdir, 'bundle.js');
+let text = fs.readFileSync(bundleFile, 'utf8');
+const ESM_EXTERNALS = ['ora'];
+for (const name of ESM_EXTERNALS) text = text.replaceAll(`import(${JSON.stringify(name)})`, `__import(${JSON.stringify(name)})`);
+const stray = [...text.matchAll(/(?<![\w$.'"])import\((?!url\.pathToFileURL)/g)].map((m) => text.slice(m.index, m.index + 60));
+if (stray.length) throw new Error(`dist/cli/bundle.js calls import() (not possible under the code cache): ${stray.join('; ')}; list ESM externals in ESM_EXTERNALS`);
+fs.writeFileSync(bundleFile, text);
 const id = crypto.createHash('sha256').update(fs.readFileSync(path.join(outdir, 'bundle.js'))).digest('hex').slice(0, 16);
 const loader = fs.readFileSync(path.join(root, 'scripts', 'cliLoader.cjs'), 'utf8');
 if (!loader.includes("'@BUNDLE_ID@'")) throw new Error('scripts/cliLoader.cjs: no @BUNDLE_ID@ to fill in');

@@ -46,11 +46,11 @@ if (file && trusted(dir)) {
 
 const source = fs.readFileSync(bundle, 'utf8');
 // As a CommonJS module, in strict mode as the ESM it was built from.
-const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __bundleUrl) {'use strict';${source}\n})`, {
+// __import: import() of the ESM packages left out of the bundle (ora), from this file; code
+// compiled from a V8 code cache has no import() of its own on Node 20 (scripts/bundle.mjs).
+const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __bundleUrl, __import) {'use strict';${source}\n})`, {
   filename: bundle,
   cachedData,
-  // import() in the bundle (ora, gRPC, the ZooKeeper client: left out of it) as from this file.
-  importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ?? ((specifier) => import(specifier)),
 });
 
 if (file && (cachedData === undefined || script.cachedDataRejected)) {
@@ -73,4 +73,4 @@ if (file && (cachedData === undefined || script.cachedDataRejected)) {
 }
 
 const mod = { exports: {} };
-script.runInThisContext().call(mod.exports, mod.exports, createRequire(bundle), mod, bundle, __dirname, pathToFileURL(bundle).href);
+script.runInThisContext().call(mod.exports, mod.exports, createRequire(bundle), mod, bundle, __dirname, pathToFileURL(bundle).href, (specifier) => import(specifier));
