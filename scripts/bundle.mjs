@@ -51,6 +51,27 @@ const nodeModules = {
   },
 };
 
+// ssh2's index loads its server, SFTP server side, key generator and HTTP agents, and with them
+// Node's http, https and tls (~6 ms of CPU). Our one runtime import of ssh2 is
+// orchestrate/ssh/lib.js, which uses its Client and utils.parseKey (its type says so): there,
+// `ssh2` is those two alone. Any other runtime import of ssh2 fails the build.
+const SSH2_LIB = path.join(src, 'orchestrate', 'ssh', 'lib.js');
+const ssh2ClientOnly = {
+  name: 'ssh2-client-only',
+  setup(build) {
+    build.onResolve({ filter: /^ssh2$/ }, (args) => {
+      if (args.importer === SSH2_LIB) return { path: 'ssh2', namespace: 'ssh2-client-only' };
+      if (args.importer.startsWith(src + path.sep)) throw new Error(`${args.importer} imports ssh2: only orchestrate/ssh/lib.ts may (scripts/bundle.mjs)`);
+      return undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace: 'ssh2-client-only' }, () => ({
+      resolveDir: path.join(root, 'node_modules', 'ssh2', 'lib'),
+      contents: "module.exports = { Client: require('./client.js'), utils: { parseKey: require('./protocol/keyParser.js').parseKey } };",
+      loader: 'js',
+    }));
+  },
+};
+
 fs.rmSync(outdir, { recursive: true, force: true });
 fs.mkdirSync(outdir, { recursive: true });
 fs.writeFileSync(path.join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
@@ -63,7 +84,7 @@ await esbuild.build({
   target: 'node20',
   logLevel: 'warning',
   external: ['@grpc/*', '@grpc/proto-loader', 'node-zookeeper-client', 'ora'],
-  plugins: [metaUrl, nodeModules],
+  plugins: [ssh2ClientOnly, metaUrl, nodeModules],
 });
 // V8 code caches lose the host's import() callback (Node 20), so the bundle must not call import():
 // the external ESM packages it imports on demand (ora) come through the loader's __import instead.
