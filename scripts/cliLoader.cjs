@@ -8,7 +8,8 @@
 // ALLUXIO_CLI_CACHE_DIR, else $XDG_CACHE_HOME/alluxio, else ~/.cache/alluxio (ALLUXIO_CLI_CACHE_DIR=''
 // turns it off). It is written after the first run of a verb that exits 0 (V8 then holds the
 // bytecode of every function that run used), atomically (rename), and only read from a directory
-// that is this user's and writable by nobody else: bytecode is code. V8 itself refuses a cache
+// that is this user's and writable by nobody else: bytecode is code (and only created below a
+// directory of this user's). V8 itself refuses a cache
 // made by another V8 version or with other flags (the run then compiles as without one and
 // writes a new cache); the bundle's content hash in the name keeps a cache from ever meeting
 // another build. Nothing of the cache is needed: any failure to read or write it is ignored.
@@ -26,6 +27,21 @@ function cacheDir() {
   if (env !== undefined) return env === '' ? undefined : env;
   const base = process.env.XDG_CACHE_HOME || (process.env.HOME ? path.join(process.env.HOME, '.cache') : '');
   return base ? path.join(base, 'alluxio') : undefined;
+}
+
+/**
+ * Create the cache directory (0700) only below a directory of ours: `sudo alluxio ...` with the
+ * user's HOME must not leave root-owned folders in that home.
+ */
+function makeDir(d) {
+  let existing = d;
+  while (!fs.existsSync(existing)) {
+    const up = path.dirname(existing);
+    if (up === existing) return;
+    existing = up;
+  }
+  if (fs.statSync(existing).uid !== process.getuid?.()) return;
+  fs.mkdirSync(d, { recursive: true, mode: 0o700 });
 }
 
 /** The directory is ours and nobody else can write to it (a planted cache would run as code). */
@@ -57,7 +73,7 @@ if (file && (cachedData === undefined || script.cachedDataRejected)) {
   process.once('exit', (code) => {
     if (code !== 0) return; // a run that failed early used little of the code
     try {
-      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      makeDir(dir);
       if (!trusted(dir)) return;
       const tmp = `${file}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });

@@ -91,7 +91,7 @@ export class SshPool {
   /**
    * End every connection: SSH_MSG_DISCONNECT, then our side of the TCP connection is closed as
    * soon as that is written, without waiting for each host's sshd to close its side (a round
-   * trip and a wake-up of every sshd on the way out; OpenSSH's client does not wait either).
+   * trip and a wake-up of every sshd on the way out). Every command's exit status has arrived.
    */
   async close(): Promise<void> {
     const all = [...this.conns.values()];

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CLI_JS } from './helpers.js';
+import { assertRoot, needsRoot } from '../harness/root.js';
 
 const ROOT = path.resolve(path.dirname(CLI_JS), '..', '..');
 const LOADER = path.join(ROOT, 'dist', 'cli', 'cli.js');
@@ -128,5 +129,18 @@ test('the cache lives in ~/.cache/alluxio by default; ALLUXIO_CLI_CACHE_DIR= tur
     assert.deepEqual(fs.readdirSync(path.join(home, '.cache', 'alluxio')), [cacheName('version')]);
   } finally {
     fs.rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('the cache directory is only created below a directory of the user\'s (sudo with the user\'s HOME)', { skip: needsRoot('a directory owned by another user') }, async () => {
+  assertRoot('a directory owned by another user');
+  const theirs = tempDir();
+  try {
+    fs.chownSync(theirs, 65534, 65534);
+    const r = await run(['version'], path.join(theirs, '.cache', 'alluxio'));
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(fs.readdirSync(theirs), [], 'created a folder of ours in another user\'s directory');
+  } finally {
+    fs.rmSync(theirs, { recursive: true, force: true });
   }
 });

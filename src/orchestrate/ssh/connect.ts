@@ -72,6 +72,7 @@ export async function connect(s: HostSettings, onClose: () => void): Promise<Con
 
   // 2. TCP connect, each address in turn (as ssh does), while ssh2 loads (ssh/lib.ts).
   const lib = loadSsh2();
+  lib.catch(() => { /* awaited below, unless the TCP connect fails first */ });
   const failures: string[] = [];
   let sock: net.Socket | undefined;
   for (const a of addrs) {
