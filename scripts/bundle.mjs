@@ -7,7 +7,8 @@
 // import.meta.url of each bundled module is rewritten to that module's own path under dist/src,
 // so the install root, proto/ and revision.txt are found as from the unbundled files.
 // Native addons (ssh2's crypto binding, cpu-features) and gRPC / ZooKeeper / ora stay external
-// (gRPC and the ZooKeeper client are CommonJS, required; ora is ESM, imported by the loader's rule).
+// (gRPC and the ZooKeeper client are CommonJS, required; ora is ESM, imported through the loader's
+// __import, see below).
 import * as esbuild from 'esbuild';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -92,10 +93,11 @@ const bundleFile = path.join(outdir, 'bundle.js');
 let text = fs.readFileSync(bundleFile, 'utf8');
 const ESM_EXTERNALS = ['ora'];
 for (const name of ESM_EXTERNALS) text = text.replaceAll(`import(${JSON.stringify(name)})`, `__import(${JSON.stringify(name)})`);
+// (The one other `import(` is inside the probe's source text, orchestrate/builders/remote.ts.)
 const stray = [...text.matchAll(/(?<![\w$.'"])import\((?!url\.pathToFileURL)/g)].map((m) => text.slice(m.index, m.index + 60));
 if (stray.length) throw new Error(`dist/cli/bundle.js calls import() (not possible under the code cache): ${stray.join('; ')}; list ESM externals in ESM_EXTERNALS`);
 fs.writeFileSync(bundleFile, text);
-const id = crypto.createHash('sha256').update(fs.readFileSync(path.join(outdir, 'bundle.js'))).digest('hex').slice(0, 16);
+const id = crypto.createHash('sha256').update(text).digest('hex').slice(0, 16);
 const loader = fs.readFileSync(path.join(root, 'scripts', 'cliLoader.cjs'), 'utf8');
 if (!loader.includes("'@BUNDLE_ID@'")) throw new Error('scripts/cliLoader.cjs: no @BUNDLE_ID@ to fill in');
 // Written last: bin/alluxio and the install push take dist/cli/cli.js's time as the bundle's.
