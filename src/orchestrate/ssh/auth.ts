@@ -5,13 +5,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import ssh2 from 'ssh2';
 import type { AnyAuthMethod, AuthenticationType, NextAuthHandler, ParsedKey } from 'ssh2';
 import { SshError } from '../../errors.js';
 import { sshTarget } from './hostKeys.js';
+import { ssh2 } from './lib.js';
 import { errCode, type HostSettings } from './settings.js';
-
-const { utils } = ssh2;
 
 const DEFAULT_KEY_NAMES = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
@@ -91,7 +89,7 @@ function loadKey(f: string): LoadedKey {
   try { data = fs.readFileSync(f); } catch (e) {
     return { skip: `${f} (${errCode(e) === 'ENOENT' ? 'not found' : `unreadable: ${(e as Error).message}`})` };
   }
-  const k = utils.parseKey(data);
+  const k = ssh2().utils.parseKey(data);
   if (k instanceof Error) {
     return { skip: /passphrase|encrypted/i.test(k.message) ? `${f} (encrypted, no passphrase; load it into ssh-agent)` : `${f} (not a usable private key: ${k.message})` };
   }

@@ -6,14 +6,12 @@
  */
 import type dns from 'node:dns';
 import net from 'node:net';
-import ssh2 from 'ssh2';
 import type { Client as ClientT } from 'ssh2';
 import { SshError } from '../../errors.js';
 import { Authentication } from './auth.js';
 import { HostKeyCheck } from './hostKeys.js';
+import { loadSsh2 } from './lib.js';
 import { errCode, type HostSettings } from './settings.js';
-
-const { Client } = ssh2;
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL', 'EAI_NODATA', 'ENODATA', 'ESERVFAIL', 'ENONAME']);
 const NET_REASONS: Record<string, string> = {
@@ -28,6 +26,8 @@ const NET_REASONS: Record<string, string> = {
 /** An open connection. */
 export interface Connection {
   client: ClientT;
+  /** Its TCP socket. */
+  sock: net.Socket;
   /** Set once the connection closed (or failed). */
   dead: boolean;
   /** Called once when the connection closes (commands running on it). */
@@ -70,7 +70,9 @@ export async function connect(s: HostSettings, onClose: () => void): Promise<Con
     });
   }
 
-  // 2. TCP connect, each address in turn (as ssh does).
+  // 2. TCP connect, each address in turn (as ssh does), while ssh2 loads (ssh/lib.ts).
+  const lib = loadSsh2();
+  lib.catch(() => { /* awaited below, unless the TCP connect fails first */ });
   const failures: string[] = [];
   let sock: net.Socket | undefined;
   for (const a of addrs) {
@@ -89,10 +91,17 @@ export async function connect(s: HostSettings, onClose: () => void): Promise<Con
   }
 
   // 3. SSH handshake, host key, authentication.
-  return handshake(s, sock, onClose);
+  let Client: typeof ClientT;
+  try {
+    ({ Client } = await lib);
+  } catch (e) {
+    sock.destroy();
+    throw e;
+  }
+  return handshake(s, sock, Client, onClose);
 }
 
-function handshake(s: HostSettings, sock: net.Socket, onClose: () => void): Promise<Connection> {
+function handshake(s: HostSettings, sock: net.Socket, Client: typeof ClientT, onClose: () => void): Promise<Connection> {
   const { host, cfg, timeoutMs: ms } = s;
   const hostKey = new HostKeyCheck(s);
   const auth = new Authentication(s);
@@ -100,7 +109,7 @@ function handshake(s: HostSettings, sock: net.Socket, onClose: () => void): Prom
     const client = new Client();
     let settled = false;
     let lastError: SshError | undefined;
-    const conn: Connection = { client, dead: false, onClose: new Set() };
+    const conn: Connection = { client, sock, dead: false, onClose: new Set() };
     const fail = (e: SshError): void => {
       if (settled) return;
       settled = true;

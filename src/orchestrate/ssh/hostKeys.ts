@@ -8,14 +8,12 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import ssh2 from 'ssh2';
 import type { ParsedKey } from 'ssh2';
 import { SshError } from '../../errors.js';
 import { checkHostKey, knownHostsLine, knownHostsName, knownKeyTypes, type HostKeyVerdict } from '../knownHosts.js';
 import { quote } from '../shell.js';
+import { ssh2 } from './lib.js';
 import type { HostSettings } from './settings.js';
-
-const { utils } = ssh2;
 
 /** ssh2's default host key algorithms, to reorder when known_hosts already records a type. */
 const HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
@@ -61,7 +59,7 @@ export class HostKeyCheck {
     const { host, cfg, knownHostsFile: knownFile } = this.s;
     this.seen = true;
     const name = knownHostsName(cfg.hostName, cfg.port);
-    const parsed = utils.parseKey(blob);
+    const parsed = ssh2().utils.parseKey(blob);
     const type = parsed instanceof Error ? blobKeyType(blob) : (Array.isArray(parsed) ? (parsed[0] as ParsedKey).type : parsed.type);
     const b64 = blob.toString('base64');
     const fp = fingerprint(blob);
