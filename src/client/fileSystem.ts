@@ -8,7 +8,7 @@ import { MasterClient } from './masterClient.js';
 import { clusterSecret } from '../clusterSecret.js';
 import { WorkerClient, type BlockUpload, WORKER_CONNECT_TIMEOUT_MS } from './workerClient.js';
 import { ShortCircuit, LocalFileUnusableError, type LocalBlockWriter } from './shortCircuit.js';
-import { BufferPool } from './bufferPool.js';
+import { BufferPool } from '../bufferPool.js';
 import { UnavailableError, FailedPreconditionError, ResourceExhaustedError, BlockLostError, WorkerShuttingDownError, InternalError } from '../errors.js';
 
 import type { WriteType, ReadType } from './types.js';
@@ -37,7 +37,7 @@ export interface WorkerInfo {
 export interface ReadOptions {
   /**
    * Read local (short-circuit) blocks into buffers of this pool, which the consumer gives back
-   * once done with each yielded buffer (src/client/bufferPool.ts); other buffers it yields (blocks
+   * once done with each yielded buffer (src/bufferPool.ts); other buffers it yields (blocks
    * from the data channel or the UFS) are not the pool's, and giving them back does nothing.
    */
   buffers?: BufferPool;

@@ -21,7 +21,7 @@ import { fromServiceError } from '../rpc.js';
 import { createLogger, type Logger } from '../log.js';
 import { FailedPreconditionError, UnavailableError } from '../errors.js';
 import { WORKER_CONNECT_TIMEOUT_MS, type WorkerClient } from './workerClient.js';
-import type { BufferPool } from './bufferPool.js';
+import type { BufferPool } from '../bufferPool.js';
 
 /** Bytes per read of a block file (and the most a write is split into). */
 export const LOCAL_READ_BUFFER = 4 * 1024 * 1024;

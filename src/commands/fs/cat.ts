@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { withFs } from './shared.js';
 import { stdoutSink } from './output.js';
-import { BufferPool } from '../../client/bufferPool.js';
+import { BufferPool } from '../../bufferPool.js';
 import { LOCAL_READ_BUFFER } from '../../client/shortCircuit.js';
 import { withProgress, progressWanted } from '../progress.js';
 

@@ -15,7 +15,7 @@ import { withFs } from './shared.js';
 import type { FileSystem, FileInfo } from '../../client/fileSystem.js';
 import { LocalFileError, FailedPreconditionError, UsageError, localFileError, isSystemError } from '../../errors.js';
 import { FdSink, BATCH_BYTES } from './output.js';
-import { BufferPool } from '../../client/bufferPool.js';
+import { BufferPool } from '../../bufferPool.js';
 import { LOCAL_READ_BUFFER } from '../../client/shortCircuit.js';
 import { withProgress, type Progress } from '../progress.js';
 

@@ -3,7 +3,7 @@
  * the next fills (the client keeps receiving meanwhile), and memory bounded by two batches.
  * Buffers are kept as the client yields them (never copied, never converted) until written;
  * then `written` (when given) hands each back, e.g. to the read's BufferPool
- * (src/client/bufferPool.ts), so the client reads the next bytes into memory already mapped.
+ * (src/bufferPool.ts), so the client reads the next bytes into memory already mapped.
  */
 import fs from 'node:fs';
 import tty from 'node:tty';
