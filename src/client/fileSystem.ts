@@ -7,7 +7,7 @@ import type { Config } from '../conf/index.js';
 import { MasterClient } from './masterClient.js';
 import { clusterSecret } from '../clusterSecret.js';
 import { WorkerClient, type BlockUpload, WORKER_CONNECT_TIMEOUT_MS } from './workerClient.js';
-import { ShortCircuit, LocalFileUnusableError, type LocalBlockWriter } from './shortCircuit.js';
+import { ShortCircuit, LocalFileUnusableError, LocalBlockWriter } from './shortCircuit.js';
 import { BufferPool } from '../bufferPool.js';
 import { UnavailableError, FailedPreconditionError, ResourceExhaustedError, BlockLostError, WorkerShuttingDownError, InternalError } from '../errors.js';
 
@@ -446,6 +446,8 @@ function blockLostError(info: FileInfo, blockId: number, failed: { loc: BlockLoc
  * same bytes under the same id (one more location, no duplicate data). The kept bytes are copied
  * into chunks that are reused for the next block once one is acknowledged (KEEP_CHUNK_BYTES):
  * a copy into fresh memory per write costs its page faults and unmapping, more than the copy.
+ * A block written short-circuit keeps no copy: its bytes are in the temp block file the client
+ * has open, and a retry reads them back from there (the open file outlives an abort's unlink).
  *
  * The UFS stream (THROUGH, CACHE_THROUGH) writes one temp file per attempt; it is written again on
  * another worker when it fails and everything it carried can be replayed: the bytes kept while
@@ -457,9 +459,10 @@ export class FileOutStream {
   private length = 0;
   /**
    * The block being written: its id, its stream and worker, and its bytes until the worker
-   * acknowledges it (views of `chunks`, the last one filled up to `tailUsed`).
+   * acknowledges it: views of `chunks` (the last one filled up to `tailUsed`), or, while `inFile`,
+   * only in the local temp block file its stream (a LocalBlockWriter) writes.
    */
-  private block: { id: number; stream: BlockUpload | LocalBlockWriter; worker: WorkerInfo; bytes: Buffer[]; chunks: Buffer[]; tailUsed: number; written: number } | undefined;
+  private block: { id: number; stream: BlockUpload | LocalBlockWriter; worker: WorkerInfo; bytes: Buffer[]; chunks: Buffer[]; tailUsed: number; written: number; inFile: boolean } | undefined;
   /** Where the kept bytes are copied: chunks reused from block to block. */
   private readonly keep: BufferPool;
   /** Acknowledged blocks, in order (for replaying the UFS stream of a CACHE_THROUGH file). */
@@ -500,14 +503,20 @@ export class FileOutStream {
         if (!this.block) {
           const { blockId } = await this.fs.master.call('file', 'GetNewBlockIdForFile', { path: this.info.path, opId: randomUUID() });
           const b = { id: blockId, bytes: [] as Buffer[], chunks: [] as Buffer[], tailUsed: 0, written: 0 };
-          await this.retrying(() => this.worker, async () => { this.block = { ...b, worker: this.worker, stream: await this.openBlock(blockId) }; });
+          await this.retrying(() => this.worker, async () => {
+            const stream = await this.openBlock(blockId);
+            this.block = { ...b, worker: this.worker, stream, inFile: stream instanceof LocalBlockWriter };
+          });
         }
         const b = this.block!;
         const n = Math.min(data.length - off, this.info.blockSizeBytes - b.written);
-        const piece = this.kept(b, data.subarray(off, off + n)); // a copy: the caller may reuse its buffer
+        const src = data.subarray(off, off + n);
+        // A copy (the caller may reuse its buffer once this returns), unless the bytes land in a local file.
+        const piece = b.inFile ? [src] : this.kept(b, src);
+        const pending = b.inFile ? src : undefined;
         b.written += n;
         let resent = false; // a reopened block stream already carries `piece`
-        await this.retrying(() => b.worker, async () => { if (!resent) for (const p of piece) await b.stream.write(p); }, async () => { await this.reopenBlock(); resent = true; });
+        await this.retrying(() => b.worker, async () => { if (!resent) for (const p of piece) await b.stream.write(p); }, async () => { await this.reopenBlock(pending); resent = true; });
         off += n;
         if (b.written === this.info.blockSizeBytes) await this.finishBlock();
       }
@@ -536,13 +545,33 @@ export class FileOutStream {
     return this.fs.openBlockWriter(this.worker, blockId, this.info.blockSizeBytes, pinned);
   }
 
-  /** The current block again from its first byte, on the current worker. */
-  private async reopenBlock(): Promise<void> {
+  /**
+   * The current block again from its first byte, on the current worker. `pending`: the caller's
+   * piece being written when the block's bytes are in its local file (not kept), which may not
+   * have reached it.
+   */
+  private async reopenBlock(pending?: Buffer): Promise<void> {
     const b = this.block!;
+    const parts = await this.blockBytes(pending);
     b.stream.cancel();
     b.worker = this.worker;
     b.stream = await this.openBlock(b.id);
-    await b.stream.write(Buffer.concat(b.bytes));
+    if (b.inFile && !(b.stream instanceof LocalBlockWriter)) {
+      // From now on the bytes travel over the network: kept in memory, as for any remote block.
+      b.inFile = false;
+      for (const p of parts) this.kept(b, p);
+    }
+    await b.stream.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+  }
+
+  /** What the current block carried so far (with `pending` when its bytes are in its local file). */
+  private async blockBytes(pending?: Buffer): Promise<Buffer[]> {
+    const b = this.block!;
+    if (!b.inFile) return b.bytes;
+    const before = b.written - (pending?.length ?? 0);
+    const parts = [await (b.stream as LocalBlockWriter).readBack(before)];
+    if (pending) parts.push(pending);
+    return parts;
   }
 
   /**
@@ -635,7 +664,7 @@ export class FileOutStream {
         parts.push(await this.fs.readBlockBytes(st, fbi));
       }
     }
-    if (this.block) parts.push(...this.block.bytes);
+    if (this.block) parts.push(...await this.blockBytes());
     return parts;
   }
 

@@ -228,15 +228,34 @@ export class LocalBlockWriter {
     if (this.s.failure) throw this.s.failure;
   }
 
-  /** Close the file and end the session: the worker commits the block; resolves with { length }. */
+  /**
+   * End the session: the worker commits the block; resolves with { length }, then closes the
+   * file. When the commit fails the file stays open for readBack() (until cancel()).
+   */
   async close(): Promise<{ length: number }> {
-    this.closed = true;
-    await this.fh.close();
     if (this.s.failure) throw this.s.failure;
     this.s.end();
     const r = await this.s.next(`the commit of block ${this.blockId}`, 60_000);
     if (!r.committed) throw new FailedPreconditionError(`${this.target} did not commit block ${this.blockId}`);
+    this.closed = true;
+    await this.fh.close();
     return { length: Number(r.length) };
+  }
+
+  /**
+   * The first `length` bytes written, read back from the open file (for a retry on another
+   * worker: the client keeps no copy of a local block; an abort's or a restart's unlink leaves
+   * the open file readable).
+   */
+  async readBack(length: number): Promise<Buffer> {
+    if (length > this.written) throw new FailedPreconditionError(`block ${this.blockId}: ${length} bytes asked back, ${this.written} were written`);
+    const buf = Buffer.allocUnsafe(length);
+    for (let n = 0; n < length;) {
+      const { bytesRead } = await this.fh.read(buf, n, length - n, n);
+      if (bytesRead === 0) throw new FailedPreconditionError(`temp block file of block ${this.blockId} on ${this.target} ends at ${n} bytes, ${length} were written`);
+      n += bytesRead;
+    }
+    return buf;
   }
 
   /** Abandon the block: the worker aborts it. */
