@@ -177,14 +177,22 @@ export class FrameReader {
   private consume(n: number, lend = false): Buffer[] {
     this.buffered -= n;
     const out: Buffer[] = [];
+    const done: Buffer[] = [];
     while (n > 0) {
       const c = this.chunks[0]!;
       const k = Math.min(c.length, n);
-      const view = c.subarray(0, k);
-      out.push(lend ? BufferPool.lend(view) : view);
-      if (k === c.length) { this.chunks.shift(); BufferPool.drop(c); } else this.chunks[0] = c.subarray(k);
+      const last = out[out.length - 1];
+      if (last && last.buffer === c.buffer && last.byteOffset + last.length === c.byteOffset) {
+        // Consecutive socket reads into one slab: one view (fewer parts to hand through).
+        out[out.length - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + k);
+      } else {
+        out.push(c.subarray(0, k));
+      }
+      if (k === c.length) { this.chunks.shift(); done.push(c); } else this.chunks[0] = c.subarray(k);
       n -= k;
     }
+    if (lend) for (let i = 0; i < out.length; i++) out[i] = BufferPool.lend(out[i]!);
+    for (const c of done) BufferPool.drop(c); // after the lending holds: a slab is never free in between
     if (!out.length) out.push(Buffer.alloc(0));
     return out;
   }
