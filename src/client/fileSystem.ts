@@ -36,9 +36,10 @@ export interface WorkerInfo {
 /** Options of FileSystem.read. */
 export interface ReadOptions {
   /**
-   * Read local (short-circuit) blocks into buffers of this pool, which the consumer gives back
-   * once done with each yielded buffer (src/bufferPool.ts); other buffers it yields (blocks
-   * from the data channel or the UFS) are not the pool's, and giving them back does nothing.
+   * Read local (short-circuit) blocks into buffers of this pool; the consumer gives each yielded
+   * buffer back to it once done with it (src/bufferPool.ts). Blocks from the data channel come
+   * as views of the channel's socket slabs, which give() returns to their own pool; blocks from
+   * the UFS are nobody's (give() ignores them).
    */
   buffers?: BufferPool;
 }
@@ -614,7 +615,6 @@ export class FileOutStream {
     this.block = undefined;
     this.done.push({ id: b.id, length: b.written });
     for (const c of b.chunks) this.keep.give(c); // acknowledged: no stream holds them any more
-
   }
 
   // ----------------------------------------------------------- the UFS stream
