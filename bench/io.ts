@@ -128,7 +128,9 @@ async function bench(): Promise<void> {
   const iperfSeconds = Math.max(1, Number(arg('iperf-seconds', '5')));
   const timeoutMin = Number(arg('timeout-min', '20'));
   const stepMs = Math.max(120_000, (size / (5 * 1e6)) * 1000); // every step: at least 5 MB/s
-  const tierBytes = 2 * size + 256 * MiB; // the cached file + one written file at a time
+  // The cached file + one written file at a time; with --base one more: a deleted file's blocks leave the worker
+  // only at its next heartbeat, and the A/B writes follow each other at once.
+  const tierBytes = (arg('base', '') ? 3 : 2) * size + 256 * MiB;
 
   const hosts = await TestHosts.create(2);
   const started: number[] = [];
