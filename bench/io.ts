@@ -12,7 +12,9 @@
  * inside its host (this file with --probe=...), so each side pays the same; a probe times only
  * its own work (the CLI rows are timed around the whole `alluxio` process: start-up included).
  *
- * Options: --size=1g (k/m/g), --runs=N (each read case N times, the median is shown), --iperf-seconds=5.
+ * Options: --size=1g (k/m/g), --runs=N (each read case N times, the median is shown), --iperf-seconds=5,
+ * --base=<another checkout, built>: its client probes (MUST_CACHE write, reads) alternate with this
+ * build's, run by run (A B A B, same servers: this build's), as rows marked [base] and [this].
  * Bounded: every step has a time-out and the whole run stops after --timeout-min (default 20);
  * the servers are killed by pid and the hosts destroyed on exit and on failure (also on SIGINT/TERM).
  */
@@ -72,9 +74,15 @@ async function probe(kind: string): Promise<void> {
   try {
     const p = arg('path', '');
     if (kind === 'read') {
+      // --lent: local blocks are read into a BufferPool's buffers, each given back once counted
+      // (as fs cat and copyToLocal do once written); else every buffer is new memory, kept.
+      const lent = process.argv.includes('--lent');
+      const { BufferPool } = await import('../src/bufferPool.js');
+      const { LOCAL_READ_BUFFER } = await import('../src/client/shortCircuit.js');
+      const buffers = lent ? new BufferPool(LOCAL_READ_BUFFER) : undefined;
       const t0 = performance.now();
       let bytes = 0;
-      for await (const b of c.read(p)) bytes += b.length;
+      for await (const b of c.read(p, undefined, { buffers })) { bytes += b.length; buffers?.give(b); }
       out({ bytes, ms: performance.now() - t0 });
     } else if (kind === 'write') {
       const size = parseSize(arg('size', '0'));
@@ -120,7 +128,9 @@ async function bench(): Promise<void> {
   const iperfSeconds = Math.max(1, Number(arg('iperf-seconds', '5')));
   const timeoutMin = Number(arg('timeout-min', '20'));
   const stepMs = Math.max(120_000, (size / (5 * 1e6)) * 1000); // every step: at least 5 MB/s
-  const tierBytes = 2 * size + 256 * MiB; // the cached file + one written file at a time
+  // The cached file + one written file at a time; with --base one more: a deleted file's blocks leave the worker
+  // only at its next heartbeat, and the A/B writes follow each other at once.
+  const tierBytes = (arg('base', '') ? 3 : 2) * size + 256 * MiB;
 
   const hosts = await TestHosts.create(2);
   const started: number[] = [];
@@ -143,8 +153,11 @@ async function bench(): Promise<void> {
     return r.stdout;
   };
   const serverLogs = async () => (await hosts.run('h1', ['sh', '-c', 'tail -n 30 /var/alluxio/*.log'], { timeoutMs: 10_000 })).stdout;
-  const probeOn = async (host: string, kind: string, args: string[]): Promise<any> =>
-    JSON.parse((await run(host, [process.execPath, HERE, `--probe=${kind}`, ...args], `probe ${kind} ${args.join(' ')}`)).trim().split('\n').pop()!);
+  const probeOn = async (host: string, kind: string, args: string[], script = HERE): Promise<any> =>
+    JSON.parse((await run(host, [process.execPath, script, `--probe=${kind}`, ...args], `probe ${kind} ${args.join(' ')}`)).trim().split('\n').pop()!);
+  const base = arg('base', '');
+  const baseScript = base ? path.join(path.resolve(base), 'dist', 'bench', 'io.js') : '';
+  if (baseScript && !fs.existsSync(baseScript)) throw new Error(`--base=${base}: ${baseScript} is missing (build that checkout first: npx tsc -p .)`);
   const mbps = (r: { bytes: number; ms: number }) => r.bytes / 1e6 / (r.ms / 1000);
   const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
   const repeat = async (f: () => Promise<number>) => { const xs: number[] = []; for (let i = 0; i < runs; i++) xs.push(await f()); return median(xs); };
@@ -194,6 +207,21 @@ async function bench(): Promise<void> {
       await probeOn('h1', 'rm', ['--path=/bench/w']);
     }
 
+    // A B A B: the other build's client against this build's, run by run, on the same servers.
+    const alternate = async (name: string, f: (script: string) => Promise<number>) => {
+      const a: number[] = [], b: number[] = [];
+      for (let i = 0; i < runs; i++) { a.push(await f(baseScript)); b.push(await f(HERE)); }
+      add(`${name} [base]`, median(a));
+      add(`${name} [this]`, median(b));
+    };
+    if (baseScript) {
+      await alternate('A/B: write MUST_CACHE, client in h1 (local)', async (script) => {
+        const r = mbps(await probeOn('h1', 'write', ['--path=/bench/ab', `--size=${size}`, '--writeType=MUST_CACHE'], script));
+        await probeOn('h1', 'rm', ['--path=/bench/ab']);
+        return r;
+      });
+    }
+
     // The CLI's copies in h1, to and from a second tmpfs (no disk on either side).
     const timed = async (host: string, cmd: string, what: string) => {
       const out = await run(host, ['sh', '-c', `s=$(date +%s%N); ${cmd} || exit 1; e=$(date +%s%N); echo $(( (e - s) / 1000 ))`], what);
@@ -211,7 +239,9 @@ async function bench(): Promise<void> {
     const cliRead = (host: string) => timed(host, `${cli} fs cat ${F} > /dev/null`, 'alluxio fs cat');
     for (const [host, where] of [['h1', 'local'], ['h2', 'remote']] as const) {
       add(`read, in-process client in ${host} (${where})`, await repeat(async () => mbps(await probeOn(host, 'read', [`--path=${F}`]))));
+      add(`read, in-process client in ${host} (${where}), lent buffers`, await repeat(async () => mbps(await probeOn(host, 'read', [`--path=${F}`, '--lent']))));
       add(`read, alluxio fs cat > /dev/null in ${host} (${where})`, await repeat(() => cliRead(host)), 'whole process');
+      if (baseScript) await alternate(`A/B: read, in-process client in ${host} (${where})`, async (script) => mbps(await probeOn(host, 'read', [`--path=${F}`], script)));
     }
 
     // Peers: the block files themselves on h1's tmpfs, and iperf3 on both paths.
@@ -236,22 +266,24 @@ async function bench(): Promise<void> {
     const get = (prefix: string) => rows.find((r) => r.name.startsWith(prefix))!.mbps;
     const nodeRead = get('peer: Node reads the block files from tmpfs, 1 MiB');
     const loop = get('peer: iperf3 loopback'), net = get('peer: iperf3 h1 -> h2');
-    const localRead = get('read, in-process client in h1'), localCli = get('read, alluxio fs cat > /dev/null in h1');
-    const remoteRead = get('read, in-process client in h2'), remoteCli = get('read, alluxio fs cat > /dev/null in h2');
+    const localKept = get('read, in-process client in h1 (local)'), localCli = get('read, alluxio fs cat > /dev/null in h1');
+    const remoteKept = get('read, in-process client in h2 (remote)'), remoteCli = get('read, alluxio fs cat > /dev/null in h2');
+    const localRead = get('read, in-process client in h1 (local), lent'), remoteRead = get('read, in-process client in h2 (remote), lent');
     const mustCache = get('write MUST_CACHE, client in h1');
     const w = Math.max(...rows.map((r) => r.name.length));
     console.log(`bench:io — ${(size / MiB).toFixed(0)} MiB file, 64 MiB blocks, worker tier on tmpfs; ${runs} run(s) per read case (median); MB/s = 10^6 bytes/s`);
     for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.mbps.toFixed(0).padStart(6)} MB/s${r.note ? `  (${r.note})` : ''}`);
     const ratio = (a: number, b: number) => (a / b).toFixed(2) + 'x';
     console.log('goals');
-    console.log(`  local cached read (client) / Node tmpfs read (1 MiB)      ${ratio(localRead, nodeRead)}  (goal >= 0.5x)   CLI: ${ratio(localCli, nodeRead)}`);
-    console.log(`  remote cached read (client) / iperf3 h1 -> h2             ${ratio(remoteRead, net)}  (goal >= 0.5x)   CLI: ${ratio(remoteCli, net)}`);
+    console.log(`  local cached read (client, lent) / Node tmpfs read (1 MiB) ${ratio(localRead, nodeRead)}  (goal >= 0.5x)   CLI: ${ratio(localCli, nodeRead)}   kept buffers: ${ratio(localKept, nodeRead)}`);
+    console.log(`  remote cached read (client, lent) / iperf3 h1 -> h2        ${ratio(remoteRead, net)}  (goal >= 0.5x)   CLI: ${ratio(remoteCli, net)}   kept buffers: ${ratio(remoteKept, net)}`);
     console.log(`  MUST_CACHE write (local) / local read goal (0.5x Node)    ${ratio(mustCache, 0.5 * nodeRead)}  (goal >= 0.5x)`);
     console.log(`  for reference: local read / iperf3 loopback               ${ratio(localRead, loop)}`);
     console.log('peers configured differently');
     console.log('  Node and cat read the block files of the same file on the same tmpfs, with no lock, no master call and no copy to another process;');
     console.log('  iperf3: one TCP stream, default 128 KiB writes, no framing or checksums, sending from h1 (-R) as the worker does;');
-    console.log('  the CLI rows ("whole process") include the `alluxio` process start-up; the probes time only the copy.');
+    console.log('  the CLI rows ("whole process") include the `alluxio` process start-up; the probes time only the copy;');
+    console.log('  "lent buffers": the probe gives each buffer back to the read\'s BufferPool once counted (fs cat / copyToLocal: once written).');
   } finally {
     clearTimeout(overall);
     killServers();

@@ -15,6 +15,7 @@
 import type net from 'node:net';
 import type { Socket } from 'node:net';
 import { AlluxioError, NotLeaderError, errorFromCode, InvalidArgumentError, UnavailableError, TimeoutError } from './errors.js';
+import { BufferPool } from './bufferPool.js';
 
 /** First bytes of a data connection (an HTTP/2 connection starts with "PRI "). */
 export const MAGIC = Buffer.from('ALXD');
@@ -34,7 +35,11 @@ export const DATA_FRAME_BYTES = 2 * 1024 * 1024;
 /** Bytes a FrameReader buffers before it stops reading the socket (TCP flow control takes over). */
 const READ_HIGH_WATER = 2 * MAX_DATA_BYTES + FRAME_HEADER_BYTES;
 
-/** A received frame: its payload as the views of the socket reads it arrived in (no copy). */
+/**
+ * A received frame: a DATA frame's payload as the views of the socket reads it arrived in (no
+ * copy; from a slab socket, readIntoSlabs, they are lent: BufferPool.give returns each); a control
+ * frame's payload is a copy (small, and parsed after later reads).
+ */
 export class DataFrame {
   constructor(readonly type: Frame, readonly parts: Buffer[], readonly length: number) {}
   /** The payload in one buffer (a copy when it spans several reads). */
@@ -158,23 +163,36 @@ export class FrameReader {
     if (length > max) throw new InvalidArgumentError(`${this.what}: a frame of type ${type} claims ${length} bytes (at most ${max})`);
     if (this.buffered < FRAME_HEADER_BYTES + length) return undefined;
     this.consume(FRAME_HEADER_BYTES);
-    const parts = this.consume(length);
+    let parts = this.consume(length, type === Frame.DATA);
+    if (type !== Frame.DATA && parts.length && parts[0]!.length) parts = [Buffer.concat(parts, length)];
     if (this.buffered <= READ_HIGH_WATER && this.socket.isPaused() && !this.ended) this.socket.resume();
     return new DataFrame(type, parts, length);
   }
 
-  /** The next n bytes, as views of the chunks they lie in. */
-  private consume(n: number): Buffer[] {
+  /**
+   * The next n bytes, as views of the chunks they lie in (`lend`: lent to the consumer, see
+   * BufferPool). A chunk consumed to its end drops the hold it had on its slab; the views
+   * returned are valid until the caller's current synchronous step ends, or until given back when lent.
+   */
+  private consume(n: number, lend = false): Buffer[] {
     this.buffered -= n;
     const out: Buffer[] = [];
+    const done: Buffer[] = [];
     while (n > 0) {
       const c = this.chunks[0]!;
       const k = Math.min(c.length, n);
-      out.push(k === c.length ? c : c.subarray(0, k));
-      if (k === c.length) this.chunks.shift();
-      else this.chunks[0] = c.subarray(k);
+      const last = out[out.length - 1];
+      if (last && last.buffer === c.buffer && last.byteOffset + last.length === c.byteOffset) {
+        // Consecutive socket reads into one slab: one view (fewer parts to hand through).
+        out[out.length - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + k);
+      } else {
+        out.push(c.subarray(0, k));
+      }
+      if (k === c.length) { this.chunks.shift(); done.push(c); } else this.chunks[0] = c.subarray(k);
       n -= k;
     }
+    if (lend) for (let i = 0; i < out.length; i++) out[i] = BufferPool.lend(out[i]!);
+    for (const c of done) BufferPool.drop(c); // after the lending holds: a slab is never free in between
     if (!out.length) out.push(Buffer.alloc(0));
     return out;
   }
@@ -182,23 +200,29 @@ export class FrameReader {
 
 const SLAB_BYTES = 4 * 1024 * 1024;
 const MIN_READ_BYTES = 256 * 1024;
+/** The slabs of every slab socket of this process; at most 16 free ones (64 MiB) are kept. */
+const SLABS = new BufferPool(SLAB_BYTES, 16);
 
 /**
  * net.connect's `onread` for a socket whose bytes go to `push`: each read lands in the unused
- * rest of a 4 MiB slab (a new slab when less than 256 KiB is left; slabs are never reused, so the
- * views handed out stay valid). Reads then take whatever the kernel holds (often MiBs) instead
- * of 64 KiB each: fewer syscalls and events per GiB.
+ * rest of a 4 MiB slab (a new slab when less than 256 KiB is left). Reads then take whatever the
+ * kernel holds (often MiBs) instead of 64 KiB each: fewer syscalls and events per GiB. Slabs come
+ * from a BufferPool: one is reused only once nothing holds it any more, neither this filler, nor
+ * a chunk the FrameReader has not consumed, nor a DATA payload view lent to a consumer that has
+ * not given it back (never given back: the slab is garbage-collected, a new one allocated).
  */
 export function readIntoSlabs(push: (chunk: Buffer) => void): net.OnReadOpts {
-  let slab = Buffer.allocUnsafe(SLAB_BYTES), used = 0;
+  let slab = SLABS.takeHeld(), used = 0;
   return {
     buffer: () => {
-      if (slab.length - used < MIN_READ_BYTES) { slab = Buffer.allocUnsafe(SLAB_BYTES); used = 0; }
+      if (slab.length - used < MIN_READ_BYTES) { BufferPool.drop(slab); slab = SLABS.takeHeld(); used = 0; }
       return slab.subarray(used);
     },
     callback: (n: number, buf: Uint8Array) => {
       used += n;
-      push(Buffer.from(buf.buffer, buf.byteOffset, n));
+      const chunk = Buffer.from(buf.buffer, buf.byteOffset, n);
+      BufferPool.hold(chunk); // the reader's, until it consumed the chunk
+      push(chunk);
       return true; // pausing is the caller's socket.pause() (returning false stops reading in a way resume() does not undo)
     },
   };

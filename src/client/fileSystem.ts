@@ -2,13 +2,13 @@
  * File system client used by `alluxio fs` and `runTests`: namespace calls on the leading
  * master, data streamed to and from workers according to the write and read types.
  */
-import os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../conf/index.js';
 import { MasterClient } from './masterClient.js';
 import { clusterSecret } from '../clusterSecret.js';
 import { WorkerClient, type BlockUpload, WORKER_CONNECT_TIMEOUT_MS } from './workerClient.js';
-import { ShortCircuit, LocalFileUnusableError, type LocalBlockWriter } from './shortCircuit.js';
+import { ShortCircuit, LocalFileUnusableError, LocalBlockWriter } from './shortCircuit.js';
+import { BufferPool } from '../bufferPool.js';
 import { UnavailableError, FailedPreconditionError, ResourceExhaustedError, BlockLostError, WorkerShuttingDownError, InternalError } from '../errors.js';
 
 import type { WriteType, ReadType } from './types.js';
@@ -33,7 +33,16 @@ export interface WorkerInfo {
   sharedConfigHash?: string;
 }
 
-const localNames = new Set(['localhost', '127.0.0.1', os.hostname()]);
+/** Options of FileSystem.read. */
+export interface ReadOptions {
+  /**
+   * Read local (short-circuit) blocks into buffers of this pool; the consumer gives each yielded
+   * buffer back to it once done with it (src/bufferPool.ts). Blocks from the data channel come
+   * as views of the channel's socket slabs, which give() returns to their own pool; blocks from
+   * the UFS are nobody's (give() ignores them).
+   */
+  buffers?: BufferPool;
+}
 
 export class FileSystem {
   readonly master: MasterClient;
@@ -194,13 +203,17 @@ export class FileSystem {
       if (!wait) return undefined;
       throw new UnavailableError('No live worker is registered with the master', { hint: 'start workers with alluxio-start.sh workers (or worker) and check alluxio fsadmin report' });
     }
-    const local = workers.filter((w) => localNames.has(w.address.host));
+    const isLocal = await Promise.all(workers.map((w) => this.shortCircuit.isLocal(w.address.host)));
+    const local = workers.filter((_, i) => isLocal[i]);
     const pool = local.length ? local : workers;
     return pool.sort((a, b) => (b.capacityBytes - b.usedBytes) - (a.capacityBytes - a.usedBytes))[0]!;
   }
 
-  /** Read a whole file as a stream of buffers. */
-  async *read(path: string, readType: ReadType = this.defaultReadType()): AsyncIterable<Buffer> {
+  /**
+   * Read a whole file as a stream of buffers. They are the consumer's to keep, except with
+   * `opts.buffers`: then it gives each back to that pool when done with it (ReadOptions).
+   */
+  async *read(path: string, readType: ReadType = this.defaultReadType(), opts: ReadOptions = {}): AsyncIterable<Buffer> {
     let info = await this.getStatus(path);
     // Cached-only blocks without a location: after a failover their workers re-register within a
     // heartbeat. A block whose holder the master knows as LOST is not waited for (clear error at once).
@@ -215,7 +228,7 @@ export class FileSystem {
     // it is read short-circuit (a local file needs no head start, and its lock would only keep the
     // block from being evicted or freed early).
     const blocks = info.fileBlockInfos;
-    yield* readAhead(blocks.map((fbi) => () => this.readBlock(info, fbi, readType)), async (i) => !(await this.readsShortCircuit(blocks[i]!.blockInfo.locations)));
+    yield* readAhead(blocks.map((fbi) => () => this.readBlock(info, fbi, readType, opts.buffers)), async (i) => !(await this.localHolder(blocks[i]!.blockInfo.locations)));
   }
 
   async readAll(path: string, readType?: ReadType): Promise<Buffer> {
@@ -240,16 +253,16 @@ export class FileSystem {
    * the workers that hold its only copy at once when the master marks them LOST, or when the
    * bound passes. A read cut after handing out bytes resumes from there.
    */
-  private async *readBlock(info: FileInfo, fbi: FileInfo['fileBlockInfos'][number], readType: ReadType): AsyncIterable<Buffer> {
+  private async *readBlock(info: FileInfo, fbi: FileInfo['fileBlockInfos'][number], readType: ReadType, buffers?: BufferPool): AsyncIterable<Buffer> {
     const { blockId, length } = fbi.blockInfo;
     let { locations, lostLocations } = fbi.blockInfo;
-    let sent = yield* this.readBlockShortCircuit(blockId, length, locations, readType);
+    let sent = yield* this.readBlockShortCircuit(blockId, length, locations, readType, buffers);
     if (sent === length) return;
     const deadline = Date.now() + this.conf.getMs('alluxio.user.block.read.retry.max.duration');
     let sleep = this.conf.getMs('alluxio.user.block.read.retry.sleep.base');
     const sleepMax = this.conf.getMs('alluxio.user.block.read.retry.sleep.max');
     for (;;) {
-      const locs = [...locations].sort((a, b) => Number(localNames.has(b.workerAddress.host)) - Number(localNames.has(a.workerAddress.host)));
+      const locs = await this.localFirst(locations);
       const failed: { loc: BlockLocation; err: Error }[] = [];
       for (const loc of locs) {
         try {
@@ -305,10 +318,16 @@ export class FileSystem {
   }
 
   // ------------------------------------------------------------- short-circuit
-  /** Whether a block with these locations would be read short-circuit (a holder on this host that allows it). */
-  private async readsShortCircuit(locations: BlockLocation[]): Promise<boolean> {
-    for (const loc of locations) if (await this.shortCircuit.usable(loc.workerAddress)) return true;
-    return false;
+  /** The holder a block with these locations is read from short-circuit: the first on this host that allows it, if any. */
+  private async localHolder(locations: BlockLocation[]): Promise<BlockLocation | undefined> {
+    for (const loc of locations) if (await this.shortCircuit.usable(loc.workerAddress)) return loc;
+    return undefined;
+  }
+
+  /** The holders on this host first (ShortCircuit.isLocal), each group in the master's order. */
+  private async localFirst(locations: BlockLocation[]): Promise<BlockLocation[]> {
+    const isLocal = await Promise.all(locations.map((l) => this.shortCircuit.isLocal(l.workerAddress.host)));
+    return [...locations.filter((_, i) => isLocal[i]), ...locations.filter((_, i) => !isLocal[i])];
   }
 
   /**
@@ -317,22 +336,20 @@ export class FileSystem {
    * takes the rest: all of it when short-circuit is off, no holder is local, or the file cannot be
    * opened; the remainder when the read failed midway).
    */
-  private async *readBlockShortCircuit(blockId: number, length: number, locations: BlockLocation[], readType: ReadType): AsyncGenerator<Buffer, number> {
+  private async *readBlockShortCircuit(blockId: number, length: number, locations: BlockLocation[], readType: ReadType, buffers?: BufferPool): AsyncGenerator<Buffer, number> {
     let sent = 0;
-    for (const loc of locations) {
-      if (!(await this.shortCircuit.usable(loc.workerAddress))) continue;
-      try {
-        for await (const chunk of this.shortCircuit.read(this.worker(loc.workerAddress), blockId, 0, length, readType === 'CACHE_PROMOTE')) {
-          sent += chunk.length;
-          yield chunk;
-        }
-      } catch (e) {
-        if (!(e instanceof LocalFileUnusableError)) {
-          this.shortCircuit.log.debug(`short-circuit read of block ${blockId} from ${addrKey(loc.workerAddress)} failed after ${sent} bytes (${(e as Error).message}): reading the rest through the data stream`);
-          this.streamFailed(loc.workerAddress, e);
-        }
+    const loc = await this.localHolder(locations);
+    if (!loc) return sent;
+    try {
+      for await (const chunk of this.shortCircuit.read(this.worker(loc.workerAddress), blockId, 0, length, readType === 'CACHE_PROMOTE', buffers)) {
+        sent += chunk.length;
+        yield chunk;
       }
-      break;
+    } catch (e) {
+      if (!(e instanceof LocalFileUnusableError)) {
+        this.shortCircuit.log.debug(`short-circuit read of block ${blockId} from ${addrKey(loc.workerAddress)} failed after ${sent} bytes (${(e as Error).message}): reading the rest through the data stream`);
+        this.streamFailed(loc.workerAddress, e);
+      }
     }
     return sent;
   }
@@ -354,6 +371,11 @@ export class FileSystem {
 }
 
 const addrKey = (a: { host: string; rpcPort: number }) => `${a.host}:${a.rpcPort}`;
+
+/** A file being written keeps its current block's bytes in chunks of this size (at most the block size)... */
+const KEEP_CHUNK_BYTES = 4 * 1024 * 1024;
+/** ...and holds at most this much of them free for the next block (larger blocks allocate the rest anew). */
+const KEEP_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
  * The blocks' streams in order, each next one for which `ahead` says so started (its request sent,
@@ -422,7 +444,11 @@ function blockLostError(info: FileInfo, blockId: number, failed: { loc: BlockLoc
  * block id, from the bytes kept until the acknowledgement (up to one block of memory per open
  * file). The block is committed in the master only by a worker that received all of it, so a retry
  * never leaves a partial block; a worker that committed it but whose answer was lost holds the
- * same bytes under the same id (one more location, no duplicate data).
+ * same bytes under the same id (one more location, no duplicate data). The kept bytes are copied
+ * into chunks that are reused for the next block once one is acknowledged (KEEP_CHUNK_BYTES):
+ * a copy into fresh memory per write costs its page faults and unmapping, more than the copy.
+ * A block written short-circuit keeps no copy: its bytes are in the temp block file the client
+ * has open, and a retry reads them back from there (the open file outlives an abort's unlink).
  *
  * The UFS stream (THROUGH, CACHE_THROUGH) writes one temp file per attempt; it is written again on
  * another worker when it fails and everything it carried can be replayed: the bytes kept while
@@ -432,8 +458,14 @@ function blockLostError(info: FileInfo, blockId: number, failed: { loc: BlockLoc
  */
 export class FileOutStream {
   private length = 0;
-  /** The block being written: its id, its stream and worker, and its bytes until the worker acknowledges it. */
-  private block: { id: number; stream: BlockUpload | LocalBlockWriter; worker: WorkerInfo; bytes: Buffer[]; written: number } | undefined;
+  /**
+   * The block being written: its id, its stream and worker, and its bytes until the worker
+   * acknowledges it: views of `chunks` (the last one filled up to `tailUsed`), or, while `inFile`,
+   * only in the local temp block file its stream (a LocalBlockWriter) writes.
+   */
+  private block: { id: number; stream: BlockUpload | LocalBlockWriter; worker: WorkerInfo; bytes: Buffer[]; chunks: Buffer[]; tailUsed: number; written: number; inFile: boolean } | undefined;
+  /** Where the kept bytes are copied: chunks reused from block to block. */
+  private readonly keep: BufferPool;
   /** Acknowledged blocks, in order (for replaying the UFS stream of a CACHE_THROUGH file). */
   private readonly done: { id: number; length: number }[] = [];
   private ufs: BlockUpload | undefined;
@@ -456,6 +488,8 @@ export class FileOutStream {
     this.through = writeType === 'THROUGH' || writeType === 'CACHE_THROUGH';
     this.ufsWorker = worker;
     if (writeType === 'THROUGH') this.ufsBytes = [];
+    const chunk = Math.min(KEEP_CHUNK_BYTES, info.blockSizeBytes);
+    this.keep = new BufferPool(chunk, Math.max(1, Math.min(Math.ceil(info.blockSizeBytes / chunk), Math.floor(KEEP_MAX_BYTES / chunk))));
   }
 
   /** The worker this file's new streams go to (it changes when a worker fails one). */
@@ -469,16 +503,21 @@ export class FileOutStream {
       while (off < data.length) {
         if (!this.block) {
           const { blockId } = await this.fs.master.call('file', 'GetNewBlockIdForFile', { path: this.info.path, opId: randomUUID() });
-          const b = { id: blockId, bytes: [] as Buffer[], written: 0 };
-          await this.retrying(() => this.worker, async () => { this.block = { ...b, worker: this.worker, stream: await this.openBlock(blockId) }; });
+          const b = { id: blockId, bytes: [] as Buffer[], chunks: [] as Buffer[], tailUsed: 0, written: 0 };
+          await this.retrying(() => this.worker, async () => {
+            const stream = await this.openBlock(blockId);
+            this.block = { ...b, worker: this.worker, stream, inFile: stream instanceof LocalBlockWriter };
+          });
         }
         const b = this.block!;
         const n = Math.min(data.length - off, this.info.blockSizeBytes - b.written);
-        const piece = Buffer.from(data.subarray(off, off + n)); // a copy: the caller may reuse its buffer
-        b.bytes.push(piece);
+        const src = data.subarray(off, off + n);
+        // A copy (the caller may reuse its buffer once this returns), unless the bytes land in a local file.
+        const piece = b.inFile ? [src] : this.kept(b, src);
+        const pending = b.inFile ? src : undefined;
         b.written += n;
         let resent = false; // a reopened block stream already carries `piece`
-        await this.retrying(() => b.worker, async () => { if (!resent) await b.stream.write(piece); }, async () => { await this.reopenBlock(); resent = true; });
+        await this.retrying(() => b.worker, async () => { if (!resent) for (const p of piece) await b.stream.write(p); }, async () => { await this.reopenBlock(pending); resent = true; });
         off += n;
         if (b.written === this.info.blockSizeBytes) await this.finishBlock();
       }
@@ -486,18 +525,54 @@ export class FileOutStream {
     this.length += data.length;
   }
 
+  /** `data` copied into the block's kept chunks (a new chunk when the last is full): the views of the copy. */
+  private kept(b: NonNullable<FileOutStream['block']>, data: Buffer): Buffer[] {
+    const views: Buffer[] = [];
+    for (let off = 0; off < data.length;) {
+      let tail = b.chunks[b.chunks.length - 1];
+      if (!tail || b.tailUsed === tail.length) { b.chunks.push((tail = this.keep.take())); b.tailUsed = 0; }
+      const k = Math.min(data.length - off, tail.length - b.tailUsed);
+      data.copy(tail, b.tailUsed, off, off + k);
+      views.push(tail.subarray(b.tailUsed, b.tailUsed + k));
+      b.tailUsed += k;
+      off += k;
+    }
+    b.bytes.push(...views);
+    return views;
+  }
+
   private openBlock(blockId: number): Promise<BlockUpload | LocalBlockWriter> {
     const pinned = this.writeType === 'MUST_CACHE' || this.writeType === 'ASYNC_THROUGH';
     return this.fs.openBlockWriter(this.worker, blockId, this.info.blockSizeBytes, pinned);
   }
 
-  /** The current block again from its first byte, on the current worker. */
-  private async reopenBlock(): Promise<void> {
+  /**
+   * The current block again from its first byte, on the current worker. `pending`: the caller's
+   * piece being written when the block's bytes are in its local file (not kept), which may not
+   * have reached it.
+   */
+  private async reopenBlock(pending?: Buffer): Promise<void> {
     const b = this.block!;
+    const parts = await this.blockBytes(pending);
     b.stream.cancel();
     b.worker = this.worker;
     b.stream = await this.openBlock(b.id);
-    await b.stream.write(Buffer.concat(b.bytes));
+    if (b.inFile && !(b.stream instanceof LocalBlockWriter)) {
+      // From now on the bytes travel over the network: kept in memory, as for any remote block.
+      b.inFile = false;
+      for (const p of parts) this.kept(b, p);
+    }
+    await b.stream.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+  }
+
+  /** What the current block carried so far (with `pending` when its bytes are in its local file). */
+  private async blockBytes(pending?: Buffer): Promise<Buffer[]> {
+    const b = this.block!;
+    if (!b.inFile) return b.bytes;
+    const before = b.written - (pending?.length ?? 0);
+    const parts = [await (b.stream as LocalBlockWriter).readBack(before)];
+    if (pending) parts.push(pending);
+    return parts;
   }
 
   /**
@@ -539,6 +614,7 @@ export class FileOutStream {
     }, () => this.reopenBlock());
     this.block = undefined;
     this.done.push({ id: b.id, length: b.written });
+    for (const c of b.chunks) this.keep.give(c); // acknowledged: no stream holds them any more
   }
 
   // ----------------------------------------------------------- the UFS stream
@@ -588,7 +664,7 @@ export class FileOutStream {
         parts.push(await this.fs.readBlockBytes(st, fbi));
       }
     }
-    if (this.block) parts.push(...this.block.bytes);
+    if (this.block) parts.push(...await this.blockBytes());
     return parts;
   }
 

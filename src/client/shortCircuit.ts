@@ -21,6 +21,7 @@ import { fromServiceError } from '../rpc.js';
 import { createLogger, type Logger } from '../log.js';
 import { FailedPreconditionError, UnavailableError } from '../errors.js';
 import { WORKER_CONNECT_TIMEOUT_MS, type WorkerClient } from './workerClient.js';
+import type { BufferPool } from '../bufferPool.js';
 
 /** Bytes per read of a block file (and the most a write is split into). */
 export const LOCAL_READ_BUFFER = 4 * 1024 * 1024;
@@ -114,8 +115,17 @@ export class ShortCircuit {
       if (Date.now() < until) return false;
       this.unusable.delete(key);
     }
-    let local = this.localHosts.get(addr.host);
-    if (!local) this.localHosts.set(addr.host, (local = isLocalHost(addr.host)));
+    return this.isLocal(addr.host);
+  }
+
+  /**
+   * Is `host` this host: does it resolve to an address of one of this process's network
+   * interfaces (resolved once per name)? The client's one notion of locality: short-circuit,
+   * the order in which a block's holders are tried, and the worker a write goes to.
+   */
+  isLocal(host: string): Promise<boolean> {
+    let local = this.localHosts.get(host);
+    if (!local) this.localHosts.set(host, (local = isLocalHost(host)));
     return local;
   }
 
@@ -128,10 +138,11 @@ export class ShortCircuit {
 
   /**
    * Bytes [from, length) of block `blockId`, read from its file on the local worker `c` in buffers
-   * of LOCAL_READ_BUFFER. Throws LocalFileUnusableError (before any byte) when the file cannot be
-   * opened; a session the worker ends meanwhile fails the read (the bytes are then not trusted).
+   * of LOCAL_READ_BUFFER, new ones, or with `buffers` ones taken from that pool (of its size; the
+   * consumer gives them back). Throws LocalFileUnusableError (before any byte) when the file cannot
+   * be opened; a session the worker ends meanwhile fails the read (the bytes are then not trusted).
    */
-  async *read(c: WorkerClient, blockId: number, from: number, length: number, promote: boolean): AsyncGenerator<Buffer> {
+  async *read(c: WorkerClient, blockId: number, from: number, length: number, promote: boolean, buffers?: BufferPool): AsyncGenerator<Buffer> {
     const s = new Session(await c.openLocalBlock(), c.address, 'short-circuit read');
     try {
       s.send({ blockId, promote });
@@ -142,15 +153,22 @@ export class ShortCircuit {
       try { fh = await fsp.open(String(r.path), 'r'); } catch (e) { throw this.markUnusable(c.address, `block file ${r.path}`, e); }
       this.log.debug(`short-circuit read of block ${blockId} (${length} bytes) from ${r.path}`);
       try {
+        const step = buffers?.bufferBytes ?? LOCAL_READ_BUFFER;
         for (let pos = from; pos < length;) {
-          const buf = Buffer.allocUnsafe(Math.min(LOCAL_READ_BUFFER, length - pos));
-          for (let n = 0; n < buf.length;) {
-            const { bytesRead } = await fh.read(buf, n, buf.length - n, pos + n);
-            if (bytesRead === 0) throw new FailedPreconditionError(`block file ${r.path} of block ${blockId} ends at ${pos + n}, expected ${length} bytes`);
-            n += bytesRead;
+          const n = Math.min(step, length - pos);
+          const buf = buffers ? buffers.take(n) : Buffer.allocUnsafe(n);
+          try {
+            for (let got = 0; got < n;) {
+              const { bytesRead } = await fh.read(buf, got, n - got, pos + got);
+              if (bytesRead === 0) throw new FailedPreconditionError(`block file ${r.path} of block ${blockId} ends at ${pos + got}, expected ${length} bytes`);
+              got += bytesRead;
+            }
+            if (s.failure) throw s.failure; // the lock may be gone: these bytes are not trusted
+          } catch (e) {
+            buffers?.give(buf); // never handed out
+            throw e;
           }
-          if (s.failure) throw s.failure; // the lock may be gone: these bytes are not trusted
-          pos += buf.length;
+          pos += n;
           yield buf;
         }
       } finally { await fh.close(); }
@@ -210,15 +228,34 @@ export class LocalBlockWriter {
     if (this.s.failure) throw this.s.failure;
   }
 
-  /** Close the file and end the session: the worker commits the block; resolves with { length }. */
+  /**
+   * End the session: the worker commits the block; resolves with { length }, then closes the
+   * file. When the commit fails the file stays open for readBack() (until cancel()).
+   */
   async close(): Promise<{ length: number }> {
-    this.closed = true;
-    await this.fh.close();
     if (this.s.failure) throw this.s.failure;
     this.s.end();
     const r = await this.s.next(`the commit of block ${this.blockId}`, 60_000);
     if (!r.committed) throw new FailedPreconditionError(`${this.target} did not commit block ${this.blockId}`);
+    this.closed = true;
+    await this.fh.close();
     return { length: Number(r.length) };
+  }
+
+  /**
+   * The first `length` bytes written, read back from the open file (for a retry on another
+   * worker: the client keeps no copy of a local block; an abort's or a restart's unlink leaves
+   * the open file readable).
+   */
+  async readBack(length: number): Promise<Buffer> {
+    if (length > this.written) throw new FailedPreconditionError(`block ${this.blockId}: ${length} bytes asked back, ${this.written} were written`);
+    const buf = Buffer.allocUnsafe(length);
+    for (let n = 0; n < length;) {
+      const { bytesRead } = await this.fh.read(buf, n, length - n, n);
+      if (bytesRead === 0) throw new FailedPreconditionError(`temp block file of block ${this.blockId} on ${this.target} ends at ${n} bytes, ${length} were written`);
+      n += bytesRead;
+    }
+    return buf;
   }
 
   /** Abandon the block: the worker aborts it. */

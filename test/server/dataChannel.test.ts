@@ -18,6 +18,7 @@ import { DataChannel } from '../../src/client/dataChannel.js';
 import { WorkerClient } from '../../src/client/workerClient.js';
 import { MAGIC, Frame, controlFrame, frameHeader, MAX_DATA_BYTES } from '../../src/dataProtocol.js';
 import { protos, toServiceError } from '../../src/rpc.js';
+import { BufferPool } from '../../src/bufferPool.js';
 import { createLogger } from '../../src/log.js';
 import {
   AuthenticationError, BlockDoesNotExistError, FailedPreconditionError, InvalidArgumentError, ResourceExhaustedError,
@@ -168,6 +169,47 @@ test('blocks of 0, 1, frame-1, frame, 2 frames+1 bytes and a 9 MiB block round-t
     if (size > 10) assert.equal(sha(await readAll(ch.readBlock(100 + i, 3, size - 10, false))), sha(data.subarray(3, size - 7)), `range of ${size} bytes`);
   }
   assert.deepEqual(w.committed.slice(-sizes.length), sizes.map((_, i) => 100 + i));
+  await idle();
+});
+
+test('lent DATA payloads: slabs are reused once every view is given back; views held meanwhile keep their bytes (sha256)', async () => {
+  const ch = channel();
+  const MiB = 1024 * 1024;
+  const data = randomBytes(48 * MiB);
+  w.block(7001, data);
+  const consumer = new BufferPool(MiB); // any pool's give() returns a view to the pool it came from
+  // 1. Every view given back at once, over 3 reads of 48 MiB: the slabs are reused, so the
+  //    distinct memory seen stays far below the 144 MiB a read into new slabs would need.
+  const seen = new Set<ArrayBufferLike>();
+  for (let round = 0; round < 3; round++) {
+    const h = createHash('sha256');
+    let off = 0;
+    for await (const b of ch.readBlock(7001, 0, 0, false)) {
+      assert.ok(b.equals(data.subarray(off, off + b.length)), `round ${round}: bytes at ${off}`);
+      h.update(b);
+      off += b.length;
+      seen.add(b.buffer);
+      consumer.give(b);
+    }
+    assert.equal(off, data.length);
+    assert.equal(h.digest('hex'), sha(data));
+  }
+  console.log(`# 144 MiB read through ${seen.size} distinct slabs of 4 MiB`);
+  assert.ok(seen.size <= 12, `slabs reused: ${seen.size} distinct slabs for 144 MiB`);
+  // 2. Every third view held until the end, the rest given back: a held view's slab is never
+  //    reused under it (the bytes still match after 2 more reads went through the pool).
+  const held: { b: Buffer; off: number }[] = [];
+  for (let round = 0; round < 3; round++) {
+    let off = 0, i = 0;
+    for await (const b of ch.readBlock(7001, 0, 0, false)) {
+      if (round === 0 && i++ % 3 === 0) held.push({ b, off }); else consumer.give(b);
+      off += b.length;
+    }
+  }
+  assert.ok(held.length > 3);
+  for (const { b, off } of held) assert.ok(b.equals(data.subarray(off, off + b.length)), `held view at ${off} (${b.length} bytes) unchanged`);
+  for (const { b } of held) consumer.give(b);
+  consumer.give(held[0]!.b); // twice: ignored
   await idle();
 });
 

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { withFs } from './shared.js';
 import { stdoutSink } from './output.js';
+import { BufferPool } from '../../bufferPool.js';
+import { LOCAL_READ_BUFFER } from '../../client/shortCircuit.js';
 import { withProgress, progressWanted } from '../progress.js';
 
 export function register(fs: Command, ctx: CliContext): void {
@@ -11,8 +13,9 @@ export function register(fs: Command, ctx: CliContext): void {
       // when the line can be shown (one more master call).
       const shown = progressWanted() && !process.stdout.isTTY;
       await withProgress(shown ? (await c.getStatus(path!)).length : undefined, async (progress) => {
-        const out = stdoutSink();
-        for await (const chunk of c.read(path!)) {
+        const buffers = new BufferPool(LOCAL_READ_BUFFER); // local blocks are read into buffers the output gives back
+        const out = stdoutSink((b) => buffers.give(b));
+        for await (const chunk of c.read(path!, undefined, { buffers })) {
           await out.write(chunk);
           progress.add(chunk.length);
         }

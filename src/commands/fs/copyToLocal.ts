@@ -14,7 +14,9 @@ import type { CliContext } from '../context.js';
 import { withFs } from './shared.js';
 import type { FileSystem, FileInfo } from '../../client/fileSystem.js';
 import { LocalFileError, FailedPreconditionError, UsageError, localFileError, isSystemError } from '../../errors.js';
-import { FdSink } from './output.js';
+import { FdSink, BATCH_BYTES } from './output.js';
+import { BufferPool } from '../../bufferPool.js';
+import { LOCAL_READ_BUFFER } from '../../client/shortCircuit.js';
 import { withProgress, type Progress } from '../progress.js';
 
 type Kind = 'dir' | 'file' | 'other' | undefined;
@@ -129,15 +131,15 @@ async function plan(c: FileSystem, info: FileInfo, src: string, target: string, 
  * Write one file to a temporary name in its directory, then give it its name: with -f by rename
  * (replacing), else by link, which fails if a file appeared meanwhile (never clobbers).
  */
-async function copyOut(c: FileSystem, src: string, local: string, force: boolean, progress: Progress): Promise<void> {
+async function copyOut(c: FileSystem, src: string, local: string, force: boolean, progress: Progress, buffers: BufferPool): Promise<void> {
   // Short and fixed-length, so that a name close to the file system's limit still fits.
   const tmp = path.join(path.dirname(local), `.alluxio-copy-${randomBytes(6).toString('hex')}.tmp`);
   let fh: fsp.FileHandle | undefined;
   let out: FdSink | undefined;
   try {
     fh = await fsp.open(tmp, 'wx');
-    out = new FdSink(fh.fd);
-    for await (const chunk of c.read(src)) {
+    out = new FdSink(fh.fd, BATCH_BYTES, (b) => buffers.give(b));
+    for await (const chunk of c.read(src, undefined, { buffers })) {
       await out.write(chunk);
       progress.add(chunk.length);
     }
@@ -184,7 +186,8 @@ Examples:
         try { await fsp.mkdir(d.local, { recursive: true }); } catch (e) { throw localFileError(e, d.local, 'create local directory'); }
       }
       await withProgress(files.reduce((n, f) => n + f.length, 0), async (p) => {
-        for (const f of files) await copyOut(c, f.src, f.local, force, p);
+        const buffers = new BufferPool(LOCAL_READ_BUFFER); // local blocks are read into buffers the output gives back
+        for (const f of files) await copyOut(c, f.src, f.local, force, p, buffers);
       });
       ctx.out(`Copied ${s} to file://${target}`);
     }));

@@ -1,8 +1,9 @@
 /**
  * Where `fs cat` and `fs copyToLocal` put the bytes they read: large writes, one in flight while
  * the next fills (the client keeps receiving meanwhile), and memory bounded by two batches.
- * Buffers are kept as the client yields them (never copied, never converted): the client's read
- * API hands out buffers it does not reuse (readAll relies on it too).
+ * Buffers are kept as the client yields them (never copied, never converted) until written;
+ * then `written` (when given) hands each back, e.g. to the read's BufferPool
+ * (src/bufferPool.ts), so the client reads the next bytes into memory already mapped.
  */
 import fs from 'node:fs';
 import tty from 'node:tty';
@@ -46,7 +47,8 @@ export class FdSink implements ByteSink {
   private inFlight: Promise<void> = Promise.resolve();
   private error: unknown;
 
-  constructor(private readonly fd: number, private readonly batchBytes = BATCH_BYTES) {}
+  /** `written`: called with each buffer once all its bytes are written (it may be reused then). */
+  constructor(private readonly fd: number, private readonly batchBytes = BATCH_BYTES, private readonly written?: (b: Buffer) => void) {}
 
   async write(b: Buffer): Promise<void> {
     if (this.error) throw this.error;
@@ -64,7 +66,7 @@ export class FdSink implements ByteSink {
     this.pending = [];
     this.pendingBytes = 0;
     // Failures are kept and thrown by the next write/end: never an unhandled rejection.
-    this.inFlight = writevAll(this.fd, bufs).catch((e: unknown) => { this.error = e; });
+    this.inFlight = writevAll(this.fd, bufs).then(() => { if (this.written) for (const b of bufs) this.written(b); }, (e: unknown) => { this.error = e; });
   }
 
   async end(): Promise<void> {
@@ -81,10 +83,13 @@ export class FdSink implements ByteSink {
 
 /** Writes to a stream (a pipe, a socket, a terminal), waiting for 'drain' when it is full. */
 export class StreamSink implements ByteSink {
-  constructor(private readonly stream: NodeJS.WritableStream) {}
+  /** `written`: as FdSink's. */
+  constructor(private readonly stream: NodeJS.WritableStream, private readonly written?: (b: Buffer) => void) {}
 
   async write(b: Buffer): Promise<void> {
-    if (!this.stream.write(b)) await new Promise((r) => this.stream.once('drain', r));
+    const written = this.written;
+    const more = written ? this.stream.write(b, (e) => { if (!e) written(b); }) : this.stream.write(b);
+    if (!more) await new Promise((r) => this.stream.once('drain', r));
   }
 
   async end(): Promise<void> {}
@@ -96,11 +101,11 @@ export class StreamSink implements ByteSink {
  * non-blocking), whose 'error' handler in cli.ts ends the command on EPIPE/ENOSPC. FdSink's
  * errors are handed to that same handler, so every output reports failures alike.
  */
-export function stdoutSink(): ByteSink {
+export function stdoutSink(written?: (b: Buffer) => void): ByteSink {
   let st: fs.Stats | undefined;
   try { st = fs.fstatSync(1); } catch { /* closed: process.stdout reports it */ }
-  if (!st || !(st.isFile() || (st.isCharacterDevice() && !tty.isatty(1)))) return new StreamSink(process.stdout);
-  const sink = new FdSink(1);
+  if (!st || !(st.isFile() || (st.isCharacterDevice() && !tty.isatty(1)))) return new StreamSink(process.stdout, written);
+  const sink = new FdSink(1, BATCH_BYTES, written);
   const handOver = async (p: Promise<void>): Promise<void> => {
     try { await p; } catch (e) {
       process.stdout.emit('error', e);
