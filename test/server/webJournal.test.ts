@@ -22,7 +22,7 @@ import { TestCluster, getJson, waitFor } from '../harness/cluster.js';
 const EXPECTED = `
 <h2>Journal</h2>
 <p>Leader: <a href="http://m2:19999/journal">m2:19200</a></p>
-<table><tr><th></th><th></th></tr><tr><td>Role</td><td>LEADER</td></tr><tr><td>Journal</td><td>EMBEDDED: embedded (Raft quorum)</td></tr><tr><td>This master</td><td>m2:19998 (journal m2:19200)</td></tr><tr><td>Term</td><td>7</td></tr><tr><td>Commit index</td><td>120</td></tr><tr><td>Applied index</td><td>120</td></tr><tr><td>Last index</td><td>121</td></tr><tr><td>Checkpoint index</td><td>100</td></tr><tr><td>Committed, not yet applied</td><td>0</td></tr><tr><td>Last contact with the leader</td><td>this master leads</td></tr></table>
+<table class="kv"><tr><th>Role</th><td>LEADER</td></tr><tr><th>Journal</th><td>EMBEDDED: embedded (Raft quorum)</td></tr><tr><th>This master</th><td>m2:19998 (journal m2:19200)</td></tr><tr><th>Term</th><td>7</td></tr><tr><th>Commit index</th><td>120</td></tr><tr><th>Applied index</th><td>120</td></tr><tr><th>Last index</th><td>121</td></tr><tr><th>Checkpoint index</th><td>100</td></tr><tr><th>Committed, not yet applied</th><td>0</td></tr><tr><th>Last contact with the leader</th><td>this master leads</td></tr></table>
 <h2>Quorum</h2>
 <table><tr><th>Member</th><th>RPC address</th><th>Role</th><th>Available</th><th>Match index</th><th>Lag (entries)</th><th>Last contact</th></tr><tr><td>m1:19200</td><td>-</td><td>FOLLOWER</td><td>NO</td><td>90</td><td>31</td><td>never</td></tr><tr><td>m2:19200</td><td>m2:19998</td><td>LEADER</td><td>yes</td><td>121</td><td>0</td><td>this master</td></tr><tr><td>m3:19200</td><td>m3:19998</td><td>LEARNER</td><td>yes</td><td>120</td><td>1</td><td>0.3 s ago</td></tr></table>
 
@@ -68,7 +68,7 @@ test('renderJournal: a ZooKeeper-mode standby without quorum, events or a readab
   assert.equal(renderJournal(v), `
 <h2>Journal</h2>
 <p>Leader: m2:19998</p>
-<table><tr><th></th><th></th></tr><tr><td>Role</td><td>STANDBY</td></tr><tr><td>Journal</td><td>UFS: UFS shared folder, ZooKeeper election</td></tr><tr><td>This master</td><td>m1:19998</td></tr><tr><td>Epoch</td><td>4</td></tr><tr><td>Commit index</td><td>10</td></tr><tr><td>Applied index</td><td>10</td></tr><tr><td>Last index</td><td>10</td></tr><tr><td>Checkpoint index</td><td>0</td></tr><tr><td>Committed, not yet applied</td><td>0</td></tr><tr><td>Last contact with the leader</td><td>not tracked (no quorum)</td></tr></table>
+<table class="kv"><tr><th>Role</th><td>STANDBY</td></tr><tr><th>Journal</th><td>UFS: UFS shared folder, ZooKeeper election</td></tr><tr><th>This master</th><td>m1:19998</td></tr><tr><th>Epoch</th><td>4</td></tr><tr><th>Commit index</th><td>10</td></tr><tr><th>Applied index</th><td>10</td></tr><tr><th>Last index</th><td>10</td></tr><tr><th>Checkpoint index</th><td>0</td></tr><tr><th>Committed, not yet applied</th><td>0</td></tr><tr><th>Last contact with the leader</th><td>not tracked (no quorum)</td></tr></table>
 <h2>Quorum</h2>
 <p>No quorum: this journal has no members (only the embedded journal has one).</p>
 

@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { AlluxioMaster } from './master.js';
 import type { JournalEvent } from '../../journal/events.js';
 import type { UfsJournalStats } from '../../journal/ufs/journal.js';
-import { esc, page, table, type Route } from '../web.js';
+import { esc, kvTable, page, table, type Route } from '../web.js';
 
 /** Audit lines the page shows (the newest). */
 export const AUDIT_LINES_SHOWN = 50;
@@ -124,7 +124,7 @@ export function renderJournal(v: JournalView): string {
     ? `<a href="http://${esc(v.leaderWebAddress)}/journal">${esc(v.leader || v.leaderRpcAddress)}</a>`
     : esc(v.leader || 'unknown');
   const kind = v.journal === 'EMBEDDED' ? 'embedded (Raft quorum)' : v.journal === 'UFS' ? 'UFS shared folder, ZooKeeper election' : v.journal === 'LOCAL' ? 'local (single master)' : v.journal;
-  const summary = table(['', ''], [
+  const summary = kvTable([
     ['Role', v.isLeader ? 'LEADER' : 'STANDBY'],
     ['Journal', `${v.journalType}: ${kind}`],
     ['This master', v.memberId ? `${v.masterAddress} (journal ${v.memberId})` : v.masterAddress],
