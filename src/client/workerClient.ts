@@ -46,14 +46,28 @@ export class UploadStream implements BlockUpload {
     this.stream.write({ header });
   }
 
-  /** Write data (split into chunks), waiting for flow control. */
+  /**
+   * Write data (split into chunks), waiting for flow control. When it returns, the caller may reuse
+   * `buf`: a message written to a grpc-js stream is only serialized when the stream gets to it (up
+   * to its high-water mark of messages later), so this waits for the last chunk's write callback,
+   * which grpc-js calls after serializing it (the chunks before it went first).
+   */
   async write(buf: Buffer): Promise<void> {
+    const failed = this.done.then(() => {}, () => {}); // no callback or drain comes after a failure
+    let lastTaken: Promise<void> | undefined;
     for (let off = 0; off < buf.length; off += CHUNK_SIZE) {
       if (this.failure) throw this.failure;
-      const ok = this.stream.write({ chunk: buf.subarray(off, off + CHUNK_SIZE) });
-      // Wait for flow control, but not past a failure of the call (no drain would ever come).
-      if (!ok) await Promise.race([new Promise<void>((r) => this.stream.once('drain', r)), this.done.then(() => {}, () => {})]);
+      const chunk = { chunk: buf.subarray(off, off + CHUNK_SIZE) };
+      let ok: boolean;
+      if (off + CHUNK_SIZE >= buf.length) {
+        let taken!: () => void;
+        lastTaken = new Promise<void>((r) => { taken = r; });
+        ok = this.stream.write(chunk, () => taken());
+      } else ok = this.stream.write(chunk);
+      // Wait for flow control, but not past a failure of the call.
+      if (!ok) await Promise.race([new Promise<void>((r) => this.stream.once('drain', r)), failed]);
     }
+    if (lastTaken) await Promise.race([lastTaken, failed]);
     if (this.failure) throw this.failure;
   }
 
