@@ -71,6 +71,9 @@ export class DataServer {
   /** Open data connections (tests). */
   get connections(): number { return this.sockets.size; }
 
+  /** DATA frame buffers back in the pool, free for the next frame (tests). */
+  get freeFrameBuffers(): number { return this.frames.held; }
+
   /** A new TCP connection: sniff its first bytes, then hand it to gRPC or to the data protocol. */
   accept(s: net.Socket): void {
     s.setNoDelay(true);
