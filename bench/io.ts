@@ -271,12 +271,12 @@ async function bench(): Promise<void> {
     };
     const cli = `${process.execPath} ${CLI}`;
     if (want('cli')) {
-    await run('h1', ['sh', '-c', `mkdir -p /var/alluxio/local && mount -t tmpfs -o size=${size + 64 * MiB} tmpfs /var/alluxio/local && head -c ${size} /dev/zero > /var/alluxio/local/f`], 'the local tmpfs');
-    add('write MUST_CACHE, alluxio fs copyFromLocal from tmpfs in h1 (local)', await timed('h1', `${cli} fs copyFromLocal --writeType MUST_CACHE /var/alluxio/local/f /bench/cli-w`, 'alluxio fs copyFromLocal'), 'whole process');
-    await probeOn('h1', 'rm', ['--path=/bench/cli-w']);
-    await run('h1', ['rm', '/var/alluxio/local/f'], 'rm');
-    add('read, alluxio fs copyToLocal to tmpfs in h1 (local)', await timed('h1', `${cli} fs copyToLocal ${F} /var/alluxio/local/f`, 'alluxio fs copyToLocal'), 'whole process');
-    await run('h1', ['sh', '-c', 'rm /var/alluxio/local/f && umount /var/alluxio/local'], 'umount');
+      await run('h1', ['sh', '-c', `mkdir -p /var/alluxio/local && mount -t tmpfs -o size=${size + 64 * MiB} tmpfs /var/alluxio/local && head -c ${size} /dev/zero > /var/alluxio/local/f`], 'the local tmpfs');
+      add('write MUST_CACHE, alluxio fs copyFromLocal from tmpfs in h1 (local)', await timed('h1', `${cli} fs copyFromLocal --writeType MUST_CACHE /var/alluxio/local/f /bench/cli-w`, 'alluxio fs copyFromLocal'), 'whole process');
+      await probeOn('h1', 'rm', ['--path=/bench/cli-w']);
+      await run('h1', ['rm', '/var/alluxio/local/f'], 'rm');
+      add('read, alluxio fs copyToLocal to tmpfs in h1 (local)', await timed('h1', `${cli} fs copyToLocal ${F} /var/alluxio/local/f`, 'alluxio fs copyToLocal'), 'whole process');
+      await run('h1', ['sh', '-c', 'rm /var/alluxio/local/f && umount /var/alluxio/local'], 'umount');
     }
 
     // Reads of the cached file.
@@ -296,11 +296,11 @@ async function bench(): Promise<void> {
 
     // Peers: the block files themselves on h1's tmpfs, and iperf3 on both paths.
     if (want('local')) {
-    const { files } = await probeOn('h1', 'blocks', [`--path=${F}`, '--tier=/var/alluxio/ramdisk']) as { files: string[] };
-    for (const chunk of ['1m', '8m']) {
-      add(`peer: Node reads the block files from tmpfs, ${chunk.replace('m', ' MiB')} chunks (h1)`, await repeat(async () => mbps(await probeOn('h1', 'node-read', [`--files=${files.join(',')}`, `--chunk=${chunk}`]))));
-    }
-    add('peer: cat blockfiles > /dev/null (h1)', await repeat(() => timed('h1', `cat ${files.join(' ')} > /dev/null`, 'cat')));
+      const { files } = await probeOn('h1', 'blocks', [`--path=${F}`, '--tier=/var/alluxio/ramdisk']) as { files: string[] };
+      for (const chunk of ['1m', '8m']) {
+        add(`peer: Node reads the block files from tmpfs, ${chunk.replace('m', ' MiB')} chunks (h1)`, await repeat(async () => mbps(await probeOn('h1', 'node-read', [`--files=${files.join(',')}`, `--chunk=${chunk}`]))));
+      }
+      add('peer: cat blockfiles > /dev/null (h1)', await repeat(() => timed('h1', `cat ${files.join(' ')} > /dev/null`, 'cat')));
     }
     const iperf = async (client: string, target: string): Promise<number> => {
       const server = hosts.run('h1', ['iperf3', '-s', '-1', '-p', '5201'], { timeoutMs: (iperfSeconds + 30) * 1000 });
