@@ -14,7 +14,14 @@
  *
  * Options: --size=1g (k/m/g), --runs=N (each read case N times, the median is shown), --iperf-seconds=5,
  * --base=<another checkout, built>: its client probes (MUST_CACHE write, reads) alternate with this
- * build's, run by run (A B A B, same servers: this build's), as rows marked [base] and [this].
+ * build's, run by run (A B A B, same servers: this build's), as rows marked [base] and [this];
+ * --only=local,remote,writes,cli: only those groups of cases (the first MUST_CACHE write, which
+ * leaves the file the reads use, always runs); --cpu-prof=<dir> (absolute, outside /tmp, /var...):
+ * the in-process read probes run with node --cpu-prof, their profiles written there; --perf=<dir>:
+ * `perf record -a -g` (every CPU: client, worker and kernel) around each in-process read probe,
+ * <dir>/<host>-<kept|lent>-<n>.data.
+ * The in-process read rows note the client's CPU (user + system, ms per GiB) and the worker
+ * process's over the same probe (from /proc/<pid>/stat): which side is busy, which one waits.
  * Bounded: every step has a time-out and the whole run stops after --timeout-min (default 20);
  * the servers are killed by pid and the hosts destroyed on exit and on failure (also on SIGINT/TERM).
  */
@@ -22,6 +29,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 
 const HERE = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(HERE), '..', '..');
@@ -80,10 +88,11 @@ async function probe(kind: string): Promise<void> {
       const { BufferPool } = await import('../src/bufferPool.js');
       const { LOCAL_READ_BUFFER } = await import('../src/client/shortCircuit.js');
       const buffers = lent ? new BufferPool(LOCAL_READ_BUFFER) : undefined;
-      const t0 = performance.now();
-      let bytes = 0;
-      for await (const b of c.read(p, undefined, { buffers })) { bytes += b.length; buffers?.give(b); }
-      out({ bytes, ms: performance.now() - t0 });
+      const t0 = performance.now(), cpu0 = process.cpuUsage();
+      let bytes = 0, pieces = 0, firstMs = 0;
+      for await (const b of c.read(p, undefined, { buffers })) { if (!pieces++) firstMs = performance.now() - t0; bytes += b.length; buffers?.give(b); }
+      const ms = performance.now() - t0, cpu = process.cpuUsage(cpu0);
+      out({ bytes, ms, pieces, firstMs, userMs: cpu.user / 1000, sysMs: cpu.system / 1000 });
     } else if (kind === 'write') {
       const size = parseSize(arg('size', '0'));
       const data = Buffer.allocUnsafe(WRITE_CHUNK);
@@ -153,14 +162,47 @@ async function bench(): Promise<void> {
     return r.stdout;
   };
   const serverLogs = async () => (await hosts.run('h1', ['sh', '-c', 'tail -n 30 /var/alluxio/*.log'], { timeoutMs: 10_000 })).stdout;
-  const probeOn = async (host: string, kind: string, args: string[], script = HERE): Promise<any> =>
-    JSON.parse((await run(host, [process.execPath, script, `--probe=${kind}`, ...args], `probe ${kind} ${args.join(' ')}`)).trim().split('\n').pop()!);
+  const probeOn = async (host: string, kind: string, args: string[], script = HERE, nodeFlags: string[] = []): Promise<any> =>
+    JSON.parse((await run(host, [process.execPath, ...nodeFlags, script, `--probe=${kind}`, ...args], `probe ${kind} ${args.join(' ')}`)).trim().split('\n').pop()!);
+  const only = arg('only', '').split(',').filter(Boolean);
+  const known = ['local', 'remote', 'writes', 'cli'];
+  for (const o of only) if (!known.includes(o)) throw new Error(`--only=${o}: use a comma-separated list of ${known.join(', ')}`);
+  const want = (group: string) => !only.length || only.includes(group);
+  const cpuProf = arg('cpu-prof', '');
+  if (cpuProf && !path.isAbsolute(cpuProf)) throw new Error(`--cpu-prof=${cpuProf}: give an absolute directory (outside /tmp, /opt, /var, /run, /root, which test hosts replace)`);
+  if (cpuProf) fs.mkdirSync(cpuProf, { recursive: true });
+  const perfDir = arg('perf', '');
+  if (perfDir) fs.mkdirSync(perfDir, { recursive: true });
+  let perfRuns = 0;
+  /** user + system CPU of a process so far, ms (Linux clock ticks are 1/100 s). */
+  const cpuOf = (pid: number) => { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' '); return { user: Number(f[11]) * 10, sys: Number(f[12]) * 10 }; };
   const base = arg('base', '');
   const baseScript = base ? path.join(path.resolve(base), 'dist', 'bench', 'io.js') : '';
   if (baseScript && !fs.existsSync(baseScript)) throw new Error(`--base=${base}: ${baseScript} is missing (build that checkout first: npx tsc -p .)`);
   const mbps = (r: { bytes: number; ms: number }) => r.bytes / 1e6 / (r.ms / 1000);
   const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
   const repeat = async (f: () => Promise<number>) => { const xs: number[] = []; for (let i = 0; i < runs; i++) xs.push(await f()); return median(xs); };
+  /** An in-process read probe: MB/s, and a note with the client's and the worker's CPU per GiB (the median run's). */
+  const readProbe = async (host: string, args: string[], script = HERE): Promise<{ mbps: number; note: string }> => {
+    const perf = perfDir ? spawn('perf', ['record', '-a', '-g', '-F', '499', '-o', path.join(perfDir, `${host}-${args.includes('--lent') ? 'lent' : 'kept'}-${++perfRuns}.data`)], { stdio: 'ignore' }) : undefined;
+    if (perf) await new Promise((r) => setTimeout(r, 500)); // perf's start-up
+    const w0 = cpuOf(started[1]!);
+    let r: any;
+    try {
+      r = await probeOn(host, 'read', args, script, cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : []);
+    } finally {
+      if (perf && perf.exitCode === null && perf.signalCode === null) { const exited = new Promise((res) => perf.once('exit', res)); perf.kill('SIGINT'); await exited; }
+    }
+    const w1 = cpuOf(started[1]!);
+    const gib = r.bytes / 2 ** 30, per = (ms: number) => (ms / gib).toFixed(0);
+    const note = r.userMs === undefined ? '' : `per GiB: client ${per(r.userMs)} user + ${per(r.sysMs)} sys ms, worker ${per(w1.user - w0.user)} + ${per(w1.sys - w0.sys)} ms, wall ${per(r.ms)} ms; ${r.pieces} pieces, first after ${r.firstMs.toFixed(0)} ms`;
+    return { mbps: mbps(r), note };
+  };
+  const repeatRead = async (host: string, args: string[], script = HERE) => {
+    const xs: { mbps: number; note: string }[] = [];
+    for (let i = 0; i < runs; i++) xs.push(await readProbe(host, args, script));
+    return [...xs].sort((a, b) => a.mbps - b.mbps)[Math.floor(xs.length / 2)]!;
+  };
 
   try {
     fs.mkdirSync(conf);
@@ -198,7 +240,7 @@ async function bench(): Promise<void> {
     // Writes (the first one leaves the cached file every read case uses).
     console.error(`bench:io: ${size} bytes, 64 MiB blocks, h1 = master + worker (tmpfs tier), h2 = remote client`);
     add('write MUST_CACHE, client in h1 (local)', mbps(await probeOn('h1', 'write', [`--path=${F}`, `--size=${size}`, '--writeType=MUST_CACHE'])));
-    for (const [host, where] of [['h1', 'local'], ['h2', 'remote']] as const) {
+    for (const [host, where] of want('writes') ? [['h1', 'local'], ['h2', 'remote']] as const : []) {
       if (host === 'h2') {
         add('write MUST_CACHE, client in h2 (remote)', mbps(await probeOn('h2', 'write', ['--path=/bench/w', `--size=${size}`, '--writeType=MUST_CACHE'])));
         await probeOn('h1', 'rm', ['--path=/bench/w']);
@@ -214,7 +256,7 @@ async function bench(): Promise<void> {
       add(`${name} [base]`, median(a));
       add(`${name} [this]`, median(b));
     };
-    if (baseScript) {
+    if (baseScript && want('writes')) {
       await alternate('A/B: write MUST_CACHE, client in h1 (local)', async (script) => {
         const r = mbps(await probeOn('h1', 'write', ['--path=/bench/ab', `--size=${size}`, '--writeType=MUST_CACHE'], script));
         await probeOn('h1', 'rm', ['--path=/bench/ab']);
@@ -228,28 +270,38 @@ async function bench(): Promise<void> {
       return size / 1e6 / (Number(out.trim().split('\n').pop()) / 1e6);
     };
     const cli = `${process.execPath} ${CLI}`;
-    await run('h1', ['sh', '-c', `mkdir -p /var/alluxio/local && mount -t tmpfs -o size=${size + 64 * MiB} tmpfs /var/alluxio/local && head -c ${size} /dev/zero > /var/alluxio/local/f`], 'the local tmpfs');
-    add('write MUST_CACHE, alluxio fs copyFromLocal from tmpfs in h1 (local)', await timed('h1', `${cli} fs copyFromLocal --writeType MUST_CACHE /var/alluxio/local/f /bench/cli-w`, 'alluxio fs copyFromLocal'), 'whole process');
-    await probeOn('h1', 'rm', ['--path=/bench/cli-w']);
-    await run('h1', ['rm', '/var/alluxio/local/f'], 'rm');
-    add('read, alluxio fs copyToLocal to tmpfs in h1 (local)', await timed('h1', `${cli} fs copyToLocal ${F} /var/alluxio/local/f`, 'alluxio fs copyToLocal'), 'whole process');
-    await run('h1', ['sh', '-c', 'rm /var/alluxio/local/f && umount /var/alluxio/local'], 'umount');
+    if (want('cli')) {
+      await run('h1', ['sh', '-c', `mkdir -p /var/alluxio/local && mount -t tmpfs -o size=${size + 64 * MiB} tmpfs /var/alluxio/local && head -c ${size} /dev/zero > /var/alluxio/local/f`], 'the local tmpfs');
+      add('write MUST_CACHE, alluxio fs copyFromLocal from tmpfs in h1 (local)', await timed('h1', `${cli} fs copyFromLocal --writeType MUST_CACHE /var/alluxio/local/f /bench/cli-w`, 'alluxio fs copyFromLocal'), 'whole process');
+      await probeOn('h1', 'rm', ['--path=/bench/cli-w']);
+      await run('h1', ['rm', '/var/alluxio/local/f'], 'rm');
+      add('read, alluxio fs copyToLocal to tmpfs in h1 (local)', await timed('h1', `${cli} fs copyToLocal ${F} /var/alluxio/local/f`, 'alluxio fs copyToLocal'), 'whole process');
+      await run('h1', ['sh', '-c', 'rm /var/alluxio/local/f && umount /var/alluxio/local'], 'umount');
+    }
 
     // Reads of the cached file.
     const cliRead = (host: string) => timed(host, `${cli} fs cat ${F} > /dev/null`, 'alluxio fs cat');
     for (const [host, where] of [['h1', 'local'], ['h2', 'remote']] as const) {
-      add(`read, in-process client in ${host} (${where})`, await repeat(async () => mbps(await probeOn(host, 'read', [`--path=${F}`]))));
-      add(`read, in-process client in ${host} (${where}), lent buffers`, await repeat(async () => mbps(await probeOn(host, 'read', [`--path=${F}`, '--lent']))));
+      if (!want(where)) continue;
+      const kept = await repeatRead(host, [`--path=${F}`]);
+      add(`read, in-process client in ${host} (${where})`, kept.mbps, kept.note);
+      const lent = await repeatRead(host, [`--path=${F}`, '--lent']);
+      add(`read, in-process client in ${host} (${where}), lent buffers`, lent.mbps, lent.note);
       add(`read, alluxio fs cat > /dev/null in ${host} (${where})`, await repeat(() => cliRead(host)), 'whole process');
-      if (baseScript) await alternate(`A/B: read, in-process client in ${host} (${where})`, async (script) => mbps(await probeOn(host, 'read', [`--path=${F}`], script)));
+      if (baseScript) {
+        await alternate(`A/B: read, in-process client in ${host} (${where})`, async (script) => mbps(await probeOn(host, 'read', [`--path=${F}`], script)));
+        await alternate(`A/B: read, in-process client in ${host} (${where}), lent buffers`, async (script) => mbps(await probeOn(host, 'read', [`--path=${F}`, '--lent'], script)));
+      }
     }
 
     // Peers: the block files themselves on h1's tmpfs, and iperf3 on both paths.
-    const { files } = await probeOn('h1', 'blocks', [`--path=${F}`, '--tier=/var/alluxio/ramdisk']) as { files: string[] };
-    for (const chunk of ['1m', '8m']) {
-      add(`peer: Node reads the block files from tmpfs, ${chunk.replace('m', ' MiB')} chunks (h1)`, await repeat(async () => mbps(await probeOn('h1', 'node-read', [`--files=${files.join(',')}`, `--chunk=${chunk}`]))));
+    if (want('local')) {
+      const { files } = await probeOn('h1', 'blocks', [`--path=${F}`, '--tier=/var/alluxio/ramdisk']) as { files: string[] };
+      for (const chunk of ['1m', '8m']) {
+        add(`peer: Node reads the block files from tmpfs, ${chunk.replace('m', ' MiB')} chunks (h1)`, await repeat(async () => mbps(await probeOn('h1', 'node-read', [`--files=${files.join(',')}`, `--chunk=${chunk}`]))));
+      }
+      add('peer: cat blockfiles > /dev/null (h1)', await repeat(() => timed('h1', `cat ${files.join(' ')} > /dev/null`, 'cat')));
     }
-    add('peer: cat blockfiles > /dev/null (h1)', await repeat(() => timed('h1', `cat ${files.join(' ')} > /dev/null`, 'cat')));
     const iperf = async (client: string, target: string): Promise<number> => {
       const server = hosts.run('h1', ['iperf3', '-s', '-1', '-p', '5201'], { timeoutMs: (iperfSeconds + 30) * 1000 });
       try {
@@ -259,11 +311,11 @@ async function bench(): Promise<void> {
         return j.end.sum_received.bits_per_second / 8 / 1e6;
       } finally { await server; }
     };
-    add('peer: iperf3 loopback in h1 (1 TCP stream, -R)', await iperf('h1', '127.0.0.1'));
-    add('peer: iperf3 h1 -> h2 (1 TCP stream, -R)', await iperf('h2', 'h1'));
+    if (want('local')) add('peer: iperf3 loopback in h1 (1 TCP stream, -R)', await iperf('h1', '127.0.0.1'));
+    if (want('remote')) add('peer: iperf3 h1 -> h2 (1 TCP stream, -R)', await iperf('h2', 'h1'));
 
     // ------------------------------------------------------------------- report
-    const get = (prefix: string) => rows.find((r) => r.name.startsWith(prefix))!.mbps;
+    const get = (prefix: string) => rows.find((r) => r.name.startsWith(prefix))?.mbps ?? NaN; // NaN: not run (--only)
     const nodeRead = get('peer: Node reads the block files from tmpfs, 1 MiB');
     const loop = get('peer: iperf3 loopback'), net = get('peer: iperf3 h1 -> h2');
     const localKept = get('read, in-process client in h1 (local)'), localCli = get('read, alluxio fs cat > /dev/null in h1');
@@ -273,7 +325,7 @@ async function bench(): Promise<void> {
     const w = Math.max(...rows.map((r) => r.name.length));
     console.log(`bench:io — ${(size / MiB).toFixed(0)} MiB file, 64 MiB blocks, worker tier on tmpfs; ${runs} run(s) per read case (median); MB/s = 10^6 bytes/s`);
     for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.mbps.toFixed(0).padStart(6)} MB/s${r.note ? `  (${r.note})` : ''}`);
-    const ratio = (a: number, b: number) => (a / b).toFixed(2) + 'x';
+    const ratio = (a: number, b: number) => Number.isFinite(a / b) ? (a / b).toFixed(2) + 'x' : 'n/a';
     console.log('goals');
     console.log(`  local cached read (client, lent) / Node tmpfs read (1 MiB) ${ratio(localRead, nodeRead)}  (goal >= 0.5x)   CLI: ${ratio(localCli, nodeRead)}   kept buffers: ${ratio(localKept, nodeRead)}`);
     console.log(`  remote cached read (client, lent) / iperf3 h1 -> h2        ${ratio(remoteRead, net)}  (goal >= 0.5x)   CLI: ${ratio(remoteCli, net)}   kept buffers: ${ratio(remoteKept, net)}`);

@@ -213,6 +213,30 @@ test('lent DATA payloads: slabs are reused once every view is given back; views 
   await idle();
 });
 
+test('the worker reuses its DATA frame buffers across reads and connections, never one the socket still sends (lagging concurrent readers, sha256)', async () => {
+  const F = 2 * 1024 * 1024; // DATA_FRAME_BYTES
+  const sizes = [5 * F + 1, 4 * F, 3 * F - 1, 1, 0];
+  const data = sizes.map((n) => randomBytes(n));
+  data.forEach((d, i) => w.block(7100 + i, d));
+  for (let round = 0; round < 2; round++) {
+    // Every block at once, each on its own connection; the readers lag now and then, so the
+    // worker's socket writes wait while its next frames are read into buffers from the pool.
+    const got = await Promise.all(data.map(async (_, i) => {
+      const parts: Buffer[] = [];
+      for await (const b of channel().readBlock(7100 + i, 0, 0, false)) {
+        if (parts.length % 3 === (round + i) % 3) await new Promise((r) => setTimeout(r, 20));
+        parts.push(Buffer.from(b)); // a copy: the check is on what the worker sent, not on the client's slabs
+      }
+      return Buffer.concat(parts);
+    }));
+    got.forEach((b, i) => { assert.equal(b.length, sizes[i], `round ${round}: length of block ${7100 + i}`); assert.equal(sha(b), sha(data[i]!), `round ${round}: block ${7100 + i} (${sizes[i]} bytes)`); });
+  }
+  await idle();
+  // Given back once sent, and the pool keeps a bounded number.
+  await waitFor('frame buffers back in the pool', () => server.freeFrameBuffers > 0, 5000);
+  assert.ok(server.freeFrameBuffers <= 8, `${server.freeFrameBuffers} free frame buffers kept`);
+});
+
 test('errors are the typed errors of errors.ts; the connection serves the next request after a read error', async () => {
   const ch = channel();
   await assert.rejects(readAll(ch.readBlock(999, 0, 0, false)), (e: unknown) => e instanceof BlockDoesNotExistError && /block 999 is not on this worker/.test(e.message));

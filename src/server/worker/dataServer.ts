@@ -17,6 +17,7 @@ import { AuthenticationError, FailedPreconditionError, InvalidArgumentError, typ
 import { nonNegativeInt, boundedString } from '../validate.js';
 import { SECRET_FILE, secretMatches } from '../../clusterSecret.js';
 import type { Logger } from '../../log.js';
+import { BufferPool } from '../../bufferPool.js';
 
 /** A block locked for reading: bytes [start, end) of `file`; release() when done. */
 export interface BlockReadHandle { file: string; start: number; end: number; release(): void }
@@ -46,6 +47,8 @@ export interface DataServerOptions {
 export class DataServer {
   private readonly sockets = new Set<net.Socket>();
   private tcp: net.Server | undefined;
+  /** DATA frame buffers (header + payload), reused across frames, reads and connections: new ones per read cost page faults and major GCs. */
+  private readonly frames = new BufferPool(FRAME_HEADER_BYTES + DATA_FRAME_BYTES, 8);
 
   constructor(private readonly svc: BlockService, private readonly opts: DataServerOptions) {}
 
@@ -67,6 +70,9 @@ export class DataServer {
 
   /** Open data connections (tests). */
   get connections(): number { return this.sockets.size; }
+
+  /** DATA frame buffers back in the pool, free for the next frame (tests). */
+  get freeFrameBuffers(): number { return this.frames.held; }
 
   /** A new TCP connection: sniff its first bytes, then hand it to gRPC or to the data protocol. */
   accept(s: net.Socket): void {
@@ -181,20 +187,22 @@ export class DataServer {
       await writeTo(s, controlFrame(Frame.HEADER, { length: h.end - h.start }), what);
       if (h.end > h.start) {
         const fh = await fs.open(h.file, 'r');
-        // Frame buffers are reused once the socket is done with them (at most two are alive).
-        const free: Buffer[] = [];
+        // Frame buffers go back to the pool once the socket is done with them (at most two per read are in use).
         try {
           let pos = h.start;
           let sending: Promise<void> = Promise.resolve();
           while (pos < h.end) {
             const n = Math.min(DATA_FRAME_BYTES, h.end - pos);
-            const buf = free.pop() ?? Buffer.allocUnsafe(FRAME_HEADER_BYTES + DATA_FRAME_BYTES); // the frame header, then the file's bytes read in place
-            const { bytesRead } = await fh.read(buf, FRAME_HEADER_BYTES, n, pos);
-            if (bytesRead === 0) throw new FailedPreconditionError(`block file ${h.file} is shorter than its block (${pos} < ${h.end})`);
+            const buf = this.frames.take(); // the frame header, then the file's bytes read in place
+            let bytesRead: number;
+            try {
+              ({ bytesRead } = await fh.read(buf, FRAME_HEADER_BYTES, n, pos));
+              if (bytesRead === 0) throw new FailedPreconditionError(`block file ${h.file} is shorter than its block (${pos} < ${h.end})`);
+            } catch (e) { this.frames.give(buf); throw e; }
             buf.writeUInt8(Frame.DATA, 0);
             buf.writeUInt32BE(bytesRead, 1);
             await sending;
-            sending = writeTo(s, buf.subarray(0, FRAME_HEADER_BYTES + bytesRead), what, () => free.push(buf));
+            sending = writeTo(s, buf.subarray(0, FRAME_HEADER_BYTES + bytesRead), what, () => this.frames.give(buf));
             sending.catch(() => { /* awaited before the next frame; a file read failing meanwhile wins */ });
             pos += bytesRead;
           }
