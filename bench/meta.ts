@@ -28,7 +28,8 @@
  *  pass under `strace -c -f` on the leader and a follower (system calls per request).
  *  --metrics: instead of the comparison, createFile with metrics on next to metrics off
  *  (alluxio.metrics.enabled), on 1 master and on 3 masters, 1 and 64 in flight, in alternating
- *  rounds (BENCH_ROUNDS) after BENCH_WARM seconds of warm-up each; the median ratio (goal: metrics
+ *  rounds (BENCH_ROUNDS) after BENCH_WARM seconds of warm-up each (BENCH_MASTERS=1,3 and BENCH_FLIGHT=1,64
+ *  choose the cases); the median ratio (goal: metrics
  *  cost at most 3%), and the leader's CPU per request (from /proc: steadier than throughput on a
  *  busy machine).
  *  --loop-probe: every master process measures how long its event loop is blocked
@@ -48,7 +49,7 @@ import { timeline, straceCount } from './metaTrace.js';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const WARM = Math.max(0, Number(process.env.BENCH_WARM ?? 5));
-const FLIGHT = [1, 64];
+const FLIGHT = (process.env.BENCH_FLIGHT ?? '1,64').split(',').map(Number); // requests in flight per measured case
 const UFS = process.argv.some((a) => a.toUpperCase() === '--JOURNAL=UFS');
 const PROBE_DIR = process.argv.includes('--loop-probe') ? fs.mkdtempSync(path.join(os.tmpdir(), 'alluxio-loop-probe-')) : undefined;
 if (PROBE_DIR) {
@@ -207,7 +208,7 @@ if (process.argv.includes('--cost')) {
 
 if (process.argv.includes('--metrics')) {
   console.log(`bench:meta --metrics — createFile with alluxio.metrics.enabled=true next to false, fsync on, ${ROUNDS} rounds of ${SECONDS}s in turns`);
-  for (const masters of [1, 3]) {
+  for (const masters of (process.env.BENCH_MASTERS ?? '1,3').split(',').map(Number)) {
     const pair = await Promise.all(['true', 'false'].map(async (on) => {
       const c = await (await new TestCluster({ masters, workers: 0, props: { 'alluxio.metrics.enabled': on } }).setup()).start();
       const clients = Array.from({ length: 64 }, () => MasterClient.fromConf(loadConfig({ env: c.env, home: process.cwd() })));
