@@ -67,12 +67,31 @@ async function kill9(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** A dead master's port: every connection is accepted and reset at once (counted), so each connection attempt of a client fails. */
-async function deadPort(port: number): Promise<{ attempts: () => number; close: () => Promise<void> }> {
+/**
+ * A dead master's port: every connection is accepted and reset at once (counted), so each
+ * connection attempt of a client fails, until `proxyTo(target)`: from then on every new
+ * connection is piped to `target` (the master restarted), with no moment in between when the
+ * port accepts nothing or a client's own reconnect could get through early.
+ */
+async function deadPort(port: number): Promise<{ attempts: () => number; proxyTo: (target: number) => void; close: () => Promise<void> }> {
   let n = 0;
-  const srv = net.createServer((sock) => { n++; sock.resetAndDestroy(); });
+  let target: number | undefined;
+  const socks = new Set<net.Socket>();
+  const srv = net.createServer((sock) => {
+    if (target === undefined) { n++; sock.resetAndDestroy(); return; }
+    const up = net.connect(target, '127.0.0.1');
+    socks.add(sock); socks.add(up);
+    const done = () => { sock.destroy(); up.destroy(); socks.delete(sock); socks.delete(up); };
+    sock.on('error', done).on('close', done);
+    up.on('error', done).on('close', done);
+    sock.pipe(up).pipe(sock);
+  });
   await new Promise<void>((resolve, reject) => { srv.once('error', reject); srv.listen(port, '127.0.0.1', () => resolve()); });
-  return { attempts: () => n, close: () => new Promise((r) => srv.close(() => r())) };
+  return {
+    attempts: () => n,
+    proxyTo: (t) => { target = t; },
+    close: () => new Promise((r) => { for (const x of socks) x.destroy(); srv.close(() => r()); }),
+  };
 }
 
 /** A TCP proxy on `port` to `target`, counting the connections it accepted and those still open. */
@@ -102,16 +121,17 @@ if (process.env.FAKE_MASTER) {
     const bCalls: string[] = [];
     const bRole: Role = { leader: false };
     let a = await masterProcess({ leader: true }, 0);
+    const aAddr = a.addr; // A's address for the client, before and after its restart
     const b = await master(bRole, bCalls);
-    bRole.hint = a.addr;
-    const mc = new MasterClient([a.addr, b.addr], { baseSleepMs: 10, maxSleepMs: 50, maxDurationMs: 20_000, callTimeoutMs: 2000 });
+    bRole.hint = aAddr;
+    const mc = new MasterClient([aAddr, b.addr], { baseSleepMs: 10, maxSleepMs: 50, maxDurationMs: 20_000, callTimeoutMs: 2000 });
     const events: MasterClientEvent[] = [];
     mc.onEvent = (e) => events.push(e);
     let dead: Awaited<ReturnType<typeof deadPort>> | undefined;
-    const who = (e: MasterClientEvent) => `${e.kind} ${e.addr === a.addr ? 'A' : 'B'} [${e.state}] -> ${e.result}`;
+    const who = (e: MasterClientEvent) => `${e.kind} ${e.addr === aAddr ? 'A' : 'B'} [${e.state}] -> ${e.result}`;
     try {
       assert.equal((await mc.call<{ path: string }>('file', 'GetStatus', { path: '/1' })).path, '/1');
-      assert.equal(events.at(-1)?.addr, a.addr);
+      assert.equal(events.at(-1)?.addr, aAddr);
 
       // kill -9 of A (its connections reset); B takes over. While A is down its port resets every
       // connection: the client's channel to A keeps failing to reconnect, backing off longer each time.
@@ -122,31 +142,35 @@ if (process.env.FAKE_MASTER) {
       assert.deepEqual(bCalls, ['/2']);
       // Six failed attempts: the back-off (100 ms, x1.6 each time) has reached its 1 s cap.
       await waitFor('the client to have tried to reconnect to A 6 times', (observe) => {
-        observe({ attempts: dead!.attempts(), state: mc.channelState(a.addr), events: events.map(who) });
+        observe({ attempts: dead!.attempts(), state: mc.channelState(aAddr), events: events.map(who) });
         return dead!.attempts() >= 6;
       }, { timeoutMs: 60_000, everyMs: 20 });
-      assert.equal(mc.channelState(a.addr), 'TRANSIENT_FAILURE');
+      assert.equal(mc.channelState(aAddr), 'TRANSIENT_FAILURE');
 
-      // A comes back on the same address and leads; B steps down and names it.
-      await dead.close();
-      dead = undefined;
-      a = await masterProcess({ leader: true }, a.port);
+      // A comes back on the same address and leads; B steps down and names it. (The restarted
+      // process listens on a port of its own and A's address switches to it in one step: while it
+      // starts, A's address still refuses, so the channel is still in back-off when the client
+      // is sent there, however long the start takes.)
+      const restartedA = await masterProcess({ leader: true }, 0);
+      a = restartedA;
+      assert.equal(mc.channelState(aAddr), 'TRANSIENT_FAILURE');
+      dead.proxyTo(restartedA.port);
       const restarted = performance.now();
-      Object.assign(bRole, { leader: false, hint: a.addr });
+      Object.assign(bRole, { leader: false, hint: aAddr });
       const from = events.length;
       assert.equal((await mc.call<{ path: string }>('file', 'GetStatus', { path: '/3' })).path, '/3');
       const ms = performance.now() - restarted;
       const attempts = events.slice(from);
       console.log(`restarted leader's answer ${ms.toFixed(0)} ms after it served; attempts: ${attempts.map(who).join('; ')}`);
       // B's NotLeader names A; the very first attempt on A succeeds, on a new channel (the old one was in back-off).
-      const toA = attempts.filter((e) => e.addr === a.addr);
+      const toA = attempts.filter((e) => e.addr === aAddr);
       assert.ok(toA.length > 0, 'the client asked A');
       assert.deepEqual({ state: toA[0]!.state, result: toA[0]!.result }, { state: 'TRANSIENT_FAILURE, new channel', result: 'ok' });
 
       // From now on the channel is healthy and kept.
       const next = events.length;
       await mc.call('file', 'GetStatus', { path: '/4' });
-      assert.deepEqual(events.slice(next).map((e) => [e.addr, e.state, e.result]), [[a.addr, 'READY', 'ok']]);
+      assert.deepEqual(events.slice(next).map((e) => [e.addr, e.state, e.result]), [[aAddr, 'READY', 'ok']]);
     } finally {
       mc.close();
       await dead?.close();
