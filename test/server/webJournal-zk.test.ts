@@ -47,5 +47,5 @@ test('ZooKeeper mode: the new leader shows the election it won and the leader ch
   const html = await (await fetch(`http://127.0.0.1:${c.masterPorts[other]!.web}/journal`)).text();
   assert.ok(html.includes(`<td>leader ${rpc(first)} -&gt; ${rpc(other)} in term ${change.term}: won the ZooKeeper election; took over the shared journal after epoch ${firstEpoch}</td>`), html);
   assert.ok(html.includes(`<td>won the ZooKeeper election (epoch ${change.term})</td>`), html);
-  assert.ok(html.includes('<td>Epoch</td>'), html);
+  assert.ok(html.includes('<th>Epoch</th>'), html);
 });
