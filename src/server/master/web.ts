@@ -11,7 +11,7 @@
  */
 import type { AlluxioMaster } from './master.js';
 import type http from 'node:http';
-import { startWeb, page, esc, refreshSec, processIdentity, confSummary, logLevelRoute, htmlOrJson, queryOf, MASTER_NAV, type Route } from '../web.js';
+import { startWeb, page, link, refreshSec, processIdentity, confSummary, logLevelRoute, htmlOrJson, queryOf, MASTER_NAV, type Route } from '../web.js';
 import { browseData, configData, logsData, overviewData, workersData, type BrowseData } from './webPagesData.js';
 import { renderBrowse, renderConfig, renderLogs, renderOverview, renderWorkers } from './webPages.js';
 import { clusterSecret } from '../../clusterSecret.js';
@@ -57,7 +57,7 @@ function uiPage(m: AlluxioMaster, render: Route): Route {
     if (standbyUi || m.isLeader()) return render(req);
     const leader = m.leaderWebAddress();
     const body = `<p>This master is a standby and alluxio.standby.master.web.enabled=false: it serves no web UI.</p>
-<p>${leader ? `The leader's web UI: <a href="http://${esc(leader)}/">${esc(leader)}</a>.` : 'No leader is known right now.'}</p>`;
+<p>${leader ? `The leader's web UI: ${link(`http://${leader}/`, leader).html}.` : 'No leader is known right now.'}</p>`;
     return { status: 503, type: 'html', body: page(`Alluxio Master ${m.address} (standby)`, body) };
   };
 }
@@ -66,7 +66,7 @@ function uiPage(m: AlluxioMaster, render: Route): Route {
 export function standbyBanner(m: AlluxioMaster): string {
   if (m.isLeader()) return '';
   const leader = m.leaderWebAddress();
-  return `<b>This master is a standby</b>; ${leader ? `the leader is <a href="http://${esc(leader)}/">${esc(leader)}</a>` : 'no leader is known right now'}.`;
+  return `<b>This master is a standby</b>; ${leader ? `the leader is ${link(`http://${leader}/`, leader).html}` : 'no leader is known right now'}.`;
 }
 
 /** A page of the master's UI at `/<name>` and its JSON at /api/v1/master/webui_<name>. */

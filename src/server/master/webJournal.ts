@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { AlluxioMaster } from './master.js';
 import type { JournalEvent } from '../../journal/events.js';
 import type { UfsJournalStats } from '../../journal/ufs/journal.js';
-import { esc, kvTable, page, table, type Route } from '../web.js';
+import { esc, kvTable, link, page, table, type Route } from '../web.js';
 
 /** Audit lines the page shows (the newest). */
 export const AUDIT_LINES_SHOWN = 50;
@@ -121,7 +121,7 @@ const ago = (ms: number | null) => (ms === null ? 'never' : `${(ms / 1000).toFix
 /** The page's body (everything escaped). */
 export function renderJournal(v: JournalView): string {
   const leaderLink = v.leaderWebAddress
-    ? `<a href="http://${esc(v.leaderWebAddress)}/journal">${esc(v.leader || v.leaderRpcAddress)}</a>`
+    ? link(`http://${v.leaderWebAddress}/journal`, v.leader || v.leaderRpcAddress).html
     : esc(v.leader || 'unknown');
   const kind = v.journal === 'EMBEDDED' ? 'embedded (Raft quorum)' : v.journal === 'UFS' ? 'UFS shared folder, ZooKeeper election' : v.journal === 'LOCAL' ? 'local (single master)' : v.journal;
   const summary = kvTable([
