@@ -257,6 +257,20 @@ export class TestCluster {
     return -1;
   }
 
+  /**
+   * Wait until the master leading at that moment lists `n` live workers. Asks whoever leads at
+   * each try: a leader that changes meanwhile (an election on a loaded machine) is followed, and
+   * a standby's empty worker list is never taken for the answer.
+   */
+  async waitLiveWorkers(n: number, what = `${n} live worker(s) on the leader`, timeoutMs = 30_000): Promise<void> {
+    await waitFor(what, async (observe) => {
+      const i = await this.leaderIndex();
+      const live = i < 0 ? undefined : (await getJson(`http://127.0.0.1:${this.masterPorts[i]!.web}/api/v1/master/info`)).liveWorkers.length;
+      observe({ leader: i, liveWorkers: live });
+      return live === n;
+    }, timeoutMs);
+  }
+
   private workerFlags(i: number): string[] {
     const p = this.workerPorts[i]!;
     return [

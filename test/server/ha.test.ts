@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { TestCluster, waitFor, getJson } from '../harness/cluster.js';
 import { killLeaderUnderWrites } from '../harness/failover.js';
@@ -32,7 +33,7 @@ test('one leader serves; standbys say so and name it; the CLI follows the leader
   const l = await c.cli(['fs', 'leader']);
   ok(l);
   assert.equal(l.stdout, 'localhost\n');
-  await waitFor('worker registered with the leader', async () => (await getJson(`http://127.0.0.1:${c.masterPorts[leader]!.web}/api/v1/master/info`)).liveWorkers.length === 1);
+  await c.waitLiveWorkers(1, 'worker registered with the leader');
   const r = await c.cli(['runTests']);
   ok(r);
   assert.equal((r.stdout.match(/^Passed the test!$/gm) ?? []).length, 24);
@@ -46,8 +47,7 @@ test('kill -9 of the leader under writes, 10 times in a row: a new leader serves
   const present = new Set(ls.stdout.trim().split('\n').map((l) => l.split(/\s+/).at(-1)));
   assert.deepEqual(acked.filter((p) => !present.has(p)), [], `acknowledged writes lost\n${rounds.join('\n')}\n${c.logs()}`);
 
-  const leader = await c.waitLeader();
-  await waitFor('worker registered with the leader', async () => (await getJson(`http://127.0.0.1:${c.masterPorts[leader]!.web}/api/v1/master/info`)).liveWorkers.length === 1);
+  await c.waitLiveWorkers(1, 'worker registered with the leader');
   const r = await c.cli(['runTests', '--operation', 'BASIC']);
   ok(r);
 });
@@ -93,7 +93,7 @@ test('fsadmin journal quorum: info, elect, remove and add', async () => {
 
 test('a multi-block write survives a leader kill in the middle and reads back intact', async () => {
   const leader = await c.waitLeader();
-  await waitFor('worker registered with the leader', async () => (await getJson(`http://127.0.0.1:${c.masterPorts[leader]!.web}/api/v1/master/info`)).liveWorkers.length === 1);
+  await c.waitLiveWorkers(1, 'worker registered with the leader');
   const data = Buffer.alloc(6 * 1024 * 1024);
   for (let i = 0; i < data.length; i += 4) data.writeUInt32LE(i, i);
   // The CLI copies from a named pipe: once it has read the first half, the file is created and
@@ -102,14 +102,24 @@ test('a multi-block write survives a leader kill in the middle and reads back in
   execFileSync('mkfifo', [fifo]);
   const copy = c.cli(['fs', 'copyFromLocal', '--writeType', 'MUST_CACHE', fifo, '/ha-big.bin']);
   const feed = fs.createWriteStream(fifo);
+  feed.on('error', () => {}); // each write's callback gets its error (reported below)
   const send = (b: Buffer) => new Promise<void>((resolve, reject) => feed.write(b, (e) => (e ? reject(e) : resolve())));
+  // A feed that fails (EPIPE: the CLI closed the pipe) is reported with what the CLI said.
+  const feeding = async (what: string, step: () => Promise<unknown>): Promise<unknown> => {
+    try { return await step(); } catch (e) {
+      const r = await Promise.race([copy, sleep(10_000).then(() => 'still running 10 s later')]);
+      assert.fail(`feeding the ${what} to the copy failed (${(e as Error).message}); the copy: ${JSON.stringify(r)}`);
+    }
+  };
   try {
-    const half = await Promise.race([send(data.subarray(0, data.length / 2)).then(() => undefined), copy]);
+    const half = await feeding('first half', () => Promise.race([send(data.subarray(0, data.length / 2)).then(() => undefined), copy]));
     assert.equal(half, undefined, `the copy ended before it read half of the file: ${JSON.stringify(half)}`);
     await c.kill('master', leader, 'SIGKILL');
-    await send(data.subarray(data.length / 2));
-    feed.end();
-    await once(feed, 'close');
+    await feeding('second half', async () => {
+      await send(data.subarray(data.length / 2));
+      feed.end();
+      await once(feed, 'close');
+    });
   } finally {
     // Never leave a write blocked on a pipe nobody reads: a reader that closes at once ends it (EPIPE).
     if (!feed.closed) { feed.on('error', () => {}); fs.closeSync(fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)); feed.destroy(); }
@@ -128,12 +138,12 @@ test('all three masters killed at once and restarted: the namespace is intact', 
   ok(before);
   await Promise.all([0, 1, 2].map((i) => c.kill('master', i, 'SIGKILL')));
   await Promise.all([0, 1, 2].map((i) => c.startMaster(i)));
-  const leader = await c.waitLeader();
+  await c.waitLeader();
   const afterLs = await c.cli(['fs', 'ls', '-R', '/']);
   ok(afterLs);
   const names = (s: string) => s.trim().split('\n').map((l) => l.split(/\s+/).at(-1)).sort();
   assert.deepEqual(names(afterLs.stdout), names(before.stdout));
-  await waitFor('worker re-registered', async () => (await getJson(`http://127.0.0.1:${c.masterPorts[leader]!.web}/api/v1/master/info`)).liveWorkers.length === 1);
+  await c.waitLiveWorkers(1, 'worker re-registered');
   const back = path.join(c.dir, 'big.back2');
   ok(await c.cli(['fs', 'copyToLocal', '/ha-big.bin', back]));
   assert.equal(fs.statSync(back).size, 6 * 1024 * 1024);

@@ -126,6 +126,14 @@ test('3 masters: kill -9 of the leader, then quorum elect; the new leader shows 
   }
 
   const first = await c.waitLeader();
+  // Every master has heard from the first leader before it dies: a master that never saw it cannot
+  // record the failover away from it (on a loaded machine the third may still be starting when the
+  // first two have elected; CI saw exactly that).
+  await waitFor('every master saw the first leader', async (observe) => {
+    const views = await Promise.all([0, 1, 2].map((i) => view(i).catch((e: Error) => ({ leader: e.message }))));
+    observe(views.map((x) => x.leader));
+    return views.every((x) => x.leader === j(first));
+  }, 30_000);
   await c.kill('master', first);
   const second = await c.waitLeader(30_000);
   const third = [0, 1, 2].find((i) => i !== first && i !== second)!;

@@ -43,7 +43,17 @@ export class AlluxioWorker {
   private inFlight = 0;
   private onIdle: (() => void) | undefined;
   workerId = 0;
+  /** Registered with the leader as far as this worker knows (false after a failed heartbeat, until it registers again). */
   registered = false;
+  /**
+   * Registered once with this cluster's master: new blocks are taken from then on, also while a
+   * failed heartbeat or a new leader's Register command has it register again. Its block
+   * commits follow the leader on their own (commitToMaster); a commit that reaches a leader
+   * before the registration does is journaled all the same, and the location comes with the
+   * registration's block list or the next heartbeat (services.ts, CommitBlock). Refusing
+   * them in that window failed whole client writes across a leader change.
+   */
+  private joined = false;
   lastHeartbeatMs = 0;
   rpcPort = 0;
   webPort = 0;
@@ -64,7 +74,7 @@ export class AlluxioWorker {
     this.master = MasterClient.fromConf(conf);
     this.localSessions = new LocalSessions({
       store: this.store, log: this.log, sessionTimeoutMs: conf.getMs('alluxio.worker.session.timeout'),
-      checkRegistered: () => { if (!this.registered) throw new FailedPreconditionError('worker is not registered with a master yet'); },
+      checkRegistered: () => this.checkJoined(),
       commitToMaster: (m) => this.commitToMaster(m.id, m.length, m.dir.tier.alias),
     });
   }
@@ -170,6 +180,12 @@ export class AlluxioWorker {
     if (this.workerId !== res.workerId) this.log.info(`Registered with master as worker ${res.workerId} (cluster ${res.clusterId})`);
     this.workerId = res.workerId;
     this.registered = true;
+    this.joined = true;
+  }
+
+  /** New blocks wait for the first registration (a worker id in this cluster), not for every re-registration. */
+  private checkJoined(): void {
+    if (!this.joined) throw new FailedPreconditionError('worker is not registered with a master yet');
   }
 
   /**
@@ -287,7 +303,7 @@ export class AlluxioWorker {
 
   /** A new temp block; commit() commits it here and in the master, abort() drops it (a partial block is never committed). */
   private async openBlockWrite(h: { blockId: number; spaceToReserve: number; tierAlias: string; pinned: boolean }): Promise<BlockWriteHandle> {
-    if (!this.registered) throw new FailedPreconditionError('worker is not registered with a master yet');
+    this.checkJoined();
     const tb = await this.store.createTemp(h.blockId, Math.min(h.spaceToReserve || CHUNK_SIZE, 8 * CHUNK_SIZE), h.tierAlias, h.pinned);
     let fh: fs.FileHandle | undefined;
     try { fh = await fs.open(tb.file, 'w'); } catch (e) { await this.store.abort(tb).catch(() => {}); throw e; }
