@@ -188,19 +188,51 @@ async function bench(): Promise<void> {
   const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
   const repeat = async (f: () => Promise<number>) => { const xs: number[] = []; for (let i = 0; i < runs; i++) xs.push(await f()); return median(xs); };
   /** An in-process read probe: MB/s, and a note with the client's and the worker's CPU per GiB (the median run's). */
+  /**
+   * Where the client's and the worker's main threads run during a read probe (2 cores shared by
+   * client, worker, its file-read threads and the kernel's network work): every 10 ms, each one's
+   * state and last CPU (/proc/<pid>/stat); counted only in state R (running, or runnable and waiting
+   * for a core: /proc does not tell them apart). Stop with the returned function: "client running
+   * 61% (on cpu0 40%), worker main 70% (cpu0 55%), both on one core 12%" (of the samples).
+   */
+  const placement = (script: string) => {
+    const stat = (p: string) => { try { const f = fs.readFileSync(p, 'utf8').split(') ')[1]!.split(' '); return { running: f[0] === 'R', cpu: Number(f[36]) }; } catch { return undefined; } };
+    let client = 0, n = 0, c = 0, c0 = 0, w = 0, w0 = 0, same = 0;
+    const findClient = () => {
+      for (const d of fs.readdirSync('/proc')) {
+        if (!/^\d+$/.test(d)) continue;
+        try { const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8'); if (cmd.includes(script) && cmd.includes('--probe=read')) return Number(d); } catch { /* gone */ }
+      }
+      return 0;
+    };
+    const timer = setInterval(() => {
+      client ||= findClient();
+      const cs = client ? stat(`/proc/${client}/stat`) : undefined, ws = stat(`/proc/${started[1]}/stat`);
+      if (!cs || !ws) return;
+      n++;
+      if (cs.running) { c++; if (cs.cpu === 0) c0++; }
+      if (ws.running) { w++; if (ws.cpu === 0) w0++; }
+      if (cs.running && ws.running && cs.cpu === ws.cpu) same++;
+    }, 10);
+    const pct = (a: number, b: number) => `${b ? Math.round((100 * a) / b) : 0}%`;
+    return () => { clearInterval(timer); return `cores (${n} samples): client running ${pct(c, n)} (on cpu0 ${pct(c0, c)}), worker main ${pct(w, n)} (cpu0 ${pct(w0, w)}), both on one core ${pct(same, n)}`; };
+  };
   const readProbe = async (host: string, args: string[], script = HERE): Promise<{ mbps: number; note: string; stream: number }> => {
     const perf = perfDir ? spawn('perf', ['record', '-a', '-g', '-F', '499', '-o', path.join(perfDir, `${host}-${args.includes('--lent') ? 'lent' : 'kept'}-${++perfRuns}.data`)], { stdio: 'ignore' }) : undefined;
     if (perf) await new Promise((r) => setTimeout(r, 500)); // perf's start-up
     const w0 = cpuOf(started[1]!);
     let r: any;
+    const cores = placement(script);
+    let where = '';
     try {
       r = await probeOn(host, 'read', args, script, cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : []);
     } finally {
+      where = cores();
       if (perf && perf.exitCode === null && perf.signalCode === null) { const exited = new Promise((res) => perf.once('exit', res)); perf.kill('SIGINT'); await exited; }
     }
     const w1 = cpuOf(started[1]!);
     const gib = r.bytes / 2 ** 30, per = (ms: number) => (ms / gib).toFixed(0);
-    const note = r.userMs === undefined ? '' : `per GiB: client ${per(r.userMs)} user + ${per(r.sysMs)} sys ms, worker ${per(w1.user - w0.user)} + ${per(w1.sys - w0.sys)} ms, wall ${per(r.ms)} ms; ${r.pieces} pieces, first after ${r.firstMs.toFixed(0)} ms`;
+    const note = r.userMs === undefined ? '' : `per GiB: client ${per(r.userMs)} user + ${per(r.sysMs)} sys ms, worker ${per(w1.user - w0.user)} + ${per(w1.sys - w0.sys)} ms, wall ${per(r.ms)} ms; ${r.pieces} pieces, first after ${r.firstMs.toFixed(0)} ms; ${where}`;
     // The rate once streaming: after the first piece (the master RPCs and the first frame's latency left out).
     const stream = r.firstBytes === undefined ? NaN : mbps({ bytes: r.bytes - r.firstBytes, ms: r.ms - r.firstMs });
     return { mbps: mbps(r), note, stream };
@@ -328,15 +360,15 @@ async function bench(): Promise<void> {
     // (-l 1M, iperf3's largest; ours: 2 MiB frames written, socket reads of whatever the kernel
     // holds, up to 4 MiB); local, Node reads the block files of the same file (1 MiB chunks).
     const rounds = Math.max(0, Number(arg('rounds', '5')));
-    type Round = { load: string; ours: number; stream: number; peer: number; ratio: number };
+    type Round = { load: string; ours: number; stream: number; peer: number; ratio: number; note: string };
     const roundsOf: Record<string, Round[]> = {};
-    const interleave = async (name: string, ours: () => Promise<{ mbps: number; stream: number }>, peer: () => Promise<number>) => {
+    const interleave = async (name: string, ours: () => Promise<{ mbps: number; stream: number; note: string }>, peer: () => Promise<number>) => {
       const rs: Round[] = (roundsOf[name] = []);
       for (let i = 0; i < rounds; i++) {
         const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!;
         const o = await ours();
         const p = await peer();
-        rs.push({ load, ours: o.mbps, stream: o.stream, peer: p, ratio: o.mbps / p });
+        rs.push({ load, ours: o.mbps, stream: o.stream, peer: p, ratio: o.mbps / p, note: o.note });
         console.error(`  ${name} round ${i + 1}: ours ${o.mbps.toFixed(0)} (streaming ${o.stream.toFixed(0)}) / peer ${p.toFixed(0)} MB/s = ${(o.mbps / p).toFixed(2)}x (load ${load})`);
       }
     };
@@ -371,7 +403,7 @@ async function bench(): Promise<void> {
     for (const [name, rs] of Object.entries(roundsOf)) {
       const peer = name === 'remote' ? 'iperf3 h1 -> h2, -n size -l 1M' : 'Node tmpfs read, 1 MiB';
       console.log(`rounds, ${name}: in-process client, lent buffers (whole read / streaming after the first piece) against ${peer}`);
-      rs.forEach((r, i) => console.log(`  round ${i + 1}  load ${r.load.padStart(5)}  ours ${r.ours.toFixed(0).padStart(5)} / ${r.stream.toFixed(0).padStart(5)} MB/s  peer ${r.peer.toFixed(0).padStart(5)} MB/s  ratio ${r.ratio.toFixed(2)}x (streaming ${(r.stream / r.peer).toFixed(2)}x)`));
+      rs.forEach((r, i) => console.log(`  round ${i + 1}  load ${r.load.padStart(5)}  ours ${r.ours.toFixed(0).padStart(5)} / ${r.stream.toFixed(0).padStart(5)} MB/s  peer ${r.peer.toFixed(0).padStart(5)} MB/s  ratio ${r.ratio.toFixed(2)}x (streaming ${(r.stream / r.peer).toFixed(2)}x)\n      ${r.note}`));
       const streamRatios = rs.map((r) => r.stream / r.peer);
       console.log(`  ${spread(name)}; streaming median ${median(streamRatios).toFixed(2)}x; ours median ${median(rs.map((r) => r.ours)).toFixed(0)} MB/s, peer median ${median(rs.map((r) => r.peer)).toFixed(0)} MB/s`);
     }
