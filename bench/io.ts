@@ -20,6 +20,7 @@
  * the in-process read probes run with node --cpu-prof, their profiles written there; --perf=<dir>:
  * `perf record -a -g` (every CPU: client, worker and kernel) around each in-process read probe,
  * <dir>/<host>-<kept|lent>-<n>.data.
+ * --tmpfs-huge=never|within_size|always|advise: the worker tier's tmpfs mount option huge= (default never, as `alluxio mount`).
  * --rounds=5: the goal comparisons again, interleaved (remote: our lent read from h2, then iperf3
  * -R -n <size> -l 1M h1 -> h2; local: our lent read in h1, then Node's 1 MiB tmpfs read; N rounds),
  * each round's ratio shown with the load average, the goal lines giving the median and the spread
@@ -141,6 +142,8 @@ async function bench(): Promise<void> {
   const runs = Math.max(1, Number(arg('runs', '1')));
   const iperfSeconds = Math.max(1, Number(arg('iperf-seconds', '5')));
   const timeoutMin = Number(arg('timeout-min', '20'));
+  const huge = arg('tmpfs-huge', 'never');
+  if (!['never', 'within_size', 'always', 'advise'].includes(huge)) throw new Error(`--tmpfs-huge=${huge}: use never, within_size, always or advise (tmpfs's huge= mount option)`);
   const stepMs = Math.max(120_000, (size / (5 * 1e6)) * 1000); // every step: at least 5 MB/s
   // The cached file + one written file at a time; with --base one more: a deleted file's blocks leave the worker
   // only at its next heartbeat, and the A/B writes follow each other at once.
@@ -259,7 +262,9 @@ async function bench(): Promise<void> {
     fs.writeFileSync(path.join(conf, 'workers'), 'h1\n');
 
     // h1: the worker's tier is a tmpfs ramdisk (mounted in h1's own mount namespace: it goes with h1).
-    await run('h1', ['sh', '-c', `mkdir -p /var/alluxio/ramdisk && mount -t tmpfs -o size=${tierBytes + 64 * MiB} tmpfs /var/alluxio/ramdisk`], 'mount the ramdisk');
+    // --tmpfs-huge=within_size|always: the tier's tmpfs with transparent huge pages (a 2 MiB page per
+    // lookup instead of 4 KiB: file reads cost about half the CPU); default never, as `alluxio mount` mounts it.
+    await run('h1', ['sh', '-c', `mkdir -p /var/alluxio/ramdisk && mount -t tmpfs -o size=${tierBytes + 64 * MiB}${huge === 'never' ? '' : `,huge=${huge}`} tmpfs /var/alluxio/ramdisk`], 'mount the ramdisk');
     await run('h1', [process.execPath, CLI, 'formatJournal'], 'alluxio formatJournal');
     for (const kind of ['master', 'worker'] as const) {
       const pid = Number((await run('h1', ['sh', '-c', `${process.execPath} ${MAIN(kind)} > /var/alluxio/${kind}.log 2>&1 & echo $!`], `start the ${kind}`)).trim());
@@ -390,7 +395,7 @@ async function bench(): Promise<void> {
     const localRead = get('read, in-process client in h1 (local), lent'), remoteRead = get('read, in-process client in h2 (remote), lent');
     const mustCache = get('write MUST_CACHE, client in h1');
     const w = Math.max(...rows.map((r) => r.name.length));
-    console.log(`bench:io — ${(size / MiB).toFixed(0)} MiB file, 64 MiB blocks, worker tier on tmpfs; ${runs} run(s) per read case (median); MB/s = 10^6 bytes/s`);
+    console.log(`bench:io — ${(size / MiB).toFixed(0)} MiB file, 64 MiB blocks, worker tier on tmpfs (huge=${huge}); ${runs} run(s) per read case (median); MB/s = 10^6 bytes/s`);
     for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.mbps.toFixed(0).padStart(6)} MB/s${r.note ? `  (${r.note})` : ''}`);
     const ratio = (a: number, b: number) => Number.isFinite(a / b) ? (a / b).toFixed(2) + 'x' : 'n/a';
     /** "median 0.71x (0.52-0.80x over 5 rounds)" of a case's per-round ratios. */
