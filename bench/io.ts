@@ -188,9 +188,8 @@ async function bench(): Promise<void> {
   const baseScript = base ? path.join(path.resolve(base), 'dist', 'bench', 'io.js') : '';
   if (baseScript && !fs.existsSync(baseScript)) throw new Error(`--base=${base}: ${baseScript} is missing (build that checkout first: npx tsc -p .)`);
   const mbps = (r: { bytes: number; ms: number }) => r.bytes / 1e6 / (r.ms / 1000);
-  const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+  const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b), m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
   const repeat = async (f: () => Promise<number>) => { const xs: number[] = []; for (let i = 0; i < runs; i++) xs.push(await f()); return median(xs); };
-  /** An in-process read probe: MB/s, and a note with the client's and the worker's CPU per GiB (the median run's). */
   /**
    * Where the client's and the worker's main threads run during a read probe (2 cores shared by
    * client, worker, its file-read threads and the kernel's network work): every 10 ms, each one's
@@ -220,6 +219,7 @@ async function bench(): Promise<void> {
     const pct = (a: number, b: number) => `${b ? Math.round((100 * a) / b) : 0}%`;
     return () => { clearInterval(timer); return `cores (${n} samples): client running ${pct(c, n)} (on cpu0 ${pct(c0, c)}), worker main ${pct(w, n)} (cpu0 ${pct(w0, w)}), both on one core ${pct(same, n)}`; };
   };
+  /** An in-process read probe: MB/s, MB/s after the first piece, and a note with the client's and the worker's CPU per GiB and where they ran. */
   const readProbe = async (host: string, args: string[], script = HERE): Promise<{ mbps: number; note: string; stream: number }> => {
     const perf = perfDir ? spawn('perf', ['record', '-a', '-g', '-F', '499', '-o', path.join(perfDir, `${host}-${args.includes('--lent') ? 'lent' : 'kept'}-${++perfRuns}.data`)], { stdio: 'ignore' }) : undefined;
     if (perf) await new Promise((r) => setTimeout(r, 500)); // perf's start-up
