@@ -20,6 +20,11 @@
  * the in-process read probes run with node --cpu-prof, their profiles written there; --perf=<dir>:
  * `perf record -a -g` (every CPU: client, worker and kernel) around each in-process read probe,
  * <dir>/<host>-<kept|lent>-<n>.data.
+ * --tmpfs-huge=never|within_size|always|advise: the worker tier's tmpfs mount option huge= (default never, as `alluxio mount`).
+ * --rounds=5: the goal comparisons again, interleaved (remote: our lent read from h2, then iperf3
+ * -R -n <size> -l 1M h1 -> h2; local: our lent read in h1, then Node's 1 MiB tmpfs read; N rounds),
+ * each round's ratio shown with the load average, the goal lines giving the median and the spread
+ * (0: no rounds).
  * The in-process read rows note the client's CPU (user + system, ms per GiB) and the worker
  * process's over the same probe (from /proc/<pid>/stat): which side is busy, which one waits.
  * Bounded: every step has a time-out and the whole run stops after --timeout-min (default 20);
@@ -90,9 +95,10 @@ async function probe(kind: string): Promise<void> {
       const buffers = lent ? new BufferPool(LOCAL_READ_BUFFER) : undefined;
       const t0 = performance.now(), cpu0 = process.cpuUsage();
       let bytes = 0, pieces = 0, firstMs = 0;
-      for await (const b of c.read(p, undefined, { buffers })) { if (!pieces++) firstMs = performance.now() - t0; bytes += b.length; buffers?.give(b); }
+      let firstBytes = 0;
+      for await (const b of c.read(p, undefined, { buffers })) { if (!pieces++) { firstMs = performance.now() - t0; firstBytes = b.length; } bytes += b.length; buffers?.give(b); }
       const ms = performance.now() - t0, cpu = process.cpuUsage(cpu0);
-      out({ bytes, ms, pieces, firstMs, userMs: cpu.user / 1000, sysMs: cpu.system / 1000 });
+      out({ bytes, ms, pieces, firstMs, firstBytes, userMs: cpu.user / 1000, sysMs: cpu.system / 1000 });
     } else if (kind === 'write') {
       const size = parseSize(arg('size', '0'));
       const data = Buffer.allocUnsafe(WRITE_CHUNK);
@@ -136,6 +142,8 @@ async function bench(): Promise<void> {
   const runs = Math.max(1, Number(arg('runs', '1')));
   const iperfSeconds = Math.max(1, Number(arg('iperf-seconds', '5')));
   const timeoutMin = Number(arg('timeout-min', '20'));
+  const huge = arg('tmpfs-huge', 'never');
+  if (!['never', 'within_size', 'always', 'advise'].includes(huge)) throw new Error(`--tmpfs-huge=${huge}: use never, within_size, always or advise (tmpfs's huge= mount option)`);
   const stepMs = Math.max(120_000, (size / (5 * 1e6)) * 1000); // every step: at least 5 MB/s
   // The cached file + one written file at a time; with --base one more: a deleted file's blocks leave the worker
   // only at its next heartbeat, and the A/B writes follow each other at once.
@@ -180,26 +188,60 @@ async function bench(): Promise<void> {
   const baseScript = base ? path.join(path.resolve(base), 'dist', 'bench', 'io.js') : '';
   if (baseScript && !fs.existsSync(baseScript)) throw new Error(`--base=${base}: ${baseScript} is missing (build that checkout first: npx tsc -p .)`);
   const mbps = (r: { bytes: number; ms: number }) => r.bytes / 1e6 / (r.ms / 1000);
-  const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]!; };
+  const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b), m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
   const repeat = async (f: () => Promise<number>) => { const xs: number[] = []; for (let i = 0; i < runs; i++) xs.push(await f()); return median(xs); };
-  /** An in-process read probe: MB/s, and a note with the client's and the worker's CPU per GiB (the median run's). */
-  const readProbe = async (host: string, args: string[], script = HERE): Promise<{ mbps: number; note: string }> => {
+  /**
+   * Where the client's and the worker's main threads run during a read probe (2 cores shared by
+   * client, worker, its file-read threads and the kernel's network work): every 10 ms, each one's
+   * state and last CPU (/proc/<pid>/stat); counted only in state R (running, or runnable and waiting
+   * for a core: /proc does not tell them apart). Stop with the returned function: "client running
+   * 61% (on cpu0 40%), worker main 70% (cpu0 55%), both on one core 12%" (of the samples).
+   */
+  const placement = (script: string) => {
+    const stat = (p: string) => { try { const f = fs.readFileSync(p, 'utf8').split(') ')[1]!.split(' '); return { running: f[0] === 'R', cpu: Number(f[36]) }; } catch { return undefined; } };
+    let client = 0, scans = 0, n = 0, c = 0, c0 = 0, w = 0, w0 = 0, same = 0;
+    const findClient = () => {
+      for (const d of fs.readdirSync('/proc')) {
+        if (!/^\d+$/.test(d)) continue;
+        try { const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8'); if (cmd.includes(script) && cmd.includes('--probe=read')) return Number(d); } catch { /* gone */ }
+      }
+      return 0;
+    };
+    const timer = setInterval(() => {
+      if (!client && scans++ < 100) client = findClient(); // the probe shows up within a few ticks; a scan of /proc is not free
+      const cs = client ? stat(`/proc/${client}/stat`) : undefined, ws = stat(`/proc/${started[1]}/stat`);
+      if (!cs || !ws) return;
+      n++;
+      if (cs.running) { c++; if (cs.cpu === 0) c0++; }
+      if (ws.running) { w++; if (ws.cpu === 0) w0++; }
+      if (cs.running && ws.running && cs.cpu === ws.cpu) same++;
+    }, 10);
+    const pct = (a: number, b: number) => `${b ? Math.round((100 * a) / b) : 0}%`;
+    return () => { clearInterval(timer); return `cores (${n} samples): client running ${pct(c, n)} (on cpu0 ${pct(c0, c)}), worker main ${pct(w, n)} (cpu0 ${pct(w0, w)}), both on one core ${pct(same, n)}`; };
+  };
+  /** An in-process read probe: MB/s, MB/s after the first piece, and a note with the client's and the worker's CPU per GiB and where they ran. */
+  const readProbe = async (host: string, args: string[], script = HERE): Promise<{ mbps: number; note: string; stream: number }> => {
     const perf = perfDir ? spawn('perf', ['record', '-a', '-g', '-F', '499', '-o', path.join(perfDir, `${host}-${args.includes('--lent') ? 'lent' : 'kept'}-${++perfRuns}.data`)], { stdio: 'ignore' }) : undefined;
     if (perf) await new Promise((r) => setTimeout(r, 500)); // perf's start-up
     const w0 = cpuOf(started[1]!);
     let r: any;
+    const cores = placement(script);
+    let where = '';
     try {
       r = await probeOn(host, 'read', args, script, cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : []);
     } finally {
+      where = cores();
       if (perf && perf.exitCode === null && perf.signalCode === null) { const exited = new Promise((res) => perf.once('exit', res)); perf.kill('SIGINT'); await exited; }
     }
     const w1 = cpuOf(started[1]!);
     const gib = r.bytes / 2 ** 30, per = (ms: number) => (ms / gib).toFixed(0);
-    const note = r.userMs === undefined ? '' : `per GiB: client ${per(r.userMs)} user + ${per(r.sysMs)} sys ms, worker ${per(w1.user - w0.user)} + ${per(w1.sys - w0.sys)} ms, wall ${per(r.ms)} ms; ${r.pieces} pieces, first after ${r.firstMs.toFixed(0)} ms`;
-    return { mbps: mbps(r), note };
+    const note = r.userMs === undefined ? '' : `per GiB: client ${per(r.userMs)} user + ${per(r.sysMs)} sys ms, worker ${per(w1.user - w0.user)} + ${per(w1.sys - w0.sys)} ms, wall ${per(r.ms)} ms; ${r.pieces} pieces, first after ${r.firstMs.toFixed(0)} ms; ${where}`;
+    // The rate once streaming: after the first piece (the master RPCs and the first frame's latency left out).
+    const stream = r.firstBytes === undefined ? NaN : mbps({ bytes: r.bytes - r.firstBytes, ms: r.ms - r.firstMs });
+    return { mbps: mbps(r), note, stream };
   };
   const repeatRead = async (host: string, args: string[], script = HERE) => {
-    const xs: { mbps: number; note: string }[] = [];
+    const xs: { mbps: number; note: string; stream: number }[] = [];
     for (let i = 0; i < runs; i++) xs.push(await readProbe(host, args, script));
     return [...xs].sort((a, b) => a.mbps - b.mbps)[Math.floor(xs.length / 2)]!;
   };
@@ -220,7 +262,9 @@ async function bench(): Promise<void> {
     fs.writeFileSync(path.join(conf, 'workers'), 'h1\n');
 
     // h1: the worker's tier is a tmpfs ramdisk (mounted in h1's own mount namespace: it goes with h1).
-    await run('h1', ['sh', '-c', `mkdir -p /var/alluxio/ramdisk && mount -t tmpfs -o size=${tierBytes + 64 * MiB} tmpfs /var/alluxio/ramdisk`], 'mount the ramdisk');
+    // --tmpfs-huge=within_size|always: the tier's tmpfs with transparent huge pages (a 2 MiB page per
+    // lookup instead of 4 KiB: file reads cost about half the CPU); default never, as `alluxio mount` mounts it.
+    await run('h1', ['sh', '-c', `mkdir -p /var/alluxio/ramdisk && mount -t tmpfs -o size=${tierBytes + 64 * MiB}${huge === 'never' ? '' : `,huge=${huge}`} tmpfs /var/alluxio/ramdisk`], 'mount the ramdisk');
     await run('h1', [process.execPath, CLI, 'formatJournal'], 'alluxio formatJournal');
     for (const kind of ['master', 'worker'] as const) {
       const pid = Number((await run('h1', ['sh', '-c', `${process.execPath} ${MAIN(kind)} > /var/alluxio/${kind}.log 2>&1 & echo $!`], `start the ${kind}`)).trim());
@@ -302,17 +346,45 @@ async function bench(): Promise<void> {
       }
       add('peer: cat blockfiles > /dev/null (h1)', await repeat(() => timed('h1', `cat ${files.join(' ')} > /dev/null`, 'cat')));
     }
-    const iperf = async (client: string, target: string): Promise<number> => {
+    const iperf = async (client: string, target: string, extra: string[] = []): Promise<number> => {
       const server = hosts.run('h1', ['iperf3', '-s', '-1', '-p', '5201'], { timeoutMs: (iperfSeconds + 30) * 1000 });
       try {
         await waitFor('iperf3 -s in h1', async () => (await hosts.run('h1', ['ss', '-Hltn', 'sport = :5201'], { timeoutMs: 5000 })).stdout.includes('5201'), 10_000, 50);
         // -R: the server (h1, where the worker is) sends, as the worker does to a reading client.
-        const j = JSON.parse(await run(client, ['iperf3', '-c', target, '-p', '5201', '-R', '-t', String(iperfSeconds), '-J'], 'iperf3 -c'));
+        const j = JSON.parse(await run(client, ['iperf3', '-c', target, '-p', '5201', '-R', ...(extra.length ? extra : ['-t', String(iperfSeconds)]), '-J'], 'iperf3 -c'));
         return j.end.sum_received.bits_per_second / 8 / 1e6;
       } finally { await server; }
     };
     if (want('local')) add('peer: iperf3 loopback in h1 (1 TCP stream, -R)', await iperf('h1', '127.0.0.1'));
     if (want('remote')) add('peer: iperf3 h1 -> h2 (1 TCP stream, -R)', await iperf('h2', 'h1'));
+
+    // Interleaved rounds (ours, peer, ours, peer, ...): each round's ratio, then their median and
+    // spread, so that one noisy run (the machine's other load, the veth pair's own swings) cannot
+    // decide a goal. Like for like: remote, iperf3 moves the same bytes (-n <size>) the same way
+    // (h1 sends, -R; one TCP stream; the same h1 -> h2 veth path) in writes and reads of 1 MiB
+    // (-l 1M, iperf3's largest; ours: 2 MiB frames written, socket reads of whatever the kernel
+    // holds, up to 4 MiB); local, Node reads the block files of the same file (1 MiB chunks).
+    const rounds = Math.max(0, Number(arg('rounds', '5')));
+    type Round = { load: string; ours: number; stream: number; peer: number; ratio: number; note: string };
+    const roundsOf: Record<string, Round[]> = {};
+    const interleave = async (name: string, ours: () => Promise<{ mbps: number; stream: number; note: string }>, peer: () => Promise<number>) => {
+      const rs: Round[] = (roundsOf[name] = []);
+      for (let i = 0; i < rounds; i++) {
+        const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!;
+        const o = await ours();
+        const p = await peer();
+        rs.push({ load, ours: o.mbps, stream: o.stream, peer: p, ratio: o.mbps / p, note: o.note });
+        console.error(`  ${name} round ${i + 1}: ours ${o.mbps.toFixed(0)} (streaming ${o.stream.toFixed(0)}) / peer ${p.toFixed(0)} MB/s = ${(o.mbps / p).toFixed(2)}x (load ${load})`);
+      }
+    };
+    if (rounds && want('remote')) {
+      const bytes = String(size);
+      await interleave('remote', () => readProbe('h2', [`--path=${F}`, '--lent']), () => iperf('h2', 'h1', ['-n', bytes, '-l', String(MiB)]));
+    }
+    if (rounds && want('local')) {
+      const { files } = await probeOn('h1', 'blocks', [`--path=${F}`, '--tier=/var/alluxio/ramdisk']) as { files: string[] };
+      await interleave('local', () => readProbe('h1', [`--path=${F}`, '--lent']), async () => mbps(await probeOn('h1', 'node-read', [`--files=${files.join(',')}`, '--chunk=1m'])));
+    }
 
     // ------------------------------------------------------------------- report
     const get = (prefix: string) => rows.find((r) => r.name.startsWith(prefix))?.mbps ?? NaN; // NaN: not run (--only)
@@ -323,17 +395,38 @@ async function bench(): Promise<void> {
     const localRead = get('read, in-process client in h1 (local), lent'), remoteRead = get('read, in-process client in h2 (remote), lent');
     const mustCache = get('write MUST_CACHE, client in h1');
     const w = Math.max(...rows.map((r) => r.name.length));
-    console.log(`bench:io — ${(size / MiB).toFixed(0)} MiB file, 64 MiB blocks, worker tier on tmpfs; ${runs} run(s) per read case (median); MB/s = 10^6 bytes/s`);
+    console.log(`bench:io — ${(size / MiB).toFixed(0)} MiB file, 64 MiB blocks, worker tier on tmpfs (huge=${huge}); ${runs} run(s) per read case (median); MB/s = 10^6 bytes/s`);
     for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.mbps.toFixed(0).padStart(6)} MB/s${r.note ? `  (${r.note})` : ''}`);
     const ratio = (a: number, b: number) => Number.isFinite(a / b) ? (a / b).toFixed(2) + 'x' : 'n/a';
+    /** "median 0.71x (0.52-0.80x over 5 rounds)" of a case's per-round ratios. */
+    const spread = (name: string, of: (r: Round) => number = (r) => r.ratio) => {
+      const rs = roundsOf[name];
+      if (!rs?.length) return undefined;
+      const xs = rs.map(of).sort((a, b) => a - b);
+      return `median ${median(xs).toFixed(2)}x (${xs[0]!.toFixed(2)}-${xs[xs.length - 1]!.toFixed(2)}x over ${xs.length} rounds)`;
+    };
+    const streaming = (r: Round) => r.stream / r.peer;
+    for (const [name, rs] of Object.entries(roundsOf)) {
+      const peer = name === 'remote' ? 'iperf3 h1 -> h2, -n size -l 1M' : 'Node tmpfs read, 1 MiB';
+      console.log(`rounds, ${name}: in-process client, lent buffers (whole read / streaming after the first piece) against ${peer}`);
+      rs.forEach((r, i) => console.log(`  round ${i + 1}  load ${r.load.padStart(5)}  ours ${r.ours.toFixed(0).padStart(5)} / ${r.stream.toFixed(0).padStart(5)} MB/s  peer ${r.peer.toFixed(0).padStart(5)} MB/s  ratio ${r.ratio.toFixed(2)}x (streaming ${(r.stream / r.peer).toFixed(2)}x)\n      ${r.note}`));
+      console.log(`  ${spread(name)}; streaming ${spread(name, streaming)}; ours median ${median(rs.map((r) => r.ours)).toFixed(0)} MB/s, peer median ${median(rs.map((r) => r.peer)).toFixed(0)} MB/s`);
+    }
     console.log('goals');
     console.log(`  local cached read (client, lent) / Node tmpfs read (1 MiB) ${ratio(localRead, nodeRead)}  (goal >= 0.5x)   CLI: ${ratio(localCli, nodeRead)}   kept buffers: ${ratio(localKept, nodeRead)}`);
     console.log(`  remote cached read (client, lent) / iperf3 h1 -> h2        ${ratio(remoteRead, net)}  (goal >= 0.5x)   CLI: ${ratio(remoteCli, net)}   kept buffers: ${ratio(remoteKept, net)}`);
+    const rl = spread('local'), rr = spread('remote');
+    // Streaming: after our first piece (master RPCs, connection, first frame), as iperf3 times only after its connections are set up.
+    if (rl) console.log(`  local cached read, interleaved rounds: ${rl}  (goal >= 0.5x)   streaming: ${spread('local', streaming)}`);
+    if (rr) console.log(`  remote cached read, interleaved rounds: ${rr}  (goal >= 0.5x)   streaming: ${spread('remote', streaming)}`);
     console.log(`  MUST_CACHE write (local) / local read goal (0.5x Node)    ${ratio(mustCache, 0.5 * nodeRead)}  (goal >= 0.5x)`);
     console.log(`  for reference: local read / iperf3 loopback               ${ratio(localRead, loop)}`);
     console.log('peers configured differently');
     console.log('  Node and cat read the block files of the same file on the same tmpfs, with no lock, no master call and no copy to another process;');
-    console.log('  iperf3: one TCP stream, default 128 KiB writes, no framing or checksums, sending from h1 (-R) as the worker does;');
+    console.log('  iperf3: one TCP stream, no framing or checksums, sending from h1 (-R) as the worker does; the single row: 128 KiB writes for --iperf-seconds;');
+    console.log('  the rounds: -n <size> -l 1M (the same bytes, in 1 MiB writes, iperf3\'s largest: the worker writes 2 MiB frames; the worker also reads each frame from its tmpfs block file);');
+    console.log('  iperf3 times from the moment its connections are set up; our read rows from the read() call (the master RPCs, the data connection and the first frame included): "streaming" leaves out everything before our first piece;');
+    console.log('  our read opens the next block\'s connection while the current block streams (read-ahead): two TCP connections at a time for part of each block (the next one flow-controlled).');
     console.log('  the CLI rows ("whole process") include the `alluxio` process start-up; the probes time only the copy;');
     console.log('  "lent buffers": the probe gives each buffer back to the read\'s BufferPool once counted (fs cat / copyToLocal: once written).');
   } finally {
