@@ -11,7 +11,8 @@
  * counters do not). Worker 0 (localhost) is killed (SIGKILL) or stopped (SIGTERM, drain bound
  * passed) in the middle of the second block of a MUST_CACHE and a CACHE_THROUGH file; the file
  * reads back byte-identical, the cut block and those after it are on worker 1 only, and the
- * restarted worker 0 holds no part of the cut block.
+ * restarted worker 0 holds no part of the cut block. The writer refills one buffer for every
+ * write, as copyFromLocal does.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -66,10 +67,17 @@ for (const writeType of ['MUST_CACHE', 'CACHE_THROUGH'] as WriteType[]) {
       const remote1 = await remoteBytes(1);
 
       const out = await client.createFile(p, { writeType, recursive: true, blockSize: B });
+      // One buffer refilled for each write (the caller may reuse it once write() resolved, also across the retry).
+      const buf = Buffer.alloc(PIECE);
+      const send = async (off: number) => {
+        const n = data.copy(buf, 0, off, off + PIECE);
+        await out.write(buf.subarray(0, n));
+        buf.fill(0xee);
+      };
       const back: Promise<void>[] = [];
       try {
         assert.equal(out.currentWorker.address.host, 'localhost');
-        for (let off = 0; off < cut; off += PIECE) await out.write(data.subarray(off, off + PIECE));
+        for (let off = 0; off < cut; off += PIECE) await send(off);
         const now0 = (await info(0)).shortCircuit;
         assert.equal(now0.writes - sc0.writes, 1, 'the first block was committed short-circuit');
         assert.equal(now0.open - sc0.open, 1, 'the second block is being written short-circuit');
@@ -79,7 +87,7 @@ for (const writeType of ['MUST_CACHE', 'CACHE_THROUGH'] as WriteType[]) {
         await c.kill('worker', 0, signal); // SIGTERM: the drain waits its bound for the open session, then cancels it
         const down = Date.now() - t0;
         back.push(c.startWorker(0)); // meanwhile: a CACHE_THROUGH replay reads the first block back from it
-        for (let off = cut; off < size; off += PIECE) await out.write(data.subarray(off, off + PIECE));
+        for (let off = cut; off < size; off += PIECE) await send(off);
         assert.equal((await client.getStatus(p)).completed, false, 'nothing is complete before close');
         await out.close();
         console.log(`# ${writeType} ${signal}: worker 0 down after ${down} ms; the rest of the file written and closed on the remote worker in ${Date.now() - t0 - down} ms`);
