@@ -11,8 +11,9 @@
  * counters do not). Worker 0 (localhost) is killed (SIGKILL) or stopped (SIGTERM, drain bound
  * passed) in the middle of the second block of a MUST_CACHE and a CACHE_THROUGH file; the file
  * reads back byte-identical, the cut block and those after it are on worker 1 only, and the
- * restarted worker 0 holds no part of the cut block. The writer refills one buffer for every
- * write, as copyFromLocal does.
+ * restarted worker 0 holds no part of the cut block. Then (3 workers) the remote worker the file
+ * moved to is killed mid-block in turn: the bytes the client kept of that block go to the third
+ * one. The writer refills one buffer for every write, as copyFromLocal does.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +22,7 @@ import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { TestCluster, getJson } from '../harness/cluster.js';
 import { loadConfig } from '../../src/conf/index.js';
-import { FileSystem, type WriteType } from '../../src/client/fileSystem.js';
+import { FileSystem, type FileOutStream, type WriteType } from '../../src/client/fileSystem.js';
 
 const B = 1024 * 1024;
 const PIECE = 256 * 1024;
@@ -43,8 +44,18 @@ after(async () => {
   await c.stop();
 });
 
-const info = (i: number) => getJson(`http://127.0.0.1:${c.workerPorts[i]!.web}/api/v1/worker/info`);
-const remoteBytes = async (i: number): Promise<number> => (await getJson(`http://127.0.0.1:${c.workerPorts[i]!.web}/metrics/json/`)).counters['Worker.BytesWrittenRemote']?.count ?? 0;
+const info = (i: number, cl = c) => getJson(`http://127.0.0.1:${cl.workerPorts[i]!.web}/api/v1/worker/info`);
+const remoteBytes = async (i: number, cl = c): Promise<number> => (await getJson(`http://127.0.0.1:${cl.workerPorts[i]!.web}/metrics/json/`)).counters['Worker.BytesWrittenRemote']?.count ?? 0;
+
+/** Writes piece by piece of `data` through one buffer refilled for each write (the caller may reuse it once write() resolved, also across a retry). */
+function sender(out: FileOutStream, data: Buffer): (off: number) => Promise<void> {
+  const buf = Buffer.alloc(PIECE);
+  return async (off) => {
+    const n = data.copy(buf, 0, off, off + PIECE);
+    await out.write(buf.subarray(0, n));
+    buf.fill(0xee);
+  };
+}
 
 test('the client takes worker 0 as local and worker 1 (127.0.0.2) as remote', async () => {
   const workers = await client.workerInfoList();
@@ -67,13 +78,7 @@ for (const writeType of ['MUST_CACHE', 'CACHE_THROUGH'] as WriteType[]) {
       const remote1 = await remoteBytes(1);
 
       const out = await client.createFile(p, { writeType, recursive: true, blockSize: B });
-      // One buffer refilled for each write (the caller may reuse it once write() resolved, also across the retry).
-      const buf = Buffer.alloc(PIECE);
-      const send = async (off: number) => {
-        const n = data.copy(buf, 0, off, off + PIECE);
-        await out.write(buf.subarray(0, n));
-        buf.fill(0xee);
-      };
+      const send = sender(out, data);
       const back: Promise<void>[] = [];
       try {
         assert.equal(out.currentWorker.address.host, 'localhost');
@@ -121,3 +126,48 @@ for (const writeType of ['MUST_CACHE', 'CACHE_THROUGH'] as WriteType[]) {
     });
   }
 }
+
+test('MUST_CACHE, the local worker SIGKILLed mid-block, then the remote worker the file moved to: the bytes kept of its block are written again on a third worker', async () => {
+  const hosts = ['localhost', REMOTE, '127.0.0.3'];
+  const c3 = new TestCluster({ workers: 3, workerHosts: hosts, blockSize: '1MB', ramdiskSize: '64MB', props: { 'alluxio.master.worker.timeout': '60s' } });
+  let fs3: FileSystem | undefined;
+  try {
+    await c3.setup(); await c3.start();
+    fs3 = new FileSystem(loadConfig({ env: c3.env, home: process.cwd(), flags: {} }));
+    const size = 4 * B + B / 2;
+    const data = randomBytes(size);
+    const p = '/sc2remote/chain';
+    const out = await fs3.createFile(p, { writeType: 'MUST_CACHE', recursive: true, blockSize: B });
+    const send = sender(out, data);
+    const where = () => hosts.indexOf(out.currentWorker.address.host);
+    let x = -1;
+    try {
+      for (let off = 0; off < B + B / 2; off += PIECE) await send(off);
+      assert.equal(where(), 0);
+      await c3.kill('worker', 0, 'SIGKILL'); // mid block 2, written short-circuit
+      for (let off = B + B / 2; off < 2 * B + B / 2; off += PIECE) await send(off);
+      x = where();
+      assert.ok(x > 0, 'moved to a remote worker');
+      await c3.kill('worker', x, 'SIGKILL'); // mid block 3, sent over the data channel: its bytes kept in the client
+      for (let off = 2 * B + B / 2; off < size; off += PIECE) await send(off);
+      await out.close();
+    } catch (e) {
+      await out.cancel();
+      throw e;
+    }
+    const y = where();
+    assert.ok(y > 0 && y !== x, `moved on to the third worker (${x} -> ${y})`);
+    await c3.startWorker(0); // MUST_CACHE: blocks 1 and 2 are on their disks only
+    await c3.startWorker(x);
+    assert.equal(sha(await fs3.readAll(p)), sha(data), 'every byte');
+    const st = await fs3.getStatus(p);
+    assert.equal(st.length, size);
+    assert.deepEqual(st.fileBlockInfos.map((f) => ({ length: f.blockInfo.length, hosts: f.blockInfo.locations.map((l) => l.workerAddress.host) })), [
+      { length: B, hosts: [hosts[0]] }, { length: B, hosts: [hosts[x]] }, { length: B, hosts: [hosts[y]] }, { length: B, hosts: [hosts[y]] }, { length: B / 2, hosts: [hosts[y]] },
+    ]);
+    assert.equal(await remoteBytes(y, c3), size - 2 * B, 'the cut block and the rest went over the network to the third worker');
+  } finally {
+    fs3?.close();
+    await c3.stop();
+  }
+});
