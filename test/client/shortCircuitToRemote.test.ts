@@ -102,7 +102,6 @@ for (const writeType of ['MUST_CACHE', 'CACHE_THROUGH'] as WriteType[]) {
       } finally {
         await Promise.all(back);
       }
-      if (process.env.SC2R_LOG) console.log(c.logOf('worker', 0));
 
       assert.equal(out.currentWorker.address.host, REMOTE, 'the file moved to the remote worker');
       assert.equal(sha(await client.readAll(p)), sha(data), 'every byte');
