@@ -463,7 +463,7 @@ export class FileOutStream {
    * acknowledges it: views of `chunks` (the last one filled up to `tailUsed`), or, while `inFile`,
    * only in the local temp block file its stream (a LocalBlockWriter) writes.
    */
-  private block: { id: number; stream: BlockUpload | LocalBlockWriter; worker: WorkerInfo; bytes: Buffer[]; chunks: Buffer[]; tailUsed: number; written: number; inFile: boolean } | undefined;
+  private block: { id: number; stream: BlockUpload | LocalBlockWriter; worker: WorkerInfo; chunks: Buffer[]; tailUsed: number; written: number; inFile: boolean } | undefined;
   /** Where the kept bytes are copied: chunks reused from block to block. */
   private readonly keep: BufferPool;
   /** Acknowledged blocks, in order (for replaying the UFS stream of a CACHE_THROUGH file). */
@@ -503,7 +503,7 @@ export class FileOutStream {
       while (off < data.length) {
         if (!this.block) {
           const { blockId } = await this.fs.master.call('file', 'GetNewBlockIdForFile', { path: this.info.path, opId: randomUUID() });
-          const b = { id: blockId, bytes: [] as Buffer[], chunks: [] as Buffer[], tailUsed: 0, written: 0 };
+          const b = { id: blockId, chunks: [] as Buffer[], tailUsed: 0, written: 0 };
           await this.retrying(() => this.worker, async () => {
             const stream = await this.openBlock(blockId);
             this.block = { ...b, worker: this.worker, stream, inFile: stream instanceof LocalBlockWriter };
@@ -537,7 +537,6 @@ export class FileOutStream {
       b.tailUsed += k;
       off += k;
     }
-    b.bytes.push(...views);
     return views;
   }
 
@@ -553,22 +552,23 @@ export class FileOutStream {
    */
   private async reopenBlock(pending?: Buffer): Promise<void> {
     const b = this.block!;
-    const parts = await this.blockBytes(pending);
+    let parts = await this.blockBytes(pending);
     b.stream.cancel();
     b.worker = this.worker;
     b.stream = await this.openBlock(b.id);
     if (b.inFile && !(b.stream instanceof LocalBlockWriter)) {
-      // From now on the bytes travel over the network: kept in memory, as for any remote block.
+      // From now on the bytes travel over the network: kept in memory, as for any remote block
+      // (the copies are what is sent: `pending` is the caller's buffer).
       b.inFile = false;
-      for (const p of parts) this.kept(b, p);
+      parts = parts.flatMap((p) => this.kept(b, p));
     }
-    await b.stream.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+    for (const p of parts) await b.stream.write(p);
   }
 
   /** What the current block carried so far (with `pending` when its bytes are in its local file). */
   private async blockBytes(pending?: Buffer): Promise<Buffer[]> {
     const b = this.block!;
-    if (!b.inFile) return b.bytes;
+    if (!b.inFile) return b.chunks.map((c, i) => (i === b.chunks.length - 1 ? c.subarray(0, b.tailUsed) : c)); // whole chunks: few, large writes
     const before = b.written - (pending?.length ?? 0);
     const parts = [await (b.stream as LocalBlockWriter).readBack(before)];
     if (pending) parts.push(pending);

@@ -162,6 +162,11 @@ export interface ClusterOptions {
   sharedJournal?: boolean;
   /** Each process logs to logFileOf(kind, index) (ALLUXIO_LOG_FILE, as alluxio-start.sh starts it) instead of stdout. */
   logFiles?: boolean;
+  /**
+   * Host name worker i advertises (default localhost). A loopback address other than 127.0.0.1
+   * (e.g. 127.0.0.2) is not an address of any interface here: clients take that worker as remote.
+   */
+  workerHosts?: string[];
 }
 
 export class TestCluster {
@@ -276,7 +281,7 @@ export class TestCluster {
     return [
       `-Dalluxio.worker.rpc.port=${p.rpc}`, `-Dalluxio.worker.web.port=${p.web}`,
       `-Dalluxio.worker.tieredstore.level0.dirs.path=${path.join(this.dir, `ramdisk${i}`)}`,
-      `-Dalluxio.worker.hostname=localhost`,
+      `-Dalluxio.worker.hostname=${this.opts.workerHosts?.[i] ?? 'localhost'}`,
     ];
   }
 

@@ -13,27 +13,28 @@ import { withProgress, type Progress } from '../progress.js';
 const CHUNK = 8 * 1024 * 1024;
 
 /**
- * Open the local file first, so an unreadable one fails before anything exists in Alluxio. The
- * next chunk is read while the client sends the current one; each read gets a buffer of its own
- * (the client may still hold the one it was given).
+ * Open the local file first, so an unreadable one fails before anything exists in Alluxio. Two
+ * buffers, reused for the whole copy: the next chunk is read into one while the client writes the
+ * other (FileOutStream.write leaves a buffer free for reuse once it resolves: it copies what it
+ * keeps, or has written it to the local block file or handed it to the stream, test/client/bufferReuse.test.ts).
  */
 async function copyFile(c: FileSystem, local: string, dst: string, writeType: WriteType | undefined, progress: Progress): Promise<number> {
   let fh: fsp.FileHandle;
   try { fh = await fsp.open(local, 'r'); } catch (e) { throw localFileError(e, local, 'read local file'); }
   try {
     const out = await c.createFile(dst, { writeType });
-    const readChunk = async (): Promise<Buffer | undefined> => {
-      const buf = Buffer.allocUnsafe(CHUNK);
+    const buffers = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+    const readChunk = async (buf: Buffer): Promise<Buffer | undefined> => {
       let n: number;
       try { ({ bytesRead: n } = await fh.read(buf, 0, CHUNK, null)); } catch (e) { throw localFileError(e, local, 'read local file'); }
       return n === 0 ? undefined : buf.subarray(0, n);
     };
-    let next = readChunk();
+    let next = readChunk(buffers[0]!);
     try {
-      for (;;) {
+      for (let i = 1; ; i ^= 1) {
         const buf = await next;
         if (!buf) break;
-        next = readChunk();
+        next = readChunk(buffers[i]!); // the other buffer: free since the write before resolved
         next.catch(() => {}); // awaited on the next turn; a failed write must not leave it unhandled
         await out.write(buf);
         progress.add(buf.length);
