@@ -228,6 +228,7 @@ test('stop worker sends SIGKILL only after the drain bound and the worker\'s own
 
 test('(e) a file open while its worker restarts past the drain bound: the cut streams are replayed on the other worker', async () => {
   const afs = newClient();
+  const cleanStops = (i: number) => (c.logOf('worker', i).match(/ - Stopped$/gm) ?? []).length;
   const drainCuts = () => c.logOf('worker', 0).split('still in flight after').length + c.logOf('worker', 1).split('still in flight after').length;
   /** Write `first` bytes, restart the worker the file writes to (its drain bound passes), then the rest. */
   const cutWrite = async (name: string, type: WriteType, data: Buffer, first: number) => {
@@ -235,8 +236,12 @@ test('(e) a file open while its worker restarts past the drain bound: the cut st
     await out.write(data.subarray(0, first));
     const x = indexOf(out.currentWorker.address.rpcPort);
     const cutsBefore = drainCuts();
+    const stopsBefore = cleanStops(x);
     await c.kill('worker', x, 'SIGTERM'); // the file's streams stay open: the drain waits 3 s, then cancels them
     assert.equal(drainCuts(), cutsBefore + 1, 'the drain bound passed with the streams open');
+    // It stopped by itself once the streams were cancelled, not by its forced exit 10 s later (a
+    // gRPC connection handed over by the data server kept its listener from closing).
+    assert.equal(cleanStops(x), stopsBefore + 1, `worker ${x} did not finish stopping:\n${c.logOf('worker', x).slice(-2000)}`);
     await c.startWorker(x); // back: a CACHE_THROUGH replay reads the completed blocks from it
     try {
       const t0 = Date.now();

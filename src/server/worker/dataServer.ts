@@ -46,6 +46,12 @@ export interface DataServerOptions {
 
 export class DataServer {
   private readonly sockets = new Set<net.Socket>();
+  /**
+   * Connections handed to gRPC. Closed with the listener too: gRPC's forced shutdown (a drain
+   * past its bound) leaves an injected connection open while its client keeps it, and the
+   * listener's close() then waited for it until the process's forced exit.
+   */
+  private readonly grpcSockets = new Set<Duplex>();
   private tcp: net.Server | undefined;
   /** DATA frame buffers (header + payload), reused across frames, reads and connections: new ones per read cost page faults and major GCs. */
   private readonly frames = new BufferPool(FRAME_HEADER_BYTES + DATA_FRAME_BYTES, 8);
@@ -65,6 +71,7 @@ export class DataServer {
   /** Stop accepting; destroy data connections (idle ones, and with `force` those mid-request). */
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
+    for (const s of this.grpcSockets) s.destroy();
     await new Promise<void>((r) => (this.tcp ? this.tcp.close(() => r()) : r()));
   }
 
@@ -91,6 +98,8 @@ export class DataServer {
       const head = Buffer.concat(got);
       if (head.subarray(0, HTTP2_PREFIX.length).equals(HTTP2_PREFIX)) {
         s.unshift(head);
+        this.grpcSockets.add(s);
+        s.once('close', () => this.grpcSockets.delete(s));
         this.opts.http2(s);
       } else if (head.subarray(0, MAGIC.length).equals(MAGIC)) {
         this.sockets.add(s);
