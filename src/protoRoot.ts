@@ -55,18 +55,21 @@ export function protoJson(dir = PROTO_DIR): ProtoJson {
 /** Which form loadProtoRoot used last (for the tests and the start-up figures). */
 export let protoRootSource: 'json' | 'parsed' | undefined;
 
-/** The Root: from the build's JSON form when it was made from these .proto files, else parsed. */
-export function loadProtoRoot(): protobuf.Root {
+/**
+ * The Root: from the build's JSON form (`jsonFile`) when it was made from the .proto files in
+ * `dir`, else parsed from them.
+ */
+export function loadProtoRoot(dir = PROTO_DIR, jsonFile = PROTO_JSON): protobuf.Root {
   let form: ProtoJson | undefined;
-  try { form = JSON.parse(fs.readFileSync(PROTO_JSON, 'utf8')) as ProtoJson; } catch { /* not built by npm run build */ }
-  if (form && form.sourceHash === protoSourceHash()) {
+  try { form = JSON.parse(fs.readFileSync(jsonFile, 'utf8')) as ProtoJson; } catch { /* not built by npm run build */ }
+  if (form && form.sourceHash === protoSourceHash(dir)) {
     const root = protobuf.Root.fromJSON(form.root);
     root.resolveAll();
     protoRootSource = 'json';
     return root;
   }
   protoRootSource = 'parsed';
-  return parseProtoFiles();
+  return parseProtoFiles(dir);
 }
 
 /** lowerCamelCase of a method name, as proto-loader's originalName. */
