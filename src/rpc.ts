@@ -22,6 +22,9 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_time_ms': 30_000,
   // Per-call bookkeeping for a channelz admin service we do not serve: pure overhead.
   'grpc.enable_channelz': 0,
+  // No DNS TXT query for a service config with every new channel (grpc-js asks the name server
+  // even for `localhost`, a round trip out of the cluster per process); we publish none.
+  'grpc.service_config_disable_resolution': 1,
 };
 
 const STATUS_BY_CODE: Record<string, grpc.status> = {
