@@ -39,6 +39,7 @@ import { spawn } from 'node:child_process';
 const HERE = fileURLToPath(import.meta.url);
 const ROOT = path.resolve(path.dirname(HERE), '..', '..');
 const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
+const BUNDLE = path.join(ROOT, 'dist', 'cli', 'cli.js');
 const MAIN = (kind: 'master' | 'worker') => path.join(ROOT, 'dist', 'src', 'server', kind, 'main.js');
 const MiB = 1024 * 1024;
 const WRITE_CHUNK = 8 * MiB;
@@ -313,7 +314,10 @@ async function bench(): Promise<void> {
       const out = await run(host, ['sh', '-c', `s=$(date +%s%N); ${cmd} || exit 1; e=$(date +%s%N); echo $(( (e - s) / 1000 ))`], what);
       return size / 1e6 / (Number(out.trim().split('\n').pop()) / 1e6);
     };
-    const cli = `${process.execPath} ${CLI}`;
+    // The timed CLI rows run what bin/alluxio runs (the bundle, when current) with its code cache
+    // written by one untimed run of the verb first: a user's second `alluxio fs ...` (clicat, #14).
+    const cli = `${process.execPath} ${fs.existsSync(BUNDLE) && fs.statSync(BUNDLE).mtimeMs >= fs.statSync(CLI).mtimeMs ? BUNDLE : CLI}`;
+    for (const host of ['h1', 'h2']) await run(host, ['sh', '-c', `${cli} fs ls / > /dev/null`], 'alluxio fs ls (code cache)');
     if (want('cli')) {
       await run('h1', ['sh', '-c', `mkdir -p /var/alluxio/local && mount -t tmpfs -o size=${size + 64 * MiB} tmpfs /var/alluxio/local && head -c ${size} /dev/zero > /var/alluxio/local/f`], 'the local tmpfs');
       add('write MUST_CACHE, alluxio fs copyFromLocal from tmpfs in h1 (local)', await timed('h1', `${cli} fs copyFromLocal --writeType MUST_CACHE /var/alluxio/local/f /bench/cli-w`, 'alluxio fs copyFromLocal'), 'whole process');

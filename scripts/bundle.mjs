@@ -6,14 +6,17 @@
 // after the first run of a verb V8 no longer parses or compiles the code it uses.
 // import.meta.url of each bundled module is rewritten to that module's own path under dist/src,
 // so the install root, proto/ and revision.txt are found as from the unbundled files.
-// Native addons (ssh2's crypto binding, cpu-features) and gRPC / ZooKeeper / ora stay external
-// (gRPC and the ZooKeeper client are CommonJS, required; ora is ESM, imported through the loader's
-// __import, see below).
+// gRPC and protobufjs are bundled too (their code then comes from the code cache: requiring them
+// from node_modules compiled ~1 MB of JavaScript on every run of an fs verb). Native addons (ssh2's
+// crypto binding, cpu-features), the ZooKeeper client and ora stay external (the ZooKeeper client
+// is CommonJS, required; ora is ESM, imported through the loader's __import, see below).
+// It also writes the .proto files' JSON form, dist/src/proto.json (src/protoRoot.ts), used by the
+// bundle and by dist/src alike while it matches the .proto files.
 import * as esbuild from 'esbuild';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'dist', 'cli');
@@ -73,6 +76,9 @@ const ssh2ClientOnly = {
   },
 };
 
+const { protoJson, PROTO_JSON } = await import(pathToFileURL(path.join(src, 'protoRoot.js')).href);
+fs.writeFileSync(PROTO_JSON, JSON.stringify(protoJson()));
+
 fs.rmSync(outdir, { recursive: true, force: true });
 fs.mkdirSync(outdir, { recursive: true });
 fs.writeFileSync(path.join(outdir, 'package.json'), '{ "type": "commonjs" }\n');
@@ -84,7 +90,7 @@ await esbuild.build({
   platform: 'node',
   target: 'node20',
   logLevel: 'warning',
-  external: ['@grpc/*', '@grpc/proto-loader', 'node-zookeeper-client', 'ora'],
+  external: ['node-zookeeper-client', 'ora'],
   plugins: [ssh2ClientOnly, metaUrl, nodeModules],
 });
 // V8 code caches lose the host's import() callback (Node 20), so the bundle must not call import():

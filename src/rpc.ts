@@ -2,24 +2,14 @@
  * gRPC plumbing shared by servers and clients: loading the .proto files, mapping our typed
  * errors to gRPC statuses and back, and promisified unary calls with deadlines.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { AlluxioError, errorFromCode, UnavailableError, TimeoutError, InternalError, NotLeaderError } from './errors.js';
-
-const PROTO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'proto');
+import { loadProtoRoot, packageDefinition } from './protoRoot.js';
 
 let loaded: grpc.GrpcObject | undefined;
-/** The loaded proto package tree (alluxio.grpc.*). Loaded once per process. */
+/** The loaded proto package tree (alluxio.grpc.*): its services. Loaded once per process (src/protoRoot.ts). */
 export function protos(): any {
-  if (!loaded) {
-    const def = protoLoader.loadSync(
-      ['common.proto', 'file_system_master.proto', 'block_master.proto', 'meta_master.proto', 'block_worker.proto', 'raft_journal.proto', 'journal_master.proto', 'mux.proto'],
-      { includeDirs: [PROTO_DIR], keepCase: true, longs: Number, enums: String, defaults: true, oneofs: true },
-    );
-    loaded = grpc.loadPackageDefinition(def);
-  }
+  if (!loaded) loaded = grpc.loadPackageDefinition(packageDefinition(loadProtoRoot()));
   return (loaded as any).alluxio.grpc;
 }
 
@@ -32,6 +22,9 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_time_ms': 30_000,
   // Per-call bookkeeping for a channelz admin service we do not serve: pure overhead.
   'grpc.enable_channelz': 0,
+  // No DNS TXT query for a service config with every new channel (grpc-js asks the name server
+  // even for `localhost`, a round trip out of the cluster per process); we publish none.
+  'grpc.service_config_disable_resolution': 1,
 };
 
 const STATUS_BY_CODE: Record<string, grpc.status> = {
