@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { ConfigError, InternalError, JournalCorruptError } from '../../errors.js';
 import { isJournalFormatted } from '../format.js';
 import type { AnyEntry, Journal, JournalEntry, JournalStats, StateMachine } from '../types.js';
-import { loadNewestCheckpoint, pruneCheckpoints, removeCheckpointTemps, writeCheckpoint } from './checkpoint.js';
+import { Checkpointer, loadNewestCheckpoint, removeCheckpointTemps } from './checkpoint.js';
 import { MAX_RECORD_BYTES, Wal } from './wal.js';
 import { fsyncDir } from '../../fsutil.js';
 import { isDiskFull, DiskFullState } from '../diskFull.js';
@@ -49,14 +49,12 @@ export interface LocalJournalStats extends JournalStats {
   readonly startMs: number;
 }
 
-
-/** Number of checkpoint files kept (the newest plus one older fallback). */
-const CHECKPOINTS_KEPT = 2;
 /** Bounds on one group-commit batch, so a huge backlog is written in reasonably sized pieces. */
 const MAX_BATCH_ENTRIES = 32_768;
 const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 
-interface Pending {
+/** A proposal waiting for its batch (both group-commit journals). */
+export interface Pending {
   readonly json: string;
   readonly payload: Buffer;
   readonly resolve: (value: unknown) => void;
@@ -136,6 +134,11 @@ export function applyProposals<E extends JournalEntry>(
   }
 }
 
+/** Reject every one of `items` with `err`. */
+export function rejectAll(items: readonly Pending[], err: Error): void {
+  for (const p of items) p.reject(err);
+}
+
 type State = 'new' | 'starting' | 'running' | 'closing' | 'closed';
 
 export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<E> {
@@ -145,7 +148,7 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
   private readonly folder: string;
   private readonly logDir: string;
   private readonly ckptDir: string;
-  private readonly checkpointPeriod: number;
+  private readonly ckpt: Checkpointer;
   private readonly flushBatchMs: number;
   private readonly fsync: boolean;
   private readonly segmentBytes: number | undefined;
@@ -162,9 +165,6 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
   /** The last write found the disk full (cleared by the next write that succeeds). */
   private readonly diskFull: DiskFullState;
   private applied = 0;
-  private ckptIndex = 0;
-  private ckptChain: Promise<void> = Promise.resolve();
-  private autoCkptPending = false;
   private closePromise: Promise<void> | undefined;
   private replayedEntries = 0;
   private replayMs = 0;
@@ -174,13 +174,12 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
     this.folder = opts.folder;
     this.logDir = path.join(opts.folder, 'log');
     this.ckptDir = path.join(opts.folder, 'checkpoints');
-    this.checkpointPeriod = opts.checkpointPeriodEntries ?? 2_000_000;
     this.flushBatchMs = opts.flushBatchMs ?? 0;
     this.fsync = opts.fsync ?? true;
     this.segmentBytes = opts.segmentBytes;
     this.log = opts.log ?? ((msg) => process.emitWarning(msg, 'JournalWarning'));
     this.diskFull = new DiskFullState(opts.who ?? 'this master', this.folder, this.log);
-    if (!(this.checkpointPeriod > 0)) throw new ConfigError(`checkpointPeriodEntries must be > 0, got ${this.checkpointPeriod}`);
+    this.ckpt = new Checkpointer({ dir: this.ckptDir, periodEntries: opts.checkpointPeriodEntries ?? 2_000_000, fsync: this.fsync, events: this.events, log: this.log });
     if (!(this.flushBatchMs >= 0)) throw new ConfigError(`flushBatchMs must be >= 0, got ${this.flushBatchMs}`);
   }
 
@@ -231,7 +230,7 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
     this.sm = sm;
     this.wal = wal;
     this.applied = wal.lastIndex;
-    this.ckptIndex = ck.index;
+    this.ckpt.index = ck.index;
     this.replayedEntries = replayed;
     const t2 = performance.now();
     this.replayMs = t2 - t1;
@@ -269,7 +268,7 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
     try {
       while (this.queue.length > 0) {
         if (this.failure !== undefined) {
-          this.rejectAll(this.queue.splice(0), this.failure);
+          rejectAll(this.queue.splice(0), this.failure);
           break;
         }
         if (this.flushBatchMs > 0) await new Promise((r) => setTimeout(r, this.flushBatchMs));
@@ -281,12 +280,12 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
           if (!isDiskFull(e)) { this.failStop(e, batch); break; }
           // Not written, not applied, not acknowledged: refuse this batch, keep the journal open.
           this.diskFull.failed(e);
-          this.rejectAll(batch, this.diskFull.error!);
+          rejectAll(batch, this.diskFull.error!);
           continue;
         }
         this.diskFull.succeeded();
         this.applyBatch(batch, first);
-        this.maybeCheckpoint();
+        this.ckpt.maybe(this.applied, () => this.checkpoint());
       }
     } catch (e) {
       // Not reachable by design (append and apply errors are handled above); fail safe if it is.
@@ -318,31 +317,13 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
       { cause, hint: 'check the disk (space, permissions, I/O errors) and restart the master; acknowledged entries are safe' },
     );
     this.log(this.failure.message);
-    this.rejectAll(batch, this.failure);
-    this.rejectAll(this.queue.splice(0), this.failure);
-  }
-
-  private rejectAll(items: Pending[], err: Error): void {
-    for (const p of items) p.reject(err);
-  }
-
-  /** Trigger a background checkpoint once enough entries accumulated; never blocks the flusher. */
-  private maybeCheckpoint(): void {
-    if (this.autoCkptPending || this.applied - this.ckptIndex < this.checkpointPeriod) return;
-    this.autoCkptPending = true;
-    this.checkpoint()
-      .catch((e: unknown) => this.log(`journal: automatic checkpoint failed: ${e instanceof Error ? e.message : String(e)}`))
-      .finally(() => {
-        this.autoCkptPending = false;
-      });
+    rejectAll(batch, this.failure);
+    rejectAll(this.queue.splice(0), this.failure);
   }
 
   checkpoint(): Promise<void> {
     if (this.state !== 'running') return Promise.reject(new InternalError(`journal ${this.folder} is not running`));
-    // Serialize checkpoints; each one snapshots the state as of the moment it runs.
-    const run = this.ckptChain.then(() => this.checkpointNow());
-    this.ckptChain = run.catch(() => undefined);
-    return run;
+    return this.ckpt.run(() => this.checkpointNow());
   }
 
   private async checkpointNow(): Promise<void> {
@@ -351,12 +332,9 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
     if (sm === undefined || wal === undefined) return;
     // Synchronous snapshot between two batches: the state is exactly that after entry `index`.
     const index = this.applied;
-    if (index <= this.ckptIndex) return;
-    const data = sm.snapshot();
-    await writeCheckpoint(this.ckptDir, index, data, this.fsync);
-    this.ckptIndex = index;
-    this.events.record({ kind: 'snapshot-taken', index, detail: `wrote checkpoint ${index}` });
-    pruneCheckpoints(this.ckptDir, CHECKPOINTS_KEPT);
+    if (index <= this.ckpt.index) return;
+    await this.ckpt.write(index, sm.snapshot());
+    this.ckpt.prune();
     wal.deleteCoveredSegments(index);
   }
 
@@ -375,7 +353,7 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
     return {
       type: 'LOCAL',
       lastIndex: this.wal?.lastIndex ?? 0,
-      checkpointIndex: this.ckptIndex,
+      checkpointIndex: this.ckpt.index,
       replayedEntries: this.replayedEntries,
       replayMs: this.replayMs,
       appliedIndex: this.applied,
@@ -405,7 +383,7 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
     }
     this.state = 'closing'; // new proposals are refused from here on
     while (this.flusherActive) await this.flusherDone;
-    await this.ckptChain;
+    await this.ckpt.idle();
     this.wal?.close();
     this.state = 'closed';
   }
