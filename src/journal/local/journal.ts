@@ -139,6 +139,43 @@ export function rejectAll(items: readonly Pending[], err: Error): void {
   for (const p of items) p.reject(err);
 }
 
+/**
+ * The single group-commit flusher of a journal (local, and the shared UFS journal's leader).
+ * `propose` checks and encodes an entry (encodeProposal), queues it and starts `loop` one
+ * event-loop turn later unless it runs, so that one turn's proposals form one batch. The loop
+ * clears `active` itself, in a `finally` of the same turn that finds the queue empty (no await in
+ * between), so a proposal made by a settled caller's continuation always finds a flusher or
+ * starts one.
+ */
+export class Flusher {
+  active = false;
+  private done: Promise<void> = Promise.resolve();
+
+  constructor(private readonly loop: () => Promise<void>) {}
+
+  /** Queue `entry` on `queue`; settles when its batch was written and applied, or failed. */
+  propose<E extends JournalEntry>(sm: StateMachine<E>, entry: E, queue: Pending[]): Promise<unknown> {
+    let json: string;
+    let payload: Buffer;
+    try {
+      ({ json, payload } = encodeProposal(sm, entry));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise((resolve, reject) => {
+      queue.push({ json, payload, resolve, reject });
+      if (this.active) return;
+      this.active = true;
+      this.done = new Promise<void>((done) => setImmediate(() => void this.loop().finally(done)));
+    });
+  }
+
+  /** Resolves once no flush runs (everything queued before was written or refused). */
+  async idle(): Promise<void> {
+    while (this.active) await this.done;
+  }
+}
+
 type State = 'new' | 'starting' | 'running' | 'closing' | 'closed';
 
 export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<E> {
@@ -158,8 +195,7 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
   private sm: StateMachine<E> | undefined;
   private wal: Wal | undefined;
   private queue: Pending[] = [];
-  private flusherActive = false;
-  private flusherDone: Promise<void> = Promise.resolve();
+  private readonly flusher = new Flusher(() => this.flushLoop());
   /** Set on the first write/fsync failure; every later proposal is rejected with it (fail-stop). */
   private failure: Error | undefined;
   /** The last write found the disk full (cleared by the next write that succeeds). */
@@ -244,24 +280,7 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
         this.state === 'new' || this.state === 'starting' ? `journal ${this.folder} is not started` : `journal ${this.folder} is closed`,
       ));
     }
-    let json: string;
-    let payload: Buffer;
-    try {
-      ({ json, payload } = encodeProposal(this.sm!, entry));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return new Promise((resolve, reject) => {
-      this.queue.push({ json, payload, resolve, reject });
-      this.kick();
-    });
-  }
-
-  /** Start the flusher unless it runs. Deferred with setImmediate so one event-loop turn forms one batch. */
-  private kick(): void {
-    if (this.flusherActive) return;
-    this.flusherActive = true;
-    this.flusherDone = new Promise<void>((done) => setImmediate(() => void this.flushLoop().finally(done)));
+    return this.flusher.propose(this.sm!, entry, this.queue);
   }
 
   private async flushLoop(): Promise<void> {
@@ -291,7 +310,7 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
       // Not reachable by design (append and apply errors are handled above); fail safe if it is.
       this.failStop(e, []);
     } finally {
-      this.flusherActive = false;
+      this.flusher.active = false;
     }
   }
 
@@ -382,7 +401,7 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
       return;
     }
     this.state = 'closing'; // new proposals are refused from here on
-    while (this.flusherActive) await this.flusherDone;
+    await this.flusher.idle();
     await this.ckpt.idle();
     this.wal?.close();
     this.state = 'closed';

@@ -58,7 +58,7 @@ import type { AnyEntry, Journal, JournalEntry, JournalStats, StateMachine } from
 import type { Role } from '../raft/types.js';
 import { Checkpointer, loadNewestCheckpoint, removeCheckpointTemps } from '../local/checkpoint.js';
 import { Wal, segmentFileName } from '../local/wal.js';
-import { applyProposals, batchLength, encodeProposal, rejectAll, replayRecord, type Pending } from '../local/journal.js';
+import { Flusher, applyProposals, batchLength, rejectAll, replayRecord, type Pending } from '../local/journal.js';
 import {
   CHECKPOINTS_DIR, EPOCHS_DIR, LOG_DIR, epochLogDir, historyChain, linkFor, listEpochLogDirs, newestEpoch, readEpoch,
   writeClaim, writeMark, type ChainLink, type ReadPosition,
@@ -121,8 +121,7 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
   private pos: ReadPosition | undefined;
   private wal: Wal | undefined;
   private queue: Pending[] = [];
-  private flusherActive = false;
-  private flusherDone: Promise<void> = Promise.resolve();
+  private readonly flusher = new Flusher(() => this.flushLoop());
   private failure: Error | undefined;
   /** Takeovers, step-downs and polls run one at a time, in order. */
   private ops: Promise<void> = Promise.resolve();
@@ -361,7 +360,7 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
     this.role = 'standby';
     this.epoch = undefined;
     rejectAll(this.queue.splice(0), new NotLeaderError(undefined, `not the leader any more (${reason})`));
-    while (this.flusherActive) await this.flusherDone;
+    await this.flusher.idle();
     this.wal?.close();
     this.wal = undefined;
     this.pos = undefined;
@@ -376,23 +375,11 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.state !== 'running') return Promise.reject(new InternalError(`journal ${this.folder} is ${this.state === 'new' ? 'not started' : 'closed'}`));
     if (this.role !== 'leader') return Promise.reject(new NotLeaderError(undefined));
-    let json: string;
-    let payload: Buffer;
-    try {
-      ({ json, payload } = encodeProposal(this.sm!, entry));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return new Promise((resolve, reject) => {
-      this.queue.push({ json, payload, resolve, reject });
-      if (this.flusherActive) return;
-      this.flusherActive = true;
-      this.flusherDone = new Promise<void>((done) => setImmediate(() => void this.flushLoop().finally(done)));
-    });
+    return this.flusher.propose(this.sm!, entry, this.queue);
   }
 
   /**
-   * The single flusher. flusherActive is cleared in the same turn as the queue is found empty
+   * The single flusher. flusher.active is cleared in the same turn as the queue is found empty
    * (a `finally` right after the loop, no await in between), so a proposal made by a settled
    * caller's continuation always finds a flusher or starts one.
    */
@@ -458,7 +445,7 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
         this.ckpt.maybe(this.applied, () => this.checkpoint());
       }
     } finally {
-      this.flusherActive = false;
+      this.flusher.active = false;
     }
   }
 
@@ -569,7 +556,7 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
     if (this.timer) clearInterval(this.timer);
     if (this.state !== 'running') { this.state = 'closed'; return; }
     this.state = 'closing';
-    while (this.flusherActive) await this.flusherDone;
+    await this.flusher.idle();
     await this.ckpt.idle();
     await this.ops;
     this.wal?.close();
