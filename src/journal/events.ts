@@ -10,6 +10,8 @@
  * master shows what it saw itself since it started, and a restarted master starts empty.
  */
 
+import { journalMetrics } from '../metrics/index.js';
+
 export type JournalEventKind =
   /** A leader was seen for a term (newLeader; oldLeader: the previous one this master knew). */
   | 'leader'
@@ -76,7 +78,8 @@ export class JournalEvents {
   /**
    * A leader seen for `term`: recorded when it differs from the last leader or term this master
    * saw (the same leader re-elected in a later term is a new event); oldLeader is the previous
-   * one ('' when none was known). Returns undefined when nothing changed.
+   * one ('' when none was known). Returns undefined when nothing changed. The one place every
+   * journal's leader changes pass: Master.JournalLeaderChanges counts them here.
    */
   leader(newLeader: string, term: number, reason: string | undefined): JournalEvent | undefined {
     if (newLeader === '' || (newLeader === this.leaderSeen && term === this.termSeen)) return undefined;
@@ -84,6 +87,7 @@ export class JournalEvents {
     this.leaderSeen = newLeader;
     this.termSeen = term;
     const why = reason ? `: ${reason}` : '';
+    journalMetrics.leaderChanges.inc();
     return this.record({
       kind: 'leader', term, oldLeader, newLeader, ...(reason ? { reason } : {}),
       detail: oldLeader ? `leader ${oldLeader} -> ${newLeader} in term ${term}${why}` : `leader ${newLeader} in term ${term}${why}`,

@@ -19,5 +19,5 @@ export const metricsState = { enabled: true };
 export const journalMetrics = {
   flush: new Timer('Master.JournalFlushTimer', { help: 'Time of one durable journal write (a group commit of one or more entries: the O_DSYNC write, or write and fsync), every journal type' }),
   snapshots: new Counter('Master.JournalSnapshots', { help: 'Journal checkpoints (snapshots) this master wrote or installed from the leader' }),
-  leaderChanges: new Counter('Master.JournalLeaderChanges', { help: 'Times this master saw the journal leader change (elections, transfers, its own)' }),
+  leaderChanges: new Counter('Master.JournalLeaderChanges', { help: 'Times this master saw the journal leader change: a new leader, or the same one in a new term or epoch (elections, transfers, its own); the leader events of its Journal page. Not counted: the moments no leader is known' }),
 };

@@ -1,10 +1,12 @@
 /**
  * The journal's event ring (src/journal/events.ts): bounded, newest first, listeners, leader
- * changes recorded once per leader and term with the previous leader.
+ * changes recorded once per leader and term with the previous leader, and counted as
+ * Master.JournalLeaderChanges exactly when recorded.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JournalEvents } from '../../src/journal/events.js';
+import { journalMetrics } from '../../src/metrics/index.js';
 
 test('the ring keeps the newest `capacity` events, newest first, and counts the dropped ones', () => {
   let t = 1000;
@@ -48,4 +50,20 @@ test('leader(): one event per new leader or term, naming the previous leader; th
   assert.equal(ev.leader('m2:19200', 4, 'quorum re-elected it')?.detail, 'leader m2:19200 -> m2:19200 in term 4: quorum re-elected it');
   assert.equal(ev.lastLeader(), 'm2:19200');
   assert.deepEqual(ev.list().map((e) => e.seq), [3, 2, 1]);
+});
+
+test('Master.JournalLeaderChanges counts the leader events, nothing else', () => {
+  const ev = new JournalEvents(10, () => 5);
+  const count = () => journalMetrics.leaderChanges.count;
+  const before = count();
+  ev.leader('', 1, undefined);
+  ev.record({ kind: 'step-down', term: 1, oldLeader: 'm1:19200', detail: 'stood down' });
+  ev.record({ kind: 'election', newLeader: 'm1:19200', reason: 'won', detail: 'won' });
+  assert.equal(count(), before, 'no leader known, a step-down, an election won: no leader change');
+  ev.leader('m1:19200', 1, undefined);
+  ev.leader('m1:19200', 1, 'again');
+  ev.leader('m2:19200', 2, undefined);
+  ev.leader('m2:19200', 3, undefined);
+  assert.equal(count() - before, ev.list().filter((e) => e.kind === 'leader').length);
+  assert.equal(count() - before, 3);
 });

@@ -65,6 +65,10 @@ describe('metrics on a 1-master 1-worker cluster', () => {
       assert.equal(j.timers['Master.RpcLatency.CreateFile'].count, N_FILES + 1, 'the failed call is timed too');
       assert.ok(j.timers['Master.JournalFlushTimer'].count > 0);
       assert.equal(gauge(j, 'Master.IsLeader'), 1);
+      // The local journal's only writer leads without an election: no leader event, no leader change.
+      assert.equal(counter(j, 'Master.JournalLeaderChanges'), 0);
+      const journal = await getJson(`http://127.0.0.1:${c.masterWeb}/api/v1/master/webui_journal`);
+      assert.deepEqual(journal.events.filter((e: any) => e.kind === 'leader'), []);
       assert.equal(gauge(j, 'Cluster.Workers'), 1);
       assert.ok(gauge(j, 'Cluster.CapacityTotal') > 0);
       assert.equal(gauge(j, 'Cluster.CapacityTotalTierMEM'), gauge(j, 'Cluster.CapacityTotal'));

@@ -5,7 +5,7 @@
  * /api/v1/master/webui_journal and /journal show both leader changes with their old and new
  * leaders and terms, the quorum with lags, the audit lines (escaped); a standby answers the JSON
  * with what it knows itself, and no page (alluxio.standby.master.web.enabled=false: 503 with the
- * leader's link).
+ * leader's link). On both survivors Master.JournalLeaderChanges equals the leader events recorded.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +17,9 @@ import { renderJournal, type JournalView } from '../../src/server/master/webJour
 import { readLastLines } from '../../src/fsutil.js';
 import { auditAppend } from '../../src/orchestrate/builders/remote.js';
 import { TestCluster, getJson, waitFor } from '../harness/cluster.js';
+
+/** Master.JournalLeaderChanges from a master's /metrics/json/ (0 before the first count). */
+const leaderChanges = async (web: string): Promise<number> => (await getJson(`${web}/metrics/json/`)).counters['Master.JournalLeaderChanges']?.count ?? 0;
 
 /** A leader's view: one member down, one learner catching up; a `<script>` in an event and an audit line. */
 const EXPECTED = `
@@ -199,4 +202,17 @@ test('3 masters: kill -9 of the leader, then quorum elect; the new leader shows 
   const standbyPage = await fetch(`${web(second)}/journal`);
   assert.equal(standbyPage.status, 503);
   assert.ok((await standbyPage.text()).includes(`<a href="http://localhost:${c.masterPorts[third]!.web}/">`));
+
+  // Master.JournalLeaderChanges counts exactly the leader events the same master recorded: the
+  // first leader, the failover and the transfer (3 on each survivor), not the leaderless moments
+  // in between (a candidate or a follower between terms knows no leader).
+  for (const i of [second, third]) {
+    const x = await view(i);
+    assert.equal(x.eventsDropped, 0);
+    const seen = x.events.filter((e: any) => e.kind === 'leader');
+    // Newest first: third, then second, then first (a loaded machine may add a re-election, never drop one).
+    const leaders = seen.map((e: any) => e.newLeader).filter((l: string, k: number, a: string[]) => k === 0 || a[k - 1] !== l);
+    assert.deepEqual(leaders, [j(third), j(second), j(first)], `master ${i}: ${JSON.stringify(x.events)}`);
+    assert.equal(await leaderChanges(web(i)), seen.length, `master ${i}'s Master.JournalLeaderChanges against its leader events ${JSON.stringify(seen)}`);
+  }
 });

@@ -13,13 +13,17 @@
  *
  * Written to a temp file, fsynced, renamed into place and the directory fsynced, so a checkpoint
  * file that exists under its final name is complete (a crash leaves at most a `.tmp` file behind).
+ *
+ * Checkpointer: when and how a group-commit journal (the local journal, the shared UFS journal's
+ * leader) takes its checkpoints; the Raft journal has its own snapshot rules (raft/storage.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { JournalCorruptError } from '../../errors.js';
+import { ConfigError, JournalCorruptError } from '../../errors.js';
 import { fsyncDir, readdirOrEmpty } from '../../fsutil.js';
 import { journalMetrics } from '../../metrics/index.js';
+import type { JournalEvents } from '../events.js';
 
 export const CHECKPOINT_MAGIC = Buffer.from('AXJLCKP1', 'latin1');
 export const CHECKPOINT_HEADER_BYTES = 32;
@@ -167,4 +171,72 @@ function ensureLogCovers(index: number, logFirstIndex: number | undefined, corru
       ` so entries ${index + 1}.. are missing`,
     { hint: 'restore the journal folder (or its newest checkpoint) from a backup; nothing was deleted' },
   );
+}
+
+/** Checkpoint files a journal keeps (the newest plus one older fallback). */
+export const CHECKPOINTS_KEPT = 2;
+
+export interface CheckpointerOptions {
+  /** The checkpoint folder. */
+  readonly dir: string;
+  /** An automatic checkpoint once this many entries were applied since the last one (> 0). */
+  readonly periodEntries: number;
+  readonly fsync: boolean;
+  /** Where each checkpoint written is recorded (snapshot-taken, the Journal page). */
+  readonly events: JournalEvents;
+  /** Told why an automatic checkpoint failed. */
+  readonly log: (msg: string) => void;
+}
+
+/**
+ * The checkpoints of a journal that applies entries in group-commit batches: the index the newest
+ * one covers; requested checkpoints run one at a time in request order, each snapshotting the
+ * state as of the moment it runs; automatic ones start in the background every `periodEntries`
+ * applied entries and never block the flusher. What a checkpoint covers and what it lets the
+ * journal delete stays the journal's (local: its log segments; UFS: the leader's compaction).
+ */
+export class Checkpointer {
+  /** The index the newest checkpoint covers (0: none). */
+  index = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private autoPending = false;
+
+  constructor(private readonly o: CheckpointerOptions) {
+    if (!(o.periodEntries > 0)) throw new ConfigError(`checkpointPeriodEntries must be > 0, got ${o.periodEntries}`);
+  }
+
+  /** Run `take` once every checkpoint requested before it has finished; resolves or rejects as it does. */
+  run(take: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(take);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** After a batch applied up to `applied`: call `request` in the background when a period's entries accumulated and no automatic one is pending. */
+  maybe(applied: number, request: () => Promise<void>): void {
+    if (this.autoPending || applied - this.index < this.o.periodEntries) return;
+    this.autoPending = true;
+    request()
+      .catch((e: unknown) => this.o.log(`journal: automatic checkpoint failed: ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => { this.autoPending = false; });
+  }
+
+  /** Durably write the checkpoint of `index` and record it (`epoch`: the UFS journal's epoch it was written under). */
+  async write(index: number, data: Buffer, epoch?: number): Promise<void> {
+    await writeCheckpoint(this.o.dir, index, data, this.o.fsync);
+    this.index = index;
+    this.o.events.record(epoch === undefined
+      ? { kind: 'snapshot-taken', index, detail: `wrote checkpoint ${index}` }
+      : { kind: 'snapshot-taken', index, term: epoch, detail: `wrote checkpoint ${index} (epoch ${epoch})` });
+  }
+
+  /** Delete all but the CHECKPOINTS_KEPT newest checkpoint files. */
+  prune(): void {
+    pruneCheckpoints(this.o.dir, CHECKPOINTS_KEPT);
+  }
+
+  /** Resolves once every checkpoint requested so far has finished (close). */
+  idle(): Promise<void> {
+    return this.chain;
+  }
 }

@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import { ConfigError, InternalError, JournalCorruptError } from '../../errors.js';
 import { isJournalFormatted } from '../format.js';
 import type { AnyEntry, Journal, JournalEntry, JournalStats, StateMachine } from '../types.js';
-import { loadNewestCheckpoint, pruneCheckpoints, removeCheckpointTemps, writeCheckpoint } from './checkpoint.js';
+import { Checkpointer, loadNewestCheckpoint, removeCheckpointTemps } from './checkpoint.js';
 import { MAX_RECORD_BYTES, Wal } from './wal.js';
 import { fsyncDir } from '../../fsutil.js';
 import { isDiskFull, DiskFullState } from '../diskFull.js';
@@ -49,14 +49,12 @@ export interface LocalJournalStats extends JournalStats {
   readonly startMs: number;
 }
 
-
-/** Number of checkpoint files kept (the newest plus one older fallback). */
-const CHECKPOINTS_KEPT = 2;
 /** Bounds on one group-commit batch, so a huge backlog is written in reasonably sized pieces. */
 const MAX_BATCH_ENTRIES = 32_768;
 const MAX_BATCH_BYTES = 32 * 1024 * 1024;
 
-interface Pending {
+/** A proposal waiting for its batch (both group-commit journals). */
+export interface Pending {
   readonly json: string;
   readonly payload: Buffer;
   readonly resolve: (value: unknown) => void;
@@ -136,6 +134,48 @@ export function applyProposals<E extends JournalEntry>(
   }
 }
 
+/** Reject every one of `items` with `err`. */
+export function rejectAll(items: readonly Pending[], err: Error): void {
+  for (const p of items) p.reject(err);
+}
+
+/**
+ * The single group-commit flusher of a journal (local, and the shared UFS journal's leader).
+ * `propose` checks and encodes an entry (encodeProposal), queues it and starts `loop` one
+ * event-loop turn later unless it runs, so that one turn's proposals form one batch. The loop
+ * clears `active` itself, in a `finally` of the same turn that finds the queue empty (no await in
+ * between), so a proposal made by a settled caller's continuation always finds a flusher or
+ * starts one.
+ */
+export class Flusher {
+  active = false;
+  private done: Promise<void> = Promise.resolve();
+
+  constructor(private readonly loop: () => Promise<void>) {}
+
+  /** Queue `entry` on `queue`; settles when its batch was written and applied, or failed. */
+  propose<E extends JournalEntry>(sm: StateMachine<E>, entry: E, queue: Pending[]): Promise<unknown> {
+    let json: string;
+    let payload: Buffer;
+    try {
+      ({ json, payload } = encodeProposal(sm, entry));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise((resolve, reject) => {
+      queue.push({ json, payload, resolve, reject });
+      if (this.active) return;
+      this.active = true;
+      this.done = new Promise<void>((done) => setImmediate(() => void this.loop().finally(done)));
+    });
+  }
+
+  /** Resolves once no flush runs (everything queued before was written or refused). */
+  async idle(): Promise<void> {
+    while (this.active) await this.done;
+  }
+}
+
 type State = 'new' | 'starting' | 'running' | 'closing' | 'closed';
 
 export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<E> {
@@ -145,7 +185,7 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
   private readonly folder: string;
   private readonly logDir: string;
   private readonly ckptDir: string;
-  private readonly checkpointPeriod: number;
+  private readonly ckpt: Checkpointer;
   private readonly flushBatchMs: number;
   private readonly fsync: boolean;
   private readonly segmentBytes: number | undefined;
@@ -155,16 +195,12 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
   private sm: StateMachine<E> | undefined;
   private wal: Wal | undefined;
   private queue: Pending[] = [];
-  private flusherActive = false;
-  private flusherDone: Promise<void> = Promise.resolve();
+  private readonly flusher = new Flusher(() => this.flushLoop());
   /** Set on the first write/fsync failure; every later proposal is rejected with it (fail-stop). */
   private failure: Error | undefined;
   /** The last write found the disk full (cleared by the next write that succeeds). */
   private readonly diskFull: DiskFullState;
   private applied = 0;
-  private ckptIndex = 0;
-  private ckptChain: Promise<void> = Promise.resolve();
-  private autoCkptPending = false;
   private closePromise: Promise<void> | undefined;
   private replayedEntries = 0;
   private replayMs = 0;
@@ -174,13 +210,12 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
     this.folder = opts.folder;
     this.logDir = path.join(opts.folder, 'log');
     this.ckptDir = path.join(opts.folder, 'checkpoints');
-    this.checkpointPeriod = opts.checkpointPeriodEntries ?? 2_000_000;
     this.flushBatchMs = opts.flushBatchMs ?? 0;
     this.fsync = opts.fsync ?? true;
     this.segmentBytes = opts.segmentBytes;
     this.log = opts.log ?? ((msg) => process.emitWarning(msg, 'JournalWarning'));
     this.diskFull = new DiskFullState(opts.who ?? 'this master', this.folder, this.log);
-    if (!(this.checkpointPeriod > 0)) throw new ConfigError(`checkpointPeriodEntries must be > 0, got ${this.checkpointPeriod}`);
+    this.ckpt = new Checkpointer({ dir: this.ckptDir, periodEntries: opts.checkpointPeriodEntries ?? 2_000_000, fsync: this.fsync, events: this.events, log: this.log });
     if (!(this.flushBatchMs >= 0)) throw new ConfigError(`flushBatchMs must be >= 0, got ${this.flushBatchMs}`);
   }
 
@@ -231,7 +266,7 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
     this.sm = sm;
     this.wal = wal;
     this.applied = wal.lastIndex;
-    this.ckptIndex = ck.index;
+    this.ckpt.index = ck.index;
     this.replayedEntries = replayed;
     const t2 = performance.now();
     this.replayMs = t2 - t1;
@@ -245,31 +280,14 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
         this.state === 'new' || this.state === 'starting' ? `journal ${this.folder} is not started` : `journal ${this.folder} is closed`,
       ));
     }
-    let json: string;
-    let payload: Buffer;
-    try {
-      ({ json, payload } = encodeProposal(this.sm!, entry));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return new Promise((resolve, reject) => {
-      this.queue.push({ json, payload, resolve, reject });
-      this.kick();
-    });
-  }
-
-  /** Start the flusher unless it runs. Deferred with setImmediate so one event-loop turn forms one batch. */
-  private kick(): void {
-    if (this.flusherActive) return;
-    this.flusherActive = true;
-    this.flusherDone = new Promise<void>((done) => setImmediate(() => void this.flushLoop().finally(done)));
+    return this.flusher.propose(this.sm!, entry, this.queue);
   }
 
   private async flushLoop(): Promise<void> {
     try {
       while (this.queue.length > 0) {
         if (this.failure !== undefined) {
-          this.rejectAll(this.queue.splice(0), this.failure);
+          rejectAll(this.queue.splice(0), this.failure);
           break;
         }
         if (this.flushBatchMs > 0) await new Promise((r) => setTimeout(r, this.flushBatchMs));
@@ -281,18 +299,18 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
           if (!isDiskFull(e)) { this.failStop(e, batch); break; }
           // Not written, not applied, not acknowledged: refuse this batch, keep the journal open.
           this.diskFull.failed(e);
-          this.rejectAll(batch, this.diskFull.error!);
+          rejectAll(batch, this.diskFull.error!);
           continue;
         }
         this.diskFull.succeeded();
         this.applyBatch(batch, first);
-        this.maybeCheckpoint();
+        this.ckpt.maybe(this.applied, () => this.checkpoint());
       }
     } catch (e) {
       // Not reachable by design (append and apply errors are handled above); fail safe if it is.
       this.failStop(e, []);
     } finally {
-      this.flusherActive = false;
+      this.flusher.active = false;
     }
   }
 
@@ -318,31 +336,13 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
       { cause, hint: 'check the disk (space, permissions, I/O errors) and restart the master; acknowledged entries are safe' },
     );
     this.log(this.failure.message);
-    this.rejectAll(batch, this.failure);
-    this.rejectAll(this.queue.splice(0), this.failure);
-  }
-
-  private rejectAll(items: Pending[], err: Error): void {
-    for (const p of items) p.reject(err);
-  }
-
-  /** Trigger a background checkpoint once enough entries accumulated; never blocks the flusher. */
-  private maybeCheckpoint(): void {
-    if (this.autoCkptPending || this.applied - this.ckptIndex < this.checkpointPeriod) return;
-    this.autoCkptPending = true;
-    this.checkpoint()
-      .catch((e: unknown) => this.log(`journal: automatic checkpoint failed: ${e instanceof Error ? e.message : String(e)}`))
-      .finally(() => {
-        this.autoCkptPending = false;
-      });
+    rejectAll(batch, this.failure);
+    rejectAll(this.queue.splice(0), this.failure);
   }
 
   checkpoint(): Promise<void> {
     if (this.state !== 'running') return Promise.reject(new InternalError(`journal ${this.folder} is not running`));
-    // Serialize checkpoints; each one snapshots the state as of the moment it runs.
-    const run = this.ckptChain.then(() => this.checkpointNow());
-    this.ckptChain = run.catch(() => undefined);
-    return run;
+    return this.ckpt.run(() => this.checkpointNow());
   }
 
   private async checkpointNow(): Promise<void> {
@@ -351,12 +351,9 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
     if (sm === undefined || wal === undefined) return;
     // Synchronous snapshot between two batches: the state is exactly that after entry `index`.
     const index = this.applied;
-    if (index <= this.ckptIndex) return;
-    const data = sm.snapshot();
-    await writeCheckpoint(this.ckptDir, index, data, this.fsync);
-    this.ckptIndex = index;
-    this.events.record({ kind: 'snapshot-taken', index, detail: `wrote checkpoint ${index}` });
-    pruneCheckpoints(this.ckptDir, CHECKPOINTS_KEPT);
+    if (index <= this.ckpt.index) return;
+    await this.ckpt.write(index, sm.snapshot());
+    this.ckpt.prune();
     wal.deleteCoveredSegments(index);
   }
 
@@ -375,7 +372,7 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
     return {
       type: 'LOCAL',
       lastIndex: this.wal?.lastIndex ?? 0,
-      checkpointIndex: this.ckptIndex,
+      checkpointIndex: this.ckpt.index,
       replayedEntries: this.replayedEntries,
       replayMs: this.replayMs,
       appliedIndex: this.applied,
@@ -404,8 +401,8 @@ export class LocalJournal<E extends JournalEntry = AnyEntry> implements Journal<
       return;
     }
     this.state = 'closing'; // new proposals are refused from here on
-    while (this.flusherActive) await this.flusherDone;
-    await this.ckptChain;
+    await this.flusher.idle();
+    await this.ckpt.idle();
     this.wal?.close();
     this.state = 'closed';
   }

@@ -56,9 +56,9 @@ import { JournalEvents } from '../events.js';
 import { isJournalFormatted } from '../format.js';
 import type { AnyEntry, Journal, JournalEntry, JournalStats, StateMachine } from '../types.js';
 import type { Role } from '../raft/types.js';
-import { loadNewestCheckpoint, pruneCheckpoints, removeCheckpointTemps, writeCheckpoint } from '../local/checkpoint.js';
+import { Checkpointer, loadNewestCheckpoint, removeCheckpointTemps } from '../local/checkpoint.js';
 import { Wal, segmentFileName } from '../local/wal.js';
-import { applyProposals, batchLength, encodeProposal, replayRecord } from '../local/journal.js';
+import { Flusher, applyProposals, batchLength, rejectAll, replayRecord, type Pending } from '../local/journal.js';
 import {
   CHECKPOINTS_DIR, EPOCHS_DIR, LOG_DIR, epochLogDir, historyChain, linkFor, listEpochLogDirs, newestEpoch, readEpoch,
   writeClaim, writeMark, type ChainLink, type ReadPosition,
@@ -94,14 +94,6 @@ export interface UfsJournalStats extends JournalStats {
   readonly fsyncs: number;
 }
 
-interface Pending {
-  readonly json: string;
-  readonly payload: Buffer;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (err: unknown) => void;
-}
-
-const CHECKPOINTS_KEPT = 2;
 /** Reloads one catch-up may do before it gives up (a leader compacting faster than we read). */
 const MAX_RELOADS = 5;
 
@@ -115,7 +107,7 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
   private readonly ckptDir: string;
   private readonly election: LeaderElection;
   private readonly pollMs: number;
-  private readonly checkpointPeriod: number;
+  private readonly ckpt: Checkpointer;
   private readonly fsync: boolean;
   private readonly log: (msg: string) => void;
 
@@ -126,19 +118,15 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
   private sm: StateMachine<E> | undefined;
   private emptySnapshot: Buffer | undefined;
   private applied = 0;
-  private ckptIndex = 0;
   private pos: ReadPosition | undefined;
   private wal: Wal | undefined;
   private queue: Pending[] = [];
-  private flusherActive = false;
-  private flusherDone: Promise<void> = Promise.resolve();
+  private readonly flusher = new Flusher(() => this.flushLoop());
   private failure: Error | undefined;
   /** Takeovers, step-downs and polls run one at a time, in order. */
   private ops: Promise<void> = Promise.resolve();
   private pollQueued = false;
   private timer: NodeJS.Timeout | undefined;
-  private ckptChain: Promise<void> = Promise.resolve();
-  private autoCkptPending = false;
   private lastTailError = '';
   private closePromise: Promise<void> | undefined;
   private replayedEntries = 0;
@@ -152,11 +140,10 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
     this.ckptDir = path.join(opts.folder, CHECKPOINTS_DIR);
     this.election = opts.election;
     this.pollMs = opts.pollMs ?? 1000;
-    this.checkpointPeriod = opts.checkpointPeriodEntries ?? 2_000_000;
     this.fsync = opts.fsync ?? true;
     this.log = opts.log ?? ((msg) => process.emitWarning(msg, 'JournalWarning'));
     if (!(this.pollMs > 0)) throw new ConfigError(`the journal tailer poll interval must be > 0 ms, got ${this.pollMs}`);
-    if (!(this.checkpointPeriod > 0)) throw new ConfigError(`checkpointPeriodEntries must be > 0, got ${this.checkpointPeriod}`);
+    this.ckpt = new Checkpointer({ dir: this.ckptDir, periodEntries: opts.checkpointPeriodEntries ?? 2_000_000, fsync: this.fsync, events: this.events, log: this.log });
   }
 
   /** Replay the history as a standby, then enter the election and tail until elected. */
@@ -216,7 +203,7 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
     for (const w of ck.warnings) this.log(w);
     sm.restore(ck.data ?? this.emptySnapshot!);
     this.applied = ck.index;
-    this.ckptIndex = ck.index;
+    this.ckpt.index = ck.index;
     this.pos = undefined;
   }
 
@@ -372,8 +359,8 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
     const epoch = this.epoch ?? this.lastEpoch;
     this.role = 'standby';
     this.epoch = undefined;
-    this.rejectAll(this.queue.splice(0), new NotLeaderError(undefined, `not the leader any more (${reason})`));
-    while (this.flusherActive) await this.flusherDone;
+    rejectAll(this.queue.splice(0), new NotLeaderError(undefined, `not the leader any more (${reason})`));
+    await this.flusher.idle();
     this.wal?.close();
     this.wal = undefined;
     this.pos = undefined;
@@ -388,23 +375,11 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.state !== 'running') return Promise.reject(new InternalError(`journal ${this.folder} is ${this.state === 'new' ? 'not started' : 'closed'}`));
     if (this.role !== 'leader') return Promise.reject(new NotLeaderError(undefined));
-    let json: string;
-    let payload: Buffer;
-    try {
-      ({ json, payload } = encodeProposal(this.sm!, entry));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return new Promise((resolve, reject) => {
-      this.queue.push({ json, payload, resolve, reject });
-      if (this.flusherActive) return;
-      this.flusherActive = true;
-      this.flusherDone = new Promise<void>((done) => setImmediate(() => void this.flushLoop().finally(done)));
-    });
+    return this.flusher.propose(this.sm!, entry, this.queue);
   }
 
   /**
-   * The single flusher. flusherActive is cleared in the same turn as the queue is found empty
+   * The single flusher. flusher.active is cleared in the same turn as the queue is found empty
    * (a `finally` right after the loop, no await in between), so a proposal made by a settled
    * caller's continuation always finds a flusher or starts one.
    */
@@ -414,7 +389,7 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
         const epoch = this.epoch;
         const wal = this.wal;
         if (this.role !== 'leader' || epoch === undefined || wal === undefined || this.failure) {
-          this.rejectAll(this.queue.splice(0), this.failure ?? new NotLeaderError(undefined));
+          rejectAll(this.queue.splice(0), this.failure ?? new NotLeaderError(undefined));
           return;
         }
         const batch = this.takeBatch();
@@ -433,8 +408,8 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
             cause: e, hint: 'check the shared storage (space, permissions, mount) and restart the master; acknowledged entries are safe',
           });
           this.log(this.failure.message);
-          this.rejectAll(batch, this.failure);
-          this.rejectAll(this.queue.splice(0), this.failure);
+          rejectAll(batch, this.failure);
+          rejectAll(this.queue.splice(0), this.failure);
           void this.election.close().catch(() => undefined);
           return;
         }
@@ -467,10 +442,10 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
           continue;
         }
         this.applyBatch(batch, first);
-        this.maybeCheckpoint();
+        this.ckpt.maybe(this.applied, () => this.checkpoint());
       }
     } finally {
-      this.flusherActive = false;
+      this.flusher.active = false;
     }
   }
 
@@ -478,8 +453,8 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
   private fenced(batch: Pending[], epoch: number, why: string, written = true): void {
     const err = new NotLeaderError(undefined, `leadership of journal epoch ${epoch} was lost (${why}); the write was not acknowledged` +
       (written ? ' and may or may not be in the journal' : ' and nothing was written'));
-    this.rejectAll(batch, err);
-    this.rejectAll(this.queue.splice(0), err);
+    rejectAll(batch, err);
+    rejectAll(this.queue.splice(0), err);
     void this.enqueue(() => this.stepDown(why));
   }
 
@@ -491,27 +466,13 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
     applyProposals(this.sm!, batch, first, (index) => { this.applied = index; });
   }
 
-  private rejectAll(items: Pending[], err: Error): void {
-    for (const p of items) p.reject(err);
-  }
-
   // ------------------------------------------------------------------ checkpoints and compaction (leader)
-
-  private maybeCheckpoint(): void {
-    if (this.autoCkptPending || this.applied - this.ckptIndex < this.checkpointPeriod) return;
-    this.autoCkptPending = true;
-    this.checkpoint()
-      .catch((e: unknown) => this.log(`journal: automatic checkpoint failed: ${(e as Error).message}`))
-      .finally(() => { this.autoCkptPending = false; });
-  }
 
   /** Leader only: write a checkpoint of the applied state and compact what it covers. */
   checkpoint(): Promise<void> {
     if (this.state !== 'running') return Promise.reject(new InternalError(`journal ${this.folder} is not running`));
     if (this.role !== 'leader') return Promise.reject(new NotLeaderError(undefined, 'only the leader checkpoints the shared journal'));
-    const run = this.ckptChain.then(() => this.checkpointNow());
-    this.ckptChain = run.catch(() => undefined);
-    return run;
+    return this.ckpt.run(() => this.checkpointNow());
   }
 
   private async checkpointNow(): Promise<void> {
@@ -519,14 +480,12 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
     const wal = this.wal;
     if (epoch === undefined || wal === undefined) return;
     const index = this.applied;
-    if (index <= this.ckptIndex) return;
+    if (index <= this.ckpt.index) return;
     const data = this.sm!.snapshot();
     if (newestEpoch(this.folder) > epoch) return; // fenced: a later leader owns the folder
-    await writeCheckpoint(this.ckptDir, index, data, this.fsync);
-    this.ckptIndex = index;
-    this.events.record({ kind: 'snapshot-taken', index, term: epoch, detail: `wrote checkpoint ${index} (epoch ${epoch})` });
+    await this.ckpt.write(index, data, epoch);
     if (this.epoch !== epoch || newestEpoch(this.folder) > epoch) return; // compaction is the leader's alone
-    pruneCheckpoints(this.ckptDir, CHECKPOINTS_KEPT);
+    this.ckpt.prune();
     this.compact(epoch, index);
   }
 
@@ -579,7 +538,7 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
   stats(): UfsJournalStats {
     const last = this.wal?.lastIndex ?? this.applied;
     return {
-      type: 'UFS', lastIndex: last, checkpointIndex: this.ckptIndex, replayedEntries: this.replayedEntries, replayMs: this.replayMs,
+      type: 'UFS', lastIndex: last, checkpointIndex: this.ckpt.index, replayedEntries: this.replayedEntries, replayMs: this.replayMs,
       appliedIndex: this.applied, commitIndex: this.applied,
       epoch: this.epoch, newestEpoch: newestEpoch(this.folder), takeoverReplayed: this.takeoverReplayed, tailedEntries: this.tailedEntries,
       reloads: this.reloads, fsyncs: (this.wal?.syncs ?? 0),
@@ -597,8 +556,8 @@ export class UfsJournal<E extends JournalEntry = AnyEntry> implements Journal<E>
     if (this.timer) clearInterval(this.timer);
     if (this.state !== 'running') { this.state = 'closed'; return; }
     this.state = 'closing';
-    while (this.flusherActive) await this.flusherDone;
-    await this.ckptChain;
+    await this.flusher.idle();
+    await this.ckpt.idle();
     await this.ops;
     this.wal?.close();
     this.wal = undefined;

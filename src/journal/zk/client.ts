@@ -13,6 +13,14 @@
  *   lost connection was glued in front of the next connection's first packet, which then parsed
  *   as garbage (seen as "Unknown code: 796786692" in a client whose connection was re-established
  *   while a response was in flight). Here it is cleared whenever a socket connects or closes.
+ *
+ * And one that stalled the election for good: it clears its connect timeout once TCP connects and
+ * then waits for the handshake's answer with no limit. A ZooKeeper server that accepts the
+ * connection but never answers (seen right after a restart of the server: the connect request of
+ * a session from before the restart stayed unanswered, 48 bytes out, 0 in, for minutes, while a
+ * fresh session connected) held the client in CONNECTING forever. Here a handshake unanswered
+ * within the library's connect timeout (session timeout / servers) drops the connection; the
+ * library tries again (the next server, or the same one).
  */
 import { createRequire } from 'node:module';
 import zookeeper from 'node-zookeeper-client';
@@ -24,8 +32,13 @@ interface ConnectionManagerProto {
 }
 interface ConnectionManager {
   pendingBuffer: Buffer | null;
-  socket?: { destroy(): void };
+  socket?: { destroy(): void; once(event: 'close', l: () => void): void };
+  state: number;
+  connectTimeout: number;
 }
+
+/** The library's STATES.CONNECTING (lib/ConnectionManager.js). */
+const CONNECTING = 1;
 
 let hardened = false;
 
@@ -50,6 +63,13 @@ export function hardenZooKeeperClient(): void {
   proto.onSocketConnected = function () {
     this.pendingBuffer = null;
     onConnected.call(this);
+    const socket = this.socket;
+    if (!socket) return;
+    const handshake = setTimeout(() => {
+      if (this.socket === socket && this.state === CONNECTING) socket.destroy(); // 'close' reconnects
+    }, this.connectTimeout);
+    handshake.unref();
+    socket.once('close', () => clearTimeout(handshake));
   };
   proto.onSocketClosed = function (hasError) {
     this.pendingBuffer = null;

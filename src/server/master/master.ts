@@ -26,7 +26,6 @@ import { Access } from './access.js';
 import { masterServices } from './services.js';
 import * as views from './views.js';
 import { clusterMetrics, installMasterMetrics, instrumentServices } from '../../metrics/master.js';
-import { journalMetrics } from '../../metrics/index.js';
 import type { Server as HttpServer } from 'node:http';
 
 /** How long a stopping master lets calls in flight finish before it closes every connection. */
@@ -139,7 +138,6 @@ export class AlluxioMaster {
 
   /** Raft role changes: servers stay up; only what they answer changes. */
   private async onRoleChange(role: string, leader: string, term: number): Promise<void> {
-    if (leader !== this.raftLeader) journalMetrics.leaderChanges.inc();
     this.raftLeader = leader;
     const wasServing = this.serving;
     this.serving = false;

@@ -5,7 +5,9 @@
  *   process (before: an uncaught exception from the socket's 'data' handler); the connection is
  *   dropped and the client reconnects with its session;
  * - a connection lost in the middle of a packet no longer corrupts the next connection (before:
- *   the stale partial packet was glued in front of the next handshake's response).
+ *   the stale partial packet was glued in front of the next handshake's response);
+ * - a server that accepts the connection and never answers the handshake no longer holds the
+ *   client in CONNECTING forever (before: no timeout after TCP connected).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,7 +26,7 @@ const pingReply = () => frame(Buffer.concat([u32(-2), i64(0n), u32(0)]));
 interface Conn { socket: net.Socket; sessionId: bigint }
 
 /** A fake server: answers each connect request, then pings; `onConnect(i, socket)` misbehaves. */
-async function fakeServer(onConnect: (i: number, s: net.Socket) => void): Promise<{ port: number; conns: Conn[]; close(): Promise<void> }> {
+async function fakeServer(onConnect: (i: number, s: net.Socket) => void, answer: (i: number) => boolean = () => true): Promise<{ port: number; conns: Conn[]; close(): Promise<void> }> {
   const conns: Conn[] = [];
   const server = net.createServer((socket) => {
     let buf = Buffer.alloc(0);
@@ -39,6 +41,7 @@ async function fakeServer(onConnect: (i: number, s: net.Socket) => void): Promis
           handshaken = true;
           // ConnectRequest: protocolVersion int, lastZxidSeen long, timeOut int, sessionId long, passwd
           conns.push({ socket, sessionId: body.readBigInt64BE(16) });
+          if (!answer(conns.length - 1)) continue;
           socket.write(connectResponse());
           onConnect(conns.length - 1, socket);
         } else if (body.readInt32BE(0) === -2) {
@@ -85,6 +88,22 @@ test('a connection lost in the middle of a packet does not corrupt the next conn
     await waitFor('connected again after the loss', () => events.filter((e) => e === 'connected').length >= 2, 10_000, 20);
     assert.deepEqual(events.slice(0, 3), ['connected', 'disconnected', 'connected'], events.join(' '));
     assert.equal(srv.conns[1]!.sessionId, SESSION_ID);
+  } finally {
+    c.close();
+    await srv.close();
+  }
+});
+
+test('a server that accepts the connection and never answers the handshake is left after the connect timeout; the next try connects', async () => {
+  const srv = await fakeServer(() => undefined, (i) => i > 0);
+  // connect timeout = session timeout / servers = 1000 ms.
+  const c = createZkClient(`127.0.0.1:${srv.port}`, { sessionTimeout: 1000, spinDelay: 50, retries: 0 });
+  let connected = 0;
+  c.on('connected', () => connected++);
+  try {
+    c.connect();
+    await waitFor('connected on a second connection', () => connected === 1 && srv.conns.length === 2, 10_000, 20);
+    assert.equal(srv.conns[0]!.socket.destroyed || srv.conns[0]!.socket.readableEnded, true, 'the unanswered connection was dropped');
   } finally {
     c.close();
     await srv.close();
