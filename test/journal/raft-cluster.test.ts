@@ -16,7 +16,10 @@ import path from 'node:path';
 import { TestCluster, waitFor, getJson } from '../harness/cluster.js';
 
 // Small checkpoint period: the leader compacts its log often, so a re-seeded master needs a snapshot.
-const c = new TestCluster({ masters: 3, workers: 0, props: { 'alluxio.user.rpc.retry.max.duration': '3s', 'alluxio.master.journal.checkpoint.period.entries': '20' } });
+// The CLI's retry window: 10 s (20 s by default in the harness) bounds a failing command; 3 s was
+// shorter than a cold CLI's leader discovery on a loaded 2-core machine (CI run at load 25: the
+// first mkdir failed finding a leader that was serving).
+const c = new TestCluster({ masters: 3, workers: 0, props: { 'alluxio.user.rpc.retry.max.duration': '10s', 'alluxio.master.journal.checkpoint.period.entries': '20' } });
 before(async () => { await c.setup(); await c.start(); });
 after(async () => { await c.stop(); });
 
