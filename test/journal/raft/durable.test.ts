@@ -145,6 +145,8 @@ test('a leader that crashes before its own write is durable loses the entry loca
   c.settle();
   for (const n of c.nodes.values()) n.completeWrites();
   c.settle();
+  c.node('2').core.tick(); // followers learn the commit index with the next append or heartbeat
+  c.settle();
   for (const n of c.nodes.values()) {
     const data = n.core.logView().entries.filter((e) => e.type === 'normal' && e.data !== '').map((e) => e.data);
     assert.deepEqual(data, ['kept', 'after'], `member ${n.id}'s log`);
