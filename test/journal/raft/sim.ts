@@ -93,7 +93,7 @@ export class Sim {
   }
 
   private randomAction(): void {
-    if (this.opts.slowDisks && this.rnd() < 0.25) {
+    if (this.opts.slowDisks && this.rnd() < 0.1) {
       // A disk finishes the oldest write it was handed.
       const n = this.pick(this.alive().filter((x) => x.diskQueue.length > 0));
       if (!n) return;
