@@ -3,8 +3,9 @@
  * (RaftStorage) and the network (Transport), and processes one Ready at a time in the only safe
  * order: persist entries and hard state, then send messages, then apply committed entries to the
  * state machine, then advance. A leader alone does not wait for its own write (core.ts, "Leader's
- * own write"): it sends, hands the write to the disk and goes on; the disk reports back. It implements the narrow Journal interface, so the master does not
- * know whether it runs on the local journal or on Raft.
+ * own write"): it sends, hands the write to the disk and goes on; the disk reports back. It
+ * implements the narrow Journal interface, so the master does not know whether it runs on the
+ * local journal or on Raft.
  *
  * Fencing: a proposal resolves only when its entry (same index AND term) is applied after being
  * committed, so a deposed leader can never acknowledge a write; if another entry is applied at its
@@ -653,6 +654,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
   }
 
   async checkpoint(): Promise<void> {
+    await this.diskTail; // a leader's own writes durable first (see maybeSnapshot)
     this.appliedSinceSnapshot = Number.MAX_SAFE_INTEGER;
     await this.maybeSnapshot();
   }
