@@ -240,7 +240,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
     if (leader) {
       if (rd.messages.length > 0) {
         this.opts.transport.send(rd.messages);
-        if (lastNew) trace?.('send', lastNew);
+        if (trace) traceSend(trace, rd.messages);
       }
       // The transport's socket writes happen when this turn of the event loop ends (HTTP/2
       // flushes in the check phase), and handing our own write to the thread pool first would
@@ -253,8 +253,9 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
       }
       if (rd.entries.length > 0 || rd.hardState) {
         this.queueSave(save).then((ok) => {
-          if (!ok || this.closed) return;
+          if (!ok) return;
           if (lastNew) trace?.('saved', lastNew);
+          if (this.closed) return;
           if (!this.stamped) this.writeStamp();
           if (last) { this.core.persisted(last.index, last.term); this.kick(); }
         }).catch((e: unknown) => { if (!this.closed) this.fail(e); });
@@ -678,6 +679,13 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
     await this.opts.transport.close();
     await this.storage?.close();
   }
+}
+
+/** Trace stage `send`: appends carrying entries up to this index handed to the transport. */
+function traceSend(t: (stage: string, index: number) => void, msgs: readonly Message[]): void {
+  let last = 0;
+  for (const m of msgs) if (m.type === 'App' && m.entries?.length) last = Math.max(last, m.entries[m.entries.length - 1]!.index);
+  if (last) t('send', last);
 }
 
 /** Trace stages of an arriving message (see trace.ts): an append with entries, an acknowledgement. */

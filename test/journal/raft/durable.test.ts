@@ -49,12 +49,17 @@ class Cluster {
     throw new Error('the cluster did not settle in 100 rounds');
   }
 
+  /** Every running node's disk finishes what it was handed; then settle. */
+  flush(): void {
+    for (const n of this.nodes.values()) if (!this.down.has(n.id)) n.completeWrites();
+    this.settle();
+  }
+
   /** Elect node `id` (its elections writes all complete). */
   elect(id: NodeId): void {
     this.node(id).core.campaign();
     this.settle();
-    for (const n of this.nodes.values()) n.completeWrites();
-    this.settle();
+    this.flush();
     assert.equal(this.node(id).core.status().role, 'leader');
   }
 }
@@ -109,14 +114,12 @@ test('a single member commits only once its own write is durable', () => {
   const c = new Cluster(['1']);
   for (let t = 0; t < 30 && c.node('1').core.status().role !== 'leader'; t++) { c.node('1').core.tick(); c.settle(); }
   const n = c.node('1');
-  n.completeWrites();
-  c.settle();
+  c.flush();
   const i = n.core.propose('w');
   c.settle();
   assert.ok(n.core.status().commit < i);
   assert.equal(n.sm.length, 0);
-  n.completeWrites();
-  c.settle();
+  c.flush();
   assert.equal(n.core.status().commit, i);
   assert.deepEqual(n.sm.map((a) => a.data), ['w']);
 });
@@ -138,13 +141,9 @@ test('a leader that crashes before its own write is durable loses the entry loca
   c.elect('2');
   c.down.delete('1');
   c.node('2').core.tick(); // a heartbeat: its probe of 1 went nowhere while 1 was down
-  c.settle();
-  for (const n of c.nodes.values()) n.completeWrites();
-  c.settle();
+  c.flush();
   const next = c.node('2').core.propose('after');
-  c.settle();
-  for (const n of c.nodes.values()) n.completeWrites();
-  c.settle();
+  c.flush();
   c.node('2').core.tick(); // followers learn the commit index with the next append or heartbeat
   c.settle();
   for (const n of c.nodes.values()) {
@@ -167,13 +166,9 @@ test("a durability report for entries the log no longer holds (another leader's 
   c.down.add('1');
   c.bag = [];
   c.node('2').core.campaign();
-  c.settle();
-  for (const n of c.nodes.values()) if (n.id !== '1') n.completeWrites();
-  c.settle();
+  c.flush(); // (1 is down: its write stays pending)
   c.node('2').core.propose('won');
-  c.settle();
-  for (const n of c.nodes.values()) if (n.id !== '1') n.completeWrites();
-  c.settle();
+  c.flush();
   // 1 comes back (its process kept running, its write was slow) and follows 2: its entry i is replaced.
   c.down.delete('1');
   c.node('2').core.tick();
@@ -182,7 +177,8 @@ test("a durability report for entries the log no longer holds (another leader's 
   const durable = old.core.logView().durable;
   old.core.persisted(i, term); // the old write's report, late
   assert.equal(old.core.logView().durable, durable, 'ignored: it names an entry the log no longer holds');
-  old.completeWrites();
+  c.flush();
+  c.node('2').core.tick(); // the commit index reaches 1 with the next heartbeat
   c.settle();
   for (const n of c.nodes.values()) {
     assert.deepEqual(n.sm.map((a) => a.data), ['won'], `member ${n.id} applied only the committed entry`);
