@@ -35,7 +35,7 @@ import { JournalEvents } from '../events.js';
 import { RaftStorage } from './storage.js';
 import type { Transport } from './transport.js';
 import { trace } from './trace.js';
-import type { Message, NodeId, Ready, Role } from './types.js';
+import type { Entry, Message, NodeId, Ready, Role } from './types.js';
 
 export interface RaftJournalOptions {
   id: NodeId;
@@ -98,6 +98,8 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
   private again = false;
   /** The last save queued (see queueSave); saves run one after the other, in Ready order. */
   private diskTail: Promise<void> = Promise.resolve();
+  /** The queued save that has not started yet (later saves join it), if any. */
+  private diskNext: { save: QueuedSave; run: Promise<boolean> } | undefined;
   private closed = false;
   private failure: Error | undefined;
   /** The last save found the disk full; it is being retried (see persist). */
@@ -210,10 +212,22 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
    * the disk sees the Readys in order even while a leader goes on without waiting for its own
    * write. Resolves false, writing nothing, once the journal is closed.
    */
-  private queueSave(save: Parameters<RaftStorage['save']>[0]): Promise<boolean> {
-    const run = this.diskTail.then(() => (this.closed ? false : this.persist(save).then(() => true)));
-    this.diskTail = run.then(() => undefined, () => undefined);
-    return run;
+  private queueSave(save: SaveRequest): Promise<boolean> {
+    // A save that has not started yet takes this one in: one write for both, as when a leader
+    // waited for each write and the next Ready gathered everything that came meanwhile.
+    const next = this.diskNext;
+    if (next && !next.save.snapshot && !save.snapshot) {
+      mergeSave(next.save, save);
+      return next.run;
+    }
+    const queued: { save: QueuedSave; run: Promise<boolean> } = { save: { ...save, entries: [...save.entries] }, run: Promise.resolve(false) };
+    queued.run = this.diskTail.then(() => {
+      if (this.diskNext === queued) this.diskNext = undefined; // started: nothing joins it any more
+      return this.closed ? false : this.persist(queued.save).then(() => true);
+    });
+    this.diskNext = queued;
+    this.diskTail = queued.run.then(() => undefined, () => undefined);
+    return queued.run;
   }
 
   private async handle(rd: Ready): Promise<void> {
@@ -225,7 +239,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
     // follower installs one) is always persisted first.
     const leader = (rd.softState?.role ?? this.role) === 'leader' && !rd.snapshot;
     if (!leader) this.noteOutgoing(rd.messages); // a leader sends no campaign
-    const save: Parameters<RaftStorage['save']>[0] = { entries: rd.entries };
+    const save: SaveRequest = { entries: rd.entries };
     if (rd.hardState) save.hardState = rd.hardState;
     if (rd.snapshot) save.snapshot = rd.snapshot;
     const last = rd.entries[rd.entries.length - 1];
@@ -296,7 +310,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
    * that apply would otherwise sit between its write and its acknowledgement. Entries this Ready
    * persists are applied only once it is durable, and nothing is applied early next to a snapshot.
    */
-  private async persistThenSend(rd: Ready, save: Parameters<RaftStorage['save']>[0], lastNew: number): Promise<void> {
+  private async persistThenSend(rd: Ready, save: SaveRequest, lastNew: number): Promise<void> {
     const firstNew = rd.entries[0]?.index ?? Infinity;
     let early = 0;
     if (!rd.snapshot) while (early < rd.committedEntries.length && rd.committedEntries[early]!.index < firstNew) early++;
@@ -461,7 +475,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
    * followers to another master whose disk has room; when the save succeeds, everything goes on
    * from where it stopped.
    */
-  private async persist(save: Parameters<RaftStorage['save']>[0]): Promise<void> {
+  private async persist(save: SaveRequest): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.storage.save(save);
@@ -679,6 +693,26 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
     await this.opts.transport.close();
     await this.storage?.close();
   }
+}
+
+type SaveRequest = Parameters<RaftStorage['save']>[0];
+/** A queued save, with entries of its own that later saves may join (queueSave). */
+type QueuedSave = Omit<SaveRequest, 'entries'> & { entries: Entry[] };
+
+/**
+ * Fold a later Ready's save into an earlier one that has not started: its entries replace the
+ * earlier ones from their first index on (as the storage replaces a rewritten suffix), its hard
+ * state is the newer one.
+ */
+function mergeSave(into: QueuedSave, add: SaveRequest): void {
+  const first = add.entries[0]?.index;
+  if (first !== undefined) {
+    let keep = into.entries.length;
+    while (keep > 0 && into.entries[keep - 1]!.index >= first) keep--;
+    into.entries.length = keep;
+    into.entries.push(...add.entries);
+  }
+  if (add.hardState) into.hardState = add.hardState;
 }
 
 /** Trace stage `send`: appends carrying entries up to this index handed to the transport. */
