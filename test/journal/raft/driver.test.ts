@@ -163,15 +163,17 @@ test('entries are decoded where they enter: a proposal the leader cannot decode 
   });
 });
 
-/** Hold every save of `j`'s storage until the returned release() is called (a stalled disk). */
-function stallDisk(j: RaftJournal): { release(): void; held(): number } {
+/** Hold every save of `j`'s storage until release() (a stalled disk); count the saves. */
+function stallDisk(j: RaftJournal): { release(): void; held(): number; saves(): number } {
   const storage = (j as unknown as { storage: { save(req: unknown): Promise<void> } }).storage;
   const save = storage.save.bind(storage);
   let open: () => void = () => undefined;
   const gate = new Promise<void>((r) => { open = r; });
   let held = 0;
-  storage.save = (req) => { held++; return gate.then(() => save(req)); };
-  return { release: () => { storage.save = save; open(); }, held: () => held };
+  let saves = 0;
+  let released = false;
+  storage.save = (req) => { saves++; if (released) return save(req); held++; return gate.then(() => save(req)); };
+  return { release: () => { released = true; open(); }, held: () => held, saves: () => saves };
 }
 
 test("the leader's disk stalls: its followers' durable copies commit the writes and the leader answers them; its own write goes on when the disk does", async () => {
@@ -183,10 +185,14 @@ test("the leader's disk stalls: its followers' durable copies commit the writes 
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => l.j.propose({ type: 'put', k: `k${i}`, v: `v${i}` })));
     assert.deepEqual(results, Array.from({ length: 20 }, (_, i) => i + 2), 'applied in order on the leader');
     assert.ok(disk.held() > 0, "the leader's own write is still waiting for its disk");
+    const before = disk.saves();
     disk.release();
     await l.j.propose({ type: 'put', k: 'after', v: '1' });
     await until('all applied', () => [...nodes.values()].every((n) => n.sm.log.length === 22));
     for (const n of nodes.values()) assert.deepEqual(n.sm.log, l.sm.log);
+    // The Readys that queued behind the stalled write went to the disk as one write, not 20.
+    assert.equal(before, 1, 'one write at a time');
+    assert.ok(disk.saves() - before <= 4, `${disk.saves() - before} saves after the stall`);
   });
 });
 
