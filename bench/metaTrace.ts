@@ -49,7 +49,7 @@ export function timeline(dir: string, client: [number, number][], leaderPid: num
     if (a === undefined || b === undefined) return;
     legs.set(name, [...(legs.get(name) ?? []), (b - a) / 1000]);
   };
-  const waited = { n: 0, own: 0, late: [] as number[] };
+  const waited = { n: 0, own: 0, late: [] as number[], applied: 0, ahead: 0 };
   const order = { n: 0, last: 0, gap: [] as number[] };
   const recv = lead.get('recv') ?? [];
   const propose = lead.get('propose') ?? [];
@@ -89,9 +89,13 @@ export function timeline(dir: string, client: [number, number][], leaderPid: num
     if (lSaved !== undefined && ack !== undefined) {
       waited.n++;
       if (lSaved > ack) { waited.own++; waited.late.push((lSaved - ack) / 1000); }
+      // Applied (the caller answered) before the leader's own write was durable: the followers'
+      // copies committed it (core.ts, "Leader's own write").
+      if (apply !== undefined) { waited.applied++; if (apply < lSaved) waited.ahead++; }
     }
   }
   const out = waited.n ? [`the leader's own write finished after the first acknowledgement in ${(100 * waited.own / waited.n).toFixed(0)}% of the requests (by ${median(waited.late).toFixed(0)} µs, median)`] : [];
+  if (waited.applied) out.push(`applied and answered before the leader's own write was durable in ${(100 * waited.ahead / waited.applied).toFixed(0)}% of the requests`);
   if (order.n) out.push(`the leader's own write started after the (first acknowledging) follower's in ${(100 * order.last / order.n).toFixed(0)}% of the requests (leader's start minus follower's, median ${median(order.gap).toFixed(0)} µs)`);
   out.push(`timeline of ${legs.get('total (client send -> reply)')?.length ?? 0} createFiles (µs):`);
   for (const [name, xs] of legs) out.push(`  ${name.padEnd(44)} ${median(xs).toFixed(0).padStart(6)}  mean ${(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(0).padStart(6)}`);

@@ -61,6 +61,12 @@ export interface SimSpec {
   /** Client attempt timeout and give-up deadline, in steps. */
   attemptTimeout: number;
   opDeadline: number;
+  /**
+   * Slow disks (issue #14): a leader goes on without waiting for its own write, as the driver
+   * does; each write becomes durable 1-30 steps later, in order, and a crash loses a random
+   * suffix of those not done yet.
+   */
+  slowDisks?: boolean;
 }
 
 /**
@@ -137,6 +143,8 @@ class SimNode {
   pausedUntil = 0;
   /** Probability of a tick per step: every node's clock runs at its own speed. */
   tickRate = 0.1;
+  /** Slow disks: a leader's writes on their way to its disk, durable from step `at` on, in order. */
+  diskQueue: { rd: Ready; at: number }[] = [];
 
   constructor(readonly cfg: RaftConfig) {
     this.core = new RaftCore(cfg);
@@ -165,6 +173,7 @@ class SimNode {
 
   /** Lose all volatile state and start again from storage. */
   restart(): void {
+    this.diskQueue = []; // writes not done before the crash are lost
     const st = this.storage.state();
     this.ns = new Namespace();
     this.failed = new Map();
@@ -215,6 +224,9 @@ export interface SimStats {
   pauses: number;
   /** peerLost delivered to a follower of the lost node (it started a reset round or forfeited its lease). */
   resetsToFollowers: number;
+  /** Slow disks: writes a crash lost; Readys of a leader whose commit was past its own disk. */
+  lostWrites: number;
+  commitsAhead: number;
 }
 
 export interface SimResult {
@@ -259,7 +271,7 @@ export class NsSim {
   readonly stats: SimStats = {
     steps: 0, ops: 0, okOps: 0, errorOps: 0, unknownOps: 0, droppedOps: 0, reads: 0, leaderTerms: 0, crashes: 0, restarts: 0,
     partitions: 0, snapshotsSent: 0, compactions: 0, retries: 0, notLeader: 0, applied: 0,
-    processCrashes: 0, flakyResets: 0, pauses: 0, resetsToFollowers: 0,
+    processCrashes: 0, flakyResets: 0, pauses: 0, resetsToFollowers: 0, lostWrites: 0, commitsAhead: 0,
   };
 
   constructor(readonly spec: SimSpec) {
@@ -404,6 +416,7 @@ export class NsSim {
     for (const n of this.running()) if (this.rnd() < n.tickRate) n.core.tick();
     this.deliverDue();
     if (!this.quiet) this.fault();
+    if (this.spec.slowDisks) for (const n of this.running()) this.completeWrites(n, this.step);
     for (const n of this.running()) this.processReady(n);
     for (const n of this.running()) this.maybeAnnounce(n);
     for (const c of this.clients) this.clientStep(c);
@@ -480,6 +493,13 @@ export class NsSim {
       const n = this.pick(this.alive());
       if (!n || down >= Math.floor((this.ids.length - 1) / 2)) return;
       n.up = false;
+      if (this.spec.slowDisks) {
+        // Its disk may have finished some of the writes it was handed; the rest are lost.
+        const done = Math.floor(this.rnd() * (n.diskQueue.length + 1));
+        this.stats.lostWrites += n.diskQueue.length - done;
+        n.diskQueue.splice(done);
+        this.completeWrites(n, Infinity);
+      }
       n.pending.clear();
       n.reads.clear();
       this.stats.crashes++;
@@ -499,6 +519,8 @@ export class NsSim {
       if (!n) return;
       const applied = n.core.status().applied;
       if (applied <= n.core.logView().snapshotIndex) return;
+      // As the driver: no snapshot beyond what its own disk holds (slow disks only).
+      if (n.core.durableIndex() < applied) return;
       const data = n.snapshotData();
       const snap = n.core.compact(applied, data);
       if (!snap) return;
@@ -547,8 +569,15 @@ export class NsSim {
   private processReady(n: SimNode): void {
     if (!n.core.hasReady()) return;
     const rd: Ready = n.core.ready();
-    // 1. persist
-    n.storage.save(rd);
+    // 1. persist (with slow disks a leader only hands its write over; the others wait for theirs)
+    const async = this.spec.slowDisks === true && n.core.roleInfo().role === 'leader' && !rd.snapshot;
+    if (async) {
+      const last = n.diskQueue[n.diskQueue.length - 1]?.at ?? 0;
+      n.diskQueue.push({ rd, at: Math.max(last, this.step + 1 + Math.floor(this.rnd() * 30)) });
+    } else {
+      this.completeWrites(n, Infinity);
+      n.storage.save(rd);
+    }
     // 2. send
     for (const m of rd.messages) {
       if (m.type === 'Snap') this.stats.snapshotsSent++;
@@ -576,7 +605,19 @@ export class NsSim {
     }
     if (rd.softState) this.note(`${n.id} is ${rd.softState.role}, leader ${rd.softState.leader || '-'} (term ${n.core.status().term})`);
     // 5. advance
-    n.core.advance(rd);
+    const v = n.core.logView();
+    if (async && v.committed > v.durable) this.stats.commitsAhead++;
+    n.core.advance(rd, !async);
+  }
+
+  /** Slow disks: the writes of `n` due by step `upTo` become durable, in order; the core is told. */
+  private completeWrites(n: SimNode, upTo: number): void {
+    while (n.diskQueue.length > 0 && n.diskQueue[0]!.at <= upTo) {
+      const { rd } = n.diskQueue.shift()!;
+      n.storage.save(rd);
+      const last = rd.entries[rd.entries.length - 1];
+      if (last) n.core.persisted(last.index, last.term);
+    }
   }
 
   private apply(n: SimNode, e: { index: number; term: number; type: string; data: string }): void {

@@ -88,6 +88,18 @@ test('simulation with the opId fixes modelled: Raft safety, convergence, lineari
   assert.ok(total.resetsToFollowers >= n, `too few resets reached a follower of the lost node: ${JSON.stringify(total)}`);
 });
 
+test("simulation with slow leader disks (a leader goes on before its own write is durable; crashes lose writes not done): Raft safety, convergence, linearizable history", (t) => {
+  const t0 = Date.now();
+  const { total } = runAll({ ...FIXED, slowDisks: true }, 'simulation (slow disks)');
+  t.diagnostic(`sim: ${SEEDS.length} seeds in ${Date.now() - t0} ms: ${JSON.stringify(total)}`);
+  if (ONE !== undefined) return;
+  const n = SEEDS.length;
+  assert.ok(total.leaderTerms >= n * 5 && total.crashes >= n * 3, `too few leader changes or crashes: ${JSON.stringify(total)}`);
+  assert.ok(total.okOps >= n * 40 && total.reads >= n * 20, `too few operations: ${JSON.stringify(total)}`);
+  // The rule is exercised: leaders committed past their own disk, and crashes lost their writes.
+  assert.ok(total.commitsAhead >= n * 10 && total.lostWrites >= n, `the slow disks changed nothing: ${JSON.stringify(total)}`);
+});
+
 test('Namespace: a retried attempt of a failed operation must not run again', () => {
   const ns = new Namespace();
   const del: MasterEntry = { type: 'delete', path: '/a', recursive: false, opId: 'op-1' };

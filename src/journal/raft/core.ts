@@ -35,6 +35,20 @@
  * counts again. Durable (HardState.recovering) until then. This survives the loss of one
  * member's storage at a time; losing a majority's copies of an entry loses the entry.
  *
+ * Leader's own write (issue #14, Raft thesis §10.2.1). A leader sends its appends before its own
+ * write is durable, and the driver lets it go on while that write is on its way to the disk
+ * (advance(rd, false), then persisted(index, term) once durable): acknowledgements that arrive
+ * meanwhile are counted at once. An entry is committed when a majority of voters holds it
+ * DURABLY: the followers' match indexes (a follower acknowledges only what it persisted), and
+ * the leader's own copy only up to the index its disk made durable (`durable`), never its
+ * in-memory log. So two followers of three can commit an entry the leader has not written yet;
+ * a leader whose disk is done but has no follower's answer cannot, and a single-member cluster
+ * commits once its own write is durable. A leader that crashes before its write is durable may
+ * lose the entry locally, but a majority has it, so any leader elected later has it too (the
+ * election restriction, §5.4.1) and the restarted member gets it back from that leader. Writes
+ * complete in the order they were handed out, and the commit index is persisted in a later
+ * write than the entries it covers, so a restarted member's commit never lies past its log.
+ *
  * Connection-reset elections (issue #14). When a leader's process dies, the kernel resets its
  * TCP connections at once; the driver reports that to the core as peerLost(leader) (both
  * streams to the leader closed by the other side: reset or EOF, never a timeout or our own
@@ -380,15 +394,39 @@ export class RaftCore {
     return rd;
   }
 
-  /** The driver persisted, sent and applied `rd`. */
-  advance(rd: Ready): void {
+  /**
+   * The driver persisted, sent and applied `rd`. With `durable` false (a leader only, and no
+   * snapshot in `rd`), its entries were handed to the disk but may not be durable yet: the driver
+   * reports that later with persisted(); until then the leader does not count them as its own
+   * copy toward a commit (see "Leader's own write" in the module comment).
+   */
+  advance(rd: Ready, durable = true): void {
     if (!this.outstanding) throw new RaftInvariantError('advance() without a ready()');
+    if (!durable && rd.snapshot) throw new RaftInvariantError('a snapshot must be durable before advance()');
     this.outstanding = false;
-    if (rd.snapshot) this.log.snapshotApplied(rd.snapshot);
+    if (rd.snapshot) {
+      this.log.snapshotApplied(rd.snapshot);
+      this.log.snapshotDurable(rd.snapshot);
+    }
     const lastEnt = rd.entries[rd.entries.length - 1];
     if (lastEnt) this.log.stableTo(lastEnt.index, lastEnt.term);
     const lastApplied = rd.committedEntries[rd.committedEntries.length - 1];
     if (lastApplied && lastApplied.index > this.log.applied) this.log.appliedTo(lastApplied.index);
+    if (durable && lastEnt) this.persisted(lastEnt.index, lastEnt.term);
+  }
+
+  /**
+   * The driver's write of this node's entries up to (index, term) is durable (writes complete in
+   * the order their Readys were handed out). Ignored if the log changed meanwhile. On a leader
+   * its own copy now counts toward a commit, which may commit entries (in the next Ready).
+   */
+  persisted(index: number, term: number): void {
+    if (this.log.durableTo(index, term)) this.maybeCommit();
+  }
+
+  /** The last index of this node's log known durable on its disk (see persisted()). */
+  durableIndex(): number {
+    return this.log.durable;
   }
 
   /** Role, leader and term: what the hot paths ask (status() builds the whole picture). */
@@ -416,12 +454,13 @@ export class RaftCore {
   }
 
   /** Read-only view of the log, for tests and tooling. */
-  logView(): { snapshotIndex: number; snapshotTerm: number; entries: readonly Entry[]; stabled: number; committed: number; applied: number } {
+  logView(): { snapshotIndex: number; snapshotTerm: number; entries: readonly Entry[]; stabled: number; durable: number; committed: number; applied: number } {
     return {
       snapshotIndex: this.log.snapshotIndex(),
       snapshotTerm: this.log.term(this.log.snapshotIndex()) ?? 0,
       entries: this.log.allEntries(),
       stabled: this.log.stabled,
+      durable: this.log.durable,
       committed: this.log.committed,
       applied: this.log.applied,
     };
@@ -645,8 +684,10 @@ export class RaftCore {
   /** Advance commit to the highest current-term index a majority holds. */
   private maybeCommit(): boolean {
     if (this.role !== 'leader') return false;
-    // A recovering follower's acknowledgements do not count (see the module comment).
+    // A recovering follower's acknowledgements do not count, and the leader's own copy counts
+    // only as far as its disk has made it durable (see the module comment).
     const mci = committedIndex(this.voters, (v) => {
+      if (v === this.id) return Math.min(this.log.durable, this.log.lastIndex());
       const pr = this.prs.get(v);
       return pr && !pr.recovering ? pr.match : 0;
     });

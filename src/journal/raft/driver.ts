@@ -2,8 +2,10 @@
  * The one driver of the pure Raft core (convention 1): it owns the clock (ticks), the disk
  * (RaftStorage) and the network (Transport), and processes one Ready at a time in the only safe
  * order: persist entries and hard state, then send messages, then apply committed entries to the
- * state machine, then advance. It implements the narrow Journal interface, so the master does not
- * know whether it runs on the local journal or on Raft.
+ * state machine, then advance. A leader alone does not wait for its own write (core.ts, "Leader's
+ * own write"): it sends, hands the write to the disk and goes on; the disk reports back. It
+ * implements the narrow Journal interface, so the master does not know whether it runs on the
+ * local journal or on Raft.
  *
  * Fencing: a proposal resolves only when its entry (same index AND term) is applied after being
  * committed, so a deposed leader can never acknowledge a write; if another entry is applied at its
@@ -33,7 +35,7 @@ import { JournalEvents } from '../events.js';
 import { RaftStorage } from './storage.js';
 import type { Transport } from './transport.js';
 import { trace } from './trace.js';
-import type { Message, NodeId, Ready, Role } from './types.js';
+import type { Entry, Message, NodeId, Ready, Role } from './types.js';
 
 export interface RaftJournalOptions {
   id: NodeId;
@@ -94,6 +96,10 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
   private pending = new Map<number, Pending>();
   private processing = false;
   private again = false;
+  /** The last save queued (see queueSave); saves run one after the other, in Ready order. */
+  private diskTail: Promise<void> = Promise.resolve();
+  /** The queued save that has not started yet (later saves join it), if any. */
+  private diskNext: { save: QueuedSave; run: Promise<boolean> } | undefined;
   private closed = false;
   private failure: Error | undefined;
   /** The last save found the disk full; it is being retried (see persist). */
@@ -186,30 +192,70 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
         while (!this.closed && this.core.hasReady()) await this.handle(this.core.ready());
       } while (this.again && !this.closed);
     } catch (e) {
-      // Disk failure: stop (fail-stop) rather than run with state we could not persist.
-      this.failure = e instanceof Error ? e : new Error(String(e));
-      this.opts.log?.(`raft journal stopped: ${this.failure.message}`);
-      for (const [, p] of this.pending) { clearTimeout(p.timer); p.reject(this.failure); }
-      this.pending.clear();
-      this.closed = true;
-      if (this.ticker) clearInterval(this.ticker);
+      this.fail(e);
     }
   }
 
+  /** Disk failure: stop (fail-stop) rather than run with state we could not persist. */
+  private fail(e: unknown): void {
+    if (this.failure) return;
+    this.failure = e instanceof Error ? e : new Error(String(e));
+    this.opts.log?.(`raft journal stopped: ${this.failure.message}`);
+    for (const [, p] of this.pending) { clearTimeout(p.timer); p.reject(this.failure); }
+    this.pending.clear();
+    this.closed = true;
+    if (this.ticker) clearInterval(this.ticker);
+  }
+
+  /**
+   * Persist a Ready's save after every save queued before it (each with its disk-full retries):
+   * the disk sees the Readys in order even while a leader goes on without waiting for its own
+   * write. Resolves false, writing nothing, once the journal is closed.
+   */
+  private queueSave(save: SaveRequest): Promise<boolean> {
+    // A save that has not started yet takes this one in: one write for both, as when a leader
+    // waited for each write and the next Ready gathered everything that came meanwhile.
+    const next = this.diskNext;
+    if (next && !next.save.snapshot && !save.snapshot) {
+      mergeSave(next.save, save);
+      return next.run;
+    }
+    const queued: { save: QueuedSave; run: Promise<boolean> } = { save: { ...save, entries: [...save.entries] }, run: Promise.resolve(false) };
+    queued.run = this.diskTail.then(() => {
+      if (this.diskNext === queued) this.diskNext = undefined; // started: nothing joins it any more
+      return this.closed ? false : this.persist(queued.save).then(() => true);
+    });
+    this.diskNext = queued;
+    this.diskTail = queued.run.then(() => undefined, () => undefined);
+    return queued.run;
+  }
+
   private async handle(rd: Ready): Promise<void> {
-    // A leader may send before its own write is durable (Raft thesis §10.2.1): its messages
-    // (appends, heartbeats) claim nothing about its disk, and whatever they let the core commit
-    // only comes out in a later Ready, taken after this one is persisted and advanced. Everyone
-    // else persists first: an append or vote response promises durability.
-    const leaderSends = (rd.softState?.role ?? this.role) === 'leader' && rd.messages.length > 0;
-    if (!leaderSends) this.noteOutgoing(rd.messages); // a leader sends no campaign
-    const save: Parameters<RaftStorage['save']>[0] = { entries: rd.entries };
+    // A leader does not wait for its own write (Raft thesis §10.2.1, core.ts "Leader's own
+    // write"): its messages (appends, heartbeats) claim nothing about its disk, and the core
+    // counts its own copy toward a commit only once the write is durable (persisted(), below),
+    // so acknowledgements that arrive meanwhile are processed, and may commit, at once. Everyone
+    // else persists first: an append or vote response promises durability. A snapshot (only a
+    // follower installs one) is always persisted first.
+    const leader = (rd.softState?.role ?? this.role) === 'leader' && !rd.snapshot;
+    if (!leader) this.noteOutgoing(rd.messages); // a leader sends no campaign
+    const save: SaveRequest = { entries: rd.entries };
     if (rd.hardState) save.hardState = rd.hardState;
     if (rd.snapshot) save.snapshot = rd.snapshot;
-    const lastNew = rd.entries.length ? rd.entries[rd.entries.length - 1]!.index : 0;
-    if (leaderSends) {
-      this.opts.transport.send(rd.messages);
-      if (lastNew) trace?.('send', lastNew);
+    const last = rd.entries[rd.entries.length - 1];
+    const lastNew = last?.index ?? 0;
+    if (leader && this.diskFull.error) {
+      // Our own write is waiting for space (persist): do not go on leading meanwhile. Sending
+      // nothing (no heartbeat either), we let the followers elect a master whose disk has room,
+      // as they did when every Ready waited for the leader's own write.
+      await this.diskTail;
+      if (this.closed) return;
+    }
+    if (leader) {
+      if (rd.messages.length > 0) {
+        this.opts.transport.send(rd.messages);
+        if (trace) traceSend(trace, rd.messages);
+      }
       // The transport's socket writes happen when this turn of the event loop ends (HTTP/2
       // flushes in the check phase), and handing our own write to the thread pool first would
       // hold them back (and contend with the pool thread for its queue): the followers' legs
@@ -217,41 +263,23 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
       if (rd.entries.length > 0) {
         await new Promise<void>((r) => setImmediate(r));
         if (this.closed) return; // closed meanwhile: the storage may be closed too
+        trace?.('write', lastNew);
       }
+      if (rd.entries.length > 0 || rd.hardState) {
+        this.queueSave(save).then((ok) => {
+          if (!ok) return;
+          if (lastNew) trace?.('saved', lastNew);
+          if (this.closed) return;
+          if (!this.stamped) this.writeStamp();
+          if (last) { this.core.persisted(last.index, last.term); this.kick(); }
+        }).catch((e: unknown) => { if (!this.closed) this.fail(e); });
+      }
+      // Committed means a majority holds the entry durably, whether or not our own copy is yet.
+      this.applyCommitted(rd.committedEntries, 0, rd.committedEntries.length);
+    } else {
+      await this.persistThenSend(rd, save, lastNew);
+      if (this.closed) return;
     }
-    // Committed entries that an earlier Ready persisted here (those before this Ready's own new
-    // entries) are applied while this Ready's write is in the thread pool rather than after it:
-    // on a follower, that apply would otherwise sit between its write and its acknowledgement;
-    // on a leader, between its write and the answers. Entries persisted by this Ready are applied
-    // only once it is durable (below), and nothing is applied early next to a snapshot.
-    const firstNew = rd.entries[0]?.index ?? Infinity;
-    let early = 0;
-    if (!rd.snapshot) while (early < rd.committedEntries.length && rd.committedEntries[early]!.index < firstNew) early++;
-    // 1. persist (and apply what is already durable meanwhile)
-    if (lastNew) trace?.('write', lastNew);
-    const saved = this.persist(save);
-    try {
-      this.applyCommitted(rd.committedEntries, 0, early);
-    } catch (e) {
-      await saved.catch(() => undefined);
-      throw e;
-    }
-    await saved;
-    if (lastNew) trace?.('saved', lastNew);
-    if (!this.stamped) this.writeStamp();
-    // 2. send
-    if (!leaderSends && rd.messages.length) {
-      this.opts.transport.send(rd.messages);
-      if (lastNew) trace?.('acksent', lastNew);
-    }
-    // 3. apply
-    if (rd.snapshot) {
-      this.sm.restore(Buffer.from(rd.snapshot.data, 'base64'));
-      this.opts.log?.(`raft journal: installed the leader's snapshot at index ${rd.snapshot.index} (term ${rd.snapshot.term})`);
-      this.events.record({ kind: 'snapshot-installed', index: rd.snapshot.index, term: rd.snapshot.term, detail: `installed the leader's snapshot at index ${rd.snapshot.index} (term ${rd.snapshot.term})` });
-      for (const [index, p] of this.pending) if (index <= rd.snapshot.index) this.settle(index, p, new NotLeaderError(this.leaderHint()));
-    }
-    this.applyCommitted(rd.committedEntries, early, rd.committedEntries.length);
     for (const rs of rd.readStates) this.readDone(rs.context);
     if (rd.softState) {
       const changed = rd.softState.role !== this.role || rd.softState.leader !== this.leader;
@@ -270,9 +298,47 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
       this.recovering = false;
       this.opts.log?.(`raft journal: caught up with leader ${this.leader} at index ${rd.hardState.commit}; this master votes and counts toward the quorum again`);
     }
-    // 4. advance
-    this.core.advance(rd);
+    // 4. advance (a leader's own write is reported durable later: persisted() above)
+    this.core.advance(rd, !leader);
     await this.maybeSnapshot();
+  }
+
+  /**
+   * Everyone but a leader: 1. persist, 2. send, 3. restore the snapshot and apply. Committed
+   * entries from before this Ready's own new ones are applied while its write is in the thread
+   * pool rather than after it (they are committed: a majority holds them durably): on a follower,
+   * that apply would otherwise sit between its write and its acknowledgement. Entries this Ready
+   * persists are applied only once it is durable, and nothing is applied early next to a snapshot.
+   */
+  private async persistThenSend(rd: Ready, save: SaveRequest, lastNew: number): Promise<void> {
+    const firstNew = rd.entries[0]?.index ?? Infinity;
+    let early = 0;
+    if (!rd.snapshot) while (early < rd.committedEntries.length && rd.committedEntries[early]!.index < firstNew) early++;
+    // 1. persist (and apply what is already committed meanwhile)
+    if (lastNew) trace?.('write', lastNew);
+    const saved = this.queueSave(save);
+    try {
+      this.applyCommitted(rd.committedEntries, 0, early);
+    } catch (e) {
+      await saved.catch(() => undefined);
+      throw e;
+    }
+    if (!await saved) return; // closed
+    if (lastNew) trace?.('saved', lastNew);
+    if (!this.stamped) this.writeStamp();
+    // 2. send
+    if (rd.messages.length) {
+      this.opts.transport.send(rd.messages);
+      if (lastNew) trace?.('acksent', lastNew);
+    }
+    // 3. apply
+    if (rd.snapshot) {
+      this.sm.restore(Buffer.from(rd.snapshot.data, 'base64'));
+      this.opts.log?.(`raft journal: installed the leader's snapshot at index ${rd.snapshot.index} (term ${rd.snapshot.term})`);
+      this.events.record({ kind: 'snapshot-installed', index: rd.snapshot.index, term: rd.snapshot.term, detail: `installed the leader's snapshot at index ${rd.snapshot.index} (term ${rd.snapshot.term})` });
+      for (const [index, p] of this.pending) if (index <= rd.snapshot.index) this.settle(index, p, new NotLeaderError(this.leaderHint()));
+    }
+    this.applyCommitted(rd.committedEntries, early, rd.committedEntries.length);
   }
 
   /** Apply committed entries [from, to) and settle the proposals waiting for them (see fencing). */
@@ -401,14 +467,15 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
 
   /**
    * Save a Ready's entries and hard state. A full disk (ENOSPC, EDQUOT) is waited out, not
-   * fail-stop (issue #10, defect 6): nothing of this Ready was sent as durable (a leader's early
-   * appends claim nothing about its own disk) or applied, so the same save is simply tried again
+   * fail-stop (issue #10, defect 6): nothing of this Ready was sent as durable (a leader's
+   * appends claim nothing about its own disk, and its own copy does not count toward a commit
+   * until durable), so the same save is simply tried again (later saves wait for it)
    * with backoff until space returns. Meanwhile writes and reads are refused at once with an
    * error naming this master and its folder, and a leader that cannot save soon loses its
    * followers to another master whose disk has room; when the save succeeds, everything goes on
    * from where it stopped.
    */
-  private async persist(save: Parameters<RaftStorage['save']>[0]): Promise<void> {
+  private async persist(save: SaveRequest): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.storage.save(save);
@@ -441,8 +508,11 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
 
   private async maybeSnapshot(): Promise<void> {
     if (this.appliedSinceSnapshot < (this.opts.snapshotEvery ?? 100_000)) return;
-    this.appliedSinceSnapshot = 0;
     const applied = this.core.status().applied;
+    // A leader may have applied entries its own write has not made durable yet (committed by its
+    // followers): the snapshot waits until its log on disk reaches them (asked again next Ready).
+    if (this.core.durableIndex() < applied) return;
+    this.appliedSinceSnapshot = 0;
     const snap = this.core.compact(applied, this.sm.snapshot().toString('base64'));
     try {
       if (snap) {
@@ -599,6 +669,7 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
   }
 
   async checkpoint(): Promise<void> {
+    await this.diskTail; // a leader's own writes durable first (see maybeSnapshot)
     this.appliedSinceSnapshot = Number.MAX_SAFE_INTEGER;
     await this.maybeSnapshot();
   }
@@ -622,6 +693,33 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
     await this.opts.transport.close();
     await this.storage?.close();
   }
+}
+
+type SaveRequest = Parameters<RaftStorage['save']>[0];
+/** A queued save, with entries of its own that later saves may join (queueSave). */
+type QueuedSave = Omit<SaveRequest, 'entries'> & { entries: Entry[] };
+
+/**
+ * Fold a later Ready's save into an earlier one that has not started: its entries replace the
+ * earlier ones from their first index on (as the storage replaces a rewritten suffix), its hard
+ * state is the newer one.
+ */
+function mergeSave(into: QueuedSave, add: SaveRequest): void {
+  const first = add.entries[0]?.index;
+  if (first !== undefined) {
+    let keep = into.entries.length;
+    while (keep > 0 && into.entries[keep - 1]!.index >= first) keep--;
+    into.entries.length = keep;
+    into.entries.push(...add.entries);
+  }
+  if (add.hardState) into.hardState = add.hardState;
+}
+
+/** Trace stage `send`: appends carrying entries up to this index handed to the transport. */
+function traceSend(t: (stage: string, index: number) => void, msgs: readonly Message[]): void {
+  let last = 0;
+  for (const m of msgs) if (m.type === 'App' && m.entries?.length) last = Math.max(last, m.entries[m.entries.length - 1]!.index);
+  if (last) t('send', last);
 }
 
 /** Trace stages of an arriving message (see trace.ts): an append with entries, an acknowledgement. */

@@ -4,9 +4,12 @@
  *
  *   snapIndex <= applied <= committed <= lastIndex,   stabled <= lastIndex
  *
- * `stabled` is the last index the driver has persisted; entries after it are "unstable" and are
- * handed out in the next Ready. A snapshot received from the leader is unstable until the driver
- * persisted it (`pendingSnapshot`).
+ * `stabled` is the last index handed to the driver for persisting; entries after it are
+ * "unstable" and are handed out in the next Ready. `durable` (<= stabled) is the last index the
+ * driver reported durable: the same as `stabled` except on a leader, whose own write may still be
+ * on its way to the disk while it goes on (Raft thesis §10.2.1, see core.ts). Entries up to
+ * `durable` are on disk exactly as in this log. A snapshot received from the leader is unstable
+ * until the driver persisted it (`pendingSnapshot`).
  *
  * Pure data structure: no I/O, no clocks.
  */
@@ -23,6 +26,7 @@ export class RaftLog {
   /** entries[i].index === snapIndex + 1 + i. */
   private entries: Entry[] = [];
   stabled = 0;
+  durable = 0;
   committed = 0;
   applied = 0;
 
@@ -42,6 +46,7 @@ export class RaftLog {
       this.entries.push(e);
     }
     this.stabled = this.lastIndex();
+    this.durable = this.stabled;
     this.committed = Math.max(this.snapIndex, Math.min(commit, this.lastIndex()));
     this.applied = Math.max(this.snapIndex, Math.min(applied ?? this.snapIndex, this.committed));
   }
@@ -121,6 +126,7 @@ export class RaftLog {
       this.entries.length = first - this.snapIndex - 1;
       // Anything we had persisted from `first` on is no longer our log.
       this.stabled = Math.min(this.stabled, first - 1);
+      this.durable = Math.min(this.durable, first - 1);
     }
     for (const e of ents) this.entries.push(e);
     return truncatedAt;
@@ -194,9 +200,20 @@ export class RaftLog {
     return this.entries.slice(Math.max(this.stabled, this.snapIndex) - this.snapIndex);
   }
 
-  /** The driver persisted entries up to (index, term); ignored if the log changed meanwhile. */
+  /** The driver took entries up to (index, term) to persist; ignored if the log changed meanwhile. */
   stableTo(index: number, term: number): void {
     if (this.matchTerm(index, term) && index > this.stabled) this.stabled = index;
+  }
+
+  /**
+   * The driver's write of entries up to (index, term) is durable; ignored if the log changed
+   * meanwhile (an entry's index and term identify the whole prefix before it: Log Matching).
+   * Writes are durable in the order they were handed out, so the prefix is on disk too.
+   */
+  durableTo(index: number, term: number): boolean {
+    if (!this.matchTerm(index, term) || index <= this.durable || index > this.stabled) return false;
+    this.durable = index;
+    return true;
   }
 
   /** Committed entries not yet applied (those a pending snapshot covers excluded). */
@@ -222,6 +239,13 @@ export class RaftLog {
     this.pendingSnapshot = s;
     this.committed = s.index;
     this.stabled = s.index;
+    // Nothing of the new log is on disk until the driver persisted the snapshot (snapshotDurable).
+    this.durable = Math.min(this.durable, s.index);
+  }
+
+  /** The driver persisted the pending snapshot `s` (with nothing after it in the log yet). */
+  snapshotDurable(s: Snapshot): void {
+    if (this.snapIndex === s.index && this.durable < s.index) this.durable = s.index;
   }
 
   /** The driver persisted the pending snapshot and restored its state machine from it. */

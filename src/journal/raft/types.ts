@@ -120,6 +120,9 @@ export interface ReadState {
  * 2. send `messages`;
  * 3. restore `snapshot` into the state machine (if any), then apply `committedEntries`;
  * 4. serve `readStates` (the state machine has already applied their index).
+ * A leader (and no snapshot in the Ready) may instead send first and hand its write to the disk
+ * without waiting, then `advance(rd, false)`, and report `persisted(index, term)` once the write
+ * is durable; its writes must reach the disk in Ready order (core.ts, "Leader's own write").
  */
 export interface Ready {
   softState?: SoftState;

@@ -162,3 +162,63 @@ test('entries are decoded where they enter: a proposal the leader cannot decode 
     assert.deepEqual(nodes.get(follower)!.sm.log, ['a'], 'the entry it cannot decode is not applied, nor anything after it');
   });
 });
+
+/** Hold every save of `j`'s storage until release() (a stalled disk); count the saves. */
+function stallDisk(j: RaftJournal): { release(): void; held(): number; saves(): number } {
+  const storage = (j as unknown as { storage: { save(req: unknown): Promise<void> } }).storage;
+  const save = storage.save.bind(storage);
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((r) => { open = r; });
+  let held = 0;
+  let saves = 0;
+  let released = false;
+  storage.save = (req) => { saves++; if (released) return save(req); held++; return gate.then(() => save(req)); };
+  return { release: () => { released = true; open(); }, held: () => held, saves: () => saves };
+}
+
+test("the leader's disk stalls: its followers' durable copies commit the writes and the leader answers them; its own write goes on when the disk does", async () => {
+  await withCluster({}, async (nodes) => {
+    const leader = await leaderOf(nodes);
+    const l = nodes.get(leader)!;
+    await l.j.propose({ type: 'put', k: 'before', v: '1' });
+    const disk = stallDisk(l.j);
+    // One after the other: each is answered while the leader's own writes wait for its disk.
+    const results: unknown[] = [];
+    for (let i = 0; i < 20; i++) results.push(await l.j.propose({ type: 'put', k: `k${i}`, v: `v${i}` }));
+    assert.deepEqual(results, Array.from({ length: 20 }, (_, i) => i + 2), 'applied in order on the leader');
+    assert.ok(disk.held() > 0, "the leader's own write is still waiting for its disk");
+    const before = disk.saves();
+    disk.release();
+    await l.j.propose({ type: 'put', k: 'after', v: '1' });
+    await until('all applied', () => [...nodes.values()].every((n) => n.sm.log.length === 22));
+    for (const n of nodes.values()) assert.deepEqual(n.sm.log, l.sm.log);
+    // The 20 Readys that queued behind the stalled write went to the disk merged, not one by one.
+    assert.equal(before, 1, 'one write at a time');
+    assert.ok(disk.saves() - before <= 4, `${disk.saves() - before} saves after the stall`);
+  });
+});
+
+test('a single member whose disk stalls commits nothing until its own write is durable', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'raft-driver-'));
+  const net = new MemoryNetwork();
+  const sm = new Kv();
+  const j = new RaftJournal({ id: 'a', voters: ['a'], dir: path.join(dir, 'a'), transport: net.transport('a'), tickMs: 10, electionTicks: 10, heartbeatTicks: 1, fsync: false, writeTimeoutMs: 5000 });
+  try {
+    await j.start(sm);
+    await until('leader', () => j.isLeader());
+    await j.propose({ type: 'put', k: 'a', v: '1' });
+    const disk = stallDisk(j);
+    let done = false;
+    const p = j.propose({ type: 'put', k: 'b', v: '2' }).then((r) => { done = true; return r; });
+    await until('the write reached the disk', () => disk.held() > 0);
+    await new Promise((r) => setTimeout(r, 100)); // ten ticks
+    assert.equal(done, false, 'not committed while its only copy is not durable');
+    assert.deepEqual(sm.log, ['a']);
+    disk.release();
+    assert.equal(await p, 2);
+    assert.deepEqual(sm.log, ['a', 'b']);
+  } finally {
+    await j.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

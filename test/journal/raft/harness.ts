@@ -64,6 +64,13 @@ export class TestNode {
   /** Every entry applied in this incarnation (including no-ops and conf), for safety checks. */
   appliedLog: Applied[] = [];
   readStates: ReadState[] = [];
+  /**
+   * Slow disk: as leader, this node goes on without waiting for its own write, as the driver
+   * does (core.ts, "Leader's own write"); its Readys wait here, in order, until completeWrites()
+   * makes them durable. A crash loses those not completed.
+   */
+  slowDisk = false;
+  readonly diskQueue: Ready[] = [];
 
   constructor(readonly cfg: RaftConfig) {
     this.core = new RaftCore(cfg);
@@ -77,8 +84,13 @@ export class TestNode {
   processReady(): Ready | undefined {
     if (!this.core.hasReady()) return undefined;
     const rd = this.core.ready();
-    // 1. persist
-    this.storage.save(rd);
+    const async = this.slowDisk && this.core.roleInfo().role === 'leader' && !rd.snapshot;
+    // 1. persist (a slow disk's leader only queues its write; everyone else waits for the queue)
+    if (async) this.diskQueue.push(rd);
+    else {
+      this.completeWrites();
+      this.storage.save(rd);
+    }
     // 2. (the caller sends rd.messages)
     // 3. apply
     if (rd.snapshot) {
@@ -90,12 +102,25 @@ export class TestNode {
       if (e.type === 'normal' && e.data !== '') this.sm.push(a);
     }
     this.readStates.push(...rd.readStates);
-    this.core.advance(rd);
+    this.core.advance(rd, !async);
     return rd;
+  }
+
+  /** The oldest `n` queued writes (all by default) become durable, and the core is told. */
+  completeWrites(n = Infinity): void {
+    for (let i = 0; i < n && this.diskQueue.length > 0; i++) {
+      const rd = this.diskQueue.shift()!;
+      this.storage.save(rd);
+      const last = rd.entries[rd.entries.length - 1];
+      if (last) this.core.persisted(last.index, last.term);
+    }
   }
 
   /** Take an application snapshot at `index` and compact both the core and storage. */
   compact(index: number): Snapshot | undefined {
+    // As the driver: no snapshot beyond what this node's own disk holds (a leader may apply
+    // entries its followers made durable before its own write is done).
+    if (this.core.durableIndex() < index) return undefined;
     const data = JSON.stringify(this.sm.filter((a) => a.index <= index));
     const snap = this.core.compact(index, data);
     if (snap) this.storage.compact(snap);
@@ -108,6 +133,7 @@ export class TestNode {
    * journal folder says this member had a Raft log before, or it was re-seeded with formatJournal).
    */
   wipe(recovering: boolean): void {
+    this.diskQueue.length = 0;
     this.storage.hardState = { term: 0, vote: '', commit: 0 };
     this.storage.snapshot = undefined;
     this.storage.entries = [];
@@ -119,6 +145,7 @@ export class TestNode {
 
   /** Lose all volatile state and start again from storage. */
   restart(): void {
+    this.diskQueue.length = 0; // writes not completed before the crash are lost
     const st = this.storage.state();
     this.sm = st.snapshot ? (JSON.parse(st.snapshot.data) as Applied[]) : [];
     this.appliedLog = [];

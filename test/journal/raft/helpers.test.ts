@@ -168,18 +168,28 @@ test('core: a single node elects itself, commits and serves reads; advance disci
   assert.deepEqual(core.roleInfo(), { role: 'leader', leader: 'a', term: st.term });
   assert.ok(st.term > 0);
   const i = core.propose('x');
-  core.readIndex('r');
   const rd = core.ready();
   assert.throws(() => core.ready(), RaftInvariantError);
   assert.equal(core.hasReady(), false, 'nothing more until advance');
   assert.deepEqual(rd.messages, []);
-  assert.equal(rd.hardState?.commit, i);
-  assert.deepEqual(rd.committedEntries.map((e) => e.index), [1, 2, 3]);
-  assert.deepEqual(rd.readStates, [], 'not released before the read index is applied');
-  core.advance(rd);
+  assert.deepEqual(rd.entries.map((e) => e.index), [1, 2, 3]);
+  // Its own copy counts only once durable: nothing of this term is committed yet.
+  assert.equal(rd.hardState?.commit, 1);
+  assert.deepEqual(rd.committedEntries.map((e) => e.index), [1]);
+  core.advance(rd, false); // handed to the disk, not durable yet
+  assert.equal(core.status().commit, 1, 'a single member commits only once its own write is durable');
+  assert.equal(core.hasReady(), false);
+  core.persisted(i, st.term);
+  assert.equal(core.status().commit, i);
+  core.readIndex('r');
   const rd2 = core.ready();
-  assert.deepEqual(rd2.readStates, [{ index: i, context: 'r' }]);
+  assert.equal(rd2.hardState?.commit, i);
+  assert.deepEqual(rd2.committedEntries.map((e) => e.index), [2, 3]);
+  assert.deepEqual(rd2.readStates, [], 'not released before the read index is applied');
   core.advance(rd2);
+  const rd3 = core.ready();
+  assert.deepEqual(rd3.readStates, [{ index: i, context: 'r' }]);
+  core.advance(rd3);
   assert.equal(core.hasReady(), false);
 });
 

@@ -198,3 +198,16 @@ test('with members losing their storage (restarted empty and recovering, one at 
   assert.ok(stats.wipes > RUNS, `too few wipes: ${JSON.stringify(stats)}`);
   assert.ok(stats.recovered > RUNS / 2, `too few wiped members caught up: ${JSON.stringify(stats)}`);
 });
+
+test("with slow disks (a leader goes on before its own write is durable; a crash loses the writes not done): election safety, leader append-only, log matching, leader completeness and state machine safety hold", (t) => {
+  const checks = (): Check => {
+    const all = [electionSafety(), leaderAppendOnly(), logMatching(), leaderCompleteness(), stateMachineSafety()];
+    return (sim) => { for (const c of all) c(sim); };
+  };
+  const stats = runMany(RUNS, STEPS, checks, 1, { slowDisks: true });
+  t.diagnostic(JSON.stringify(stats));
+  assertNotVacuous(stats);
+  // The new rule is exercised: leaders committed past their own disk, and crashes lost writes.
+  assert.ok(stats.commitsAhead > RUNS, `too few commits ahead of the leader's own disk: ${JSON.stringify(stats)}`);
+  assert.ok(stats.lostWrites > RUNS / 4, `too few writes lost in crashes: ${JSON.stringify(stats)}`);
+});

@@ -14,6 +14,11 @@ export interface SimOptions {
   steps: number;
   /** Now and then wipe a member's storage (restart it empty and recovering). */
   wipes?: boolean;
+  /**
+   * Slow disks: a leader goes on without waiting for its own writes (the driver's way), which
+   * become durable only in later steps, in order; a crash loses a random suffix of them.
+   */
+  slowDisks?: boolean;
 }
 
 export class Sim {
@@ -30,7 +35,7 @@ export class Sim {
   private readonly wasRecovering = new Set<NodeId>();
   /** What happened in this step (for failure messages). */
   lastAction = '';
-  stats = { proposals: 0, confChanges: 0, crashes: 0, snapshotsSent: 0, wipes: 0, recovered: 0 };
+  stats = { proposals: 0, confChanges: 0, crashes: 0, snapshotsSent: 0, wipes: 0, recovered: 0, lostWrites: 0, commitsAhead: 0 };
 
   constructor(readonly opts: SimOptions) {
     this.rnd = lcg(opts.seed);
@@ -48,6 +53,7 @@ export class Sim {
         id,
         new TestNode({ id, voters: initial, electionTicks: 10, heartbeatTicks: 2, random: lcg(opts.seed * 31 + Number(id)), preVote, checkQuorum, maxInflight, maxEntriesPerMsg }),
       );
+      this.nodes.get(id)!.slowDisk = opts.slowDisks === true;
     }
   }
 
@@ -70,6 +76,8 @@ export class Sim {
 
   private processReadys(): void {
     for (const n of this.alive()) {
+      const v = n.core.logView();
+      if (n.core.roleInfo().role === 'leader' && v.committed > v.durable) this.stats.commitsAhead++;
       const rd = n.processReady();
       if (!rd) continue;
       if (rd.hardState && this.wasRecovering.has(n.id) && !rd.hardState.recovering) {
@@ -85,6 +93,14 @@ export class Sim {
   }
 
   private randomAction(): void {
+    if (this.opts.slowDisks && this.rnd() < 0.1) {
+      // A disk finishes the oldest write it was handed.
+      const n = this.pick(this.alive().filter((x) => x.diskQueue.length > 0));
+      if (!n) return;
+      this.lastAction = `write done on ${n.id}`;
+      n.completeWrites(1);
+      return;
+    }
     const r = this.rnd() * 100;
     if (r < 35) {
       const n = this.pick(this.alive());
@@ -139,6 +155,11 @@ export class Sim {
     } else if (r < 95.5) {
       const n = this.pick(this.alive());
       if (!n || this.down.size >= 2) return;
+      // Its disk may have finished some of the writes it was handed; the rest are lost.
+      const done = Math.floor(this.rnd() * (n.diskQueue.length + 1));
+      this.stats.lostWrites += n.diskQueue.length - done;
+      n.completeWrites(done);
+      n.diskQueue.length = 0;
       this.down.add(n.id);
       this.stats.crashes++;
       this.lastAction = `crash ${n.id}`;
@@ -178,8 +199,8 @@ export class Sim {
  * Run `runs` seeded simulations; `makeCheck` builds a fresh checker (with its own history) for
  * each run. Returns aggregated stats so tests can assert the runs were not vacuous.
  */
-export function runMany(runs: number, steps: number, makeCheck: () => (sim: Sim) => void, firstSeed = 1, opts: { wipes?: boolean } = {}): Sim['stats'] & { leaderTerms: number } {
-  const total = { proposals: 0, confChanges: 0, crashes: 0, snapshotsSent: 0, wipes: 0, recovered: 0, leaderTerms: 0 };
+export function runMany(runs: number, steps: number, makeCheck: () => (sim: Sim) => void, firstSeed = 1, opts: { wipes?: boolean; slowDisks?: boolean } = {}): Sim['stats'] & { leaderTerms: number } {
+  const total = { proposals: 0, confChanges: 0, crashes: 0, snapshotsSent: 0, wipes: 0, recovered: 0, lostWrites: 0, commitsAhead: 0, leaderTerms: 0 };
   for (let seed = firstSeed; seed < firstSeed + runs; seed++) {
     const sim = new Sim({ seed, steps, ...opts });
     const check = makeCheck();
@@ -202,6 +223,8 @@ export function runMany(runs: number, steps: number, makeCheck: () => (sim: Sim)
     total.snapshotsSent += sim.stats.snapshotsSent;
     total.wipes += sim.stats.wipes;
     total.recovered += sim.stats.recovered;
+    total.lostWrites += sim.stats.lostWrites;
+    total.commitsAhead += sim.stats.commitsAhead;
     total.leaderTerms += terms.size;
   }
   return total;
