@@ -15,7 +15,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Wal } from '../local/wal.js';
-import { writeCheckpoint, listCheckpoints, checkpointProblem, CHECKPOINT_HEADER_BYTES, pruneCheckpoints, removeCheckpointTemps } from '../local/checkpoint.js';
+import { writeCheckpoint, listCheckpoints, checkpointProblem, CHECKPOINT_HEADER_BYTES, pruneCheckpoints, removeCheckpointTemps, CHECKPOINTS_KEPT } from '../local/checkpoint.js';
 import { JournalCorruptError } from '../../errors.js';
 import type { Entry, HardState, Snapshot } from './types.js';
 
@@ -188,7 +188,7 @@ export class RaftStorage {
       this.applyRecord({ snap: { index: snap.index, term: snap.term, voters: snap.voters } }, first);
       const oldestNeeded = this.entryRecord[0] ?? first; // record numbers only grow along the log
       deleted = this.wal.deleteCoveredSegments(oldestNeeded - 1);
-      deleted.push(...pruneCheckpoints(this.snapDir, 2));
+      deleted.push(...pruneCheckpoints(this.snapDir, CHECKPOINTS_KEPT));
     };
     return this.enqueue(run).then(() => deleted);
   }
