@@ -42,18 +42,10 @@ export class AlluxioWorker {
   /** Streams being served (block and UFS, both directions) and persists running; stop() waits for them. */
   private inFlight = 0;
   private onIdle: (() => void) | undefined;
+  /** 0 until the first registration (the master's ids start at 1). */
   workerId = 0;
   /** Registered with the leader as far as this worker knows (false after a failed heartbeat, until it registers again). */
   registered = false;
-  /**
-   * Registered once with this cluster's master: new blocks are taken from then on, also while a
-   * failed heartbeat or a new leader's Register command has it register again. Its block
-   * commits follow the leader on their own (commitToMaster); a commit that reaches a leader
-   * before the registration does is journaled all the same, and the location comes with the
-   * registration's block list or the next heartbeat (services.ts, CommitBlock). Refusing
-   * them in that window failed whole client writes across a leader change.
-   */
-  private joined = false;
   lastHeartbeatMs = 0;
   rpcPort = 0;
   webPort = 0;
@@ -180,12 +172,19 @@ export class AlluxioWorker {
     if (this.workerId !== res.workerId) this.log.info(`Registered with master as worker ${res.workerId} (cluster ${res.clusterId})`);
     this.workerId = res.workerId;
     this.registered = true;
-    this.joined = true;
   }
 
-  /** New blocks wait for the first registration (a worker id in this cluster), not for every re-registration. */
+  /**
+   * New blocks wait for the first registration (a worker id in this cluster), not for every
+   * re-registration: they are taken also while a failed heartbeat or a new leader's Register
+   * has the worker register again. Their commits follow the leader on their own
+   * (commitToMaster); a commit that reaches a leader before the registration does is journaled
+   * all the same, and the location comes with the registration's block list or the next
+   * heartbeat (services.ts, CommitBlock). Refusing them in that window failed whole client
+   * writes across a leader change.
+   */
   private checkJoined(): void {
-    if (!this.joined) throw new FailedPreconditionError('worker is not registered with a master yet');
+    if (this.workerId === 0) throw new FailedPreconditionError('worker is not registered with a master yet');
   }
 
   /**
