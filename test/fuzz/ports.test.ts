@@ -30,7 +30,7 @@ const FILES: Record<string, Buffer> = {};
 before(async () => {
   await c.setup();
   await c.start();
-  await waitFor('the worker registered with the leader', async () => (await getJson(`http://127.0.0.1:${c.masterPorts[await c.waitLeader()]!.web}/api/v1/master/info`)).liveWorkers.length === 1);
+  await c.waitLiveWorkers(1, 'the worker registered with the leader');
   // A few files and directories, cached and persisted, to compare after the storm.
   ok(await c.cli(['fs', 'mkdir', '/fuzz/d1/d2']));
   const rng = new Rng(1);

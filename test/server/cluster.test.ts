@@ -100,7 +100,7 @@ describe('one master, two workers', () => {
   test('runTests exits with the number of failed tests when no worker is up', async () => {
     await c.kill('worker', 0);
     await c.kill('worker', 1);
-    await waitFor('workers lost', async () => (await getJson(`http://127.0.0.1:${c.masterWeb}/api/v1/master/info`)).liveWorkers.length === 0, 20_000);
+    await c.waitLiveWorkers(0, 'workers lost', 20_000);
     const r = await c.cli(['runTests', '--writeType', 'MUST_CACHE']);
     assert.equal(r.code, 6, r.stdout + r.stderr);
     assert.match(r.stdout, /^Number of failed tests: 6$/m);
@@ -119,7 +119,7 @@ describe('one master, two workers', () => {
     check(c, afterLs);
     const names = (s: string) => s.trim().split('\n').map((l) => l.split(/\s+/).at(-1)).sort();
     assert.deepEqual(names(afterLs.stdout), names(before));
-    await waitFor('workers re-registered', async () => (await getJson(`http://127.0.0.1:${c.masterWeb}/api/v1/master/info`)).liveWorkers.length === 2);
+    await c.waitLiveWorkers(2, 'workers re-registered');
     const cat = await c.cli(['fs', 'cat', '/a/b/f.txt']);
     check(c, cat);
     assert.equal(cat.stdout.length, 'hello alluxio\n'.length * 200_000);
@@ -190,7 +190,7 @@ describe('journal durability', () => {
       const acked = writeProgress(running).acked;
       assert.ok(acked.length > 20, `only ${acked.length} files acknowledged: ${out.stderr}\n${c.logs()}`);
       await c.startMaster();
-      await waitFor('worker re-registered', async () => (await getJson(`http://127.0.0.1:${c.masterWeb}/api/v1/master/info`)).liveWorkers.length === 1);
+      await c.waitLiveWorkers(1, 'worker re-registered');
       const check = await runNode([reader, ...acked], c.env, 120_000);
       assert.equal(check.code, 0, check.stderr);
       assert.deepEqual(JSON.parse(check.stdout), [], `acknowledged files lost or damaged after kill -9 (${acked.length} acknowledged)\n${c.logs()}`);

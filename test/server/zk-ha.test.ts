@@ -75,7 +75,7 @@ test('one leader serves; standbys name it; the CLI finds it through ZooKeeper (p
   assert.notEqual(q.code, 0);
   assert.match(q.stderr, /applies to the embedded journal only/);
 
-  await waitFor('worker registered with the leader', async () => (await info(leader)).liveWorkers.length === 1);
+  await c.waitLiveWorkers(1, 'worker registered with the leader');
   const r = await c.cli(['runTests', '--operation', 'BASIC']);
   ok(r);
 });
