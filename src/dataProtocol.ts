@@ -19,7 +19,6 @@ import { BufferPool } from './bufferPool.js';
 
 /** First bytes of a data connection (an HTTP/2 connection starts with "PRI "). */
 export const MAGIC = Buffer.from('ALXD');
-export const HTTP2_PREFIX = Buffer.from('PRI ');
 export const PROTOCOL_VERSION = 1;
 
 export const enum Frame {

@@ -1,16 +1,16 @@
 /**
  * The worker's data channel server (src/dataProtocol.ts) and the one listening socket of the
- * worker's rpc port: each accepted connection's first bytes decide where it goes, the HTTP/2
- * preface to grpc-js (Server.createConnectionInjector), MAGIC to the data protocol; anything
- * else is closed. Every data connection proves the cluster secret in its HELLO first, as gRPC
+ * worker's rpc port (src/sharedPort.ts: the HTTP/2 preface goes to grpc-js, MAGIC to the data
+ * protocol, anything else is closed). Every data connection proves the cluster secret in its HELLO first, as gRPC
  * calls do in their metadata. Requests run one at a time per connection, each through the
  * worker's serve() (refused with WorkerShuttingDownError while draining, counted in flight).
  */
 import net from 'node:net';
 import fs from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
+import { SharedPort } from '../../sharedPort.js';
 import {
-  MAGIC, HTTP2_PREFIX, PROTOCOL_VERSION, Frame, FrameReader, FRAME_HEADER_BYTES, DATA_FRAME_BYTES, type DataFrame,
+  MAGIC, PROTOCOL_VERSION, Frame, FrameReader, FRAME_HEADER_BYTES, DATA_FRAME_BYTES, type DataFrame,
   controlFrame, errorFrame, controlBody, writeTo, ConnectionClosedError,
 } from '../../dataProtocol.js';
 import { AuthenticationError, FailedPreconditionError, InvalidArgumentError, type WorkerShuttingDownError } from '../../errors.js';
@@ -45,35 +45,21 @@ export interface DataServerOptions {
 }
 
 export class DataServer {
+  /** Data connections (not those handed to gRPC). */
   private readonly sockets = new Set<net.Socket>();
-  /**
-   * Connections handed to gRPC. Closed with the listener too: gRPC's forced shutdown (a drain
-   * past its bound) leaves an injected connection open while its client keeps it, and the
-   * listener's close() then waited for it until the process's forced exit.
-   */
-  private readonly grpcSockets = new Set<Duplex>();
-  private tcp: net.Server | undefined;
+  private readonly port: SharedPort;
   /** DATA frame buffers (header + payload), reused across frames, reads and connections: new ones per read cost page faults and major GCs. */
   private readonly frames = new BufferPool(FRAME_HEADER_BYTES + DATA_FRAME_BYTES, 8);
 
-  constructor(private readonly svc: BlockService, private readonly opts: DataServerOptions) {}
+  constructor(private readonly svc: BlockService, private readonly opts: DataServerOptions) {
+    this.port = new SharedPort({ timeoutMs: opts.timeoutMs, http2: opts.http2, protocols: [{ magic: MAGIC, accept: (s, rest) => this.take(s, rest) }] });
+  }
 
   /** Listen on host:port (0: any free port); resolves with the bound port. */
-  listen(host: string, port: number): Promise<number> {
-    const tcp = net.createServer({ noDelay: true }, (s) => this.accept(s));
-    this.tcp = tcp;
-    return new Promise((resolve, reject) => {
-      tcp.once('error', reject);
-      tcp.listen({ host, port }, () => { tcp.off('error', reject); resolve((tcp.address() as net.AddressInfo).port); });
-    });
-  }
+  listen(host: string, port: number): Promise<number> { return this.port.listen(host, port); }
 
-  /** Stop accepting; destroy data connections (idle ones, and with `force` those mid-request). */
-  async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    for (const s of this.grpcSockets) s.destroy();
-    await new Promise<void>((r) => (this.tcp ? this.tcp.close(() => r()) : r()));
-  }
+  /** Stop accepting; destroy every connection (data ones mid-request too, and those handed to gRPC). */
+  close(): Promise<void> { return this.port.close(); }
 
   /** Open data connections (tests). */
   get connections(): number { return this.sockets.size; }
@@ -81,42 +67,15 @@ export class DataServer {
   /** DATA frame buffers back in the pool, free for the next frame (tests). */
   get freeFrameBuffers(): number { return this.frames.held; }
 
-  /** A new TCP connection: sniff its first bytes, then hand it to gRPC or to the data protocol. */
-  accept(s: net.Socket): void {
-    s.setNoDelay(true);
-    const got: Buffer[] = [];
-    let n = 0;
-    const timer = setTimeout(() => s.destroy(), this.opts.timeoutMs);
-    const onData = (c: Buffer) => {
-      got.push(c);
-      n += c.length;
-      if (n < MAGIC.length) return;
-      clearTimeout(timer);
-      s.off('data', onData);
-      s.off('error', onError);
-      s.pause();
-      const head = Buffer.concat(got);
-      if (head.subarray(0, HTTP2_PREFIX.length).equals(HTTP2_PREFIX)) {
-        s.unshift(head);
-        this.grpcSockets.add(s);
-        s.once('close', () => this.grpcSockets.delete(s));
-        this.opts.http2(s);
-      } else if (head.subarray(0, MAGIC.length).equals(MAGIC)) {
-        this.sockets.add(s);
-        s.once('close', () => this.sockets.delete(s));
-        s.on('error', () => { /* seen by the reader as a failed connection */ });
-        void this.connection(s, head.subarray(MAGIC.length)).catch((e) => {
-          this.opts.log.warn(`Data connection from ${s.remoteAddress}: ${(e as Error).message}`);
-          s.destroy();
-        });
-      } else {
-        s.destroy(); // neither protocol: nothing to answer in
-      }
-    };
-    const onError = () => { clearTimeout(timer); s.destroy(); };
-    s.on('data', onData);
-    s.on('error', onError);
-    s.once('close', () => clearTimeout(timer));
+  /** A connection that started with MAGIC (SharedPort). */
+  private take(s: net.Socket, rest: Buffer): void {
+    this.sockets.add(s);
+    s.once('close', () => this.sockets.delete(s));
+    s.on('error', () => { /* seen by the reader as a failed connection */ });
+    void this.connection(s, rest).catch((e) => {
+      this.opts.log.warn(`Data connection from ${s.remoteAddress}: ${(e as Error).message}`);
+      s.destroy();
+    });
   }
 
   /** One data connection: HELLO, then requests until the peer closes. */
