@@ -8,7 +8,7 @@
  *   READ  {blockId, offset, length, promote}  -> HEADER {length}, DATA*, END   | ERROR
  *   WRITE {blockId, spaceToReserve, tierAlias, pinned} -> ACCEPTED, then the client sends DATA*,
  *         END and gets DONE {length} | ERROR (after an ERROR in a write the worker closes).
- * A frame is [type: u8][payload length: u32 BE][payload]; control payloads are JSON objects of
+ * A frame is [type: u8][payload length: u32 BE][payload] (src/frames.ts); control payloads are JSON objects of
  * at most MAX_CONTROL_BYTES, DATA payloads at most MAX_DATA_BYTES. ERROR carries our typed error
  * (errors.ts code, message, extra) so the client throws the same classes as over gRPC.
  */
@@ -16,6 +16,9 @@ import type net from 'node:net';
 import type { Socket } from 'node:net';
 import { AlluxioError, NotLeaderError, errorFromCode, InvalidArgumentError, UnavailableError, TimeoutError } from './errors.js';
 import { BufferPool } from './bufferPool.js';
+import { FRAME_HEADER_BYTES, frameHeader } from './frames.js';
+
+export { FRAME_HEADER_BYTES, frameHeader };
 
 /** First bytes of a data connection (an HTTP/2 connection starts with "PRI "). */
 export const MAGIC = Buffer.from('ALXD');
@@ -26,7 +29,6 @@ export const enum Frame {
 }
 const LAST_FRAME = Frame.ERROR;
 
-export const FRAME_HEADER_BYTES = 5;
 export const MAX_CONTROL_BYTES = 64 * 1024;
 export const MAX_DATA_BYTES = 4 * 1024 * 1024;
 /** Size of the DATA frames senders write. */
@@ -43,14 +45,6 @@ export class DataFrame {
   constructor(readonly type: Frame, readonly parts: Buffer[], readonly length: number) {}
   /** The payload in one buffer (a copy when it spans several reads). */
   get payload(): Buffer { return this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.length); }
-}
-
-/** A frame's 5-byte header. */
-export function frameHeader(type: Frame, length: number): Buffer {
-  const h = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
-  h.writeUInt8(type, 0);
-  h.writeUInt32BE(length, 1);
-  return h;
 }
 
 /** A whole control frame with a JSON payload. */
