@@ -10,7 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { protos, CHANNEL_OPTIONS, fromServiceError, ERROR_CODE_KEY, ERROR_EXTRA_KEY, USER_KEY } from './rpc.js';
 import { TimeoutError, UnavailableError, FailedPreconditionError, type AlluxioError } from './errors.js';
 import { FrameParser, FRAME_HEADER_BYTES, encodeFrame, frameHeader } from './frames.js';
-import type { PortProtocol } from './sharedPort.js';
+import { SharedPort, type PortProtocol } from './sharedPort.js';
 import { splitHostPort } from './conf/hosts.js';
 
 interface MuxRequest { id: number; path: string; payload: Buffer }
@@ -378,6 +378,20 @@ export class FramedMuxServer {
     }
     for (const c of [...this.conns]) c.close();
   }
+}
+
+/**
+ * What a master's rpc port serves: `server` (gRPC, with `routes`' methods added already as
+ * plain unary services) gets the gRPC mux, and one SharedPort takes every connection: HTTP/2 to
+ * `server`, MUX_MAGIC to the framed mux. `timeoutMs`: the longest wait for a connection's first
+ * bytes. Listen with port.listen; stop with framed.close (grace for calls in flight), the gRPC
+ * server's shutdown, then port.close.
+ */
+export function muxPort(server: grpc.Server, routes: MuxRoutes, timeoutMs: number): { port: SharedPort; framed: FramedMuxServer } {
+  addMuxService(server, routes);
+  const framed = new FramedMuxServer(routes);
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  return { framed, port: new SharedPort({ timeoutMs, http2: (s) => injector.injectConnection(s), protocols: [framed.protocol] }) };
 }
 
 /** Liveness of a framed connection with calls waiting, as MASTER_CHANNEL_OPTIONS's keepalive. */

@@ -12,8 +12,8 @@ import type { Config } from '../../conf/index.js';
 import type { Journal } from '../../journal/types.js';
 import { createJournal, embeddedSetup } from '../../journal/index.js';
 import { CHANNEL_OPTIONS } from '../../rpc.js';
-import { addMuxService, MuxRoutes, FramedMuxServer } from '../../mux.js';
-import { SharedPort } from '../../sharedPort.js';
+import { muxPort, MuxRoutes, type FramedMuxServer } from '../../mux.js';
+import type { SharedPort } from '../../sharedPort.js';
 import { NotLeaderError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
 import { VERSION } from '../../version.js';
@@ -90,11 +90,9 @@ export class AlluxioMaster {
     for (const [def, impl] of services) server.addService(def, impl);
     // The same methods multiplexed: on one gRPC stream per client, and on the framed protocol of
     // one TCP connection per client (src/mux.ts), which shares the rpc port with gRPC.
-    const routes = new MuxRoutes(services);
-    addMuxService(server, routes);
-    this.framedMux = new FramedMuxServer(routes);
-    const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-    this.rpcListener = new SharedPort({ timeoutMs: RPC_FIRST_BYTES_TIMEOUT_MS, http2: (s) => injector.injectConnection(s), protocols: [this.framedMux.protocol] });
+    const { port, framed } = muxPort(server, new MuxRoutes(services), RPC_FIRST_BYTES_TIMEOUT_MS);
+    this.rpcListener = port;
+    this.framedMux = framed;
     this.grpcServer = server;
     this.rpcPort = await this.rpcListener.listen(this.conf.get('alluxio.master.bind.host'), this.conf.getPort('alluxio.master.rpc.port'));
 
