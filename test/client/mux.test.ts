@@ -12,8 +12,9 @@ import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
 import { protos, unary, bindServer, callUnary, CHANNEL_OPTIONS, USER_KEY } from '../../src/rpc.js';
-import { addMuxService, muxPort, MuxChannel, MuxRoutes, FramedMuxChannel, MUX_MAGIC, MUX_VERSION, MAX_MUX_MESSAGE } from '../../src/mux.js';
-import { encodeFrame, FrameParser } from '../../src/frames.js';
+import { addMuxService, muxPort, MuxChannel, MuxRoutes, FramedMuxChannel, MUX_MAGIC, MUX_VERSION } from '../../src/mux.js';
+import { encodeFrame } from '../../src/frames.js';
+import { exchangeFrames, callFrame, helloFrame, errorOf } from '../harness/muxFrames.js';
 import { MasterClient } from '../../src/client/masterClient.js';
 import { waitFor } from '../harness/wait.js';
 import {
@@ -339,46 +340,21 @@ test('the framed mux: a master of another version is a typed error naming both v
   // And a real server answers a HELLO of another version with its own version, then a GOAWAY naming both.
   const srv = await portServer();
   try {
-    const frames = await rawFrames(srv.port, [MUX_MAGIC, encodeFrame(1, JSON.stringify({ version: 2, user: '' }))]);
+    const frames = await exchangeFrames(srv.port, [MUX_MAGIC, helloFrame('', 2)]);
     assert.deepEqual(frames.map((f) => f.type), [2, 8]);
     assert.deepEqual(JSON.parse(frames[0]!.payload.toString()), { version: MUX_VERSION });
     assert.equal(frames[1]!.payload.toString(), `this master speaks version ${MUX_VERSION} of the framed mux, the client 2`);
   } finally { await srv.close(); }
 });
 
-/** Send `parts` on a new connection to `port` and collect the frames that come back until the server closes it, `count` came, or 5 s passed. */
-function rawFrames(port: number, parts: Buffer[], count = Infinity): Promise<{ type: number; payload: Buffer }[]> {
-  return new Promise((resolve) => {
-    const got: { type: number; payload: Buffer }[] = [];
-    const parser = new FrameParser('test', () => MAX_MUX_MESSAGE, (type, payload) => { if (got.push({ type, payload: Buffer.from(payload) }) >= count) done(); });
-    const s = net.connect(port, '127.0.0.1');
-    const done = () => { clearTimeout(t); s.destroy(); resolve(got); };
-    const t = setTimeout(done, 5000);
-    s.on('data', (c) => { try { parser.push(c); } catch { done(); } });
-    s.on('error', done);
-    s.on('close', done);
-    for (const p of parts) s.write(p);
-  });
-}
-
-/** A CALL frame: [id u32][path length u8][path][payload]. */
-function call(id: number, path: string, payload: Buffer): Buffer {
-  const p = Buffer.from(path);
-  const head = Buffer.alloc(5);
-  head.writeUInt32BE(id, 0);
-  head.writeUInt8(p.length, 4);
-  return encodeFrame(3, Buffer.concat([head, p, payload]));
-}
-
 test('hostile frames on the framed mux are answered or close that connection; the server serves other clients throughout', async () => {
   const srv = await portServer();
   const good = new FramedMuxChannel(srv.addr);
-  const hello = encodeFrame(1, JSON.stringify({ version: MUX_VERSION, user: 'eve' }));
+  const hello = helloFrame('eve');
   const gs = getStatus();
   const huge = Buffer.alloc(5);
   huge.writeUInt8(3, 0);
   huge.writeUInt32BE(0xffffffff, 1);
-  const errorOf = (f: { type: number; payload: Buffer } | undefined): any => (f?.type === 5 ? { id: f.payload.readUInt32BE(0), ...JSON.parse(f.payload.toString('utf8', 4)) } : f);
   try {
     const cases: [string, Buffer[], (frames: { type: number; payload: Buffer }[]) => void, number?][] = [
       ['an unknown frame type', [MUX_MAGIC, hello, encodeFrame(200, 'x')], (f) => {
@@ -397,24 +373,24 @@ test('hostile frames on the framed mux are answered or close that connection; th
         assert.deepEqual(f.map((x) => x.type), [2, 8]);
         assert.match(f[1]!.payload.toString(), /CALL 9: its method path runs past the frame/);
       }],
-      ['a CALL before the HELLO', [MUX_MAGIC, call(7, gs.path, gs.requestSerialize({ path: '/x' }))], (f) => {
+      ['a CALL before the HELLO', [MUX_MAGIC, callFrame(7, gs.path, gs.requestSerialize({ path: '/x' }))], (f) => {
         assert.deepEqual(f.map((x) => x.type), [5, 8]);
         assert.deepEqual(errorOf(f[0]), { id: 7, code: grpc.status.FAILED_PRECONDITION, details: 'a CALL before the HELLO', alluxioCode: '', extra: '' });
       }],
       ['a HELLO that is not JSON', [MUX_MAGIC, encodeFrame(1, '{nope')], (f) => assert.deepEqual(f.map((x) => x.type), [8])],
       ['a second HELLO', [MUX_MAGIC, hello, hello], (f) => assert.deepEqual(f.map((x) => x.type), [2, 8])],
       // Answered, and the connection goes on: garbage payload, unknown method, then a good call.
-      ['garbage payload and an unknown method', [MUX_MAGIC, hello, call(1, gs.path, Buffer.from([0xff, 0xff])), call(2, '/Nope/Nope', Buffer.alloc(0)), call(0xffffffff, gs.path, gs.requestSerialize({ path: '/fine' }))], (f) => {
+      ['garbage payload and an unknown method', [MUX_MAGIC, hello, callFrame(1, gs.path, Buffer.from([0xff, 0xff])), callFrame(2, '/Nope/Nope', Buffer.alloc(0)), callFrame(0xffffffff, gs.path, gs.requestSerialize({ path: '/fine' }))], (f) => {
         assert.deepEqual(f.slice(0, 4).map((x) => x.type), [2, 5, 5, 4]);
-        assert.equal(errorOf(f[1]).code, grpc.status.INVALID_ARGUMENT);
-        assert.match(errorOf(f[1]).details, /^cannot decode the request of \/alluxio\.grpc\.file\.FileSystemMasterClientService\/GetStatus: /);
+        assert.equal(errorOf(f[1])!.code, grpc.status.INVALID_ARGUMENT);
+        assert.match(errorOf(f[1])!.details, /^cannot decode the request of \/alluxio\.grpc\.file\.FileSystemMasterClientService\/GetStatus: /);
         assert.deepEqual(errorOf(f[2]), { id: 2, code: grpc.status.UNIMPLEMENTED, details: 'unknown method "/Nope/Nope"', alluxioCode: '', extra: '' });
         assert.equal(f[3]!.payload.readUInt32BE(0), 0xffffffff);
         assert.equal((gs.responseDeserialize(f[3]!.payload.subarray(4)) as { path: string }).path, '/fine');
       }, 4],
     ];
     for (const [what, parts, check, count] of cases) {
-      const frames = await rawFrames(srv.port, parts, count);
+      const frames = await exchangeFrames(srv.port, parts, count);
       check(frames);
       assert.equal((await good.call<{ path: string }>(getStatus(), { path: `/after ${what}` }, 5000)).path, `/after ${what}`, `after ${what}`);
     }
