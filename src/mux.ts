@@ -318,7 +318,7 @@ export class FramedMuxServer {
         if (hello.version !== MUX_VERSION) { close(`this master speaks version ${MUX_VERSION} of the framed mux, the client ${String(hello.version)}`); return; }
         const metadata = new grpc.Metadata();
         if (user) metadata.set(USER_KEY, user);
-        const peer = `${s.remoteAddress?.includes(':') ? `[${s.remoteAddress}]` : s.remoteAddress}:${s.remotePort}`;
+        const peer = `${s.remoteAddress}:${s.remotePort}`; // as grpc-js's getPeer
         ctx = { metadata, getPeer: () => peer };
         return;
       }
@@ -450,9 +450,10 @@ export class FramedMuxChannel {
       let id = 0;
       let sent = false;
       const timer = setTimeout(() => {
-        if (!sent) this.waiting = this.waiting.filter((w) => w !== send);
-        if (!sent || this.pending.delete(id)) reject(new TimeoutError(`call to ${this.address} timed out: ${def.path} took over ${timeoutMs} ms`));
-        if (sent) this.next();
+        const e = new TimeoutError(`call to ${this.address} timed out: ${def.path} took over ${timeoutMs} ms`);
+        if (!sent) { this.waiting = this.waiting.filter((w) => w !== send); reject(e); return; }
+        this.settle(id)?.reject(e);
+        this.next();
       }, timeoutMs);
       let payload: Buffer;
       try {
@@ -475,6 +476,7 @@ export class FramedMuxChannel {
           this.settle(id)?.reject(statusError(grpc.status.UNAVAILABLE, (e as Error).message, this.address));
           return;
         }
+        if (this.pending.size === 1) conn.socket.ref();
         conn.socket.write(callFrame(id, path, payload));
       };
       if (this.pending.size >= MAX_CLIENT_CALLS_IN_FLIGHT) this.waiting.push(send);
@@ -578,6 +580,8 @@ export class FramedMuxChannel {
     if (!p) return undefined;
     clearTimeout(p.timer);
     this.pending.delete(id);
+    // An idle connection does not keep the process alive (as grpc-js's idle channels).
+    if (this.pending.size === 0) this.conn?.socket.unref();
     return p;
   }
 
