@@ -109,7 +109,7 @@ export function heartbeatCallTimeoutMs(heartbeatIntervalMs: number, callTimeoutM
 }
 
 /** The gRPC client classes of the services (their definitions name the methods a call may use). */
-const SERVICE_CTORS: Record<ServiceName, () => { service: grpc.ServiceDefinition }> = {
+const SERVICE_CTORS: Record<ServiceName, () => grpc.ServiceClientConstructor> = {
   file: () => protos().file.FileSystemMasterClientService,
   block: () => protos().block.BlockMasterClientService,
   blockWorker: () => protos().block.BlockMasterWorkerService,
@@ -230,19 +230,12 @@ export class MasterClient {
   private stubs(addr: string, fresh = false): Record<ServiceName, grpc.Client> {
     let s = this.clients.get(addr);
     if (!s) {
-      const p = protos();
       const opts = fresh ? { ...MASTER_CHANNEL_OPTIONS, 'grpc.use_local_subchannel_pool': 1 } : MASTER_CHANNEL_OPTIONS;
       const creds = grpc.credentials.createInsecure();
-      const file = new p.file.FileSystemMasterClientService(addr, creds, opts) as grpc.Client;
-      const ch = file.getChannel();
-      const shared = { ...opts, channelOverride: ch } as grpc.ChannelOptions;
-      s = {
-        file,
-        block: new p.block.BlockMasterClientService(addr, creds, shared),
-        blockWorker: new p.block.BlockMasterWorkerService(addr, creds, shared),
-        meta: new p.meta.MetaMasterClientService(addr, creds, shared),
-        journal: new p.journal.JournalMasterClientService(addr, creds, shared),
-      };
+      const file = new (SERVICE_CTORS.file())(addr, creds, opts);
+      const shared = { ...opts, channelOverride: file.getChannel() } as grpc.ChannelOptions;
+      const others = (Object.keys(SERVICE_CTORS) as ServiceName[]).filter((n) => n !== 'file').map((n) => [n, new (SERVICE_CTORS[n]())(addr, creds, shared)]);
+      s = { file, ...Object.fromEntries(others) } as Record<ServiceName, grpc.Client>;
       this.clients.set(addr, s);
       this.created.set(addr, performance.now());
     }
@@ -323,8 +316,7 @@ export class MasterClient {
    * mux's stream, or as a plain unary call where that is not served either.
    */
   private async callOnce<T>(addr: string, service: ServiceName, method: string, req: unknown, timeoutMs: number): Promise<T> {
-    const ctor = SERVICE_CTORS[service]();
-    const def = ctor.service[method];
+    const def = SERVICE_CTORS[service]().service[method];
     if (!def) throw new InternalError(`no method ${method} in the ${service} service`);
     const f = this.framedMux(addr);
     if (!f.unsupported) {
