@@ -318,24 +318,17 @@ export class MasterClient {
   private async callOnce<T>(addr: string, service: ServiceName, method: string, req: unknown, timeoutMs: number): Promise<T> {
     const def = SERVICE_CTORS[service]().service[method];
     if (!def) throw new InternalError(`no method ${method} in the ${service} service`);
-    const f = this.framedMux(addr);
-    if (!f.unsupported) {
+    // The gRPC mux (and its channel) only where the framed mux is not served.
+    for (const channel of [() => this.framedMux(addr), () => this.mux(addr)]) {
+      const ch = channel();
+      if (ch.unsupported) continue;
       try {
-        return await f.call<T>(def, req, timeoutMs);
+        return await ch.call<T>(def, req, timeoutMs);
       } catch (e) {
-        if (!f.unsupported) throw e;
+        if (!ch.unsupported) throw e;
       }
     }
-    const stub = this.stubs(addr)[service];
-    const m = this.mux(addr);
-    if (!m.unsupported) {
-      try {
-        return await m.call<T>(def, req, timeoutMs);
-      } catch (e) {
-        if (!m.unsupported) throw e;
-      }
-    }
-    return callUnary<T>(stub, method, req, timeoutMs, addr, this.metadata.clone());
+    return callUnary<T>(this.stubs(addr)[service], method, req, timeoutMs, addr, this.metadata.clone());
   }
 
   /** Ask `addr` whether it leads (GetMasterInfo), within `timeoutMs`; `signal` cancels the call. */
