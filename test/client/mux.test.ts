@@ -12,7 +12,7 @@ import net from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as grpc from '@grpc/grpc-js';
 import { protos, unary, bindServer, callUnary, CHANNEL_OPTIONS, USER_KEY } from '../../src/rpc.js';
-import { addMuxService, muxPort, MuxChannel, MuxRoutes, FramedMuxChannel, MUX_MAGIC, MUX_VERSION } from '../../src/mux.js';
+import { addMuxService, muxPort, MuxChannel, MuxRoutes, FramedMuxChannel, MUX_MAGIC, MUX_VERSION, MAX_CLIENT_CALLS_IN_FLIGHT, MAX_SERVER_CALLS_IN_FLIGHT } from '../../src/mux.js';
 import { encodeFrame } from '../../src/frames.js';
 import { exchangeFrames, callFrame, helloFrame, errorOf } from '../harness/muxFrames.js';
 import { MasterClient } from '../../src/client/masterClient.js';
@@ -30,7 +30,12 @@ function fileService(calls: string[]): grpc.UntypedServiceImplementation {
     GetStatus: unary(async (r: { path: string }, call) => {
       calls.push(r.path);
       const m = /^\/sleep\/(\d+)/.exec(r.path);
-      if (m) await new Promise((res) => setTimeout(res, Number(m[1])));
+      if (m) {
+        running.now++;
+        running.max = Math.max(running.max, running.now);
+        await new Promise((res) => setTimeout(res, Number(m[1])));
+        running.now--;
+      }
       const failure = FAILURES.find(([path]) => path === r.path);
       if (failure) throw failure[1]();
       if (r.path === '/who') {
@@ -42,6 +47,9 @@ function fileService(calls: string[]): grpc.UntypedServiceImplementation {
     }),
   };
 }
+
+/** GetStatus calls of /sleep/ paths running at once, and the most so far. */
+const running = { now: 0, max: 0 };
 
 /** Paths whose GetStatus fails, and how: every transport must give the very same typed error. */
 const FAILURES: [string, () => Error][] = [
@@ -59,7 +67,7 @@ const FAILURES: [string, () => Error][] = [
  * A server as a master's rpc port: gRPC (unary and the mux stream) and the framed mux on one
  * SharedPort (muxPort).
  */
-async function portServer(calls: string[] = []): Promise<{ addr: string; port: number; calls: string[]; close(): Promise<void> }> {
+async function portServer(calls: string[] = []): Promise<{ addr: string; port: number; calls: string[]; close(graceMs?: number): Promise<void> }> {
   const s = new grpc.Server(CHANNEL_OPTIONS);
   const def = protos().file.FileSystemMasterClientService.service as grpc.ServiceDefinition;
   const impl = fileService(calls);
@@ -68,7 +76,7 @@ async function portServer(calls: string[] = []): Promise<{ addr: string; port: n
   const bound = await port.listen('127.0.0.1', 0);
   return {
     addr: `127.0.0.1:${bound}`, port: bound, calls,
-    close: async () => { await framed.close(0); s.forceShutdown(); await port.close(); },
+    close: async (graceMs = 0) => { await framed.close(graceMs); s.forceShutdown(); await port.close(); },
   };
 }
 
@@ -397,5 +405,42 @@ test('hostile frames on the framed mux are answered or close that connection; th
   } finally {
     good.close();
     await srv.close();
+  }
+});
+
+test('the framed mux: calls in flight are bounded, on the client (the rest wait for a slot) and on the server (the rest are refused)', async () => {
+  const srv = await portServer();
+  const ch = new FramedMuxChannel(srv.addr);
+  try {
+    running.max = 0;
+    const n = MAX_CLIENT_CALLS_IN_FLIGHT + 100;
+    const replies = await Promise.all(Array.from({ length: n }, (_, i) => ch.call<{ path: string }>(getStatus(), { path: `/sleep/50/${i}` }, 20_000)));
+    assert.deepEqual(replies.map((r) => r.path), Array.from({ length: n }, (_, i) => `/sleep/50/${i}`));
+    assert.equal(running.max, MAX_CLIENT_CALLS_IN_FLIGHT, 'the server ran more (or fewer) calls of one client at once than the client bound');
+    // A client that ignores the bound gets RESOURCE_EXHAUSTED for the calls beyond the server's.
+    const gs = getStatus();
+    const calls = Array.from({ length: MAX_SERVER_CALLS_IN_FLIGHT + 1 }, (_, i) => callFrame(i, gs.path, gs.requestSerialize({ path: `/sleep/3000/${i}` })));
+    const frames = await exchangeFrames(srv.port, [MUX_MAGIC, helloFrame(''), ...calls], 2, 10_000);
+    assert.deepEqual(frames.map((f) => f.type), [2, 5]);
+    assert.deepEqual(errorOf(frames[1]), { id: MAX_SERVER_CALLS_IN_FLIGHT, code: grpc.status.RESOURCE_EXHAUSTED, details: `more than ${MAX_SERVER_CALLS_IN_FLIGHT} calls in flight on one connection`, alluxioCode: '', extra: '' });
+  } finally {
+    ch.close();
+    await srv.close();
+  }
+});
+
+test('a stopping server gives calls in flight on the framed mux the grace to finish; longer ones fail as Unavailable', async () => {
+  const srv = await portServer();
+  const ch = new FramedMuxChannel(srv.addr);
+  try {
+    const quick = ch.call<{ path: string }>(getStatus(), { path: '/sleep/200/quick' }, 20_000);
+    const slow = ch.call(getStatus(), { path: '/sleep/3000/slow' }, 30_000);
+    await waitFor('both calls running on the server', async () => srv.calls.length === 2, 10_000, 10);
+    const closing = srv.close(1000);
+    assert.equal((await quick).path, '/sleep/200/quick');
+    await assert.rejects(slow, UnavailableError);
+    await closing;
+  } finally {
+    ch.close();
   }
 });
