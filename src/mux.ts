@@ -405,8 +405,9 @@ export interface FramedMuxOptions {
 interface ClientConn {
   socket: net.Socket;
   parser: FrameParser;
-  /** TCP connected; a valid frame received (the master speaks the protocol); WELCOME received. */
+  /** The TCP connection was established. */
   connected: boolean;
+  /** A frame of the framed mux came back (the master speaks the protocol). */
   spoke: boolean;
   dead: boolean;
   /** Dropped for lack of an answer to a PING (not a sign that the protocol is unknown). */
