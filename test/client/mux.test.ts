@@ -80,6 +80,20 @@ async function portServer(calls: string[] = []): Promise<{ addr: string; port: n
   };
 }
 
+type PortServer = Awaited<ReturnType<typeof portServer>>;
+
+/** Run `fn` with a framed mux channel (as `user`) to a fresh portServer; both are closed afterwards. */
+async function withFramed(fn: (ch: FramedMuxChannel, srv: PortServer) => Promise<void>, user = ''): Promise<void> {
+  const srv = await portServer();
+  const ch = new FramedMuxChannel(srv.addr, user);
+  try {
+    await fn(ch, srv);
+  } finally {
+    ch.close();
+    await srv.close();
+  }
+}
+
 /** A gRPC-only server (bindServer: no framed mux), with or without the gRPC mux. */
 async function server(withMux: boolean, calls: string[] = []): Promise<{ server: grpc.Server; addr: string; calls: string[] }> {
   const s = new grpc.Server(CHANNEL_OPTIONS);
@@ -242,39 +256,25 @@ test('typed errors and NotLeader hints are the same over plain unary calls, the 
   }
 });
 
-test('the framed mux: calls in flight interleave, each gets its own reply; the user of the HELLO reaches the handler', async () => {
-  const srv = await portServer();
-  const ch = new FramedMuxChannel(srv.addr, 'alice');
-  try {
-    const paths = Array.from({ length: 40 }, (_, i) => `/sleep/${(i * 7) % 13}/f${i}`);
-    const finished: string[] = [];
-    const replies = await Promise.all(paths.map((p) => ch.call<{ path: string; length: number }>(getStatus(), { path: p }, 5000).then((r) => { finished.push(r.path); return r; })));
-    assert.deepEqual(replies.map((r) => r.path), paths);
-    assert.deepEqual(replies.map((r) => r.length), paths.map((p) => p.length));
-    assert.notDeepEqual(finished, paths, 'replies came back in the order the calls were sent: they did not overlap');
-    const who = await ch.call<{ name: string }>(getStatus(), { path: '/who' }, 5000);
-    assert.match(who.name, /^alice\|framed\|127\.0\.0\.1:\d+$/);
-    // No user: no user key (as the gRPC transports without one).
-    const anon = new FramedMuxChannel(srv.addr);
-    try { assert.match((await anon.call<{ name: string }>(getStatus(), { path: '/who' }, 5000)).name, /^\|framed\|/); } finally { anon.close(); }
-  } finally {
-    ch.close();
-    await srv.close();
-  }
-});
+test('the framed mux: calls in flight interleave, each gets its own reply; the user of the HELLO reaches the handler', () => withFramed(async (ch, srv) => {
+  const paths = Array.from({ length: 40 }, (_, i) => `/sleep/${(i * 7) % 13}/f${i}`);
+  const finished: string[] = [];
+  const replies = await Promise.all(paths.map((p) => ch.call<{ path: string; length: number }>(getStatus(), { path: p }, 5000).then((r) => { finished.push(r.path); return r; })));
+  assert.deepEqual(replies.map((r) => r.path), paths);
+  assert.deepEqual(replies.map((r) => r.length), paths.map((p) => p.length));
+  assert.notDeepEqual(finished, paths, 'replies came back in the order the calls were sent: they did not overlap');
+  const who = await ch.call<{ name: string }>(getStatus(), { path: '/who' }, 5000);
+  assert.match(who.name, /^alice\|framed\|127\.0\.0\.1:\d+$/);
+  // No user: no user key (as the gRPC transports without one).
+  const anon = new FramedMuxChannel(srv.addr);
+  try { assert.match((await anon.call<{ name: string }>(getStatus(), { path: '/who' }, 5000)).name, /^\|framed\|/); } finally { anon.close(); }
+}, 'alice'));
 
-test('the framed mux: a call past its deadline fails with a TimeoutError naming the address and method; later calls still work', async () => {
-  const srv = await portServer();
-  const ch = new FramedMuxChannel(srv.addr);
-  try {
-    await assert.rejects(ch.call(getStatus(), { path: '/sleep/400/slow' }, 100), (e: unknown) => e instanceof TimeoutError
-      && (e as Error).message === `call to ${srv.addr} timed out: /alluxio.grpc.file.FileSystemMasterClientService/GetStatus took over 100 ms`);
-    assert.equal((await ch.call<{ path: string }>(getStatus(), { path: '/after' }, 5000)).path, '/after');
-  } finally {
-    ch.close();
-    await srv.close();
-  }
-});
+test('the framed mux: a call past its deadline fails with a TimeoutError naming the address and method; later calls still work', () => withFramed(async (ch, srv) => {
+  await assert.rejects(ch.call(getStatus(), { path: '/sleep/400/slow' }, 100), (e: unknown) => e instanceof TimeoutError
+    && (e as Error).message === `call to ${srv.addr} timed out: /alluxio.grpc.file.FileSystemMasterClientService/GetStatus took over 100 ms`);
+  assert.equal((await ch.call<{ path: string }>(getStatus(), { path: '/after' }, 5000)).path, '/after');
+}));
 
 test('the framed mux: a server process that freezes (SIGSTOP) fails the call as Unavailable through the PING, long before the call timeout', { timeout: 60_000 }, async (t) => {
   const { child, port } = await childServer(0, true);
@@ -355,92 +355,72 @@ test('the framed mux: a master of another version is a typed error naming both v
   } finally { await srv.close(); }
 });
 
-test('hostile frames on the framed mux are answered or close that connection; the server serves other clients throughout', async () => {
-  const srv = await portServer();
-  const good = new FramedMuxChannel(srv.addr);
+test('hostile frames on the framed mux are answered or close that connection; the server serves other clients throughout', () => withFramed(async (good, srv) => {
   const hello = helloFrame('eve');
   const gs = getStatus();
   const huge = Buffer.alloc(5);
   huge.writeUInt8(3, 0);
   huge.writeUInt32BE(0xffffffff, 1);
-  try {
-    const cases: [string, Buffer[], (frames: { type: number; payload: Buffer }[]) => void, number?][] = [
-      ['an unknown frame type', [MUX_MAGIC, hello, encodeFrame(200, 'x')], (f) => {
-        assert.deepEqual(f.map((x) => x.type), [2, 8]);
-        assert.match(f[1]!.payload.toString(), /unknown frame type 200/);
-      }],
-      ['a huge length', [MUX_MAGIC, hello, huge], (f) => {
-        assert.deepEqual(f.map((x) => x.type), [2, 8]);
-        assert.match(f[1]!.payload.toString(), /claims 4294967295 bytes/);
-      }],
-      ['a CALL too short for its id', [MUX_MAGIC, hello, encodeFrame(3, Buffer.from([1, 2]))], (f) => {
-        assert.deepEqual(f.map((x) => x.type), [2, 8]);
-        assert.match(f[1]!.payload.toString(), /no room for its id/);
-      }],
-      ['a method path past the frame', [MUX_MAGIC, hello, encodeFrame(3, Buffer.from([0, 0, 0, 9, 200, 0x2f]))], (f) => {
-        assert.deepEqual(f.map((x) => x.type), [2, 8]);
-        assert.match(f[1]!.payload.toString(), /CALL 9: its method path runs past the frame/);
-      }],
-      ['a CALL before the HELLO', [MUX_MAGIC, callFrame(7, gs.path, gs.requestSerialize({ path: '/x' }))], (f) => {
-        assert.deepEqual(f.map((x) => x.type), [5, 8]);
-        assert.deepEqual(errorOf(f[0]), { id: 7, code: grpc.status.FAILED_PRECONDITION, details: 'a CALL before the HELLO', alluxioCode: '', extra: '' });
-      }],
-      ['a HELLO that is not JSON', [MUX_MAGIC, encodeFrame(1, '{nope')], (f) => assert.deepEqual(f.map((x) => x.type), [8])],
-      ['a second HELLO', [MUX_MAGIC, hello, hello], (f) => assert.deepEqual(f.map((x) => x.type), [2, 8])],
-      // Answered, and the connection goes on: garbage payload, unknown method, then a good call.
-      ['garbage payload and an unknown method', [MUX_MAGIC, hello, callFrame(1, gs.path, Buffer.from([0xff, 0xff])), callFrame(2, '/Nope/Nope', Buffer.alloc(0)), callFrame(0xffffffff, gs.path, gs.requestSerialize({ path: '/fine' }))], (f) => {
-        assert.deepEqual(f.slice(0, 4).map((x) => x.type), [2, 5, 5, 4]);
-        assert.equal(errorOf(f[1])!.code, grpc.status.INVALID_ARGUMENT);
-        assert.match(errorOf(f[1])!.details, /^cannot decode the request of \/alluxio\.grpc\.file\.FileSystemMasterClientService\/GetStatus: /);
-        assert.deepEqual(errorOf(f[2]), { id: 2, code: grpc.status.UNIMPLEMENTED, details: 'unknown method "/Nope/Nope"', alluxioCode: '', extra: '' });
-        assert.equal(f[3]!.payload.readUInt32BE(0), 0xffffffff);
-        assert.equal((gs.responseDeserialize(f[3]!.payload.subarray(4)) as { path: string }).path, '/fine');
-      }, 4],
-    ];
-    for (const [what, parts, check, count] of cases) {
-      const frames = await exchangeFrames(srv.port, parts, count);
-      check(frames);
-      assert.equal((await good.call<{ path: string }>(getStatus(), { path: `/after ${what}` }, 5000)).path, `/after ${what}`, `after ${what}`);
-    }
-  } finally {
-    good.close();
-    await srv.close();
+  const cases: [string, Buffer[], (frames: { type: number; payload: Buffer }[]) => void, number?][] = [
+    ['an unknown frame type', [MUX_MAGIC, hello, encodeFrame(200, 'x')], (f) => {
+      assert.deepEqual(f.map((x) => x.type), [2, 8]);
+      assert.match(f[1]!.payload.toString(), /unknown frame type 200/);
+    }],
+    ['a huge length', [MUX_MAGIC, hello, huge], (f) => {
+      assert.deepEqual(f.map((x) => x.type), [2, 8]);
+      assert.match(f[1]!.payload.toString(), /claims 4294967295 bytes/);
+    }],
+    ['a CALL too short for its id', [MUX_MAGIC, hello, encodeFrame(3, Buffer.from([1, 2]))], (f) => {
+      assert.deepEqual(f.map((x) => x.type), [2, 8]);
+      assert.match(f[1]!.payload.toString(), /no room for its id/);
+    }],
+    ['a method path past the frame', [MUX_MAGIC, hello, encodeFrame(3, Buffer.from([0, 0, 0, 9, 200, 0x2f]))], (f) => {
+      assert.deepEqual(f.map((x) => x.type), [2, 8]);
+      assert.match(f[1]!.payload.toString(), /CALL 9: its method path runs past the frame/);
+    }],
+    ['a CALL before the HELLO', [MUX_MAGIC, callFrame(7, gs.path, gs.requestSerialize({ path: '/x' }))], (f) => {
+      assert.deepEqual(f.map((x) => x.type), [5, 8]);
+      assert.deepEqual(errorOf(f[0]), { id: 7, code: grpc.status.FAILED_PRECONDITION, details: 'a CALL before the HELLO', alluxioCode: '', extra: '' });
+    }],
+    ['a HELLO that is not JSON', [MUX_MAGIC, encodeFrame(1, '{nope')], (f) => assert.deepEqual(f.map((x) => x.type), [8])],
+    ['a second HELLO', [MUX_MAGIC, hello, hello], (f) => assert.deepEqual(f.map((x) => x.type), [2, 8])],
+    // Answered, and the connection goes on: garbage payload, unknown method, then a good call.
+    ['garbage payload and an unknown method', [MUX_MAGIC, hello, callFrame(1, gs.path, Buffer.from([0xff, 0xff])), callFrame(2, '/Nope/Nope', Buffer.alloc(0)), callFrame(0xffffffff, gs.path, gs.requestSerialize({ path: '/fine' }))], (f) => {
+      assert.deepEqual(f.slice(0, 4).map((x) => x.type), [2, 5, 5, 4]);
+      assert.equal(errorOf(f[1])!.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(errorOf(f[1])!.details, /^cannot decode the request of \/alluxio\.grpc\.file\.FileSystemMasterClientService\/GetStatus: /);
+      assert.deepEqual(errorOf(f[2]), { id: 2, code: grpc.status.UNIMPLEMENTED, details: 'unknown method "/Nope/Nope"', alluxioCode: '', extra: '' });
+      assert.equal(f[3]!.payload.readUInt32BE(0), 0xffffffff);
+      assert.equal((gs.responseDeserialize(f[3]!.payload.subarray(4)) as { path: string }).path, '/fine');
+    }, 4],
+  ];
+  for (const [what, parts, check, count] of cases) {
+    const frames = await exchangeFrames(srv.port, parts, count);
+    check(frames);
+    assert.equal((await good.call<{ path: string }>(getStatus(), { path: `/after ${what}` }, 5000)).path, `/after ${what}`, `after ${what}`);
   }
-});
+}));
 
-test('the framed mux: calls in flight are bounded, on the client (the rest wait for a slot) and on the server (the rest are refused)', async () => {
-  const srv = await portServer();
-  const ch = new FramedMuxChannel(srv.addr);
-  try {
-    running.max = 0;
-    const n = MAX_CLIENT_CALLS_IN_FLIGHT + 100;
-    const replies = await Promise.all(Array.from({ length: n }, (_, i) => ch.call<{ path: string }>(getStatus(), { path: `/sleep/50/${i}` }, 20_000)));
-    assert.deepEqual(replies.map((r) => r.path), Array.from({ length: n }, (_, i) => `/sleep/50/${i}`));
-    assert.equal(running.max, MAX_CLIENT_CALLS_IN_FLIGHT, 'the server ran more (or fewer) calls of one client at once than the client bound');
-    // A client that ignores the bound gets RESOURCE_EXHAUSTED for the calls beyond the server's.
-    const gs = getStatus();
-    const calls = Array.from({ length: MAX_SERVER_CALLS_IN_FLIGHT + 1 }, (_, i) => callFrame(i, gs.path, gs.requestSerialize({ path: `/sleep/3000/${i}` })));
-    const frames = await exchangeFrames(srv.port, [MUX_MAGIC, helloFrame(''), ...calls], 2, 10_000);
-    assert.deepEqual(frames.map((f) => f.type), [2, 5]);
-    assert.deepEqual(errorOf(frames[1]), { id: MAX_SERVER_CALLS_IN_FLIGHT, code: grpc.status.RESOURCE_EXHAUSTED, details: `more than ${MAX_SERVER_CALLS_IN_FLIGHT} calls in flight on one connection`, alluxioCode: '', extra: '' });
-  } finally {
-    ch.close();
-    await srv.close();
-  }
-});
+test('the framed mux: calls in flight are bounded, on the client (the rest wait for a slot) and on the server (the rest are refused)', () => withFramed(async (ch, srv) => {
+  running.max = 0;
+  const n = MAX_CLIENT_CALLS_IN_FLIGHT + 100;
+  const replies = await Promise.all(Array.from({ length: n }, (_, i) => ch.call<{ path: string }>(getStatus(), { path: `/sleep/50/${i}` }, 20_000)));
+  assert.deepEqual(replies.map((r) => r.path), Array.from({ length: n }, (_, i) => `/sleep/50/${i}`));
+  assert.equal(running.max, MAX_CLIENT_CALLS_IN_FLIGHT, 'the server ran more (or fewer) calls of one client at once than the client bound');
+  // A client that ignores the bound gets RESOURCE_EXHAUSTED for the calls beyond the server's.
+  const gs = getStatus();
+  const calls = Array.from({ length: MAX_SERVER_CALLS_IN_FLIGHT + 1 }, (_, i) => callFrame(i, gs.path, gs.requestSerialize({ path: `/sleep/3000/${i}` })));
+  const frames = await exchangeFrames(srv.port, [MUX_MAGIC, helloFrame(''), ...calls], 2, 10_000);
+  assert.deepEqual(frames.map((f) => f.type), [2, 5]);
+  assert.deepEqual(errorOf(frames[1]), { id: MAX_SERVER_CALLS_IN_FLIGHT, code: grpc.status.RESOURCE_EXHAUSTED, details: `more than ${MAX_SERVER_CALLS_IN_FLIGHT} calls in flight on one connection`, alluxioCode: '', extra: '' });
+}));
 
-test('a stopping server gives calls in flight on the framed mux the grace to finish; longer ones fail as Unavailable', async () => {
-  const srv = await portServer();
-  const ch = new FramedMuxChannel(srv.addr);
-  try {
-    const quick = ch.call<{ path: string }>(getStatus(), { path: '/sleep/200/quick' }, 20_000);
-    const slow = ch.call(getStatus(), { path: '/sleep/3000/slow' }, 30_000);
-    await waitFor('both calls running on the server', async () => srv.calls.length === 2, 10_000, 10);
-    const closing = srv.close(1000);
-    assert.equal((await quick).path, '/sleep/200/quick');
-    await assert.rejects(slow, UnavailableError);
-    await closing;
-  } finally {
-    ch.close();
-  }
-});
+test('a stopping server gives calls in flight on the framed mux the grace to finish; longer ones fail as Unavailable', () => withFramed(async (ch, srv) => {
+  const quick = ch.call<{ path: string }>(getStatus(), { path: '/sleep/200/quick' }, 20_000);
+  const slow = ch.call(getStatus(), { path: '/sleep/3000/slow' }, 30_000);
+  await waitFor('both calls running on the server', async () => srv.calls.length === 2, 10_000, 10);
+  const closing = srv.close(1000);
+  assert.equal((await quick).path, '/sleep/200/quick');
+  await assert.rejects(slow, UnavailableError);
+  await closing;
+}));
