@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../conf/index.js';
 import { protos, callUnary, fromServiceError, CHANNEL_OPTIONS, USER_KEY } from '../rpc.js';
 import { NotLeaderError, UnavailableError, TimeoutError, AlluxioError, InternalError } from '../errors.js';
-import { MuxChannel } from '../mux.js';
+import { MuxChannel, FramedMuxChannel } from '../mux.js';
 import { discoverLeader, validHint, type ProbeAnswer } from './leaderDiscovery.js';
 import { ZkLeaderWatcher } from './zkLeader.js';
 import { masterRpcAddresses } from './masterAddresses.js';
@@ -108,6 +108,15 @@ export function heartbeatCallTimeoutMs(heartbeatIntervalMs: number, callTimeoutM
   return Math.min(callTimeoutMs, Math.max(1000, 2 * heartbeatIntervalMs));
 }
 
+/** The gRPC client classes of the services (their definitions name the methods a call may use). */
+const SERVICE_CTORS: Record<ServiceName, () => grpc.ServiceClientConstructor> = {
+  file: () => protos().file.FileSystemMasterClientService,
+  block: () => protos().block.BlockMasterClientService,
+  blockWorker: () => protos().block.BlockMasterWorkerService,
+  meta: () => protos().meta.MetaMasterClientService,
+  journal: () => protos().journal.JournalMasterClientService,
+};
+
 const stateName = (s: grpc.connectivityState): string => grpc.connectivityState[s] ?? String(s);
 
 /**
@@ -150,7 +159,11 @@ const MAX_LEARNED = 8;
 /**
  * What the client did on the way to a master, for whoever watches (MasterClient.onEvent): the
  * failover benchmark prints it per round, tests assert on it. `state`: the gRPC channel's
- * connectivity state when the attempt started (NEW: no channel to that master yet); `result`:
+ * connectivity state when the attempt started (NEW: no channel to that master yet). Discovery
+ * questions go over that channel; calls go over the framed mux (FramedMuxChannel, a TCP
+ * connection of its own) where the master serves it, so a call's `state` describes the gRPC
+ * channel used by the questions (NEW when no question was asked of that master), not the
+ * connection that carried the call; `result`:
  * 'leader' / 'standby' for a discovery question, 'ok' for a call, else the error's message.
  */
 export interface MasterClientEvent {
@@ -175,6 +188,8 @@ export class MasterClient {
   /** When the channel to each master was created (performance.now()). */
   private created = new Map<string, number>();
   private muxes = new Map<string, MuxChannel>();
+  /** Calls go over these (the framed mux on the master's rpc port); `muxes` and `clients` where a master does not serve it. */
+  private framed = new Map<string, FramedMuxChannel>();
   private leader: string | undefined;
   /** Leaders found through a hint that are not among `addresses`; asked too in later discoveries. */
   private learned: string[] = [];
@@ -215,19 +230,12 @@ export class MasterClient {
   private stubs(addr: string, fresh = false): Record<ServiceName, grpc.Client> {
     let s = this.clients.get(addr);
     if (!s) {
-      const p = protos();
       const opts = fresh ? { ...MASTER_CHANNEL_OPTIONS, 'grpc.use_local_subchannel_pool': 1 } : MASTER_CHANNEL_OPTIONS;
       const creds = grpc.credentials.createInsecure();
-      const file = new p.file.FileSystemMasterClientService(addr, creds, opts) as grpc.Client;
-      const ch = file.getChannel();
-      const shared = { ...opts, channelOverride: ch } as grpc.ChannelOptions;
-      s = {
-        file,
-        block: new p.block.BlockMasterClientService(addr, creds, shared),
-        blockWorker: new p.block.BlockMasterWorkerService(addr, creds, shared),
-        meta: new p.meta.MetaMasterClientService(addr, creds, shared),
-        journal: new p.journal.JournalMasterClientService(addr, creds, shared),
-      };
+      const file = new (SERVICE_CTORS.file())(addr, creds, opts);
+      const shared = { ...opts, channelOverride: file.getChannel() } as grpc.ChannelOptions;
+      const others = (Object.keys(SERVICE_CTORS) as ServiceName[]).filter((n) => n !== 'file').map((n) => [n, new (SERVICE_CTORS[n]())(addr, creds, shared)]);
+      s = { file, ...Object.fromEntries(others) } as Record<ServiceName, grpc.Client>;
       this.clients.set(addr, s);
       this.created.set(addr, performance.now());
     }
@@ -284,6 +292,15 @@ export class MasterClient {
     }
   }
 
+  private framedMux(addr: string): FramedMuxChannel {
+    let f = this.framed.get(addr);
+    if (!f) {
+      f = new FramedMuxChannel(addr, this.user);
+      this.framed.set(addr, f);
+    }
+    return f;
+  }
+
   private mux(addr: string): MuxChannel {
     let m = this.muxes.get(addr);
     if (!m) {
@@ -293,20 +310,25 @@ export class MasterClient {
     return m;
   }
 
-  /** One call to `addr`: over the multiplexed stream, or as a plain unary call where it is not served. */
+  /**
+   * One call to `addr`: over the framed mux; where the master does not serve it (it closed the
+   * connection before answering the HELLO, so it ran none of the calls sent), over the gRPC
+   * mux's stream, or as a plain unary call where that is not served either.
+   */
   private async callOnce<T>(addr: string, service: ServiceName, method: string, req: unknown, timeoutMs: number): Promise<T> {
-    const stub = this.stubs(addr)[service];
-    const m = this.mux(addr);
-    if (!m.unsupported) {
-      const def = (stub.constructor as unknown as { service: grpc.ServiceDefinition }).service[method];
-      if (!def) throw new InternalError(`no method ${method} in the ${service} service`);
+    const def = SERVICE_CTORS[service]().service[method];
+    if (!def) throw new InternalError(`no method ${method} in the ${service} service`);
+    // The gRPC mux (and its channel) only where the framed mux is not served.
+    for (const channel of [() => this.framedMux(addr), () => this.mux(addr)]) {
+      const ch = channel();
+      if (ch.unsupported) continue;
       try {
-        return await m.call<T>(def, req, timeoutMs);
+        return await ch.call<T>(def, req, timeoutMs);
       } catch (e) {
-        if (!m.unsupported) throw e;
+        if (!ch.unsupported) throw e;
       }
     }
-    return callUnary<T>(stub, method, req, timeoutMs, addr, this.metadata.clone());
+    return callUnary<T>(this.stubs(addr)[service], method, req, timeoutMs, addr, this.metadata.clone());
   }
 
   /** Ask `addr` whether it leads (GetMasterInfo), within `timeoutMs`; `signal` cancels the call. */
@@ -437,6 +459,8 @@ export class MasterClient {
       if (ch.getConnectivityState(false) !== grpc.connectivityState.TRANSIENT_FAILURE) this.muxes.get(addr)?.close();
       closeChannel(ch);
     }
+    for (const f of this.framed.values()) f.close();
+    this.framed.clear();
     this.muxes.clear();
     this.clients.clear();
     this.created.clear();

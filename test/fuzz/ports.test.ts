@@ -2,8 +2,8 @@
  * Every port is hostile ground (convention 12): a real 3-master + 1-worker cluster gets random,
  * truncated and near-valid input on each of its ports (embedded journal, master rpc and web,
  * worker rpc and web): raw bytes, well-framed gRPC calls with mutated protobuf payloads to every
- * method of every service, the mux stream, RaftBatch streams with broken JSON messages, and
- * malformed HTTP requests. Afterwards every process is alive, a leader serves, the namespace and
+ * method of every service, the mux stream, the framed mux on the master rpc port (HELLOs and CALL
+ * frames of every shape), RaftBatch streams with broken JSON messages, and malformed HTTP requests. Afterwards every process is alive, a leader serves, the namespace and
  * file contents are what they were, and no server log holds an uncaught error.
  *
  * Seeded: FUZZ_SEED=<n> replays a run, FUZZ_ITER=<n> sets the messages per port (default 150).
@@ -17,6 +17,8 @@ import * as grpc from '@grpc/grpc-js';
 import { protos } from '../../src/rpc.js';
 import { TestCluster, getJson, waitFor } from '../harness/cluster.js';
 import { Rng, mutate, raftMessageString, httpRequest, randomJson } from './gen.js';
+import { MUX_MAGIC, MUX_VERSION } from '../../src/mux.js';
+import { exchangeFrames, callFrame, helloFrame, errorOf, MUX_FRAME } from '../harness/muxFrames.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const ITER = Math.max(1, Number(process.env.FUZZ_ITER ?? 150));
@@ -101,6 +103,37 @@ function dataChannelInput(rng: Rng): Buffer {
       Buffer.from(JSON.stringify(randomJson(rng))), rng.bytes(rng.size(512)),
     ]);
     parts.push(frame(type, body, rng.bool(0.1) ? rng.pick([2 ** 32 - 1, 2 ** 26, body.length + 100]) : body.length));
+  }
+  const all = Buffer.concat(parts);
+  return rng.bool(0.2) ? all.subarray(0, rng.int(all.length + 1)) : all;
+}
+
+/**
+ * A hostile framed mux connection's bytes (master rpc port): MAGIC, usually a HELLO (of this
+ * version or not, or junk), then CALL frames to real methods with mutated requests (never a
+ * valid namespace change: harmless), with lying path lengths, and frames of other types, huge
+ * lengths, truncation.
+ */
+function framedMuxInput(rng: Rng, methods: Method[]): Buffer {
+  const parts: Buffer[] = [MUX_MAGIC];
+  if (rng.bool(0.9)) {
+    parts.push(rng.bool(0.8)
+      ? helloFrame(rng.pick(['', 'fuzz', 'x'.repeat(300), 'a b', 'root']), rng.pick([MUX_VERSION, MUX_VERSION, MUX_VERSION, 2, -1, 'x', 2 ** 60]))
+      : frame(MUX_FRAME.HELLO, rng.bytes(rng.size(64))));
+  }
+  for (let n = rng.int(6); n > 0; n--) {
+    const type = rng.pick([3, 3, 3, 3, 6, 1, 2, 4, 5, 7, 8, 0, 200]);
+    if (type === MUX_FRAME.CALL) {
+      const target = rng.pick(methods);
+      const inner = harmless(target, rng.bool(0.8) ? mutate(rng, template(target, rng)) : template(target, rng)) ?? Buffer.alloc(0);
+      const path = rng.bool(0.8) ? target.path : rng.string();
+      let call = callFrame(rng.pick([0, 1, 2 ** 32 - 1, rng.int(1000)]), path, inner, rng.bool(0.1) ? rng.int(256) : undefined);
+      if (rng.bool(0.1)) call = call.subarray(0, rng.int(call.length + 1));
+      parts.push(call);
+      continue;
+    }
+    const body = rng.bytes(rng.size(64));
+    parts.push(frame(type, body, rng.bool(0.1) ? rng.pick([2 ** 32 - 1, 2 ** 26 + 100, body.length + 100]) : body.length));
   }
   const all = Buffer.concat(parts);
   return rng.bool(0.2) ? all.subarray(0, rng.int(all.length + 1)) : all;
@@ -242,6 +275,13 @@ test(`fuzz every port (seed ${SEED}, ${ITER} inputs per port): the servers stay 
         return true;
       });
     }
+    // 3b. Master rpc, framed mux: MAGIC, HELLOs of every kind, then CALL frames with mutated
+    //     requests, lying lengths, unknown types, CALLs without a HELLO, truncated frames.
+    for (const [i, mp] of c.masterPorts.entries()) {
+      const n = Math.ceil(ITER / 2);
+      for (let k = 0; k < n; k++) await raw(mp.rpc, framedMuxInput(rng, muxMethods));
+      counts[`master${i} rpc framed mux`] = n;
+    }
     // 4. Worker rpc: block and UFS streams with missing headers, nasty numbers and paths.
     for (const [i, wp] of c.workerPorts.entries()) counts[`worker${i} rpc grpc`] = await fuzzGrpc(wp.rpc, worker, rng);
     // 4b. Worker rpc, data channel: MAGIC then frames (a HELLO with and without the secret, then
@@ -352,4 +392,28 @@ test('the mux answers unknown methods, undecodable payloads and impossible ids, 
     assert.equal(byId.get(7).failed, false);
     assert.equal(info.responseDeserialize(byId.get(7).payload).isLeader, true);
   } finally { client.close(); }
+});
+
+test('the framed mux on a master answers unknown methods, undecodable requests and a CALL without a HELLO as the gRPC mux does, and serves the next call', async () => {
+  const p = protos();
+  const getStatus = methodsOf(p.file.FileSystemMasterClientService.service, 'file').find((m) => m.name === 'GetStatus')!;
+  const info = methodsOf(p.meta.MetaMasterClientService.service, 'meta').find((m) => m.name === 'GetMasterInfo')!;
+  const port = c.masterPorts[await c.waitLeader()]!.rpc;
+  const frames = await exchangeFrames(port, [
+    MUX_MAGIC, helloFrame('fuzz'),
+    callFrame(5, '/alluxio.grpc.Nope/Nope', Buffer.alloc(0)),
+    callFrame(6, getStatus.path, Buffer.from([0xff, 0xff])),
+    callFrame(7, info.path, Buffer.alloc(0)),
+  ], 4, 10_000);
+  assert.deepEqual(frames.map((f) => f.type), [MUX_FRAME.WELCOME, MUX_FRAME.ERROR, MUX_FRAME.ERROR, MUX_FRAME.REPLY]);
+  assert.deepEqual(errorOf(frames[1]), { id: 5, code: grpc.status.UNIMPLEMENTED, details: 'unknown method "/alluxio.grpc.Nope/Nope"', alluxioCode: '', extra: '' });
+  const undecodable = errorOf(frames[2])!;
+  assert.deepEqual([undecodable.id, undecodable.code], [6, grpc.status.INVALID_ARGUMENT]);
+  assert.match(undecodable.details, /^cannot decode the request of \/alluxio\.grpc\.file\.FileSystemMasterClientService\/GetStatus: /);
+  assert.equal(frames[3]!.payload.readUInt32BE(0), 7);
+  assert.equal(info.responseDeserialize(frames[3]!.payload.subarray(4)).isLeader, true);
+  // Without a HELLO: answered, then closed with a reason.
+  const helloless = await exchangeFrames(port, [MUX_MAGIC, callFrame(9, info.path, Buffer.alloc(0))], Infinity, 10_000);
+  assert.deepEqual(helloless.map((f) => f.type), [MUX_FRAME.ERROR, MUX_FRAME.GOAWAY]);
+  assert.deepEqual(errorOf(helloless[0]), { id: 9, code: grpc.status.FAILED_PRECONDITION, details: 'a CALL before the HELLO', alluxioCode: '', extra: '' });
 });

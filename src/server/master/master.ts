@@ -11,8 +11,9 @@ import * as grpc from '@grpc/grpc-js';
 import type { Config } from '../../conf/index.js';
 import type { Journal } from '../../journal/types.js';
 import { createJournal, embeddedSetup } from '../../journal/index.js';
-import { bindServer, CHANNEL_OPTIONS } from '../../rpc.js';
-import { addMuxService } from '../../mux.js';
+import { CHANNEL_OPTIONS } from '../../rpc.js';
+import { muxPort, MuxRoutes, type FramedMuxServer } from '../../mux.js';
+import type { SharedPort } from '../../sharedPort.js';
 import { NotLeaderError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
 import { VERSION } from '../../version.js';
@@ -27,6 +28,9 @@ import { masterServices } from './services.js';
 import * as views from './views.js';
 import { clusterMetrics, installMasterMetrics, instrumentServices } from '../../metrics/master.js';
 import type { Server as HttpServer } from 'node:http';
+
+/** Longest wait for a new rpc connection's first bytes (the HTTP/2 preface or a protocol's magic). */
+const RPC_FIRST_BYTES_TIMEOUT_MS = 10_000;
 
 /** How long a stopping master lets calls in flight finish before it closes every connection. */
 export const SHUTDOWN_GRACE_MS = 1000;
@@ -45,6 +49,9 @@ export class AlluxioMaster {
   readonly log: Logger;
   readonly ufsRoot: string;
   private grpcServer?: grpc.Server;
+  /** The rpc port: gRPC and the framed mux (metadata calls of this version's clients). */
+  private rpcListener?: SharedPort;
+  private framedMux?: FramedMuxServer;
   private web?: HttpServer;
   private lostTimer?: NodeJS.Timeout;
   /** The leader's changes to the UFS: placing persisted data, renames, deletes, temp cleanup. */
@@ -81,9 +88,13 @@ export class AlluxioMaster {
     installMasterMetrics(this, this.conf.getBool('alluxio.metrics.enabled'));
     const services = instrumentServices(masterServices(this));
     for (const [def, impl] of services) server.addService(def, impl);
-    addMuxService(server, services); // the same methods, multiplexed on one stream per client
-    this.rpcPort = await bindServer(server, this.conf.get('alluxio.master.bind.host'), this.conf.getPort('alluxio.master.rpc.port'));
+    // The same methods multiplexed: on one gRPC stream per client, and on the framed protocol of
+    // one TCP connection per client (src/mux.ts), which shares the rpc port with gRPC.
+    const { port, framed } = muxPort(server, new MuxRoutes(services), RPC_FIRST_BYTES_TIMEOUT_MS);
+    this.rpcListener = port;
+    this.framedMux = framed;
     this.grpcServer = server;
+    this.rpcPort = await this.rpcListener.listen(this.conf.get('alluxio.master.bind.host'), this.conf.getPort('alluxio.master.rpc.port'));
 
     const web = await startMasterWeb(this, this.conf.get('alluxio.master.web.bind.host'), this.conf.getPort('alluxio.master.web.port'));
     this.web = web.server;
@@ -103,13 +114,18 @@ export class AlluxioMaster {
     if (this.lostTimer) clearInterval(this.lostTimer);
     this.ufsSync.stop();
     // Calls in flight get SHUTDOWN_GRACE_MS to finish; clients' multiplexed call streams (mux.ts)
-    // stay open for the life of the client and would hold tryShutdown forever: then force.
-    await new Promise<void>((r) => {
-      const srv = this.grpcServer;
-      if (!srv) { r(); return; }
-      const force = setTimeout(() => { srv.forceShutdown(); r(); }, SHUTDOWN_GRACE_MS);
-      srv.tryShutdown(() => { clearTimeout(force); r(); });
-    });
+    // stay open for the life of the client and would hold tryShutdown forever: then force. The
+    // framed mux's connections get the same grace; then the port closes every connection.
+    await Promise.all([
+      new Promise<void>((r) => {
+        const srv = this.grpcServer;
+        if (!srv) { r(); return; }
+        const force = setTimeout(() => { srv.forceShutdown(); r(); }, SHUTDOWN_GRACE_MS);
+        srv.tryShutdown(() => { clearTimeout(force); r(); });
+      }),
+      this.framedMux?.close(SHUTDOWN_GRACE_MS),
+    ]);
+    await this.rpcListener?.close();
     await new Promise<void>((r) => (this.web ? this.web.close(() => r()) : r()));
     this.web?.closeAllConnections?.();
     await this.journal.close();
