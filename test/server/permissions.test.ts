@@ -14,7 +14,7 @@ import { TestCluster, CLI, waitFor, type CliResult } from '../harness/cluster.js
 import { protos, callUnary, CHANNEL_OPTIONS, USER_KEY } from '../../src/rpc.js';
 import { AuthenticationError, PermissionDeniedError } from '../../src/errors.js';
 import { ensureClusterSecret, SECRET_FILE, SECRET_KEY } from '../../src/clusterSecret.js';
-import { GrpcTransport } from '../../src/journal/raft/transport.js';
+import { NetTransport } from '../../src/journal/raft/transport.js';
 import type { Message } from '../../src/journal/raft/types.js';
 import { WorkerClient } from '../../src/client/workerClient.js';
 import { needsRoot } from '../harness/root.js';
@@ -267,9 +267,9 @@ describe('cluster secret: the worker data port and the embedded journal port acc
     const secret = 'a'.repeat(64);
     const msg = (from: string, i: number): Message => ({ type: 'App', from, to: 'b', term: 2, index: i, logTerm: 1, commit: 0, entries: [] });
     // Each binds port 0; the peers learn the bound ports.
-    const { transport: a, port: pa } = await GrpcTransport.start('a', { host: '127.0.0.1', port: 0 }, new Map(), { secret });
-    const { transport: b, port: pb } = await GrpcTransport.start('b', { host: '127.0.0.1', port: 0 }, new Map(), { secret });
-    const { transport: x } = await GrpcTransport.start('x', { host: '127.0.0.1', port: 0 }, new Map());
+    const { transport: a, port: pa } = await NetTransport.start('a', { host: '127.0.0.1', port: 0 }, new Map(), { secret });
+    const { transport: b, port: pb } = await NetTransport.start('b', { host: '127.0.0.1', port: 0 }, new Map(), { secret });
+    const { transport: x } = await NetTransport.start('x', { host: '127.0.0.1', port: 0 }, new Map());
     for (const t of [a, b, x]) { t.setPeer('a', `127.0.0.1:${pa}`); t.setPeer('b', `127.0.0.1:${pb}`); }
     const raw = new (protos().raft.RaftJournalService)(`127.0.0.1:${pb}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as grpc.Client;
     try {

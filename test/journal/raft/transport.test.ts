@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GrpcTransport, MemoryNetwork, type GrpcTransportOptions } from '../../../src/journal/raft/transport.js';
+import { NetTransport, MemoryNetwork, type NetTransportOptions } from '../../../src/journal/raft/transport.js';
 import * as grpc from '@grpc/grpc-js';
 import { RaftInvariantError, type Message } from '../../../src/journal/raft/types.js';
 import { protos } from '../../../src/rpc.js';
@@ -16,11 +16,11 @@ import { fileURLToPath } from 'node:url';
 const msg = (from: string, to: string, i: number): Message => ({ type: 'App', from, to, term: 2, index: i, logTerm: 1, commit: 0, entries: [{ term: 2, index: i + 1, type: 'normal', data: `{"n":${i}}` }] });
 
 /** Two gRPC transports 'a' and 'b' on loopback (plus `extraPeers`), closed after `fn`. */
-async function withPair(opts: [GrpcTransportOptions, GrpcTransportOptions], fn: (a: GrpcTransport, b: GrpcTransport) => Promise<void>, extraPeers: [string, string][] = []): Promise<void> {
+async function withPair(opts: [NetTransportOptions, NetTransportOptions], fn: (a: NetTransport, b: NetTransport) => Promise<void>, extraPeers: [string, string][] = []): Promise<void> {
   // Both bind port 0 and learn each other's port from start() (no free-port race).
   const peers = new Map(extraPeers);
-  const { transport: a, port: pa } = await GrpcTransport.start('a', { host: '127.0.0.1', port: 0 }, peers, opts[0]);
-  const { transport: b, port: pb } = await GrpcTransport.start('b', { host: '127.0.0.1', port: 0 }, peers, opts[1]);
+  const { transport: a, port: pa } = await NetTransport.start('a', { host: '127.0.0.1', port: 0 }, peers, opts[0]);
+  const { transport: b, port: pb } = await NetTransport.start('b', { host: '127.0.0.1', port: 0 }, peers, opts[1]);
   for (const t of [a, b]) { t.setPeer('a', `127.0.0.1:${pa}`); t.setPeer('b', `127.0.0.1:${pb}`); }
   try { await fn(a, b); } finally {
     await a.close();
@@ -79,7 +79,7 @@ const hb = (from: string, to: string, commit: number): Message => ({ type: 'Hear
 
 test('gRPC transport: a bad batch (not JSON, wrong shape, no or another cluster id) is dropped, counted and logged once; the stream goes on', async () => {
   const logs: string[] = [];
-  const { transport: b, port: pb } = await GrpcTransport.start('b', { host: '127.0.0.1', port: 0 }, new Map(), { clusterId: 'c1', log: (m) => logs.push(m) });
+  const { transport: b, port: pb } = await NetTransport.start('b', { host: '127.0.0.1', port: 0 }, new Map(), { clusterId: 'c1', log: (m) => logs.push(m) });
   const client = new (protos().raft.RaftJournalService)(`127.0.0.1:${pb}`, grpc.credentials.createInsecure()) as grpc.Client;
   try {
     const got: Message[] = [];
@@ -144,8 +144,8 @@ test('gRPC transport: a node that does not know its cluster id yet accepts any a
  * Transport 'a' here and 'b' in a child process (peerMain.ts) that heartbeats 'a'; 'a' answers
  * every message, so both streams are open. Returns the child and what 'a' saw.
  */
-async function withPeerProcess(fn: (child: ChildProcess, a: GrpcTransport, seen: { lost: string[]; heard: number }) => Promise<void>): Promise<void> {
-  const { transport: a, port: pa } = await GrpcTransport.start('a', { host: '127.0.0.1', port: 0 }, new Map(), { clusterId: 'c1' });
+async function withPeerProcess(fn: (child: ChildProcess, a: NetTransport, seen: { lost: string[]; heard: number }) => Promise<void>): Promise<void> {
+  const { transport: a, port: pa } = await NetTransport.start('a', { host: '127.0.0.1', port: 0 }, new Map(), { clusterId: 'c1' });
   const seen = { lost: [] as string[], heard: 0 };
   a.onMessage((m) => { seen.heard++; a.send([{ type: 'HeartbeatResp', from: 'a', to: m.from, term: m.term }]); });
   a.onPeerLost((peer) => seen.lost.push(peer));
