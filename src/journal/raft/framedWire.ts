@@ -55,6 +55,8 @@ const CLOSED_BY_PEER = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
 
 /** What a FramedPeer tells its owner about its connections. */
 export interface FramedPeerEvents {
+  /** A connection attempt starts. */
+  connecting(): void;
   /** A connection failed or ended (batches written on it may be lost): counted as a failure. */
   failed(): void;
   /** The connection was closed by the peer's side (EOF, reset) or refused: not our own close, not after an ERROR answer. */
@@ -95,6 +97,7 @@ export class FramedPeer {
 
   private connect(): net.Socket {
     const { host, port } = splitHostPort(this.address);
+    this.ev.connecting();
     const s = net.connect({ host, port, noDelay: true });
     this.socket = s;
     let connected = false, welcomed = false, answered = false, byPeer = false, garbage = false;
@@ -115,8 +118,12 @@ export class FramedPeer {
       if (this.socket === s) this.socket = undefined;
       if (this.closed) return;
       this.ev.failed();
-      this.notBefore = performance.now() + this.backoffMs;
-      this.backoffMs = Math.min(RECONNECT_MAX_MS, Math.max(RECONNECT_MIN_MS, this.backoffMs * 2));
+      // A connection that was welcomed is reopened by the next send (a restarted peer is heard
+      // at once); one that failed before its WELCOME waits, doubling from RECONNECT_MIN_MS.
+      if (!welcomed) {
+        this.backoffMs = Math.min(RECONNECT_MAX_MS, Math.max(RECONNECT_MIN_MS, this.backoffMs * 2));
+        this.notBefore = performance.now() + this.backoffMs;
+      }
       if (answered) return;
       if (connected && !welcomed && (byPeer || garbage)) { this.ev.legacy(); return; }
       if (byPeer) this.ev.down();

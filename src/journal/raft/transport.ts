@@ -175,6 +175,8 @@ export class NetTransport implements Transport {
   private readonly hello: Buffer;
   /** Sends that failed (peer down, send buffer full, connection lost, ...): Raft will retry through its own protocol. */
   failures = 0;
+  /** Framed connections opened (attempts): paced after a failure, never one per message to a peer that is down. */
+  connects = 0;
   /** Batches dropped because they failed the checks (wire.ts) or the core refused a message, and framed connections refused. */
   rejected = 0;
 
@@ -352,6 +354,7 @@ export class NetTransport implements Transport {
     const addr = this.addressOf(to);
     if (!addr) return undefined;
     p = new FramedPeer(addr, this.hello, {
+      connecting: () => { this.connects++; },
       failed: () => { this.failures++; },
       down: () => this.outboundDown(to),
       legacy: () => {
