@@ -31,8 +31,8 @@ import { decodeBatch, decodeFramedBatch, type CheckedBatch } from './wire.js';
 import { AlluxioError } from '../../errors.js';
 import { secretServerInterceptors, secretClientInterceptors } from '../../clusterSecret.js';
 import { SharedPort } from '../../sharedPort.js';
-import { encodeFrame } from '../../frames.js';
-import { FramedPeer, RAFT_MAGIC, RaftFrame, helloBytes, serveFramed, type FramedReceiver } from './framedWire.js';
+import { encodeFrame, FRAME_HEADER_BYTES } from '../../frames.js';
+import { FramedPeer, MAX_BATCH_BYTES, RAFT_MAGIC, RaftFrame, helloBytes, serveFramed, type FramedReceiver } from './framedWire.js';
 
 export interface Transport {
   /** Send messages (any destinations); returns at once. */
@@ -329,8 +329,11 @@ export class NetTransport implements Transport {
       const clusterId = this.clusterId || this.peerCluster.get(to) || this.heardCluster;
       if (this.wire === 'framed' && !this.legacy(to)) {
         const p = this.framedPeer(to);
-        // One JSON document per batch, written now (the socket sends it in this turn).
-        if (!p || !p.write(encodeFrame(RaftFrame.BATCH, JSON.stringify({ clusterId, messages: list })))) this.failures++;
+        // One JSON document per batch, written now (the socket sends it in this turn). One past
+        // the receiver's bound would cost the connection: dropped here, as gRPC drops a message
+        // past its bound.
+        const frame = encodeFrame(RaftFrame.BATCH, JSON.stringify({ clusterId, messages: list }));
+        if (!p || frame.length - FRAME_HEADER_BYTES > MAX_BATCH_BYTES || !p.write(frame)) this.failures++;
         continue;
       }
       const st = this.stream(to);
