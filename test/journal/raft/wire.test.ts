@@ -135,7 +135,7 @@ test('framed batches: the same checks as gRPC batches, the sender being the conn
     ['another cluster', framed({ clusterId: 'c2', messages: [m] }), 'batch from m2:19200 is for cluster "c2", this node is in cluster c1'],
     ['no cluster id while ours is known', framed({ messages: [m] }), 'batch from m2:19200 names no cluster, this node is in cluster c1'],
     ['messages not a list', framed({ clusterId: 'c1', messages: {} }), 'batch from m2:19200 must hold a list of at most 10000 messages'],
-    ['a message as a string', framed({ clusterId: 'c1', messages: [JSON.stringify(m)] }), 'message 0 of the batch from m2:19200: a message must be an object, not "{\\"type\\":\\"Heartbeat\\",\\"from\\":\\"m2:19200\\",\\"to\\":\\"m1:1..."'],
+    ['a message as a string', framed({ clusterId: 'c1', messages: [JSON.stringify(m)] }), 'message 0 of the batch from m2:19200: a message must be an object, not "{\\"type\\":\\"Heartbeat\\",\\"from\\":\\"m2:19200\\",\\"to\\":\\"m1:1...'],
     ['a message from another sender', framed({ clusterId: 'c1', messages: [{ ...m, from: 'm3:19200' }] }), 'message 0 of the batch from m2:19200: Heartbeat claims to be from "m3:19200" in a batch from "m2:19200"'],
   ];
   for (const [what, payload, message] of cases) {
