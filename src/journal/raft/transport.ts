@@ -301,7 +301,19 @@ export class NetTransport implements Transport {
     this.rejectLog.note(() => (what === 'batch' ? `Dropped a raft batch from ${peer}: ${describe(e)}` : `Closed a raft connection from ${peer}: ${describe(e)}`));
   }
 
-  setPeer(id: NodeId, address: string): void { this.peers.set(id, address); }
+  /** Where peer `id` listens from now on (connections to its old address are dropped). */
+  setPeer(id: NodeId, address: string): void {
+    const old = this.addressOf(id);
+    this.peers.set(id, address);
+    if (old === undefined || old === address) return;
+    this.framed.get(id)?.close();
+    this.framed.delete(id);
+    this.legacyUntil.delete(id);
+    this.streams.get(id)?.end();
+    this.streams.delete(id);
+    this.clients.get(id)?.close();
+    this.clients.delete(id);
+  }
 
   /** Where `to` listens: the table, or the id itself (node ids are host:port of the journal port, so a new member needs no table entry). */
   private addressOf(to: NodeId): string | undefined {

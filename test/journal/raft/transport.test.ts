@@ -375,3 +375,31 @@ test('framed wire falls back to gRPC streams for a peer that does not speak it (
     assert.deepEqual(atA, [hb('b', 'a', 2)]);
   });
 });
+
+test('framed wire: a peer that goes away is reported lost once per loss; heard from again (a new process at a new address), it is re-armed', async () => {
+  const { transport: a, port: pa } = await NetTransport.start('a', { host: '127.0.0.1', port: 0 }, new Map(), { clusterId: 'c1' });
+  const lost: string[] = [];
+  let heard = 0;
+  a.onMessage((m) => { heard++; a.send([{ type: 'HeartbeatResp', from: 'a', to: m.from, term: m.term }]); });
+  a.onPeerLost((p) => lost.push(p));
+  try {
+    for (let life = 1; life <= 2; life++) {
+      // A new process of b (a new port each time): both directions open, then it stops.
+      const { transport: b, port: pb } = await NetTransport.start('b', { host: '127.0.0.1', port: 0 }, new Map([['a', `127.0.0.1:${pa}`]]), { clusterId: 'c1' });
+      try {
+        a.setPeer('b', `127.0.0.1:${pb}`);
+        let answers = 0;
+        b.onMessage(() => { answers++; });
+        const from = heard;
+        await waitFor(`b's life ${life}: heard both ways`, () => { b.send([hb('b', 'a', life)]); return heard > from && answers > 0; }, { timeoutMs: 5000, everyMs: 20 });
+        assert.equal(lost.length, life - 1);
+      } finally {
+        await b.close();
+      }
+      await until(`b's life ${life} reported lost`, () => lost.length === life);
+    }
+    assert.deepEqual(lost, ['b', 'b']);
+  } finally {
+    await a.close();
+  }
+});
