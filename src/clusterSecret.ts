@@ -66,6 +66,13 @@ export function hasSecret(metadata: grpc.Metadata, secret: string): boolean {
   return secretMatches(metadata.get(SECRET_KEY)[0], secret);
 }
 
+/** What a server (`what`: "embedded journal h1:19200") answers a caller without the secret. */
+export function notAMemberError(what: string): AuthenticationError {
+  return new AuthenticationError(`Unauthenticated: ${what} accepts only members of this cluster (the caller did not send the cluster secret)`, {
+    hint: `the caller needs ${SECRET_FILE} from alluxio.conf.dir (alluxio copyDir conf/ puts it on every host)`,
+  });
+}
+
 /** Server side: refuse every call whose metadata lacks the secret (none when `secret` is undefined). */
 export function secretServerInterceptors(secret: string | undefined, what: string): grpc.ServerInterceptor[] {
   if (!secret) return [];
@@ -73,9 +80,7 @@ export function secretServerInterceptors(secret: string | undefined, what: strin
     start: (next) => next({
       onReceiveMetadata: (metadata, mdNext) => {
         if (hasSecret(metadata, secret)) { mdNext(metadata); return; }
-        const e = toServiceError(new AuthenticationError(`Unauthenticated: ${what} accepts only members of this cluster (the caller did not send the cluster secret)`, {
-          hint: `the caller needs ${SECRET_FILE} from alluxio.conf.dir (alluxio copyDir conf/ puts it on every host)`,
-        }));
+        const e = toServiceError(notAMemberError(what));
         call.sendStatus({ code: e.code!, details: e.details!, metadata: e.metadata! });
       },
     }),

@@ -8,7 +8,7 @@ import { createUfsJournal } from './ufs/index.js';
 import { newestEpoch } from './ufs/layout.js';
 import { createZkElection } from './zk/election.js';
 import { RaftJournal } from './raft/driver.js';
-import { GrpcTransport } from './raft/transport.js';
+import { NetTransport } from './raft/transport.js';
 import { isJournalFormatted, journalFolder, readJournalMarker, RAFT_MEMBER_STAMP } from './format.js';
 import type { Role } from './raft/types.js';
 import { ConfigError } from '../errors.js';
@@ -51,7 +51,7 @@ export interface JournalHooks {
   /**
    * Raft only: this cluster's id as committed in the journal (the namespace's `init` entry), ''
    * until this master has applied it. The embedded journal port refuses batches naming another
-   * cluster, or none, once it is known (see GrpcTransport).
+   * cluster, or none, once it is known (see NetTransport).
    */
   clusterId?(): string;
 }
@@ -88,7 +88,7 @@ export async function createJournal<E extends JournalEntry = AnyEntry>(conf: Con
   }
   const secret = clusterSecret(conf);
   if (!secret && conf.getEnum('alluxio.security.authentication.type') !== 'NOSASL') hooks.log('No cluster secret (alluxio format creates one): the embedded journal port accepts any caller');
-  const { transport } = await GrpcTransport.start(setup.id, {
+  const { transport } = await NetTransport.start(setup.id, {
     host: conf.get('alluxio.master.bind.host'), port: conf.getPort('alluxio.master.embedded.journal.port'),
   }, new Map(setup.voters.map((v) => [v, v])), { log: hooks.log, ...(hooks.clusterId ? { clusterId: hooks.clusterId } : {}), ...(secret ? { secret } : {}) });
   const heartbeatTicks = Math.max(1, Math.round(conf.getMs('alluxio.master.embedded.journal.heartbeat.interval') / RAFT_TICK_MS));

@@ -3,7 +3,8 @@
  * truncated and near-valid input on each of its ports (embedded journal, master rpc and web,
  * worker rpc and web): raw bytes, well-framed gRPC calls with mutated protobuf payloads to every
  * method of every service, the mux stream, the framed mux on the master rpc port (HELLOs and CALL
- * frames of every shape), RaftBatch streams with broken JSON messages, and malformed HTTP requests. Afterwards every process is alive, a leader serves, the namespace and
+ * frames of every shape), RaftBatch streams with broken JSON messages, framed Raft connections
+ * (HELLO, BATCH frames) with the same, and malformed HTTP requests. Afterwards every process is alive, a leader serves, the namespace and
  * file contents are what they were, and no server log holds an uncaught error.
  *
  * Seeded: FUZZ_SEED=<n> replays a run, FUZZ_ITER=<n> sets the messages per port (default 150).
@@ -139,6 +140,31 @@ function framedMuxInput(rng: Rng, methods: Method[]): Buffer {
   return rng.bool(0.2) ? all.subarray(0, rng.int(all.length + 1)) : all;
 }
 
+/** A hostile framed Raft connection's bytes (src/journal/raft/framedWire.ts): magic, HELLO, then near-valid BATCH frames. */
+function raftFramedInput(rng: Rng, self: string, peer: string, clusterId: string): Buffer {
+  const file = path.join(c.confDir, 'alluxio-cluster.secret');
+  const secret = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trim() : '';
+  const json = (v: unknown) => Buffer.from(JSON.stringify(v) ?? 'null');
+  const from = rng.pick([peer, peer, 'fuzz:1', '', 'x'.repeat(300)]);
+  const parts: Buffer[] = [Buffer.from('ALXR')];
+  if (rng.bool(0.9)) parts.push(frame(1, json({ version: rng.pick([1, 1, 1, 2, -1, 'x']), from, secret: rng.pick([secret, secret, '', 'f'.repeat(64)]) })));
+  for (let n = 1 + rng.int(4); n > 0; n--) {
+    const type = rng.pick([3, 3, 3, 3, 1, 2, 9, 0, 200]);
+    const messages = Array.from({ length: 1 + rng.int(4) }, () => {
+      const m = raftMessageString(rng, from, rng.bool(0.8) ? self : 'localhost:1');
+      try { return JSON.parse(m) as unknown; } catch { return m; }
+    });
+    const body = rng.pick([
+      json({ clusterId: rng.pick([clusterId, clusterId, '', 'other-cluster', 7]), messages }),
+      json({ clusterId, messages: rng.pick([messages, {}, 'x', null]) }),
+      json(randomJson(rng)), rng.bytes(rng.size(512)),
+    ]);
+    parts.push(frame(type, body, rng.bool(0.1) ? rng.pick([2 ** 32 - 1, 2 ** 26 + 1, body.length + 100]) : body.length));
+  }
+  const all = Buffer.concat(parts);
+  return rng.bool(0.2) ? all.subarray(0, rng.int(all.length + 1)) : all;
+}
+
 const id = (b: Buffer) => b;
 type Method = grpc.MethodDefinition<any, any> & { service: string; name: string };
 
@@ -260,6 +286,15 @@ test(`fuzz every port (seed ${SEED}, ${ITER} inputs per port): the servers stay 
         await callRaw(client, m, batches);
         return true;
       });
+    }
+    // 2b. Raft, framed wire: RAFT_MAGIC, a HELLO (right or wrong sender, version, secret), then
+    //     BATCH frames with broken JSON and messages, unknown types, huge lengths, truncation.
+    for (const [i, mp] of c.masterPorts.entries()) {
+      const self = `localhost:${mp.journal}`, peer = `localhost:${c.masterPorts[(i + 1) % 3]!.journal}`;
+      // A third of ITER connections per master (each carries up to 4 frames; one that is left open costs raw()'s 300 ms).
+      const n = Math.ceil(ITER / 3);
+      for (let k = 0; k < n; k++) await raw(mp.journal, raftFramedInput(rng, self, peer, clusterId));
+      counts[`master${i} journal framed`] = n;
     }
     // 3. Master rpc: every method of every service, and the mux with unknown ids, paths and payloads.
     for (const [i, mp] of c.masterPorts.entries()) {

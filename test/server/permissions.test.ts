@@ -14,7 +14,7 @@ import { TestCluster, CLI, waitFor, type CliResult } from '../harness/cluster.js
 import { protos, callUnary, CHANNEL_OPTIONS, USER_KEY } from '../../src/rpc.js';
 import { AuthenticationError, PermissionDeniedError } from '../../src/errors.js';
 import { ensureClusterSecret, SECRET_FILE, SECRET_KEY } from '../../src/clusterSecret.js';
-import { GrpcTransport } from '../../src/journal/raft/transport.js';
+import { NetTransport } from '../../src/journal/raft/transport.js';
 import type { Message } from '../../src/journal/raft/types.js';
 import { WorkerClient } from '../../src/client/workerClient.js';
 import { needsRoot } from '../harness/root.js';
@@ -263,26 +263,35 @@ describe('cluster secret: the worker data port and the embedded journal port acc
     }
   });
 
-  test('journal peers without the secret are refused; with it, messages flow', async () => {
+  test('journal peers without the secret are refused on both wires (framed and gRPC); with it, messages flow', async () => {
     const secret = 'a'.repeat(64);
     const msg = (from: string, i: number): Message => ({ type: 'App', from, to: 'b', term: 2, index: i, logTerm: 1, commit: 0, entries: [] });
-    // Each binds port 0; the peers learn the bound ports.
-    const { transport: a, port: pa } = await GrpcTransport.start('a', { host: '127.0.0.1', port: 0 }, new Map(), { secret });
-    const { transport: b, port: pb } = await GrpcTransport.start('b', { host: '127.0.0.1', port: 0 }, new Map(), { secret });
-    const { transport: x } = await GrpcTransport.start('x', { host: '127.0.0.1', port: 0 }, new Map());
-    for (const t of [a, b, x]) { t.setPeer('a', `127.0.0.1:${pa}`); t.setPeer('b', `127.0.0.1:${pb}`); }
+    // Each binds port 0; the peers learn the bound ports. x speaks the framed wire, y gRPC only (an older master).
+    const bLog: string[] = [], xLog: string[] = [];
+    const { transport: a, port: pa } = await NetTransport.start('a', { host: '127.0.0.1', port: 0 }, new Map(), { secret });
+    const { transport: b, port: pb } = await NetTransport.start('b', { host: '127.0.0.1', port: 0 }, new Map(), { secret, log: (m) => bLog.push(m) });
+    const { transport: x } = await NetTransport.start('x', { host: '127.0.0.1', port: 0 }, new Map(), { log: (m) => xLog.push(m) });
+    const { transport: y } = await NetTransport.start('y', { host: '127.0.0.1', port: 0 }, new Map(), { wire: 'grpc' });
+    for (const t of [a, b, x, y]) { t.setPeer('a', `127.0.0.1:${pa}`); t.setPeer('b', `127.0.0.1:${pb}`); }
     const raw = new (protos().raft.RaftJournalService)(`127.0.0.1:${pb}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as grpc.Client;
     try {
       const got: Message[] = [];
       b.onMessage((m) => got.push(m));
       x.send([msg('x', 1)]);
+      y.send([msg('y', 1)]);
       a.send([msg('a', 2)]);
-      await waitFor('a message from a delivered and the outsider refused', (observe) => {
-        observe({ delivered: got.map((m) => m.from), outsiderFailures: x.failures });
-        return got.length >= 1 && x.failures >= 1;
+      await waitFor('a message from a delivered and both outsiders refused', (observe) => {
+        observe({ delivered: got.map((m) => m.from), outsiderFailures: [x.failures, y.failures] });
+        return got.length >= 1 && x.failures >= 1 && y.failures >= 1;
       }, 5000, 50);
       assert.deepEqual(got.map((m) => m.from), ['a']);
-      assert.equal(x.failures, 1, 'the outsider\'s stream was refused');
+      assert.equal(x.failures, 1, 'the outsider\'s framed connection was refused');
+      assert.equal(y.failures, 1, 'the outsider\'s gRPC stream was refused');
+      // The framed refusal: a typed error back to x (logged there), counted and logged at b.
+      assert.equal(b.rejected, 1);
+      assert.match(bLog.join('\n'), /^Closed a raft connection from 127\.0\.0\.1:\d+: Unauthenticated: embedded journal b accepts only members of this cluster/m);
+      assert.match(xLog.join('\n'), /^Raft peer b \(127\.0\.0\.1:\d+\) refused this node's connection: Unauthenticated: embedded journal b accepts only members/m);
+      assert.doesNotMatch(xLog.join('\n'), /does not speak the framed raft protocol/, 'an answered refusal is no reason to fall back to gRPC');
       await assert.rejects(callUnary(raw, 'Deliver', { from: 'x', clusterId: '', messages: [JSON.stringify(msg('x', 3))] }, 5000, 'b'), AuthenticationError);
       const md = new grpc.Metadata();
       md.set(SECRET_KEY, 'b'.repeat(64));
@@ -292,7 +301,7 @@ describe('cluster secret: the worker data port and the embedded journal port acc
       assert.deepEqual(got.map((m) => m.index), [2, 4]);
     } finally {
       raw.close();
-      await Promise.all([a.close(), b.close(), x.close()]);
+      await Promise.all([a.close(), b.close(), x.close(), y.close()]);
     }
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The embedded journal port's wire format, checked (convention 12). A RaftBatch
- * (proto/raft_journal.proto) carries JSON-encoded core Messages; nothing decoded from it reaches
+ * (proto/raft_journal.proto) carries JSON-encoded core Messages, a framed batch (framedWire.ts)
+ * one JSON document holding them; nothing decoded from it reaches
  * the core before it is proven to have the exact shape the core produces: a known type, the
  * fields that type uses with the right types (numbers are non-negative safe integers, ids are
  * short printable strings), entries contiguous after the message's index with terms that never
@@ -131,27 +132,48 @@ export function checkMessage(v: unknown, self: NodeId, from: NodeId): Message {
 /** A decoded RaftBatch, as grpc-js hands it over (fields defaulted by the proto loader). */
 export interface RaftBatch { from: string; clusterId: string; messages: string[] }
 
+/** A batch whose every message passed checkMessage. */
+export interface CheckedBatch { from: NodeId; clusterId: string; messages: Message[] }
+
 /**
- * Check a whole batch for node `self`; `clusterId` is this node's cluster id ('' while it does
- * not know it yet). A batch for another cluster, or without a cluster id while this node knows
- * its own, is refused. Returns the messages, every one checked; throws InvalidArgumentError.
+ * Check a whole gRPC batch (RaftBatch: every message a JSON string) for node `self`; `clusterId`
+ * is this node's cluster id ('' while it does not know it yet). A batch for another cluster, or
+ * without a cluster id while this node knows its own, is refused. Returns the messages, every
+ * one checked; throws InvalidArgumentError.
  */
-export function decodeBatch(req: unknown, self: NodeId, clusterId: string): { from: NodeId; clusterId: string; messages: Message[] } {
+export function decodeBatch(req: unknown, self: NodeId, clusterId: string): CheckedBatch {
   if (!isRecord(req)) throw new InvalidArgumentError(`a batch must be an object, not ${show(req)}`);
-  const from = checkNodeId(req.from, 'batch sender');
-  const theirs = req.clusterId === undefined ? '' : text(req.clusterId, `cluster id of the batch from ${from}`, MAX_ID_LENGTH);
+  return checkBatch(req.from, req.clusterId, req.messages, self, clusterId, (s, i, from) => {
+    if (typeof s !== 'string') throw new InvalidArgumentError(`message ${i} of the batch from ${from} is not a string`);
+    try { return JSON.parse(s) as unknown; } catch { throw new InvalidArgumentError(`message ${i} of the batch from ${from} is not JSON: ${show(s)}`); }
+  });
+}
+
+/**
+ * Check a framed batch (framedWire.ts: one JSON document {clusterId, messages: [Message...]})
+ * from `from`, the sender its connection's HELLO named; the same checks as decodeBatch.
+ */
+export function decodeFramedBatch(payload: Buffer, from: NodeId, self: NodeId, clusterId: string): CheckedBatch {
+  let v: unknown;
+  try { v = JSON.parse(payload.toString('utf8')); } catch { throw new InvalidArgumentError(`the batch from ${from} is not JSON: ${show(payload.toString('utf8', 0, 80))}`); }
+  if (!isRecord(v)) throw new InvalidArgumentError(`a batch must be an object, not ${show(v)}`);
+  return checkBatch(from, v.clusterId, v.messages, self, clusterId, (m) => m);
+}
+
+/** The checks both wires share: sender, cluster id, every message (`parse`: one item to a message object). */
+function checkBatch(sender: unknown, cluster: unknown, list: unknown, self: NodeId, clusterId: string, parse: (item: unknown, i: number, from: NodeId) => unknown): CheckedBatch {
+  const from = checkNodeId(sender, 'batch sender');
+  const theirs = cluster === undefined ? '' : text(cluster, `cluster id of the batch from ${from}`, MAX_ID_LENGTH);
   if (clusterId && theirs !== clusterId) {
     throw new InvalidArgumentError(theirs
       ? `batch from ${from} is for cluster ${show(theirs)}, this node is in cluster ${clusterId}`
       : `batch from ${from} names no cluster, this node is in cluster ${clusterId}`);
   }
-  if (!Array.isArray(req.messages) || req.messages.length > MAX_MESSAGES_PER_BATCH) {
+  if (!Array.isArray(list) || list.length > MAX_MESSAGES_PER_BATCH) {
     throw new InvalidArgumentError(`batch from ${from} must hold a list of at most ${MAX_MESSAGES_PER_BATCH} messages`);
   }
-  const messages = req.messages.map((s, i) => {
-    if (typeof s !== 'string') throw new InvalidArgumentError(`message ${i} of the batch from ${from} is not a string`);
-    let v: unknown;
-    try { v = JSON.parse(s); } catch { throw new InvalidArgumentError(`message ${i} of the batch from ${from} is not JSON: ${show(s)}`); }
+  const messages = list.map((item, i) => {
+    const v = parse(item, i, from);
     try { return checkMessage(v, self, from); } catch (e) {
       if (e instanceof InvalidArgumentError) throw new InvalidArgumentError(`message ${i} of the batch from ${from}: ${e.message}`);
       throw e;

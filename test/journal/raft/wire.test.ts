@@ -1,7 +1,7 @@
 /** The embedded journal's wire checks (src/journal/raft/wire.ts): exact, table-driven. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkMessage, decodeBatch, MAX_ID_LENGTH, MAX_CONTEXT_LENGTH } from '../../../src/journal/raft/wire.js';
+import { checkMessage, decodeBatch, decodeFramedBatch, MAX_ID_LENGTH, MAX_CONTEXT_LENGTH } from '../../../src/journal/raft/wire.js';
 import { InvalidArgumentError } from '../../../src/errors.js';
 import type { Message } from '../../../src/journal/raft/types.js';
 import { Sim } from './sim.js';
@@ -117,6 +117,29 @@ test('batches: checked whole, cluster id enforced once known, JSON errors named'
   ];
   for (const [what, v, cluster, message] of cases) {
     assert.throws(() => decodeBatch(v, SELF, cluster), (e: unknown) => {
+      assert.ok(e instanceof InvalidArgumentError, `${what}: ${String(e)}`);
+      assert.equal(e.message, message, what);
+      return true;
+    });
+  }
+});
+
+test('framed batches: the same checks as gRPC batches, the sender being the connection\'s (HELLO)', () => {
+  const m = { type: 'Heartbeat', from: PEER, to: SELF, term: 2, commit: 1 };
+  const framed = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
+  assert.deepEqual(decodeFramedBatch(framed({ clusterId: 'c1', messages: [m] }), PEER, SELF, 'c1'), { from: PEER, clusterId: 'c1', messages: [m] });
+  assert.equal(decodeFramedBatch(framed({ clusterId: 'c2', messages: [m] }), PEER, SELF, '').clusterId, 'c2');
+  const cases: [string, Buffer, string][] = [
+    ['not JSON', framed('{"clusterId":'), 'the batch from m2:19200 is not JSON: "{\\"clusterId\\":"'],
+    ['not an object', framed([m]), 'a batch must be an object, not an array'],
+    ['another cluster', framed({ clusterId: 'c2', messages: [m] }), 'batch from m2:19200 is for cluster "c2", this node is in cluster c1'],
+    ['no cluster id while ours is known', framed({ messages: [m] }), 'batch from m2:19200 names no cluster, this node is in cluster c1'],
+    ['messages not a list', framed({ clusterId: 'c1', messages: {} }), 'batch from m2:19200 must hold a list of at most 10000 messages'],
+    ['a message as a string', framed({ clusterId: 'c1', messages: [JSON.stringify(m)] }), 'message 0 of the batch from m2:19200: a message must be an object, not "{\\"type\\":\\"Heartbeat\\",\\"from\\":\\"m2:19200\\",\\"to\\":\\"m1:1...'],
+    ['a message from another sender', framed({ clusterId: 'c1', messages: [{ ...m, from: 'm3:19200' }] }), 'message 0 of the batch from m2:19200: Heartbeat claims to be from "m3:19200" in a batch from "m2:19200"'],
+  ];
+  for (const [what, payload, message] of cases) {
+    assert.throws(() => decodeFramedBatch(payload, PEER, SELF, 'c1'), (e: unknown) => {
       assert.ok(e instanceof InvalidArgumentError, `${what}: ${String(e)}`);
       assert.equal(e.message, message, what);
       return true;
