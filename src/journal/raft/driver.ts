@@ -256,10 +256,11 @@ export class RaftJournal<E extends JournalEntry = AnyEntry> implements Journal<E
         this.opts.transport.send(rd.messages);
         if (trace) traceSend(trace, rd.messages);
       }
-      // The transport's socket writes happen when this turn of the event loop ends (HTTP/2
+      // The followers' legs (network, their write, network) are the longer ones, so they start
+      // first. The framed wire has written the appends to their sockets by now; a peer reached
+      // over the gRPC fallback gets them only when this turn of the event loop ends (HTTP/2
       // flushes in the check phase), and handing our own write to the thread pool first would
-      // hold them back (and contend with the pool thread for its queue): the followers' legs
-      // (network, their write, network) are the longer ones, so they start first.
+      // hold them back (and contend with the pool thread for its queue). One turn: ~8 µs.
       if (rd.entries.length > 0) {
         await new Promise<void>((r) => setImmediate(r));
         if (this.closed) return; // closed meanwhile: the storage may be closed too
