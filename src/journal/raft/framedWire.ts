@@ -8,8 +8,10 @@
  * the receiver answers WELCOME {version} or ERROR (the data channel's typed error body,
  * src/dataProtocol.ts errorFrame) and closes. Then the sender writes one BATCH frame per send(),
  * in the same turn: one JSON document {clusterId, messages: [Message, ...]} (the sender is the
- * HELLO's `from`), checked by wire.ts decodeFramedBatch exactly as a gRPC RaftBatch is. Nothing
- * flows back on that connection but WELCOME and ERROR.
+ * HELLO's `from`), checked by wire.ts decodeFramedBatch exactly as a gRPC RaftBatch is. The
+ * sender also PINGs every PING_MS; the receiver answers PONG. Nothing else flows back on that
+ * connection but WELCOME and ERROR. A connection whose WELCOME or PONG is PING_TIMEOUT_MS late is
+ * closed by the sender and reopened (a peer behind a network cut resets nothing).
  *
  * Errors: a frame that breaks the framing (unknown type, a length past its bound, no HELLO within
  * the timeout, a HELLO that is malformed, from another version, or without the secret) gets an
@@ -37,7 +39,7 @@ export const RAFT_MAGIC = Buffer.from('ALXR');
 export const RAFT_WIRE_VERSION = 1;
 
 export const enum RaftFrame {
-  HELLO = 1, WELCOME = 2, BATCH = 3,
+  HELLO = 1, WELCOME = 2, BATCH = 3, PING = 4, PONG = 5,
   /** The same type number and body as the data channel's ERROR (dataProtocol.ts errorFrame). */
   ERROR = 9,
 }
@@ -50,6 +52,17 @@ export const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 export const MAX_SEND_BUFFER_BYTES = 8 * 1024 * 1024;
 export const RECONNECT_MIN_MS = 100;
 export const RECONNECT_MAX_MS = 1000;
+/** A sender PINGs its connection this often; the receiver answers PONG. */
+export const PING_MS = 1000;
+/**
+ * A connection whose WELCOME or PONG has not come within this is closed by the sender (its own
+ * close: the peer is not reported lost) and reopened. A peer cut off by the network resets
+ * nothing: without this a connection whose packets were lost would sit in TCP's retransmission
+ * back-off (minutes after a long partition) while the sender kept writing into it, and a healed
+ * peer would not hear from this node until the kernel gave up on it. gRPC's keepalive did this
+ * before (30 s + 20 s).
+ */
+export const PING_TIMEOUT_MS = 3000;
 /** Errors of a connection that mean the peer's side closed or refused it (not a timeout, not a route). */
 const CLOSED_BY_PEER = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
 
@@ -75,7 +88,8 @@ export class FramedPeer {
   private closed = false;
 
   /** `hello`: the HELLO frame (with RAFT_MAGIC in front), the same for every connection. */
-  constructor(private readonly address: string, private readonly hello: Buffer, private readonly ev: FramedPeerEvents) {}
+  constructor(private readonly address: string, private readonly hello: Buffer, private readonly ev: FramedPeerEvents,
+    private readonly liveness: { pingMs: number; pingTimeoutMs: number } = { pingMs: PING_MS, pingTimeoutMs: PING_TIMEOUT_MS }) {}
 
   /** Write one frame now; false when it is dropped (pacing after a failed connection, or the send buffer is full). */
   write(frame: Buffer): boolean {
@@ -100,10 +114,30 @@ export class FramedPeer {
     this.ev.connecting();
     const s = net.connect({ host, port, noDelay: true });
     this.socket = s;
-    let connected = false, welcomed = false, answered = false, byPeer = false, garbage = false;
+    let connected = false, welcomed = false, answered = false, byPeer = false, garbage = false, silent = false;
     const what = `embedded journal peer ${this.address}`;
-    const parser = new FrameParser(what, (t) => (t === RaftFrame.WELCOME ? MAX_HELLO_BYTES : t === RaftFrame.ERROR ? MAX_ERROR_BYTES : -1), (type, payload) => {
-      if (type === RaftFrame.WELCOME && !welcomed) { welcomed = true; this.backoffMs = 0; return; }
+    // Waiting for the WELCOME, then for the answer to each PING: past pingTimeoutMs the
+    // connection is closed as silent. The check runs after one more poll of the sockets
+    // (setImmediate), so an answer that arrived while this process's event loop was blocked
+    // (the timer phase comes first) still counts.
+    let answerDue: NodeJS.Timeout | undefined;
+    const expectAnswer = () => {
+      answerDue = setTimeout(() => setImmediate(() => {
+        if (answerDue === undefined || s.destroyed) return;
+        silent = true;
+        s.destroy();
+      }), this.liveness.pingTimeoutMs).unref();
+    };
+    const answered_ = () => { clearTimeout(answerDue); answerDue = undefined; };
+    const pinger = setInterval(() => {
+      if (!welcomed || answerDue !== undefined || s.destroyed) return;
+      s.write(encodeFrame(RaftFrame.PING, ''));
+      expectAnswer();
+    }, this.liveness.pingMs).unref();
+    expectAnswer();
+    const parser = new FrameParser(what, (t) => (t === RaftFrame.WELCOME || t === RaftFrame.PONG ? MAX_HELLO_BYTES : t === RaftFrame.ERROR ? MAX_ERROR_BYTES : -1), (type, payload) => {
+      if (type === RaftFrame.PONG && welcomed) { answered_(); return; }
+      if (type === RaftFrame.WELCOME && !welcomed) { welcomed = true; answered_(); this.backoffMs = 0; return; }
       if (type === RaftFrame.ERROR) { answered = true; this.ev.refused(errorOfFrame(payload, what)); s.destroy(); return; }
       garbage = true;
       s.destroy();
@@ -115,6 +149,8 @@ export class FramedPeer {
     s.on('end', () => { byPeer = true; });
     s.on('error', (e: NodeJS.ErrnoException) => { if (e.code && CLOSED_BY_PEER.has(e.code)) byPeer = true; });
     s.on('close', () => {
+      answered_();
+      clearInterval(pinger);
       if (this.socket === s) this.socket = undefined;
       if (this.closed) return;
       this.ev.failed();
@@ -124,7 +160,7 @@ export class FramedPeer {
         this.backoffMs = Math.min(RECONNECT_MAX_MS, Math.max(RECONNECT_MIN_MS, this.backoffMs * 2));
         this.notBefore = performance.now() + this.backoffMs;
       }
-      if (answered) return;
+      if (answered || silent) return; // a silent peer may only be paused or cut off: not lost, not older
       if (connected && !welcomed && (byPeer || garbage)) { this.ev.legacy(); return; }
       if (byPeer) this.ev.down();
     });
@@ -170,9 +206,10 @@ export function serveFramed(s: net.Socket, rest: Buffer, r: FramedReceiver): voi
   const timer = setTimeout(() => fail(new TimeoutError(`${r.name}: no HELLO within ${r.helloTimeoutMs} ms`)), r.helloTimeoutMs);
   const parser = new FrameParser(r.name, (t) => {
     if (from === undefined) return t === RaftFrame.HELLO || t === RaftFrame.BATCH ? MAX_HELLO_BYTES : -1;
-    return t === RaftFrame.BATCH ? MAX_BATCH_BYTES : t === RaftFrame.HELLO ? MAX_HELLO_BYTES : -1;
+    return t === RaftFrame.BATCH ? MAX_BATCH_BYTES : t === RaftFrame.HELLO || t === RaftFrame.PING ? MAX_HELLO_BYTES : -1;
   }, (type, payload) => {
     if (type === RaftFrame.BATCH && from !== undefined) { r.batch(payload, from, s, peer); return; }
+    if (type === RaftFrame.PING && from !== undefined) { s.write(encodeFrame(RaftFrame.PONG, '')); return; }
     if (type === RaftFrame.HELLO && from === undefined) {
       try { from = checkHello(payload, r); } catch (e) { fail(e); return; }
       clearTimeout(timer);

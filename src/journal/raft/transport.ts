@@ -109,6 +109,8 @@ export interface NetTransportOptions {
   wire?: 'framed' | 'grpc';
   /** Longest wait for a framed connection's magic and HELLO (default HELLO_TIMEOUT_MS). */
   helloTimeoutMs?: number;
+  /** The framed wire's liveness check (tests; default framedWire.ts PING_MS, PING_TIMEOUT_MS). */
+  liveness?: { pingMs: number; pingTimeoutMs: number };
 }
 
 /** At most one log line about dropped batches per this many ms. */
@@ -150,6 +152,7 @@ export class NetTransport implements Transport {
   private readonly secret: string | undefined;
   private readonly wire: 'framed' | 'grpc';
   private readonly helloTimeoutMs: number;
+  private readonly liveness: NetTransportOptions['liveness'];
   private clients = new Map<NodeId, grpc.Client>();
   private streams = new Map<NodeId, grpc.ClientWritableStream<unknown>>();
   private framed = new Map<NodeId, FramedPeer>();
@@ -189,6 +192,7 @@ export class NetTransport implements Transport {
     this.secret = opts.secret;
     this.wire = opts.wire ?? 'framed';
     this.helloTimeoutMs = opts.helloTimeoutMs ?? HELLO_TIMEOUT_MS;
+    this.liveness = opts.liveness;
     this.hello = helloBytes(id, opts.secret);
     this.server = new grpc.Server({ ...CHANNEL_OPTIONS, interceptors: secretServerInterceptors(opts.secret, `embedded journal ${id}`) });
   }
@@ -380,7 +384,7 @@ export class NetTransport implements Transport {
         this.log(`Raft peer ${to} (${addr}) does not speak the framed raft protocol (an older master?): sending it gRPC streams, asking again in ${LEGACY_RETRY_MS / 1000} s`);
       },
       refused: (e) => this.refusedLog.note(() => `Raft peer ${to} (${addr}) refused this node's connection: ${describe(e)}`),
-    });
+    }, this.liveness);
     this.framed.set(to, p);
     return p;
   }

@@ -403,3 +403,61 @@ test('framed wire: a peer that goes away is reported lost once per loss; heard f
     await a.close();
   }
 });
+
+/**
+ * A TCP proxy whose stall() freezes the connections it carries (their bytes are swallowed, as
+ * a network cut drops packets: nothing is reset, the sender's writes still succeed); connections
+ * made after it pass, as after a cut heals while the old connection sits in TCP's back-off.
+ */
+class StallingProxy {
+  private readonly frozen = new Set<net.Socket>();
+  private readonly live = new Set<net.Socket>();
+  accepted = 0;
+  private constructor(private readonly server: net.Server, readonly address: string) {}
+  static async start(target: { host: string; port: number }): Promise<StallingProxy> {
+    let proxy!: StallingProxy;
+    const server = net.createServer((c) => {
+      proxy.accepted++;
+      const u = net.connect(target.port, target.host);
+      const pair = [c, u];
+      for (const [from, to] of [[c, u], [u, c]] as const) {
+        proxy.live.add(from);
+        from.on('data', (d) => { if (!proxy.frozen.has(from)) to.write(d); });
+        from.on('error', () => {});
+        from.on('close', () => { for (const x of pair) { x.destroy(); proxy.live.delete(x); proxy.frozen.delete(x); } });
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    proxy = new StallingProxy(server, `127.0.0.1:${(server.address() as net.AddressInfo).port}`);
+    return proxy;
+  }
+  stall(): void { for (const s of this.live) this.frozen.add(s); }
+  close(): Promise<void> {
+    for (const s of this.live) s.destroy();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
+
+test('framed wire: a connection gone silent (a network cut resets nothing) is closed by its sender and reopened; the peer is not reported lost', async () => {
+  const { transport: b, port: pb } = await NetTransport.start('b', { host: '127.0.0.1', port: 0 }, new Map(), { clusterId: 'c1' });
+  const proxy = await StallingProxy.start({ host: '127.0.0.1', port: pb });
+  const { transport: a } = await NetTransport.start('a', { host: '127.0.0.1', port: 0 }, new Map([['b', proxy.address]]), { clusterId: 'c1', liveness: { pingMs: 100, pingTimeoutMs: 300 } });
+  try {
+    const lost: string[] = [];
+    a.onPeerLost((p) => lost.push(p));
+    const got: Message[] = [];
+    b.onMessage((m) => got.push(m));
+    a.send([msg('a', 'b', 1)]);
+    await until('the first message', () => got.length === 1);
+    proxy.stall();
+    // The leader's heartbeats keep coming (every 50 ms): one gets through once a new connection is open.
+    let i = 2;
+    await waitFor('a message through a new connection', () => { a.send([msg('a', 'b', i++)]); return got.length > 1; }, { timeoutMs: 10_000, everyMs: 50 });
+    assert.equal(proxy.accepted, 2, 'one new connection');
+    assert.deepEqual(lost, [], 'a silent peer is not reported lost');
+  } finally {
+    await a.close();
+    await b.close();
+    await proxy.close();
+  }
+});
