@@ -352,7 +352,7 @@ if (UFS) {
 if (!ONLY) {
   console.log(`\nbench:failover — 3 members each on 3 test hosts (network namespaces), ${ROUNDS} rounds per case: the fault, then the time to the first acknowledged write.`);
   console.log(`Client (ours and etcd alike): per-attempt deadline ${ATTEMPT}, retry sleep 50 ms, leader polled every 50 ms (every member at once, first deadline min(1 s, ${ATTEMPT})).`);
-  console.log('Ours: election timeout 300-600 ms, heartbeat 100 ms, pre-vote and check-quorum on. etcd 3.4: defaults = election 1000 ms (randomized 1000-2000), heartbeat 100 ms; our timeouts = election 300 ms (300-540 in 60 ms ticks), heartbeat 60 ms (etcd refuses 300/100: it wants election >= 5 heartbeats); pre-vote off (etcd 3.4 default), check-quorum on; client through its v3 JSON gateway (HTTP/1.1), ours over gRPC.');
+  console.log('Ours: election timeout 300-600 ms, heartbeat 100 ms, pre-vote and check-quorum on. etcd 3.4: defaults = election 1000 ms (randomized 1000-2000), heartbeat 100 ms; our timeouts = election 300 ms (300-540 in 60 ms ticks), heartbeat 60 ms (etcd refuses 300/100: it wants election >= 5 heartbeats); pre-vote off (etcd 3.4 default), check-quorum on; client through its v3 JSON gateway (HTTP/1.1), ours over its framed mux (plain TCP; leader discovery over gRPC).');
   console.log('Samples (ms, in round order):');
   for (const s of samples) console.log(`  ${s}`);
   for (const r of results) console.log(r);
