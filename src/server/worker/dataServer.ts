@@ -13,9 +13,9 @@ import {
   MAGIC, PROTOCOL_VERSION, Frame, FrameReader, FRAME_HEADER_BYTES, DATA_FRAME_BYTES, type DataFrame,
   controlFrame, errorFrame, controlBody, writeTo, ConnectionClosedError,
 } from '../../dataProtocol.js';
-import { AuthenticationError, FailedPreconditionError, InvalidArgumentError, type WorkerShuttingDownError } from '../../errors.js';
+import { FailedPreconditionError, InvalidArgumentError, type WorkerShuttingDownError } from '../../errors.js';
 import { nonNegativeInt, boundedString } from '../validate.js';
-import { SECRET_FILE, secretMatches } from '../../clusterSecret.js';
+import { notAMemberError, secretMatches } from '../../clusterSecret.js';
 import type { Logger } from '../../log.js';
 import { BufferPool } from '../../bufferPool.js';
 
@@ -120,9 +120,7 @@ export class DataServer {
     const secret = this.opts.secret;
     if (!secret) return;
     if (!secretMatches(h.secret, secret)) {
-      throw new AuthenticationError(`Unauthenticated: ${this.opts.name} accepts only members of this cluster (the caller did not send the cluster secret)`, {
-        hint: `the caller needs ${SECRET_FILE} from alluxio.conf.dir (alluxio copyDir conf/ puts it on every host)`,
-      });
+      throw notAMemberError(this.opts.name);
     }
   }
 
